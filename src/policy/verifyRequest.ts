@@ -1,0 +1,131 @@
+/**
+ * The policy module (AD CS's CertificateAuthority_MicrosoftDefault.Policy, rebuilt):
+ * `verifyRequest` decides issue / pend / deny from facts the RA gathered, with no side
+ * effects. Approving a pending request runs it again with `approvedBy` set.
+ *
+ * Checks run in order; the first that fails decides. Every requester-supplied name or
+ * extension that the certificate will not carry is listed in `notes` for the audit trail.
+ */
+import type { IssuanceProfile } from '../ca/IssuanceProfile.js';
+import { describeKey } from '../x509/publicKey.js';
+import type { Template } from '../template/Template.js';
+import type { Decision, PolicyInput } from './PolicyInput.js';
+import { buildNames, type NameResult } from './buildNames.js';
+import { PolicyDenial } from './PolicyDenial.js';
+
+const Deny = PolicyDenial;
+
+export function verifyRequest(input: PolicyInput): Decision {
+  const notes: string[] = [];
+  try {
+    const template = checkTemplate(input);
+    checkAccounts(input);
+    checkEnrollPermission(input, template);
+    checkKey(input, template);
+    checkKeySpecAndProvider(input, template, notes);
+    checkAgentSignatures(input, template);
+    const names = buildNames(input, template, notes);
+    if (template.issuance.managerApproval && !input.approvedBy) {
+      return { kind: 'pend', reason: `The ${template.displayName} template requires certificate manager approval.`, notes };
+    }
+    return { kind: 'issue', profile: profileOf(input, template, names), notes };
+  } catch (e) {
+    if (e instanceof PolicyDenial) return { kind: 'deny', code: e.code, detail: e.detail, notes };
+    throw e;
+  }
+}
+
+/** Template from the RA's resolution; it must exist and be enabled (CERTSRV_E_UNSUPPORTED_CERT_TYPE). */
+function checkTemplate(input: PolicyInput): Template {
+  if (!input.templateName) throw new Deny('TEMPLATE_MISSING', 'no template parameter, CertificateTemplate attribute or template extension');
+  const t = input.template;
+  if (!t || !t.enabled) throw new Deny('TEMPLATE_UNKNOWN', input.templateName);
+  return t;
+}
+
+function checkAccounts(input: PolicyInput): void {
+  if (!input.requester.enabled) throw new Deny('USER_DISABLED', `requester ${input.requester.username} is disabled`);
+  if (!input.subject.enabled) throw new Deny('USER_DISABLED', `${input.subject.username} is disabled`);
+}
+
+const inGroups = (groups: readonly string[], allowed: readonly string[]) => {
+  const lower = new Set(groups.map((g) => g.toLowerCase()));
+  return allowed.some((g) => lower.has(g.toLowerCase()));
+};
+
+/**
+ * MS-CRTD: the requester needs Enroll on the template. For enroll on behalf, the agent
+ * is the requester and needs Enroll too; the target's eligibility is the agent
+ * restrictions' business (checkAgentSignatures).
+ */
+function checkEnrollPermission(input: PolicyInput, t: Template): void {
+  if (!inGroups(input.requester.groups, t.enroll)) {
+    throw new Deny('ENROLL_DENIED', `${input.requester.username} is in none of the groups with Enroll on ${t.name} (${t.enroll.join(', ') || 'none'})`);
+  }
+}
+
+/** Key algorithm and size against the template (CERTSRV_E_KEY_LENGTH). */
+function checkKey(input: PolicyInput, t: Template): void {
+  const key = input.request.csr.key;
+  if (key.kind === 'rsa') {
+    if (t.keyAlgorithms.rsaMinBits === null) throw new Deny('KEY_NOT_ALLOWED', `${t.name} does not accept RSA keys`);
+    if (key.bits < t.keyAlgorithms.rsaMinBits) throw new Deny('KEY_TOO_SMALL', `${describeKey(key)} is below the minimum of ${t.keyAlgorithms.rsaMinBits} bits for ${t.name}`);
+  } else if (!t.keyAlgorithms.ecCurves.includes(key.curve)) {
+    throw new Deny('KEY_NOT_ALLOWED', `${describeKey(key)} is not among the curves ${t.name} accepts (${t.keyAlgorithms.ecCurves.join(', ') || 'none'})`);
+  }
+}
+
+/** The 13.2.2 enrollment CSP attribute, when present, must match the template's key spec and providers. */
+function checkKeySpecAndProvider(input: PolicyInput, t: Template, notes: string[]): void {
+  const csp = input.request.csr.microsoft.csp;
+  if (!csp) return;
+  // AT_KEYEXCHANGE = 1, AT_SIGNATURE = 2 (wincrypt.h).
+  if ((t.keySpec === 'exchange' && csp.keySpec === 2) || (t.keySpec === 'signature' && csp.keySpec === 1)) {
+    throw new Deny('KEY_SPEC_MISMATCH', `request key spec ${csp.keySpec === 1 ? 'AT_KEYEXCHANGE' : 'AT_SIGNATURE'}, template ${t.keySpec}`);
+  }
+  if (csp.provider && t.providers.length && !t.providers.includes(csp.provider)) {
+    if (t.enforceProviders) throw new Deny('PROVIDER_NOT_ALLOWED', csp.provider);
+    notes.push(`provider "${csp.provider}" is not listed by the template (informational)`);
+  }
+}
+
+/**
+ * msPKI-RA-Signature: the template's number of enrollment agent signatures, each by a
+ * certificate with the required application policy, and the agent restrictions allow it.
+ */
+function checkAgentSignatures(input: PolicyInput, t: Template): void {
+  const onBehalf = input.subject.username.toLowerCase() !== input.requester.username.toLowerCase();
+  const needed = t.issuance.agentSignatures;
+  if (needed === 0 && !onBehalf) return;
+  const policy = t.issuance.agentPolicy;
+  const valid = input.agentSignatures.filter((s) => (policy ? s.policies.includes(policy) : true));
+  if (onBehalf && valid.length === 0) {
+    throw new Deny('SIGNATURES_REQUIRED', 'enrolling on behalf of another user needs a valid enrollment agent signature');
+  }
+  if (valid.length < needed) throw new Deny('SIGNATURES_REQUIRED', `${t.name} needs ${needed} enrollment agent signature(s) with policy ${policy}; the request has ${valid.length}`);
+  if (!input.agentPermitted) throw new Deny('ENROLL_DENIED', 'the enrollment agent restrictions do not allow this agent to enroll this user for this template');
+}
+
+function profileOf(input: PolicyInput, t: Template, names: NameResult): IssuanceProfile {
+  const key = input.request.csr.key;
+  // RFC 5480 §3: keyEncipherment and dataEncipherment MUST NOT be set for id-ecPublicKey;
+  // an Exchange EC key agrees keys instead.
+  let keyUsage = [...t.keyUsage];
+  if (key.kind === 'ec' && (keyUsage.includes('keyEncipherment') || keyUsage.includes('dataEncipherment'))) {
+    keyUsage = keyUsage.filter((k) => k !== 'keyEncipherment' && k !== 'dataEncipherment');
+    if (!keyUsage.includes('keyAgreement')) keyUsage.push('keyAgreement');
+  }
+  return {
+    template: { name: t.name, schemaVersion: t.schemaVersion, oid: t.oid, majorVersion: t.majorVersion, minorVersion: t.minorVersion },
+    subject: names.subject,
+    san: names.san,
+    sid: names.sid,
+    ekus: [...t.ekus],
+    keyUsage,
+    applicationPolicies: t.schemaVersion === 2,
+    validityDays: t.validityDays,
+    spki: input.request.csr.spki,
+    key,
+    subjectUser: names.subjectUser,
+  };
+}

@@ -1,0 +1,197 @@
+/**
+ * Steps 5–8 of issuance (docs/issuance.md): store the disposition, and for an issue
+ * decision, reserve the serial with the to-be-signed certificate *before* signing, sign,
+ * and release the certificate in the commit that marks the request issued. Group
+ * commit (Store.batch) lets concurrent requests share each durable commit.
+ */
+import type { IssuanceProfile } from '../ca/IssuanceProfile.js';
+import { errorRegistry, type ErrorCode } from '../errors/registry.js';
+import { TesseraError, asTesseraError } from '../errors/TesseraError.js';
+import type { Decision } from '../policy/PolicyInput.js';
+import type { NewRequest } from '../store/records.js';
+import type { Tessera } from '../Tessera.js';
+import { describeKey } from '../x509/publicKey.js';
+import type { DecodedRequest } from '../x509/request.js';
+import { actorName, type Actor } from './Actor.js';
+
+export interface SubmitResult {
+  readonly requestId: number;
+  readonly disposition: 'issued' | 'pending' | 'denied' | 'failed';
+  readonly code: ErrorCode | null;
+  /** The disposition message (certsrv "The disposition message is ..."). */
+  readonly message: string;
+  readonly serial: string | null;
+  readonly certificate: Buffer | null;
+  readonly template: string | null;
+  /** Audit notes: requester-supplied names or extensions that were ignored. */
+  readonly notes: readonly string[];
+}
+
+type RequestBase = Pick<NewRequest, 'submittedAt' | 'requester' | 'requestSha256' | 'source' | 'subjectUser' | 'agent' | 'template' | 'attributes'>;
+
+/** The public disposition message for a denial; the template name is the requester's own input. */
+export function denialMessage(code: ErrorCode, detail: string | undefined): string {
+  const m = errorRegistry[code].message;
+  return code === 'TEMPLATE_UNKNOWN' && detail ? m.replace(/\.$/, `: ${detail}.`) : m;
+}
+
+/** "Taken Under Submission" is what AD CS reports, and what certsrv clients look for. */
+export const pendingMessage = (reason: string) => `Taken Under Submission. ${reason}`;
+
+/** A request that could not even be decoded: denied with its code, audited, nothing else written. */
+export async function recordFailure(t: Tessera, actor: Actor, req: NewRequest, detail: string | undefined): Promise<SubmitResult> {
+  const id = await t.store.batch(async (tx) => {
+    const id = await tx.requests.insert(req);
+    await tx.audit.append({
+      actor: actorName(actor),
+      action: 'request.denied',
+      requestId: id,
+      source: req.source,
+      target: req.subjectUser,
+      details: { code: req.code, detail, template: req.template, sha256: req.requestSha256 },
+      at: req.submittedAt,
+    });
+    return id;
+  });
+  t.exits.emit({ kind: 'denied', requestId: id, template: req.template, code: req.code! });
+  return { requestId: id, disposition: 'denied', code: req.code as ErrorCode, message: req.message, serial: null, certificate: null, template: req.template, notes: [] };
+}
+
+/**
+ * Record a policy decision. For a new request `existingId` is undefined and a request row
+ * is inserted; for an approval it is the pending request's ID.
+ */
+export async function recordDecision(
+  t: Tessera,
+  actor: Actor,
+  decoded: DecodedRequest,
+  base: RequestBase,
+  decision: Decision,
+  started: number,
+  existingId?: number,
+): Promise<SubmitResult> {
+  const format = decoded.format;
+  const row = (over: Pick<NewRequest, 'disposition' | 'code' | 'message'>): NewRequest => ({
+    ...base,
+    format,
+    requestDer: decoded.der,
+    ...over,
+  });
+  const who = actorName(actor);
+
+  if (decision.kind === 'deny') {
+    const message = denialMessage(decision.code, decision.detail);
+    const id = await t.store.batch(async (tx) => {
+      const id = existingId ?? (await tx.requests.insert(row({ disposition: 'denied', code: decision.code, message })));
+      if (existingId !== undefined) {
+        const ok = await tx.requests.resolve(existingId, ['pending'], { disposition: 'denied', code: decision.code, message, resolvedAt: t.now(), resolvedBy: who });
+        if (!ok) throw new TesseraError('REQUEST_NOT_PENDING', `request ${existingId}`);
+      }
+      await tx.audit.append({
+        actor: who,
+        action: 'request.denied',
+        requestId: id,
+        source: base.source,
+        target: base.subjectUser,
+        details: { code: decision.code, detail: decision.detail, template: base.template, agent: base.agent, format, notes: decision.notes },
+      });
+      return id;
+    });
+    t.exits.emit({ kind: 'denied', requestId: id, template: base.template, code: decision.code });
+    return { requestId: id, disposition: 'denied', code: decision.code, message, serial: null, certificate: null, template: base.template, notes: decision.notes };
+  }
+
+  if (decision.kind === 'pend') {
+    const message = pendingMessage(decision.reason);
+    const id = await t.store.batch(async (tx) => {
+      const id = await tx.requests.insert(row({ disposition: 'pending', code: null, message }));
+      await tx.audit.append({
+        actor: who,
+        action: 'request.pending',
+        requestId: id,
+        source: base.source,
+        target: base.subjectUser,
+        details: { template: base.template, agent: base.agent, format, reason: decision.reason, notes: decision.notes },
+      });
+      return id;
+    });
+    t.exits.emit({ kind: 'pending', requestId: id, template: base.template });
+    return { requestId: id, disposition: 'pending', code: null, message, serial: null, certificate: null, template: base.template, notes: decision.notes };
+  }
+
+  return issue(t, who, decoded, base, decision.profile, decision.notes, started, row, existingId);
+}
+
+async function issue(
+  t: Tessera,
+  who: string,
+  decoded: DecodedRequest,
+  base: RequestBase,
+  profile: IssuanceProfile,
+  notes: readonly string[],
+  started: number,
+  row: (over: Pick<NewRequest, 'disposition' | 'code' | 'message'>) => NewRequest,
+  existingId: number | undefined,
+): Promise<SubmitResult> {
+  const ca = t.issuing;
+  const now = t.now();
+  // Steps 5–6 happen inside ca.issue: lint-passed TBS, recorded before it is signed.
+  const prepared = ca.prepare(profile, now);
+  let requestId = existingId ?? 0;
+  let issued;
+  try {
+    issued = await ca.issue(prepared, (intent) =>
+      t.store.batch(async (tx) => {
+        if (existingId === undefined) {
+          requestId = await tx.requests.insert(row({ disposition: 'issuing', code: null, message: 'Issuing' }));
+        } else {
+          const ok = await tx.requests.resolve(existingId, ['pending'], { disposition: 'issuing', code: null, message: 'Issuing', resolvedAt: now, resolvedBy: who });
+          if (!ok) throw new TesseraError('REQUEST_NOT_PENDING', `request ${existingId}`);
+        }
+        await tx.certificates.reserve({ ...intent, requestId }, now);
+      }),
+    );
+  } catch (e) {
+    const err = asTesseraError(e);
+    // The reservation committed but signing failed: the serial is abandoned, the request failed.
+    if (requestId !== 0 && err.code !== 'STORAGE_UNAVAILABLE' && err.code !== 'STORAGE_FULL' && err.code !== 'REQUEST_NOT_PENDING') {
+      const failedCode: ErrorCode = err.code === 'INTERNAL' ? 'CA_KEY_UNAVAILABLE' : err.code;
+      await t.store.batch(async (tx) => {
+        await tx.certificates.abandon(prepared.intent.serial);
+        await tx.requests.resolve(requestId, ['issuing'], { disposition: 'failed', code: failedCode, message: errorRegistry[failedCode].message, resolvedAt: t.now(), resolvedBy: null });
+        await tx.audit.append({ actor: who, action: 'request.failed', requestId, serial: prepared.intent.serial, source: base.source, details: { code: failedCode, detail: err.detail } });
+      });
+      t.exits.emit({ kind: 'failed', requestId, template: base.template, code: failedCode });
+      return { requestId, disposition: 'failed', code: failedCode, message: errorRegistry[failedCode].message, serial: null, certificate: null, template: base.template, notes };
+    }
+    throw err;
+  }
+  // Steps 7–8: release. The response is sent only after this commit.
+  const message = 'Issued';
+  await t.store.batch(async (tx) => {
+    await tx.certificates.markIssued(issued.serial, issued.der, t.now());
+    await tx.requests.resolve(requestId, ['issuing'], { disposition: 'issued', code: null, message, serial: issued.serial, resolvedAt: t.now(), resolvedBy: existingId === undefined ? null : who });
+    await tx.audit.append({
+      actor: who,
+      action: 'certificate.issued',
+      requestId,
+      serial: issued.serial,
+      source: base.source,
+      target: profile.subjectUser,
+      details: {
+        template: profile.template.name,
+        subject: issued.subject,
+        san: profile.san.map((n) => `${n.type}:${typeof n.value === 'string' ? n.value : ''}`),
+        sid: profile.sid,
+        key: describeKey(profile.key),
+        format: decoded.format,
+        agent: base.agent,
+        requester: base.requester,
+        notAfter: issued.notAfter.toISOString(),
+        notes,
+      },
+    });
+  });
+  t.exits.emit({ kind: 'issued', requestId, serial: issued.serial, template: profile.template.name, subjectUser: profile.subjectUser, der: issued.der, latencyMs: performance.now() - started });
+  return { requestId, disposition: 'issued', code: null, message, serial: issued.serial, certificate: issued.der, template: profile.template.name, notes };
+}

@@ -1,0 +1,141 @@
+import type { Kysely } from 'kysely';
+import { chainHash, GENESIS } from '../audit/chain.js';
+import type { Dialect } from './database.js';
+import type { AuditEvent, AuditRecord } from './records.js';
+import type { Database } from './schema.js';
+
+const HEAD = 'audit_head';
+
+export interface AuditVerification {
+  readonly ok: boolean;
+  readonly records: number;
+  /** The first record that fails, and why. */
+  readonly problem?: { readonly seq: number; readonly reason: string };
+}
+
+export interface AuditFilter {
+  readonly action?: string;
+  readonly actor?: string;
+  readonly requestId?: number;
+  readonly serial?: string;
+  readonly limit?: number;
+  readonly afterSeq?: number;
+}
+
+/**
+ * The append-only, hash-chained audit log (audit/chain.ts). Appends run inside the
+ * caller's transaction, so a record exists exactly when the change it describes does.
+ * The chain head lives in `meta`; on PostgreSQL it is read FOR UPDATE, which serialises
+ * appends across every Tessera node sharing the database.
+ */
+export class AuditStore {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
+    private readonly key: Buffer,
+  ) {}
+
+  async append(e: AuditEvent): Promise<number> {
+    let q = this.db.selectFrom('meta').select('value').where('key', '=', HEAD);
+    if (this.dialect === 'postgres') q = q.forUpdate();
+    const headRow = await q.executeTakeFirst();
+    const head = headRow ? (JSON.parse(headRow.value) as { seq: number; hash: string }) : { seq: 0, hash: GENESIS };
+    const content = {
+      seq: head.seq + 1,
+      at: (e.at ?? new Date()).getTime(),
+      actor: e.actor,
+      action: e.action,
+      target: e.target ?? null,
+      requestId: e.requestId ?? null,
+      serial: e.serial ?? null,
+      source: e.source ?? null,
+      details: JSON.stringify(e.details ?? {}),
+    };
+    const hash = chainHash(this.key, head.hash, content);
+    await this.db
+      .insertInto('audit')
+      .values({
+        seq: content.seq,
+        at: content.at,
+        actor: content.actor,
+        action: content.action,
+        target: content.target,
+        request_id: content.requestId,
+        serial: content.serial,
+        source: content.source,
+        details: content.details,
+        prev: head.hash,
+        hash,
+      })
+      .execute();
+    const value = JSON.stringify({ seq: content.seq, hash });
+    await this.db
+      .insertInto('meta')
+      .values({ key: HEAD, value })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+      .execute();
+    return content.seq;
+  }
+
+  async list(f: AuditFilter = {}): Promise<AuditRecord[]> {
+    let q = this.db.selectFrom('audit').selectAll().orderBy('seq', 'desc').limit(f.limit ?? 100);
+    if (f.action) q = q.where('action', '=', f.action);
+    if (f.actor) q = q.where('actor', '=', f.actor);
+    if (f.requestId !== undefined) q = q.where('request_id', '=', f.requestId);
+    if (f.serial) q = q.where('serial', '=', f.serial);
+    if (f.afterSeq !== undefined) q = q.where('seq', '>', f.afterSeq);
+    const rows = await q.execute();
+    return rows.map((r) => ({
+      seq: r.seq,
+      at: new Date(r.at),
+      actor: r.actor,
+      action: r.action,
+      target: r.target,
+      requestId: r.request_id,
+      serial: r.serial,
+      source: r.source,
+      details: JSON.parse(r.details),
+      hash: r.hash,
+    }));
+  }
+
+  /**
+   * Walk the whole chain in sequence order, a page at a time. Detects a modified record
+   * (hash mismatch), a deleted or inserted one (sequence gap or broken `prev` link), a
+   * reordering (both), and a cut tail (the head in `meta` is ahead of the last record).
+   */
+  async verify(pageSize = 5000): Promise<AuditVerification> {
+    let prev = GENESIS;
+    let expected = 1;
+    let records = 0;
+    for (;;) {
+      const rows = await this.db.selectFrom('audit').selectAll().where('seq', '>=', expected).orderBy('seq').limit(pageSize).execute();
+      for (const r of rows) {
+        if (r.seq !== expected) return { ok: false, records, problem: { seq: expected, reason: `record ${expected} is missing (next is ${r.seq})` } };
+        if (r.prev !== prev) return { ok: false, records, problem: { seq: r.seq, reason: 'the link to the previous record is broken (deleted, inserted or reordered records)' } };
+        const h = chainHash(this.key, prev, {
+          seq: r.seq,
+          at: r.at,
+          actor: r.actor,
+          action: r.action,
+          target: r.target,
+          requestId: r.request_id,
+          serial: r.serial,
+          source: r.source,
+          details: r.details,
+        });
+        if (h !== r.hash) return { ok: false, records, problem: { seq: r.seq, reason: 'the record was modified after it was written' } };
+        prev = r.hash;
+        expected++;
+        records++;
+      }
+      if (rows.length < pageSize) break;
+    }
+    const headRow = await this.db.selectFrom('meta').select('value').where('key', '=', HEAD).executeTakeFirst();
+    const head = headRow ? (JSON.parse(headRow.value) as { seq: number; hash: string }) : { seq: 0, hash: GENESIS };
+    if (head.seq !== records || head.hash !== prev) {
+      return { ok: false, records, problem: { seq: records + 1, reason: `the log ends at record ${records} but its head says ${head.seq}: records were removed from the end` } };
+    }
+    return { ok: true, records };
+  }
+}

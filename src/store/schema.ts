@@ -1,0 +1,132 @@
+/**
+ * Table types for Kysely. Times are integer milliseconds since the epoch in both
+ * engines (PostgreSQL BIGINT is parsed to a number, see database.ts); booleans are 0/1.
+ */
+import type { Generated } from 'kysely';
+
+export interface CaTable {
+  id: string;
+  name: string;
+  role: 'root' | 'issuing';
+  parent_id: string | null;
+  certificate: Buffer;
+  key_ref: string;
+  renewal: number;
+  active: number;
+  created_at: number;
+}
+
+export interface TemplateTable {
+  name: string;
+  definition: string;
+  version: number;
+  updated_at: number;
+  updated_by: string;
+}
+
+export interface UserTable {
+  id: Generated<number>;
+  username: string;
+  upn: string | null;
+  email: string | null;
+  display_name: string;
+  sid: string;
+  dn: string;
+  enabled: number;
+  password_hash: string | null;
+  created_at: number;
+}
+
+export interface GroupTable {
+  id: Generated<number>;
+  name: string;
+  sid: string;
+  description: string;
+  created_at: number;
+}
+
+export interface GroupMemberTable {
+  group_id: number;
+  user_id: number;
+}
+
+export interface RequestTable {
+  id: Generated<number>;
+  submitted_at: number;
+  requester: string;
+  subject_user: string | null;
+  agent: string | null;
+  template: string | null;
+  format: string;
+  request_der: Buffer | null;
+  request_sha256: string;
+  attributes: string;
+  disposition: 'issuing' | 'issued' | 'pending' | 'denied' | 'failed' | 'revoked';
+  code: string | null;
+  message: string;
+  serial: string | null;
+  resolved_at: number | null;
+  resolved_by: string | null;
+  source: string | null;
+}
+
+export interface CertificateTable {
+  serial: string;
+  ca_id: string;
+  request_id: number | null;
+  subject: string;
+  subject_user: string | null;
+  template: string | null;
+  not_before: number;
+  not_after: number;
+  status: 'reserved' | 'issued' | 'revoked' | 'abandoned';
+  tbs: Buffer;
+  der: Buffer | null;
+  issued_at: number | null;
+  revoked_at: number | null;
+  revocation_reason: number | null;
+  created_at: number;
+}
+
+export interface AuditTable {
+  seq: number;
+  at: number;
+  actor: string;
+  action: string;
+  target: string | null;
+  request_id: number | null;
+  serial: string | null;
+  source: string | null;
+  details: string;
+  prev: string;
+  hash: string;
+}
+
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+export interface CrlTable {
+  ca_id: string;
+  number: number;
+  kind: 'full' | 'delta';
+  base_number: number | null;
+  this_update: number;
+  next_update: number;
+  entries: number;
+  der: Buffer;
+}
+
+export interface Database {
+  crls: CrlTable;
+  cas: CaTable;
+  templates: TemplateTable;
+  users: UserTable;
+  groups: GroupTable;
+  group_members: GroupMemberTable;
+  requests: RequestTable;
+  certificates: CertificateTable;
+  audit: AuditTable;
+  meta: MetaTable;
+}

@@ -1,0 +1,54 @@
+/**
+ * PEM and base64 in the shapes certsrv clients send and expect
+ * (research/certsrv.md §1.2 CertRequest, §1.4 Enc=b64).
+ */
+import { TesseraError } from '../errors/TesseraError.js';
+
+const PEM_BLOCK = /-----BEGIN ([A-Z0-9 #]+)-----([\s\S]*?)-----END \1-----/;
+
+/**
+ * Bytes of a request as a client sent it: DER, PEM with any BEGIN label (`NEW
+ * CERTIFICATE REQUEST`, `CERTIFICATE REQUEST`, `PKCS7`, ...), PEM flattened onto one
+ * line, or headerless base64 with CRLF, LF or spaces (form encoding turns `+` into a
+ * space, so spaces inside base64 are read back as `+`).
+ */
+export function decodeRequestBytes(input: Uint8Array | string): Buffer {
+  if (typeof input !== 'string') {
+    const b = Buffer.from(input);
+    if (b.length === 0) throw new TesseraError('REQUEST_EMPTY');
+    if (b[0] === 0x30) return b; // DER SEQUENCE
+    return decodeRequestBytes(b.toString('latin1'));
+  }
+  let text = input.trim();
+  if (text.length === 0) throw new TesseraError('REQUEST_EMPTY');
+  const m = PEM_BLOCK.exec(text);
+  if (m) text = m[2];
+  else if (/-----BEGIN /.test(text)) throw new TesseraError('REQUEST_MALFORMED', 'PEM block without a matching END line');
+  // Drop RFC 7468 / RFC 1421 headers such as "Proc-Type: ..." if present.
+  text = text.replace(/^[A-Za-z-]+:.*$/gm, '');
+  const compact = text.replace(/[\r\n\t]/g, '').replace(/ /g, '+');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.length === 0) {
+    throw new TesseraError('REQUEST_MALFORMED', 'the request is neither DER nor base64');
+  }
+  const der = Buffer.from(compact, 'base64');
+  if (der.length === 0) throw new TesseraError('REQUEST_EMPTY');
+  return der;
+}
+
+/** base64 in 64-character lines joined by `eol`. */
+export function base64Lines(der: Uint8Array, eol = '\n'): string {
+  const b64 = Buffer.from(der).toString('base64');
+  const lines: string[] = [];
+  for (let i = 0; i < b64.length; i += 64) lines.push(b64.slice(i, i + 64));
+  return lines.join(eol) + eol;
+}
+
+export function toPem(der: Uint8Array, label: string, eol = '\n'): string {
+  return `-----BEGIN ${label}-----${eol}${base64Lines(der, eol)}-----END ${label}-----${eol}`;
+}
+
+/** All PEM blocks with `label` in a text (e.g. a chain file), as DER. */
+export function pemBlocks(text: string, label: string): Buffer[] {
+  const re = new RegExp(`-----BEGIN ${label}-----([\\s\\S]*?)-----END ${label}-----`, 'g');
+  return [...text.matchAll(re)].map((m) => Buffer.from(m[1].replace(/\s+/g, ''), 'base64'));
+}
