@@ -1,0 +1,52 @@
+/**
+ * The `tessera` command line (commander). Each command group lives in commands/<name>.ts
+ * and is registered from commands/index.ts. Errors print their stable code; the exit
+ * status is 1 for a failure, 2 for a usage error.
+ */
+import { Command, CommanderError } from 'commander';
+import { errorRegistry } from '../../errors/registry.js';
+import { asTesseraError } from '../../errors/TesseraError.js';
+import { classifyStorageError } from '../../store/database.js';
+import { CliContext } from './CliContext.js';
+import { COMMANDS } from './commands/index.js';
+
+export function buildProgram(ctx?: CliContext): { program: Command; ctx: CliContext } {
+  const program = new Command('tessera')
+    .description('Tessera: a certificate authority with web enrollment for smart card certificates')
+    .option('-d, --data <dir>', 'data directory (default: $TESSERA_DATA or ./data)')
+    .option('--json', 'machine-readable JSON output')
+    .showHelpAfterError()
+    .exitOverride();
+  const context = ctx ?? new CliContext(() => program.opts());
+  for (const register of COMMANDS) register(program, context);
+  return { program, ctx: context };
+}
+
+export async function run(argv: string[], ctx?: CliContext): Promise<number> {
+  const { program, ctx: context } = buildProgram(ctx);
+  let status = 0;
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    status = report(e, context);
+  } finally {
+    await context.close().catch(() => {});
+  }
+  if (!ctx) process.exitCode = status;
+  return status;
+}
+
+function report(e: unknown, ctx: CliContext): number {
+  if (e instanceof CommanderError) {
+    // Help and version exit 0; usage errors were already printed by commander.
+    return e.exitCode === 0 ? 0 : 2;
+  }
+  const err = asTesseraError(classifyStorageError(e));
+  if (ctx.json) {
+    process.stderr.write(JSON.stringify({ error: { code: err.code, message: err.message, detail: err.detail ?? null, hresult: `0x${errorRegistry[err.code].hresult.toString(16)}` } }) + '\n');
+  } else {
+    process.stderr.write(`tessera: ${err.describe()} [${err.code}]\n`);
+    if (err.code === 'INTERNAL' && process.env.TESSERA_DEBUG) process.stderr.write(`${(err.cause as Error)?.stack ?? ''}\n`);
+  }
+  return 1;
+}
