@@ -7,11 +7,13 @@
  * extension that the certificate will not carry is listed in `notes` for the audit trail.
  */
 import type { IssuanceProfile } from '../ca/IssuanceProfile.js';
+import { OID } from '../x509/oids.js';
 import { describeKey } from '../x509/publicKey.js';
 import type { Template } from '../template/Template.js';
 import type { Decision, PolicyInput } from './PolicyInput.js';
 import { buildNames, type NameResult } from './buildNames.js';
 import { PolicyDenial } from './PolicyDenial.js';
+import { mayEnroll } from './mayEnroll.js';
 
 const Deny = PolicyDenial;
 
@@ -48,18 +50,13 @@ function checkAccounts(input: PolicyInput): void {
   if (!input.subject.enabled) throw new Deny('USER_DISABLED', `${input.subject.username} is disabled`);
 }
 
-const inGroups = (groups: readonly string[], allowed: readonly string[]) => {
-  const lower = new Set(groups.map((g) => g.toLowerCase()));
-  return allowed.some((g) => lower.has(g.toLowerCase()));
-};
-
 /**
  * MS-CRTD: the requester needs Enroll on the template. For enroll on behalf, the agent
  * is the requester and needs Enroll too; the target's eligibility is the agent
  * restrictions' business (checkAgentSignatures).
  */
 function checkEnrollPermission(input: PolicyInput, t: Template): void {
-  if (!inGroups(input.requester.groups, t.enroll)) {
+  if (!mayEnroll(input.requester, t)) {
     throw new Deny('ENROLL_DENIED', `${input.requester.username} is in none of the groups with Enroll on ${t.name} (${t.enroll.join(', ') || 'none'})`);
   }
 }
@@ -95,15 +92,32 @@ function checkKeySpecAndProvider(input: PolicyInput, t: Template, notes: string[
  */
 function checkAgentSignatures(input: PolicyInput, t: Template): void {
   const onBehalf = input.subject.username.toLowerCase() !== input.requester.username.toLowerCase();
-  const needed = t.issuance.agentSignatures;
-  if (needed === 0 && !onBehalf) return;
-  const policy = t.issuance.agentPolicy;
-  const valid = input.agentSignatures.filter((s) => (policy ? s.policies.includes(policy) : true));
-  if (onBehalf && valid.length === 0) {
-    throw new Deny('SIGNATURES_REQUIRED', 'enrolling on behalf of another user needs a valid enrollment agent signature');
+  // Enrolling someone else always takes at least one agent signature, whatever the template says.
+  const needed = Math.max(t.issuance.agentSignatures, onBehalf ? 1 : 0);
+  if (needed === 0) return;
+  // Without a template policy, an on-behalf signature still needs Certificate Request Agent
+  // (AD CS checks szOID_ENROLLMENT_AGENT for RequesterName; research/certsrv.md §3.2).
+  const policy = t.issuance.agentPolicy ?? OID.certificateRequestAgent;
+  const sigs = input.agentSignatures;
+  // Acceptance item 9: every agent signature on the request must hold up, not just enough of them.
+  const broken = sigs.find((s) => s.problem);
+  if (broken?.problem) throw new Deny(broken.problem.code, broken.problem.detail);
+  const withPolicy = sigs.filter((s) => s.policies.includes(policy));
+  if (withPolicy.length < sigs.length) {
+    const s = sigs.find((x) => !x.policies.includes(policy))!;
+    throw new Deny('AGENT_EKU_MISSING', `agent certificate ${s.certificateSerial} lacks application policy ${policy} required by ${t.name}`);
   }
-  if (valid.length < needed) throw new Deny('SIGNATURES_REQUIRED', `${t.name} needs ${needed} enrollment agent signature(s) with policy ${policy}; the request has ${valid.length}`);
-  if (!input.agentPermitted) throw new Deny('ENROLL_DENIED', 'the enrollment agent restrictions do not allow this agent to enroll this user for this template');
+  if (withPolicy.length < needed) {
+    throw new Deny(
+      'SIGNATURES_REQUIRED',
+      onBehalf && withPolicy.length === 0
+        ? 'enrolling on behalf of another user needs a valid enrollment agent signature'
+        : `${t.name} needs ${needed} enrollment agent signature(s) with policy ${policy}; the request has ${withPolicy.length}`,
+    );
+  }
+  const refused = withPolicy.find((s) => s.permission);
+  if (refused?.permission) throw new Deny(refused.permission.code, refused.permission.detail);
+  if (!input.agentPermitted) throw new Deny('AGENT_NOT_PERMITTED', 'the enrollment agent restrictions do not allow this agent to enroll this user for this template');
 }
 
 function profileOf(input: PolicyInput, t: Template, names: NameResult): IssuanceProfile {

@@ -1,0 +1,39 @@
+/**
+ * The REST API plugin (`/api/v1`): JSON over HTTPS, its own authentication hook and
+ * problem+json error renderer (ARCHITECTURE.md habit 6: each entry is its own scope).
+ */
+import swagger from '@fastify/swagger';
+import type { FastifyInstance } from 'fastify';
+import { problemErrorHandler, toTesseraError } from '../problem.js';
+import { adminRoutes } from './adminRoutes.js';
+import type { ApiContext } from './ApiContext.js';
+import { caRoutes } from './caRoutes.js';
+import { certificateRoutes } from './certificateRoutes.js';
+import { OPENAPI_INFO, ROUTE_DOCS } from './openapi.js';
+import { requestRoutes } from './requestRoutes.js';
+import { templateRoutes } from './templateRoutes.js';
+
+export async function apiRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+  await app.register(swagger, OPENAPI_INFO as never);
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const doc = ROUTE_DOCS[`${methods[0]} ${route.url}`];
+    if (doc) route.schema = { ...(route.schema ?? {}), summary: doc.summary, description: `Who may call it: ${doc.access}.`, tags: [doc.tag] };
+    else if (!methods.includes('HEAD')) route.schema = { ...(route.schema ?? {}), hide: true };
+  });
+  app.setErrorHandler((error, req, reply) => {
+    ctx.metrics?.recordError(toTesseraError(error).code);
+    return problemErrorHandler(error, req, reply);
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).type('application/problem+json').send({ type: 'urn:tessera:error:NOT_FOUND', title: 'The object does not exist.', status: 404, detail: `no route ${req.method} ${req.url}`, code: 'NOT_FOUND' }));
+  // Authentication runs for every API request; routes that need a caller ask for it.
+  app.addHook('preHandler', async (req) => {
+    req.principal = await ctx.auth.resolve(req);
+  });
+  await requestRoutes(app, ctx);
+  await certificateRoutes(app, ctx);
+  await templateRoutes(app, ctx);
+  await adminRoutes(app, ctx);
+  await caRoutes(app, ctx);
+  app.get('/openapi.json', async () => app.swagger());
+}

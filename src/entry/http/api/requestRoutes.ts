@@ -1,0 +1,110 @@
+/**
+ * /api/v1/requests — submit (AD CS ICertRequest::Submit), look up, approve, deny.
+ */
+import type { FastifyInstance } from 'fastify';
+import { errorRegistry } from '../../../errors/registry.js';
+import { TesseraError } from '../../../errors/TesseraError.js';
+import { canSeeAll, retrieve } from '../../../ra/retrieve.js';
+import { denyRequest } from '../../../ra/denyRequest.js';
+import { resubmit } from '../../../ra/resubmit.js';
+import { submit } from '../../../ra/submit.js';
+import type { SubmitResult } from '../../../ra/recordDecision.js';
+import type { Disposition } from '../../../store/records.js';
+import { problemOf } from '../problem.js';
+import { checkEnrollRate, parseId, prefers, requirePrincipal, type ApiContext } from './ApiContext.js';
+import { requestView, submitView } from './views.js';
+
+/** Enrollment bodies are capped before parsing (issue #3: 64 KB). */
+export const ENROLL_BODY_LIMIT = 64 * 1024;
+
+const submitSchema = {
+  body: {
+    type: 'object',
+    required: ['csr'],
+    additionalProperties: false,
+    properties: {
+      csr: { type: 'string', minLength: 1, maxLength: ENROLL_BODY_LIMIT },
+      template: { type: 'string', minLength: 1, maxLength: 64 },
+      attributes: { type: 'object', additionalProperties: { type: 'string', maxLength: 1024 }, maxProperties: 32 },
+    },
+  },
+} as const;
+
+export async function requestRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+  const t = ctx.tessera;
+
+  const respond = (reply: import('fastify').FastifyReply, req: import('fastify').FastifyRequest, r: SubmitResult) => {
+    if (r.disposition === 'issued') {
+      if (prefers(req, 'application/pkix-cert')) return reply.code(201).type('application/pkix-cert').send(r.certificate);
+      return reply.code(201).header('location', `/api/v1/requests/${r.requestId}`).send(submitView(r, ctx.chainPem));
+    }
+    if (r.disposition === 'pending') return reply.code(202).header('location', `/api/v1/requests/${r.requestId}`).send(submitView(r, ctx.chainPem));
+    const err = new TesseraError(r.code ?? 'INTERNAL', r.message);
+    ctx.metrics?.recordError(err.code);
+    const p = problemOf(err, { requestId: r.requestId, disposition: r.disposition });
+    // The disposition message (e.g. the unsupported template's name) is the detail shown.
+    return reply.code(errorRegistry[err.code].status).type('application/problem+json').send({ ...p, detail: r.message });
+  };
+
+  app.post('/requests', { schema: submitSchema, bodyLimit: ENROLL_BODY_LIMIT }, async (req, reply) => {
+    const p = requirePrincipal(req);
+    checkEnrollRate(ctx, req, p);
+    const body = req.body as { csr: string; template?: string; attributes?: Record<string, string> };
+    const r = await submit(t, { request: body.csr, template: body.template, attributes: body.attributes, requester: p.actor.user, source: req.ip });
+    return respond(reply, req, r);
+  });
+
+  // The same with the request as the body (DER, or PEM/base64 text); template in the query.
+  for (const type of ['application/pkcs10', 'application/pkcs7-mime', 'application/x-pem-file']) {
+    app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: ENROLL_BODY_LIMIT }, (_req, body, done) => done(null, body));
+  }
+  app.post('/requests/raw', { bodyLimit: ENROLL_BODY_LIMIT }, async (req, reply) => {
+    const p = requirePrincipal(req);
+    checkEnrollRate(ctx, req, p);
+    if (!Buffer.isBuffer(req.body)) throw new TesseraError('INPUT_INVALID', 'send the request as application/pkcs10, application/pkcs7-mime or application/x-pem-file');
+    const q = req.query as { template?: string };
+    const r = await submit(t, { request: req.body, template: q.template, requester: p.actor.user, source: req.ip });
+    return respond(reply, req, r);
+  });
+
+  app.get('/requests', async (req) => {
+    const p = requirePrincipal(req);
+    const q = req.query as { disposition?: string; limit?: string; before?: string };
+    const all = canSeeAll(t, p.actor);
+    const dispositions = ['issuing', 'issued', 'pending', 'denied', 'failed', 'revoked'];
+    if (q.disposition && !dispositions.includes(q.disposition)) throw new TesseraError('INPUT_INVALID', `disposition: one of ${dispositions.join(', ')}`);
+    const limit = Math.min(Math.max(Number(q.limit ?? 100) || 100, 1), 1000);
+    const rows = await t.store.requests.list({
+      disposition: q.disposition as Disposition | undefined,
+      requester: all ? undefined : p.actor.user.username,
+      limit,
+      beforeId: q.before ? parseId(q.before) : undefined,
+    });
+    return { requests: rows.map((r) => requestView(r, undefined, ctx.chainPem)) };
+  });
+
+  app.get('/requests/:id', async (req) => {
+    const p = requirePrincipal(req);
+    const { request, certificate } = await retrieve(t, p.actor, parseId((req.params as { id: string }).id));
+    return requestView(request, certificate, ctx.chainPem);
+  });
+
+  app.post('/requests/:id/approve', async (req, reply) => {
+    const p = requirePrincipal(req);
+    const r = await resubmit(t, p.actor, parseId((req.params as { id: string }).id));
+    if (r.disposition === 'issued') return reply.code(200).send(submitView(r, ctx.chainPem));
+    const err = new TesseraError(r.code ?? 'INTERNAL', r.message);
+    return reply.code(errorRegistry[err.code].status).type('application/problem+json').send({ ...problemOf(err, { requestId: r.requestId, disposition: r.disposition }), detail: r.message });
+  });
+
+  app.post(
+    '/requests/:id/deny',
+    { schema: { body: { type: ['object', 'null'], properties: { reason: { type: 'string', maxLength: 500 } }, additionalProperties: false } } },
+    async (req) => {
+      const p = requirePrincipal(req);
+      const body = (req.body ?? {}) as { reason?: string };
+      const r = await denyRequest(t, p.actor, parseId((req.params as { id: string }).id), body.reason);
+      return { requestId: r.requestId, disposition: 'denied', message: r.message };
+    },
+  );
+}

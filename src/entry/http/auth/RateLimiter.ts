@@ -1,0 +1,47 @@
+/**
+ * Fixed-window counters in memory: per user and per address, for failed sign-ins and for
+ * enrollment. A node-local limit (several nodes each enforce their own) is what the
+ * AD CS/IIS front ends do too; the directory's own lockout policy stays authoritative.
+ */
+export class RateLimiter {
+  readonly #windows = new Map<string, { start: number; count: number }>();
+
+  constructor(
+    private readonly limit: number,
+    private readonly windowMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Count one event for `key`; false when the key is over its limit (0 disables the limit). */
+  hit(key: string): boolean {
+    if (this.limit <= 0) return true;
+    const w = this.#current(key);
+    w.count++;
+    return w.count <= this.limit;
+  }
+
+  /** Whether `key` is currently over its limit, without counting. */
+  blocked(key: string): boolean {
+    if (this.limit <= 0) return false;
+    return this.#current(key).count >= this.limit;
+  }
+
+  reset(key: string): void {
+    this.#windows.delete(key);
+  }
+
+  #current(key: string): { start: number; count: number } {
+    const t = this.now();
+    let w = this.#windows.get(key);
+    if (!w || t - w.start >= this.windowMs) {
+      w = { start: t, count: 0 };
+      this.#windows.set(key, w);
+      if (this.#windows.size > 100_000) this.#sweep(t);
+    }
+    return w;
+  }
+
+  #sweep(t: number): void {
+    for (const [k, w] of this.#windows) if (t - w.start >= this.windowMs) this.#windows.delete(k);
+  }
+}

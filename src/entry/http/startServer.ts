@@ -1,0 +1,109 @@
+/**
+ * `tessera serve`: the HTTPS listener and the plain-HTTP listener, with recovery of
+ * interrupted issuances at start and a graceful shutdown (stop accepting, finish
+ * in-flight requests, close the database) on SIGTERM / SIGINT.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import type { FastifyInstance } from 'fastify';
+import { TesseraError } from '../../errors/TesseraError.js';
+import { recoverInterrupted } from '../../ra/recoverInterrupted.js';
+import type { Tessera } from '../../Tessera.js';
+import { buildApp, loggerOptions, type Limits } from './buildApp.js';
+import { buildPublicApp } from './buildPublicApp.js';
+import { Metrics } from './metrics.js';
+
+export interface ServeOptions {
+  readonly host?: string;
+  readonly port?: number;
+  /** Plain-HTTP port for /pki, /ocsp and redirects; 0 turns it off. */
+  readonly httpPort?: number;
+  readonly logger?: boolean;
+  readonly limits?: Limits;
+  readonly requestClientCertificates?: boolean;
+  /** Install SIGTERM/SIGINT handlers (the CLI does; tests don't). */
+  readonly handleSignals?: boolean;
+  /** Close the Tessera instance when the server closes (default true). */
+  readonly closeTessera?: boolean;
+}
+
+export interface RunningServer {
+  readonly https: FastifyInstance;
+  readonly http: FastifyInstance | undefined;
+  readonly httpsUrl: string;
+  readonly httpUrl: string | undefined;
+  close(): Promise<void>;
+}
+
+/** keys/session.key: the session-cookie HMAC key, created on first start. */
+async function sessionKey(t: Tessera): Promise<Buffer> {
+  const file = `${t.paths.keys}/session.key`;
+  try {
+    return Buffer.from((await readFile(file, 'utf8')).trim(), 'hex');
+  } catch {
+    const key = randomBytes(32);
+    await writeFile(file, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' }).catch(() => {});
+    return Buffer.from((await readFile(file, 'utf8')).trim(), 'hex');
+  }
+}
+
+export async function startServer(t: Tessera, o: ServeOptions = {}): Promise<RunningServer> {
+  let key: Buffer;
+  let cert: Buffer;
+  try {
+    key = await readFile(t.paths.tlsKey);
+    cert = await readFile(t.paths.tlsCert);
+  } catch {
+    throw new TesseraError('CONFIG_INVALID', `no TLS certificate at ${t.paths.tlsCert}; run \`tessera init\` (it issues one) or place a PEM certificate and key there`);
+  }
+  // A crash may have left requests half-issued: record them as failed. On PostgreSQL other
+  // nodes may be mid-issuance, so only old ones are touched.
+  await recoverInterrupted(t, t.store.dialect === 'sqlite' ? 0 : 120_000);
+  const logger = o.logger === false ? false : loggerOptions();
+  const metrics = new Metrics();
+  const https = await buildApp({ tessera: t, sessionKey: await sessionKey(t), https: { key, cert, requestClientCertificates: o.requestClientCertificates }, logger, limits: o.limits, metrics });
+  const host = o.host ?? t.config.server.host;
+  const port = o.port ?? t.config.server.port;
+  const httpPort = o.httpPort ?? t.config.server.httpPort;
+  await listen(https, host, port);
+  let http: FastifyInstance | undefined;
+  if (httpPort > 0) {
+    http = await buildPublicApp({ tessera: t, logger });
+    await listen(http, host, httpPort);
+  }
+  const addr = (app: FastifyInstance) => {
+    const a = app.server.address();
+    return typeof a === 'object' && a ? a.port : port;
+  };
+  const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      // Fastify's close stops accepting, answers new requests 503, and waits for in-flight ones.
+      await Promise.all([https.close(), http?.close()]);
+      if (o.closeTessera !== false) await t.close();
+    })());
+  if (o.handleSignals) {
+    const onSignal = (sig: string) => {
+      https.log.info({ signal: sig }, 'shutting down');
+      close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
+    process.once('SIGTERM', () => onSignal('SIGTERM'));
+    process.once('SIGINT', () => onSignal('SIGINT'));
+  }
+  return { https, http, httpsUrl: `https://${shown}:${addr(https)}`, httpUrl: http ? `http://${shown}:${addr(http)}` : undefined, close };
+}
+
+async function listen(app: FastifyInstance, host: string, port: number): Promise<void> {
+  try {
+    await app.listen({ host, port });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new TesseraError('CONFIG_INVALID', `port ${port} on ${host} is already in use; stop the other server or choose another port (--port / --http-port)`);
+    if (code === 'EACCES') throw new TesseraError('CONFIG_INVALID', `no permission to listen on port ${port}; use a port above 1023 or run with the needed privilege`);
+    throw e;
+  }
+}
