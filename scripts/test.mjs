@@ -20,6 +20,8 @@ const PACKAGES = {
   'libengine-pkcs11-openssl': () => ['/usr/lib/x86_64-linux-gnu/engines-3/pkcs11.so', '/usr/lib/aarch64-linux-gnu/engines-3/pkcs11.so'].some(existsSync),
   'libpam-pkcs11': '/usr/bin/pklogin_finder',
   chromium: '/usr/bin/chromium',
+  // openCryptoki's soft token really locks a PIN after wrong tries (SoftHSM2 does not): the lockout suite needs it.
+  opencryptoki: () => ['/usr/lib/x86_64-linux-gnu/pkcs11/libopencryptoki.so', '/usr/lib/aarch64-linux-gnu/pkcs11/libopencryptoki.so'].some(existsSync),
   curl: '/usr/bin/curl',
 };
 

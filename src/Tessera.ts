@@ -53,12 +53,19 @@ export class Tessera {
     const auditKey = await readAuditKey(paths.auditKey);
     const store = await Store.open(config.database.includes('://') ? config.database : paths.sqlite(config.database), auditKey);
     try {
-      const directory = opts.directory ? await opts.directory(store, config) : await openDirectory(store, config);
+      const directory = opts.directory ? await opts.directory(store, config) : await openDirectory(store, config, paths, opts.log);
       const templates = new TemplateCatalog(store);
       await templates.checkAll();
       const cas = await store.cas.list();
       checkHierarchy(config, cas);
-      const t = new Tessera(config, paths, store, directory, templates, cas, new ExitDispatcher(opts.log), opts.now ?? (() => new Date()));
+      const exits = new ExitDispatcher(opts.log);
+      if (directory.kind === 'ldap') {
+        // directory.publish: issued certificates go to the user's entry (LdapPublisher).
+        const { publicationExit } = await import('./directory/ldap/LdapPublisher.js');
+        const publisher = publicationExit(directory, opts.log);
+        if (publisher) exits.register(publisher);
+      }
+      const t = new Tessera(config, paths, store, directory, templates, cas, exits, opts.now ?? (() => new Date()));
       if (opts.withIssuingKey !== false) await t.loadIssuingCa();
       return t;
     } catch (e) {
@@ -115,10 +122,10 @@ export class Tessera {
   }
 }
 
-async function openDirectory(store: Store, config: Config): Promise<Directory> {
+async function openDirectory(store: Store, config: Config, paths: DataPaths, log?: ExitLogger): Promise<Directory> {
   if (config.directory.type === 'embedded') return new EmbeddedDirectory(store, config.domain.name);
   const { openLdapDirectory } = await import('./directory/ldap/openLdapDirectory.js');
-  return openLdapDirectory(config);
+  return openLdapDirectory(config, { baseDir: paths.dir, log });
 }
 
 /** Every configured CA is in the database, and every subordinate's issuer is too. */

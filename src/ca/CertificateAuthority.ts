@@ -20,6 +20,7 @@ import {
   crlDistributionPointsExtension,
   extKeyUsageExtension,
   keyUsageExtension,
+  ocspNoCheckExtension,
   sidExtension,
   subjectAltNameExtension,
   subjectKeyIdentifierExtension,
@@ -128,6 +129,8 @@ export class CertificateAuthority {
     if (p.san.length) exts.push(subjectAltNameExtension(p.san, p.subject.length === 0));
     exts.push(subjectKeyIdentifierExtension(keyIdentifier(p.spki)), f.aki, f.cdp, f.aia);
     if (p.sid) exts.push(sidExtension(p.sid));
+    // RFC 6960 §4.2.2.2.1: the delegated responder's own status is not checked by clients.
+    if (p.ocspNoCheck) exts.push(ocspNoCheckExtension());
     exts.push(f.bc);
     const tbs = seq(
       f.version,

@@ -30,4 +30,6 @@ export interface IssuanceProfile {
   readonly key: PublicKeyInfo;
   /** The directory account the certificate names (for the store and the audit trail). */
   readonly subjectUser: string | null;
+  /** id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1), for a delegated OCSP responder certificate only. */
+  readonly ocspNoCheck?: boolean;
 }

@@ -46,6 +46,8 @@ export function lintCertificate(p: IssuanceProfile, c: LintContext): string[] {
     if (!p.san.some((n) => n.type === 'upn')) problems.push('Smart Card Logon without a UPN');
   }
   if (c.crlUrls.length === 0) problems.push('no CRL distribution point');
+  // RFC 6960 §4.2.2.2.1: ocsp-nocheck only on a delegated responder (id-kp-OCSPSigning).
+  if (p.ocspNoCheck && (p.ekus.length !== 1 || p.ekus[0] !== OID.OCSPSigning)) problems.push('ocsp-nocheck on a certificate that is not only for OCSP signing');
   for (const n of p.san) {
     if (n.type === 'upn' && !/^[^@\s]+@[^@\s]+$/.test(n.value)) problems.push(`malformed UPN ${n.value}`);
     if (n.type === 'email' && !/^[\x21-\x7e]+@[\x21-\x7e]+$/.test(n.value)) problems.push(`malformed e-mail ${n.value}`);

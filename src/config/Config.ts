@@ -19,17 +19,93 @@ export interface CaEntry {
   readonly role: 'root' | 'issuing';
   /** 'file': encrypted PKCS#8 at keys/<id>.key.pem; 'pkcs11': a token (see keys/). */
   readonly keyStore: 'file' | 'pkcs11';
-  /** For pkcs11: module path, token label, key label; the PIN comes from the environment. */
-  readonly pkcs11?: { readonly module: string; readonly token: string; readonly label: string };
+  /**
+   * For pkcs11: module path, token label, key label (CKA_LABEL), and the name of the
+   * environment variable holding the token PIN (default TESSERA_PKCS11_PIN). The PIN
+   * itself is never written to tessera.json.
+   */
+  readonly pkcs11?: { readonly module: string; readonly token: string; readonly label: string; readonly pinEnv?: string };
+}
+
+/**
+ * Which directory attribute plays which role (docs/directory.md). Every key is optional;
+ * the flavor supplies the defaults (Active Directory / OpenLDAP in parentheses).
+ */
+export interface LdapAttributeMap {
+  /** Account name (sAMAccountName / uid). */
+  readonly username?: string;
+  /** UPN (userPrincipalName / null: constructed as <username>@<upnSuffix>). */
+  readonly upn?: string | null;
+  /** E-mail (mail / mail). */
+  readonly email?: string | null;
+  /** Display name (displayName / displayName); falls back to cn, then the account name. */
+  readonly displayName?: string;
+  /** The account SID (objectSid / sambaSID); null for none. */
+  readonly sid?: string | null;
+  /** How the SID attribute is stored: MS-DTYP §2.4.2.2 bytes or S-1-… text (binary / string). */
+  readonly sidFormat?: 'binary' | 'string';
+  /** Creation time, GeneralizedTime (whenCreated / createTimestamp). */
+  readonly createdAt?: string | null;
+  /** AD FILETIME account expiry (accountExpires / null). */
+  readonly accountExpires?: string | null;
+  /** AD primary group RID, a membership memberOf does not list (primaryGroupID / null). */
+  readonly primaryGroupId?: string | null;
+  /** Direct group DNs on the user entry (memberOf / memberOf). */
+  readonly memberOf?: string | null;
+  /** The group attribute listing member DNs (member / member). */
+  readonly member?: string;
+  /** The group's name as templates and roles spell it (cn / cn). */
+  readonly groupName?: string;
+}
+
+/** An account is disabled when `attribute` has one of `values`, or (integers) any bit of `bitmask`. */
+export interface LdapDisabledRule {
+  readonly attribute: string;
+  readonly bitmask?: number;
+  readonly values?: readonly string[];
 }
 
 export interface LdapSettings {
-  readonly url: string;
+  /** Decides the defaults: attribute mapping, filters, nested groups, publication attribute. */
+  readonly flavor: 'activeDirectory' | 'openldap';
+  /** ldaps://host[:636] or ldap://host[:389] (StartTLS); several are tried in order. */
+  readonly url: string | readonly string[];
+  /** ldap:// URLs upgrade with StartTLS (RFC 4513 §3) unless false; false needs allowPlaintext. */
+  readonly startTls?: boolean;
+  /** Plain LDAP without TLS. Honoured only when every URL is a loopback address (tests). */
+  readonly allowPlaintext?: boolean;
+  /** PEM file of CA certificates to trust for the directory's TLS certificate (relative to the data directory). */
+  readonly caFile?: string;
+  /** Name expected in the directory's TLS certificate when it differs from the URL host. */
+  readonly tlsServerName?: string;
+  /** The service account that searches (and, with publish, writes userCertificate). */
   readonly bindDn: string;
-  /** Environment variable holding the bind password (never stored in the file). */
+  /** Environment variable holding the service account password (never stored in the file). */
   readonly bindPasswordEnv: string;
   readonly baseDn: string;
-  readonly [key: string]: unknown;
+  readonly userBaseDn?: string;
+  readonly groupBaseDn?: string;
+  /** Which entries are user accounts, e.g. (&(objectCategory=person)(objectClass=user)). */
+  readonly userFilter?: string;
+  /** Which entries are groups, e.g. (objectClass=group). */
+  readonly groupFilter?: string;
+  readonly attributes?: LdapAttributeMap;
+  /** null: the directory has no disabled marker (it refuses binds itself). */
+  readonly disabled?: LdapDisabledRule | null;
+  /** Domain part of constructed UPNs (default: domain.dnsName). */
+  readonly upnSuffix?: string;
+  /** auto: the in-chain matching rule on Active Directory, a bounded walk elsewhere. */
+  readonly nestedGroups?: 'auto' | 'inChain' | 'walk' | 'none';
+  /** Nesting levels the walk follows (default 8). */
+  readonly maxGroupDepth?: number;
+  /** Groups a user may collect before the walk stops (default 1000). */
+  readonly maxGroups?: number;
+  readonly pool?: { readonly size?: number; readonly idleMs?: number };
+  readonly timeouts?: { readonly connectMs?: number; readonly operationMs?: number };
+  /** Write issued certificates to the user entry and remove them on revocation. */
+  readonly publish?: boolean;
+  /** userCertificate (Active Directory) / userCertificate;binary (RFC 4523, OpenLDAP). */
+  readonly publishAttribute?: string;
 }
 
 export interface Config {

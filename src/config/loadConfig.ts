@@ -2,6 +2,7 @@ import { readFile, writeFile, rename } from 'node:fs/promises';
 import { TesseraError } from '../errors/TesseraError.js';
 import { isSid } from '../x509/generalNames.js';
 import type { Config } from './Config.js';
+import { ldapSettingsProblems } from '../directory/ldap/ldapSettings.js';
 
 export const DATABASE_ENV = 'TESSERA_DATABASE_URL';
 
@@ -29,6 +30,7 @@ export function configProblems(c: Config): string[] {
       if (!['root', 'issuing'].includes(ca.role)) p.push(`cas.${ca.id}.role: root or issuing`);
       if (!['file', 'pkcs11'].includes(ca.keyStore)) p.push(`cas.${ca.id}.keyStore: file or pkcs11`);
       if (ca.keyStore === 'pkcs11' && (!ca.pkcs11?.module || !ca.pkcs11?.token || !ca.pkcs11?.label)) p.push(`cas.${ca.id}.pkcs11: module, token and label`);
+      if (ca.keyStore === 'pkcs11' && ca.pkcs11?.pinEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(ca.pkcs11.pinEnv)) p.push(`cas.${ca.id}.pkcs11.pinEnv: the name of an environment variable (the PIN itself never goes in this file)`);
     }
     // A template or the server naming a CA that does not exist is refused at start (Boulder).
     if (!c.cas.some((ca) => ca.id === c.issuingCa)) p.push(`issuingCa: "${c.issuingCa}" is not one of the configured CAs`);
@@ -37,6 +39,7 @@ export function configProblems(c: Config): string[] {
     if (!c.roles || typeof c.roles[r] !== 'string' || !c.roles[r]) p.push(`roles.${r}: a group name`);
   }
   if (!c.directory || !['embedded', 'ldap'].includes(c.directory.type)) p.push('directory.type: embedded or ldap');
+  else if (c.directory.type === 'ldap') p.push(...ldapSettingsProblems(c.directory));
   const s = c.server;
   if (!s || !Number.isInteger(s.port) || s.port < 0 || s.port > 65535) p.push('server.port: 0–65535');
   if (!s || !Number.isInteger(s.httpPort) || s.httpPort < 0 || s.httpPort > 65535) p.push('server.httpPort: 0–65535');

@@ -78,6 +78,59 @@ export const errorRegistry = {
   ALREADY_EXISTS: spec(409, 0x800700b7, 'ERROR_ALREADY_EXISTS', 'error', 'An object with this name already exists.'),
   NOT_FOUND: spec(404, 0x80070002, 'ERROR_FILE_NOT_FOUND', 'error', 'The object does not exist.'),
 
+  // --- command line files (entry/cli) -----------------------------------------------------------
+  FILE_NOT_READABLE: spec(400, 0x80070002, 'ERROR_FILE_NOT_FOUND', 'error', 'The input file cannot be read.'),
+  FILE_NOT_WRITABLE: spec(500, 0x8007001d, 'ERROR_WRITE_FAULT', 'error', 'The output file cannot be written.'),
+
+  // --- smart cards, the card agent and the enrollment client (card/) -------------------------
+  // HRESULTs are the SCardErr.h codes the certsrv page showed for the same conditions
+  // (research/certsrv.md §1.6 handleError2). Details always name the card (label, serial).
+  CARD_MODULE_UNAVAILABLE: spec(503, 0x8010001d, 'SCARD_E_NO_SERVICE', 'error', 'The PKCS#11 module for smart cards cannot be loaded.'),
+  CARD_NOT_FOUND: spec(404, 0x8010000c, 'SCARD_E_NO_SMARTCARD', 'error', 'The smart card is not present. Insert the smart card and try again.'),
+  CARD_AMBIGUOUS: spec(409, 0x8010000c, 'SCARD_E_NO_SMARTCARD', 'error', 'More than one smart card matches; choose the card by its serial number.'),
+  CARD_REMOVED: spec(409, 0x80100069, 'SCARD_W_REMOVED_CARD', 'error', 'The smart card was removed during the operation. Insert it and start again.'),
+  CARD_PIN_INCORRECT: spec(403, 0x8010006b, 'SCARD_W_WRONG_CHV', 'error', 'The smart card PIN is incorrect.'),
+  CARD_PIN_LOCKED: spec(423, 0x8010006c, 'SCARD_W_CHV_BLOCKED', 'error', 'The smart card PIN is locked. Unblock it with the card administrator key (tessera card unblock).'),
+  CARD_PIN_INVALID: spec(400, 0x8010002a, 'SCARD_E_INVALID_CHV', 'error', 'The new PIN does not meet the smart card\'s rules (length or characters).'),
+  CARD_PIN_CHANGE_REQUIRED: spec(403, 0x8010006f, 'SCARD_W_CARD_NOT_AUTHENTICATED', 'error', 'The smart card PIN must be changed before the card is used (tessera card change-pin).'),
+  CARD_KEY_NOT_FOUND: spec(404, 0x80100030, 'SCARD_E_NO_KEY_CONTAINER', 'error', 'The smart card holds no private key for this certificate or operation.'),
+  CARD_OPERATION_UNSUPPORTED: spec(400, 0x80100022, 'SCARD_E_UNSUPPORTED_FEATURE', 'error', 'The smart card or its PKCS#11 module does not support this operation.'),
+  CARD_CANCELLED: spec(409, 0x8010006e, 'SCARD_W_CANCELLED_BY_USER', 'error', 'The smart card operation was cancelled.'),
+  CARD_ERROR: spec(502, 0x80100001, 'SCARD_F_INTERNAL_ERROR', 'error', 'The smart card reported an error.'),
+  CARD_AGENT_ORIGIN_REFUSED: spec(403, 0x80070005, 'E_ACCESSDENIED', 'error', 'The card agent does not answer this web site; only the configured CA sites may use it.'),
+  CARD_AGENT_SESSION_UNKNOWN: spec(404, 0x8009000b, 'NTE_BAD_KEY_STATE', 'error', 'The card operation expired or does not exist; start the request again.'),
+  CARD_AGENT_REQUEST_REFUSED: spec(400, 0x80090009, 'NTE_BAD_FLAGS', 'error', 'The card agent only signs certificate requests for the key generated in the same operation.'),
+  CARD_AGENT_PIN_THROTTLED: spec(429, 0x8010006c, 'SCARD_W_CHV_BLOCKED', 'error', 'The card agent stopped accepting PINs for this card after too many wrong attempts; restart the card agent to try again.'),
+  SERVER_UNREACHABLE: spec(503, 0x80072efd, 'WININET_E_CANNOT_CONNECT', 'error', 'The certificate authority server cannot be reached.'),
+  SERVER_UNTRUSTED: spec(502, 0x800b0109, 'CERT_E_UNTRUSTEDROOT', 'error', 'The certificate authority server\'s TLS certificate is not trusted; pass the Tessera CA certificate with --ca-cert.'),
+
+  // --- CMC requests and enrollment agents (x509/cmc, ra/agentEvidence) ---------------------
+  // RFC 5272/5273 CMC and the Windows PKCS#7 enroll-on-behalf form (research/certsrv.md §3).
+  CMC_UNSIGNED: spec(400, 0x8009100e, 'CRYPT_E_SIGNER_NOT_FOUND', 'denied', 'The CMC or PKCS #7 request is not signed; a full PKI request must carry at least one signature (RFC 5272 §3.2).'),
+  CMC_SIGNER_UNKNOWN: spec(400, 0x8009100e, 'CRYPT_E_SIGNER_NOT_FOUND', 'denied', 'A signature in the request names a certificate that the request does not carry and that is not the request key.'),
+  CMC_POP_INVALID: spec(400, 0x80090006, 'NTE_BAD_SIGNATURE', 'denied', 'The proof-of-possession signature made with the request key does not verify.'),
+  CMC_NO_REQUEST: spec(400, 0x80091004, 'CRYPT_E_INVALID_MSG_TYPE', 'denied', 'The CMC request carries no certification request.'),
+  CMC_MULTIPLE_REQUESTS: spec(400, 0x80091004, 'CRYPT_E_INVALID_MSG_TYPE', 'denied', 'The CMC request carries more than one certification request; submit one request per message.'),
+  CMC_CRMF_UNSUPPORTED: spec(400, 0x80091004, 'CRYPT_E_INVALID_MSG_TYPE', 'denied', 'CRMF (RFC 4211) and other non-PKCS #10 requests inside CMC are not supported; send a PKCS #10 request.'),
+  CMC_NESTED_UNSUPPORTED: spec(400, 0x80091004, 'CRYPT_E_INVALID_MSG_TYPE', 'denied', 'Nested CMC content (cmsSequence) and other messages (otherMsgSequence) are not supported.'),
+  CMC_CONTROL_UNSUPPORTED: spec(400, 0x80091004, 'CRYPT_E_INVALID_MSG_TYPE', 'denied', 'The CMC request carries a control that Tessera does not support; RFC 5272 §3.2.1.2 requires refusing the whole request.'),
+  AGENT_SIGNATURE_INVALID: spec(400, 0x80090006, 'NTE_BAD_SIGNATURE', 'denied', 'An enrollment agent signature on the request does not verify.'),
+  AGENT_CERT_UNTRUSTED: spec(403, 0x800b010a, 'CERT_E_CHAINING', 'denied', 'The enrollment agent certificate was not issued by this certificate authority.'),
+  AGENT_CERT_EXPIRED: spec(403, 0x800b0101, 'CERT_E_EXPIRED', 'denied', 'The enrollment agent certificate is expired or not yet valid.'),
+  AGENT_CERT_REVOKED: spec(403, 0x80092010, 'CRYPT_E_REVOKED', 'denied', 'The enrollment agent certificate is revoked.'),
+  AGENT_EKU_MISSING: spec(403, 0x80094809, 'CERTSRV_E_SIGNATURE_POLICY_REQUIRED', 'denied', 'The enrollment agent certificate does not carry the application policy the certificate template requires (Certificate Request Agent).'),
+  AGENT_NOT_PERMITTED: spec(403, 0x80094011, 'CERTSRV_E_ENROLL_DENIED', 'denied', 'The enrollment agent restrictions do not allow this agent to enroll this user for this certificate template.'),
+  PRIVILEGED_TARGET: spec(403, 0x80094011, 'CERTSRV_E_ENROLL_DENIED', 'denied', 'The target user is a member of a privileged group; enrollment agents may enroll such users only under an explicit exception that names them.'),
+
+  // --- revocation: CRLs and OCSP (ca/crl, ca/ocsp, ra/publishCrl) -------------------------------
+  // OCSP protocol errors are not thrown: they are OCSPResponseStatus answers (RFC 6960 §4.2.1).
+  CRL_NOT_PUBLISHED: spec(404, 0x80092004, 'CRYPT_E_NOT_FOUND', 'error', 'No CRL of this kind has been published for this CA yet.'),
+  CRL_BASE_MISSING: spec(409, 0x80092004, 'CRYPT_E_NOT_FOUND', 'error', 'A delta CRL needs a published full CRL as its base; publish a full CRL first.'),
+  CRL_DELTA_UNSUPPORTED: spec(400, 0x80070057, 'E_INVALIDARG', 'error', 'This CA does not publish delta CRLs (only the online issuing CA does).'),
+  CRL_PUBLISH_BUSY: spec(503, 0x800700aa, 'ERROR_BUSY', 'error', 'Another node is publishing this CA\'s CRL; try again shortly.'),
+  CRL_SIGNATURE_INVALID: spec(500, 0x80096004, 'TRUST_E_CERT_SIGNATURE', 'error', 'The CRL signature did not verify with the CA certificate; nothing was published.'),
+  OCSP_SIGNER_UNAVAILABLE: spec(503, 0x8009000d, 'NTE_NO_KEY', 'error', 'The OCSP responder signing certificate is not available.'),
+
   // --- configuration and infrastructure ------------------------------------------------------
   CONFIG_INVALID: spec(500, 0x8007000d, 'ERROR_INVALID_DATA', 'error', 'The Tessera configuration is not valid.'),
   CA_KEY_UNAVAILABLE: spec(503, 0x8009000d, 'NTE_NO_KEY', 'error', 'The CA signing key is not available.'),

@@ -4,12 +4,21 @@ import type { ErrorCode } from '../errors/registry.js';
 import type { Template } from '../template/Template.js';
 import type { DecodedRequest } from '../x509/request.js';
 
-/** An enrollment agent signature that the RA has verified (chain, validity, revocation, EKU). */
+/**
+ * An enrollment agent signature as the RA judged it (ra/agentEvidence.ts): the signature
+ * itself, the certificate's chain to this CA, validity, revocation and application
+ * policy, and the agent restrictions for this subject and template.
+ */
 export interface AgentSignature {
-  readonly agent: DirectoryUser;
+  /** The agent's directory account (the certificate's subject user); null when it cannot be resolved. */
+  readonly agent: DirectoryUser | null;
   /** Application policies / EKUs of the agent's certificate. */
   readonly policies: readonly string[];
   readonly certificateSerial: string;
+  /** Why the signature cannot count (AGENT_SIGNATURE_INVALID, AGENT_CERT_*, ...); absent when it holds. */
+  readonly problem?: { readonly code: ErrorCode; readonly detail: string };
+  /** Set when the agent restrictions do not let this agent enroll the subject for the template. */
+  readonly permission?: { readonly code: ErrorCode; readonly detail: string };
 }
 
 /**

@@ -38,6 +38,7 @@ export async function issueServiceCertificate(
     spki,
     key: decodeSpki(spki),
     subjectUser: null,
+    ocspNoCheck: kind === 'ocsp-signing',
   };
   const ca = t.issuing;
   const now = t.now();

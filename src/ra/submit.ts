@@ -101,7 +101,7 @@ export async function submit(t: Tessera, input: SubmitInput): Promise<SubmitResu
       agent = input.requester.username;
     }
   }
-  const evidence = await agentEvidence(t, decoded, subject, template);
+  const evidence = await agentEvidence(t, decoded, subject, template, input.requester);
   notes.push(...evidence.notes);
   const policyInput: PolicyInput = {
     request: decoded,

@@ -16,13 +16,14 @@ import { TesseraError } from '../errors/TesseraError.js';
 import { createAuditKey } from '../keys/auditKey.js';
 import { FileSigner } from '../keys/FileSigner.js';
 import { createPassphrase } from '../keys/passphrase.js';
-import { CA_KEY_ALGORITHMS, type CaKeyAlgorithm } from '../keys/Signer.js';
+import { CA_KEY_ALGORITHMS, type CaKeyAlgorithm, type Signer } from '../keys/Signer.js';
 import { Store } from '../store/Store.js';
 import { BUILTIN_TEMPLATES } from '../template/builtinTemplates.js';
 import { Tessera } from '../Tessera.js';
 import { toPem } from '../x509/pem.js';
 import type { Actor } from '../ra/Actor.js';
 import { issueServiceCertificate } from '../ra/issueServiceCertificate.js';
+import { publishInitialCrls } from '../ra/publishCrl.js';
 import { allocateSid } from '../ra/admin/users.js';
 
 export interface InitOptions {
@@ -42,6 +43,14 @@ export interface InitOptions {
   readonly port?: number;
   readonly httpPort?: number;
   readonly actor?: Actor;
+  /** Where the CA keys are generated: encrypted PKCS#8 files (default) or a PKCS#11 token. */
+  readonly keyStore?: 'file' | 'pkcs11';
+  /**
+   * With keyStore 'pkcs11': the module, the token label, the environment variable that
+   * holds the token PIN (default TESSERA_PKCS11_PIN), and whether the root key goes on
+   * the token too (default) or stays a file (`rootKeyStore: 'file'`).
+   */
+  readonly pkcs11?: { readonly module: string; readonly token: string; readonly pinEnv?: string; readonly rootKeyStore?: 'file' | 'pkcs11' };
 }
 
 export interface InitResult {
@@ -73,7 +82,19 @@ export async function initDataDir(o: InitOptions): Promise<InitResult> {
   const httpPort = o.httpPort ?? 8080;
   const dns = o.dnsDomain ?? 'tessera.local';
   const sub = () => randomBytes(4).readUInt32BE(0);
+  // CA keys on a PKCS#11 token (issue #6): generated there, non-extractable, PIN from the environment.
+  if (o.keyStore === 'pkcs11' && (!o.pkcs11?.module || !o.pkcs11?.token)) throw new TesseraError('INPUT_INVALID', '--ca-key-store pkcs11 needs --pkcs11-module and --pkcs11-token');
+  const storeFor = (id: 'root' | 'issuing'): 'file' | 'pkcs11' => (o.keyStore !== 'pkcs11' ? 'file' : id === 'root' && !o.singleTier ? (o.pkcs11?.rootKeyStore ?? 'pkcs11') : 'pkcs11');
+  const caEntry = (id: 'root' | 'issuing', role: 'root' | 'issuing'): Config['cas'][number] =>
+    storeFor(id) === 'file'
+      ? { id, role, keyStore: 'file' }
+      : { id, role, keyStore: 'pkcs11', pkcs11: { module: o.pkcs11!.module, token: o.pkcs11!.token, label: `tessera-${id}`, ...(o.pkcs11!.pinEnv ? { pinEnv: o.pkcs11!.pinEnv } : {}) } };
 
+  if (o.keyStore === 'pkcs11') {
+    // Token present, PIN right, labels free — before anything is written.
+    const { Pkcs11Signer } = await import('../keys/Pkcs11Signer.js');
+    await Pkcs11Signer.checkToken(o.pkcs11!, (['root', 'issuing'] as const).filter((id) => storeFor(id) === 'pkcs11' && (id === 'issuing' || !o.singleTier)).map((id) => `tessera-${id}`));
+  }
   await mkdir(paths.dir, { recursive: true });
   await mkdir(paths.keys, { recursive: true, mode: 0o700 });
   await chmod(paths.keys, 0o700);
@@ -87,12 +108,7 @@ export async function initDataDir(o: InitOptions): Promise<InitResult> {
     database: o.database ?? 'tessera.db',
     publicUrl: o.publicUrl ?? `http://${hostnames[0]}:${httpPort}`,
     siteUrl: `https://${hostnames[0]}:${port}`,
-    cas: o.singleTier
-      ? [{ id: 'issuing', role: 'issuing', keyStore: 'file' }]
-      : [
-          { id: 'root', role: 'root', keyStore: 'file' },
-          { id: 'issuing', role: 'issuing', keyStore: 'file' },
-        ],
+    cas: o.singleTier ? [caEntry('issuing', 'issuing')] : [caEntry('root', 'root'), caEntry('issuing', 'issuing')],
     issuingCa: 'issuing',
     roles: { caAdministrators: 'CA Administrators', certificateManagers: 'Certificate Managers', auditors: 'Auditors', enrollmentAgents: 'Enrollment Agents' },
     directory: { type: 'embedded' },
@@ -105,6 +121,17 @@ export async function initDataDir(o: InitOptions): Promise<InitResult> {
   const store = await Store.open(process.env.TESSERA_DATABASE_URL ?? dbTarget, auditKey);
   const actorLabel = o.actor ? (o.actor.kind === 'local' ? `local:${o.actor.name}` : o.actor.user.username) : 'local:init';
   const base = config.publicUrl.replace(/\/+$/, '');
+  const generateKey = async (id: 'root' | 'issuing', alg: CaKeyAlgorithm): Promise<Signer> => {
+    const entry = config.cas.find((c) => c.id === id)!;
+    if (entry.keyStore === 'file') return FileSigner.generate(paths.caKey(id), alg, passphrase);
+    const { Pkcs11Signer } = await import('../keys/Pkcs11Signer.js');
+    return Pkcs11Signer.generate(id, entry.pkcs11!, alg);
+  };
+  const keyRef = (id: 'root' | 'issuing') => {
+    const p11 = config.cas.find((c) => c.id === id)!.pkcs11;
+    return p11 ? `pkcs11:token=${encodeURIComponent(p11.token)};object=${encodeURIComponent(p11.label)}` : `keys/${id}.key.pem`;
+  };
+  const signers: Signer[] = [];
   let rootDer: Buffer;
   let issuingDer: Buffer;
   try {
@@ -112,14 +139,17 @@ export async function initDataDir(o: InitOptions): Promise<InitResult> {
     const now = new Date();
     const orgRdn = { type: 'O', value: org };
     if (o.singleTier) {
-      const signer = await FileSigner.generate(paths.caKey('issuing'), keyAlg, passphrase);
+      const signer = await generateKey('issuing', keyAlg);
+      signers.push(signer);
       issuingDer = await createCaCertificate({ issuerSigner: signer, subjectKey: signer.publicKey, subject: [orgRdn, { type: 'CN', value: `${caName} CA` }], validityDays: o.caValidityDays ?? 3650, now });
       rootDer = issuingDer;
-      await store.cas.insert({ id: 'issuing', name: `${caName} CA`, role: 'issuing', parentId: null, certificate: issuingDer, keyRef: 'keys/issuing.key.pem', renewal: 0, createdAt: now });
+      await store.cas.insert({ id: 'issuing', name: `${caName} CA`, role: 'issuing', parentId: null, certificate: issuingDer, keyRef: keyRef('issuing'), renewal: 0, createdAt: now });
     } else {
-      const rootSigner = await FileSigner.generate(paths.caKey('root'), rootAlg, passphrase);
+      const rootSigner = await generateKey('root', rootAlg);
+      signers.push(rootSigner);
       rootDer = await createCaCertificate({ issuerSigner: rootSigner, subjectKey: rootSigner.publicKey, subject: [orgRdn, { type: 'CN', value: `${caName} Root CA` }], validityDays: o.rootValidityDays ?? 7300, now });
-      const issuingSigner = await FileSigner.generate(paths.caKey('issuing'), keyAlg, passphrase);
+      const issuingSigner = await generateKey('issuing', keyAlg);
+      signers.push(issuingSigner);
       issuingDer = await createCaCertificate({
         issuerSigner: rootSigner,
         issuer: readCaCertificate(rootDer),
@@ -131,8 +161,8 @@ export async function initDataDir(o: InitOptions): Promise<InitResult> {
         caIssuersUrl: `${base}/pki/root.cer`,
         now,
       });
-      await store.cas.insert({ id: 'root', name: `${caName} Root CA`, role: 'root', parentId: null, certificate: rootDer, keyRef: 'keys/root.key.pem', renewal: 0, createdAt: now });
-      await store.cas.insert({ id: 'issuing', name: `${caName} Issuing CA`, role: 'issuing', parentId: 'root', certificate: issuingDer, keyRef: 'keys/issuing.key.pem', renewal: 0, createdAt: now });
+      await store.cas.insert({ id: 'root', name: `${caName} Root CA`, role: 'root', parentId: null, certificate: rootDer, keyRef: keyRef('root'), renewal: 0, createdAt: now });
+      await store.cas.insert({ id: 'issuing', name: `${caName} Issuing CA`, role: 'issuing', parentId: 'root', certificate: issuingDer, keyRef: keyRef('issuing'), renewal: 0, createdAt: now });
     }
     await store.transaction(async (tx) => {
       for (const [name, description] of DEFAULT_GROUPS) {
@@ -143,10 +173,11 @@ export async function initDataDir(o: InitOptions): Promise<InitResult> {
         actor: actorLabel,
         action: 'ca.initialized',
         source: 'cli',
-        details: { organization: org, singleTier: !!o.singleTier, keyAlgorithm: keyAlg, rootKeyAlgorithm: o.singleTier ? null : rootAlg, domain: config.domain, templates: BUILTIN_TEMPLATES.map((x) => x.name) },
+        details: { organization: org, singleTier: !!o.singleTier, keyStore: o.keyStore ?? 'file', keyAlgorithm: keyAlg, rootKeyAlgorithm: o.singleTier ? null : rootAlg, domain: config.domain, templates: BUILTIN_TEMPLATES.map((x) => x.name) },
       });
     });
   } finally {
+    for (const s of signers) await s.close();
     await store.close();
   }
   await saveConfig(paths.config, config);
@@ -160,6 +191,9 @@ export async function initDataDir(o: InitOptions): Promise<InitResult> {
     const tls = await issueServiceCertificate(t, o.actor ?? { kind: 'local', name: 'init', source: 'cli' }, 'tls-server', { commonName: hostnames[0], dns: hostnames }, 397);
     await writeFile(paths.tlsKey, tls.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string, { mode: 0o600 });
     await writeFile(paths.tlsCert, toPem(tls.der, 'CERTIFICATE') + t.chain().map((c) => toPem(c, 'CERTIFICATE')).join(''));
+    // Issue #7: the first CRLs (root, signed with its key while it is at hand; issuing full
+    // and delta), so every CDP URL in the certificates above resolves from the start.
+    await publishInitialCrls(t, o.actor ?? { kind: 'local', name: 'init', source: 'cli' });
   } finally {
     await t.close();
   }

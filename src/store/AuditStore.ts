@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { chainHash, GENESIS } from '../audit/chain.js';
+import { chainHash, GENESIS, headMac, makeHead } from '../audit/chain.js';
 import type { Dialect } from './database.js';
 import type { AuditEvent, AuditRecord } from './records.js';
 import type { Database } from './schema.js';
@@ -68,13 +68,26 @@ export class AuditStore {
         hash,
       })
       .execute();
-    const value = JSON.stringify({ seq: content.seq, hash });
+    const value = JSON.stringify(makeHead(this.key, content.seq, hash));
     await this.db
       .insertInto('meta')
       .values({ key: HEAD, value })
       .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
       .execute();
     return content.seq;
+  }
+
+  /**
+   * Write the genesis head if there is none, so that the first append on PostgreSQL also
+   * finds a row to lock FOR UPDATE: two nodes starting on an empty log would otherwise
+   * both write record 1 and one would fail on the primary key.
+   */
+  async ensureHead(): Promise<void> {
+    await this.db
+      .insertInto('meta')
+      .values({ key: HEAD, value: JSON.stringify(makeHead(this.key, 0, GENESIS)) })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .execute();
   }
 
   async list(f: AuditFilter = {}): Promise<AuditRecord[]> {
@@ -102,40 +115,52 @@ export class AuditStore {
   /**
    * Walk the whole chain in sequence order, a page at a time. Detects a modified record
    * (hash mismatch), a deleted or inserted one (sequence gap or broken `prev` link), a
-   * reordering (both), and a cut tail (the head in `meta` is ahead of the last record).
+   * reordering (both), a cut tail (the head in `meta` is ahead of the last record) and a
+   * head rewound to hide a cut (its HMAC no longer matches). Records appended while the
+   * walk runs (a live server beside `tessera audit verify`) are walked too instead of
+   * being mistaken for a cut: the head is only compared once a pass finds nothing new.
    */
   async verify(pageSize = 5000): Promise<AuditVerification> {
     let prev = GENESIS;
     let expected = 1;
     let records = 0;
     for (;;) {
-      const rows = await this.db.selectFrom('audit').selectAll().where('seq', '>=', expected).orderBy('seq').limit(pageSize).execute();
-      for (const r of rows) {
-        if (r.seq !== expected) return { ok: false, records, problem: { seq: expected, reason: `record ${expected} is missing (next is ${r.seq})` } };
-        if (r.prev !== prev) return { ok: false, records, problem: { seq: r.seq, reason: 'the link to the previous record is broken (deleted, inserted or reordered records)' } };
-        const h = chainHash(this.key, prev, {
-          seq: r.seq,
-          at: r.at,
-          actor: r.actor,
-          action: r.action,
-          target: r.target,
-          requestId: r.request_id,
-          serial: r.serial,
-          source: r.source,
-          details: r.details,
-        });
-        if (h !== r.hash) return { ok: false, records, problem: { seq: r.seq, reason: 'the record was modified after it was written' } };
-        prev = r.hash;
-        expected++;
-        records++;
+      let walked = 0;
+      for (;;) {
+        const rows = await this.db.selectFrom('audit').selectAll().where('seq', '>=', expected).orderBy('seq').limit(pageSize).execute();
+        for (const r of rows) {
+          if (r.seq !== expected) return { ok: false, records, problem: { seq: expected, reason: `record ${expected} is missing (next is ${r.seq})` } };
+          if (r.prev !== prev) return { ok: false, records, problem: { seq: r.seq, reason: 'the link to the previous record is broken (deleted, inserted or reordered records)' } };
+          const h = chainHash(this.key, prev, {
+            seq: r.seq,
+            at: r.at,
+            actor: r.actor,
+            action: r.action,
+            target: r.target,
+            requestId: r.request_id,
+            serial: r.serial,
+            source: r.source,
+            details: r.details,
+          });
+          if (h !== r.hash) return { ok: false, records, problem: { seq: r.seq, reason: 'the record was modified after it was written' } };
+          prev = r.hash;
+          expected++;
+          records++;
+          walked++;
+        }
+        if (rows.length < pageSize) break;
       }
-      if (rows.length < pageSize) break;
+      const headRow = await this.db.selectFrom('meta').select('value').where('key', '=', HEAD).executeTakeFirst();
+      // No head at all is an empty log that was never written to; anything else must be authentic.
+      const head = headRow ? (JSON.parse(headRow.value) as { seq: number; hash: string; mac?: string }) : { seq: 0, hash: GENESIS, mac: headMac(this.key, 0, GENESIS) };
+      if (head.seq > records && walked > 0) continue;
+      if (head.mac !== headMac(this.key, head.seq, head.hash)) {
+        return { ok: false, records, problem: { seq: head.seq, reason: `the head of the log (record ${head.seq}) was altered: its HMAC does not match` } };
+      }
+      if (head.seq !== records || head.hash !== prev) {
+        return { ok: false, records, problem: { seq: records + 1, reason: `the log ends at record ${records} but its head says ${head.seq}: records were removed from the end` } };
+      }
+      return { ok: true, records };
     }
-    const headRow = await this.db.selectFrom('meta').select('value').where('key', '=', HEAD).executeTakeFirst();
-    const head = headRow ? (JSON.parse(headRow.value) as { seq: number; hash: string }) : { seq: 0, hash: GENESIS };
-    if (head.seq !== records || head.hash !== prev) {
-      return { ok: false, records, problem: { seq: records + 1, reason: `the log ends at record ${records} but its head says ${head.seq}: records were removed from the end` } };
-    }
-    return { ok: true, records };
   }
 }

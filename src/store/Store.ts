@@ -4,9 +4,11 @@
  */
 import { sql, type Kysely } from 'kysely';
 import { TesseraError } from '../errors/TesseraError.js';
+import { AgentRestrictionStore } from './AgentRestrictionStore.js';
 import { AuditStore } from './AuditStore.js';
 import { CaStore } from './CaStore.js';
 import { CertificateStore } from './CertificateStore.js';
+import { CrlStore } from './CrlStore.js';
 import { classifyStorageError, migrate, openDatabase, type Dialect, type OpenedDatabase } from './database.js';
 import { GroupStore } from './GroupStore.js';
 import { MetaStore } from './MetaStore.js';
@@ -33,6 +35,8 @@ export class Store {
   readonly audit: AuditStore;
   readonly cas: CaStore;
   readonly meta: MetaStore;
+  readonly agentRestrictions: AgentRestrictionStore;
+  readonly crls: CrlStore;
   #queue: QueuedUnit[] = [];
   #flushing = false;
 
@@ -51,18 +55,22 @@ export class Store {
     this.audit = new AuditStore(db, dialect, auditKey);
     this.cas = new CaStore(db);
     this.meta = new MetaStore(db);
+    this.agentRestrictions = new AgentRestrictionStore(db);
+    this.crls = new CrlStore(db, dialect);
   }
 
   /** Open (creating if needed) and migrate to the latest schema. */
   static async open(target: string, auditKey: Buffer): Promise<Store> {
     const opened: OpenedDatabase = openDatabase(target);
+    const store = new Store(opened.db, opened.dialect, opened.location, auditKey, false);
     try {
       await migrate(opened);
+      await store.audit.ensureHead();
     } catch (e) {
       await opened.db.destroy().catch(() => {});
-      throw e;
+      throw classifyStorageError(e);
     }
-    return new Store(opened.db, opened.dialect, opened.location, auditKey, false);
+    return store;
   }
 
   /**

@@ -8,6 +8,8 @@ import pg from 'pg';
 import { TesseraError } from '../errors/TesseraError.js';
 import * as m001 from './migrations/001_initial.js';
 import * as m002 from './migrations/002_revocation.js';
+import * as m003 from './migrations/003_agent_restrictions.js';
+import * as m004 from './migrations/004_revocation_changes.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -65,6 +67,8 @@ export function openDatabase(target: string): OpenedDatabase {
 const MIGRATIONS: Record<string, { up: (db: Kysely<any>, d: Dialect) => Promise<void> }> = {
   '001_initial': m001,
   '002_revocation': m002,
+  '003_agent_restrictions': m003,
+  '004_revocation_changes': m004,
 };
 
 export async function migrate(opened: OpenedDatabase): Promise<void> {
@@ -82,7 +86,10 @@ export async function migrate(opened: OpenedDatabase): Promise<void> {
   }
 }
 
-const PG_UNAVAILABLE = /^(08|57P0[1-3]|53300)/;
+// SQLSTATE classes that mean "cannot use the database at all" (PostgreSQL Appendix A):
+// 08 connection exception, 28 invalid authorization (bad credentials), 3D000 no such
+// database, 57P01–57P03 shutdown / cannot connect now, 53300 too many connections.
+const PG_UNAVAILABLE = /^(08|28|3D000|57P0[1-3]|53300)/;
 
 /**
  * Map a driver error to the registry: a full disk is STORAGE_FULL, a database that
@@ -94,7 +101,7 @@ export function classifyStorageError(e: unknown, context = ''): unknown {
   const code = err?.code ?? '';
   const msg = err?.message ?? String(e);
   const detail = context ? `${context}: ${msg}` : msg;
-  if (code === 'SQLITE_FULL' || code === '53100' || /ENOSPC|disk is full|No space left/i.test(msg)) {
+  if (code === 'SQLITE_FULL' || code === '53100' || code === 'ENOSPC' || /ENOSPC|disk is full|No space left/i.test(msg)) {
     return new TesseraError('STORAGE_FULL', detail, { cause: e });
   }
   if (

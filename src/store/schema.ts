@@ -116,10 +116,54 @@ export interface CrlTable {
   next_update: number;
   entries: number;
   der: Buffer;
+  /** revocation_version seen by the CRL's snapshot (migration 004). */
+  revocation_version: Generated<number>;
+}
+
+/** One row; the counter goes up with every revocation change, in commit order (004). */
+export interface RevocationVersionTable {
+  id: number;
+  version: number;
+}
+
+/** One row per revocation or release, written by a trigger on certificates (004). */
+export interface RevocationChangeTable {
+  version: number;
+  ca_id: string;
+  serial: string;
+  revoked: number;
+  reason: number | null;
+  at: number;
+}
+
+/** Enrollment agent restrictions (migration 003). */
+export interface AgentRestrictionTable {
+  id: Generated<number>;
+  agent: string;
+  agent_kind: string;
+  target: string;
+  target_kind: string;
+  template: string;
+  allow_privileged: number;
+  rule_key: string;
+  created_at: number;
+  created_by: string;
+}
+
+/** Privileged groups beyond the configured role groups (migration 003). */
+export interface AgentPrivilegedGroupTable {
+  name_key: string;
+  name: string;
+  created_at: number;
+  created_by: string;
 }
 
 export interface Database {
+  agent_restrictions: AgentRestrictionTable;
+  agent_privileged_groups: AgentPrivilegedGroupTable;
   crls: CrlTable;
+  revocation_version: RevocationVersionTable;
+  revocation_changes: RevocationChangeTable;
   cas: CaTable;
   templates: TemplateTable;
   users: UserTable;

@@ -7,7 +7,9 @@ import { TesseraError } from '../errors/TesseraError.js';
 import { AUTHENTICATION_EKUS, OID } from '../x509/oids.js';
 import { KEY_USAGES, type KeyUsageName, type Template } from './Template.js';
 
-const OID_RE = /^[0-2](\.(0|[1-9]\d{0,15}))+$/;
+// Arcs up to 39 digits: X.667 2.25.<UUID> OIDs, which `template create` gives new
+// templates, carry a 128-bit integer arc (der.ts oid() encodes arcs as BigInt).
+const OID_RE = /^[0-2](\.(0|[1-9]\d{0,38}))+$/;
 const CURVES = ['P-256', 'P-384', 'P-521'];
 
 /** Problems with a template, each naming the field and the rule. Empty when valid. */
@@ -83,6 +85,19 @@ export function templateProblems(t: Template): string[] {
   }
   if (!Array.isArray(t.enroll) || t.enroll.some((g) => typeof g !== 'string' || g.trim() === '')) p.push('enroll: a list of group names');
   if (typeof t.enabled !== 'boolean') p.push('enabled: true or false');
+  // Flags read as truthy/falsy elsewhere must be real booleans, or "false" (a string) would
+  // switch a feature on and slip past the rules above.
+  const flags: [string, unknown][] = [
+    ['includeSid', t.includeSid],
+    ['enforceProviders', t.enforceProviders],
+    ['subjectName.includeEmail', t.subjectName?.includeEmail],
+    ['san.upn', t.san?.upn],
+    ['san.email', t.san?.email],
+    ['san.dns', t.san?.dns],
+    ['san.sidUri', t.san?.sidUri],
+  ];
+  for (const [k, v] of flags) if (typeof v !== 'boolean') p.push(`${k}: true or false`);
+  if (typeof t.displayName !== 'string') p.push('displayName: a string');
   return p;
 }
 

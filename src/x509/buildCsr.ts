@@ -76,8 +76,17 @@ const ia5 = (s: string) => tlv(0x16, new TextEncoder().encode(s));
 const smallInt = (n: number) => tlv(0x02, n < 0x80 ? new Uint8Array([n]) : new Uint8Array([0, n]));
 const seq = (...p: Uint8Array[]) => tlv(0x30, concat(...p));
 
+/**
+ * An ArrayBuffer holding exactly these bytes. A Node Buffer is often a view into a shared
+ * 8 KB pool, so `buf.buffer` (or `buf.slice().buffer`, which is also a view) would carry
+ * the whole pool; copying through a new Uint8Array cannot.
+ */
+export function exactBuffer(bytes: Uint8Array): ArrayBuffer {
+  return new Uint8Array(bytes).buffer as ArrayBuffer;
+}
+
 function attribute(type: string, value: Uint8Array): Attribute {
-  return new Attribute({ type, values: [value.slice().buffer] });
+  return new Attribute({ type, values: [exactBuffer(value)] });
 }
 
 export async function buildCsr(o: CsrOptions): Promise<Uint8Array> {
@@ -109,7 +118,7 @@ export async function buildCsr(o: CsrOptions): Promise<Uint8Array> {
   const req = new CertificationRequest({
     certificationRequestInfo: info,
     signatureAlgorithm: signatureAlgorithm(o.keyKind, o.hash),
-    signature: signature.slice().buffer,
+    signature: exactBuffer(signature),
   });
   return new Uint8Array(AsnConvert.serialize(req));
 }

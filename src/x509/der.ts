@@ -246,7 +246,8 @@ export function checkDer(buf: Uint8Array, limits: DerLimits = {}): Tlv {
     }
     const child = readTlv(buf, frame.pos, frame.t.end);
     frame.pos = child.end;
-    if (++nodes > maxNodes) throw new TesseraError('REQUEST_TOO_DEEP', `more than ${maxNodes} ASN.1 elements`);
+    // Too many elements is a size problem, not a nesting one: REQUEST_TOO_LARGE says so.
+    if (++nodes > maxNodes) throw new TesseraError('REQUEST_TOO_LARGE', `more than ${maxNodes} ASN.1 elements`);
     checkPrimitive(buf, child);
     if (child.constructed) {
       if (stack.length >= maxDepth) throw new TesseraError('REQUEST_TOO_DEEP', `ASN.1 nesting deeper than ${maxDepth}`);
@@ -273,6 +274,8 @@ function checkPrimitive(buf: Uint8Array, t: Tlv): void {
       break;
     case TAG.BIT_STRING:
       if (len === 0 || buf[t.contentStart] > 7 || (len === 1 && buf[t.contentStart] !== 0)) notDer('bad BIT STRING unused-bits octet');
+      // X.690 §11.2.1: in DER the unused bits of the last octet are zero.
+      if (len > 1 && (buf[t.end - 1] & ((1 << buf[t.contentStart]) - 1)) !== 0) notDer('BIT STRING with non-zero unused bits');
       break;
     case TAG.NULL:
       if (len !== 0) notDer('NULL with contents');
@@ -280,39 +283,59 @@ function checkPrimitive(buf: Uint8Array, t: Tlv): void {
     case TAG.OID:
       decodeOid(buf.subarray(t.contentStart, t.end));
       break;
-    case 0x23: // constructed BIT STRING
-    case 0x24: // constructed OCTET STRING
-      notDer('constructed string encoding');
+    default:
+      // X.690 §10.2: BIT STRING, OCTET STRING and the restricted character strings
+      // (UTF8String 12, NumericString 18 … BMPString 30, CHARACTER STRING 29 excepted)
+      // use the primitive form only in DER.
+      if (t.tag === 0x23 || t.tag === 0x24 || t.tag === 0x2c || (t.tag >= 0x32 && t.tag <= 0x3e && t.tag !== 0x3d)) notDer('constructed string encoding');
   }
 }
 
+/** Largest sub-identifier accepted: 64 bits, or 128 bits for the X.667 UUID arc under 2.25. */
+const MAX_ARC = 2n ** 64n;
+const MAX_UUID_ARC = 2n ** 128n;
+
 /**
- * OBJECT IDENTIFIER contents to dotted text. Rejects padding (0x80 lead bytes) and arcs
- * beyond 2^53, so an oversized arc can never alias a known OID (node-forge
- * CVE-2025-66030, OpenSSL CVE-2023-2650).
+ * OBJECT IDENTIFIER contents to dotted text. Arcs are decoded exactly (as BigInt once
+ * they outgrow a double), so an oversized arc can never alias a known OID (node-forge
+ * CVE-2025-66030); padding (0x80 lead octets) is refused, arcs above 2^64 are refused
+ * except the X.667 UUID arc of 2.25.<UUID> (up to 2^128, which `template create`
+ * assigns to new templates), and the whole OID is capped at 64 octets so a 100 KB arc
+ * costs nothing (OpenSSL CVE-2023-2650; research/security.md acceptance item 32).
  */
 export function decodeOid(c: Uint8Array): string {
   if (c.length === 0 || c.length > 64) malformed('OID of unreasonable length');
-  const arcs: number[] = [];
-  let v = 0;
+  const arcs: bigint[] = [];
+  // `n` holds the arc while n * 128 + 127 stays below 2^53; `big` takes over after that.
+  let n = 0;
+  let big: bigint | undefined;
   let started = false;
   for (let i = 0; i < c.length; i++) {
     const byte = c[i];
     if (!started && byte === 0x80) notDer('OID arc with leading padding');
     started = true;
-    v = v * 128 + (byte & 0x7f);
-    if (v > Number.MAX_SAFE_INTEGER) malformed('OID arc too large');
+    const low = byte & 0x7f;
+    if (big !== undefined) big = (big << 7n) | BigInt(low);
+    else if (n < 2 ** 45) n = n * 128 + low;
+    else big = (BigInt(n) << 7n) | BigInt(low);
     if ((byte & 0x80) === 0) {
-      arcs.push(v);
-      v = 0;
+      arcs.push(big ?? BigInt(n));
+      n = 0;
+      big = undefined;
       started = false;
     } else if (i === c.length - 1) {
       malformed('truncated OID');
     }
   }
+  // X.690 §8.19.4: the first subidentifier packs the first two arcs.
   const first = arcs[0];
-  const head = first < 40 ? [0, first] : first < 80 ? [1, first - 40] : [2, first - 80];
-  return [...head, ...arcs.slice(1)].join('.');
+  const head = first < 40n ? [0n, first] : first < 80n ? [1n, first - 40n] : [2n, first - 80n];
+  const all = [...head, ...arcs.slice(1)];
+  const uuid = all[0] === 2n && all[1] === 25n;
+  for (let k = 1; k < all.length; k++) {
+    if (all[k] >= (uuid && k === 2 ? MAX_UUID_ARC : MAX_ARC)) malformed('OID arc too large');
+  }
+  return all.join('.');
 }
 
 /** Helpers for reading primitive values out of a checked buffer. */

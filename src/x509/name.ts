@@ -107,7 +107,10 @@ export function parseName(text: string): NameAttribute[] {
     .map((p) => {
       const eq = p.indexOf('=');
       if (eq <= 0) throw new Error(`not a distinguished name component: ${p}`);
-      return { type: p.slice(0, eq).trim(), value: p.slice(eq + 1).trim().replace(/\\(.)/g, '$1') };
+      // RFC 4514 §2.4: an escaped trailing space ("\ ") is part of the value, so
+      // only unescaped surrounding whitespace is trimmed before unescaping.
+      const value = p.slice(eq + 1).replace(/^\s+/, '').replace(/(?<!\\)\s+$/, '');
+      return { type: p.slice(0, eq).trim(), value: value.replace(/\\(.)/g, '$1') };
     })
     .reverse();
 }

@@ -16,22 +16,41 @@ export function decodeRequestBytes(input: Uint8Array | string): Buffer {
   if (typeof input !== 'string') {
     const b = Buffer.from(input);
     if (b.length === 0) throw new TesseraError('REQUEST_EMPTY');
-    if (b[0] === 0x30) return b; // DER SEQUENCE
+    if (b[0] === 0x30) return capped(b); // DER SEQUENCE
+    if (b.length > MAX_REQUEST_TEXT) throw new TesseraError('REQUEST_TOO_LARGE', `${b.length} bytes of text`);
     return decodeRequestBytes(b.toString('latin1'));
   }
+  // Bound the work before any parsing (research/security.md §5 "oversize fields": the
+  // parser has its own limit, not only the HTTP body limit).
+  if (input.length > MAX_REQUEST_TEXT) throw new TesseraError('REQUEST_TOO_LARGE', `${input.length} characters of text`);
   let text = input.trim();
   if (text.length === 0) throw new TesseraError('REQUEST_EMPTY');
   const m = PEM_BLOCK.exec(text);
-  if (m) text = m[2];
+  // The block's own surrounding whitespace is not base64 (a PEM flattened onto one line
+  // keeps a space after BEGIN and before END); spaces inside are form-encoded "+".
+  if (m) text = m[2].trim();
   else if (/-----BEGIN /.test(text)) throw new TesseraError('REQUEST_MALFORMED', 'PEM block without a matching END line');
   // Drop RFC 7468 / RFC 1421 headers such as "Proc-Type: ..." if present.
   text = text.replace(/^[A-Za-z-]+:.*$/gm, '');
   const compact = text.replace(/[\r\n\t]/g, '').replace(/ /g, '+');
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact) || compact.length === 0) {
+  if (compact.length === 0) throw new TesseraError('REQUEST_EMPTY', 'an empty PEM block');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(compact)) {
     throw new TesseraError('REQUEST_MALFORMED', 'the request is neither DER nor base64');
   }
   const der = Buffer.from(compact, 'base64');
   if (der.length === 0) throw new TesseraError('REQUEST_EMPTY');
+  return capped(der);
+}
+
+/**
+ * The largest request accepted, as DER and as text. A PKCS#10 is a few KB and a CMC
+ * request with an agent's chain some tens of KB; the HTTP entries cap bodies at 64 KB.
+ */
+export const MAX_REQUEST_DER = 64 * 1024;
+export const MAX_REQUEST_TEXT = 128 * 1024;
+
+function capped(der: Buffer): Buffer {
+  if (der.length > MAX_REQUEST_DER) throw new TesseraError('REQUEST_TOO_LARGE', `${der.length} bytes of DER (at most ${MAX_REQUEST_DER})`);
   return der;
 }
 

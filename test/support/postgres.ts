@@ -4,7 +4,7 @@
  * refuses to run as root). Used by the store contract suite and the PostgreSQL tests.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports.js';
@@ -65,8 +65,17 @@ export async function startPostgres(): Promise<PgCluster> {
     if (!proc || proc.exitCode !== null) return;
     const p = proc;
     const exited = new Promise((r) => p.once('exit', r));
-    // SIGINT: "fast shutdown" — disconnect clients, stop now.
-    p.kill('SIGINT');
+    // SIGINT: "fast shutdown" — disconnect clients, stop now. It goes to the postmaster
+    // itself (first line of postmaster.pid): when we run as root, `proc` is runuser, which
+    // ignores SIGINT while it waits for its child, so signalling it hung the teardown.
+    let pid = 0;
+    try {
+      pid = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    } catch {
+      /* not started far enough to write it */
+    }
+    if (pid > 0) process.kill(pid, 'SIGINT');
+    else p.kill('SIGINT');
     await exited;
   };
   await start();

@@ -17,27 +17,59 @@ export interface GlobalOptions {
 
 export class CliContext {
   #tessera: Tessera | undefined;
+  #issuingLoaded = false;
+  #globals: (() => GlobalOptions) | undefined;
+  readonly #fixedGlobals: boolean;
   readonly out: Output;
+  /**
+   * The exit status a command chose for an outcome that is not an error (e.g. 3 when
+   * `request submit` ends denied; docs/cli.md "Exit statuses"). Errors still exit 1.
+   */
+  exitStatus = 0;
 
+  /**
+   * `globals` may be left undefined when the context is made before the program (tests
+   * capturing output); buildProgram then attaches the program's own options.
+   */
   constructor(
-    private readonly globals: () => GlobalOptions,
+    globals: (() => GlobalOptions) | undefined,
     readonly stdin: NodeJS.ReadableStream = process.stdin,
-    stdout: NodeJS.WritableStream = process.stdout,
+    readonly stdout: NodeJS.WritableStream = process.stdout,
+    readonly stderr: NodeJS.WritableStream = process.stderr,
   ) {
-    this.out = new Output(stdout, () => !!this.globals().json);
+    this.#globals = globals;
+    this.#fixedGlobals = globals !== undefined;
+    this.out = new Output(stdout, () => this.json);
+  }
+
+  /** Called by buildProgram on every run, so a context made without globals can be reused. */
+  attach(globals: () => GlobalOptions): void {
+    if (!this.#fixedGlobals) this.#globals = globals;
+  }
+
+  private get globals(): GlobalOptions {
+    return this.#globals?.() ?? {};
   }
 
   get dataDir(): string {
-    return resolveDataDir(this.globals().data);
+    return resolveDataDir(this.globals.data);
   }
 
   get json(): boolean {
-    return !!this.globals().json;
+    return !!this.globals.json;
   }
 
-  /** Open the data directory once per command; closed by `close()` when the command ends. */
+  /**
+   * Open the data directory once per command; closed by `close()` when the command ends.
+   * The issuing key is loaded on first need, even when an earlier call (e.g. resolving
+   * `--as`) opened the directory without it.
+   */
   async tessera(opts: OpenOptions = { withIssuingKey: false }): Promise<Tessera> {
-    this.#tessera ??= await Tessera.open(this.dataDir, opts);
+    this.#tessera ??= await Tessera.open(this.dataDir, { ...opts, withIssuingKey: false });
+    if (opts.withIssuingKey !== false && !this.#issuingLoaded) {
+      await this.#tessera.loadIssuingCa();
+      this.#issuingLoaded = true;
+    }
     return this.#tessera;
   }
 
@@ -72,6 +104,7 @@ export class CliContext {
   async close(): Promise<void> {
     await this.#tessera?.close();
     this.#tessera = undefined;
+    this.#issuingLoaded = false;
   }
 }
 

@@ -18,6 +18,11 @@ export class Output {
     this.stream.write(text + '\n');
   }
 
+  /** Bytes or text exactly as given (e.g. `cert export --format der` to standard output). */
+  write(data: string | Uint8Array): void {
+    this.stream.write(data);
+  }
+
   /** A value for scripts; in table mode, `human` decides how it prints. */
   result(value: unknown, human?: () => void): void {
     if (this.json() || !human) this.stream.write(JSON.stringify(value, jsonReplacer, 2) + '\n');

@@ -1,7 +1,8 @@
 /**
  * The `tessera` command line (commander). Each command group lives in commands/<name>.ts
  * and is registered from commands/index.ts. Errors print their stable code; the exit
- * status is 1 for a failure, 2 for a usage error.
+ * status is 1 for a failure, 2 for a usage error, and 3 when a request ends denied or
+ * failed (docs/cli.md "Exit statuses").
  */
 import { Command, CommanderError } from 'commander';
 import { errorRegistry } from '../../errors/registry.js';
@@ -18,6 +19,9 @@ export function buildProgram(ctx?: CliContext): { program: Command; ctx: CliCont
     .showHelpAfterError()
     .exitOverride();
   const context = ctx ?? new CliContext(() => program.opts());
+  context.attach(() => program.opts());
+  // Before the commands are registered, so every subcommand inherits it (tests capture it).
+  program.configureOutput({ writeOut: (s) => context.stdout.write(s), writeErr: (s) => context.stderr.write(s) });
   for (const register of COMMANDS) register(program, context);
   return { program, ctx: context };
 }
@@ -25,8 +29,10 @@ export function buildProgram(ctx?: CliContext): { program: Command; ctx: CliCont
 export async function run(argv: string[], ctx?: CliContext): Promise<number> {
   const { program, ctx: context } = buildProgram(ctx);
   let status = 0;
+  context.exitStatus = 0;
   try {
     await program.parseAsync(argv);
+    status = context.exitStatus;
   } catch (e) {
     status = report(e, context);
   } finally {
@@ -43,10 +49,10 @@ function report(e: unknown, ctx: CliContext): number {
   }
   const err = asTesseraError(classifyStorageError(e));
   if (ctx.json) {
-    process.stderr.write(JSON.stringify({ error: { code: err.code, message: err.message, detail: err.detail ?? null, hresult: `0x${errorRegistry[err.code].hresult.toString(16)}` } }) + '\n');
+    ctx.stderr.write(JSON.stringify({ error: { code: err.code, message: err.message, detail: err.detail ?? null, hresult: `0x${errorRegistry[err.code].hresult.toString(16)}` } }) + '\n');
   } else {
-    process.stderr.write(`tessera: ${err.describe()} [${err.code}]\n`);
-    if (err.code === 'INTERNAL' && process.env.TESSERA_DEBUG) process.stderr.write(`${(err.cause as Error)?.stack ?? ''}\n`);
+    ctx.stderr.write(`tessera: ${err.describe()} [${err.code}]\n`);
+    if (err.code === 'INTERNAL' && process.env.TESSERA_DEBUG) ctx.stderr.write(`${(err.cause as Error)?.stack ?? ''}\n`);
   }
   return 1;
 }

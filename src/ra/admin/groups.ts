@@ -12,6 +12,9 @@ export async function createGroup(t: Tessera, actor: Actor, name: string, descri
   if (!/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/.test(name)) throw new TesseraError('INPUT_INVALID', 'group name: letters, digits, spaces, ".", "_" and "-", at most 64');
   try {
     return await t.store.transaction(async (tx) => {
+      // Names match case-insensitively everywhere (GroupStore.byName, as AD does), so a
+      // name differing only in case would be a second group no lookup could tell apart.
+      if (await tx.groups.byName(name)) throw new TesseraError('ALREADY_EXISTS', `group ${name}`);
       const sid = await allocateSid(tx, t.config.domain.sid);
       const g = await tx.groups.create({ name, sid, description, createdAt: t.now() });
       await tx.audit.append({ actor: actorName(actor), action: 'group.created', target: name, source: actor.source, details: { sid } });

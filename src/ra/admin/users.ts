@@ -56,6 +56,11 @@ export async function createUser(t: Tessera, actor: Actor, u: NewUserInput): Pro
   const groups = [...(u.defaultGroup === false ? [] : ['Domain Users']), ...(u.groups ?? [])];
   try {
     return await t.store.transaction(async (tx) => {
+      // Usernames and UPNs match case-insensitively (UserStore.byUsername/byUpn, as AD
+      // does); the unique constraints alone would let "Alice" sit beside "alice".
+      if ((await tx.users.byUsername(u.username)) || (upn !== null && (await tx.users.byUpn(upn)))) {
+        throw new TesseraError('ALREADY_EXISTS', `a user with username ${u.username} or UPN ${upn} already exists`);
+      }
       const groupRows = [];
       for (const g of groups) {
         const row = await tx.groups.byName(g);

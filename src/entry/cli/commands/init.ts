@@ -24,6 +24,11 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--hostname <name...>', 'host names for the HTTPS certificate (default: localhost and this machine)')
     .option('--port <port>', 'HTTPS port', (v) => Number(v), 8443)
     .option('--http-port <port>', 'plain HTTP port for /pki and /ocsp (0: none)', (v) => Number(v), 8080)
+    .option('--ca-key-store <store>', 'where CA keys are generated: file (encrypted PKCS#8) or pkcs11 (an HSM / SoftHSM2 token)', 'file')
+    .option('--pkcs11-module <path>', 'with pkcs11: the PKCS#11 module (e.g. /usr/lib/softhsm/libsofthsm2.so)')
+    .option('--pkcs11-token <label>', 'with pkcs11: the token label')
+    .option('--pkcs11-pin-env <name>', 'with pkcs11: the environment variable holding the token PIN (never stored)', 'TESSERA_PKCS11_PIN')
+    .option('--root-key-store <store>', 'with pkcs11: keep the root key as a file instead (file or pkcs11)')
     .action(async (o) => {
       const r = await initDataDir({
         dataDir: ctx.dataDir,
@@ -41,6 +46,8 @@ export function register(program: Command, ctx: CliContext): void {
         hostnames: o.hostname,
         port: o.port,
         httpPort: o.httpPort,
+        keyStore: o.caKeyStore === 'pkcs11' ? 'pkcs11' : 'file',
+        ...(o.caKeyStore === 'pkcs11' ? { pkcs11: { module: o.pkcs11Module, token: o.pkcs11Token, pinEnv: o.pkcs11PinEnv, rootKeyStore: o.rootKeyStore } } : {}),
         actor: await ctx.actor(),
       });
       ctx.out.result(

@@ -26,6 +26,7 @@ export const MAX_REQUEST_BYTES = 64 * 1024;
 
 const OCSP_RESPONSE = 'application/ocsp-response';
 const MALFORMED = ocspErrorResponse('malformedRequest');
+const INTERNAL_ERROR = ocspErrorResponse('internalError');
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
 export interface OcspRoutesOptions {
@@ -44,10 +45,17 @@ export default async function ocspRoutes(app: FastifyInstance, opts: OcspRoutesO
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_REQUEST_BYTES }, (_req, body, done) => done(null, body));
 
-  // Oversized or broken bodies end here: answer in the protocol, not with an HTML/JSON error.
+  // Oversized or broken bodies end here (Fastify's 413 / 400 errors): answer in the
+  // protocol, not with an HTML or JSON error page. Anything else is our fault: internalError.
   app.setErrorHandler((err, req, reply) => {
-    if ((err as { statusCode?: number }).statusCode === undefined || (err as { statusCode: number }).statusCode >= 500) req.log.error({ err }, 'ocsp request failed');
-    return reply.code(200).header('content-type', OCSP_RESPONSE).header('cache-control', 'no-store').send(MALFORMED);
+    const status = (err as { statusCode?: number }).statusCode;
+    const clientError = status !== undefined && status >= 400 && status < 500;
+    if (!clientError) req.log.error({ err }, 'ocsp request failed');
+    return reply
+      .code(200)
+      .header('content-type', OCSP_RESPONSE)
+      .header('cache-control', 'no-store')
+      .send(clientError ? MALFORMED : INTERNAL_ERROR);
   });
 
   const send = (reply: FastifyReply, a: OcspAnswer) => reply.code(200).header('content-type', OCSP_RESPONSE).send(a.der);
@@ -60,9 +68,10 @@ export default async function ocspRoutes(app: FastifyInstance, opts: OcspRoutesO
 
   const get = async (req: FastifyRequest, reply: FastifyReply) => {
     const der = decodeGetPath(req.url);
-    if (!der) return send(reply, { der: MALFORMED, status: 'malformedRequest' }).header('cache-control', 'no-store');
+    if (!der) return send(reply.header('cache-control', 'no-store'), { der: MALFORMED, status: 'malformedRequest' });
     const a = await responder.respond(der);
-    if (!a.cache) return send(reply, a).header('cache-control', 'no-store');
+    // Errors and nonce answers are never cached (a nonce answer belongs to one request).
+    if (!a.cache) return send(reply.header('cache-control', 'no-store'), a);
     const now = t.now().getTime();
     const maxAge = Math.max(0, Math.min(httpMaxAge, Math.floor((a.cache.nextUpdate.getTime() - now) / 1000)));
     reply

@@ -1,0 +1,72 @@
+/**
+ * CMC requests that cannot even be decoded, submitted through ra/submit.ts: each is stored
+ * as a denied request with its code, audited with the submitter, and issues nothing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setTemplateGrant } from '../../src/ra/admin/templates.js';
+import { CMC_OID } from '../../src/x509/cmc/cmcOids.js';
+import { explicit, integer, oid, seq } from '../../src/x509/der.js';
+import type { DirectoryUser } from '../../src/directory/Directory.js';
+import { LOCAL, newTestCa, type TestCa } from '../support/tessera.js';
+import { csrFor, eoboCmc, expectRefused, newKey, submitAs } from '../agents/support.js';
+import { control, crm, pkiData, signedCmc, tcr } from './craft.js';
+
+describe('undecodable CMC, refused through submit', () => {
+  let ca: TestCa;
+  let alice: DirectoryUser;
+  const key = newKey();
+  const pop = { as: { requestSpki: key.spki }, key };
+  beforeAll(async () => {
+    ca = await newTestCa();
+    await setTemplateGrant(ca.t, LOCAL, 'SmartcardUser', 'Domain Users', true);
+    alice = await ca.user('alice');
+  });
+  afterAll(async () => ca?.close());
+
+  const cases: [string, () => Promise<Uint8Array | string>][] = [
+    ['CMC_MULTIPLE_REQUESTS', async () => signedCmc(pkiData({ requests: [tcr(1, await csrFor(key)), tcr(2, await csrFor(key))] }), [pop])],
+    ['CMC_CRMF_UNSUPPORTED', async () => signedCmc(pkiData({ requests: [crm()] }), [pop])],
+    ['CMC_UNSIGNED', async () => signedCmc(pkiData({ requests: [tcr(1, await csrFor(key))] }), [])],
+    ['CMC_POP_INVALID', async () => signedCmc(pkiData({ requests: [tcr(1, await csrFor(key))] }), [{ as: { requestSpki: key.spki }, key: newKey() }])],
+    ['CMC_CONTROL_UNSUPPORTED', async () => signedCmc(pkiData({ controls: [control(2, CMC_OID.addExtensions, new Uint8Array([0x30, 0]))], requests: [tcr(1, await csrFor(key))] }), [pop])],
+    [
+      'REQUEST_MALFORMED',
+      async () => {
+        const der = Buffer.from(await signedCmc(pkiData({ requests: [tcr(1, await csrFor(key))] }), [pop]));
+        return der.subarray(0, der.length - 20);
+      },
+    ],
+    [
+      'REQUEST_TOO_DEEP',
+      async () => {
+        // ContentInfo { signedData, [0] SignedData { 3, 60 nested [0] wrappers } }: beyond the 48-level cap.
+        let inner: Buffer = seq();
+        for (let i = 0; i < 60; i++) inner = explicit(0, inner);
+        return seq(oid('1.2.840.113549.1.7.2'), explicit(0, seq(integer(3), inner)));
+      },
+    ],
+  ];
+
+  for (const [code, make] of cases) {
+    it(`${code}: denied, audited with the submitter, nothing issued`, async () => {
+      const before = await ca.t.store.certificates.countByStatus();
+      const r = await submitAs(ca.t, alice, await make(), 'SmartcardUser');
+      await expectRefused(ca.t, r, code, { requester: 'alice', target: null });
+      expect(await ca.t.store.certificates.countByStatus()).toEqual(before);
+      const row = await ca.t.store.requests.get(r.requestId);
+      expect(row?.requester).toBe('alice');
+    });
+  }
+
+  it('the same submit path issues a well-formed CMC (the refusals above are about their defects)', async () => {
+    const r = await submitAs(ca.t, alice, (await eoboCmc({})).der, 'SmartcardUser');
+    expect(r.disposition, `${r.code} ${r.message}`).toBe('issued');
+    expect((await ca.t.store.requests.get(r.requestId))?.format).toBe('cmc');
+  });
+
+  it('accepts the CMC as PEM text with a NEW CERTIFICATE REQUEST label (certreq output)', async () => {
+    const { toPem } = await import('../../src/x509/pem.js');
+    const r = await submitAs(ca.t, alice, toPem((await eoboCmc({})).der, 'NEW CERTIFICATE REQUEST', '\r\n'), 'SmartcardUser');
+    expect(r.disposition, `${r.code} ${r.message}`).toBe('issued');
+  });
+});
