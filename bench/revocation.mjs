@@ -193,15 +193,28 @@ async function benchOcsp(seconds) {
   writeFileSync(join(w, 'index.txt'), `V\t${yymmdd(notAfter)}\t\t${leaf.serial.toUpperCase()}\tunknown\t/CN=leaf.bench.invalid\n`);
 
   const check = (url) => {
-    const r = sh('openssl', ['ocsp', '-issuer', join(w, 'issuing.pem'), '-cert', join(w, 'leaf.pem'), '-CAfile', join(w, 'chain.pem'), '-url', url, '-no_nonce'], { allowFail: true });
+    const r = sh('openssl', ['ocsp', '-issuer', join(w, 'issuing.pem'), '-cert', join(w, 'leaf.pem'), '-CAfile', join(w, 'chain.pem'), '-url', url, '-no_nonce', '-timeout', '10'], { allowFail: true, timeout: 20_000 });
     return /leaf\.pem: good/.test(r.stdout) && /Response verify OK/.test(r.stderr);
   };
   const results = [];
-  const run = async (name, start, url, bodies) => {
+  const run = async (name, start, url, bodies, readyText) => {
     const port = await freePort();
     const proc = start(port);
     try {
-      await waitPort(port);
+      if (readyText) {
+        // openssl's responder serves one connection at a time and would wait forever on a
+        // bare TCP probe: wait for its banner instead.
+        let seen = '';
+        await new Promise((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`${name} did not start`)), 15_000);
+          const on = (d) => {
+            seen += d;
+            if (seen.includes(readyText)) (clearTimeout(timer), resolve());
+          };
+          proc.stdout?.on('data', on);
+          proc.stderr?.on('data', on);
+        });
+      } else await waitPort(port);
       const u = url(port);
       const ok = check(u);
       for (const [label, body] of bodies) {
@@ -245,11 +258,11 @@ async function benchOcsp(seconds) {
       `openssl ocsp -index${multi > 1 ? ` -multi ${multi}` : ''}`,
       (port) =>
         spawn('openssl', ['ocsp', '-index', join(w, 'index.txt'), '-port', String(port), '-rsigner', join(w, 'issuing.pem'), '-rkey', join(w, 'issuing.key'), '-CA', join(w, 'issuing.pem'), ...(multi > 1 ? ['-multi', String(multi)] : [])], {
-          stdio: 'ignore',
-          detached: false,
+          stdio: ['ignore', 'pipe', 'pipe'],
         }),
       (port) => `http://127.0.0.1:${port}/`,
       [['no nonce', join(w, 'req.der')]],
+      'waiting for OCSP client connections',
     );
   }
   // CFSSL ocspserve: serves pre-signed responses from a file (the same bytes we serve).

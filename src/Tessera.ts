@@ -3,6 +3,7 @@
  * opened from a data directory and checked for consistency before anything runs
  * (ARCHITECTURE.md habit 3: refuse bad configuration at start, and say why).
  */
+import { createPublicKey, X509Certificate } from 'node:crypto';
 import { readCaCertificate, type CaCertificate } from './ca/CaCertificate.js';
 import { CertificateAuthority, type CaUrls } from './ca/CertificateAuthority.js';
 import type { Config } from './config/Config.js';
@@ -107,7 +108,7 @@ export class Tessera {
     const cert = this.caCertificate(id);
     const now = this.now();
     if (cert.notAfter <= now) throw new TesseraError('CONFIG_INVALID', `the issuing CA certificate "${cert.subject}" expired on ${cert.notAfter.toISOString()}`);
-    // RFC 5280 §6.1.4 (k): only a CA certificate may issue; readCaCertificate checked the key.
+    // NIST SP 800-131A / CA/B BR §6.1.5: no CA key below 2048 bits (checkHierarchy has checked cA and the chain).
     if (cert.key.kind === 'rsa' && cert.key.bits < 2048) throw new TesseraError('CONFIG_INVALID', `the issuing CA key is ${describeKey(cert.key)}; at least 2048 bits are required`);
     const signer = await openSigner(entry, this.paths);
     if (signer.key.kind === 'rsa' && signer.key.bits < 2048) throw new TesseraError('CONFIG_INVALID', `the issuing CA key is ${describeKey(signer.key)}; at least 2048 bits are required`);
@@ -135,9 +136,16 @@ function checkHierarchy(config: Config, cas: readonly CaRecord[]): void {
     if (!r) throw new TesseraError('CONFIG_INVALID', `CA "${entry.id}" is configured but missing from the database`);
     if (r.parentId && !cas.some((c) => c.id === r.parentId)) throw new TesseraError('CONFIG_INVALID', `the issuer "${r.parentId}" of CA "${r.id}" is missing`);
     const cert = readCaCertificate(r.certificate);
+    // RFC 5280 §4.2.1.9 / §6.1.4 (k): only a certificate with cA TRUE may issue.
+    const x509 = new X509Certificate(r.certificate);
+    if (!x509.ca) throw new TesseraError('CONFIG_INVALID', `the certificate of CA "${r.id}" is not a CA certificate (basicConstraints cA is not TRUE)`);
     if (r.parentId) {
       const parent = readCaCertificate(cas.find((c) => c.id === r.parentId)!.certificate);
       if (!cert.issuerDer.equals(parent.subjectDer)) throw new TesseraError('CONFIG_INVALID', `CA "${r.id}" was not issued by "${r.parentId}"`);
+      // A matching issuer name is not enough: the parent's key must have signed it.
+      if (!x509.verify(createPublicKey({ key: parent.spki, format: 'der', type: 'spki' }))) {
+        throw new TesseraError('CONFIG_INVALID', `the certificate of CA "${r.id}" does not verify with the key of its issuer "${r.parentId}"`);
+      }
     }
   }
 }

@@ -70,6 +70,8 @@ export const errorRegistry = {
   AUTH_REQUIRED: spec(401, 0x80070005, 'E_ACCESSDENIED', 'error', 'Authentication is required.'),
   AUTH_FAILED: spec(401, 0x8007052e, 'ERROR_LOGON_FAILURE', 'error', 'The user name or password is incorrect.'),
   FORBIDDEN: spec(403, 0x80070005, 'E_ACCESSDENIED', 'error', 'You are not allowed to do this.'),
+  CSRF_TOKEN_INVALID: spec(403, 0x80070005, 'E_ACCESSDENIED', 'error', 'The form or request did not carry this session’s anti-forgery token; reload the page and try again.'),
+  SESSION_EXPIRED: spec(401, 0x80070005, 'E_ACCESSDENIED', 'error', 'Your session has expired; sign in again.'),
   RATE_LIMITED: spec(429, 0x800705b4, 'ERROR_TIMEOUT', 'error', 'Too many requests; try again later.'),
 
   // --- administration (cli, api) ------------------------------------------------------------

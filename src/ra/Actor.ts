@@ -17,7 +17,9 @@ export function actorName(a: Actor): string {
   return a.kind === 'user' ? a.user.username : `local:${a.name}`;
 }
 
+/** A disabled account holds no role, even when named with --as on the CA host. */
 export function hasRole(user: DirectoryUser, roles: RoleGroups, role: Role): boolean {
+  if (!user.enabled) return false;
   const group = roles[role].toLowerCase();
   return user.groups.some((g) => g.toLowerCase() === group);
 }

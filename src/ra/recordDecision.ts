@@ -5,6 +5,7 @@
  * commit (Store.batch) lets concurrent requests share each durable commit.
  */
 import type { IssuanceProfile } from '../ca/IssuanceProfile.js';
+import type { PreparedCertificate } from '../ca/CertificateAuthority.js';
 import { errorRegistry, type ErrorCode } from '../errors/registry.js';
 import { TesseraError, asTesseraError } from '../errors/TesseraError.js';
 import type { Decision } from '../policy/PolicyInput.js';
@@ -135,13 +136,48 @@ async function issue(
 ): Promise<SubmitResult> {
   const ca = t.issuing;
   const now = t.now();
-  // Steps 5–6 happen inside ca.issue: lint-passed TBS, recorded before it is signed.
-  const prepared = ca.prepare(profile, now);
+
+  /**
+   * Nothing was reserved (lint refused the profile, or the intent commit itself failed
+   * for a reason other than the storage being away): the request still gets its stored
+   * disposition, `failed`, with the detail in the audit trail — never a request ID that
+   * silently vanished, and never a row updated by a rolled-back ID.
+   */
+  const failUnrecorded = async (err: TesseraError): Promise<SubmitResult> => {
+    const code = err.code;
+    const message = errorRegistry[code].message;
+    const id = await t.store.batch(async (tx) => {
+      let id: number;
+      if (existingId === undefined) {
+        id = await tx.requests.insert(row({ disposition: 'failed', code, message }));
+      } else {
+        if (!(await tx.requests.resolve(existingId, ['pending'], { disposition: 'failed', code, message, resolvedAt: t.now(), resolvedBy: who }))) {
+          throw new TesseraError('REQUEST_NOT_PENDING', `request ${existingId}`);
+        }
+        id = existingId;
+      }
+      await tx.audit.append({ actor: who, action: 'request.failed', requestId: id, source: base.source, target: base.subjectUser, details: { code, detail: err.detail, template: base.template } });
+      return id;
+    });
+    t.exits.emit({ kind: 'failed', requestId: id, template: base.template, code });
+    return { requestId: id, disposition: 'failed', code, message, serial: null, certificate: null, template: base.template, notes };
+  };
+
+  // Step 5. Prepare: serial, validity clamped to the issuer, lint, TBS (ca/CertificateAuthority.ts).
+  let prepared: PreparedCertificate;
+  try {
+    prepared = ca.prepare(profile, now);
+  } catch (e) {
+    return failUnrecorded(asTesseraError(e));
+  }
   let requestId = existingId ?? 0;
+  let recorded = false;
   let issued;
   try {
-    issued = await ca.issue(prepared, (intent) =>
-      t.store.batch(async (tx) => {
+    issued = await ca.issue(prepared, async (intent) => {
+      // Step 6. Record intent: the request row moves to `issuing` and the serial is
+      // reserved with the TBS in one commit, before anything is signed.
+      await t.store.batch(async (tx) => {
         if (existingId === undefined) {
           requestId = await tx.requests.insert(row({ disposition: 'issuing', code: null, message: 'Issuing' }));
         } else {
@@ -149,24 +185,27 @@ async function issue(
           if (!ok) throw new TesseraError('REQUEST_NOT_PENDING', `request ${existingId}`);
         }
         await tx.certificates.reserve({ ...intent, requestId }, now);
-      }),
-    );
+      });
+      recorded = true;
+      // Step 7 (sign) follows inside ca.issue, once this promise has settled.
+    });
   } catch (e) {
     const err = asTesseraError(e);
+    // Storage away: nothing was changed, and the caller hears so. A lost approval race: the other manager's decision stands.
+    if (err.code === 'STORAGE_UNAVAILABLE' || err.code === 'STORAGE_FULL' || err.code === 'REQUEST_NOT_PENDING') throw err;
+    if (!recorded) return failUnrecorded(err);
     // The reservation committed but signing failed: the serial is abandoned, the request failed.
-    if (requestId !== 0 && err.code !== 'STORAGE_UNAVAILABLE' && err.code !== 'STORAGE_FULL' && err.code !== 'REQUEST_NOT_PENDING') {
-      const failedCode: ErrorCode = err.code === 'INTERNAL' ? 'CA_KEY_UNAVAILABLE' : err.code;
-      await t.store.batch(async (tx) => {
-        await tx.certificates.abandon(prepared.intent.serial);
-        await tx.requests.resolve(requestId, ['issuing'], { disposition: 'failed', code: failedCode, message: errorRegistry[failedCode].message, resolvedAt: t.now(), resolvedBy: null });
-        await tx.audit.append({ actor: who, action: 'request.failed', requestId, serial: prepared.intent.serial, source: base.source, details: { code: failedCode, detail: err.detail } });
-      });
-      t.exits.emit({ kind: 'failed', requestId, template: base.template, code: failedCode });
-      return { requestId, disposition: 'failed', code: failedCode, message: errorRegistry[failedCode].message, serial: null, certificate: null, template: base.template, notes };
-    }
-    throw err;
+    const failedCode: ErrorCode = err.code === 'INTERNAL' ? 'CA_KEY_UNAVAILABLE' : err.code;
+    await t.store.batch(async (tx) => {
+      await tx.certificates.abandon(prepared.intent.serial);
+      await tx.requests.resolve(requestId, ['issuing'], { disposition: 'failed', code: failedCode, message: errorRegistry[failedCode].message, resolvedAt: t.now(), resolvedBy: null });
+      await tx.audit.append({ actor: who, action: 'request.failed', requestId, serial: prepared.intent.serial, source: base.source, details: { code: failedCode, detail: err.detail } });
+    });
+    t.exits.emit({ kind: 'failed', requestId, template: base.template, code: failedCode });
+    return { requestId, disposition: 'failed', code: failedCode, message: errorRegistry[failedCode].message, serial: null, certificate: null, template: base.template, notes };
   }
-  // Steps 7–8: release. The response is sent only after this commit.
+  // Step 8. Release: the certificate becomes `issued` and the request `issued` in one
+  // commit, audited; the response is sent only after it.
   const message = 'Issued';
   await t.store.batch(async (tx) => {
     await tx.certificates.markIssued(issued.serial, issued.der, t.now());
@@ -192,6 +231,7 @@ async function issue(
       },
     });
   });
+  // Step 9. Exit modules hear of it after the commit; they cannot change the outcome.
   t.exits.emit({ kind: 'issued', requestId, serial: issued.serial, template: profile.template.name, subjectUser: profile.subjectUser, der: issued.der, latencyMs: performance.now() - started });
   return { requestId, disposition: 'issued', code: null, message, serial: issued.serial, certificate: issued.der, template: profile.template.name, notes };
 }

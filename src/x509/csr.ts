@@ -167,7 +167,7 @@ function checkExtensionValue(id: string, value: Buffer): void {
   try {
     top = checkDer(value, { maxDepth: 16, maxNodes: 10_000 });
   } catch (e) {
-    if (e instanceof TesseraError && e.code === 'REQUEST_TOO_DEEP') throw e;
+    if (e instanceof TesseraError && (e.code === 'REQUEST_TOO_DEEP' || e.code === 'REQUEST_TOO_LARGE')) throw e;
     throw new TesseraError('CSR_INVALID_EXTENSION', `${id} is not valid DER`);
   }
   if ((id === OID.extKeyUsage || id === OID.subjectAltName) && (top.tag !== TAG.SEQUENCE || top.end === top.contentStart)) {

@@ -134,6 +134,22 @@ describe('enroll-on-behalf refusals', () => {
     await expectRefused(ca.t, r, 'AGENT_CERT_REVOKED', { requester: 'helpdesk', target: 'bob' });
   });
 
+  it('approval re-runs the agent checks: an agent certificate revoked while the request waited is refused', async () => {
+    const { resubmit } = await import('../../src/ra/resubmit.js');
+    const manager = await ca.user('manny', { groups: ['Certificate Managers'] });
+    const third = await issueTo(ca.t, w.agent, 'EnrollmentAgent');
+    await withTemplate('SmartcardLogon', (t) => ({ ...t, issuance: { managerApproval: true, agentSignatures: 0, agentPolicy: null } }), async () => {
+      const pending = await submitAs(ca.t, w.agent, (await forBob(third)).der, 'SmartcardLogon');
+      expect(pending.disposition, `${pending.code} ${pending.message}`).toBe('pending');
+      await revoke(ca.t, LOCAL, third.serial, 'keyCompromise');
+      const r = await resubmit(ca.t, { kind: 'user', user: manager, source: 'test' }, pending.requestId);
+      expect({ disposition: r.disposition, code: r.code }).toEqual({ disposition: 'denied', code: 'AGENT_CERT_REVOKED' });
+      expect(await ca.t.store.certificates.byRequest(pending.requestId)).toBeUndefined();
+      const audit = (await ca.t.store.audit.list({ requestId: pending.requestId })).find((a) => a.action === 'request.denied')!;
+      expect({ actor: audit.actor, target: audit.target, agent: audit.details.agent }).toEqual({ actor: 'manny', target: 'bob', agent: 'helpdesk' });
+    });
+  });
+
   it('AGENT_EKU_MISSING: signed with a certificate of ours that is not an enrollment agent certificate', async () => {
     const userCert = await issueTo(ca.t, w.agent, 'User');
     expect(readSignerCertificate(userCert.der).ekus).not.toContain(OID.certificateRequestAgent);

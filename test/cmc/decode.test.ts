@@ -318,3 +318,15 @@ describe('structural refusals, each with its code', () => {
     expect(performance.now() - started).toBeLessThan(100);
   });
 });
+
+describe('signer certificates of the wrong shape are malformed input, never a crash', () => {
+  it('REQUEST_MALFORMED for an empty Extension inside a carried certificate', async () => {
+    const { readSignerCertificate: read } = await import('../../src/x509/cmc/signerCertificate.js');
+    const { explicit, integer, oid, seq, bitString, time } = await import('../../src/x509/der.js');
+    const key = newKey();
+    const name = seq();
+    const tbs = seq(explicit(0, integer(2)), integer(1), seq(oid(OID.ecdsaWithSHA256)), name, seq(time(new Date(0)), time(new Date(86_400_000))), name, key.spki, explicit(3, seq(seq())));
+    const cert = seq(tbs, seq(oid(OID.ecdsaWithSHA256)), bitString(Buffer.from([0x30, 0x00])));
+    expect(codeOf(() => read(cert))).toBe('REQUEST_MALFORMED');
+  });
+});

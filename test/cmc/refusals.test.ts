@@ -58,6 +58,16 @@ describe('undecodable CMC, refused through submit', () => {
     });
   }
 
+  it('takes the Windows certreq EOBO sample through decoding to target resolution (Domain\\TargetUser is not ours)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const der = readFileSync(new URL('./testdata/windows-cmc-eobo.der', import.meta.url));
+    const r = await submitAs(ca.t, alice, der, 'SmartcardUser');
+    await expectRefused(ca.t, r, 'USER_UNKNOWN', { requester: 'alice', target: null });
+    const audit = (await ca.t.store.audit.list({ requestId: r.requestId })).find((a) => a.action === 'request.denied')!;
+    expect(audit.details).toMatchObject({ agent: 'alice', detail: 'RequesterName Domain\\TargetUser', template: 'SmartcardUser' });
+    expect((await ca.t.store.requests.get(r.requestId))?.format).toBe('cmc');
+  });
+
   it('the same submit path issues a well-formed CMC (the refusals above are about their defects)', async () => {
     const r = await submitAs(ca.t, alice, (await eoboCmc({})).der, 'SmartcardUser');
     expect(r.disposition, `${r.code} ${r.message}`).toBe('issued');

@@ -84,7 +84,7 @@ async function otherNode(engine: 'sqlite' | 'postgres', target: string, other: S
   });
   return {
     go: async () => {
-      child.stdin.write('go\n');
+      child.stdin.end('go\n');
       const code = await exited;
       if (code !== 0) throw new Error(`worker failed (${code}): ${errText}`);
       return JSON.parse(out.slice('ready\n'.length));

@@ -231,3 +231,54 @@ describe('limits, health, metrics', () => {
     expect(all).not.toContain(Buffer.from('alice:secret-password-xyz').toString('base64'));
   });
 });
+
+describe('sessions', () => {
+  it('signs in once, then authenticates by cookie and demands the anti-forgery token on changes', async () => {
+    const login = await app.inject({ method: 'POST', url: '/api/v1/session', payload: { username: 'alice', password: 'correct horse battery' } });
+    expect(login.statusCode).toBe(200);
+    const setCookie = String(login.headers['set-cookie']);
+    expect(setCookie).toMatch(/tessera_session=[^;]+; .*HttpOnly/);
+    expect(setCookie).toMatch(/SameSite=Strict/);
+    const cookie = setCookie.split(';')[0];
+    const { csrfToken } = login.json();
+    const me = await app.inject({ method: 'GET', url: '/api/v1/me', headers: { cookie } });
+    expect(me.json()).toMatchObject({ username: 'alice', authenticatedBy: 'session' });
+    const body = { csr: opensslCsr('P-256').csr, template: 'SmartcardUser' };
+    const forged = await app.inject({ method: 'POST', url: '/api/v1/requests', headers: { cookie }, payload: body });
+    expect(forged.statusCode).toBe(403);
+    expect(forged.json().code).toBe('CSRF_TOKEN_INVALID');
+    const wrong = await app.inject({ method: 'POST', url: '/api/v1/requests', headers: { cookie, 'x-csrf-token': 'x' + csrfToken.slice(1) }, payload: body });
+    expect(wrong.statusCode).toBe(403);
+    const ok = await app.inject({ method: 'POST', url: '/api/v1/requests', headers: { cookie, 'x-csrf-token': csrfToken }, payload: body });
+    expect(ok.statusCode).toBe(201);
+  });
+
+  it('refuses a tampered or foreign session cookie', async () => {
+    const login = await app.inject({ method: 'POST', url: '/api/v1/session', payload: { username: 'carol', password: 'correct horse battery' } });
+    const cookie = String(login.headers['set-cookie']).split(';')[0];
+    const [name, value] = cookie.split('=');
+    const parts = value.split('.');
+    parts[0] = Buffer.from('manager').toString('base64url');
+    const forged = `${name}=${parts.join('.')}`;
+    expect((await app.inject({ method: 'GET', url: '/api/v1/me', headers: { cookie: forged } })).statusCode).toBe(401);
+    const other = await buildTestApp(ca);
+    expect((await other.inject({ method: 'GET', url: '/api/v1/me', headers: { cookie } })).statusCode).toBe(401);
+    await other.close();
+  });
+
+  it('ends a session when the account is disabled', async () => {
+    await ca.user('dave');
+    const login = await app.inject({ method: 'POST', url: '/api/v1/session', payload: { username: 'dave', password: 'correct horse battery' } });
+    const cookie = String(login.headers['set-cookie']).split(';')[0];
+    expect((await app.inject({ method: 'GET', url: '/api/v1/me', headers: { cookie } })).statusCode).toBe(200);
+    const { setUserEnabled } = await import('../../src/ra/admin/users.js');
+    await setUserEnabled(ca.t, LOCAL, 'dave', false);
+    expect((await app.inject({ method: 'GET', url: '/api/v1/me', headers: { cookie } })).statusCode).toBe(401);
+  });
+
+  it('refuses a wrong password at sign-in without setting a cookie', async () => {
+    const login = await app.inject({ method: 'POST', url: '/api/v1/session', payload: { username: 'alice', password: 'nope' } });
+    expect(login.statusCode).toBe(401);
+    expect(login.headers['set-cookie']).toBeUndefined();
+  });
+});

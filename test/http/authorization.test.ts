@@ -126,6 +126,7 @@ const CASES: Case[] = [
     },
   },
   { name: 'GET /ca', allowed: WHO, public: true, call: inject('GET', '/api/v1/ca') },
+  { name: 'DELETE /session', allowed: WHO, public: true, call: inject('DELETE', '/api/v1/session') },
   { name: 'GET /openapi.json', allowed: WHO, public: true, call: inject('GET', '/api/v1/openapi.json') },
   { name: 'GET /me', allowed: ['user', 'other', 'agent', 'manager', 'admin', 'auditor'], call: inject('GET', '/api/v1/me') },
   { name: 'GET /audit', allowed: ['admin', 'auditor'], refusal: 403, call: inject('GET', '/api/v1/audit') },

@@ -11,6 +11,7 @@ import { ocspErrorResponse } from '../../src/ca/ocsp/encodeOcspResponse.js';
 import { OcspResponder, type OcspSource } from '../../src/ca/ocsp/OcspResponder.js';
 import { ocspSigningKeysFor } from '../../src/ra/ocspResponderFor.js';
 import { release, revoke } from '../../src/ra/revoke.js';
+import { TesseraError } from '../../src/errors/TesseraError.js';
 import { Tessera } from '../../src/Tessera.js';
 import { explicit, octets, oid, seq } from '../../src/x509/der.js';
 import { openssl, tmpDir } from '../support/openssl.js';
@@ -311,6 +312,29 @@ describe('OCSP responder cache', () => {
     expect(text).toContain('Revocation Time: Jan  1 00:00:00 1970 GMT');
     // OpenSSL names 1.3.6.1.5.5.7.48.1.9 "valid" (id-pkix-OCSP-valid, the same arc).
     expect(text).toMatch(/Response Extensions:\s*\n\s*valid:/);
+  });
+
+  it('answers tryLater when the database is unavailable, and recovers when it is back', async () => {
+    const clock = new TestClock();
+    let down = false;
+    const real = ca.t.store.crls;
+    const flaky: OcspSource = {
+      cas: [{ id: 'issuing', certificate: ca.t.caCertificate('issuing') }],
+      statusOf: (s) => (down ? Promise.reject(new TesseraError('STORAGE_UNAVAILABLE')) : real.statusOf(s)),
+      revocationVersion: () => (down ? Promise.reject(new TesseraError('STORAGE_UNAVAILABLE')) : real.revocationVersion()),
+      changedSerials: (a, b) => real.changedSerials(a, b),
+      signingIdentity: (id) => ocspSigningKeysFor(ca.t).current(id),
+      now: clock.now,
+    };
+    const r = new OcspResponder(flaky);
+    const c = await leaf(ca.t);
+    const req = opensslRequest(ca.t.caRecord('issuing').certificate, [c.der], ['-no_nonce']);
+    down = true;
+    const a = await r.respond(req);
+    expect(a.status).toBe('tryLater');
+    expect(a.der.equals(ocspErrorResponse('tryLater'))).toBe(true);
+    down = false;
+    expect((await r.respond(req)).status).toBe('successful');
   });
 
   it('rolls the delegated signing certificate over before it expires, and keeps a restart from issuing another', async () => {

@@ -57,7 +57,10 @@ export function verifyCert(leafDer: Buffer, caPem: string, extra: string[] = [])
   const dir = tmpDir('verify-');
   const leaf = join(dir, 'leaf.pem');
   const ca = join(dir, 'ca.pem');
-  writeFileSync(leaf, `-----BEGIN CERTIFICATE-----\n${leafDer.toString('base64').replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----\n`);
+  // No empty line before END when the base64 is a multiple of 64 characters: OpenSSL
+  // refuses such a PEM ("Could not read certificate file"), which made this flaky.
+  const lines = leafDer.toString('base64').match(/.{1,64}/g)!.join('\n');
+  writeFileSync(leaf, `-----BEGIN CERTIFICATE-----\n${lines}\n-----END CERTIFICATE-----\n`);
   writeFileSync(ca, caPem);
   return openssl(['verify', '-CAfile', ca, ...extra, leaf]);
 }

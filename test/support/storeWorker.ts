@@ -15,7 +15,9 @@ import { Store } from '../../src/store/Store.js';
 const [target, keyHex, job, arg] = process.argv.slice(2);
 const store = await Store.open(target, Buffer.from(keyHex, 'hex'));
 process.stdout.write('ready\n');
-await new Promise<void>((resolve) => createInterface({ input: process.stdin }).once('line', () => resolve()));
+const rl = createInterface({ input: process.stdin });
+await new Promise<void>((resolve) => rl.once('line', () => resolve()));
+rl.close();
 
 const at = new Date('2026-11-25T12:00:00.000Z');
 let result: unknown;

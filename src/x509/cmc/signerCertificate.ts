@@ -50,6 +50,16 @@ export function serialHex(magnitude: Uint8Array): string {
 }
 
 export function readSignerCertificate(der: Buffer): SignerCertificate {
+  try {
+    return read_(der);
+  } catch (e) {
+    if (e instanceof TesseraError) throw e;
+    // A structure of the wrong shape (e.g. an empty Extension) is malformed input, not a crash.
+    throw new TesseraError('REQUEST_MALFORMED', `certificate: ${(e as Error).message}`);
+  }
+}
+
+function read_(der: Buffer): SignerCertificate {
   const top = checkDer(der, { maxDepth: 32, maxNodes: 20_000 });
   const parts = children(der, top);
   if (top.tag !== TAG.SEQUENCE || parts.length !== 3) bad('not { tbsCertificate, signatureAlgorithm, signatureValue }');

@@ -4,6 +4,7 @@
  */
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
+import { TesseraError } from '../../../errors/TesseraError.js';
 import { problemErrorHandler, toTesseraError } from '../problem.js';
 import { adminRoutes } from './adminRoutes.js';
 import type { ApiContext } from './ApiContext.js';
@@ -11,6 +12,7 @@ import { caRoutes } from './caRoutes.js';
 import { certificateRoutes } from './certificateRoutes.js';
 import { OPENAPI_INFO, ROUTE_DOCS } from './openapi.js';
 import { requestRoutes } from './requestRoutes.js';
+import { sessionRoutes } from './sessionRoutes.js';
 import { templateRoutes } from './templateRoutes.js';
 
 export async function apiRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
@@ -29,7 +31,14 @@ export async function apiRoutes(app: FastifyInstance, ctx: ApiContext): Promise<
   // Authentication runs for every API request; routes that need a caller ask for it.
   app.addHook('preHandler', async (req) => {
     req.principal = await ctx.auth.resolve(req);
+    // A session cookie rides along on cross-site requests a browser makes; a state-changing
+    // call authenticated by one must also prove it came from our page (synchroniser token).
+    const p = req.principal;
+    if (p?.method === 'session' && p.session && !['GET', 'HEAD', 'OPTIONS'].includes(req.method)) {
+      if (req.headers['x-csrf-token'] !== ctx.auth.sessions.csrf(p.session)) throw new TesseraError('CSRF_TOKEN_INVALID');
+    }
   });
+  await sessionRoutes(app, ctx);
   await requestRoutes(app, ctx);
   await certificateRoutes(app, ctx);
   await templateRoutes(app, ctx);

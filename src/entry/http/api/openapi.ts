@@ -24,6 +24,8 @@ export const OPENAPI_INFO = {
 
 /** method + path (as registered, with the /api/v1 prefix) → summary, tag, who may call it. */
 export const ROUTE_DOCS: Record<string, { summary: string; tag: string; access: string }> = {
+  'POST /api/v1/session': { summary: 'Sign in with directory credentials: a session cookie and the anti-forgery token to send as x-csrf-token', tag: 'session', access: 'anyone with valid credentials' },
+  'DELETE /api/v1/session': { summary: 'Sign out', tag: 'session', access: 'anyone' },
   'POST /api/v1/requests': { summary: 'Submit a PKCS#10 or CMC request: 201 issued, 202 pending, 4xx denied (problem+json with requestId)', tag: 'requests', access: 'any user with Enroll on the template' },
   'POST /api/v1/requests/raw': { summary: 'Submit a request as application/pkcs10 (DER), application/pkcs7-mime (CMC) or application/x-pem-file; ?template=', tag: 'requests', access: 'any user with Enroll on the template' },
   'GET /api/v1/requests': { summary: 'List requests (your own; managers and auditors see all); ?disposition=pending', tag: 'requests', access: 'authenticated' },
