@@ -27,6 +27,12 @@ export interface OpenOptions {
   /** A directory other than the configured one (tests, or LDAP wired by the caller). */
   readonly directory?: (store: Store, config: Config) => Promise<Directory> | Directory;
   readonly now?: () => Date;
+  /**
+   * The short-lived read caches of templates and directory lookups (TemplateCatalog,
+   * EmbeddedDirectory; 2 s by default, and a change made through this instance is seen at
+   * once): their time-to-live and clock, for tests.
+   */
+  readonly caches?: { readonly ttlMs?: number; readonly now?: () => number };
 }
 
 export function caUrls(config: Config, caId: string): CaUrls {
@@ -54,8 +60,8 @@ export class Tessera {
     const auditKey = await readAuditKey(paths.auditKey);
     const store = await Store.open(config.database.includes('://') ? config.database : paths.sqlite(config.database), auditKey);
     try {
-      const directory = opts.directory ? await opts.directory(store, config) : await openDirectory(store, config, paths, opts.log);
-      const templates = new TemplateCatalog(store);
+      const directory = opts.directory ? await opts.directory(store, config) : await openDirectory(store, config, paths, opts.log, opts.caches);
+      const templates = new TemplateCatalog(store, opts.caches);
       await templates.checkAll();
       const cas = await store.cas.list();
       checkHierarchy(config, cas);
@@ -123,8 +129,8 @@ export class Tessera {
   }
 }
 
-async function openDirectory(store: Store, config: Config, paths: DataPaths, log?: ExitLogger): Promise<Directory> {
-  if (config.directory.type === 'embedded') return new EmbeddedDirectory(store, config.domain.name);
+async function openDirectory(store: Store, config: Config, paths: DataPaths, log?: ExitLogger, caches?: OpenOptions['caches']): Promise<Directory> {
+  if (config.directory.type === 'embedded') return new EmbeddedDirectory(store, config.domain.name, caches);
   const { openLdapDirectory } = await import('./directory/ldap/openLdapDirectory.js');
   return openLdapDirectory(config, { baseDir: paths.dir, log });
 }

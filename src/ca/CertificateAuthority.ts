@@ -3,10 +3,10 @@
  * key, never a user or an HTTP request. Issuance is two steps that the types enforce:
  *
  *   1. prepare(profile)  — choose the serial and validity, lint, encode the TBS
- *                           (docs/issuance.md steps 1–4). Returns a one-shot token.
+ *                           (docs/issuance.md step 5, 5a–5d). Returns a one-shot token.
  *   2. issue(token, recordIntent) — record the serial and TBS durably through the
  *                           caller's callback *before* signing, then sign once
- *                           (steps 5–6). No certificate can exist that the store lacks.
+ *                           (steps 6–7). No certificate can exist that the store lacks.
  */
 import { randomBytes } from 'node:crypto';
 import { TesseraError } from '../errors/TesseraError.js';
@@ -108,21 +108,21 @@ export class CertificateAuthority {
     return this.#signer.algorithm;
   }
 
-  /** Steps 1–4: serial, validity, lint, TBS. Throws INTERNAL when lint fails. */
+  /** Step 5: serial, validity, lint, TBS. Throws INTERNAL when lint fails. */
   prepare(p: IssuanceProfile, now: Date = new Date()): PreparedCertificate {
-    // Step 1. Serial: 16 octets from the CSPRNG, first octet forced into 0x40–0x7f so the
+    // Step 5a. Serial: 16 octets from the CSPRNG, first octet forced into 0x40–0x7f so the
     // INTEGER is positive and exactly 16 octets (126 random bits; RFC 5280 §4.1.2.2).
     const serial = randomBytes(16);
     serial[0] = 0x40 | (serial[0] & 0x3f);
-    // Step 2. Validity, whole seconds, clamped to the issuer (RFC 5280 §4.1.2.5).
+    // Step 5b. Validity, whole seconds, clamped to the issuer (RFC 5280 §4.1.2.5).
     const nb = new Date(Math.floor((now.getTime() - BACKDATE_MS) / 1000) * 1000);
     const notBefore = nb < this.certificate.notBefore ? this.certificate.notBefore : nb;
     const wanted = new Date(notBefore.getTime() + p.validityDays * 86_400_000);
     const notAfter = wanted > this.certificate.notAfter ? this.certificate.notAfter : wanted;
-    // Step 3. Lint.
+    // Step 5c. Lint.
     const problems = lintCertificate(p, { issuer: this.certificate, serial, notBefore, notAfter, crlUrls: this.urls.crl, ocspUrl: this.urls.ocsp });
     if (problems.length) throw new TesseraError('INTERNAL', `certificate lint failed for template ${p.template.name}: ${problems.join('; ')}`);
-    // Step 4. Encode the TBSCertificate (RFC 5280 §4.1).
+    // Step 5d. Encode the TBSCertificate (RFC 5280 §4.1).
     const f = this.#fixed;
     const subject = p.subject.length ? encodeName(p.subject) : EMPTY_NAME;
     const exts: Buffer[] = [...this.#templateExtensions(p)];
@@ -168,10 +168,12 @@ export class CertificateAuthority {
     return exts;
   }
 
-  /** Steps 5–6: record intent durably, then sign exactly once. */
+  /** Steps 6–7: record intent durably, then sign exactly once. */
   async issue(prepared: PreparedCertificate, recordIntent: (c: IntendedCertificate) => Promise<void>): Promise<IssuedCertificate> {
     const intent = prepared.consume();
+    // Step 6. Record intent (Boulder ca/ca.go): if this throws, nothing is signed.
     await recordIntent(intent);
+    // Step 7. Sign, once.
     const signature = await this.#signer.sign(intent.tbs);
     const der = seq(intent.tbs, this.#signer.algorithm, bitString(signature));
     return { ...intent, der };

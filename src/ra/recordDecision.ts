@@ -1,8 +1,10 @@
 /**
- * Steps 5–8 of issuance (docs/issuance.md): store the disposition, and for an issue
- * decision, reserve the serial with the to-be-signed certificate *before* signing, sign,
- * and release the certificate in the commit that marks the request issued. Group
- * commit (Store.batch) lets concurrent requests share each durable commit.
+ * Steps 5–9 of issuance (docs/issuance.md): for an issue decision, prepare and lint the
+ * certificate (5), reserve the serial with the to-be-signed certificate *before* signing
+ * (6), sign (7), release the certificate in the commit that marks the request issued (8),
+ * then tell the exit modules (9). A deny or pend decision is stored and audited in one
+ * commit (8) and announced (9). Group commit (Store.batch) lets concurrent requests
+ * share each durable commit.
  */
 import type { IssuanceProfile } from '../ca/IssuanceProfile.js';
 import type { PreparedCertificate } from '../ca/CertificateAuthority.js';
@@ -26,6 +28,8 @@ export interface SubmitResult {
   readonly template: string | null;
   /** Audit notes: requester-supplied names or extensions that were ignored. */
   readonly notes: readonly string[];
+  /** The directory account the request is for (the agent's target for enroll on behalf). */
+  readonly subjectUser: string | null;
 }
 
 type RequestBase = Pick<NewRequest, 'submittedAt' | 'requester' | 'requestSha256' | 'source' | 'subjectUser' | 'agent' | 'template' | 'attributes'>;
@@ -55,7 +59,7 @@ export async function recordFailure(t: Tessera, actor: Actor, req: NewRequest, d
     return id;
   });
   t.exits.emit({ kind: 'denied', requestId: id, template: req.template, code: req.code! });
-  return { requestId: id, disposition: 'denied', code: req.code as ErrorCode, message: req.message, serial: null, certificate: null, template: req.template, notes: [] };
+  return { requestId: id, disposition: 'denied', code: req.code as ErrorCode, message: req.message, serial: null, certificate: null, template: req.template, notes: [], subjectUser: req.subjectUser };
 }
 
 /**
@@ -81,6 +85,7 @@ export async function recordDecision(
   const who = actorName(actor);
 
   if (decision.kind === 'deny') {
+    // Step 8 for a denial: the disposition and its audit record in one commit; step 9 after it.
     const message = denialMessage(decision.code, decision.detail);
     const id = await t.store.batch(async (tx) => {
       const id = existingId ?? (await tx.requests.insert(row({ disposition: 'denied', code: decision.code, message })));
@@ -99,10 +104,11 @@ export async function recordDecision(
       return id;
     });
     t.exits.emit({ kind: 'denied', requestId: id, template: base.template, code: decision.code });
-    return { requestId: id, disposition: 'denied', code: decision.code, message, serial: null, certificate: null, template: base.template, notes: decision.notes };
+    return { requestId: id, disposition: 'denied', code: decision.code, message, serial: null, certificate: null, template: base.template, notes: decision.notes, subjectUser: base.subjectUser };
   }
 
   if (decision.kind === 'pend') {
+    // Step 8 for a pending request: stored and audited; a manager's resubmit starts again at step 2.
     const message = pendingMessage(decision.reason);
     const id = await t.store.batch(async (tx) => {
       const id = await tx.requests.insert(row({ disposition: 'pending', code: null, message }));
@@ -117,10 +123,11 @@ export async function recordDecision(
       return id;
     });
     t.exits.emit({ kind: 'pending', requestId: id, template: base.template });
-    return { requestId: id, disposition: 'pending', code: null, message, serial: null, certificate: null, template: base.template, notes: decision.notes };
+    return { requestId: id, disposition: 'pending', code: null, message, serial: null, certificate: null, template: base.template, notes: decision.notes, subjectUser: base.subjectUser };
   }
 
-  return issue(t, who, decoded, base, decision.profile, decision.notes, started, row, existingId);
+  // Held, so that a graceful shutdown lets it finish instead of leaving its serial reserved.
+  return t.store.hold(() => issue(t, who, decoded, base, decision.profile, decision.notes, started, row, existingId));
 }
 
 async function issue(
@@ -160,7 +167,7 @@ async function issue(
       return id;
     });
     t.exits.emit({ kind: 'failed', requestId: id, template: base.template, code });
-    return { requestId: id, disposition: 'failed', code, message, serial: null, certificate: null, template: base.template, notes };
+    return { requestId: id, disposition: 'failed', code, message, serial: null, certificate: null, template: base.template, notes, subjectUser: base.subjectUser };
   };
 
   // Step 5. Prepare: serial, validity clamped to the issuer, lint, TBS (ca/CertificateAuthority.ts).
@@ -202,7 +209,7 @@ async function issue(
       await tx.audit.append({ actor: who, action: 'request.failed', requestId, serial: prepared.intent.serial, source: base.source, details: { code: failedCode, detail: err.detail } });
     });
     t.exits.emit({ kind: 'failed', requestId, template: base.template, code: failedCode });
-    return { requestId, disposition: 'failed', code: failedCode, message: errorRegistry[failedCode].message, serial: null, certificate: null, template: base.template, notes };
+    return { requestId, disposition: 'failed', code: failedCode, message: errorRegistry[failedCode].message, serial: null, certificate: null, template: base.template, notes, subjectUser: base.subjectUser };
   }
   // Step 8. Release: the certificate becomes `issued` and the request `issued` in one
   // commit, audited; the response is sent only after it.
@@ -233,5 +240,5 @@ async function issue(
   });
   // Step 9. Exit modules hear of it after the commit; they cannot change the outcome.
   t.exits.emit({ kind: 'issued', requestId, serial: issued.serial, template: profile.template.name, subjectUser: profile.subjectUser, der: issued.der, latencyMs: performance.now() - started });
-  return { requestId, disposition: 'issued', code: null, message, serial: issued.serial, certificate: issued.der, template: profile.template.name, notes };
+  return { requestId, disposition: 'issued', code: null, message, serial: issued.serial, certificate: issued.der, template: profile.template.name, notes, subjectUser: profile.subjectUser };
 }

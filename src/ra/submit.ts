@@ -10,7 +10,11 @@
  *   3. resolve the subject account (the requester, or the RequesterName target of an
  *      enrollment agent) and gather the facts policy needs;
  *   4. policy decides issue / pend / deny (policy/verifyRequest.ts);
- *   5–8. record and issue (ra/recordDecision.ts).
+ *   5. prepare and lint the certificate (ca/CertificateAuthority.ts prepare);
+ *   6. record intent: request `issuing` + serial reserved with the TBS, one commit;
+ *   7. sign, once;
+ *   8. release: certificate and request `issued` in one audited commit;
+ *   9. exit modules, after the commit (steps 5–9: ra/recordDecision.ts).
  */
 import { createHash } from 'node:crypto';
 import type { DirectoryUser } from '../directory/Directory.js';
@@ -20,7 +24,7 @@ import { verifyRequest } from '../policy/verifyRequest.js';
 import type { Template } from '../template/Template.js';
 import type { Tessera } from '../Tessera.js';
 import { decodeRequestBytes } from '../x509/pem.js';
-import { decodeRequest, type DecodedRequest } from '../x509/request.js';
+import { decodeRequestAsync, type DecodedRequest } from '../x509/request.js';
 import type { Actor } from './Actor.js';
 import { agentEvidence } from './agentEvidence.js';
 import { parseAttributes } from './parseAttributes.js';
@@ -58,7 +62,7 @@ export async function submit(t: Tessera, input: SubmitInput): Promise<SubmitResu
     attributes = parseAttributes(input.attributes);
     // Step 1.
     const der = decodeRequestBytes(input.request);
-    decoded = decodeRequest(der);
+    decoded = await decodeRequestAsync(der);
     attributes = { ...decoded.attributes, ...attributes };
   } catch (e) {
     const err = asTesseraError(e, 'REQUEST_MALFORMED');

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { CompiledStatement } from './compiled.js';
 import { chainHash, GENESIS, headMac, makeHead } from '../audit/chain.js';
 import type { Dialect } from './database.js';
 import type { AuditEvent, AuditRecord } from './records.js';
@@ -28,18 +29,58 @@ export interface AuditFilter {
  * The chain head lives in `meta`; on PostgreSQL it is read FOR UPDATE, which serialises
  * appends across every Tessera node sharing the database.
  */
+// Statements of every append, compiled once (compiled.ts).
+const READ_HEAD = new CompiledStatement<{ readonly key: string }, { value: string }>((db, p, shape) => {
+  const q = db.selectFrom('meta').select('value').where('key', '=', p.key);
+  return shape === 'for update' ? q.forUpdate() : q;
+});
+const WRITE_HEAD = new CompiledStatement<{ readonly key: string; readonly value: string }, never>((db, p) =>
+  db
+    .insertInto('meta')
+    .values({ key: p.key, value: p.value })
+    .onConflict((oc) => oc.column('key').doUpdateSet({ value: p.value })),
+);
+interface RecordValues {
+  readonly seq: number;
+  readonly at: number;
+  readonly actor: string;
+  readonly action: string;
+  readonly target: string | null;
+  readonly request_id: number | null;
+  readonly serial: string | null;
+  readonly source: string | null;
+  readonly details: string;
+  readonly prev: string;
+  readonly hash: string;
+}
+const AUDIT_COLUMNS = ['seq', 'at', 'actor', 'action', 'target', 'request_id', 'serial', 'source', 'details', 'prev', 'hash'] as const;
+const INSERT_RECORD = new CompiledStatement<RecordValues, never>((db, p) => db.insertInto('audit').values(Object.fromEntries(AUDIT_COLUMNS.map((c) => [c, p[c]])) as unknown as RecordValues));
+
 export class AuditStore {
+  /** The chain head as this transaction sees it: read on its first append, written once at its end. */
+  #head: { seq: number; hash: string } | undefined;
+  #headDirty = false;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: Dialect,
     private readonly key: Buffer,
+    /**
+     * Inside Store.transaction: the head is read once (FOR UPDATE on PostgreSQL, which
+     * holds the row lock to the commit) and written once by `writeHead` just before the
+     * commit, instead of a select and an upsert per record — a group commit of N
+     * issuances appends N records. Outside a transaction each append writes it at once.
+     */
+    private readonly deferHead = false,
   ) {}
 
   async append(e: AuditEvent): Promise<number> {
-    let q = this.db.selectFrom('meta').select('value').where('key', '=', HEAD);
-    if (this.dialect === 'postgres') q = q.forUpdate();
-    const headRow = await q.executeTakeFirst();
-    const head = headRow ? (JSON.parse(headRow.value) as { seq: number; hash: string }) : { seq: 0, hash: GENESIS };
+    if (!this.#head) {
+      const headRow = (await READ_HEAD.run(this.db, this.dialect, { key: HEAD }, this.dialect === 'postgres' ? 'for update' : '')).rows[0];
+      const stored = headRow ? (JSON.parse(headRow.value) as { seq: number; hash: string }) : { seq: 0, hash: GENESIS };
+      this.#head = { seq: stored.seq, hash: stored.hash };
+    }
+    const head = this.#head;
     const content = {
       seq: head.seq + 1,
       at: (e.at ?? new Date()).getTime(),
@@ -52,29 +93,33 @@ export class AuditStore {
       details: JSON.stringify(e.details ?? {}),
     };
     const hash = chainHash(this.key, head.hash, content);
-    await this.db
-      .insertInto('audit')
-      .values({
-        seq: content.seq,
-        at: content.at,
-        actor: content.actor,
-        action: content.action,
-        target: content.target,
-        request_id: content.requestId,
-        serial: content.serial,
-        source: content.source,
-        details: content.details,
-        prev: head.hash,
-        hash,
-      })
-      .execute();
-    const value = JSON.stringify(makeHead(this.key, content.seq, hash));
-    await this.db
-      .insertInto('meta')
-      .values({ key: HEAD, value })
-      .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
-      .execute();
+    await INSERT_RECORD.run(this.db, this.dialect, {
+      seq: content.seq,
+      at: content.at,
+      actor: content.actor,
+      action: content.action,
+      target: content.target,
+      request_id: content.requestId,
+      serial: content.serial,
+      source: content.source,
+      details: content.details,
+      prev: head.hash,
+      hash,
+    });
+    this.#head = { seq: content.seq, hash };
+    this.#headDirty = true;
+    if (!this.deferHead) await this.writeHead();
     return content.seq;
+  }
+
+  /** Store the head after this transaction's appends (Store.transaction calls it before COMMIT). */
+  async writeHead(): Promise<void> {
+    if (!this.#headDirty || !this.#head) return;
+    const value = JSON.stringify(makeHead(this.key, this.#head.seq, this.#head.hash));
+    await WRITE_HEAD.run(this.db, this.dialect, { key: HEAD, value });
+    this.#headDirty = false;
+    // Outside a transaction the next append reads the head again: another process may append meanwhile.
+    if (!this.deferHead) this.#head = undefined;
   }
 
   /**
@@ -121,6 +166,7 @@ export class AuditStore {
    * being mistaken for a cut: the head is only compared once a pass finds nothing new.
    */
   async verify(pageSize = 5000): Promise<AuditVerification> {
+    await this.writeHead();
     let prev = GENESIS;
     let expected = 1;
     let records = 0;

@@ -1,4 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
+import { CompiledStatement } from './compiled.js';
+import type { Dialect } from './database.js';
 import type { CertificateRecord, CertificateStatus } from './records.js';
 import type { CertificateTable, Database } from './schema.js';
 
@@ -47,6 +49,42 @@ export interface Reservation {
   readonly tbs: Buffer;
 }
 
+// Issuance-path statements, compiled once (compiled.ts).
+interface ReserveValues {
+  readonly serial: string;
+  readonly ca_id: string;
+  readonly request_id: number;
+  readonly subject: string;
+  readonly subject_user: string | null;
+  readonly template: string | null;
+  readonly not_before: number;
+  readonly not_after: number;
+  readonly tbs: Buffer;
+  readonly created_at: number;
+}
+const RESERVE = new CompiledStatement<ReserveValues, never>((db, p) =>
+  db.insertInto('certificates').values({
+    serial: p.serial,
+    ca_id: p.ca_id,
+    request_id: p.request_id,
+    subject: p.subject,
+    subject_user: p.subject_user,
+    template: p.template,
+    not_before: p.not_before,
+    not_after: p.not_after,
+    status: 'reserved',
+    tbs: p.tbs,
+    der: null,
+    issued_at: null,
+    revoked_at: null,
+    revocation_reason: null,
+    created_at: p.created_at,
+  }),
+);
+const MARK_ISSUED = new CompiledStatement<{ readonly serial: string; readonly der: Buffer; readonly issued_at: number }, never>((db, p) =>
+  db.updateTable('certificates').set({ status: 'issued', der: p.der, issued_at: p.issued_at }).where('serial', '=', p.serial).where('status', '=', 'reserved'),
+);
+
 export interface CertificateFilter {
   readonly status?: CertificateStatus;
   readonly subjectUser?: string;
@@ -60,33 +98,28 @@ export interface CertificateFilter {
  * and becomes `issued` in the commit that releases it.
  */
 export class CertificateStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect = 'sqlite',
+  ) {}
 
   async reserve(r: Reservation, at: Date): Promise<void> {
-    await this.db
-      .insertInto('certificates')
-      .values({
-        serial: r.serial,
-        ca_id: r.caId,
-        request_id: r.requestId,
-        subject: r.subject,
-        subject_user: r.subjectUser,
-        template: r.template,
-        not_before: r.notBefore.getTime(),
-        not_after: r.notAfter.getTime(),
-        status: 'reserved',
-        tbs: r.tbs,
-        der: null,
-        issued_at: null,
-        revoked_at: null,
-        revocation_reason: null,
-        created_at: at.getTime(),
-      })
-      .execute();
+    await RESERVE.run(this.db, this.dialect, {
+      serial: r.serial,
+      ca_id: r.caId,
+      request_id: r.requestId,
+      subject: r.subject,
+      subject_user: r.subjectUser,
+      template: r.template,
+      not_before: r.notBefore.getTime(),
+      not_after: r.notAfter.getTime(),
+      tbs: r.tbs,
+      created_at: at.getTime(),
+    });
   }
 
   async markIssued(serial: string, der: Buffer, at: Date): Promise<void> {
-    await this.db.updateTable('certificates').set({ status: 'issued', der, issued_at: at.getTime() }).where('serial', '=', serial).where('status', '=', 'reserved').execute();
+    await MARK_ISSUED.run(this.db, this.dialect, { serial, der, issued_at: at.getTime() });
   }
 
   /** A reservation that will never be signed (issuance failed or was interrupted). */

@@ -4,7 +4,7 @@
  * responder makes. The only SQL behind CRLs and OCSP.
  */
 import { createHash } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import { TesseraError } from '../errors/TesseraError.js';
 import { classifyStorageError, type Dialect } from './database.js';
 import type { Database } from './schema.js';
@@ -176,11 +176,17 @@ export class CrlStore {
     if (cut) await this.db.deleteFrom('crls').where('ca_id', '=', caId).where('kind', '=', kind).where('number', '<=', cut.number).execute();
   }
 
-  /** The revocation version now (migration 004). */
+  /**
+   * The revocation version now (migration 004). The OCSP responder asks before every
+   * answer (freshness 0), so the query is compiled once, not per call.
+   */
   async revocationVersion(): Promise<number> {
-    const r = await this.db.selectFrom('revocation_version').select('version').where('id', '=', 1).executeTakeFirst();
-    return r ? Number(r.version) : 0;
+    this.#versionQuery ??= this.db.selectFrom('revocation_version').select('version').where('id', '=', 1).compile();
+    const r = await this.db.executeQuery(this.#versionQuery);
+    return r.rows[0] ? Number(r.rows[0].version) : 0;
   }
+
+  #versionQuery: CompiledQuery<{ version: number }> | undefined;
 
   /**
    * Revoked certificates of a CA that expire after `notAfterCutoff`, in serial order,

@@ -1,10 +1,14 @@
 import type { Kysely } from 'kysely';
 import type { GroupRecord, UserRecord } from './records.js';
+import type { OnChange } from './StoreChanges.js';
 import type { Database } from './schema.js';
 
 /** The embedded directory's groups and their members. */
 export class GroupStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly changed: OnChange = () => {},
+  ) {}
 
   async create(g: { name: string; sid: string; description: string; createdAt: Date }): Promise<GroupRecord> {
     const r = await this.db
@@ -12,6 +16,7 @@ export class GroupStore {
       .values({ name: g.name, sid: g.sid, description: g.description, created_at: g.createdAt.getTime() })
       .returning(['id', 'name', 'sid', 'description'])
       .executeTakeFirstOrThrow();
+    this.changed('directory');
     return r;
   }
 
@@ -38,11 +43,13 @@ export class GroupStore {
     const existing = await this.db.selectFrom('group_members').select('group_id').where('group_id', '=', groupId).where('user_id', '=', userId).executeTakeFirst();
     if (existing) return false;
     await this.db.insertInto('group_members').values({ group_id: groupId, user_id: userId }).execute();
+    this.changed('directory');
     return true;
   }
 
   async removeMember(groupId: number, userId: number): Promise<boolean> {
     const r = await this.db.deleteFrom('group_members').where('group_id', '=', groupId).where('user_id', '=', userId).executeTakeFirst();
+    this.changed('directory');
     return Number(r.numDeletedRows) > 0;
   }
 

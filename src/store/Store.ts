@@ -13,6 +13,7 @@ import { classifyStorageError, migrate, openDatabase, type Dialect, type OpenedD
 import { GroupStore } from './GroupStore.js';
 import { MetaStore } from './MetaStore.js';
 import { RequestStore } from './RequestStore.js';
+import { StoreChanges, type ChangeKind } from './StoreChanges.js';
 import type { Database } from './schema.js';
 import { TemplateStore } from './TemplateStore.js';
 import { UserStore } from './UserStore.js';
@@ -39,6 +40,11 @@ export class Store {
   readonly crls: CrlStore;
   #queue: QueuedUnit[] = [];
   #flushing = false;
+  #commitsSynced: (() => number) | undefined;
+  #held = 0;
+  readonly #drained: (() => void)[] = [];
+  /** Kinds written in this transaction, counted again when it ends. */
+  readonly #touched = new Set<ChangeKind>();
 
   private constructor(
     readonly db: Kysely<Database>,
@@ -46,13 +52,19 @@ export class Store {
     readonly location: string,
     private readonly auditKey: Buffer,
     private readonly inTransaction: boolean,
+    /** Change counters shared by this Store and its transactions (StoreChanges.ts). */
+    readonly changes: StoreChanges = new StoreChanges(),
   ) {
-    this.users = new UserStore(db);
-    this.groups = new GroupStore(db);
-    this.templates = new TemplateStore(db);
-    this.requests = new RequestStore(db);
-    this.certificates = new CertificateStore(db);
-    this.audit = new AuditStore(db, dialect, auditKey);
+    const onChange = (kind: ChangeKind) => {
+      this.changes.bump(kind);
+      if (this.inTransaction) this.#touched.add(kind);
+    };
+    this.users = new UserStore(db, onChange);
+    this.groups = new GroupStore(db, onChange);
+    this.templates = new TemplateStore(db, onChange);
+    this.requests = new RequestStore(db, dialect);
+    this.certificates = new CertificateStore(db, dialect);
+    this.audit = new AuditStore(db, dialect, auditKey, inTransaction);
     this.cas = new CaStore(db);
     this.meta = new MetaStore(db);
     this.agentRestrictions = new AgentRestrictionStore(db);
@@ -63,6 +75,7 @@ export class Store {
   static async open(target: string, auditKey: Buffer): Promise<Store> {
     const opened: OpenedDatabase = openDatabase(target);
     const store = new Store(opened.db, opened.dialect, opened.location, auditKey, false);
+    store.#commitsSynced = opened.sqliteDriver ? () => opened.sqliteDriver!.syncs : undefined;
     try {
       await migrate(opened);
       await store.audit.ensureHead();
@@ -83,18 +96,25 @@ export class Store {
     try {
       return await this.db.connection().execute(async (conn) => {
         await sql.raw(this.dialect === 'sqlite' ? 'BEGIN IMMEDIATE' : 'BEGIN').execute(conn);
+        const tx = new Store(conn, this.dialect, this.location, this.auditKey, true, this.changes);
         let result: T;
         try {
-          result = await fn(new Store(conn, this.dialect, this.location, this.auditKey, true));
-        } catch (e) {
-          await sql.raw('ROLLBACK').execute(conn).catch(() => {});
-          throw e;
-        }
-        try {
-          await sql.raw('COMMIT').execute(conn);
-        } catch (e) {
-          await sql.raw('ROLLBACK').execute(conn).catch(() => {});
-          throw e;
+          try {
+            result = await fn(tx);
+            // The audit head is written once per transaction, after its last append (AuditStore.ts).
+            await tx.audit.writeHead();
+          } catch (e) {
+            await sql.raw('ROLLBACK').execute(conn).catch(() => {});
+            throw e;
+          }
+          try {
+            await sql.raw('COMMIT').execute(conn);
+          } catch (e) {
+            await sql.raw('ROLLBACK').execute(conn).catch(() => {});
+            throw e;
+          }
+        } finally {
+          for (const kind of tx.#touched) this.changes.bump(kind);
         }
         return result;
       });
@@ -122,15 +142,21 @@ export class Store {
     this.#flushing = true;
     try {
       while (this.#queue.length) {
-        const units = this.#queue.splice(0, MAX_BATCH);
+        // The units are taken once the transaction holds the connection, not before: on
+        // SQLite the previous commit's durable flush holds it (SqliteDriver.ts), and
+        // everything queued meanwhile joins this commit.
+        let units: QueuedUnit[] | undefined;
         try {
           const results = await this.transaction(async (tx) => {
+            units = this.#queue.splice(0, MAX_BATCH);
             const out: unknown[] = [];
             for (const u of units) out.push(await u.fn(tx));
             return out;
           });
-          units.forEach((u, i) => u.resolve(results[i]));
+          units!.forEach((u, i) => u.resolve(results[i]));
         } catch (e) {
+          // BEGIN itself failed: the units waiting now share its fate, or this loop would spin.
+          units ??= this.#queue.splice(0, MAX_BATCH);
           const storageDown = e instanceof TesseraError && (e.code === 'STORAGE_UNAVAILABLE' || e.code === 'STORAGE_FULL');
           if (units.length === 1 || storageDown) {
             for (const u of units) u.reject(e);
@@ -150,6 +176,11 @@ export class Store {
     }
   }
 
+  /** SQLite: how many commits this Store has synced to disk itself (SqliteDriver.ts); for tests and diagnostics. */
+  get commitsSynced(): number | undefined {
+    return this.#commitsSynced?.();
+  }
+
   /** A trivial query, for readiness checks. */
   async ping(): Promise<void> {
     try {
@@ -159,7 +190,28 @@ export class Store {
     }
   }
 
-  async close(): Promise<void> {
+  /**
+   * Run `fn` — an issuance between its intent commit and its release commit — so that
+   * `close()` waits for it: a graceful shutdown must not cut an issuance in half and
+   * leave its serial reserved (found by the benchmark: wrk closes its connections, Fastify
+   * then closes at once while handlers are still between the two commits).
+   */
+  async hold<T>(fn: () => Promise<T>): Promise<T> {
+    this.#held++;
+    try {
+      return await fn();
+    } finally {
+      if (--this.#held === 0) for (const wake of this.#drained.splice(0)) wake();
+    }
+  }
+
+  /** Close, after the issuances in `hold` finish (at most `graceMs`). */
+  async close(graceMs = 15_000): Promise<void> {
+    if (this.#held > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([new Promise<void>((r) => this.#drained.push(r)), new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);
+      clearTimeout(timer);
+    }
     await this.db.destroy();
   }
 }

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { OnChange } from './StoreChanges.js';
 import type { Database } from './schema.js';
 
 export interface StoredTemplate {
@@ -11,7 +12,10 @@ export interface StoredTemplate {
 
 /** Templates are data: a JSON definition per name, validated by template/ before every save. */
 export class TemplateStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly changed: OnChange = () => {},
+  ) {}
 
   async list(): Promise<StoredTemplate[]> {
     const rows = await this.db.selectFrom('templates').selectAll().orderBy('name').execute();
@@ -34,9 +38,11 @@ export class TemplateStore {
     if (existing) {
       const version = existing.version + 1;
       await this.db.updateTable('templates').set({ definition: json, version, updated_at: at.getTime(), updated_by: by }).where('name', '=', name).execute();
+      this.changed('templates');
       return version;
     }
     await this.db.insertInto('templates').values({ name, definition: json, version: 1, updated_at: at.getTime(), updated_by: by }).execute();
+    this.changed('templates');
     return 1;
   }
 }

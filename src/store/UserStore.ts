@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { UserRecord } from './records.js';
+import type { OnChange } from './StoreChanges.js';
 import type { Database, UserTable } from './schema.js';
 import type { Selectable } from 'kysely';
 
@@ -29,7 +30,10 @@ const toRecord = (r: Selectable<UserTable>): UserRecord => ({
 
 /** The embedded directory's users. Usernames are matched case-insensitively, as AD does. */
 export class UserStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly changed: OnChange = () => {},
+  ) {}
 
   async create(u: NewUser): Promise<UserRecord> {
     const row = await this.db
@@ -47,6 +51,7 @@ export class UserStore {
       })
       .returningAll()
       .executeTakeFirstOrThrow();
+    this.changed('directory');
     return toRecord(row);
   }
 
@@ -81,10 +86,12 @@ export class UserStore {
 
   async setEnabled(id: number, enabled: boolean): Promise<void> {
     await this.db.updateTable('users').set({ enabled: enabled ? 1 : 0 }).where('id', '=', id).execute();
+    this.changed('directory');
   }
 
   async setPasswordHash(id: number, hash: string): Promise<void> {
     await this.db.updateTable('users').set({ password_hash: hash }).where('id', '=', id).execute();
+    this.changed('directory');
   }
 
   async update(id: number, fields: Partial<Pick<NewUser, 'upn' | 'email' | 'displayName' | 'dn'>>): Promise<void> {
@@ -94,5 +101,6 @@ export class UserStore {
     if (fields.displayName !== undefined) set.display_name = fields.displayName;
     if (fields.dn !== undefined) set.dn = fields.dn;
     if (Object.keys(set).length) await this.db.updateTable('users').set(set).where('id', '=', id).execute();
+    this.changed('directory');
   }
 }

@@ -3,7 +3,7 @@
  * URL is postgres://. Only store/ imports this.
  */
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler, type Dialect as KyselyDialect, type Migration, type MigrationProvider } from 'kysely';
 import pg from 'pg';
 import { TesseraError } from '../errors/TesseraError.js';
 import * as m001 from './migrations/001_initial.js';
@@ -11,6 +11,7 @@ import * as m002 from './migrations/002_revocation.js';
 import * as m003 from './migrations/003_agent_restrictions.js';
 import * as m004 from './migrations/004_revocation_changes.js';
 import type { Database } from './schema.js';
+import { DurableSqliteDriver, type SqliteSyncMode } from './SqliteDriver.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -19,6 +20,8 @@ export interface OpenedDatabase {
   readonly dialect: Dialect;
   /** Where it is, without credentials, for messages. */
   readonly location: string;
+  /** SQLite only: the driver, for tests that check the durable flush. */
+  readonly sqliteDriver?: DurableSqliteDriver;
 }
 
 // PostgreSQL BIGINT (OID 20) comes back as a string by default; every BIGINT column here
@@ -55,13 +58,26 @@ export function openDatabase(target: string): OpenedDatabase {
   } catch (e) {
     throw new TesseraError('STORAGE_UNAVAILABLE', `cannot open ${target}: ${(e as Error).message}`);
   }
-  sqlite.pragma('journal_mode = WAL');
-  // FULL: a commit is on disk before it returns, so a response never promises a
-  // certificate the database could lose on power failure.
-  sqlite.pragma('synchronous = FULL');
+  const wal = String(sqlite.pragma('journal_mode = WAL', { simple: true })).toLowerCase() === 'wal';
+  // A commit is on disk before it returns, so a response never promises a certificate
+  // the database could lose on power failure. In WAL mode that is SQLite's FULL, with
+  // its per-commit fdatasync of the WAL done by DurableSqliteDriver on the thread pool
+  // instead of inside COMMIT on the event loop (see SqliteDriver.ts for why and how);
+  // NORMAL below is SQLite's FULL minus exactly that sync. Without WAL (an in-memory
+  // database, a file system without shared memory), or with TESSERA_SQLITE_SYNC=inline,
+  // SQLite's own FULL does it.
+  const mode: SqliteSyncMode = wal && !sqlite.memory && process.env.TESSERA_SQLITE_SYNC !== 'inline' ? 'deferred' : 'inline';
+  sqlite.pragma(mode === 'deferred' ? 'synchronous = NORMAL' : 'synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }), dialect: 'sqlite', location: target };
+  const driver = new DurableSqliteDriver(sqlite, mode);
+  const dialect: KyselyDialect = {
+    createAdapter: () => new SqliteAdapter(),
+    createDriver: () => driver,
+    createIntrospector: (db) => new SqliteIntrospector(db),
+    createQueryCompiler: () => new SqliteQueryCompiler(),
+  };
+  return { db: new Kysely<Database>({ dialect }), dialect: 'sqlite', location: target, sqliteDriver: driver };
 }
 
 const MIGRATIONS: Record<string, { up: (db: Kysely<any>, d: Dialect) => Promise<void> }> = {

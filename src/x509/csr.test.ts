@@ -177,6 +177,19 @@ describe('hand-made requests', () => {
     expect(codeOf(() => parseCsr(csr))).toBe('REQUEST_MALFORMED');
   });
 
+  it('refuses an attribute or extension that is not a SEQUENCE, however its contents read', () => {
+    // An OCTET STRING whose bytes happen to look like { type, values }.
+    const disguised = tlv(0x04, oid('1.2.3.4'), setOf(utf8('x')));
+    expect(codeOf(() => parseCsr(craftCsr({ attributes: [disguised] })))).toBe('REQUEST_MALFORMED');
+    const disguisedExt = tlv(0x04, oid(OID.subjectAltName), octets(seq(tlv(0x81, Buffer.from('a@b')))));
+    expect(codeOf(() => parseCsr(craftCsr({ extensions: [disguisedExt] })))).toBe('REQUEST_MALFORMED');
+  });
+
+  it('refuses a subject whose RDNs are not SETs', () => {
+    const badName = seq(seq(seq(oid(OID.commonName), utf8('x'))));
+    expect(codeOf(() => parseCsr(craftCsr({ subject: badName })))).toBe('REQUEST_MALFORMED');
+  });
+
   it('keeps the requested subject for the audit trail', () => {
     const csr = craftCsr({ subject: encodeName([{ type: 'CN', value: 'Administrator' }]) });
     expect(parseCsr(csr).subject).toEqual([{ type: 'CN', value: 'Administrator' }]);

@@ -15,6 +15,7 @@ import {
   decodeSpki,
   publicKeyObject,
   verifySignature,
+  verifySignatureAsync,
   type PublicKeyInfo,
   type SignatureAlgorithm,
 } from './publicKey.js';
@@ -72,6 +73,37 @@ const bad = (detail: string): never => {
  * algorithms, and a signature that does not verify with the request's own key.
  */
 export function parseCsr(der: Buffer): ParsedCsr {
+  const head = parseSigned(der);
+  if (!verifySignature(head.signatureAlgorithm, publicKeyObject(head.spki), head.key, head.info, head.signature)) {
+    throw new TesseraError('CSR_BAD_SIGNATURE');
+  }
+  return parseContent(der, head);
+}
+
+/**
+ * parseCsr with the signature checked off the event loop for EC keys (verifyPool.ts): the
+ * same checks in the same order, with the same errors. The issuance path uses it.
+ */
+export async function parseCsrAsync(der: Buffer): Promise<ParsedCsr> {
+  const head = parseSigned(der);
+  if (!(await verifySignatureAsync(head.signatureAlgorithm, head.spki, head.key, head.info, head.signature))) {
+    throw new TesseraError('CSR_BAD_SIGNATURE');
+  }
+  return parseContent(der, head);
+}
+
+interface SignedParts {
+  readonly infoParts: readonly Tlv[];
+  readonly attrsT: Tlv | undefined;
+  readonly spki: Buffer;
+  readonly key: PublicKeyInfo;
+  readonly signatureAlgorithm: SignatureAlgorithm;
+  readonly signature: Buffer;
+  readonly info: Buffer;
+}
+
+/** What the signature check needs: structure, key, algorithm, signature, the signed bytes. */
+function parseSigned(der: Buffer): SignedParts {
   // A CSR has a few dozen TLVs and nests about 8 deep; 32 leaves room for attributes.
   const top = checkDer(der, { maxDepth: 32, maxNodes: 20_000 });
   if (top.tag !== TAG.SEQUENCE) bad('a certification request is a SEQUENCE');
@@ -94,23 +126,25 @@ export function parseCsr(der: Buffer): ParsedCsr {
   if (sigBits[0] !== 0) bad('signature BIT STRING has unused bits');
   const signature = sigBits.subarray(1);
   const info = read.whole(der, infoT);
-  if (!verifySignature(signatureAlgorithm, publicKeyObject(spki), key, info, signature)) {
-    throw new TesseraError('CSR_BAD_SIGNATURE');
-  }
+  return { infoParts, attrsT, spki, key, signatureAlgorithm, signature, info };
+}
 
-  const attributes = attrsT ? decodeAttributes(der, attrsT) : [];
+/** Everything else, read only once the signature holds. */
+function parseContent(der: Buffer, h: SignedParts): ParsedCsr {
+  const subjT = h.infoParts[1];
+  const attributes = h.attrsT ? decodeAttributes(der, h.attrsT) : [];
   const extensions = decodeExtensionRequest(attributes);
   const subjectDer = read.whole(der, subjT);
   const subject = decodeName(der, subjT);
   return {
     der,
-    info,
+    info: h.info,
     subjectDer,
     subject,
-    spki,
-    key,
-    signatureAlgorithm,
-    signature,
+    spki: h.spki,
+    key: h.key,
+    signatureAlgorithm: h.signatureAlgorithm,
+    signature: h.signature,
     attributes,
     extensions,
     microsoft: decodeMicrosoft(attributes, extensions),
@@ -119,6 +153,8 @@ export function parseCsr(der: Buffer): ParsedCsr {
 
 function decodeAttributes(der: Buffer, set: Tlv): RequestAttribute[] {
   return children(der, set).map((a) => {
+    // children() reads whatever the content holds: a primitive must not pass for a SEQUENCE.
+    if (a.tag !== TAG.SEQUENCE) bad('Attribute is not a SEQUENCE');
     const [typeT, valuesT] = children(der, a);
     if (!typeT || !valuesT || valuesT.tag !== TAG.SET) bad('Attribute is not { type, SET OF values }');
     return { oid: read.oid(der, typeT), values: children(der, valuesT).map((v) => read.whole(der, v)) };
@@ -135,6 +171,7 @@ function decodeExtensionRequest(attrs: readonly RequestAttribute[]): RequestExte
       const top = readTlv(v, 0, v.length);
       if (top.tag !== TAG.SEQUENCE) bad('extensionRequest value is not a SEQUENCE');
       for (const ext of children(v, top)) {
+        if (ext.tag !== TAG.SEQUENCE) bad('Extension is not a SEQUENCE');
         const f = children(v, ext);
         if (f.length < 2 || f.length > 3) bad('Extension has the wrong number of fields');
         const id = read.oid(v, f[0]);

@@ -1,6 +1,7 @@
 /**
  * X.501 Names: encoding from attribute lists and formatting as RFC 4514 strings.
  */
+import { TesseraError } from '../errors/TesseraError.js';
 import { children, printable, readTlv, read, seq, setOf, TAG, oid, ia5, utf8, type Tlv } from './der.js';
 import { OID } from './oids.js';
 
@@ -63,9 +64,13 @@ export const EMPTY_NAME = Buffer.from([TAG.SEQUENCE, 0]);
 /** The attributes of a Name in sequence order. */
 export function decodeName(der: Uint8Array, top: Tlv = readTlv(der, 0, der.length)): NameAttribute[] {
   const out: NameAttribute[] = [];
+  // X.501: Name ::= SEQUENCE OF RelativeDistinguishedName (SET OF AttributeTypeAndValue).
+  if (top.tag !== TAG.SEQUENCE) throw new TesseraError('REQUEST_MALFORMED', 'a Name is not a SEQUENCE');
   for (const rdn of children(der, top)) {
+    if (rdn.tag !== TAG.SET) throw new TesseraError('REQUEST_MALFORMED', 'a RelativeDistinguishedName is not a SET');
     for (const atv of children(der, rdn)) {
-      const [t, v] = children(der, atv);
+      const [t, v] = atv.tag === TAG.SEQUENCE ? children(der, atv) : [];
+      if (!t || !v || v.constructed) throw new TesseraError('REQUEST_MALFORMED', 'an AttributeTypeAndValue is not { type, value }');
       const type = read.oid(der, t);
       out.push({ type: OID_TO_SHORT[type] ?? type, value: read.string(der, v) });
     }

@@ -5,7 +5,7 @@
  */
 import { TesseraError } from '../errors/TesseraError.js';
 import { decodeCmsRequest } from './cmc/decodeCmsRequest.js';
-import { parseCsr, type ParsedCsr } from './csr.js';
+import { parseCsr, parseCsrAsync, type ParsedCsr } from './csr.js';
 import { checkDer, children, read, readTlv, TAG } from './der.js';
 import { OID } from './oids.js';
 
@@ -48,6 +48,18 @@ export function decodeRequest(der: Buffer): DecodedRequest {
     return decodeCmsRequest(der);
   }
   return { format: 'pkcs10', der, csr: parseCsr(der), requesterName: null, signers: [], attributes: {}, bodyPartId: null };
+}
+
+/**
+ * decodeRequest for the issuance path: a bare PKCS#10 has its signature checked off the
+ * event loop (csr.ts parseCsrAsync); CMS requests go through decodeRequest unchanged.
+ */
+export async function decodeRequestAsync(der: Buffer): Promise<DecodedRequest> {
+  const top = checkDer(der, { maxDepth: 48, maxNodes: 50_000 });
+  if (top.tag !== TAG.SEQUENCE) throw new TesseraError('REQUEST_MALFORMED', 'a request is a SEQUENCE');
+  const first = children(der, top)[0];
+  if (first && first.tag === TAG.OID) return decodeRequest(der);
+  return { format: 'pkcs10', der, csr: await parseCsrAsync(der), requesterName: null, signers: [], attributes: {}, bodyPartId: null };
 }
 
 /** True when the bytes look like a CMS ContentInfo rather than a PKCS#10. */

@@ -15,6 +15,7 @@ import { newPgDatabase } from '../support/pg.js';
 import { LOCAL, newTestCa, type TestCa } from '../support/tessera.js';
 import { setTemplateGrant } from '../../src/ra/admin/templates.js';
 import { submit } from '../../src/ra/submit.js';
+import { cli } from '../cli/runCli.js';
 
 const key = randomBytes(32);
 
@@ -183,6 +184,7 @@ describe.each(['sqlite', 'postgres'] as const)("a Tessera's own audit log on %s"
     expect(actions).toEqual(expect.arrayContaining(['certificate.issued', 'template.changed', 'user.created']));
     const ok = await ca.t.store.audit.verify();
     expect(ok.ok).toBe(true);
+    expect((await cli(ca.dir, ['audit', 'verify'])).status).toBe(0);
 
     const target = engine === 'sqlite' ? join(ca.dir, 'tessera.db') : ca.t.config.database;
     const raw = await rawClient(engine, target);
@@ -194,5 +196,10 @@ describe.each(['sqlite', 'postgres'] as const)("a Tessera's own audit log on %s"
     }
     const [issued] = await ca.t.store.audit.list({ requestId: r.requestId });
     expect(await ca.t.store.audit.verify()).toMatchObject({ ok: false, problem: { seq: issued.seq } });
+    // And `tessera audit verify` says so, naming the record.
+    const verify = await cli(ca.dir, ['--json', 'audit', 'verify']);
+    expect(verify.status).not.toBe(0);
+    expect(verify.error().code).toBe('AUDIT_CHAIN_BROKEN');
+    expect(verify.error().detail).toMatch(new RegExp(`^record ${issued.seq}: the record was modified after it was written`));
   });
 });

@@ -164,6 +164,22 @@ describe.each(['sqlite', 'postgres'] as const)('issuance on %s', (engine) => {
     expect(await resubmit(ca.t, carol, r.requestId)).toMatchObject({ disposition: 'denied', code: 'ENROLL_DENIED' });
   });
 
+  it('records a request that lint refuses as failed, audited, with nothing reserved', async () => {
+    const zoe = await ca.user('zoe');
+    // A directory value the embedded directory would refuse, as an LDAP directory might hold it.
+    const rec = (await ca.t.store.users.byUsername('zoe'))!;
+    await ca.t.store.users.update(rec.id, { email: 'zoë@example.com' });
+    const r = await submit(ca.t, { request: opensslCsr('P-256').csr, template: 'SmartcardUser', requester: (await ca.t.directory.findUser('zoe'))!, source: null });
+    expect(r).toMatchObject({ disposition: 'failed', code: 'INTERNAL', serial: null, certificate: null });
+    expect(r.requestId).toBeGreaterThan(0);
+    expect(await ca.t.store.requests.get(r.requestId)).toMatchObject({ disposition: 'failed', code: 'INTERNAL' });
+    const [audit] = await ca.t.store.audit.list({ requestId: r.requestId });
+    expect(audit).toMatchObject({ action: 'request.failed', details: { code: 'INTERNAL' } });
+    expect(String(audit.details.detail)).toMatch(/malformed e-mail zoë@example.com/);
+    expect(await reservations()).toBe(0);
+    expect(zoe.username).toBe('zoe');
+  });
+
   it('marks an issuance interrupted after recording intent as failed and abandons its serial', async () => {
     const t = ca.t;
     const decoded = decodeRequest(decodeRequestBytes(opensslCsr('P-256').csr));

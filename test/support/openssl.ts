@@ -18,7 +18,8 @@ export interface OpensslResult {
 
 /** Run openssl with args; never throws, so tests can assert failures too. */
 export function openssl(args: string[], input?: string | Buffer): OpensslResult {
-  const r = spawnSync('openssl', args, { input, encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 });
+  // With encoding 'buffer', Node reads a string `input` as text in that encoding and fails; pass bytes.
+  const r = spawnSync('openssl', args, { input: typeof input === 'string' ? Buffer.from(input) : input, encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 });
   return { status: r.status ?? -1, stdout: r.stdout.toString('latin1'), stderr: r.stderr.toString('latin1') };
 }
 

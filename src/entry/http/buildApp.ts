@@ -10,6 +10,7 @@ import { TesseraError } from '../../errors/TesseraError.js';
 import type { Tessera } from '../../Tessera.js';
 import { toPem } from '../../x509/pem.js';
 import { apiRoutes } from './api/apiRoutes.js';
+import { certsrvRoutes } from './certsrv/certsrvRoutes.js';
 import { Authenticator } from './auth/Authenticator.js';
 import { RateLimiter } from './auth/RateLimiter.js';
 import { SessionTokens } from './auth/sessionToken.js';
@@ -107,6 +108,13 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   await app.register(async (api) => apiRoutes(api, ctx), { prefix: '/api/v1' });
+  // certsbrt.inc: any other casing of /certsrv is redirected to /certsrv (research/certsrv.md §1.1).
+  app.addHook('onRequest', async (req, reply) => {
+    const path = req.url.split('?')[0];
+    if (/^\/certsrv(\/|$)/i.test(path) && !path.startsWith('/certsrv')) return reply.redirect('/certsrv' + req.url.slice(8), 301);
+    if (path === '/certsrv') return reply.redirect('/certsrv/' + req.url.slice(8), 301);
+  });
+  await app.register(async (site) => certsrvRoutes(site, { tessera: t, auth, metrics }), { prefix: '/certsrv' });
   await app.register(publicRoutes, { tessera: t });
   app.decorate('tesseraAuth', auth);
   return app;

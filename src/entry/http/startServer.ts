@@ -12,6 +12,14 @@ import type { Tessera } from '../../Tessera.js';
 import { buildApp, loggerOptions, type Limits } from './buildApp.js';
 import { buildPublicApp } from './buildPublicApp.js';
 import { Metrics } from './metrics.js';
+import { RevocationService } from '../../exit/RevocationService.js';
+import pino from 'pino';
+
+/** The revocation service logs through pino like the servers (same redaction). */
+function revocationLog() {
+  const log = pino(loggerOptions() as pino.LoggerOptions).child({ component: 'revocation' });
+  return { info: (o: object, m: string) => log.info(o, m), warn: (o: object, m: string) => log.warn(o, m), error: (o: object, m: string) => log.error(o, m) };
+}
 
 export interface ServeOptions {
   readonly host?: string;
@@ -60,6 +68,9 @@ export async function startServer(t: Tessera, o: ServeOptions = {}): Promise<Run
   // nodes may be mid-issuance, so only old ones are touched.
   await recoverInterrupted(t, t.store.dialect === 'sqlite' ? 0 : 120_000);
   const logger = o.logger === false ? false : loggerOptions();
+  // CRLs on schedule and after revocations, the OCSP signing certificate and cache.
+  const revocation = new RevocationService(t, { log: o.logger === false ? undefined : revocationLog() });
+  await revocation.start();
   const metrics = new Metrics();
   const https = await buildApp({ tessera: t, sessionKey: await sessionKey(t), https: { key, cert, requestClientCertificates: o.requestClientCertificates }, logger, limits: o.limits, metrics });
   const host = o.host ?? t.config.server.host;
@@ -81,6 +92,7 @@ export async function startServer(t: Tessera, o: ServeOptions = {}): Promise<Run
     (closing ??= (async () => {
       // Fastify's close stops accepting, answers new requests 503, and waits for in-flight ones.
       await Promise.all([https.close(), http?.close()]);
+      await revocation.stop();
       if (o.closeTessera !== false) await t.close();
     })());
   if (o.handleSignals) {

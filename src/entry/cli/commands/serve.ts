@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dataPaths } from '../../../config/dataPaths.js';
@@ -9,12 +9,20 @@ import type { CliContext } from '../CliContext.js';
 
 const fingerprint = (der: Buffer) => createHash('sha256').update(der).digest('hex').toUpperCase().match(/../g)!.join(':');
 
+function nonNegativeInteger(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('a whole number, 0 or more');
+  return n;
+}
+
 function serveOptions(program: Command): Command {
   return program
     .option('--host <address>', 'address to listen on (default from tessera.json: 0.0.0.0)')
     .option('--port <port>', 'HTTPS port (default 8443)', (v) => Number(v))
     .option('--http-port <port>', 'plain-HTTP port for /pki, /ocsp and redirects; 0 turns it off (default 8080)', (v) => Number(v))
     .option('--no-client-certificates', 'do not ask browsers and clients for a client certificate')
+    // Benchmarks and trusted automation (bench/README.md): the defaults suit people, not load tests.
+    .option('--enroll-rate-limit <n>', 'enrollment requests per user per minute (per client address: ten times this); 0 turns both limits off (default 120)', nonNegativeInteger)
     .option('--quiet', 'no request log');
 }
 
@@ -26,6 +34,7 @@ async function serve(ctx: CliContext, o: Record<string, unknown>, banner?: (t: T
     httpPort: o.httpPort as number | undefined,
     requestClientCertificates: o.clientCertificates as boolean,
     logger: !o.quiet,
+    limits: o.enrollRateLimit === undefined ? undefined : { enrollPerMinutePerUser: o.enrollRateLimit as number, enrollPerMinutePerAddress: (o.enrollRateLimit as number) * 10 },
     handleSignals: true,
   } satisfies ServeOptions);
   const root = t.chain().at(-1)!;

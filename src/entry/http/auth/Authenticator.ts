@@ -6,7 +6,9 @@
  * Checking a password costs a deliberate ~50 ms of scrypt or an LDAP bind; scripts that
  * send Basic on every request would pay it every time, so a successful check is
  * remembered for a minute under a SHA-256 of the credentials (never the password
- * itself), while the account's enabled flag and groups are read fresh on every request.
+ * itself), while the account's enabled flag and groups are read on every request through
+ * the directory, whose lookups are at most a few seconds old (EmbeddedDirectory: 2 s, and
+ * a change made through this server is seen at once).
  */
 import { createHash } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';

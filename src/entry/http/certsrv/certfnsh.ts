@@ -1,0 +1,124 @@
+/**
+ * certfnsh.asp: the request processor (research/certsrv.md §1.2–§1.3). `Mode=newreq`
+ * submits a new PKCS#10 / CMC / PKCS#7 request; `Mode=chkpnd` checks a pending one.
+ * The answer is a result page, HTTP 200 whatever the disposition.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorCode } from '../../../errors/registry.js';
+import { asTesseraError, TesseraError } from '../../../errors/TesseraError.js';
+import { retrieve } from '../../../ra/retrieve.js';
+import { submit } from '../../../ra/submit.js';
+import { requirePrincipal } from '../api/ApiContext.js';
+import { sendPage, type CertsrvContext } from './CertsrvContext.js';
+import { certsrvDispositionMessage } from './dispositionMessage.js';
+import type { Params } from './params.js';
+import { deniedPage, errorPage, issuedPage, pendingPage } from './pages/results.js';
+import { formatRequestsCookie, parseRequestsCookie, PENDING_TIMEOUT_DAYS, REQUESTS_COOKIE, type PendingEntry } from './requestsCookie.js';
+
+const THUMBPRINT = /^[A-Za-z0-9:_-]{0,200}$/;
+
+export function setRequestsCookie(reply: FastifyReply, entries: readonly PendingEntry[]): void {
+  reply.setCookie(REQUESTS_COOKIE, formatRequestsCookie(entries), {
+    path: '/certsrv',
+    httpOnly: true,
+    secure: true,
+    sameSite: 'strict',
+    expires: new Date(Date.now() + PENDING_TIMEOUT_DAYS * 86_400_000),
+  });
+}
+
+export function pendingEntries(req: FastifyRequest): PendingEntry[] {
+  return parseRequestsCookie((req.cookies as Record<string, string | undefined>)[REQUESTS_COOKIE]);
+}
+
+/** CertAttrib, or — from our own paste form without JavaScript — the template list and attribute box. */
+function attributesOf(p: Params): string | undefined {
+  const attrib = p.get('certattrib');
+  if (attrib !== undefined) return attrib;
+  const listed = p.get('lbcerttemplate');
+  if (!listed) return undefined;
+  const name = listed.includes(';') ? listed.split(';')[1] : listed;
+  return `CertificateTemplate:${name}\r\n${(p.get('taattrib') ?? '').replace(/\r?\n/g, '\r\n')}`;
+}
+
+export async function certfnsh(ctx: CertsrvContext, req: FastifyRequest, reply: FastifyReply, p: Params): Promise<FastifyReply> {
+  const mode = (p.get('mode') ?? '').trim();
+  if (mode === 'newreq') return newRequest(ctx, req, reply, p);
+  if (mode === 'chkpnd') return checkPending(ctx, req, reply, p);
+  if (/^newreq\s+NN$/i.test(mode)) {
+    return sendPage(ctx, req, reply, errorPage({ mode, dispositionMessage: 'Netscape <keygen> (SPKAC) requests are not supported; use the advanced request page.', code: 'REQUEST_FORMAT_UNSUPPORTED' }));
+  }
+  return sendPage(ctx, req, reply, errorPage({ mode, dispositionMessage: 'No request mode was given.', code: 'INPUT_INVALID' }));
+}
+
+async function newRequest(ctx: CertsrvContext, req: FastifyRequest, reply: FastifyReply, p: Params): Promise<FastifyReply> {
+  const principal = requirePrincipal(req);
+  const t = ctx.tessera;
+  const saveCert = (p.get('savecert') ?? 'yes').toLowerCase() === 'no' ? 'no' : 'yes';
+  const thumbprint = p.get('thumbprint') ?? '';
+  if (!THUMBPRINT.test(thumbprint)) throw new TesseraError('INPUT_INVALID', 'ThumbPrint is not a key handle');
+  const targetStoreFlags = Number(p.get('targetstoreflags') ?? 0) >>> 0;
+  const friendlyType = (p.get('friendlytype') ?? '').slice(0, 200);
+  const r = await submit(t, { request: p.get('certrequest') ?? '', attributes: attributesOf(p), requester: principal.actor.user, source: req.ip });
+  if (r.disposition === 'issued') {
+    return sendPage(
+      ctx,
+      req,
+      reply,
+      issuedPage({
+        requestId: r.requestId,
+        thumbprint,
+        install: saveCert === 'no',
+        certificate: r.certificate!,
+        chain: t.chain(),
+        friendlyType,
+        templateName: r.template,
+        keyLocation: thumbprint.startsWith('card:') ? 'card' : 'browser',
+        onBehalfOf: r.subjectUser && r.subjectUser.toLowerCase() !== principal.actor.user.username.toLowerCase() ? r.subjectUser : null,
+      }),
+    );
+  }
+  if (r.disposition === 'pending') {
+    const entries = pendingEntries(req).filter((e) => e.id !== r.requestId);
+    setRequestsCookie(reply, [...entries, { id: r.requestId, targetStoreFlags, saveCert, friendlyType }]);
+    return sendPage(ctx, req, reply, pendingPage({ requestId: r.requestId, thumbprint, stillPending: false }));
+  }
+  const code = (r.code ?? 'INTERNAL') as ErrorCode;
+  if (r.disposition === 'denied') return sendPage(ctx, req, reply, deniedPage({ requestId: r.requestId, message: certsrvDispositionMessage(code, r.message), thumbprint }));
+  return sendPage(ctx, req, reply, errorPage({ mode: 'newreq', requestId: r.requestId, dispositionMessage: r.message, code, thumbprint }));
+}
+
+async function checkPending(ctx: CertsrvContext, req: FastifyRequest, reply: FastifyReply, p: Params): Promise<FastifyReply> {
+  const principal = requirePrincipal(req);
+  const t = ctx.tessera;
+  const idText = p.get('reqid') ?? '';
+  if (!/^\d{1,15}$/.test(idText)) return sendPage(ctx, req, reply, errorPage({ mode: 'chkpnd', dispositionMessage: 'The requested property value is empty.', code: 'REQUEST_NOT_FOUND' }));
+  const id = Number(idText);
+  const entry = pendingEntries(req).find((e) => e.id === id);
+  let found;
+  try {
+    found = await retrieve(t, principal.actor, id);
+  } catch (e) {
+    const err = asTesseraError(e);
+    if (err.code !== 'REQUEST_NOT_FOUND') throw err;
+    return sendPage(ctx, req, reply, errorPage({ mode: 'chkpnd', requestId: id, dispositionMessage: 'The requested property value is empty.', code: 'REQUEST_NOT_FOUND' }));
+  }
+  const { request, certificate } = found;
+  if (request.disposition === 'pending' || request.disposition === 'issuing') {
+    return sendPage(ctx, req, reply, pendingPage({ requestId: id, thumbprint: '', stillPending: true }));
+  }
+  if ((request.disposition === 'issued' || request.disposition === 'revoked') && certificate?.der) {
+    if (request.disposition === 'revoked') return sendPage(ctx, req, reply, deniedPage({ requestId: id, message: request.message, revoked: true }));
+    const saveCert = (p.get('savecert') ?? entry?.saveCert ?? 'yes').toLowerCase() === 'no';
+    return sendPage(
+      ctx,
+      req,
+      reply,
+      issuedPage({ requestId: id, thumbprint: '', install: saveCert, certificate: certificate.der, chain: t.chain(), friendlyType: entry?.friendlyType ?? '', templateName: request.template, keyLocation: 'unknown' }),
+    );
+  }
+  // Denied or failed: the answer is final, so the browser forgets the request.
+  setRequestsCookie(reply, pendingEntries(req).filter((e) => e.id !== id));
+  if (request.disposition === 'denied') return sendPage(ctx, req, reply, deniedPage({ requestId: id, message: certsrvDispositionMessage(request.code, request.message) }));
+  return sendPage(ctx, req, reply, errorPage({ mode: 'chkpnd', requestId: id, dispositionMessage: request.message, code: (request.code ?? 'INTERNAL') as ErrorCode }));
+}

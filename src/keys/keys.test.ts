@@ -1,0 +1,129 @@
+/**
+ * The file key store (FileSigner.ts), the CA key passphrase (passphrase.ts) and the audit
+ * key (auditKey.ts): encrypted PKCS#8 that OpenSSL reads, signatures that verify with
+ * SHA-256 or stronger, files of mode 0600, and a clear code for each failure.
+ */
+import { createPublicKey, verify } from 'node:crypto';
+import { readFileSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { TesseraError } from '../errors/TesseraError.js';
+import { OID } from '../x509/oids.js';
+import { decodeSignatureAlgorithm } from '../x509/publicKey.js';
+import { openssl, tmpDir } from '../../test/support/openssl.js';
+import { signingHash } from './algorithms.js';
+import { AUDIT_KEY_ENV, createAuditKey, readAuditKey } from './auditKey.js';
+import { FileSigner } from './FileSigner.js';
+import { createPassphrase, PASSPHRASE_ENV, readPassphrase } from './passphrase.js';
+import type { CaKeyAlgorithm } from './Signer.js';
+
+async function code(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof TesseraError) return e.code;
+    throw e;
+  }
+  return 'none';
+}
+
+const saved = { pass: process.env[PASSPHRASE_ENV], audit: process.env[AUDIT_KEY_ENV] };
+afterEach(() => {
+  for (const [k, v] of [
+    [PASSPHRASE_ENV, saved.pass],
+    [AUDIT_KEY_ENV, saved.audit],
+  ] as const) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+});
+
+describe('FileSigner', () => {
+  it.each([
+    ['RSA-2048', OID.sha256WithRSAEncryption, 'sha256'],
+    ['P-256', OID.ecdsaWithSHA256, 'sha256'],
+    ['P-384', OID.ecdsaWithSHA384, 'sha384'],
+  ] as [CaKeyAlgorithm, string, string][])('generates an encrypted %s key that reloads and signs with %s', async (alg, sigOid, hash) => {
+    const file = join(tmpDir('keys-'), 'ca.key.pem');
+    const generated = await FileSigner.generate(file, alg, 'correct horse');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const pem = readFileSync(file, 'utf8');
+    expect(pem).toMatch(/^-----BEGIN ENCRYPTED PRIVATE KEY-----/);
+    // OpenSSL reads it with the passphrase and not without.
+    expect(openssl(['pkey', '-in', file, '-passin', 'pass:correct horse', '-noout']).status).toBe(0);
+    expect(openssl(['pkey', '-in', file, '-passin', 'pass:wrong', '-noout']).status).not.toBe(0);
+
+    const loaded = await FileSigner.load(file, 'correct horse');
+    expect(loaded.publicKey.equals(generated.publicKey)).toBe(true);
+    expect(decodeSignatureAlgorithm(loaded.algorithm).oid).toBe(sigOid);
+    expect(signingHash(loaded.key)).toBe(hash);
+    const data = Buffer.from('to be signed');
+    const sig = await loaded.sign(data);
+    expect(verify(hash, data, createPublicKey({ key: loaded.publicKey, format: 'der', type: 'spki' }), sig)).toBe(true);
+  });
+
+  it('refuses to overwrite an existing key file', async () => {
+    const file = join(tmpDir('keys-'), 'ca.key.pem');
+    await FileSigner.generate(file, 'P-256', 'x');
+    await expect(FileSigner.generate(file, 'P-256', 'x')).rejects.toThrow(/EEXIST/);
+  });
+
+  it('reports a wrong passphrase or a missing file as CA_KEY_UNAVAILABLE', async () => {
+    const file = join(tmpDir('keys-'), 'ca.key.pem');
+    await FileSigner.generate(file, 'P-256', 'right');
+    expect(await code(FileSigner.load(file, 'wrong'))).toBe('CA_KEY_UNAVAILABLE');
+    expect(await code(FileSigner.load(join(tmpDir('keys-'), 'missing.pem'), 'right'))).toBe('CA_KEY_UNAVAILABLE');
+  });
+});
+
+describe('the CA key passphrase', () => {
+  it('is generated once into a file of mode 0600 and read back', async () => {
+    delete process.env[PASSPHRASE_ENV];
+    const file = join(tmpDir('pass-'), 'passphrase');
+    const p = await createPassphrase(file);
+    expect(p.length).toBeGreaterThanOrEqual(40);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(await readPassphrase(file)).toBe(p);
+  });
+
+  it('refuses a passphrase file other users can read, saying how to fix it', async () => {
+    delete process.env[PASSPHRASE_ENV];
+    const file = join(tmpDir('pass-'), 'passphrase');
+    writeFileSync(file, 'secret\n');
+    chmodSync(file, 0o644);
+    try {
+      await readPassphrase(file);
+      expect.unreachable();
+    } catch (e) {
+      expect((e as TesseraError).code).toBe('CONFIG_INVALID');
+      expect((e as TesseraError).detail).toMatch(/readable by other users \(mode 644\); run chmod 600/);
+    }
+  });
+
+  it('comes from TESSERA_CA_PASSPHRASE when set, and is CA_KEY_UNAVAILABLE when neither exists', async () => {
+    process.env[PASSPHRASE_ENV] = 'from-env';
+    expect(await readPassphrase(join(tmpDir('pass-'), 'none'))).toBe('from-env');
+    delete process.env[PASSPHRASE_ENV];
+    expect(await code(readPassphrase(join(tmpDir('pass-'), 'none')))).toBe('CA_KEY_UNAVAILABLE');
+  });
+});
+
+describe('the audit key', () => {
+  it('is 32 random bytes in a file of mode 0600', async () => {
+    delete process.env[AUDIT_KEY_ENV];
+    const file = join(tmpDir('audit-'), 'audit.key');
+    const k = await createAuditKey(file);
+    expect(k.length).toBe(32);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect((await readAuditKey(file)).equals(k)).toBe(true);
+  });
+
+  it('comes from TESSERA_AUDIT_KEY when set, which must be at least 64 hex digits', async () => {
+    process.env[AUDIT_KEY_ENV] = 'ab'.repeat(32);
+    expect((await readAuditKey('/nonexistent')).equals(Buffer.alloc(32, 0xab))).toBe(true);
+    process.env[AUDIT_KEY_ENV] = 'not-hex';
+    expect(await code(readAuditKey('/nonexistent'))).toBe('CONFIG_INVALID');
+    delete process.env[AUDIT_KEY_ENV];
+    expect(await code(readAuditKey(join(tmpDir('audit-'), 'missing')))).toBe('CONFIG_INVALID');
+  });
+});
