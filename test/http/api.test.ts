@@ -282,3 +282,32 @@ describe('sessions', () => {
     expect(login.headers['set-cookie']).toBeUndefined();
   });
 });
+
+describe('CMC over the REST API (RFC 5273)', () => {
+  it('answers a CMC request with a CA-signed full PKI response when asked for application/pkcs7-mime', async () => {
+    const { generateKeyPairSync, sign } = await import('node:crypto');
+    const { buildCsr } = await import('../../src/x509/buildCsr.js');
+    const { buildCmcRequest } = await import('../../src/x509/cmc/buildCmcRequest.js');
+    const { openssl, tmpFile } = await import('../support/openssl.js');
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const spki = publicKey.export({ format: 'der', type: 'spki' });
+    const signer = async (d: Uint8Array) => sign('sha256', d, privateKey);
+    const csr = await buildCsr({ spki, keyKind: 'ec', hash: 'SHA-256', sign: signer });
+    const cmc = await buildCmcRequest({ csr, spki, keyKind: 'ec', hash: 'SHA-256', sign: signer });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/requests/raw?template=SmartcardUser',
+      headers: { ...basic('alice'), 'content-type': 'application/pkcs7-mime', accept: 'application/pkcs7-mime' },
+      payload: Buffer.from(cmc),
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toContain('application/pkcs7-mime');
+    const chainFile = tmpFile(ca.chainPem, 'chain.pem');
+    const verified = openssl(['cms', '-verify', '-inform', 'DER', '-CAfile', chainFile, '-out', '/dev/null'], res.rawPayload);
+    expect(verified.stderr).toContain('Verification successful');
+    const printed = openssl(['cms', '-cmsout', '-print', '-inform', 'DER'], res.rawPayload).stdout;
+    expect(printed).toContain('eContentType: id-cct-PKIResponse');
+    const certs = openssl(['pkcs7', '-inform', 'DER', '-print_certs', '-noout'], res.rawPayload).stdout;
+    expect(certs).toMatch(/subject=DC ?= ?local, DC ?= ?tessera, CN ?= ?Users, CN ?= ?Alice/);
+  });
+});

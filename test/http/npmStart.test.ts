@@ -40,9 +40,9 @@ function stop(c: ChildProcess): Promise<void> {
   });
 }
 
-function get(url: string, ca: string): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+function get(url: string, ca: string, auth?: string): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
-    request(url, { ca }, (res) => {
+    request(url, { ca, auth }, (res) => {
       let d = '';
       res.on('data', (c) => (d += c));
       res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: d }));
@@ -70,9 +70,15 @@ describe('npm start', () => {
     expect(creds).toMatch(/^alice\t\S+/m);
 
     const rootPem = readFileSync(join(data, 'certs', 'chain.pem'), 'utf8');
-    const home = await get(`https://localhost:${port}/`, rootPem);
-    expect(home.status).toBe(302);
-    expect(home.headers.location).toBe('/certsrv/');
+    const root = await get(`https://localhost:${port}/`, rootPem);
+    expect(root.status).toBe(302);
+    expect(root.headers.location).toBe('/certsrv/');
+    // The home page, signed in as alice with the password printed once.
+    const alicePassword = /\n  alice +(\S+)/.exec(out)![1];
+    const home = await get(`https://localhost:${port}/certsrv/`, rootPem, `alice:${alicePassword}`);
+    expect(home.status).toBe(200);
+    expect(home.body).toContain('Request a certificate');
+    expect(home.body).toContain('Tessera Demo Issuing CA');
     const ca = await get(`https://localhost:${port}/api/v1/ca`, rootPem);
     expect(ca.status).toBe(200);
     expect(JSON.parse(ca.body).name).toBe('CN=Tessera Demo Issuing CA,O=Tessera Demo');

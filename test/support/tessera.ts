@@ -42,7 +42,10 @@ export async function newTestCa(
     publicUrl: opts.publicUrl ?? 'http://pki.test.invalid',
     hostnames: ['localhost'],
   });
-  const t = await Tessera.open(dir);
+  // Without the 2 s read caches: suites here change the directory or templates from another
+  // process (the CLI) and read the result back at once. The caches and their bound are
+  // tested on their own in test/core/caches.test.ts.
+  const t = await Tessera.open(dir, { caches: { ttlMs: 0 } });
   const chainPem = t.chain().map((c) => toPem(c, 'CERTIFICATE')).join('');
   return {
     t,

@@ -10,6 +10,8 @@ import { resubmit } from '../../../ra/resubmit.js';
 import { submit } from '../../../ra/submit.js';
 import type { SubmitResult } from '../../../ra/recordDecision.js';
 import type { Disposition } from '../../../store/records.js';
+import type { RequestOutcome } from '../../../ca/buildCmcResponse.js';
+import { fullResponse } from '../../../ra/fullResponse.js';
 import { problemOf } from '../problem.js';
 import { checkEnrollRate, parseId, prefers, requirePrincipal, type ApiContext } from './ApiContext.js';
 import { requestView, submitView } from './views.js';
@@ -33,7 +35,16 @@ const submitSchema = {
 export async function requestRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
   const t = ctx.tessera;
 
-  const respond = (reply: import('fastify').FastifyReply, req: import('fastify').FastifyRequest, r: SubmitResult) => {
+  /**
+   * RFC 5273 §3: a CMC client asking for application/pkcs7-mime gets the full PKI response
+   * (PKIResponse signed by the CA, status for the request's bodyPartID, certificate and
+   * chain) with 200 whatever the status inside.
+   */
+  const cmcAnswer = async (reply: import('fastify').FastifyReply, outcome: RequestOutcome) =>
+    reply.code(200).type('application/pkcs7-mime; smime-type=CMC-response').send(await fullResponse(t, outcome));
+
+  const respond = async (reply: import('fastify').FastifyReply, req: import('fastify').FastifyRequest, r: SubmitResult) => {
+    if (prefers(req, 'application/pkcs7-mime')) return cmcAnswer(reply, r);
     if (r.disposition === 'issued') {
       if (prefers(req, 'application/pkix-cert')) return reply.code(201).type('application/pkix-cert').send(r.certificate);
       return reply.code(201).header('location', `/api/v1/requests/${r.requestId}`).send(submitView(r, ctx.chainPem));
@@ -83,9 +94,12 @@ export async function requestRoutes(app: FastifyInstance, ctx: ApiContext): Prom
     return { requests: rows.map((r) => requestView(r, undefined, ctx.chainPem)) };
   });
 
-  app.get('/requests/:id', async (req) => {
+  app.get('/requests/:id', async (req, reply) => {
     const p = requirePrincipal(req);
     const { request, certificate } = await retrieve(t, p.actor, parseId((req.params as { id: string }).id));
+    if (prefers(req, 'application/pkcs7-mime')) {
+      return cmcAnswer(reply, { requestId: request.id, disposition: request.disposition, code: request.code, message: request.message, certificate: certificate?.der ?? null });
+    }
     return requestView(request, certificate, ctx.chainPem);
   });
 

@@ -6,6 +6,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../../errors/registry.js';
 import { asTesseraError, TesseraError } from '../../../errors/TesseraError.js';
+import { fullResponse } from '../../../ra/fullResponse.js';
 import { retrieve } from '../../../ra/retrieve.js';
 import { submit } from '../../../ra/submit.js';
 import { requirePrincipal } from '../api/ApiContext.js';
@@ -16,6 +17,7 @@ import { deniedPage, errorPage, issuedPage, pendingPage } from './pages/results.
 import { formatRequestsCookie, parseRequestsCookie, PENDING_TIMEOUT_DAYS, REQUESTS_COOKIE, type PendingEntry } from './requestsCookie.js';
 
 const THUMBPRINT = /^[A-Za-z0-9:_-]{0,200}$/;
+
 
 export function setRequestsCookie(reply: FastifyReply, entries: readonly PendingEntry[]): void {
   reply.setCookie(REQUESTS_COOKIE, formatRequestsCookie(entries), {
@@ -61,6 +63,8 @@ async function newRequest(ctx: CertsrvContext, req: FastifyRequest, reply: Fasti
   const friendlyType = (p.get('friendlytype') ?? '').slice(0, 200);
   const r = await submit(t, { request: p.get('certrequest') ?? '', attributes: attributesOf(p), requester: principal.actor.user, source: req.ip });
   if (r.disposition === 'issued') {
+    // SaveCert=no is AD CS's install flow, which hands the page the CMC full response.
+    const response = saveCert === 'no' ? await fullResponse(t, r) : undefined;
     return sendPage(
       ctx,
       req,
@@ -74,6 +78,7 @@ async function newRequest(ctx: CertsrvContext, req: FastifyRequest, reply: Fasti
         friendlyType,
         templateName: r.template,
         keyLocation: thumbprint.startsWith('card:') ? 'card' : 'browser',
+        fullResponse: response,
         onBehalfOf: r.subjectUser && r.subjectUser.toLowerCase() !== principal.actor.user.username.toLowerCase() ? r.subjectUser : null,
       }),
     );

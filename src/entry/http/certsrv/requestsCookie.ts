@@ -15,13 +15,9 @@ export const REQUESTS_COOKIE = 'Requests';
 export const PENDING_TIMEOUT_DAYS = 10;
 
 export function parseRequestsCookie(value: string | undefined): PendingEntry[] {
+  // @fastify/cookie has already percent-decoded the value.
   if (!value || value === '-') return [];
-  let text: string;
-  try {
-    text = decodeURIComponent(value);
-  } catch {
-    return [];
-  }
+  const text = value;
   const out: PendingEntry[] = [];
   for (const m of text.matchAll(/\[(\d{1,15}),(\d{1,10}),(yes|no),([^\]]*)\]/g)) {
     out.push({ id: Number(m[1]), targetStoreFlags: Number(m[2]), saveCert: m[3] as 'yes' | 'no', friendlyType: m[4].slice(0, 200) });
@@ -31,6 +27,7 @@ export function parseRequestsCookie(value: string | undefined): PendingEntry[] {
 
 export function formatRequestsCookie(entries: readonly PendingEntry[]): string {
   if (!entries.length) return '-';
-  // Separators in the friendly text become spaces, as certsrck.inc does.
-  return encodeURIComponent(entries.map((e) => `[${e.id},${e.targetStoreFlags},${e.saveCert},${e.friendlyType.replace(/[,\]\[]/g, ' ')}]`).join(''));
+  // Separators in the friendly text become spaces, as certsrck.inc does. @fastify/cookie
+  // percent-encodes the value when it sets the cookie.
+  return entries.map((e) => `[${e.id},${e.targetStoreFlags},${e.saveCert},${e.friendlyType.replace(/[,\]\[]/g, ' ')}]`).join('');
 }

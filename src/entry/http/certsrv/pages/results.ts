@@ -27,6 +27,8 @@ export interface IssuedView {
   readonly keyLocation: 'browser' | 'card' | 'unknown';
   /** Set when an enrollment agent enrolled someone else: whose certificate it is. */
   readonly onBehalfOf?: string | null;
+  /** The CMC full response (PKIResponse signed by the CA), as AD CS embeds it for its installer. */
+  readonly fullResponse?: Buffer;
 }
 
 /** The inline script clients grep; the id is an integer we produced. */
@@ -53,6 +55,7 @@ export function issuedPage(v: IssuedView): Page {
     chain: v.chain.map((c) => c.toString('base64')),
     friendlyType: v.friendlyType,
     templateName: v.templateName,
+    ...(v.fullResponse ? { fullResponse: v.fullResponse.toString('base64') } : {}),
   }).replace(/</g, '\\u003c');
   const browserInstall = html`<div id="installBrowser"><p>Your key never left this browser. Installing saves it with the certificate and the CA chain in a password-protected PKCS #12 file (.p12), which you can import into your operating system, browser or smart card tools.</p>
 <label for="tbPfxPassword">Password for the file</label> <input id="tbPfxPassword" type="password" autocomplete="new-password" minlength="8">
