@@ -2,8 +2,8 @@
 // Issuance benchmark (issue #3), side by side in one run on this machine:
 //
 //   Tessera   `POST /api/v1/requests` on the real server (`node bin/tessera.js serve`, its
-//             own process, HTTPS, SQLite WAL synchronous=FULL: every certificate durably
-//             committed before the response), loaded by wrk with a session cookie and the
+//             own process, HTTPS, SQLite WAL with each commit fdatasync'ed: every certificate
+//             durably committed before the response), loaded by wrk with a session cookie and the
 //             anti-forgery token, at concurrency 1, 8 and 32, for an RSA-2048 and an ECDSA
 //             P-256 issuing CA.
 //   CFSSL     `cfssl serve` over TLS, `POST /api/v1/cfssl/sign`, same wrk, same CSRs.
@@ -13,6 +13,7 @@
 // Usage: node bench/issuance.mjs [--no-build] [--seconds 6] [--warmup 2] [--conns 1,8,32]
 //          [--cas RSA-2048,P-256] [--csrs 2000] [--openssl-n 200] [--repeat 1]
 //          [--only tessera|cfssl|openssl|raw[,…]] [--server-arg "--flag value"] [--out file]
+//          [--compare DIR --compare-label TEXT] [--sync-inline] [--keep]
 // Needs: wrk, openssl, cfssl (golang-cfssl), /usr/bin/time. Writes bench/results/issuance.md.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,6 +43,9 @@ const repeat = Number(opt('repeat', '1'));
 const only = new Set(opt('only', 'tessera,cfssl,openssl,raw').split(','));
 const serverArgs = opt('server-arg', '').split(' ').filter(Boolean);
 const out = opt('out', join(root, 'bench/results/issuance.md'));
+// --compare DIR: also run the Tessera rows from another checkout (built, with the
+// --enroll-rate-limit server option), e.g. the commit before a change, in the same run.
+const compare = opt('compare', undefined);
 const log = (s) => process.stderr.write(`[bench] ${s}\n`);
 
 /** One measured wrk run against a server process: throughput, latency, server RSS and CPU, client CPU. */
@@ -67,13 +71,13 @@ async function measure(server, o) {
   return row;
 }
 
-async function benchTessera(keyAlgorithm, csrs, work) {
-  const dir = join(work, `tessera-${keyAlgorithm}`);
-  log(`Tessera ${keyAlgorithm}: init ${dir}`);
-  const { dbFile, chainFile } = await setupTessera(root, dir, keyAlgorithm);
+async function benchTessera(keyAlgorithm, csrs, work, tree = root, label = 'Tessera', env = {}) {
+  const dir = join(work, `${label.replace(/\W+/g, '-')}-${keyAlgorithm}`);
+  log(`${label} ${keyAlgorithm}: init ${dir}`);
+  const { dbFile, chainFile } = await setupTessera(tree, dir, keyAlgorithm);
   const bodiesFile = join(work, 'tessera-bodies.jsonl');
   writeBodies(bodiesFile, csrs.map((c) => ({ csr: c.pem, template: TEMPLATE })));
-  const server = await startTesseraServer(root, dir, serverArgs);
+  const server = await startTesseraServer(tree, dir, serverArgs, env);
   const rows = [];
   let okTotal = 0;
   let slack = 0;
@@ -81,7 +85,7 @@ async function benchTessera(keyAlgorithm, csrs, work) {
     const headers = await session(server, chainFile);
     await probe(server, chainFile, headers, csrs[0].pem, work);
     okTotal++;
-    const base = { url: server.url, path: '/api/v1/requests', bodiesFile, headers, label: `Tessera ${keyAlgorithm}` };
+    const base = { url: server.url, path: '/api/v1/requests', bodiesFile, headers, label: `${label} ${keyAlgorithm}` };
     if (warmup > 0) {
       const w = await runWrk({ ...base, conns: 8, seconds: warmup });
       okTotal += w.ok;
@@ -91,15 +95,15 @@ async function benchTessera(keyAlgorithm, csrs, work) {
       const r = await measure(server, { ...base, conns });
       okTotal += r.okTotal;
       slack += conns * repeat;
-      rows.push({ impl: 'Tessera', transport: 'HTTPS, session cookie + x-csrf-token', ca: keyAlgorithm, conns, ...r });
+      rows.push({ impl: label, transport: 'HTTPS, session cookie + x-csrf-token', ca: keyAlgorithm, conns, ...r });
     }
   } finally {
     await server.stop();
   }
   const db = await checkDatabase(root, dbFile, chainFile, work);
-  const audit = auditVerify(root, dir);
-  const check = { keyAlgorithm, okTotal, slack, ...db, audit };
-  log(`Tessera ${keyAlgorithm}: responses ${okTotal}, issued in database ${db.issued}, reserved ${db.reserved}, sample verified ${db.verified}/${db.sampled}, audit ${audit.ok ? 'OK' : 'FAILED'}`);
+  const audit = auditVerify(tree, dir);
+  const check = { keyAlgorithm: `${keyAlgorithm}${label === 'Tessera' ? '' : ` (${label})`}`, okTotal, slack, ...db, audit };
+  log(`${label} ${keyAlgorithm}: responses ${okTotal}, issued in database ${db.issued}, reserved ${db.reserved}, sample verified ${db.verified}/${db.sampled}, audit ${audit.ok ? 'OK' : 'FAILED'}`);
   return { rows, check };
 }
 
@@ -144,6 +148,17 @@ async function main() {
         const t = await benchTessera(keyAlgorithm, csrs, work);
         rows.push(...t.rows);
         checks.push(t.check);
+        if (args.includes('--sync-inline')) {
+          // The same server with SQLite's own FULL: the fsync inside COMMIT, on the event loop.
+          const c = await benchTessera(keyAlgorithm, csrs, work, root, 'Tessera, TESSERA_SQLITE_SYNC=inline', { TESSERA_SQLITE_SYNC: 'inline' });
+          rows.push(...c.rows);
+          checks.push(c.check);
+        }
+        if (compare) {
+          const c = await benchTessera(keyAlgorithm, csrs, work, compare, `Tessera ${opt('compare-label', compare)}`);
+          rows.push(...c.rows);
+          checks.push(c.check);
+        }
       }
       let peerCa;
       if (only.has('cfssl')) {
@@ -173,7 +188,7 @@ async function main() {
     '',
     `Run ${started.toISOString()} on ${machine} (\`node bench/issuance.mjs${args.length ? ' ' + args.join(' ') : ''}\`). Load average (1, 5, 15 min) ${load0.map((x) => x.toFixed(2)).join(', ')} at the start and ${load1.map((x) => x.toFixed(2)).join(', ')} at the end: client, servers and whatever else runs on the machine share its ${cpus().length} cores, and the figures move with it.`,
     '',
-    `Every Tessera row is the real server process (\`node bin/tessera.js serve --enroll-rate-limit 0 --quiet\`), HTTPS, template ${TEMPLATE} (subject, UPN and e-mail from the directory, SID extension), SQLite WAL with synchronous=FULL: each certificate is durably committed before its response. ${nCsrs.toLocaleString('en-US')} distinct CSRs (half RSA-2048, half P-256), cycled by wrk; ${seconds} s per row${repeat > 1 ? `, median of ${repeat} runs` : ''}, after a ${warmup} s warm-up. Load average column: one-minute load at the end of the row.`,
+    `Every Tessera row is the real server process (\`node bin/tessera.js serve --enroll-rate-limit 0 --quiet\`), HTTPS, template ${TEMPLATE} (subject, UPN and e-mail from the directory, SID extension), SQLite in WAL mode with every commit fdatasync'ed before it returns (SQLite's FULL, the sync done on a thread of its own: src/store/SqliteDriver.ts): each certificate is durably committed before its response. ${nCsrs.toLocaleString('en-US')} distinct CSRs (half RSA-2048, half P-256), cycled by wrk; ${seconds} s per row${repeat > 1 ? `, median of ${repeat} runs` : ''}, after a ${warmup} s warm-up. Load average column: one-minute load at the end of the row.`,
     '',
     '| issuing CA | implementation | transport / auth | concurrency | certificates/s | p50 | p99 | server peak RSS | server CPU (main thread) | client CPU | load | errors |',
     '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',

@@ -108,6 +108,49 @@ export interface LdapSettings {
   readonly publishAttribute?: string;
 }
 
+/**
+ * The smart card sign-in listener and the relying party's validator (docs/signin.md;
+ * src/signin). Every key is optional; absent, sign-in is off unless `tessera serve
+ * --signin-port` turns it on with these defaults.
+ */
+export interface SigninSettings {
+  /** The mTLS listener's port; 0 or absent: off (unless --signin-port). */
+  readonly port?: number;
+  /** Address to listen on (default: server.host). */
+  readonly host?: string;
+  /** PEM files (relative to the data directory) of the roots a path must end at; default Tessera's root CA. */
+  readonly trustAnchors?: readonly string[];
+  /** PEM files of the CAs trusted to issue sign-in certificates — the NTAuth role; default Tessera's issuing CA. */
+  readonly authenticationCas?: readonly string[];
+  /** Which EKU the end entity must carry (default smartcardLogon). */
+  readonly eku?: 'smartcardLogon' | 'clientAuthentication' | 'either';
+  readonly mapping?: {
+    /** Accept UPN-only (weak) mappings, logged as weak (default false: KB5014754 full enforcement). */
+    readonly allowWeakUpn?: boolean;
+    /** Account name → altSecurityIdentities values: X509:<I>issuer<SR>serial or X509:<SKI>ski. */
+    readonly explicit?: Readonly<Record<string, readonly string[]>>;
+    /** How far a certificate's notBefore may precede its account's creation (default 600). */
+    readonly creationToleranceSeconds?: number;
+  };
+  readonly revocation?: {
+    /** Per fetch, milliseconds (default 5000). */
+    readonly timeoutMs?: number;
+    /** Oldest OCSP thisUpdate accepted, seconds (default 86400). */
+    readonly ocspMaxAgeSeconds?: number;
+    /** Oldest CRL thisUpdate accepted, seconds; 0: nextUpdate alone decides (default 0). */
+    readonly crlMaxAgeSeconds?: number;
+    /** Require the OCSP nonce to be echoed (default true). */
+    readonly requireOcspNonce?: boolean;
+    /** Reuse a fetched CRL at most this long, seconds (default 60; never past its nextUpdate). */
+    readonly crlCacheSeconds?: number;
+  };
+  /** How far notBefore / thisUpdate may be ahead of this clock, seconds (default 300). */
+  readonly clockSkewSeconds?: number;
+  /** Sign-in attempts per minute per client address (default 60) and per certificate (default 20); 0: off. */
+  readonly attemptsPerMinutePerAddress?: number;
+  readonly attemptsPerMinutePerCertificate?: number;
+}
+
 export interface Config {
   readonly version: 1;
   readonly organization: string;
@@ -146,4 +189,6 @@ export interface Config {
     readonly overlapHours: number;
     readonly deltaValidityHours: number;
   };
+  /** Smart card sign-in (optional). */
+  readonly signin?: SigninSettings;
 }

@@ -3,6 +3,7 @@ import { TesseraError } from '../errors/TesseraError.js';
 import { isSid } from '../x509/generalNames.js';
 import type { Config } from './Config.js';
 import { ldapSettingsProblems } from '../directory/ldap/ldapSettings.js';
+import { signinSettingsProblems } from '../signin/signinSettings.js';
 
 export const DATABASE_ENV = 'TESSERA_DATABASE_URL';
 
@@ -48,6 +49,7 @@ export function configProblems(c: Config): string[] {
   if (!crl || !(crl.validityHours > 0) || !(crl.overlapHours >= 0) || !(crl.deltaValidityHours > 0) || crl.overlapHours >= crl.validityHours) {
     p.push('crl: validityHours > 0, deltaValidityHours > 0, 0 ≤ overlapHours < validityHours');
   }
+  if (c.signin !== undefined) p.push(...signinSettingsProblems(c.signin));
   return p;
 }
 

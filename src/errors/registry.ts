@@ -96,6 +96,7 @@ export const errorRegistry = {
   CARD_PIN_INVALID: spec(400, 0x8010002a, 'SCARD_E_INVALID_CHV', 'error', 'The new PIN does not meet the smart card\'s rules (length or characters).'),
   CARD_PIN_CHANGE_REQUIRED: spec(403, 0x8010006f, 'SCARD_W_CARD_NOT_AUTHENTICATED', 'error', 'The smart card PIN must be changed before the card is used (tessera card change-pin).'),
   CARD_KEY_NOT_FOUND: spec(404, 0x80100030, 'SCARD_E_NO_KEY_CONTAINER', 'error', 'The smart card holds no private key for this certificate or operation.'),
+  CARD_NO_AGENT_CERTIFICATE: spec(404, 0x8010002c, 'SCARD_E_NO_SUCH_CERTIFICATE', 'error', 'The smart card holds no valid enrollment agent certificate with its private key.'),
   CARD_OPERATION_UNSUPPORTED: spec(400, 0x80100022, 'SCARD_E_UNSUPPORTED_FEATURE', 'error', 'The smart card or its PKCS#11 module does not support this operation.'),
   CARD_CANCELLED: spec(409, 0x8010006e, 'SCARD_W_CANCELLED_BY_USER', 'error', 'The smart card operation was cancelled.'),
   CARD_ERROR: spec(502, 0x80100001, 'SCARD_F_INTERNAL_ERROR', 'error', 'The smart card reported an error.'),
@@ -133,6 +134,29 @@ export const errorRegistry = {
   CRL_SIGNATURE_INVALID: spec(500, 0x80096004, 'TRUST_E_CERT_SIGNATURE', 'error', 'The CRL signature did not verify with the CA certificate; nothing was published.'),
   OCSP_SIGNER_UNAVAILABLE: spec(503, 0x8009000d, 'NTE_NO_KEY', 'error', 'The OCSP responder signing certificate is not available.'),
 
+  // --- smart card sign-in, the relying party (signin/, entry/http/signin) ---------------------
+  // One generic refusal (SIGNIN_REFUSED) goes to the client; the precise reason below is the
+  // failed check's code on the "Test my smart card" page, in the audit record and the log.
+  SIGNIN_REFUSED: spec(403, 0x8009030c, 'SEC_E_LOGON_DENIED', 'denied', 'Smart card sign-in was refused.'),
+  SIGNIN_CERT_MISSING: spec(401, 0x8009030e, 'SEC_E_NO_CREDENTIALS', 'denied', 'No client certificate was presented; insert your smart card and choose its certificate.'),
+  SIGNIN_POSSESSION_NOT_PROVEN: spec(401, 0x8009030c, 'SEC_E_LOGON_DENIED', 'denied', 'This connection did not prove possession of the certificate\'s private key in its own TLS handshake.'),
+  SIGNIN_CERT_MALFORMED: spec(400, 0x8009310b, 'CRYPT_E_ASN1_BADTAG', 'denied', 'The presented certificate chain is not valid DER, is too large, or carries an extension that cannot be processed.'),
+  SIGNIN_CHAIN_UNTRUSTED: spec(403, 0x800b0109, 'CERT_E_UNTRUSTEDROOT', 'denied', 'The certificate does not chain to a trusted root certification authority.'),
+  SIGNIN_CA_NOT_TRUSTED_FOR_LOGON: spec(403, 0x80090352, 'SEC_E_ISSUING_CA_UNTRUSTED', 'denied', 'The certificate was issued by a certification authority that is not trusted for smart card sign-in.'),
+  SIGNIN_SIGNATURE_INVALID: spec(403, 0x80096004, 'TRUST_E_CERT_SIGNATURE', 'denied', 'A signature in the certificate chain does not verify, or uses an algorithm or key size that is not accepted.'),
+  SIGNIN_BASIC_CONSTRAINTS: spec(403, 0x80096019, 'TRUST_E_BASIC_CONSTRAINTS', 'denied', 'The certificate chain violates basic constraints or CA key usage.'),
+  SIGNIN_CERT_EXPIRED: spec(403, 0x80090355, 'SEC_E_SMARTCARD_CERT_EXPIRED', 'denied', 'A certificate in the chain is expired or not yet valid.'),
+  SIGNIN_KEY_USAGE: spec(403, 0x800b0110, 'CERT_E_WRONG_USAGE', 'denied', 'The certificate\'s key usage does not allow digital signatures.'),
+  SIGNIN_EKU: spec(403, 0x80090349, 'SEC_E_CERT_WRONG_USAGE', 'denied', 'The certificate is not valid for smart card sign-in (extended key usage or application policy).'),
+  SIGNIN_REVOKED: spec(403, 0x80090351, 'SEC_E_SMARTCARD_CERT_REVOKED', 'denied', 'A certificate in the chain has been revoked.'),
+  SIGNIN_OCSP_INVALID: spec(403, 0x80092012, 'CRYPT_E_NO_REVOCATION_CHECK', 'denied', 'The OCSP response for a certificate in the chain could not be trusted.'),
+  SIGNIN_REVOCATION_UNKNOWN: spec(403, 0x80090353, 'SEC_E_REVOCATION_OFFLINE_C', 'denied', 'The revocation status of a certificate in the chain could not be determined.'),
+  SIGNIN_NOT_MAPPED: spec(403, 0x8009030c, 'SEC_E_LOGON_DENIED', 'denied', 'The certificate does not map to a directory account.'),
+  SIGNIN_WEAK_MAPPING: spec(403, 0x8009030c, 'SEC_E_LOGON_DENIED', 'denied', 'The certificate maps to an account only by its user principal name, which is a weak mapping this service does not accept.'),
+  SIGNIN_CERTIFICATE_MISMATCH: spec(403, 0x8009030c, 'SEC_E_LOGON_DENIED', 'denied', 'The identities in the certificate do not all belong to the same directory account.'),
+  SIGNIN_MAPPING_AMBIGUOUS: spec(403, 0x8009030c, 'SEC_E_LOGON_DENIED', 'denied', 'The certificate maps to more than one directory account.'),
+  SIGNIN_CERT_PREDATES_ACCOUNT: spec(403, 0x8009030c, 'SEC_E_LOGON_DENIED', 'denied', 'The certificate was issued before the account it maps to was created.'),
+
   // --- configuration and infrastructure ------------------------------------------------------
   CONFIG_INVALID: spec(500, 0x8007000d, 'ERROR_INVALID_DATA', 'error', 'The Tessera configuration is not valid.'),
   CA_KEY_UNAVAILABLE: spec(503, 0x8009000d, 'NTE_NO_KEY', 'error', 'The CA signing key is not available.'),
@@ -140,6 +164,7 @@ export const errorRegistry = {
   STORAGE_FULL: spec(507, 0x80070070, 'ERROR_DISK_FULL', 'error', 'The certificate database has no space left; nothing was changed.'),
   DIRECTORY_UNAVAILABLE: spec(503, 0x8007203a, 'ERROR_DS_SERVER_DOWN', 'error', 'The directory is unavailable; nothing was changed. Try again later.'),
   AUDIT_CHAIN_BROKEN: spec(500, 0x8007000d, 'ERROR_INVALID_DATA', 'error', 'The audit log failed verification.'),
+  SELF_AUDIT_FAILED: spec(500, 0x8007000d, 'ERROR_INVALID_DATA', 'error', 'The self-audit found high-severity findings.'),
   INTERNAL: spec(500, 0x8000ffff, 'E_UNEXPECTED', 'error', 'An unexpected error occurred; it has been logged.'),
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -29,3 +29,13 @@ export async function retrieve(t: Tessera, actor: Actor, requestId: number): Pro
   const certificate = request.serial ? await t.store.certificates.get(request.serial) : undefined;
   return { request, certificate };
 }
+
+/** `retrieve`, with "no such request (for you)" as undefined instead of an error — certsrv shows it as a page. */
+export async function retrieveIfVisible(t: Tessera, actor: Actor, requestId: number): Promise<RetrievedRequest | undefined> {
+  try {
+    return await retrieve(t, actor, requestId);
+  } catch (e) {
+    if (e instanceof TesseraError && e.code === 'REQUEST_NOT_FOUND') return undefined;
+    throw e;
+  }
+}

@@ -10,7 +10,6 @@ import { CaStore } from './CaStore.js';
 import { CertificateStore } from './CertificateStore.js';
 import { CrlStore } from './CrlStore.js';
 import { classifyStorageError, migrate, openDatabase, type Dialect, type OpenedDatabase } from './database.js';
-import type { DurableSqliteDriver } from './SqliteDriver.js';
 import { GroupStore } from './GroupStore.js';
 import { MetaStore } from './MetaStore.js';
 import { RequestStore } from './RequestStore.js';
@@ -42,9 +41,6 @@ export class Store {
   #queue: QueuedUnit[] = [];
   #flushing = false;
   #commitsSynced: (() => number) | undefined;
-  /** SQLite: the driver, for the pipelined group commit. */
-  #driver: DurableSqliteDriver | undefined;
-  #wake: (() => void) | undefined;
   #held = 0;
   readonly #drained: (() => void)[] = [];
   /** Kinds written in this transaction, counted again when it ends. */
@@ -80,7 +76,6 @@ export class Store {
     const opened: OpenedDatabase = openDatabase(target);
     const store = new Store(opened.db, opened.dialect, opened.location, auditKey, false);
     store.#commitsSynced = opened.sqliteDriver ? () => opened.sqliteDriver!.syncs : undefined;
-    store.#driver = opened.sqliteDriver;
     try {
       await migrate(opened);
       await store.audit.ensureHead();
@@ -99,22 +94,17 @@ export class Store {
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
     try {
-      return await this.db.connection().execute(async (conn) => (await this.#run(conn, fn, false)).result);
+      return await this.db.connection().execute((conn) => this.#run(conn, fn));
     } catch (e) {
       throw classifyStorageError(e);
     }
   }
 
-  /**
-   * One transaction on a held connection. With `deferSync` (SQLite batches only) the
-   * commit returns before its durable sync, which comes back as `durable`: the caller
-   * keeps the connection and reports nothing until it settles (SqliteDriver.ts).
-   */
-  async #run<T>(conn: Kysely<Database>, fn: (tx: Store) => Promise<T>, deferSync: boolean): Promise<{ result: T; durable: Promise<void> }> {
+  /** One transaction on a held connection. */
+  async #run<T>(conn: Kysely<Database>, fn: (tx: Store) => Promise<T>): Promise<T> {
     await sql.raw(this.dialect === 'sqlite' ? 'BEGIN IMMEDIATE' : 'BEGIN').execute(conn);
     const tx = new Store(conn, this.dialect, this.location, this.auditKey, true, this.changes);
     let result: T;
-    let durable: Promise<void> = Promise.resolve();
     try {
       try {
         result = await fn(tx);
@@ -125,18 +115,15 @@ export class Store {
         throw e;
       }
       try {
-        if (deferSync) this.#driver?.deferNextSync();
         await sql.raw('COMMIT').execute(conn);
-        if (deferSync && this.#driver) durable = this.#driver.takeDeferredSync();
       } catch (e) {
-        this.#driver?.takeDeferredSync();
         await sql.raw('ROLLBACK').execute(conn).catch(() => {});
         throw e;
       }
     } finally {
       for (const kind of tx.#touched) this.changes.bump(kind);
     }
-    return { result, durable };
+    return result;
   }
 
   /**
@@ -150,7 +137,6 @@ export class Store {
     if (this.inTransaction) return fn(this);
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ fn, resolve: resolve as (v: unknown) => void, reject });
-      this.#wake?.();
       if (!this.#flushing) void this.#flush();
     });
   }
@@ -158,118 +144,43 @@ export class Store {
   async #flush(): Promise<void> {
     this.#flushing = true;
     try {
-      // Checked again here, in the same turn as the flag is cleared: a unit queued while
-      // the inner loop was returning would otherwise wait for the next one.
-      do {
-        if (this.#driver) await this.#flushPipelined(this.#driver);
-        else await this.#flushSerial();
-      } while (this.#queue.length);
+      while (this.#queue.length) {
+        // The units are taken once the transaction holds the connection, not before: on
+        // SQLite the previous commit's durable sync holds it (SqliteDriver.ts), and
+        // everything queued meanwhile joins this commit. (Pipelining instead — the next
+        // group's statements running while the previous group syncs — was measured and
+        // dropped: groups got smaller, and with them the per-commit costs grew: main-thread
+        // CPU per certificate 864–1,083 µs against 525–557 µs at concurrency 32, and lower
+        // throughput at 8 and 32; bench/README.md.)
+        let units: QueuedUnit[] | undefined;
+        try {
+          const results = await this.transaction(async (tx) => {
+            units = this.#queue.splice(0, MAX_BATCH);
+            const out: unknown[] = [];
+            for (const u of units) out.push(await u.fn(tx));
+            return out;
+          });
+          units!.forEach((u, i) => u.resolve(results[i]));
+        } catch (e) {
+          // BEGIN itself failed: the units waiting now share its fate, or this loop would spin.
+          units ??= this.#queue.splice(0, MAX_BATCH);
+          const storageDown = e instanceof TesseraError && (e.code === 'STORAGE_UNAVAILABLE' || e.code === 'STORAGE_FULL');
+          if (units.length === 1 || storageDown) {
+            for (const u of units) u.reject(e);
+            continue;
+          }
+          for (const u of units) {
+            try {
+              u.resolve(await this.transaction(u.fn));
+            } catch (e2) {
+              u.reject(e2);
+            }
+          }
+        }
+      }
     } finally {
       this.#flushing = false;
     }
-  }
-
-  /** PostgreSQL: one transaction per group, the next group taken once it commits. */
-  async #flushSerial(): Promise<void> {
-    while (this.#queue.length) {
-      // The units are taken once the transaction holds a connection, not before.
-      let units: QueuedUnit[] | undefined;
-      try {
-        const results = await this.transaction(async (tx) => {
-          units = this.#queue.splice(0, MAX_BATCH);
-          const out: unknown[] = [];
-          for (const u of units) out.push(await u.fn(tx));
-          return out;
-        });
-        units!.forEach((u, i) => u.resolve(results[i]));
-      } catch (e) {
-        // BEGIN itself failed: the units waiting now share its fate, or this loop would spin.
-        units ??= this.#queue.splice(0, MAX_BATCH);
-        await this.#retryAlone(units, e, (u) => this.transaction(u.fn).then(u.resolve, u.reject));
-      }
-    }
-  }
-
-  /**
-   * SQLite: group commit, pipelined. The flusher keeps the one connection while there is
-   * work: it commits a group, hands its fdatasync to the sync thread and, without waiting
-   * for it, commits the next group — everything queued meanwhile — so the statements of
-   * group k+1 run while group k is being synced. Each unit settles only once the sync
-   * covering its commit has completed (a later sync covers every earlier commit: the WAL
-   * is appended in order). The connection is released only after all syncs settled, so
-   * no other reader in this process sees what is not yet on disk; someone waiting for it
-   * gets it between two groups. Measured: with a P-256 CA at concurrency 8, requests
-   * spent 2 ms waiting for the previous group's sync before their own group began.
-   */
-  async #flushPipelined(driver: DurableSqliteDriver): Promise<void> {
-    while (this.#queue.length) {
-      const pending = new Set<Promise<void>>();
-      try {
-        await this.db.connection().execute(async (conn) => {
-          try {
-            for (let groups = 0; ; groups++) {
-              if (!this.#queue.length) {
-                if (!pending.size) break;
-                // Wait for a sync to finish or for new work, whichever comes first.
-                await Promise.race([...pending, new Promise<void>((r) => (this.#wake = r))]);
-                this.#wake = undefined;
-                continue;
-              }
-              if (groups > 0 && driver.waiting > 0) break;
-              await this.#commitGroup(conn, this.#queue.splice(0, MAX_BATCH), pending);
-            }
-          } finally {
-            this.#wake = undefined;
-            await Promise.allSettled([...pending]);
-          }
-        });
-      } catch (e) {
-        // The connection itself failed: nothing more can run in this round.
-        for (const u of this.#queue.splice(0, MAX_BATCH)) u.reject(classifyStorageError(e));
-      }
-    }
-  }
-
-  async #commitGroup(conn: Kysely<Database>, units: QueuedUnit[], pending: Set<Promise<void>>): Promise<void> {
-    const track = (durable: Promise<void>, settle: () => void, fail: (e: unknown) => void) => {
-      const p: Promise<void> = durable.then(settle, (e) => fail(classifyStorageError(e))).finally(() => pending.delete(p));
-      pending.add(p);
-    };
-    try {
-      const { result, durable } = await this.#run(
-        conn,
-        async (tx) => {
-          const out: unknown[] = [];
-          for (const u of units) out.push(await u.fn(tx));
-          return out;
-        },
-        true,
-      );
-      track(
-        durable,
-        () => units.forEach((u, i) => u.resolve(result[i])),
-        (e) => units.forEach((u) => u.reject(e)),
-      );
-    } catch (e) {
-      await this.#retryAlone(units, classifyStorageError(e), async (u) => {
-        try {
-          const { result, durable } = await this.#run(conn, u.fn, true);
-          track(durable, () => u.resolve(result), u.reject);
-        } catch (e2) {
-          u.reject(classifyStorageError(e2));
-        }
-      });
-    }
-  }
-
-  /** A group failed: storage away fails them all; otherwise each unit runs again alone. */
-  async #retryAlone(units: QueuedUnit[], e: unknown, alone: (u: QueuedUnit) => Promise<void>): Promise<void> {
-    const storageDown = e instanceof TesseraError && (e.code === 'STORAGE_UNAVAILABLE' || e.code === 'STORAGE_FULL');
-    if (units.length === 1 || storageDown) {
-      for (const u of units) u.reject(e);
-      return;
-    }
-    for (const u of units) await alone(u);
   }
 
   /** SQLite: how many commits this Store has synced to disk itself (SqliteDriver.ts); for tests and diagnostics. */

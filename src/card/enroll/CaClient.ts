@@ -24,6 +24,15 @@ export interface EnrollResponse {
   readonly chain?: readonly string[];
 }
 
+/** What `GET /api/v1/templates` says about one template (entry/http/api/views.ts templateSummary). */
+export interface TemplateSummary {
+  readonly name: string;
+  readonly displayName: string;
+  readonly keySpec: 'exchange' | 'signature' | 'both';
+  readonly managerApproval: boolean;
+  readonly agentSignatures: number;
+}
+
 /** A refusal from the server: the registry code it sent, and the request ID when one was recorded. */
 export class ServerRefusal extends TesseraError {
   constructor(
@@ -86,7 +95,17 @@ export class CaClient {
     return this.#call('GET', `api/v1/requests/${encodeURIComponent(String(requestId))}`);
   }
 
-  #call(method: string, path: string, body?: unknown): Promise<EnrollResponse> {
+  /**
+   * The templates this user may enroll for (`GET /api/v1/templates`), as CertEnroll reads
+   * them from the directory before building a request: the key spec decides the
+   * AT_KEYEXCHANGE / AT_SIGNATURE value the request's CSP attribute carries.
+   */
+  async templates(): Promise<TemplateSummary[]> {
+    const json = await this.#call('GET', 'api/v1/templates', undefined, (j) => Array.isArray(j.templates));
+    return (json as unknown as { templates: TemplateSummary[] }).templates;
+  }
+
+  #call(method: string, path: string, body?: unknown, accept?: (json: Record<string, unknown>) => boolean): Promise<EnrollResponse> {
     const url = new URL(path, this.#base);
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body), 'utf8');
     return new Promise((resolve, reject) => {
@@ -104,7 +123,7 @@ export class CaClient {
         },
         (res) => collect(res).then((text) => {
           try {
-            resolve(interpret(res, text, url));
+            resolve(interpret(res, text, url, accept));
           } catch (e) {
             reject(e);
           }
@@ -129,13 +148,17 @@ function collect(res: IncomingMessage): Promise<string> {
   });
 }
 
-function interpret(res: IncomingMessage, text: string, url: URL): EnrollResponse {
+function interpret(res: IncomingMessage, text: string, url: URL, accept?: (json: Record<string, unknown>) => boolean): EnrollResponse {
   const status = res.statusCode ?? 0;
   let json: Record<string, unknown> = {};
   try {
     json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
   } catch {
     throw new TesseraError('SERVER_UNREACHABLE', `${url.origin} answered ${status} with a body that is not JSON`);
+  }
+  if (accept && status === 200) {
+    if (!accept(json)) throw new TesseraError('SERVER_UNREACHABLE', `${url.origin} answered ${status} with a body of the wrong shape`);
+    return json as unknown as EnrollResponse;
   }
   if (status === 200 || status === 201 || status === 202) {
     if (typeof json.requestId !== 'number' || typeof json.disposition !== 'string') throw new TesseraError('SERVER_UNREACHABLE', `${url.origin} answered ${status} without requestId and disposition`);

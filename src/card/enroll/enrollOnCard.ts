@@ -2,6 +2,8 @@
  * `tessera enroll` onto a card — the seed's steps 7–11 from the command line:
  *
  *   1. find the card (absent: "insert the smart card"), refuse a card whose PIN must change;
+ *      ask the CA which key spec the template wants (Exchange / Signature), which also
+ *      proves the password and the server's TLS certificate before the PIN is asked;
  *   2. PIN login (a wrong PIN fails here, before anything reaches the CA);
  *   3. generate the key pair ON the card (non-extractable, CKA_ID = future SKI);
  *   4. build the request and sign it on the card (PKCS#10, or CMC around it);
@@ -14,6 +16,7 @@ import { hostname, userInfo } from 'node:os';
 import { isErrorCode } from '../../errors/registry.js';
 import { TesseraError } from '../../errors/TesseraError.js';
 import { buildCsr } from '../../x509/buildCsr.js';
+import type { CmcAgentSigner } from '../../x509/cmc/buildCmcRequest.js';
 import { toPem, pemBlocks } from '../../x509/pem.js';
 import { findCard, type CardSelector } from '../Card.js';
 import { CardError, describeCard, type CardRef } from '../CardError.js';
@@ -21,7 +24,7 @@ import { CardSession } from '../CardSession.js';
 import { REQUEST_HASH, type CardHash, type CardKeySpec } from '../cardKeys.js';
 import type { Pkcs11Module } from '../pkcs11/Pkcs11Module.js';
 import { buildCardCmc } from './cardCmc.js';
-import { CaClient, ServerRefusal, type EnrollResponse } from './CaClient.js';
+import { CaClient, ServerRefusal, type EnrollResponse, type TemplateSummary } from './CaClient.js';
 
 /** The provider name requests carry (13.2.2), listed by the smart card templates. */
 export const CARD_PROVIDER = 'Tessera Card Agent (PKCS#11)';
@@ -45,6 +48,15 @@ export interface EnrollOnCardInput extends EnrollTarget {
   /** Key container name (CKA_LABEL of the key pair); automatic when absent. */
   readonly container?: string;
   readonly attributes?: Record<string, string>;
+  /**
+   * The template's key spec; asked from the CA (GET /api/v1/templates) when absent. A
+   * Signature template (EnrollmentAgent) refuses a request that says AT_KEYEXCHANGE.
+   */
+  readonly keySpec?: TemplateSummary['keySpec'];
+  /** Enroll on behalf (CMC only): id-cmc-regInfo with the RequesterName. */
+  readonly regInfo?: string;
+  /** Enroll on behalf (CMC only): the enrollment agent's co-signature. */
+  readonly agent?: CmcAgentSigner;
 }
 
 export interface EnrollOnCardResult {
@@ -60,8 +72,25 @@ export interface EnrollOnCardResult {
   readonly timings: { readonly keygen: number; readonly sign: number; readonly submit: number; readonly install?: number };
 }
 
+/**
+ * The template's key spec as the CA publishes it to this user. A template the user may
+ * not enroll for is not listed: the request then says Exchange and the CA refuses it
+ * for the real reason. A wrong password or an untrusted server stops here.
+ */
+export async function templateKeySpec(client: CaClient, template: string): Promise<TemplateSummary['keySpec']> {
+  try {
+    const found = (await client.templates()).find((t) => t.name.toLowerCase() === template.toLowerCase());
+    return found?.keySpec ?? 'exchange';
+  } catch (e) {
+    if (e instanceof ServerRefusal && e.status !== 401) return 'exchange';
+    throw e;
+  }
+}
+
 export async function enrollOnCard(i: EnrollOnCardInput): Promise<EnrollOnCardResult> {
+  if ((i.agent || i.regInfo !== undefined) && i.format !== 'cmc') throw new TesseraError('INPUT_INVALID', 'a request on behalf of another user is a CMC request (--format cmc)');
   const card = findCard(i.module, i.card);
+  const keySpec = i.keySpec ?? (await templateKeySpec(i.client, i.template));
   const s = CardSession.open(i.module, card);
   try {
     s.requireUsablePin();
@@ -80,10 +109,11 @@ export async function enrollOnCard(i: EnrollOnCardInput): Promise<EnrollOnCardRe
         hash: REQUEST_HASH[i.hash],
         sign,
         template: i.template,
-        csp: { keySpec: 1, provider: CARD_PROVIDER },
+        // wincrypt.h: AT_KEYEXCHANGE = 1, AT_SIGNATURE = 2 (policy/verifyRequest checkKeySpecAndProvider).
+        csp: { keySpec: keySpec === 'signature' ? 2 : 1, provider: CARD_PROVIDER },
         clientInfo: { clientId: 1, machine: hostname(), user: userInfo().username, process: 'tessera' },
       });
-      request = i.format === 'cmc' ? await buildCardCmc({ csr, spki: key.spki, keyKind: i.key.kind, hash: i.hash, sign }) : csr;
+      request = i.format === 'cmc' ? await buildCardCmc({ csr, spki: key.spki, keyKind: i.key.kind, hash: i.hash, sign, regInfo: i.regInfo, agent: i.agent }) : csr;
     } catch (e) {
       s.destroyById(key.id);
       throw e;

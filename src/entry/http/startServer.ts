@@ -13,6 +13,7 @@ import { buildApp, loggerOptions, type Limits } from './buildApp.js';
 import { buildPublicApp } from './buildPublicApp.js';
 import { Metrics } from './metrics.js';
 import { RevocationService } from '../../exit/RevocationService.js';
+import { startSigninServer, type SigninServer } from './signin/signinServer.js';
 import pino from 'pino';
 
 /** The revocation service logs through pino like the servers (same redaction). */
@@ -33,6 +34,8 @@ export interface ServeOptions {
   readonly handleSignals?: boolean;
   /** Close the Tessera instance when the server closes (default true). */
   readonly closeTessera?: boolean;
+  /** The smart card sign-in (mTLS) listener's port (default: tessera.json signin.port); 0 or absent: off. */
+  readonly signinPort?: number;
 }
 
 export interface RunningServer {
@@ -40,6 +43,8 @@ export interface RunningServer {
   readonly http: FastifyInstance | undefined;
   readonly httpsUrl: string;
   readonly httpUrl: string | undefined;
+  /** The smart card sign-in listener, when it runs (docs/signin.md). */
+  readonly signin: SigninServer | undefined;
   close(): Promise<void>;
 }
 
@@ -72,7 +77,8 @@ export async function startServer(t: Tessera, o: ServeOptions = {}): Promise<Run
   const revocation = new RevocationService(t, { log: o.logger === false ? undefined : revocationLog() });
   await revocation.start();
   const metrics = new Metrics();
-  const https = await buildApp({ tessera: t, sessionKey: await sessionKey(t), https: { key, cert, requestClientCertificates: o.requestClientCertificates }, logger, limits: o.limits, metrics });
+  const sessions = await sessionKey(t);
+  const https = await buildApp({ tessera: t, sessionKey: sessions, https: { key, cert, requestClientCertificates: o.requestClientCertificates }, logger, limits: o.limits, metrics });
   const host = o.host ?? t.config.server.host;
   const port = o.port ?? t.config.server.port;
   const httpPort = o.httpPort ?? t.config.server.httpPort;
@@ -81,6 +87,16 @@ export async function startServer(t: Tessera, o: ServeOptions = {}): Promise<Run
   if (httpPort > 0) {
     http = await buildPublicApp({ tessera: t, logger });
     await listen(http, host, httpPort);
+  }
+  // Smart card sign-in on its own mTLS listener, sharing the session key with /certsrv.
+  const signinPort = o.signinPort ?? t.config.signin?.port ?? 0;
+  let signin: SigninServer | undefined;
+  try {
+    if (signinPort > 0) signin = await startSigninServer({ tessera: t, sessionKey: sessions, host: t.config.signin?.host ?? host, port: signinPort, logger });
+  } catch (e) {
+    await Promise.all([https.close(), http?.close()]);
+    await revocation.stop();
+    throw e;
   }
   const addr = (app: FastifyInstance) => {
     const a = app.server.address();
@@ -91,7 +107,7 @@ export async function startServer(t: Tessera, o: ServeOptions = {}): Promise<Run
   const close = () =>
     (closing ??= (async () => {
       // Fastify's close stops accepting, answers new requests 503, and waits for in-flight ones.
-      await Promise.all([https.close(), http?.close()]);
+      await Promise.all([https.close(), http?.close(), signin?.close()]);
       await revocation.stop();
       if (o.closeTessera !== false) await t.close();
     })());
@@ -106,7 +122,7 @@ export async function startServer(t: Tessera, o: ServeOptions = {}): Promise<Run
     process.once('SIGTERM', () => onSignal('SIGTERM'));
     process.once('SIGINT', () => onSignal('SIGINT'));
   }
-  return { https, http, httpsUrl: `https://${shown}:${addr(https)}`, httpUrl: http ? `http://${shown}:${addr(http)}` : undefined, close };
+  return { https, http, httpsUrl: `https://${shown}:${addr(https)}`, httpUrl: http ? `http://${shown}:${addr(http)}` : undefined, signin, close };
 }
 
 async function listen(app: FastifyInstance, host: string, port: number): Promise<void> {

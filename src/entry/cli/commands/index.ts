@@ -19,7 +19,8 @@ import { register as cardAgent } from './cardAgent.js';
 import { register as agent } from './agent.js';
 import { register as enrollOnBehalf } from './enrollOnBehalf.js';
 import { register as directory } from './directory.js';
+import { register as check } from './check.js';
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
-export const COMMANDS: RegisterCommand[] = [init, serve, user, group, template, request, cert, crl, audit, card, enroll, cardAgent, directory, agent, enrollOnBehalf];
+export const COMMANDS: RegisterCommand[] = [init, serve, user, group, template, request, cert, crl, audit, card, enroll, cardAgent, directory, agent, enrollOnBehalf, check];

@@ -21,6 +21,7 @@ function serveOptions(program: Command): Command {
     .option('--port <port>', 'HTTPS port (default 8443)', (v) => Number(v))
     .option('--http-port <port>', 'plain-HTTP port for /pki, /ocsp and redirects; 0 turns it off (default 8080)', (v) => Number(v))
     .option('--no-client-certificates', 'do not ask browsers and clients for a client certificate')
+    .option('--signin-port <port>', 'smart card sign-in (mTLS) port, /signin; 0 turns it off (default from tessera.json signin.port: off)', nonNegativeInteger)
     // Benchmarks and trusted automation (bench/README.md): the defaults suit people, not load tests.
     .option('--enroll-rate-limit <n>', 'enrollment requests per user per minute (per client address: ten times this); 0 turns both limits off (default 120)', nonNegativeInteger)
     .option('--quiet', 'no request log');
@@ -33,12 +34,14 @@ async function serve(ctx: CliContext, o: Record<string, unknown>, banner?: (t: T
     port: o.port as number | undefined,
     httpPort: o.httpPort as number | undefined,
     requestClientCertificates: o.clientCertificates as boolean,
+    signinPort: o.signinPort as number | undefined,
     logger: !o.quiet,
     limits: o.enrollRateLimit === undefined ? undefined : { enrollPerMinutePerUser: o.enrollRateLimit as number, enrollPerMinutePerAddress: (o.enrollRateLimit as number) * 10 },
     handleSignals: true,
   } satisfies ServeOptions);
   const root = t.chain().at(-1)!;
   process.stdout.write(`\nTessera is serving ${s.httpsUrl}/certsrv/ (REST API ${s.httpsUrl}/api/v1, plain HTTP ${s.httpUrl ?? 'off'})\n`);
+  if (s.signin) process.stdout.write(`Smart card sign-in ("Test my smart card"): ${s.signin.url}/signin\n`);
   process.stdout.write(`Root CA SHA-256 fingerprint: ${fingerprint(root)}\n`);
   banner?.(t, s.httpsUrl);
   // Keep running until a signal; startServer's handlers close everything.

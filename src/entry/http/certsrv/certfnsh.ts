@@ -5,9 +5,9 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../../errors/registry.js';
-import { asTesseraError, TesseraError } from '../../../errors/TesseraError.js';
+import { TesseraError } from '../../../errors/TesseraError.js';
 import { fullResponse } from '../../../ra/fullResponse.js';
-import { retrieve } from '../../../ra/retrieve.js';
+import { retrieveIfVisible } from '../../../ra/retrieve.js';
 import { submit } from '../../../ra/submit.js';
 import { requirePrincipal } from '../api/ApiContext.js';
 import { sendPage, type CertsrvContext } from './CertsrvContext.js';
@@ -100,14 +100,8 @@ async function checkPending(ctx: CertsrvContext, req: FastifyRequest, reply: Fas
   if (!/^\d{1,15}$/.test(idText)) return sendPage(ctx, req, reply, errorPage({ mode: 'chkpnd', dispositionMessage: 'The requested property value is empty.', code: 'REQUEST_NOT_FOUND' }));
   const id = Number(idText);
   const entry = pendingEntries(req).find((e) => e.id === id);
-  let found;
-  try {
-    found = await retrieve(t, principal.actor, id);
-  } catch (e) {
-    const err = asTesseraError(e);
-    if (err.code !== 'REQUEST_NOT_FOUND') throw err;
-    return sendPage(ctx, req, reply, errorPage({ mode: 'chkpnd', requestId: id, dispositionMessage: 'The requested property value is empty.', code: 'REQUEST_NOT_FOUND' }));
-  }
+  const found = await retrieveIfVisible(t, principal.actor, id);
+  if (!found) return sendPage(ctx, req, reply, errorPage({ mode: 'chkpnd', requestId: id, dispositionMessage: 'The requested property value is empty.', code: 'REQUEST_NOT_FOUND' }));
   const { request, certificate } = found;
   if (request.disposition === 'pending' || request.disposition === 'issuing') {
     return sendPage(ctx, req, reply, pendingPage({ requestId: id, thumbprint: '', stillPending: true }));

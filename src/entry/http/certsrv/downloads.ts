@@ -13,7 +13,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../../errors/registry.js';
 import { asTesseraError } from '../../../errors/TesseraError.js';
 import { currentCrl } from '../../../ra/currentCrl.js';
-import { retrieve } from '../../../ra/retrieve.js';
+import { retrieveIfVisible } from '../../../ra/retrieve.js';
 import { certsOnlyPkcs7 } from '../../../x509/certsOnlyPkcs7.js';
 import { toPem } from '../../../x509/pem.js';
 import { requirePrincipal } from '../api/ApiContext.js';
@@ -50,14 +50,8 @@ export async function certnew(ctx: CertsrvContext, req: FastifyRequest, reply: F
   if (!/^\d{1,15}$/.test(reqId)) return notAvailable(ctx, req, reply, undefined, 'The requested property value is empty.', 'REQUEST_NOT_FOUND');
   const id = Number(reqId);
   const principal = requirePrincipal(req);
-  let found;
-  try {
-    found = await retrieve(t, principal.actor, id);
-  } catch (e) {
-    const err = asTesseraError(e);
-    if (err.code !== 'REQUEST_NOT_FOUND') throw err;
-    return notAvailable(ctx, req, reply, id, 'The requested property value is empty.', 'REQUEST_NOT_FOUND');
-  }
+  const found = await retrieveIfVisible(t, principal.actor, id);
+  if (!found) return notAvailable(ctx, req, reply, id, 'The requested property value is empty.', 'REQUEST_NOT_FOUND');
   const { request, certificate } = found;
   if (request.disposition === 'pending' || request.disposition === 'issuing') return notAvailable(ctx, req, reply, id, 'Taken Under Submission', 'REQUEST_NOT_PENDING');
   if (!certificate?.der) {

@@ -1,0 +1,234 @@
+/**
+ * CRLs for the relying party (RFC 5280 §5 and §6.3), the fallback when OCSP does not
+ * answer:
+ *
+ *   CertificateList ::= SEQUENCE { tbsCertList TBSCertList, signatureAlgorithm AlgorithmIdentifier, signatureValue BIT STRING }
+ *   TBSCertList ::= SEQUENCE { version Version OPTIONAL, signature AlgorithmIdentifier, issuer Name,
+ *       thisUpdate Time, nextUpdate Time OPTIONAL,
+ *       revokedCertificates SEQUENCE OF SEQUENCE { userCertificate CertificateSerialNumber,
+ *           revocationDate Time, crlEntryExtensions Extensions OPTIONAL } OPTIONAL,
+ *       crlExtensions [0] EXPLICIT Extensions OPTIONAL }
+ *
+ * A CRL is used only when (§6.3.3): its issuer is the certificate's issuer and the CA's
+ * key verifies its signature under the allow-list; the CA may sign CRLs (keyUsage
+ * cRLSign, §4.2.1.3); nextUpdate is present and has not passed (a stale CRL is no answer,
+ * Vault HCSEC-2021-09 shows what trusting one costs); its scope (issuingDistributionPoint)
+ * covers the certificate and it is neither indirect nor limited to some reasons; it has
+ * no critical extension this code does not process. A delta CRL (§5.2.4) is applied on
+ * top of the complete CRL it names as its base.
+ */
+import { TesseraError } from '../errors/TesseraError.js';
+import { checkDer, children, read, TAG, type Tlv } from '../x509/der.js';
+import { decodeGeneralName } from '../x509/generalNames.js';
+import { OID } from '../x509/oids.js';
+import { distributionPointUrls, parseTime, type ParsedCertificate } from './parseCertificate.js';
+import { verifyWith } from './signatures.js';
+
+/** RFC 5280 §5.3.1 CRLReason removeFromCRL: used only in delta CRLs. */
+export const REMOVE_FROM_CRL = 8;
+
+export interface CrlEntry {
+  readonly revokedAt: Date;
+  readonly reason?: number;
+}
+
+export interface ParsedCrl {
+  readonly der: Buffer;
+  readonly tbs: Buffer;
+  readonly signatureAlgorithm: Buffer;
+  readonly signature: Buffer;
+  readonly issuer: Buffer;
+  readonly thisUpdate: Date;
+  readonly nextUpdate?: Date;
+  readonly crlNumber?: bigint;
+  /** deltaCRLIndicator: the BaseCRLNumber (only in a delta CRL). */
+  readonly baseCrlNumber?: bigint;
+  readonly authorityKeyId?: Buffer;
+  /** freshestCRL (§5.2.6): where the delta CRLs of this complete CRL are. */
+  readonly freshestCrlUrls: readonly string[];
+  readonly idp?: { readonly urls: readonly string[]; readonly onlyUser: boolean; readonly onlyCa: boolean; readonly partial: boolean };
+  /** Serial (unsigned hex, no leading zero octets) → entry. */
+  readonly entries: ReadonlyMap<string, CrlEntry>;
+}
+
+const UNUSABLE = 'SIGNIN_REVOCATION_UNKNOWN';
+function bad(detail: string): never {
+  throw new TesseraError(UNUSABLE, detail);
+}
+
+function bigUnsigned(buf: Uint8Array, t: Tlv): bigint {
+  if (t.tag !== TAG.INTEGER) bad('expected an INTEGER');
+  const c = read.bytes(buf, t);
+  if (c[0] & 0x80) bad('negative INTEGER');
+  return BigInt('0x' + (c.toString('hex') || '0'));
+}
+
+const boolIn = (buf: Uint8Array, t: Tlv) => buf[t.contentStart] === 0xff;
+
+/** Parse a DER CRL (throws SIGNIN_REVOCATION_UNKNOWN: a CRL that cannot be read is no answer). */
+export function parseCrl(input: Uint8Array): ParsedCrl {
+  const der = Buffer.from(input);
+  let top: Tlv;
+  try {
+    // A large CRL has many entries but never deep nesting.
+    top = checkDer(der, { maxDepth: 16, maxNodes: 8_000_000 });
+  } catch (e) {
+    return bad(`the CRL is not DER: ${(e as TesseraError).detail ?? (e as Error).message}`);
+  }
+  try {
+    return parse(der, top);
+  } catch (e) {
+    if (e instanceof TesseraError && e.code === UNUSABLE) throw e;
+    return bad(`the CRL cannot be read: ${e instanceof TesseraError ? (e.detail ?? e.code) : (e as Error).message}`);
+  }
+}
+
+function parse(der: Buffer, top: Tlv): ParsedCrl {
+  const outer = children(der, top);
+  if (top.tag !== TAG.SEQUENCE || outer.length !== 3 || outer[0].tag !== TAG.SEQUENCE || outer[2].tag !== TAG.BIT_STRING) bad('CertificateList is not { TBSCertList, AlgorithmIdentifier, BIT STRING }');
+  const f = children(der, outer[0]);
+  let i = 0;
+  let v2 = false;
+  if (f[i]?.tag === TAG.INTEGER) {
+    if (read.smallInt(der, f[i]) !== 1) bad('CRL version is not v2');
+    v2 = true;
+    i++;
+  }
+  const algT = f[i++];
+  const issuerT = f[i++];
+  const thisT = f[i++];
+  if (!algT || !issuerT || !thisT || algT.tag !== TAG.SEQUENCE || issuerT.tag !== TAG.SEQUENCE) bad('TBSCertList is missing fields');
+  // RFC 5280 §5.1.1.2: the same algorithm as signatureAlgorithm.
+  if (!read.whole(der, algT).equals(read.whole(der, outer[1]))) bad('the TBS signature algorithm differs from signatureAlgorithm');
+  const thisUpdate = parseTime(der, thisT);
+  let nextUpdate: Date | undefined;
+  if (f[i] && (f[i].tag === TAG.UTCTime || f[i].tag === TAG.GeneralizedTime)) nextUpdate = parseTime(der, f[i++]);
+  const entries = new Map<string, CrlEntry>();
+  if (f[i]?.tag === TAG.SEQUENCE) {
+    for (const e of children(der, f[i++])) {
+      const p = e.tag === TAG.SEQUENCE ? children(der, e) : [];
+      if (p.length < 2 || p[0].tag !== TAG.INTEGER) bad('a revoked certificate entry is not { serial, date, extensions }');
+      const c = read.bytes(der, p[0]);
+      const serial = (c.length > 1 && c[0] === 0 ? c.subarray(1) : c).toString('hex');
+      let reason: number | undefined;
+      if (p[2]) {
+        if (!v2) bad('entry extensions in a v1 CRL');
+        for (const x of extensionList(der, p[2])) {
+          if (x.id === OID.cRLReason) {
+            const r = x.value;
+            if (r.length !== 3 || r[0] !== TAG.ENUMERATED || r[1] !== 1) bad('cRLReason is not an ENUMERATED');
+            reason = r[2];
+          } else if (x.id === '2.5.29.29') bad('certificateIssuer entry extension: indirect CRLs are not used');
+          // §5.3: "If a CRL contains a critical CRL entry extension that the application cannot process, then the application MUST NOT use that CRL".
+          else if (x.critical) bad(`unrecognised critical entry extension ${x.id}`);
+        }
+      }
+      entries.set(serial, { revokedAt: parseTime(der, p[1]), ...(reason !== undefined ? { reason } : {}) });
+    }
+  }
+  let crlNumber: bigint | undefined;
+  let baseCrlNumber: bigint | undefined;
+  let authorityKeyId: Buffer | undefined;
+  let freshestCrlUrls: string[] = [];
+  let idp: ParsedCrl['idp'];
+  if (f[i]?.tag === 0xa0) {
+    if (!v2) bad('extensions in a v1 CRL');
+    const [list] = children(der, f[i++]);
+    if (!list || list.tag !== TAG.SEQUENCE) bad('crlExtensions is not [0] { Extensions }');
+    const seen = new Set<string>();
+    for (const x of extensionList(der, list)) {
+      if (seen.has(x.id)) bad(`CRL extension ${x.id} appears twice`);
+      seen.add(x.id);
+      const v = x.value;
+      if (x.id === OID.cRLNumber) crlNumber = bigUnsigned(v, checkDer(v));
+      else if (x.id === OID.deltaCRLIndicator) baseCrlNumber = bigUnsigned(v, checkDer(v));
+      else if (x.id === OID.authorityKeyIdentifier) {
+        const id = children(v, checkDer(v)).find((p) => p.tag === 0x80);
+        if (id) authorityKeyId = Buffer.from(read.bytes(v, id));
+      } else if (x.id === OID.freshestCRL) freshestCrlUrls = distributionPointUrls(v);
+      else if (x.id === OID.issuingDistributionPoint) idp = issuingDistributionPoint(v);
+      else if (x.critical) bad(`unrecognised critical CRL extension ${x.id}`);
+    }
+  }
+  if (i !== f.length) bad('unexpected field in TBSCertList');
+  const sig = read.bytes(der, outer[2]);
+  if (sig[0] !== 0) bad('the CRL signature has unused bits');
+  return {
+    der,
+    tbs: Buffer.from(read.whole(der, outer[0])),
+    signatureAlgorithm: Buffer.from(read.whole(der, outer[1])),
+    signature: Buffer.from(sig.subarray(1)),
+    issuer: Buffer.from(read.whole(der, issuerT)),
+    thisUpdate,
+    ...(nextUpdate ? { nextUpdate } : {}),
+    ...(crlNumber !== undefined ? { crlNumber } : {}),
+    ...(baseCrlNumber !== undefined ? { baseCrlNumber } : {}),
+    ...(authorityKeyId ? { authorityKeyId } : {}),
+    freshestCrlUrls,
+    ...(idp ? { idp } : {}),
+    entries,
+  };
+}
+
+function extensionList(der: Buffer, list: Tlv): { id: string; critical: boolean; value: Buffer }[] {
+  return children(der, list).map((e) => {
+    const p = e.tag === TAG.SEQUENCE ? children(der, e) : [];
+    if (p.length < 2 || p.length > 3 || p[0].tag !== TAG.OID || p[p.length - 1].tag !== TAG.OCTET_STRING) bad('an Extension is not { OID, critical, OCTET STRING }');
+    return { id: read.oid(der, p[0]), critical: p.length === 3 && boolIn(der, p[1]), value: Buffer.from(read.bytes(der, p[p.length - 1])) };
+  });
+}
+
+/** IssuingDistributionPoint (§5.2.5): the scope of the CRL. */
+function issuingDistributionPoint(v: Buffer): NonNullable<ParsedCrl['idp']> {
+  const out = { urls: [] as string[], onlyUser: false, onlyCa: false, partial: false };
+  for (const p of children(v, checkDer(v))) {
+    const t = p.tag & 0x1f;
+    if (t === 0) {
+      const [choice] = children(v, p);
+      if (choice?.tag === 0xa0) for (const gn of children(v, choice)) {
+        const n = decodeGeneralName(v, gn);
+        if (n.type === 'uri') out.urls.push(n.value);
+      }
+    } else if (t === 1) out.onlyUser = boolIn(v, p);
+    else if (t === 2) out.onlyCa = boolIn(v, p);
+    // onlySomeReasons [3], indirectCRL [4], onlyContainsAttributeCerts [5]: not a complete CRL for us.
+    else out.partial = true;
+  }
+  return out;
+}
+
+export interface CrlUseOptions {
+  readonly now: Date;
+  readonly skewMs: number;
+  /** Oldest acceptable thisUpdate as an age; 0 for no limit beyond nextUpdate. */
+  readonly maxAgeMs: number;
+}
+
+/**
+ * Whether `crl` may decide the status of `cert` issued by `issuer` (fetched from `url`).
+ * Throws SIGNIN_REVOCATION_UNKNOWN saying why not.
+ */
+export async function checkCrl(crl: ParsedCrl, cert: ParsedCertificate, issuer: ParsedCertificate, url: string, o: CrlUseOptions, kind: 'complete' | 'delta'): Promise<void> {
+  // §6.3.3 (f): the CRL issuer is the certificate issuer (no indirect CRLs here).
+  if (!crl.issuer.equals(cert.issuer)) bad(`the CRL at ${url} is issued by another CA`);
+  if (crl.authorityKeyId && issuer.subjectKeyId && !crl.authorityKeyId.equals(issuer.subjectKeyId)) bad(`the CRL at ${url} names another key of its CA`);
+  // §4.2.1.3 / §6.3.3 (f): the key that signs CRLs has cRLSign.
+  if (issuer.keyUsage && !issuer.keyUsage.has('cRLSign')) bad(`"${issuer.subjectText}" may not sign CRLs (no cRLSign)`);
+  const sig = await verifyWith(crl.signatureAlgorithm, crl.tbs, crl.signature, issuer.spki);
+  if (!sig.ok) bad(`the CRL at ${url} is not signed acceptably by "${issuer.subjectText}": ${sig.reason}`);
+  if (kind === 'complete' && crl.baseCrlNumber !== undefined) bad(`the CRL at ${url} is a delta CRL, not a complete one`);
+  if (kind === 'delta' && crl.baseCrlNumber === undefined) bad(`the CRL at ${url} is not a delta CRL`);
+  const now = o.now.getTime();
+  if (crl.thisUpdate.getTime() > now + o.skewMs) bad(`the CRL at ${url} has thisUpdate in the future`);
+  // A CRL without nextUpdate could be any age; §5.1.2.5 requires conforming CAs to include it.
+  if (!crl.nextUpdate) bad(`the CRL at ${url} has no nextUpdate`);
+  if (crl.nextUpdate.getTime() + o.skewMs < now) bad(`the CRL at ${url} is stale: nextUpdate ${crl.nextUpdate.toISOString()} has passed`);
+  if (o.maxAgeMs > 0 && now - crl.thisUpdate.getTime() > o.maxAgeMs) bad(`the CRL at ${url} is older than ${Math.round(o.maxAgeMs / 1000)} s`);
+  if (crl.idp) {
+    const isCa = !!cert.basicConstraints?.ca;
+    if (crl.idp.partial) bad(`the CRL at ${url} is partial or indirect (issuingDistributionPoint)`);
+    if ((crl.idp.onlyUser && isCa) || (crl.idp.onlyCa && !isCa)) bad(`the CRL at ${url} does not cover this kind of certificate`);
+    // §6.3.3 (b)(2)(i): the IDP's name must be one of the certificate's distribution points.
+    if (crl.idp.urls.length && !crl.idp.urls.some((u) => cert.crlUrls.includes(u) || cert.freshestCrlUrls.includes(u))) bad(`the CRL at ${url} is for another distribution point`);
+  }
+}

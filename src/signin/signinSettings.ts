@@ -1,0 +1,95 @@
+/**
+ * The `signin` section of tessera.json (config/Config.ts SigninSettings): problems found
+ * at start (ARCHITECTURE.md habit 3 — refuse bad configuration and say why), and the
+ * validator settings it describes for a Tessera instance (trust files read from the data
+ * directory; defaults: Tessera's root as the trust anchor, its issuing CA as the whole
+ * authentication trust list).
+ */
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
+import type { SigninSettings } from '../config/Config.js';
+import { TesseraError } from '../errors/TesseraError.js';
+import type { Tessera } from '../Tessera.js';
+import { pemBlocks } from '../x509/pem.js';
+import { parseAltSecurityIdentity } from './mapAccount.js';
+import type { ValidatorSettings } from './SmartCardValidator.js';
+
+const nonNegative = (v: unknown) => v === undefined || (typeof v === 'number' && Number.isFinite(v) && v >= 0);
+
+export function signinSettingsProblems(s: SigninSettings): string[] {
+  const p: string[] = [];
+  if (typeof s !== 'object' || s === null) return ['signin: an object'];
+  if (s.port !== undefined && (!Number.isInteger(s.port) || s.port < 0 || s.port > 65535)) p.push('signin.port: 0–65535');
+  if (s.host !== undefined && (typeof s.host !== 'string' || !s.host)) p.push('signin.host: an address');
+  for (const k of ['trustAnchors', 'authenticationCas'] as const) {
+    const v = s[k];
+    if (v !== undefined && (!Array.isArray(v) || v.length === 0 || v.some((f) => typeof f !== 'string' || !f))) p.push(`signin.${k}: a non-empty list of PEM file names`);
+  }
+  if (s.eku !== undefined && !['smartcardLogon', 'clientAuthentication', 'either'].includes(s.eku)) p.push('signin.eku: smartcardLogon, clientAuthentication or either');
+  const m = s.mapping;
+  if (m !== undefined) {
+    if (m.allowWeakUpn !== undefined && typeof m.allowWeakUpn !== 'boolean') p.push('signin.mapping.allowWeakUpn: true or false');
+    if (!nonNegative(m.creationToleranceSeconds)) p.push('signin.mapping.creationToleranceSeconds: 0 or more');
+    for (const [user, values] of Object.entries(m.explicit ?? {})) {
+      if (!Array.isArray(values)) {
+        p.push(`signin.mapping.explicit.${user}: a list of X509:<I>…<SR>… / X509:<SKI>… strings`);
+        continue;
+      }
+      for (const v of values) {
+        try {
+          parseAltSecurityIdentity(user, String(v));
+        } catch (e) {
+          p.push(`signin.mapping.explicit.${user}: ${(e as Error).message}`);
+        }
+      }
+    }
+  }
+  const r = s.revocation;
+  if (r !== undefined) {
+    for (const k of ['timeoutMs', 'ocspMaxAgeSeconds', 'crlMaxAgeSeconds', 'crlCacheSeconds'] as const) if (!nonNegative(r[k])) p.push(`signin.revocation.${k}: 0 or more`);
+    if (r.timeoutMs === 0) p.push('signin.revocation.timeoutMs: more than 0');
+    if (r.requireOcspNonce !== undefined && typeof r.requireOcspNonce !== 'boolean') p.push('signin.revocation.requireOcspNonce: true or false');
+    // There is deliberately no "soft fail": unknown revocation status always refuses.
+    if ('softFail' in (r as object)) p.push('signin.revocation.softFail: not supported — an unknown revocation status always refuses sign-in');
+  }
+  for (const k of ['clockSkewSeconds', 'attemptsPerMinutePerAddress', 'attemptsPerMinutePerCertificate'] as const) if (!nonNegative(s[k])) p.push(`signin.${k}: 0 or more`);
+  return p;
+}
+
+async function readCertificates(t: Tessera, files: readonly string[], what: string): Promise<Buffer[]> {
+  const out: Buffer[] = [];
+  for (const f of files) {
+    const path = isAbsolute(f) ? f : join(t.paths.dir, f);
+    let text: string;
+    try {
+      text = await readFile(path, 'latin1');
+    } catch (e) {
+      throw new TesseraError('CONFIG_INVALID', `signin.${what}: cannot read ${path} (${(e as NodeJS.ErrnoException).code})`);
+    }
+    const blocks = pemBlocks(text, 'CERTIFICATE');
+    // A DER file works too.
+    out.push(...(blocks.length ? blocks : [Buffer.from(text, 'latin1')]));
+  }
+  return out;
+}
+
+/** Validator settings for `t` from its `signin` section. Throws CONFIG_INVALID for unreadable trust files. */
+export async function validatorSettingsFor(t: Tessera): Promise<ValidatorSettings> {
+  const s: SigninSettings = t.config.signin ?? {};
+  const chain = t.chain();
+  const r = s.revocation ?? {};
+  return {
+    trustAnchors: s.trustAnchors ? await readCertificates(t, s.trustAnchors, 'trustAnchors') : [chain[chain.length - 1]],
+    authenticationCas: s.authenticationCas ? await readCertificates(t, s.authenticationCas, 'authenticationCas') : [chain[0]],
+    eku: s.eku ?? 'smartcardLogon',
+    mapping: { allowWeakUpn: s.mapping?.allowWeakUpn ?? false, explicit: s.mapping?.explicit ?? {}, creationToleranceSeconds: s.mapping?.creationToleranceSeconds ?? 600 },
+    revocation: {
+      ...(r.timeoutMs !== undefined ? { timeoutMs: r.timeoutMs } : {}),
+      ...(r.ocspMaxAgeSeconds !== undefined ? { ocspMaxAgeMs: r.ocspMaxAgeSeconds * 1000 } : {}),
+      ...(r.crlMaxAgeSeconds !== undefined ? { crlMaxAgeMs: r.crlMaxAgeSeconds * 1000 } : {}),
+      ...(r.requireOcspNonce !== undefined ? { requireNonce: r.requireOcspNonce } : {}),
+      ...(r.crlCacheSeconds !== undefined ? { crlCacheMs: r.crlCacheSeconds * 1000 } : {}),
+    },
+    clockSkewSeconds: s.clockSkewSeconds ?? 300,
+  };
+}
