@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // `npm run bench`: build dist/, then run each benchmark part in turn — bench/issuance.mjs
 // (issue #3) and, when present, bench/revocation.mjs (issue #7) — and write their tables
-// together to bench/results/bench.md and stdout. Each part also writes its own file in
-// bench/results/. See bench/README.md.
+// together to bench/results/bench.md (whole runs) and stdout. Each part also writes its
+// own file in bench/results/. See bench/README.md.
 //
 //   npm run bench                          everything
 //   npm run bench -- --only issuance       one part (issuance | revocation)
@@ -37,7 +37,10 @@ for (const part of parts) {
   if (r.stdout.trim()) sections.push(r.stdout.trim());
 }
 const md = sections.join('\n\n---\n\n') + '\n';
-mkdirSync(join(root, 'bench/results'), { recursive: true });
-writeFileSync(join(root, 'bench/results/bench.md'), md);
+// The combined file is written by whole runs only; each part keeps its own file either way.
+if (!only) {
+  mkdirSync(join(root, 'bench/results'), { recursive: true });
+  writeFileSync(join(root, 'bench/results/bench.md'), md);
+}
 process.stdout.write('\n' + md);
 process.exit(failed ? 1 : 0);

@@ -23,6 +23,12 @@ import { describeKey } from './x509/publicKey.js';
 export interface OpenOptions {
   /** Load the issuing CA's private key (servers and issuance); false for read-only tools. */
   readonly withIssuingKey?: boolean;
+  /**
+   * Refuse to open when a stored template is invalid (default). The CLI opens with false,
+   * so the administrator can still repair the template (`tessera template set`); using the
+   * invalid template stays refused, by TemplateCatalog.
+   */
+  readonly checkTemplates?: boolean;
   readonly log?: ExitLogger;
   /** A directory other than the configured one (tests, or LDAP wired by the caller). */
   readonly directory?: (store: Store, config: Config) => Promise<Directory> | Directory;
@@ -62,7 +68,7 @@ export class Tessera {
     try {
       const directory = opts.directory ? await opts.directory(store, config) : await openDirectory(store, config, paths, opts.log, opts.caches);
       const templates = new TemplateCatalog(store, opts.caches);
-      await templates.checkAll();
+      if (opts.checkTemplates !== false) await templates.checkAll();
       const cas = await store.cas.list();
       checkHierarchy(config, cas);
       const exits = new ExitDispatcher(opts.log);

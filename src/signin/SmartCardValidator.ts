@@ -237,9 +237,8 @@ export class SmartCardValidator {
 
       current = 'signatures';
       for (const c of path) {
-        const alg = decodeSignatureAlgorithm(c.signatureAlgorithm);
         // The anchor's own signature is not relied on (RFC 5280 §6.1.1 (d)), but its key signs the next certificate.
-        const problem = (c === path[path.length - 1] ? undefined : algorithmProblem(alg)) ?? keyProblem(c.key);
+        const problem = (c === path[path.length - 1] ? undefined : algorithmProblem(decodeSignatureAlgorithm(c.signatureAlgorithm))) ?? keyProblem(c.key);
         if (problem) throw new TesseraError('SIGNIN_SIGNATURE_INVALID', `"${c.subjectText}": ${problem}`);
       }
       pass('signatures', 'every signature in the path verified (SHA-256 or stronger; RSA ≥ 2048 bits or ECDSA on a named curve)');

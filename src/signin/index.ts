@@ -14,3 +14,4 @@ export type { AccountLookup, Mapping, MappingKind } from './mapAccount.js';
 export { parseCertificate } from './parseCertificate.js';
 export type { ParsedCertificate } from './parseCertificate.js';
 export { validatorSettingsFor, signinSettingsProblems } from './signinSettings.js';
+export { possessionOf, presentedChain } from './tlsPeer.js';

@@ -14,8 +14,8 @@ import { tmpDir } from '../support/openssl.js';
 const ROOT = join(import.meta.dirname, '..', '..');
 let child: ChildProcess | undefined;
 
-function npmStart(dataDir: string, port: number, httpPort: number): Promise<{ child: ChildProcess; output: () => string }> {
-  const c = spawn('npm', ['start', '--', '--port', String(port), '--http-port', String(httpPort), '--quiet'], { cwd: ROOT, env: { ...process.env, TESSERA_DATA: dataDir }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+function npmStart(dataDir: string, port: number, httpPort: number, signinPort: number): Promise<{ child: ChildProcess; output: () => string }> {
+  const c = spawn('npm', ['start', '--', '--port', String(port), '--http-port', String(httpPort), '--signin-port', String(signinPort), '--quiet'], { cwd: ROOT, env: { ...process.env, TESSERA_DATA: dataDir }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   child = c;
   let out = '';
   return new Promise((resolve, reject) => {
@@ -61,7 +61,8 @@ describe('npm start', () => {
     const data = join(tmpDir('npm-start-'), 'data');
     const port = await freePort();
     const httpPort = await freePort();
-    const first = await npmStart(data, port, httpPort);
+    const signinPort = await freePort();
+    const first = await npmStart(data, port, httpPort, signinPort);
     const out = first.output();
     for (const user of ['alice', 'bob', 'carol', 'agent', 'manager', 'admin']) expect(out).toMatch(new RegExp(`\\n  ${user} +\\S+-\\S+`));
     expect(out).toMatch(/Root CA SHA-256 fingerprint: ([0-9A-F]{2}:){31}[0-9A-F]{2}/);
@@ -79,13 +80,16 @@ describe('npm start', () => {
     expect(home.status).toBe(200);
     expect(home.body).toContain('Request a certificate');
     expect(home.body).toContain('Tessera Demo Issuing CA');
+    // The demo runs the smart card sign-in listener too, linked from the home page.
+    expect(out).toContain(`/signin`);
+    expect(home.body).toContain(`:${signinPort}/signin`);
     const ca = await get(`https://localhost:${port}/api/v1/ca`, rootPem);
     expect(ca.status).toBe(200);
     expect(JSON.parse(ca.body).name).toBe('CN=Tessera Demo Issuing CA,O=Tessera Demo');
     const fingerprint = /Root CA SHA-256 fingerprint: (\S+)/.exec(out)![1];
     await stop(first.child);
 
-    const second = await npmStart(data, port, httpPort);
+    const second = await npmStart(data, port, httpPort, signinPort);
     expect(second.output()).toContain(`Using the existing data directory ${data}`);
     expect(second.output()).not.toMatch(/Demo accounts/);
     expect(second.output()).toContain(fingerprint);

@@ -283,8 +283,10 @@ describe('proof of possession on every connection', () => {
       });
     const first = await once();
     expect(first.body).toMatch(/^HTTP\/1\.1 200/);
-    console.log('session offered:', first.session?.length);
+    // The client did get a session to offer (TLS 1.3 NewSessionTicket) …
+    expect(first.session).toBeDefined();
     const second = await once(first.session);
+    // … and the listener did not resume it.
     expect(second.reused).toBe(false);
     expect(second.body).toMatch(/^HTTP\/1\.1 200/);
     expect(second.body).toContain('handshake: CertificateVerify');

@@ -65,7 +65,9 @@ export class CliContext {
    * `--as`) opened the directory without it.
    */
   async tessera(opts: OpenOptions = { withIssuingKey: false }): Promise<Tessera> {
-    this.#tessera ??= await Tessera.open(this.dataDir, { ...opts, withIssuingKey: false });
+    // The CLI is also the repair tool: it opens a data directory whose stored templates are
+    // invalid (the server does not), so `tessera template set` can fix them.
+    this.#tessera ??= await Tessera.open(this.dataDir, { checkTemplates: false, ...opts, withIssuingKey: false });
     if (opts.withIssuingKey !== false && !this.#issuingLoaded) {
       await this.#tessera.loadIssuingCa();
       this.#issuingLoaded = true;

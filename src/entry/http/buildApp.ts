@@ -37,6 +37,8 @@ export interface AppOptions {
   readonly logger?: FastifyServerOptions['logger'];
   readonly limits?: Limits;
   readonly metrics?: Metrics;
+  /** Where the smart card sign-in listener's "Test my smart card" page is, when it runs. */
+  readonly signinUrl?: string;
 }
 
 /** Log redaction: credentials and cookies never reach the log (issue #3). */
@@ -114,7 +116,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     if (/^\/certsrv(\/|$)/i.test(path) && !path.startsWith('/certsrv')) return reply.redirect('/certsrv' + req.url.slice(8), 301);
     if (path === '/certsrv') return reply.redirect('/certsrv/' + req.url.slice(8), 301);
   });
-  await app.register(async (site) => certsrvRoutes(site, { tessera: t, auth, metrics }), { prefix: '/certsrv' });
+  await app.register(async (site) => certsrvRoutes(site, { tessera: t, auth, metrics, signinUrl: o.signinUrl }), { prefix: '/certsrv' });
   await app.register(publicRoutes, { tessera: t });
   app.decorate('tesseraAuth', auth);
   return app;

@@ -78,7 +78,11 @@ export async function startServer(t: Tessera, o: ServeOptions = {}): Promise<Run
   await revocation.start();
   const metrics = new Metrics();
   const sessions = await sessionKey(t);
-  const https = await buildApp({ tessera: t, sessionKey: sessions, https: { key, cert, requestClientCertificates: o.requestClientCertificates }, logger, limits: o.limits, metrics });
+  const signinPort = o.signinPort ?? t.config.signin?.port ?? 0;
+  // The pages link to "Test my smart card" on the sign-in listener, under the site's host name
+  // (the session cookie it sets is then valid for /certsrv too).
+  const signinUrl = signinPort > 0 ? `https://${new URL(t.config.siteUrl).hostname}:${signinPort}/signin` : undefined;
+  const https = await buildApp({ tessera: t, sessionKey: sessions, https: { key, cert, requestClientCertificates: o.requestClientCertificates }, logger, limits: o.limits, metrics, signinUrl });
   const host = o.host ?? t.config.server.host;
   const port = o.port ?? t.config.server.port;
   const httpPort = o.httpPort ?? t.config.server.httpPort;
@@ -89,7 +93,6 @@ export async function startServer(t: Tessera, o: ServeOptions = {}): Promise<Run
     await listen(http, host, httpPort);
   }
   // Smart card sign-in on its own mTLS listener, sharing the session key with /certsrv.
-  const signinPort = o.signinPort ?? t.config.signin?.port ?? 0;
   let signin: SigninServer | undefined;
   try {
     if (signinPort > 0) signin = await startSigninServer({ tessera: t, sessionKey: sessions, host: t.config.signin?.host ?? host, port: signinPort, logger });

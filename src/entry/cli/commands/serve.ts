@@ -27,14 +27,14 @@ function serveOptions(program: Command): Command {
     .option('--quiet', 'no request log');
 }
 
-async function serve(ctx: CliContext, o: Record<string, unknown>, banner?: (t: Tessera, url: string) => void): Promise<void> {
+async function serve(ctx: CliContext, o: Record<string, unknown>, banner?: (t: Tessera, url: string) => void, defaults: { signinPort?: number } = {}): Promise<void> {
   const t = await Tessera.open(ctx.dataDir, { withIssuingKey: true });
   const s = await startServer(t, {
     host: o.host as string | undefined,
     port: o.port as number | undefined,
     httpPort: o.httpPort as number | undefined,
     requestClientCertificates: o.clientCertificates as boolean,
-    signinPort: o.signinPort as number | undefined,
+    signinPort: (o.signinPort as number | undefined) ?? defaults.signinPort,
     logger: !o.quiet,
     limits: o.enrollRateLimit === undefined ? undefined : { enrollPerMinutePerUser: o.enrollRateLimit as number, enrollPerMinutePerAddress: (o.enrollRateLimit as number) * 10 },
     handleSignals: true,
@@ -69,6 +69,7 @@ export function register(program: Command, ctx: CliContext): void {
       process.stdout.write(`To trust it, import the root CA certificate ${t.paths.caCert(t.chain().length > 1 ? 'root' : t.config.issuingCa)}\n`);
       process.stdout.write(`  (or download it from ${url}/certsrv/certcarc.asp) into your browser or system trust store and compare the fingerprint.\n`);
       process.stdout.write(`Open ${url}/certsrv/ and sign in as alice to enroll for a Smartcard User certificate.\n\n`);
-    });
+      // The demo shows the whole story: enroll, then sign in with the card (8444 unless --signin-port).
+    }, { signinPort: 8444 });
   });
 }

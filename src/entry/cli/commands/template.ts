@@ -20,6 +20,16 @@ async function load(t: Tessera, name: string): Promise<Template> {
   return tpl;
 }
 
+/**
+ * The stored definition as it is, valid or not: `template set` starts from it, so a
+ * template made invalid in the database can be repaired (the result is validated on save).
+ */
+async function loadStored(t: Tessera, name: string): Promise<Template> {
+  const row = await t.store.templates.get(name);
+  if (!row || typeof row.definition !== 'object' || row.definition === null) throw new TesseraError('TEMPLATE_UNKNOWN', name);
+  return { ...(row.definition as Template), name: row.name };
+}
+
 export function register(program: Command, ctx: CliContext): void {
   const template = program.command('template').description('certificate templates');
 
@@ -67,7 +77,7 @@ export function register(program: Command, ctx: CliContext): void {
       const assignments = parseAssignments(settings);
       const t = await ctx.tessera();
       const actor = await ctx.actor();
-      const current = await load(t, name);
+      const current = await loadStored(t, name);
       let next: unknown;
       let changes: { path: string; before: unknown; after: unknown }[] = [];
       if (o.file) {

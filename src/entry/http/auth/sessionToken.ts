@@ -2,7 +2,9 @@
  * Session cookies for people using the web pages: `<username>.<expiry>.<nonce>.<mac>`,
  * HMAC-SHA256 under a key in the data directory (keys/session.key, 0600), so every node
  * sharing the key accepts it. The account is looked up on every request, so disabling a
- * user ends their sessions at once. The nonce doubles as the CSRF token's seed.
+ * user ends their sessions at once when done through this server, and within the
+ * directory's lookup cache (2 s, EmbeddedDirectory) when done elsewhere. The nonce doubles
+ * as the CSRF token's seed.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 

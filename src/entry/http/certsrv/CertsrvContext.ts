@@ -14,6 +14,8 @@ export interface CertsrvContext {
   readonly tessera: Tessera;
   readonly auth: Authenticator;
   readonly metrics?: Metrics;
+  /** The "Test my smart card" page on the sign-in listener, when it runs. */
+  readonly signinUrl?: string;
 }
 
 declare module 'fastify' {

@@ -159,7 +159,7 @@ export async function certsrvRoutes(app: FastifyInstance, ctx: CertsrvContext): 
   // --- pages -------------------------------------------------------------------------------
   const welcome = async (req: FastifyRequest, reply: FastifyReply) => {
     const u = requirePrincipal(req).actor.user;
-    return sendPage(ctx, req, reply, welcomePage({ displayName: u.displayName, isAgent: hasRole(u, t.config.roles, 'enrollmentAgents'), isManager: hasRole(u, t.config.roles, 'certificateManagers') }));
+    return sendPage(ctx, req, reply, welcomePage({ displayName: u.displayName, isAgent: hasRole(u, t.config.roles, 'enrollmentAgents'), isManager: hasRole(u, t.config.roles, 'certificateManagers'), signinUrl: ctx.signinUrl }));
   };
   app.get('/', welcome);
   app.get('/certdflt.asp', welcome);

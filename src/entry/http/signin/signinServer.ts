@@ -29,7 +29,8 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, 
 import cookie from '@fastify/cookie';
 import { errorRegistry, type ErrorCode } from '../../../errors/registry.js';
 import { TesseraError } from '../../../errors/TesseraError.js';
-import { SmartCardValidator, type Possession, type SigninDecision } from '../../../signin/SmartCardValidator.js';
+import { SmartCardValidator, type SigninDecision } from '../../../signin/SmartCardValidator.js';
+import { possessionOf, presentedChain } from '../../../signin/tlsPeer.js';
 import { validatorSettingsFor } from '../../../signin/signinSettings.js';
 import type { RevocationFetcher } from '../../../signin/httpFetch.js';
 import type { Tessera } from '../../../Tessera.js';
@@ -67,28 +68,6 @@ export interface SigninServer {
   /** https://<host>:<port> */
   readonly url: string;
   close(): Promise<void>;
-}
-
-/** The presented chain, end entity first, as the TLS stack kept it (DER). */
-export function presentedChain(socket: TLSSocket): Buffer[] {
-  const peer = socket.getPeerCertificate(true);
-  if (!peer || !peer.raw) return [];
-  const chain = [peer.raw];
-  let c = peer;
-  // Node completes the chain with issuers it found; they are only candidates for path building.
-  while (c.issuerCertificate && c.issuerCertificate !== c && chain.length < 10) {
-    c = c.issuerCertificate;
-    if (!c.raw || chain.some((x) => x.equals(c.raw))) break;
-    chain.push(c.raw);
-  }
-  return chain;
-}
-
-function possessionOf(socket: TLSSocket): Possession {
-  const protocol = socket.getProtocol() ?? 'TLS';
-  // A resumed session carries no CertificateVerify of its own.
-  if (socket.isSessionReused()) return { proven: false, method: `${protocol} resumed session: no CertificateVerify in this handshake` };
-  return { proven: true, method: `${protocol} handshake: CertificateVerify signed with the certificate's private key` };
 }
 
 /** HTTP status of a refusal: 401 when there is nothing to check, 5xx for our own trouble, 403 otherwise. */

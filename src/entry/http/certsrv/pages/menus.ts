@@ -3,7 +3,7 @@ import type { Template } from '../../../../template/Template.js';
 import { html } from '../html.js';
 import type { Page } from '../Layout.js';
 
-export function welcomePage(o: { displayName: string; isAgent: boolean; isManager: boolean }): Page {
+export function welcomePage(o: { displayName: string; isAgent: boolean; isManager: boolean; signinUrl?: string }): Page {
   return {
     id: 'welcome',
     title: 'Welcome',
@@ -15,6 +15,7 @@ export function welcomePage(o: { displayName: string; isAgent: boolean; isManage
 <li><a href="certcarc.asp">Download a CA certificate, certificate chain, or CRL</a></li>
 ${o.isAgent ? html`<li><a href="certsces.asp">Enrollment station: enroll a smart card on behalf of another user</a></li>` : ''}
 ${o.isManager ? html`<li><a href="manage.asp">Manage pending requests and revoke certificates</a></li>` : ''}
+${o.signinUrl ? html`<li><a href="${o.signinUrl}" id="lnkTestCard">Test my smart card: sign in with your card and see every check</a></li>` : ''}
 </ul>`,
   };
 }
