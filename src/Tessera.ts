@@ -129,6 +129,8 @@ export class Tessera {
   }
 
   async close(): Promise<void> {
+    // Issuances between their intent and release commits finish first: they need the key.
+    await this.store.drain();
     await this.#issuing?.close();
     await this.directory.close();
     await this.store.close();

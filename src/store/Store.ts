@@ -212,13 +212,17 @@ export class Store {
     }
   }
 
+  /** Wait until no issuance is in `hold` (at most `graceMs`). */
+  async drain(graceMs = 15_000): Promise<void> {
+    if (this.#held === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([new Promise<void>((r) => this.#drained.push(r)), new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);
+    clearTimeout(timer);
+  }
+
   /** Close, after the issuances in `hold` finish (at most `graceMs`). */
   async close(graceMs = 15_000): Promise<void> {
-    if (this.#held > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([new Promise<void>((r) => this.#drained.push(r)), new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);
-      clearTimeout(timer);
-    }
+    await this.drain(graceMs);
     await this.db.destroy();
   }
 }

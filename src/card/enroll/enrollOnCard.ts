@@ -90,10 +90,12 @@ export async function templateKeySpec(client: CaClient, template: string): Promi
 export async function enrollOnCard(i: EnrollOnCardInput): Promise<EnrollOnCardResult> {
   if ((i.agent || i.regInfo !== undefined) && i.format !== 'cmc') throw new TesseraError('INPUT_INVALID', 'a request on behalf of another user is a CMC request (--format cmc)');
   const card = findCard(i.module, i.card);
-  const keySpec = i.keySpec ?? (await templateKeySpec(i.client, i.template));
   const s = CardSession.open(i.module, card);
   try {
+    // The card's own state first (no network), then the CA (a wrong password or an untrusted
+    // server fails here), and only then the PIN.
     s.requireUsablePin();
+    const keySpec = i.keySpec ?? (await templateKeySpec(i.client, i.template));
     s.login(await i.pin());
     const container = i.container ?? `te-${i.template}-${crypto.randomUUID()}`;
     let t0 = performance.now();

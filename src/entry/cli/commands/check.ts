@@ -23,7 +23,8 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--all', 'also list every rule with its status (pass, not applicable, skipped) and why')
     .action(async (o) => {
       const now = o.at !== undefined ? parseAt(o.at) : new Date();
-      const report = await selfAudit(ctx.dataDir, { now, open: () => ctx.tessera() });
+      // Open as the server would (stored templates checked): its failure is the startup finding.
+      const report = await selfAudit(ctx.dataDir, { now, open: () => ctx.tessera({ withIssuingKey: false, checkTemplates: true }) });
       const s = report.summary;
       ctx.out.result(report, () => {
         ctx.out.line(`Self-audit of ${ctx.dataDir} at ${report.at.toISOString().replace(/\.\d{3}Z$/, 'Z')}: ${s.high} high, ${s.medium} medium, ${s.low} low, ${s.info} info`);
