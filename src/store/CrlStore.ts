@@ -8,6 +8,7 @@ import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import { TesseraError } from '../errors/TesseraError.js';
 import { classifyStorageError, type Dialect } from './database.js';
 import type { Database } from './schema.js';
+import { runTransaction } from './runTransaction.js';
 
 export type CrlKind = 'full' | 'delta';
 
@@ -278,22 +279,4 @@ export class CrlStore {
       .execute();
     return rows.filter((r) => r.der).map((r) => ({ serial: r.serial, der: r.der!, notBefore: new Date(Number(r.not_before)), notAfter: new Date(Number(r.not_after)) }));
   }
-}
-
-async function runTransaction<T>(conn: Kysely<Database>, begin: string, fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
-  await sql.raw(begin).execute(conn);
-  let result: T;
-  try {
-    result = await fn(conn);
-  } catch (e) {
-    await sql.raw('ROLLBACK').execute(conn).catch(() => {});
-    throw e;
-  }
-  try {
-    await sql.raw('COMMIT').execute(conn);
-  } catch (e) {
-    await sql.raw('ROLLBACK').execute(conn).catch(() => {});
-    throw e;
-  }
-  return result;
 }

@@ -6,6 +6,7 @@ import { sql, type Kysely } from 'kysely';
 import { TesseraError } from '../errors/TesseraError.js';
 import { AgentRestrictionStore } from './AgentRestrictionStore.js';
 import { AuditStore } from './AuditStore.js';
+import { runTransaction } from './runTransaction.js';
 import { CaStore } from './CaStore.js';
 import { CertificateStore } from './CertificateStore.js';
 import { CrlStore } from './CrlStore.js';
@@ -102,28 +103,17 @@ export class Store {
 
   /** One transaction on a held connection. */
   async #run<T>(conn: Kysely<Database>, fn: (tx: Store) => Promise<T>): Promise<T> {
-    await sql.raw(this.dialect === 'sqlite' ? 'BEGIN IMMEDIATE' : 'BEGIN').execute(conn);
     const tx = new Store(conn, this.dialect, this.location, this.auditKey, true, this.changes);
-    let result: T;
     try {
-      try {
-        result = await fn(tx);
+      return await runTransaction(conn, this.dialect === 'sqlite' ? 'BEGIN IMMEDIATE' : 'BEGIN', async () => {
+        const result = await fn(tx);
         // The audit head is written once per transaction, after its last append (AuditStore.ts).
         await tx.audit.writeHead();
-      } catch (e) {
-        await sql.raw('ROLLBACK').execute(conn).catch(() => {});
-        throw e;
-      }
-      try {
-        await sql.raw('COMMIT').execute(conn);
-      } catch (e) {
-        await sql.raw('ROLLBACK').execute(conn).catch(() => {});
-        throw e;
-      }
+        return result;
+      });
     } finally {
       for (const kind of tx.#touched) this.changes.bump(kind);
     }
-    return result;
   }
 
   /**
