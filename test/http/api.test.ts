@@ -311,3 +311,16 @@ describe('CMC over the REST API (RFC 5273)', () => {
     expect(certs).toMatch(/subject=DC ?= ?local, DC ?= ?tessera, CN ?= ?Users, CN ?= ?Alice/);
   });
 });
+
+describe('remembered password checks', () => {
+  it('stop working at once when the password is changed through the server', async () => {
+    await ca.user('erin');
+    const me = (pw: string) => app.inject({ method: 'GET', url: '/api/v1/me', headers: basic('erin', pw) });
+    expect((await me('correct horse battery')).statusCode).toBe(200);
+    expect((await me('correct horse battery')).statusCode).toBe(200);
+    const changed = await app.inject({ method: 'PATCH', url: '/api/v1/users/erin', headers: basic('erin'), payload: { password: 'a brand new password' } });
+    expect(changed.statusCode).toBe(200);
+    expect((await me('correct horse battery')).statusCode).toBe(401);
+    expect((await me('a brand new password')).statusCode).toBe(200);
+  });
+});

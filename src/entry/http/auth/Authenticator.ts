@@ -40,7 +40,7 @@ export interface AuthenticatorOptions {
 export class Authenticator {
   readonly #failuresByUser: RateLimiter;
   readonly #failuresByAddress: RateLimiter;
-  readonly #verified = new Map<string, { username: string; expires: number }>();
+  readonly #verified = new Map<string, { username: string; expires: number; directoryVersion: number }>();
   readonly #sockets = new WeakMap<object, { username: string | null; expires: number }>();
   readonly #cacheMs: number;
 
@@ -89,17 +89,20 @@ export class Authenticator {
     }
     const cacheKey = createHash('sha256').update(userKey).update('\0').update(password).digest('base64');
     const cached = this.#verified.get(cacheKey);
-    if (cached && cached.expires > Date.now()) {
+    // Any directory change made through this server (a new password, a disabled account)
+    // invalidates remembered checks at once; changes made elsewhere within the cache time.
+    if (cached && cached.expires > Date.now() && cached.directoryVersion === this.tessera.store.changes.directory) {
       const user = await this.tessera.directory.findUser(cached.username);
       if (!user) throw new TesseraError('AUTH_FAILED');
       if (!user.enabled) throw new TesseraError('USER_DISABLED', user.username);
       return user;
     }
+    const directoryVersion = this.tessera.store.changes.directory;
     try {
       const user = await this.tessera.directory.authenticate(username, password);
       this.#failuresByUser.reset(userKey);
       if (this.#verified.size > 10_000) this.#verified.clear();
-      this.#verified.set(cacheKey, { username: user.username, expires: Date.now() + this.#cacheMs });
+      this.#verified.set(cacheKey, { username: user.username, expires: Date.now() + this.#cacheMs, directoryVersion });
       return user;
     } catch (e) {
       if (e instanceof TesseraError && (e.code === 'AUTH_FAILED' || e.code === 'USER_DISABLED')) {
