@@ -21,6 +21,7 @@ import { Client } from 'ldapts';
 import { TesseraError } from '../../errors/TesseraError.js';
 import { describeLdapError, isResultCode } from './ldapErrors.js';
 import type { ResolvedLdapSettings } from './ldapSettings.js';
+import { deadline, DeadlineError } from '../../util/deadline.js';
 
 export interface LdapLogger {
   warn(obj: object, msg: string): void;
@@ -44,31 +45,6 @@ interface Waiter {
   resolve(c: PooledConnection): void;
   reject(e: unknown): void;
   timer: NodeJS.Timeout;
-}
-
-class DeadlineError extends Error {
-  readonly code = 'ETIMEDOUT';
-}
-
-/** Run `p`, or fail after `ms` and call `onTimeout` (which destroys the connection). */
-function deadline<T>(p: Promise<T>, ms: number, what: string, onTimeout: () => void): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      onTimeout();
-      reject(new DeadlineError(`${what} did not complete within ${ms} ms`));
-    }, ms);
-    timer.unref();
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
-  });
 }
 
 /** Close politely when possible, without waiting on a server that may not answer. */

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Tessera } from '../../Tessera.js';
+import { deadline } from '../../util/deadline.js';
 import { toTesseraError } from './problem.js';
 
 export async function healthRoutes(app: FastifyInstance, opts: { tessera: Tessera }): Promise<void> {
@@ -15,7 +16,7 @@ export async function healthRoutes(app: FastifyInstance, opts: { tessera: Tesser
     let ready = true;
     const check = async (name: string, fn: () => Promise<unknown>) => {
       try {
-        await withTimeout(fn(), 2000);
+        await deadline(fn(), 2000, name);
         checks[name] = 'ok';
       } catch (e) {
         ready = false;
@@ -26,21 +27,5 @@ export async function healthRoutes(app: FastifyInstance, opts: { tessera: Tesser
     await check('directory', () => t.directory.findUser('~readyz-probe'));
     await check('issuingKey', async () => t.issuing);
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks });
-  });
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('timeout')), ms);
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(timer);
-        reject(e);
-      },
-    );
   });
 }
