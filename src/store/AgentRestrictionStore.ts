@@ -19,16 +19,7 @@ export interface AgentRestriction {
   readonly createdBy: string;
 }
 
-export interface NewAgentRestriction {
-  readonly agent: string;
-  readonly agentKind: PrincipalKind;
-  readonly target: string;
-  readonly targetKind: PrincipalKind;
-  readonly template: string;
-  readonly allowPrivileged: boolean;
-  readonly createdAt: Date;
-  readonly createdBy: string;
-}
+export type NewAgentRestriction = Omit<AgentRestriction, 'id'>;
 
 export interface PrivilegedGroup {
   readonly name: string;

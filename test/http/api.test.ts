@@ -7,24 +7,17 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/entry/http/buildApp.js';
-import { createGroup } from '../../src/ra/admin/groups.js';
-import { saveTemplate, setTemplateGrant } from '../../src/ra/admin/templates.js';
 import { certText, opensslCsr, verifyCert } from '../support/openssl.js';
-import { LOCAL, newTestCa, type TestCa } from '../support/tessera.js';
+import { LOCAL, type TestCa } from '../support/tessera.js';
+import { newCertsrvCa } from '../support/certsrvCa.js';
 import { basic, buildTestApp } from '../support/app.js';
 
 let ca: TestCa;
 let app: FastifyInstance;
 
 beforeAll(async () => {
-  ca = await newTestCa();
-  await createGroup(ca.t, LOCAL, 'Smartcard Users');
-  await ca.user('alice', { groups: ['Smartcard Users'] });
-  await ca.user('carol');
-  await ca.user('manager', { groups: ['Certificate Managers'] });
-  await setTemplateGrant(ca.t, LOCAL, 'SmartcardUser', 'Smartcard Users', true);
-  const base = (await ca.t.templates.get('SmartcardUser'))!;
-  await saveTemplate(ca.t, LOCAL, { ...base, name: 'SmartcardPending', displayName: 'Smartcard (approval)', issuance: { ...base.issuance, managerApproval: true } }, { create: true });
+  // alice (Smartcard Users), carol, manager, admin; Smartcard User and the SmartcardApproval copy.
+  ca = await newCertsrvCa();
   app = await buildTestApp(ca);
 });
 afterAll(async () => {
@@ -48,7 +41,7 @@ describe('POST /api/v1/requests', () => {
   });
 
   it('answers 202 with the request ID for a pending request, and GET shows it pending', async () => {
-    const res = await post({ csr: opensslCsr('P-256').csr, template: 'SmartcardPending' });
+    const res = await post({ csr: opensslCsr('P-256').csr, template: 'SmartcardApproval' });
     expect(res.statusCode).toBe(202);
     const { requestId, disposition, message } = res.json();
     expect(disposition).toBe('pending');

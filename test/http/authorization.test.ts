@@ -7,11 +7,11 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGroup } from '../../src/ra/admin/groups.js';
-import { saveTemplate, setTemplateGrant } from '../../src/ra/admin/templates.js';
+import { setTemplateGrant } from '../../src/ra/admin/templates.js';
 import { submit } from '../../src/ra/submit.js';
 import { opensslCsr } from '../support/openssl.js';
-import { LOCAL, newTestCa, type TestCa } from '../support/tessera.js';
+import { LOCAL, type TestCa } from '../support/tessera.js';
+import { newCertsrvCa } from '../support/certsrvCa.js';
 import { basic, buildTestApp } from '../support/app.js';
 
 type Who = 'anonymous' | 'user' | 'other' | 'agent' | 'manager' | 'admin' | 'auditor';
@@ -41,23 +41,17 @@ async function issueFor(user: string, template = 'SmartcardUser'): Promise<{ ser
 
 async function pendingFor(user: string): Promise<number> {
   const u = (await ca.t.directory.findUser(user))!;
-  const r = await submit(ca.t, { request: opensslCsr('P-256').csr, template: 'SmartcardPending', requester: u, source: 'test' });
+  const r = await submit(ca.t, { request: opensslCsr('P-256').csr, template: 'SmartcardApproval', requester: u, source: 'test' });
   if (r.disposition !== 'pending') throw new Error(`not pending: ${r.code}`);
   return r.requestId;
 }
 
 beforeAll(async () => {
-  ca = await newTestCa();
-  await createGroup(ca.t, LOCAL, 'Smartcard Users');
-  await ca.user('alice', { groups: ['Smartcard Users'] });
+  // alice (Smartcard Users), carol, manager, admin; Smartcard User and the SmartcardApproval copy.
+  ca = await newCertsrvCa();
   await ca.user('bob', { groups: ['Smartcard Users'] });
   await ca.user('agent', { groups: ['Enrollment Agents'] });
-  await ca.user('manager', { groups: ['Certificate Managers'] });
-  await ca.user('admin', { groups: ['CA Administrators'] });
   await ca.user('auditor', { groups: ['Auditors'] });
-  await setTemplateGrant(ca.t, LOCAL, 'SmartcardUser', 'Smartcard Users', true);
-  const base = (await ca.t.templates.get('SmartcardUser'))!;
-  await saveTemplate(ca.t, LOCAL, { ...base, name: 'SmartcardPending', displayName: 'Smartcard (approval)', issuance: { ...base.issuance, managerApproval: true } }, { create: true });
   app = await buildTestApp(ca);
 });
 afterAll(async () => {
@@ -95,15 +89,15 @@ const CASES: Case[] = [
   { name: 'GET /templates?all=true', allowed: ['admin'], refusal: 403, call: inject('GET', '/api/v1/templates?all=true') },
   { name: 'GET /templates/:name', allowed: ['admin'], refusal: 403, call: inject('GET', '/api/v1/templates/SmartcardUser') },
   { name: 'POST /templates', allowed: ['admin'], refusal: 403, call: async (h) => inject('POST', '/api/v1/templates', await templateCopy(`Copy${++seq}`))(h) },
-  { name: 'PUT /templates/:name', allowed: ['admin'], refusal: 403, call: async (h) => inject('PUT', '/api/v1/templates/SmartcardPending', { ...(await ca.t.templates.get('SmartcardPending'))!, validityDays: 300 + (++seq % 50) })(h) },
-  { name: 'POST /templates/:name/grants', allowed: ['admin'], refusal: 403, call: inject('POST', '/api/v1/templates/SmartcardPending/grants', { group: 'Smartcard Users' }) },
+  { name: 'PUT /templates/:name', allowed: ['admin'], refusal: 403, call: async (h) => inject('PUT', '/api/v1/templates/SmartcardApproval', { ...(await ca.t.templates.get('SmartcardApproval'))!, validityDays: 300 + (++seq % 50) })(h) },
+  { name: 'POST /templates/:name/grants', allowed: ['admin'], refusal: 403, call: inject('POST', '/api/v1/templates/SmartcardApproval/grants', { group: 'Smartcard Users' }) },
   {
     name: 'DELETE /templates/:name/grants/:group',
     allowed: ['admin'],
     refusal: 403,
     call: async (h) => {
-      await setTemplateGrant(ca.t, LOCAL, 'SmartcardPending', 'Auditors', true);
-      return inject('DELETE', '/api/v1/templates/SmartcardPending/grants/Auditors')(h);
+      await setTemplateGrant(ca.t, LOCAL, 'SmartcardApproval', 'Auditors', true);
+      return inject('DELETE', '/api/v1/templates/SmartcardApproval/grants/Auditors')(h);
     },
   },
   { name: 'GET /users', allowed: ['admin'], refusal: 403, call: inject('GET', '/api/v1/users') },
@@ -135,9 +129,6 @@ const CASES: Case[] = [
 ];
 
 describe('REST authorization matrix', () => {
-  beforeAll(async () => {
-    await ca.user('carol');
-  });
   for (const c of CASES) {
     describe(c.name, () => {
       for (const who of WHO) {
