@@ -6,66 +6,38 @@
  * and clears them on C_InitPIN by the security officer. Nothing here is simulated.
  *
  * openCryptoki keeps its tokens under /var/lib/opencryptoki (compiled in; it has no
- * per-test directory like SOFTHSM2_CONF). The suite re-initializes the soft token's slot
- * with openCryptoki's default SO PIN each run and starts pkcsslotd only if it is not
- * running, stopping only the daemon it started. `npm test` installs the package; without
- * it the suite fails and says how to get it.
+ * per-test directory like SOFTHSM2_CONF): test/support/opencryptoki.ts finds the soft
+ * token's slot from openCryptoki's configuration, initializes it, and puts the machine's
+ * state back afterwards. `npm test` installs the package; without it the suite fails and
+ * says how to get it.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OPENCRYPTOKI_DEFAULT_SO_PIN, openCryptokiState, slotDaemonPid, softTokenSlot, takeSoftToken, type SoftToken } from '../support/opencryptoki.js';
 import { newSoftHsm } from '../support/softhsm.js';
 import { tessera } from './helpers/cli.js';
 
-const OCK = '/usr/lib/x86_64-linux-gnu/pkcs11/libopencryptoki.so';
-const SLOTD = '/usr/sbin/pkcsslotd';
-const PIDFILE = '/var/run/pkcsslotd.pid';
-const SO_PIN = '87654321'; // openCryptoki's documented default SO PIN
+const SO_PIN = OPENCRYPTOKI_DEFAULT_SO_PIN;
 const LABEL = 'Tessera Lock Test';
-const available = existsSync(OCK) && existsSync(SLOTD) && process.getuid?.() === 0;
 
-const daemonPid = (): number | undefined => {
-  try {
-    const pid = Number(readFileSync(PIDFILE, 'utf8').trim());
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return undefined;
-  }
-};
-
-let startedPid: number | undefined;
-const env = { ...newSoftHsm('lockout-').env };
-const tool = (args: string[]) => {
-  const r = spawnSync('pkcs11-tool', ['--module', OCK, ...args], { env });
-  return { status: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
-};
-const cli = (args: string[], input: string) => tessera(['--json', ...args, '--module', OCK], { env, input });
+// The CLI also loads SoftHSM2 for its default module; give it an empty private token directory.
+const hsm = newSoftHsm('lockout-');
+const env = { ...hsm.env };
+let token: SoftToken;
+// What the machine looked like before this file touched it.
+const before = openCryptokiState();
+const daemonBefore = slotDaemonPid();
+const tool = (args: string[]) => token.tool(args);
+const cli = (args: string[], input: string) => tessera(['--json', ...args, '--module', token.module], { env, input });
 
 describe('a token that locks its PIN (openCryptoki soft token)', () => {
+  // A fresh card with user PIN 12345678 in the soft token's slot; the machine's own
+  // openCryptoki state is put back afterwards (test/support/opencryptoki.ts).
   beforeAll(() => {
-    if (!available) throw new Error('the lockout suite needs openCryptoki: apt-get install -y opencryptoki (and root, or the pkcs11 group)');
-    if (!daemonPid()) {
-      const r = spawnSync(SLOTD, [], { stdio: 'ignore' });
-      expect(r.status).toBe(0);
-      // The daemon forks; its pid file appears shortly after.
-      for (let i = 0; i < 50 && !startedPid; i++) {
-        startedPid = daemonPid();
-        if (!startedPid) spawnSync('sleep', ['0.1']);
-      }
-      expect(startedPid).toBeDefined();
-    }
-    // Find the soft token's slot and (re)initialize it: a fresh card with user PIN 12345678.
-    const slots = tool(['--list-slots']).out;
-    const slot = /Slot \d+ \(0x([0-9a-f]+)\):[^\n]*\n(?:[^\n]*\n)*?\s+token model\s+:\s+IBM SoftTok/.exec(slots)?.[1];
-    expect(slot, slots).toBeDefined();
-    const id = String(parseInt(slot!, 16));
-    expect(tool(['--slot', id, '--init-token', '--so-pin', SO_PIN, '--label', LABEL]).status).toBe(0);
-    const pin = tool(['--slot', id, '--login', '--login-type', 'so', '--so-pin', SO_PIN, '--init-pin', '--new-pin', '12345678']);
-    expect(pin.status, pin.out).toBe(0);
+    token = takeSoftToken(LABEL, '12345678', env);
   });
   afterAll(() => {
-    if (startedPid) process.kill(startedPid, 'SIGTERM');
+    token?.restore();
+    hsm.remove();
   });
 
   const wrong = () => cli(['card', 'list', '--card', LABEL, '--login', '--pin-stdin'], '00000000\n');
@@ -106,5 +78,19 @@ describe('a token that locks its PIN (openCryptoki soft token)', () => {
   it('card create and delete are refused on a token that is not a SoftHSM2 virtual card', async () => {
     const r = await cli(['card', 'create', '--label', 'Nope', '--pin-stdin', '--so-pin-stdin'], '12345678\n87654321\n');
     expect(r.error?.code).toBe('CARD_OPERATION_UNSUPPORTED');
+  });
+});
+
+describe('the machine after the lockout suite', () => {
+  it("has openCryptoki's state back as it was: same files, owners, modes and contents, same daemon", () => {
+    expect(openCryptokiState()).toEqual(before);
+    expect(slotDaemonPid()).toBe(daemonBefore);
+  });
+
+  it("finds the soft token's slot from openCryptoki's configuration, whatever the token's state", () => {
+    // Debian's default opencryptoki.conf puts the soft token in slot 3.
+    expect(softTokenSlot()).toBe(3);
+    expect(softTokenSlot('version opencryptoki-3.1\n# slot 9 { stdll = libpkcs11_sw.so }\nslot 0\n{\nstdll = libpkcs11_tpm.so\n}\nslot 7 {\n stdll = /usr/lib/opencryptoki/stdll/libpkcs11_sw.so\n tokname = soft\n}\n')).toBe(7);
+    expect(softTokenSlot('slot 0 { stdll = libpkcs11_tpm.so }')).toBeUndefined();
   });
 });

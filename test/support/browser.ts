@@ -1,8 +1,8 @@
 /**
  * Debian's Chromium (/usr/bin/chromium) driven by playwright-core for the web enrollment
- * suites: a fresh profile per launch, headless, no network services of its own, HTTPS
- * errors ignored for the test CA's "localhost" certificate (the page stays a secure
- * context, so WebCrypto works), downloads accepted. Never downloads a browser.
+ * suites: a fresh profile (and home directory) per launch, headless, no network services
+ * of its own, HTTPS errors ignored for the test CA's "localhost" certificate (the page
+ * stays a secure context, so WebCrypto works), downloads accepted. Never downloads a browser.
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,6 +35,10 @@ export async function launchChromium(): Promise<TestBrowser> {
     // playwright adds --headless (and --user-data-dir=<profile>) itself.
     headless: true,
     args: CHROMIUM_FLAGS,
+    // Chromium keeps its NSS database (~/.local/share/pki/nssdb) and dconf cache under
+    // $HOME whatever the profile: point HOME and the XDG directories into the profile so
+    // a run leaves nothing in the real home directory.
+    env: { ...process.env, HOME: profile, XDG_CONFIG_HOME: join(profile, '.config'), XDG_CACHE_HOME: join(profile, '.cache'), XDG_DATA_HOME: join(profile, '.local', 'share') },
     ignoreHTTPSErrors: true,
     acceptDownloads: true,
     viewport: { width: 1100, height: 900 },
