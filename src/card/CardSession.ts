@@ -5,7 +5,7 @@
  * CKA_TOKEN, CKA_PRIVATE, CKA_SENSITIVE and CKA_EXTRACTABLE=false; nothing here can read
  * private key material, because no such operation exists in this class.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import pkcs11js from 'pkcs11js';
 import { readCaCertificate } from '../ca/CaCertificate.js';
 import { TesseraError } from '../errors/TesseraError.js';
@@ -43,6 +43,12 @@ export interface CardObject {
   readonly key?: string;
   readonly subject?: string;
   readonly notAfter?: Date;
+  /** Keys: SHA-256 of the public key (SubjectPublicKeyInfo DER), when the card exposes it. */
+  readonly spkiSha256?: string;
+  /** Certificates: SHA-256 of the DER (the fingerprint). */
+  readonly sha256?: string;
+  /** Keys: no certificate on the card has this CKA_ID or this public key (an enrollment that was never installed). */
+  readonly orphan?: boolean;
   /** Private keys: CKA_SENSITIVE, CKA_EXTRACTABLE, CKA_NEVER_EXTRACTABLE, CKA_LOCAL. */
   readonly access?: { sensitive: boolean; extractable: boolean; neverExtractable: boolean; local: boolean };
 }
@@ -249,19 +255,10 @@ export class CardSession {
   objects(): CardObject[] {
     const out: CardObject[] = [];
     const id = (h: Handle) => this.attr(h, P.CKA_ID)?.toString('hex') ?? '';
-    for (const h of this.find([{ type: P.CKA_CLASS, value: P.CKO_PRIVATE_KEY }])) {
-      out.push({
-        class: 'privateKey',
-        label: this.#label(h),
-        id: id(h),
-        key: this.#keyDescription(h),
-        access: { sensitive: this.#bool(h, P.CKA_SENSITIVE), extractable: this.#bool(h, P.CKA_EXTRACTABLE), neverExtractable: this.#bool(h, P.CKA_NEVER_EXTRACTABLE), local: this.#bool(h, P.CKA_LOCAL) },
-      });
-    }
-    for (const h of this.find([{ type: P.CKA_CLASS, value: P.CKO_PUBLIC_KEY }])) {
-      const spki = this.spkiOf(h);
-      out.push({ class: 'publicKey', label: this.#label(h), id: id(h), key: spki ? keyText(spki) : undefined });
-    }
+    const sha256 = (b: Buffer | undefined) => (b ? createHash('sha256').update(b).digest('hex') : undefined);
+    const certificates: CardObject[] = [];
+    // A key and its certificate pair up by CKA_ID or, on cards that keep their own IDs, by public key.
+    const certified = { ids: new Set<string>(), keys: new Set<string>() };
     for (const h of this.find([{ type: P.CKA_CLASS, value: P.CKO_CERTIFICATE }])) {
       const der = this.attr(h, P.CKA_VALUE);
       let subject: string | undefined;
@@ -272,11 +269,33 @@ export class CardSession {
         subject = c.subject;
         notAfter = c.notAfter;
         key = keyText(c.spki);
+        certified.keys.add(sha256(c.spki)!);
       } catch {
         /* not an X.509 certificate we can read; listed anyway */
       }
-      out.push({ class: 'certificate', label: this.#label(h), id: id(h), subject, notAfter, key });
+      if (id(h)) certified.ids.add(id(h));
+      certificates.push({ class: 'certificate', label: this.#label(h), id: id(h), subject, notAfter, key, sha256: sha256(der) });
     }
+    const publicKeys = this.find([{ type: P.CKA_CLASS, value: P.CKO_PUBLIC_KEY }]).map((h) => ({ h, id: id(h), spkiSha256: sha256(this.spkiOf(h)) }));
+    const orphan = (keyId: string, spkiSha256: string | undefined) => !(keyId && certified.ids.has(keyId)) && !(spkiSha256 && certified.keys.has(spkiSha256));
+    for (const h of this.find([{ type: P.CKA_CLASS, value: P.CKO_PRIVATE_KEY }])) {
+      const keyId = id(h);
+      // EC private keys carry no public point: their public half is the public key object with the same CKA_ID.
+      const spkiSha256 = sha256(this.spkiOf(h)) ?? publicKeys.find((k) => keyId && k.id === keyId)?.spkiSha256;
+      out.push({
+        class: 'privateKey',
+        label: this.#label(h),
+        id: keyId,
+        key: this.#keyDescription(h),
+        ...(spkiSha256 ? { spkiSha256 } : {}),
+        orphan: orphan(keyId, spkiSha256),
+        access: { sensitive: this.#bool(h, P.CKA_SENSITIVE), extractable: this.#bool(h, P.CKA_EXTRACTABLE), neverExtractable: this.#bool(h, P.CKA_NEVER_EXTRACTABLE), local: this.#bool(h, P.CKA_LOCAL) },
+      });
+    }
+    for (const { h, id: keyId, spkiSha256 } of publicKeys) {
+      out.push({ class: 'publicKey', label: this.#label(h), id: keyId, key: this.#keyDescription(h), ...(spkiSha256 ? { spkiSha256 } : {}), orphan: orphan(keyId, spkiSha256) });
+    }
+    out.push(...certificates);
     for (const h of this.find([{ type: P.CKA_CLASS, value: P.CKO_DATA }])) out.push({ class: 'data', label: this.#label(h), id: id(h) });
     return out;
   }

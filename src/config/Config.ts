@@ -143,12 +143,46 @@ export interface SigninSettings {
     readonly requireOcspNonce?: boolean;
     /** Reuse a fetched CRL at most this long, seconds (default 60; never past its nextUpdate). */
     readonly crlCacheSeconds?: number;
+    /** hard-fail (default): an unknown status refuses; soft-fail: it is let through, with a warning audited. */
+    readonly mode?: 'hard-fail' | 'soft-fail';
+    /** ocsp-then-crl (default), crl (CRL only), ocsp (OCSP only). */
+    readonly sources?: 'ocsp-then-crl' | 'crl' | 'ocsp';
+    /** CRL files or directories (relative to the data directory), for relying parties that are offline. */
+    readonly crlFiles?: readonly string[];
   };
-  /** How far notBefore / thisUpdate may be ahead of this clock, seconds (default 300). */
+  /** How far a CRL's or OCSP answer's thisUpdate may be ahead of this clock, seconds (default 300). */
   readonly clockSkewSeconds?: number;
+  /** How far a certificate's notBefore may be ahead of this clock, seconds (default 0). */
+  readonly notBeforeSkewSeconds?: number;
   /** Sign-in attempts per minute per client address (default 60) and per certificate (default 20); 0: off. */
   readonly attemptsPerMinutePerAddress?: number;
   readonly attemptsPerMinutePerCertificate?: number;
+}
+
+/** The web enrollment pages (optional; src/config/webSettings.ts). */
+export interface WebSettings {
+  /**
+   * The card agent address the pages offer until this browser remembers another one
+   * (default http://127.0.0.1:8399, the agent's default port).
+   */
+  readonly cardAgentUrl?: string;
+  /**
+   * Template names in the order the pages list them; the advanced request form pre-selects
+   * the first one the user may enroll for. Templates not named follow by name.
+   */
+  readonly templateOrder?: readonly string[];
+}
+
+/**
+ * Who may read the monitoring endpoints without credentials (optional;
+ * src/config/monitoringSettings.ts). "loopback" means a caller whose TCP peer is
+ * 127.0.0.0/8 or ::1 — which, behind a reverse proxy on the same host, is every caller.
+ */
+export interface MonitoringSettings {
+  /** /metrics: "none" (default: CA administrators' and auditors' credentials from everywhere) or "loopback". */
+  readonly metricsWithoutCredentials?: 'none' | 'loopback';
+  /** /readyz: "loopback" (default: a local orchestrator's probe), "anyone" (a remote load balancer) or "none"; others need an account's credentials. */
+  readonly readyzWithoutCredentials?: 'none' | 'loopback' | 'anyone';
 }
 
 export interface Config {
@@ -191,4 +225,8 @@ export interface Config {
   };
   /** Smart card sign-in (optional). */
   readonly signin?: SigninSettings;
+  /** /metrics and /readyz without credentials (optional). */
+  readonly monitoring?: MonitoringSettings;
+  /** The web enrollment pages (optional). */
+  readonly web?: WebSettings;
 }

@@ -4,6 +4,8 @@ import { isSid } from '../x509/generalNames.js';
 import type { Config } from './Config.js';
 import { ldapSettingsProblems } from '../directory/ldap/ldapSettings.js';
 import { signinSettingsProblems } from '../signin/signinSettings.js';
+import { monitoringSettingsProblems } from './monitoringSettings.js';
+import { webSettingsProblems } from './webSettings.js';
 
 export const DATABASE_ENV = 'TESSERA_DATABASE_URL';
 
@@ -50,6 +52,8 @@ export function configProblems(c: Config): string[] {
     p.push('crl: validityHours > 0, deltaValidityHours > 0, 0 ≤ overlapHours < validityHours');
   }
   if (c.signin !== undefined) p.push(...signinSettingsProblems(c.signin));
+  if (c.monitoring !== undefined) p.push(...monitoringSettingsProblems(c.monitoring));
+  if (c.web !== undefined) p.push(...webSettingsProblems(c.web));
   return p;
 }
 

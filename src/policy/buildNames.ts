@@ -11,6 +11,7 @@ import type { Template } from '../template/Template.js';
 import { decodeGeneralNames, decodeSidExtensionValue, SID_URI_PREFIX, type GeneralName } from '../x509/generalNames.js';
 import { formatName, parseName, type NameAttribute } from '../x509/name.js';
 import { OID } from '../x509/oids.js';
+import { parseHostName, type HostName } from './parseHostName.js';
 import type { PolicyInput } from './PolicyInput.js';
 import { PolicyDenial } from './PolicyDenial.js';
 
@@ -113,33 +114,54 @@ function fromDirectory(input: PolicyInput, t: Template, requested: RequestedName
   return { subject, san, sid: t.includeSid ? user.sid : null, subjectUser: user.username };
 }
 
-const DNS_RE = /^(?=.{1,253}$)(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
-
 /**
- * Server templates only (validateTemplate allows 'request' nowhere else, and always with
- * manager approval): the CN and DNS names come from the request, syntax-checked.
+ * Templates whose names come from the request (validateTemplate allows 'request' only
+ * with manager approval, and in schema version 1 only for server authentication): the CN,
+ * DNS names and IP addresses come from the request, each checked by parseHostName. For a
+ * Server Authentication template the CN must itself be a host name, and it is carried in
+ * the SAN as well (CA/B Baseline Requirements §7.1.4.2; RFC 6125 §6.4.4: clients match the
+ * SAN and look at the CN only without one).
  */
 function fromRequest(input: PolicyInput, t: Template, requested: RequestedNames, notes: string[]): NameResult {
-  const dns: string[] = [];
+  const server = t.ekus.includes(OID.serverAuth);
+  const host = (text: string, where: string, ip: boolean): HostName => parseHostName(text, { where, ip, wildcard: t.san.dnsWildcard, template: t.name });
+  const names: HostName[] = [];
   for (const n of requested.san) {
-    if (n.type !== 'dns') throw new PolicyDenial('NAME_NOT_ALLOWED', `${t.name} accepts only DNS names, not ${n.type}`);
-    dns.push(n.value);
+    if (n.type === 'dns') names.push(host(n.value, 'SAN dNSName', false));
+    else if (n.type === 'ip') names.push(host(ipText(n.value), 'SAN iPAddress', true));
+    else throw new PolicyDenial('NAME_NOT_ALLOWED', `${t.name} accepts only DNS names and IP addresses, not ${n.type}`);
   }
   const attr = input.attributes.san;
   if (attr !== undefined) {
     for (const part of attr.split('&')) {
       const [k, v] = part.split('=');
-      if (k?.trim().toLowerCase() !== 'dns' || !v) throw new PolicyDenial('NAME_NOT_ALLOWED', `SAN attribute entry "${part}" is not a DNS name`);
-      dns.push(decodeURIComponent(v.trim()));
+      const kind = k?.trim().toLowerCase();
+      // The certreq / certsrv SAN attribute: "dns=host&ipaddress=192.0.2.1" (URL-encoded values).
+      if ((kind !== 'dns' && kind !== 'ipaddress') || !v) throw new PolicyDenial('NAME_NOT_ALLOWED', `SAN attribute entry "${part}" is not a DNS name or IP address`);
+      names.push(host(decodeURIComponent(v.trim()), `SAN attribute ${kind}`, kind === 'ipaddress'));
     }
   }
-  for (const d of dns) if (!DNS_RE.test(d)) throw new PolicyDenial('NAME_NOT_ALLOWED', `"${d}" is not a DNS name`);
   if (requested.sid) throw new PolicyDenial('NAME_NOT_ALLOWED', 'a SID cannot be requested');
   const cn = input.request.csr.subject.find((a) => a.type === 'CN')?.value;
-  const subject: NameAttribute[] = t.subjectName.format === 'none' || !cn ? [] : [{ type: 'CN', value: cn }];
-  if (subject.length && !DNS_RE.test(cn!) && !dns.length) notes.push(`common name "${cn}" is not a DNS name`);
-  if (!subject.length && !dns.length) throw new PolicyDenial('NAME_NOT_ALLOWED', 'the request names no host');
+  let subject: NameAttribute[] = [];
+  if (cn !== undefined && server) {
+    // Not a person's or a role's name ("CN=CA Administrator"): a host the SAN names too.
+    const name = host(cn, 'common name', true);
+    names.unshift(name);
+    if (t.subjectName.format !== 'none') subject = [{ type: 'CN', value: name.value }];
+  } else if (cn !== undefined && t.subjectName.format !== 'none') {
+    subject = [{ type: 'CN', value: cn }];
+  }
+  if (!subject.length && !names.length) throw new PolicyDenial('NAME_NOT_ALLOWED', 'the request names no host');
   const dropped = input.request.csr.subject.filter((a) => a.type !== 'CN');
   if (dropped.length) notes.push(`subject attributes other than CN ignored: ${formatName(dropped)}`);
-  return { subject, san: [...new Set(dns.map((d) => d.toLowerCase()))].map((value) => ({ type: 'dns' as const, value })), sid: null, subjectUser: null };
+  const seen = new Set<string>();
+  const san = names.filter((n) => !seen.has(`${n.type}:${n.value}`) && seen.add(`${n.type}:${n.value}`));
+  return { subject, san, sid: null, subjectUser: null };
+}
+
+/** An iPAddress as generalNames.ts decodes it (dotted IPv4, or 32 hex digits for IPv6) in text form. */
+function ipText(decoded: string): string {
+  if (/^[0-9a-f]{32}$/.test(decoded)) return decoded.match(/.{4}/g)!.join(':');
+  return decoded;
 }

@@ -3,6 +3,7 @@
  * check, names always from the directory (ESC1/ESC6/ESC9), requested extensions never
  * copied (ESC15), and the notes the audit trail records.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { DirectoryUser } from '../directory/Directory.js';
 import type { Template } from '../template/Template.js';
@@ -13,6 +14,7 @@ import { encodeName } from '../x509/name.js';
 import { OID } from '../x509/oids.js';
 import { decodeRequest } from '../x509/request.js';
 import { attr, craftCsr, ext, keyPair } from '../../test/support/craftCsr.js';
+import { rsaKeyWithExponent } from '../../test/support/craftRsaKey.js';
 import type { Decision, PolicyInput } from './PolicyInput.js';
 import { verifyRequest } from './verifyRequest.js';
 
@@ -142,11 +144,44 @@ describe('deny', () => {
     expect(d).toMatchObject({ code: 'KEY_TOO_SMALL', detail: 'RSA 1024 is below the minimum of 2048 bits for SmartcardUser' });
   });
 
+  it('denies an RSA-3072 key with a 3,070-bit public exponent with KEY_ALGORITHM_UNSUPPORTED, whatever the exponent rule', () => {
+    const { privateKey } = rsaKeyWithExponent(3072, 3070);
+    const csr = craftCsr({ key: privateKey });
+    expect(denied(verifyRequest(input({ csr })))).toMatchObject({
+      code: 'KEY_ALGORITHM_UNSUPPORTED',
+      detail: 'the RSA public exponent is a 3070-bit number; exponents above 2^256 − 1 are never accepted (CA/B Baseline Requirements §6.1.6, NIST SP 800-89 §5.3.3)',
+    });
+    const odd = template('SmartcardUser', { keyAlgorithms: { ...smartcardUser.keyAlgorithms, rsaPublicExponent: 'odd' } });
+    expect(denied(verifyRequest(input({ csr, template: odd }))).code).toBe('KEY_ALGORITHM_UNSUPPORTED');
+  });
+
+  it('accepts an exponent other than 65537 only when the template allows odd exponents, up to 2^256 − 1', () => {
+    const odd = template('SmartcardUser', { keyAlgorithms: { ...smartcardUser.keyAlgorithms, rsaPublicExponent: 'odd' } });
+    const three = craftCsr({ key: generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 3 }).privateKey });
+    expect(denied(verifyRequest(input({ csr: three })))).toMatchObject({ code: 'KEY_ALGORITHM_UNSUPPORTED', detail: 'the RSA public exponent is 3; SmartcardUser accepts only 65537 (keyAlgorithms.rsaPublicExponent "65537")' });
+    expect(issued(verifyRequest(input({ csr: three, template: odd }))).key).toEqual({ kind: 'rsa', bits: 2048 });
+    const e256 = craftCsr({ key: rsaKeyWithExponent(2048, 256).privateKey });
+    expect(issued(verifyRequest(input({ csr: e256, template: odd }))).key).toEqual({ kind: 'rsa', bits: 2048 });
+    expect(denied(verifyRequest(input({ csr: e256 }))).detail).toMatch(/^the RSA public exponent is a 256-bit number; SmartcardUser accepts only 65537/);
+    const e257 = craftCsr({ key: rsaKeyWithExponent(2048, 257).privateKey });
+    expect(denied(verifyRequest(input({ csr: e257, template: odd }))).detail).toMatch(/^the RSA public exponent is a 257-bit number; exponents above 2\^256 − 1 are never accepted/);
+  });
+
+  it("denies an RSA key above the template's maximum with KEY_ALGORITHM_UNSUPPORTED, and issues RSA 2048 with 65537", () => {
+    const { privateKey } = keyPair('rsa2048');
+    const csr = craftCsr({ key: privateKey });
+    expect(issued(verifyRequest(input({ csr }))).key).toEqual({ kind: 'rsa', bits: 2048 });
+    const small = template('SmartcardUser', { keyAlgorithms: { ...smartcardUser.keyAlgorithms, rsaMaxBits: 2048 } });
+    const rsa3072 = craftCsr({ key: generateKeyPairSync('rsa', { modulusLength: 3072 }).privateKey });
+    expect(denied(verifyRequest(input({ csr: rsa3072, template: small })))).toMatchObject({ code: 'KEY_ALGORITHM_UNSUPPORTED', detail: 'RSA 3072 is above the maximum of 2048 bits for SmartcardUser (keyAlgorithms.rsaMaxBits)' });
+    expect(issued(verifyRequest(input({ csr, template: small }))).key).toEqual({ kind: 'rsa', bits: 2048 });
+  });
+
   it('denies a curve the template does not list with KEY_NOT_ALLOWED', () => {
-    const p384Only = template('SmartcardUser', { keyAlgorithms: { rsaMinBits: 2048, ecCurves: ['P-384'] } });
+    const p384Only = template('SmartcardUser', { keyAlgorithms: { ...smartcardUser.keyAlgorithms, ecCurves: ['P-384'] } });
     expect(denied(verifyRequest(input({ template: p384Only }))).code).toBe('KEY_NOT_ALLOWED');
     const { privateKey } = keyPair('rsa2048');
-    const ecOnly = template('SmartcardUser', { keyAlgorithms: { rsaMinBits: null, ecCurves: ['P-256'] } });
+    const ecOnly = template('SmartcardUser', { keyAlgorithms: { ...smartcardUser.keyAlgorithms, rsaMinBits: null, ecCurves: ['P-256'] } });
     expect(denied(verifyRequest(input({ template: ecOnly, csr: craftCsr({ key: privateKey }) }))).code).toBe('KEY_NOT_ALLOWED');
   });
 
@@ -289,7 +324,77 @@ describe('names from the request (WebServer only)', () => {
   it('refuses a UPN or a malformed DNS name in a server request', () => {
     const approved = { template: web, requester: admin, subject: admin, approvedBy: user('carol') };
     expect(denied(verifyRequest(input({ ...approved, csr: dnsCsr([{ type: 'upn', value: 'admin@tessera.local' }]) }))).code).toBe('NAME_NOT_ALLOWED');
-    expect(denied(verifyRequest(input({ ...approved, csr: dnsCsr([{ type: 'dns', value: 'bad_host!' }]) }))).code).toBe('NAME_NOT_ALLOWED');
+    expect(denied(verifyRequest(input({ ...approved, csr: dnsCsr([{ type: 'dns', value: 'bad_host!' }]) })))).toMatchObject({
+      code: 'NAME_INVALID',
+      detail: 'SAN dNSName "bad_host!" is not a valid host name: the label "bad_host!" is not letters, digits and inner hyphens (RFC 1123 §2.1)',
+    });
     expect(denied(verifyRequest(input({ ...approved, csr: dnsCsr([{ type: 'dns', value: 'ok.example' }]), attributes: { san: 'upn=admin@tessera.local' } }))).code).toBe('NAME_NOT_ALLOWED');
+  });
+
+  describe('the common name of a Server Authentication template (CA/B BR §7.1.4.2, RFC 6125)', () => {
+    const approved = { template: web, requester: admin, subject: admin, approvedBy: user('carol') };
+    const cnCsr = (cn: string, san?: Parameters<typeof encodeGeneralNames>[0]) =>
+      craftCsr({ subject: encodeName([{ type: 'CN', value: cn }]), ...(san ? { extensions: [ext(OID.subjectAltName, encodeGeneralNames(san))] } : {}) });
+    const decide = (cn: string, san?: Parameters<typeof encodeGeneralNames>[0], t = web) => verifyRequest(input({ ...approved, template: t, csr: cnCsr(cn, san) }));
+
+    it('denies CN=CA Administrator for Web Server with NAME_INVALID, pending or approved', () => {
+      const csr = cnCsr('CA Administrator');
+      expect(denied(verifyRequest(input({ template: web, requester: admin, subject: admin, csr })))).toMatchObject({
+        code: 'NAME_INVALID',
+        detail: 'common name "CA Administrator" is not a valid host name: it contains spaces or control characters; a DNS name is letters, digits, hyphens and dots',
+      });
+      // A valid SAN does not make an invalid CN acceptable: the CN is carried in the SAN too.
+      expect(denied(decide('CA Administrator', [{ type: 'dns', value: 'www.example.com' }])).code).toBe('NAME_INVALID');
+    });
+
+    it('puts a DNS common name into the SAN as a lower-case dNSName, once', () => {
+      expect(issued(decide('WWW.Example.COM'))).toMatchObject({ subject: [{ type: 'CN', value: 'www.example.com' }], san: [{ type: 'dns', value: 'www.example.com' }] });
+      expect(issued(decide('www.example.com', [{ type: 'dns', value: 'alt.example.com' }, { type: 'dns', value: 'WWW.example.com' }])).san).toEqual([
+        { type: 'dns', value: 'www.example.com' },
+        { type: 'dns', value: 'alt.example.com' },
+      ]);
+      expect(issued(decide('xn--bcher-kva.example')).san).toEqual([{ type: 'dns', value: 'xn--bcher-kva.example' }]);
+      expect(issued(decide('host-01')).san).toEqual([{ type: 'dns', value: 'host-01' }]);
+    });
+
+    it('puts an IPv4 or IPv6 common name into the SAN as an iPAddress (RFC 5952 text)', () => {
+      expect(issued(decide('192.0.2.10'))).toMatchObject({ subject: [{ type: 'CN', value: '192.0.2.10' }], san: [{ type: 'ip', value: '192.0.2.10' }] });
+      expect(issued(decide('2001:DB8:0:0:0:0:0:1'))).toMatchObject({ subject: [{ type: 'CN', value: '2001:db8::1' }], san: [{ type: 'ip', value: '2001:db8::1' }] });
+      expect(issued(decide('www.example.com', [{ type: 'ip', value: '2001:db8::1' }])).san).toEqual([
+        { type: 'dns', value: 'www.example.com' },
+        { type: 'ip', value: '2001:db8::1' },
+      ]);
+      const attrd = verifyRequest(input({ ...approved, csr: cnCsr('www.example.com'), attributes: { san: 'dns=alt.example.com&ipaddress=198.51.100.7' } }));
+      expect(issued(attrd).san).toEqual([
+        { type: 'dns', value: 'www.example.com' },
+        { type: 'dns', value: 'alt.example.com' },
+        { type: 'ip', value: '198.51.100.7' },
+      ]);
+    });
+
+    it('refuses names that are not LDH host names, with the reason', () => {
+      const reason = (cn: string) => denied(decide(cn)).detail.replace(/^common name "[^"]*" is not a valid host name: /, '');
+      expect(reason('www.example.com.')).toBe('remove the trailing dot');
+      expect(reason('-www.example.com')).toMatch(/^the label "-www" is not letters, digits and inner hyphens/);
+      expect(reason('a..example.com')).toBe('it has an empty label');
+      expect(reason(`${'a'.repeat(64)}.example.com`)).toMatch(/longer than 63 characters/);
+      expect(reason(`${'a.'.repeat(127)}com`)).toMatch(/more than the 253 of a DNS name/);
+      expect(reason('ab--cd.example.com')).toMatch(/has "--" in positions 3–4 but is not a valid A-label/);
+      expect(reason('xn--zz.example.com')).toMatch(/not a valid A-label/);
+      expect(reason('bücher.example')).toBe('internationalized names are requested in their A-label form (RFC 5890), here "xn--bcher-kva.example"');
+      expect(reason('192.0.2')).toMatch(/^the last label is all digits/);
+      expect(reason('fe80::1%eth0')).toMatch(/zone identifier/);
+      expect(reason('w*.example.com')).toBe('a wildcard is only a whole leftmost "*" label');
+      expect(denied(decide('www.example.com', [{ type: 'dns', value: '192.0.2.1' }])).detail).toMatch(/an IP address belongs in an iPAddress name, not a dNSName/);
+      for (const cn of ['www.example.com.', 'bücher.example', 'CA Administrator', 'a b']) expect(denied(decide(cn)).code).toBe('NAME_INVALID');
+    });
+
+    it('takes a wildcard only when the template allows it (san.dnsWildcard), and never "*.com"', () => {
+      expect(denied(decide('*.example.com'))).toMatchObject({ code: 'NAME_NOT_ALLOWED', detail: 'common name "*.example.com" is a wildcard, which WebServer does not allow (san.dnsWildcard)' });
+      expect(denied(decide('www.example.com', [{ type: 'dns', value: '*.example.com' }])).code).toBe('NAME_NOT_ALLOWED');
+      const wild = template('WebServer', { san: { ...web.san, dnsWildcard: true } });
+      expect(issued(decide('*.Example.com', undefined, wild)).san).toEqual([{ type: 'dns', value: '*.example.com' }]);
+      expect(denied(decide('*.com', undefined, wild))).toMatchObject({ code: 'NAME_INVALID', detail: expect.stringContaining('at least two labels after "*."') });
+    });
   });
 });

@@ -12,6 +12,7 @@ import { describeKey } from '../x509/publicKey.js';
 import type { Template } from '../template/Template.js';
 import type { Decision, PolicyInput } from './PolicyInput.js';
 import { buildNames, type NameResult } from './buildNames.js';
+import { checkRsaKey } from './checkRsaKey.js';
 import { PolicyDenial } from './PolicyDenial.js';
 import { mayEnroll } from './mayEnroll.js';
 
@@ -61,13 +62,11 @@ function checkEnrollPermission(input: PolicyInput, t: Template): void {
   }
 }
 
-/** Key algorithm and size against the template (CERTSRV_E_KEY_LENGTH). */
+/** Key algorithm, size and (RSA) exponent against the template (CERTSRV_E_KEY_LENGTH, NTE_BAD_ALGID). */
 function checkKey(input: PolicyInput, t: Template): void {
   const key = input.request.csr.key;
-  if (key.kind === 'rsa') {
-    if (t.keyAlgorithms.rsaMinBits === null) throw new Deny('KEY_NOT_ALLOWED', `${t.name} does not accept RSA keys`);
-    if (key.bits < t.keyAlgorithms.rsaMinBits) throw new Deny('KEY_TOO_SMALL', `${describeKey(key)} is below the minimum of ${t.keyAlgorithms.rsaMinBits} bits for ${t.name}`);
-  } else if (!t.keyAlgorithms.ecCurves.includes(key.curve)) {
+  if (key.kind === 'rsa') checkRsaKey(input.request.csr.spki, key.bits, t);
+  else if (!t.keyAlgorithms.ecCurves.includes(key.curve)) {
     throw new Deny('KEY_NOT_ALLOWED', `${describeKey(key)} is not among the curves ${t.name} accepts (${t.keyAlgorithms.ecCurves.join(', ') || 'none'})`);
   }
 }

@@ -9,7 +9,7 @@ import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { readCaCertificate } from '../ca/CaCertificate.js';
 import { createCaCertificate } from '../ca/createCaCertificate.js';
-import type { Config } from '../config/Config.js';
+import type { Config, WebSettings } from '../config/Config.js';
 import { dataPaths } from '../config/dataPaths.js';
 import { saveConfig } from '../config/loadConfig.js';
 import { TesseraError } from '../errors/TesseraError.js';
@@ -51,6 +51,8 @@ export interface InitOptions {
    * the token too (default) or stays a file (`rootKeyStore: 'file'`).
    */
   readonly pkcs11?: { readonly module: string; readonly token: string; readonly pinEnv?: string; readonly rootKeyStore?: 'file' | 'pkcs11' };
+  /** The `web` section of tessera.json (card agent address, template order). */
+  readonly web?: WebSettings;
 }
 
 export interface InitResult {
@@ -114,6 +116,7 @@ export async function initDataDir(o: InitOptions): Promise<InitResult> {
     directory: { type: 'embedded' },
     server: { host: '0.0.0.0', port, httpPort, hostnames },
     crl: { validityHours: 168, overlapHours: 24, deltaValidityHours: 24 },
+    ...(o.web ? { web: o.web } : {}),
   };
   const passphrase = await createPassphrase(paths.passphrase);
   const auditKey = await createAuditKey(paths.auditKey);

@@ -14,6 +14,8 @@ import { classifyStorageError, migrate, openDatabase, type Dialect, type OpenedD
 import { GroupStore } from './GroupStore.js';
 import { MetaStore } from './MetaStore.js';
 import { RequestStore } from './RequestStore.js';
+import { SessionStore } from './SessionStore.js';
+import { SigninFailureStore } from './SigninFailureStore.js';
 import { StoreChanges, type ChangeKind } from './StoreChanges.js';
 import type { Database } from './schema.js';
 import { TemplateStore } from './TemplateStore.js';
@@ -39,6 +41,8 @@ export class Store {
   readonly meta: MetaStore;
   readonly agentRestrictions: AgentRestrictionStore;
   readonly crls: CrlStore;
+  readonly sessions: SessionStore;
+  readonly signinFailures: SigninFailureStore;
   #queue: QueuedUnit[] = [];
   #flushing = false;
   #commitsSynced: (() => number) | undefined;
@@ -70,6 +74,8 @@ export class Store {
     this.meta = new MetaStore(db);
     this.agentRestrictions = new AgentRestrictionStore(db);
     this.crls = new CrlStore(db, dialect);
+    this.sessions = new SessionStore(db);
+    this.signinFailures = new SigninFailureStore(db);
   }
 
   /** Open (creating if needed) and migrate to the latest schema. */

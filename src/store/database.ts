@@ -10,6 +10,7 @@ import * as m001 from './migrations/001_initial.js';
 import * as m002 from './migrations/002_revocation.js';
 import * as m003 from './migrations/003_agent_restrictions.js';
 import * as m004 from './migrations/004_revocation_changes.js';
+import * as m005 from './migrations/005_sessions.js';
 import type { Database } from './schema.js';
 import { DurableSqliteDriver, type SqliteSyncMode } from './SqliteDriver.js';
 
@@ -85,6 +86,7 @@ const MIGRATIONS: Record<string, { up: (db: Kysely<any>, d: Dialect) => Promise<
   '002_revocation': m002,
   '003_agent_restrictions': m003,
   '004_revocation_changes': m004,
+  '005_sessions': m005,
 };
 
 export async function migrate(opened: OpenedDatabase): Promise<void> {

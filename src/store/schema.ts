@@ -158,7 +158,43 @@ export interface AgentPrivilegedGroupTable {
   created_by: string;
 }
 
+/** One row per session cookie (migration 005). */
+export interface SessionTable {
+  /** SHA-256 (base64url) of the cookie's session ID. */
+  id: string;
+  username: string;
+  username_key: string;
+  method: string;
+  source: string | null;
+  /** Roles held at sign-in, comma-separated. */
+  roles: string;
+  /** The user's session epoch when the credentials were checked. */
+  epoch: number;
+  created_at: number;
+  expires_at: number;
+  ended_at: number | null;
+  end_reason: string | null;
+}
+
+/** Per user: moves on with every "end all"; sessions of an earlier epoch are void (005). */
+export interface SessionEpochTable {
+  username_key: string;
+  epoch: number;
+  changed_at: number;
+}
+
+/** Failed password sign-ins per (user, address), and per address with username_key '' (005). */
+export interface SigninFailureTable {
+  username_key: string;
+  address: string;
+  failures: number;
+  last_failure_at: number;
+}
+
 export interface Database {
+  sessions: SessionTable;
+  session_epochs: SessionEpochTable;
+  signin_failures: SigninFailureTable;
   agent_restrictions: AgentRestrictionTable;
   agent_privileged_groups: AgentPrivilegedGroupTable;
   crls: CrlTable;

@@ -8,6 +8,9 @@ import type { CurveName } from '../x509/publicKey.js';
 export const KEY_USAGES = ['digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement'] as const;
 export type KeyUsageName = (typeof KEY_USAGES)[number];
 
+export const RSA_PUBLIC_EXPONENT_RULES = ['65537', 'odd'] as const;
+export type RsaPublicExponentRule = (typeof RSA_PUBLIC_EXPONENT_RULES)[number];
+
 /** AD CS key spec: AT_KEYEXCHANGE ("Exchange"), AT_SIGNATURE ("Signature"), or both usages. */
 export type KeySpec = 'exchange' | 'signature' | 'both';
 
@@ -32,6 +35,17 @@ export interface Template {
   readonly keyAlgorithms: {
     /** Minimum RSA modulus size, or null when RSA keys are not allowed. */
     readonly rsaMinBits: number | null;
+    /**
+     * Maximum RSA modulus size (default 8192, at most 16384). A larger key costs every
+     * relying party that verifies with it and buys no security the template asked for.
+     */
+    readonly rsaMaxBits: number;
+    /**
+     * Which RSA public exponents are accepted: '65537' only F4 (the default, and what
+     * every current key generator uses), or 'odd' any odd e from 3 to 2^256 − 1 (CA/B
+     * Baseline Requirements §6.1.6, NIST SP 800-89 §5.3.3). Never larger.
+     */
+    readonly rsaPublicExponent: RsaPublicExponentRule;
     readonly ecCurves: readonly CurveName[];
   };
   /** Cryptographic providers (CSP/KSP names) the template lists. */
@@ -52,6 +66,11 @@ export interface Template {
     readonly email: boolean;
     /** dNSName (from the request, for 'request'-sourced server templates only). */
     readonly dns: boolean;
+    /**
+     * A requested DNS name (SAN or common name) may start with a "*." wildcard label
+     * (CA/B Baseline Requirements §7.1.4.2.1, RFC 6125 §6.4.3). Default false.
+     */
+    readonly dnsWildcard: boolean;
     /** SAN URI tag:microsoft.com,2022-09-14:sid:<SID> (KB5014754 alternative carrier). */
     readonly sidUri: boolean;
   };

@@ -2,12 +2,12 @@
  * The templates Tessera ships, pinned from research/certsrv.md §5 (AD CS defaults as
  * MS-CRTD describes them) with Tessera's safer defaults: names always from the
  * directory, the SID extension on every user-bound template, SHA-256 signatures, RSA of
- * at least 2048 bits or ECDSA P-256/P-384.
+ * 2048 to 8192 bits with the exponent 65537, or ECDSA P-256/P-384.
  */
 import { OID } from '../x509/oids.js';
 import type { Template } from './Template.js';
 
-const userKeys = { rsaMinBits: 2048, ecCurves: ['P-256', 'P-384'] } as const;
+const userKeys = { rsaMinBits: 2048, rsaMaxBits: 8192, rsaPublicExponent: '65537', ecCurves: ['P-256', 'P-384'] } as const;
 const smartCardProviders = ['Microsoft Base Smart Card Crypto Provider', 'Microsoft Smart Card Key Storage Provider', 'Tessera Card Agent (PKCS#11)'];
 
 export const BUILTIN_TEMPLATES: readonly Template[] = [
@@ -27,7 +27,7 @@ export const BUILTIN_TEMPLATES: readonly Template[] = [
     providers: smartCardProviders,
     enforceProviders: false,
     subjectName: { source: 'directory', format: 'fullDn', includeEmail: true },
-    san: { upn: true, email: true, dns: false, sidUri: false },
+    san: { upn: true, email: true, dns: false, dnsWildcard: false, sidUri: false },
     includeSid: true,
     issuance: { managerApproval: false, agentSignatures: 0, agentPolicy: null },
     enroll: [],
@@ -49,7 +49,7 @@ export const BUILTIN_TEMPLATES: readonly Template[] = [
     providers: smartCardProviders,
     enforceProviders: false,
     subjectName: { source: 'directory', format: 'fullDn', includeEmail: false },
-    san: { upn: true, email: false, dns: false, sidUri: false },
+    san: { upn: true, email: false, dns: false, dnsWildcard: false, sidUri: false },
     includeSid: true,
     issuance: { managerApproval: false, agentSignatures: 0, agentPolicy: null },
     enroll: [],
@@ -71,7 +71,7 @@ export const BUILTIN_TEMPLATES: readonly Template[] = [
     providers: [],
     enforceProviders: false,
     subjectName: { source: 'directory', format: 'fullDn', includeEmail: true },
-    san: { upn: true, email: true, dns: false, sidUri: false },
+    san: { upn: true, email: true, dns: false, dnsWildcard: false, sidUri: false },
     includeSid: true,
     issuance: { managerApproval: false, agentSignatures: 0, agentPolicy: null },
     enroll: ['Domain Users'],
@@ -93,7 +93,7 @@ export const BUILTIN_TEMPLATES: readonly Template[] = [
     providers: [],
     enforceProviders: false,
     subjectName: { source: 'directory', format: 'fullDn', includeEmail: false },
-    san: { upn: true, email: false, dns: false, sidUri: false },
+    san: { upn: true, email: false, dns: false, dnsWildcard: false, sidUri: false },
     includeSid: true,
     issuance: { managerApproval: false, agentSignatures: 0, agentPolicy: null },
     enroll: ['Enrollment Agents'],
@@ -117,7 +117,7 @@ export const BUILTIN_TEMPLATES: readonly Template[] = [
     // The one template whose names come from the request (CT_FLAG_ENROLLEE_SUPPLIES_SUBJECT),
     // and therefore the one that always waits for a certificate manager (ESC1, ESC17).
     subjectName: { source: 'request', format: 'commonName', includeEmail: false },
-    san: { upn: false, email: false, dns: true, sidUri: false },
+    san: { upn: false, email: false, dns: true, dnsWildcard: false, sidUri: false },
     includeSid: false,
     issuance: { managerApproval: true, agentSignatures: 0, agentPolicy: null },
     enroll: ['CA Administrators'],

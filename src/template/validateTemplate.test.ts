@@ -40,7 +40,7 @@ describe('builtin templates', () => {
     expect(smartcardUser.subjectName.source).toBe('directory');
     expect(smartcardUser.san).toMatchObject({ upn: true, email: true });
     expect(smartcardUser.includeSid).toBe(true);
-    expect(smartcardUser.keyAlgorithms).toEqual({ rsaMinBits: 2048, ecCurves: ['P-256', 'P-384'] });
+    expect(smartcardUser.keyAlgorithms).toEqual({ rsaMinBits: 2048, rsaMaxBits: 8192, rsaPublicExponent: '65537', ecCurves: ['P-256', 'P-384'] });
   });
 
   it('take names from the request only in WebServer, which always waits for a manager', () => {
@@ -110,6 +110,32 @@ describe('ESC rules', () => {
 
   it('refuses DNS names for directory-sourced templates', () => {
     expect(refusal(variant(smartcardUser, { san: { upn: true, email: true, dns: true, sidUri: false } }))).toMatch(/san\.dns: DNS names come only from the request/);
+    expect(refusal(variant(smartcardUser, { san: { ...smartcardUser.san, dnsWildcard: true } }))).toMatch(/san\.dnsWildcard: wildcards are names from the request/);
+    expect(refusal(variant(webServer, { san: { ...webServer.san, dnsWildcard: 'yes' } }))).toMatch(/san\.dnsWildcard: true or false/);
+    expect(refusal(variant(webServer, { san: { ...webServer.san, dnsWildcard: true } }))).toBe('');
+  });
+
+  it('bounds the RSA modulus from above (at most 16384, not below the minimum) and knows two exponent rules', () => {
+    const ka = (over: Record<string, unknown>) => variant(smartcardUser, { keyAlgorithms: { ...smartcardUser.keyAlgorithms, ...over } });
+    expect(refusal(ka({ rsaMaxBits: 16385 }))).toMatch(/keyAlgorithms\.rsaMaxBits: 2048 to 16384 \(default 8192\)/);
+    expect(refusal(ka({ rsaMaxBits: '8192' }))).toMatch(/keyAlgorithms\.rsaMaxBits: 2048 to 16384/);
+    expect(refusal(ka({ rsaMinBits: 4096, rsaMaxBits: 3072 }))).toMatch(/keyAlgorithms\.rsaMaxBits: at least keyAlgorithms\.rsaMinBits/);
+    expect(refusal(ka({ rsaPublicExponent: 3 }))).toMatch(/keyAlgorithms\.rsaPublicExponent: "65537" \(only F4, the default\) or "odd"/);
+    expect(refusal(ka({ rsaPublicExponent: 'any' }))).toMatch(/keyAlgorithms\.rsaPublicExponent/);
+    expect(refusal(ka({ rsaMaxBits: 16384, rsaPublicExponent: 'odd' }))).toBe('');
+    expect(refusal(ka({ rsaMinBits: null, rsaMaxBits: 4096 }))).toBe('');
+  });
+
+  it('reads a definition stored before the upper bound, the exponent rule and the wildcard flag existed with their defaults', () => {
+    const { rsaMaxBits: _max, rsaPublicExponent: _e, ...oldKeys } = webServer.keyAlgorithms;
+    const { dnsWildcard: _w, ...oldSan } = webServer.san;
+    const stored = { ...webServer, keyAlgorithms: oldKeys, san: oldSan };
+    expect(templateProblems(stored as Template)).toEqual([]);
+    const t = validateTemplate(stored);
+    expect(t.keyAlgorithms).toEqual({ rsaMinBits: 2048, rsaMaxBits: 8192, rsaPublicExponent: '65537', ecCurves: ['P-256', 'P-384'] });
+    expect(Object.keys(t.keyAlgorithms)).toEqual(['rsaMinBits', 'rsaMaxBits', 'rsaPublicExponent', 'ecCurves']);
+    expect(t.san).toEqual({ upn: false, email: false, dns: true, dnsWildcard: false, sidUri: false });
+    expect(stored.keyAlgorithms).toEqual(oldKeys);
   });
 
   it('refuses agent signatures without the application policy they need', () => {

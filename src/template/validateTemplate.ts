@@ -5,7 +5,8 @@
  */
 import { TesseraError } from '../errors/TesseraError.js';
 import { AUTHENTICATION_EKUS, OID } from '../x509/oids.js';
-import { KEY_USAGES, type KeyUsageName, type Template } from './Template.js';
+import { KEY_USAGES, RSA_PUBLIC_EXPONENT_RULES, type KeyUsageName, type Template } from './Template.js';
+import { DEFAULT_RSA_MAX_BITS, RSA_MAX_BITS_LIMIT, withTemplateDefaults } from './withTemplateDefaults.js';
 
 // Arcs up to 39 digits: X.667 2.25.<UUID> OIDs, which `template create` gives new
 // templates, carry a 128-bit integer arc (der.ts oid() encodes arcs as BigInt).
@@ -13,7 +14,8 @@ const OID_RE = /^[0-2](\.(0|[1-9]\d{0,38}))+$/;
 const CURVES = ['P-256', 'P-384', 'P-521'];
 
 /** Problems with a template, each naming the field and the rule. Empty when valid. */
-export function templateProblems(t: Template): string[] {
+export function templateProblems(definition: Template): string[] {
+  const t = withTemplateDefaults(definition);
   const p: string[] = [];
   if (!/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(t.name)) p.push('name: letters, digits, "_" and "-", starting with a letter, at most 64 characters');
   if (!t.displayName || t.displayName.length > 128 || /[<>]/.test(t.displayName)) p.push('displayName: 1–128 characters, without < or >');
@@ -51,7 +53,12 @@ export function templateProblems(t: Template): string[] {
   const ka = t.keyAlgorithms;
   if (!ka || (ka.rsaMinBits === null && (!ka.ecCurves || ka.ecCurves.length === 0))) p.push('keyAlgorithms: allow RSA, ECDSA or both');
   else {
-    if (ka.rsaMinBits !== null && (!Number.isInteger(ka.rsaMinBits) || ka.rsaMinBits < 2048 || ka.rsaMinBits > 16384)) p.push('keyAlgorithms.rsaMinBits: at least 2048 (or null to refuse RSA)');
+    if (ka.rsaMinBits !== null && (!Number.isInteger(ka.rsaMinBits) || ka.rsaMinBits < 2048 || ka.rsaMinBits > RSA_MAX_BITS_LIMIT)) p.push('keyAlgorithms.rsaMinBits: at least 2048 (or null to refuse RSA)');
+    // The upper bound: a huge modulus costs every relying party that verifies with it and
+    // buys nothing the template asked for; 16384 is the most OpenSSL verifies at all.
+    if (!Number.isInteger(ka.rsaMaxBits) || ka.rsaMaxBits < 2048 || ka.rsaMaxBits > RSA_MAX_BITS_LIMIT) p.push(`keyAlgorithms.rsaMaxBits: 2048 to ${RSA_MAX_BITS_LIMIT} (default ${DEFAULT_RSA_MAX_BITS})`);
+    else if (ka.rsaMinBits !== null && Number.isInteger(ka.rsaMinBits) && ka.rsaMaxBits < ka.rsaMinBits) p.push('keyAlgorithms.rsaMaxBits: at least keyAlgorithms.rsaMinBits');
+    if (!RSA_PUBLIC_EXPONENT_RULES.includes(ka.rsaPublicExponent)) p.push(`keyAlgorithms.rsaPublicExponent: "65537" (only F4, the default) or "odd" (any odd exponent from 3 to 2^256 − 1)`);
     for (const c of ka.ecCurves ?? []) if (!CURVES.includes(c)) p.push(`keyAlgorithms.ecCurves: ${c} is not one of ${CURVES.join(', ')}`);
   }
   if (!Array.isArray(t.providers)) p.push('providers: a list of provider names');
@@ -71,6 +78,7 @@ export function templateProblems(t: Template): string[] {
   } else if (t.san?.dns) {
     p.push('san.dns: DNS names come only from the request, so they need subjectName.source = request');
   }
+  if (t.san?.dnsWildcard === true && sn?.source !== 'request') p.push('san.dnsWildcard: wildcards are names from the request, so they need subjectName.source = request');
   if (sn?.format === 'none' && !t.san?.upn && !t.san?.email && !t.san?.dns) p.push('subjectName.format none needs at least one subject alternative name');
 
   // ESC9 / ESC16 / KB5014754: every certificate that can authenticate a user carries the SID.
@@ -94,6 +102,7 @@ export function templateProblems(t: Template): string[] {
     ['san.upn', t.san?.upn],
     ['san.email', t.san?.email],
     ['san.dns', t.san?.dns],
+    ['san.dnsWildcard', t.san?.dnsWildcard],
     ['san.sidUri', t.san?.sidUri],
   ];
   for (const [k, v] of flags) if (typeof v !== 'boolean') p.push(`${k}: true or false`);
@@ -104,7 +113,7 @@ export function templateProblems(t: Template): string[] {
 /** Coerce unknown JSON into a Template and validate it, or throw TEMPLATE_INVALID naming every problem. */
 export function validateTemplate(input: unknown): Template {
   if (!input || typeof input !== 'object') throw new TesseraError('TEMPLATE_INVALID', 'a template is a JSON object');
-  const t = input as Template;
+  const t = withTemplateDefaults(input as Template);
   let problems: string[];
   try {
     problems = templateProblems(t);

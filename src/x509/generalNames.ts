@@ -36,10 +36,49 @@ export function encodeGeneralName(n: GeneralName): Buffer {
     case 'dn':
       return tlv(0xa4, n.value);
     case 'ip':
-      throw new Error('IP address SANs are not issued by Tessera');
+      // RFC 5280 §4.2.1.6: four octets for IPv4, sixteen for IPv6, network byte order.
+      return tlv(0x87, ipAddressOctets(n.value));
     case 'other':
       return tlv(0xa0, oid(n.oid), n.value);
   }
+}
+
+/**
+ * The octets of an IP address given as dotted IPv4, RFC 4291 §2.2 IPv6 text (with "::"
+ * and an optional dotted IPv4 tail), or the 32 hex digits decodeGeneralName gives IPv6.
+ */
+export function ipAddressOctets(text: string): Buffer {
+  const v4 = (t: string): number[] | null => {
+    const parts = t.split('.');
+    if (parts.length !== 4 || parts.some((p) => !/^(0|[1-9]\d{0,2})$/.test(p) || Number(p) > 255)) return null;
+    return parts.map(Number);
+  };
+  const four = v4(text);
+  if (four) return Buffer.from(four);
+  if (/^[0-9a-f]{32}$/i.test(text)) return Buffer.from(text, 'hex');
+  const bad = () => new Error(`"${text}" is not an IP address`);
+  const halves = text.split('::');
+  if (halves.length > 2) throw bad();
+  const groups = (h: string): number[] => {
+    if (h === '') return [];
+    const out: number[] = [];
+    const parts = h.split(':');
+    parts.forEach((p, i) => {
+      const tail = i === parts.length - 1 ? v4(p) : null;
+      if (tail) out.push((tail[0] << 8) | tail[1], (tail[2] << 8) | tail[3]);
+      else if (/^[0-9a-f]{1,4}$/i.test(p)) out.push(parseInt(p, 16));
+      else throw bad();
+    });
+    return out;
+  };
+  const head = groups(halves[0]);
+  const rest = halves.length === 2 ? groups(halves[1]) : [];
+  const fill = 8 - head.length - rest.length;
+  if ((halves.length === 2 && fill < 1) || (halves.length === 1 && fill !== 0)) throw bad();
+  const all = [...head, ...Array<number>(halves.length === 2 ? fill : 0).fill(0), ...rest];
+  const out = Buffer.alloc(16);
+  all.forEach((g, i) => out.writeUInt16BE(g, i * 2));
+  return out;
 }
 
 export function encodeGeneralNames(names: readonly GeneralName[]): Buffer {

@@ -65,6 +65,19 @@ export function decodeSpki(spki: Uint8Array): PublicKeyInfo {
   throw new TesseraError('KEY_ALGORITHM_UNSUPPORTED', `public key algorithm ${alg}`);
 }
 
+/**
+ * The public exponent of an rsaEncryption SPKI that decodeSpki accepted (RFC 8017 §A.1.1
+ * RSAPublicKey { modulus, publicExponent }), for the template's exponent rule
+ * (policy/checkRsaKey.ts).
+ */
+export function rsaPublicExponent(spki: Uint8Array): bigint {
+  const key = subjectPublicKeyBits(spki);
+  const [, exponent] = children(key, readTlv(key, 0, key.length));
+  if (!exponent) throw new TesseraError('REQUEST_MALFORMED', 'RSAPublicKey is incomplete');
+  const e = read.unsigned(key, exponent);
+  return e.length === 0 ? 0n : BigInt(`0x${Buffer.from(e).toString('hex')}`);
+}
+
 /** The subjectPublicKey BIT STRING contents (without the unused-bits octet). */
 export function subjectPublicKeyBits(spki: Uint8Array): Buffer {
   const top = readTlv(spki, 0, spki.length);

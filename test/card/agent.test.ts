@@ -4,6 +4,7 @@
  * Tessera HTTPS server → install (PIN). Origin checks, CORS, the per-operation session,
  * the signing policy, wrong PINs, the agent's own PIN counter, a card removed mid-way.
  */
+import { createHash } from 'node:crypto';
 import { request } from 'node:http';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -197,6 +198,22 @@ describe('card agent: the seed end to end (list → generate → sign → submit
     expect(ids).toEqual(expect.arrayContaining([a.gen.keyId, b.gen.keyId]));
     const card = (await page('GET', '/v1/cards')).body.cards.find((c: { label: string }) => c.label === 'Alice VSC');
     expect(card.certificates).toHaveLength(3);
+  });
+
+  it('lists each public key with the SHA-256 of its public key and whether a certificate on the card belongs to it (no PIN)', async () => {
+    const spare = await page('POST', '/v1/keys', { card: { serial: serials['Alice VSC'] }, pin: PIN, keyAlg: 'ec' });
+    const card = (await page('GET', '/v1/cards')).body.cards.find((c: { label: string }) => c.label === 'Alice VSC');
+    const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+    // The key of a generate that got no certificate: no certificate belongs to it.
+    expect(card.keys.find((k: { id: string }) => k.id === spare.body.keyId)).toEqual({ id: spare.body.keyId, label: spare.body.container, key: 'EC P-256', spkiSha256: sha(Buffer.from(spare.body.spki, 'base64')), certificate: false });
+    // Each installed certificate: its fingerprint (judged on the DER pkcs11-tool reads) and its key marked as certified.
+    for (const c of card.certificates as { id: string; sha256: string }[]) {
+      const f = join(work, `on-card-${c.id}.der`);
+      expect(hsm.pkcs11Tool(['--token-label', 'Alice VSC', '--read-object', '--type', 'cert', '--id', c.id, '--output-file', f]).status).toBe(0);
+      expect(c.sha256).toBe(sha(readFileSync(f)));
+      expect(card.keys.find((k: { id: string }) => k.id === c.id)).toMatchObject({ certificate: true });
+    }
+    expect((await page('POST', `/v1/sessions/${spare.body.session}/cancel`, { pin: PIN })).body).toMatchObject({ objectsRemoved: 2 });
   });
 
   it('signs only a request for the key of the same operation, and only for the page that started it', async () => {

@@ -2,7 +2,10 @@
  * `tessera card …` against real SoftHSM2 tokens in a private token directory, judged by
  * pkcs11-tool (OpenSC) and softhsm2-util — never by Tessera's own code alone.
  */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openssl } from '../support/openssl.js';
 import { newSoftHsm, type SoftHsm } from '../support/softhsm.js';
 import { tessera } from './helpers/cli.js';
 
@@ -172,5 +175,109 @@ describe('tessera card', () => {
     const ok = await cli(['card', 'delete', '--card', 'Stdin VSC', '--pin-stdin'], '44332211\n');
     expect(ok.status, ok.stderr).toBe(0);
     expect(hsm.pkcs11Tool(['--list-token-slots']).stdout).not.toContain('Stdin VSC');
+  });
+});
+
+describe('orphan keys: tessera card list marks them, tessera card remove-key removes them', () => {
+  const PIN = '12345678';
+  const label = 'Orphan VSC';
+  const tool = (args: string[]) => hsm.pkcs11Tool(['--token-label', label, '--login', '--pin', PIN, ...args]);
+  /** The objects on the card as pkcs11-tool sees them after a login: "<kind> <id>" ("Private Key c1", "Certificate c1"). */
+  const judged = () =>
+    tool(['--list-objects'])
+      .stdout.split(/\n(?=\S)/)
+      .filter((b) => / Object;/.test(b))
+      .map((b) => `${b.split(' Object')[0].trim()} ${/ID:\s+([0-9a-f]+)/.exec(b)?.[1] ?? '-'}`)
+      .sort();
+  /** Write a software key pair and its self-signed certificate onto the card with pkcs11-tool (the certificate under `certId`). */
+  const certifiedKey = (id: string, certId: string, cn: string) => {
+    const dir = join(hsm.dir, `key-${id}`);
+    mkdirSync(dir, { recursive: true });
+    const f = (n: string) => join(dir, n);
+    expect(openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('k.pem'), '-subj', `/CN=${cn}`, '-days', '30', '-out', f('c.pem')]).status).toBe(0);
+    openssl(['pkey', '-in', f('k.pem'), '-outform', 'der', '-out', f('k.der')]);
+    openssl(['pkey', '-in', f('k.pem'), '-pubout', '-outform', 'der', '-out', f('p.der')]);
+    openssl(['x509', '-in', f('c.pem'), '-outform', 'der', '-out', f('c.der')]);
+    for (const [file, type, oid, lbl] of [['k.der', 'privkey', id, cn], ['p.der', 'pubkey', id, cn], ['c.der', 'cert', certId, `${cn} Certificate`]]) {
+      const w = tool(['--write-object', f(file), '--type', type, '--id', oid, '--label', lbl]);
+      expect(w.status, w.stderr).toBe(0);
+    }
+  };
+  const orphanKey = (id: string) => expect(tool(['--keypairgen', '--key-type', 'EC:prime256v1', '--id', id, '--label', `never installed ${id}`]).status).toBe(0);
+
+  beforeAll(() => {
+    hsm.initToken(label, PIN, '87654321');
+    certifiedKey('c1', 'c1', 'Installed');
+    // A card that kept its own CKA_ID for the certificate: the key pairs with it by public key.
+    certifiedKey('d1', 'd2', 'Other ID');
+    orphanKey('e1');
+  });
+
+  it('list --login marks the private key without a certificate as an orphan, and says how to remove it', async () => {
+    const r = await cli(['card', 'list', '--card', label, '--login', '--pin-stdin'], `${PIN}\n`);
+    expect(r.status, r.stderr).toBe(0);
+    const keys = r.json.cards[0].objects.filter((o: { class: string }) => o.class === 'privateKey').map((o: { id: string; orphan: boolean }) => [o.id, o.orphan]).sort();
+    expect(keys).toEqual([['c1', false], ['d1', false], ['e1', true]]);
+    const text = await tessera(['card', 'list', '--card', label, '--login', '--pin-stdin'], { env: hsm.env, input: `${PIN}\n` });
+    expect(text.status, text.stderr).toBe(0);
+    const lines = text.stdout.split('\n');
+    expect(lines.filter((l) => l.includes('ORPHAN'))).toEqual([expect.stringMatching(/^ {2}private key {2}id=e1 .*ORPHAN: no certificate on the card$/), expect.stringMatching(/^ {2}public key {3}id=e1 .*ORPHAN: no certificate on the card$/)]);
+    expect(text.stdout).toContain(`1 orphan key(s): install the certificate from "Pending / issued requests" on the enrollment site, or remove with: tessera card remove-key --card "${label}" --id e1`);
+  });
+
+  it('refuses a key that has a certificate (same CKA_ID, or same public key), and changes nothing', async () => {
+    const before = judged();
+    for (const id of ['c1', 'd1']) {
+      const r = await cli(['card', 'remove-key', '--card', label, '--id', id, '--pin-stdin'], `${PIN}\n`);
+      expect(r.status).toBe(1);
+      expect(r.error?.code).toBe('CARD_KEY_HAS_CERTIFICATE');
+      expect(r.error?.detail).toContain(`the key with ID ${id} on card "${label}"`);
+      expect(r.error?.detail).toContain('--with-certificate');
+    }
+    expect(judged()).toEqual(before);
+  });
+
+  it('bad input: a wrong PIN, an ID that is not hex, a key that is not there, neither --id nor --orphans', async () => {
+    const before = judged();
+    const wrongPin = await cli(['card', 'remove-key', '--card', label, '--id', 'e1', '--pin-stdin'], '00000000\n');
+    expect(wrongPin.error?.code).toBe('CARD_PIN_INCORRECT');
+    const notHex = await cli(['card', 'remove-key', '--card', label, '--id', 'zz', '--pin-stdin'], `${PIN}\n`);
+    expect(notHex.error?.code).toBe('INPUT_INVALID');
+    expect(notHex.error?.detail).toContain('--id zz');
+    const missing = await cli(['card', 'remove-key', '--card', label, '--id', '99', '--pin-stdin'], `${PIN}\n`);
+    expect(missing.error?.code).toBe('CARD_KEY_NOT_FOUND');
+    expect(missing.error?.detail).toContain('no key with ID 99');
+    const neither = await cli(['card', 'remove-key', '--card', label, '--pin-stdin'], `${PIN}\n`);
+    expect(neither.error?.code).toBe('INPUT_INVALID');
+    expect(judged()).toEqual(before);
+  });
+
+  it('removes the orphan key with the PIN: pkcs11-tool and p11tool no longer see it; the certified keys stay', async () => {
+    const r = await cli(['card', 'remove-key', '--card', label, '--id', 'E1', '--pin-stdin'], `${PIN}\n`);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.json.removed).toEqual([{ id: 'e1', privateKeys: 1, publicKeys: 1, certificates: [] }]);
+    expect(judged()).toEqual(['Certificate c1', 'Certificate d2', 'Private Key c1', 'Private Key d1', 'Public Key c1', 'Public Key d1']);
+    const p11 = hsm.p11tool(['--list-all', '--login', '--set-pin', PIN, `pkcs11:token=${encodeURIComponent(label)}`]);
+    expect(p11.status, p11.stderr).toBe(0);
+    expect(p11.stdout).toContain('ID: c1');
+    expect(p11.stdout).not.toContain('ID: e1');
+  });
+
+  it('--orphans removes every key without a certificate, and nothing else', async () => {
+    orphanKey('f1');
+    orphanKey('f2');
+    const r = await cli(['card', 'remove-key', '--card', label, '--orphans', '--pin-stdin'], `${PIN}\n`);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.json.removed.map((x: { id: string }) => x.id).sort()).toEqual(['f1', 'f2']);
+    expect(judged()).toEqual(['Certificate c1', 'Certificate d2', 'Private Key c1', 'Private Key d1', 'Public Key c1', 'Public Key d1']);
+    const again = await tessera(['card', 'remove-key', '--card', label, '--orphans', '--pin-stdin'], { env: hsm.env, input: `${PIN}\n` });
+    expect(again.stdout).toContain(`No orphan key on card "${label}"`);
+  });
+
+  it('--with-certificate removes a key together with its certificate', async () => {
+    const r = await cli(['card', 'remove-key', '--card', label, '--id', 'd1', '--with-certificate', '--pin-stdin'], `${PIN}\n`);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.json.removed).toEqual([{ id: 'd1', privateKeys: 1, publicKeys: 1, certificates: ['Other ID Certificate'] }]);
+    expect(judged()).toEqual(['Certificate c1', 'Private Key c1', 'Public Key c1']);
   });
 });

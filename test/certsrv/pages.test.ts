@@ -3,10 +3,11 @@
  * bad input on every form field answered with a page (never a stack trace), the pending
  * flow with the Requests cookie, the manager page, and escaping.
  */
+import { createHash, X509Certificate } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setUserEnabled } from '../../src/ra/admin/users.js';
-import { opensslCsr } from '../support/openssl.js';
+import { openssl, opensslCsr } from '../support/openssl.js';
 import { basic, buildTestApp, PASSWORD } from '../support/app.js';
 import { newCertsrvCa } from '../support/certsrvCa.js';
 import { LOCAL, type TestCa } from '../support/tessera.js';
@@ -219,6 +220,29 @@ describe('pages and flows', () => {
     const download = await app.inject({ method: 'GET', url: `/certsrv/certnew.cer?ReqID=${id}&Enc=bin`, headers: { ...basic('alice'), cookie: requests } });
     expect(download.headers['content-type']).toBe('application/pkix-cert');
     expect(decodeURIComponent(String(download.headers['set-cookie']).split(';')[0].split('=')[1])).toBe('-');
+  });
+
+  it('lists the user\'s own issued certificates with the key facts the page script matches against card keys', async () => {
+    const { csr } = opensslCsr('P-256');
+    const res = await postForm('/certsrv/certfnsh.asp', { Mode: 'newreq', CertRequest: csr, CertAttrib: 'CertificateTemplate:SmartcardLogon\r\n', SaveCert: 'no' }, basic('alice'));
+    expect(res.body).toContain('Certificate Issued');
+    const id = Number(/certnew.cer\?ReqID=(\d+)&/.exec(res.body)![1]);
+    const der = Buffer.from((await ca.t.store.certificates.byRequest(id))!.der!);
+    const spki = new X509Certificate(der).publicKey.export({ type: 'spki', format: 'der' });
+    const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+    const list = await app.inject({ method: 'GET', url: '/certsrv/certckpn.asp', headers: basic('alice') });
+    expect(list.statusCode).toBe(200);
+    const row = new RegExp(`<tr id="issued${id}" data-req-id="${id}" data-sha256="([0-9a-f]{64})" data-spki-sha256="([0-9a-f]{64})" data-key-id="([0-9a-f]+)">`).exec(list.body);
+    expect(row?.slice(1, 3)).toEqual([sha(der), sha(spki)]);
+    // The key identifier is the certificate's SKI, the CKA_ID Tessera gives a card key (openssl prints it).
+    const ski = openssl(['x509', '-inform', 'der', '-noout', '-ext', 'subjectKeyIdentifier'], der).stdout.split('\n')[1];
+    expect(row?.[3]).toBe(ski.replace(/[\s:]/g, '').toLowerCase());
+    expect(list.body).toContain('id="installLater" hidden');
+    expect(list.body).toContain('<script type="module" src="/certsrv/static/enroll.js"></script>');
+    // Nobody else's certificates: dave sees none of alice's.
+    const other = await app.inject({ method: 'GET', url: '/certsrv/certckpn.asp', headers: basic('dave') });
+    expect(other.body).not.toContain(`id="issued${id}"`);
+    expect(other.body).not.toContain('enroll.js');
   });
 
   it('forgets a request on "Remove" (certrmpn.asp Action=rmpn)', async () => {

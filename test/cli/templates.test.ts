@@ -41,7 +41,7 @@ describe('tessera template', () => {
       /Extended key usage: Client Authentication \(1\.3\.6\.1\.5\.5\.7\.3\.2\), Secure Email \(1\.3\.6\.1\.5\.5\.7\.3\.4\), Smart Card Logon \(1\.3\.6\.1\.4\.1\.311\.20\.2\.2\)/,
       /Key usage:\s+digitalSignature, keyEncipherment \(critical\)/,
       /Key spec:\s+Exchange \(AT_KEYEXCHANGE\)/,
-      /Key algorithms:\s+RSA ≥ 2048 bits, ECDSA P-256\/P-384/,
+      /Key algorithms:\s+RSA 2048–8192 bits \(exponent 65537\), ECDSA P-256\/P-384/,
       /Subject name:\s+from the directory: fully distinguished name \+ e-mail/,
       /Subject alt\. name:\s+UPN \(otherName 1\.3\.6\.1\.4\.1\.311\.20\.2\.3\), e-mail \(rfc822Name\)/,
       /SID extension:\s+yes \(1\.3\.6\.1\.4\.1\.311\.25\.2, KB5014754 strong mapping\)/,
@@ -118,6 +118,25 @@ describe('tessera template', () => {
     const ekus = await cli(ca.dir, ['--json', 'template', 'set', 'SmartcardLogon', 'ekus=1.3.6.1.4.1.311.20.2.2,1.3.6.1.5.5.7.3.2,1.3.6.1.5.2.3.4']);
     expect(ekus.status, ekus.stderr).toBe(0);
     expect(ekus.json().template.ekus).toEqual(['1.3.6.1.4.1.311.20.2.2', '1.3.6.1.5.5.7.3.2', '1.3.6.1.5.2.3.4']);
+  });
+
+  it('sets the RSA upper bound, exponent rule and wildcard flag on a definition stored before they existed', async () => {
+    const stored = (await ca.t.store.templates.get('WebServer'))!.definition as Record<string, any>;
+    const { rsaMaxBits: _m, rsaPublicExponent: _e, ...oldKeys } = stored.keyAlgorithms;
+    const { dnsWildcard: _w, ...oldSan } = stored.san;
+    await ca.t.store.templates.put('WebServer', { ...stored, keyAlgorithms: oldKeys, san: oldSan }, 'test', new Date());
+    const shown = (await cli(ca.dir, ['--json', 'template', 'show', 'WebServer'])).json();
+    expect(shown.keyAlgorithms).toEqual({ rsaMinBits: 2048, rsaMaxBits: 8192, rsaPublicExponent: '65537', ecCurves: ['P-256', 'P-384'] });
+    const r = await cli(ca.dir, ['template', 'set', 'WebServer', 'keyAlgorithms.rsaMaxBits=4096', 'keyAlgorithms.rsaPublicExponent=odd', 'san.dnsWildcard=true']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('  keyAlgorithms.rsaMaxBits: 8192 -> 4096');
+    expect(r.stdout).toContain('  keyAlgorithms.rsaPublicExponent: 65537 -> odd');
+    expect((await ca.t.store.templates.get('WebServer'))!.definition).toMatchObject({ keyAlgorithms: { rsaMaxBits: 4096, rsaPublicExponent: 'odd' }, san: { dnsWildcard: true } });
+    expect((await cli(ca.dir, ['template', 'show', 'WebServer'])).stdout).toMatch(/Key algorithms:\s+RSA 2048–4096 bits \(odd exponent ≤ 2\^256 − 1\)/);
+    const bad = await cli(ca.dir, ['template', 'set', 'WebServer', 'keyAlgorithms.rsaMaxBits=32768']);
+    expect(bad.stderr).toContain('keyAlgorithms.rsaMaxBits: 2048 to 16384 (default 8192)');
+    const reset = await cli(ca.dir, ['template', 'set', 'WebServer', 'keyAlgorithms.rsaMaxBits=8192', 'keyAlgorithms.rsaPublicExponent=65537', 'san.dnsWildcard=false']);
+    expect(reset.status, reset.stderr).toBe(0);
   });
 
   it('replaces a definition from a JSON file (show --json, edit, set --file)', async () => {

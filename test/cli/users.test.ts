@@ -143,6 +143,22 @@ describe('tessera user and group', () => {
     expect(rec.source).toBe('cli');
   });
 
+  it('role separation: not even the local administrator can put a CA administrator in Certificate Managers, or create a user in both', async () => {
+    const add = await cli(ca.dir, ['user', 'add', 'root-admin', '--group', 'CA Administrators', '--password-stdin'], { stdin: 'correct horse battery\n' });
+    expect(add.status, add.stderr).toBe(0);
+    const join = await cli(ca.dir, ['group', 'add-member', 'Certificate Managers', 'root-admin']);
+    expect(join.status).toBe(1);
+    expect(join.stderr).toContain('[ROLE_CONFLICT]');
+    expect(join.stderr).toContain('root-admin cannot be added to Certificate Managers');
+    expect((await ca.t.directory.findUser('root-admin'))!.groups).toEqual(['CA Administrators', 'Domain Users']);
+    const both = await cli(ca.dir, ['--json', 'user', 'add', 'both', '--group', 'Certificate Managers', '--group', 'CA Administrators', '--no-password']);
+    expect(both.status).toBe(1);
+    expect(both.error().code).toBe('ROLE_CONFLICT');
+    expect(await ca.t.directory.findUser('both')).toBeUndefined();
+    const [refused] = await ca.t.store.audit.list({ action: 'group.member_refused', limit: 1 });
+    expect(refused).toMatchObject({ actor: `local:${userInfo().username}`, source: 'cli', target: 'Certificate Managers', details: { user: 'root-admin', code: 'ROLE_CONFLICT' } });
+  });
+
   it('prints usage errors with exit status 2', async () => {
     const r = await cli(ca.dir, ['user', 'add']);
     expect(r.status).toBe(2);

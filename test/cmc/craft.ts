@@ -16,6 +16,7 @@ import { TaggedAttribute } from '../../src/x509/cmc/TaggedAttribute.js';
 import { TaggedCertificationRequest } from '../../src/x509/cmc/TaggedCertificationRequest.js';
 import { TaggedContentInfo } from '../../src/x509/cmc/TaggedContentInfo.js';
 import { TaggedRequest } from '../../src/x509/cmc/TaggedRequest.js';
+import { children, explicit, integer, readTlv, seq, tlv, TAG, type Tlv } from '../../src/x509/der.js';
 import type { TestKey } from '../agents/support.js';
 
 const ab = toArrayBuffer;
@@ -55,4 +56,53 @@ export async function signedCmc(content: Uint8Array, signers: readonly CraftSign
   const infos = [];
   for (const s of signers) infos.push(await signerFor(s, CMC_OID.idCctPKIData, content));
   return Buffer.from(encodeSignedData({ eContentType: CMC_OID.idCctPKIData, eContent: content, certificates, signerInfos: infos }));
+}
+
+export interface SignedDataTampering {
+  /** SignedData.version, any INTEGER (negative ones too). */
+  readonly version?: number;
+  /** Each SignerInfo.version, by position in the encoded SignerInfos. */
+  readonly signerVersions?: readonly number[];
+  /** The whole digestAlgorithms TLV, in place of the encoder's (it need not be a SET). */
+  readonly digestAlgorithms?: Uint8Array;
+}
+
+/**
+ * The same signed CMC with fields outside every signature changed: the versions and the
+ * digestAlgorithms set are not covered by any SignerInfo's signature (RFC 5652 §5.4 signs
+ * the content or the signed attributes), so each signature still verifies and only the
+ * deliberate defect differs.
+ */
+export function tamperSignedData(der: Uint8Array, o: SignedDataTampering): Buffer {
+  const whole = (t: Tlv) => Buffer.from(der.subarray(t.start, t.end));
+  const top = readTlv(der, 0, der.length);
+  const [contentType, wrapper] = children(der, top);
+  const [signedData] = children(der, wrapper);
+  const fields = children(der, signedData);
+  const [version, digests, ...rest] = fields;
+  const infosTlv = rest[rest.length - 1];
+  const infos = children(der, infosTlv).map((si, i) => {
+    const parts = children(der, si);
+    const v = o.signerVersions?.[i];
+    return seq(v === undefined ? whole(parts[0]) : signedInteger(v), ...parts.slice(1).map(whole));
+  });
+  const body = seq(
+    o.version === undefined ? whole(version) : signedInteger(o.version),
+    o.digestAlgorithms === undefined ? whole(digests) : Buffer.from(o.digestAlgorithms),
+    ...rest.slice(0, -1).map(whole),
+    tlv(TAG.SET, ...infos),
+  );
+  return seq(whole(contentType), explicit(0, body));
+}
+
+/** An INTEGER of any sign, two's complement in the fewest octets (X.690 §8.3). */
+function signedInteger(n: number): Buffer {
+  if (n >= 0) return integer(n);
+  const bytes: number[] = [];
+  let v = BigInt(n);
+  do {
+    bytes.unshift(Number(v & 0xffn));
+    v >>= 8n;
+  } while (v !== -1n || !(bytes[0] & 0x80));
+  return tlv(TAG.INTEGER, Buffer.from(bytes));
 }

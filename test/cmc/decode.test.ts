@@ -17,7 +17,7 @@ import { decodeRequestBytes } from '../../src/x509/pem.js';
 import { decodeRequest } from '../../src/x509/request.js';
 import { csrFor, newKey } from '../agents/support.js';
 import { openssl, opensslCsr, tmpDir } from '../support/openssl.js';
-import { control, crm, nestedContent, pkiData, regInfo, signedCmc, tcr } from './craft.js';
+import { control, crm, nestedContent, pkiData, regInfo, signedCmc, tamperSignedData, tcr } from './craft.js';
 import { pkcs7OnBehalf } from './pkijsPkcs7.js';
 
 const testdata = join(import.meta.dirname, 'testdata');
@@ -180,6 +180,16 @@ describe('PKCS#7 enroll-on-behalf (Certipy / CertEnroll shape, built with PKI.js
     const agent = agentCert();
     const der = await pkcs7OnBehalf({ csr: await csrFor(newKey()), requesterName: 'TESSERA\\bob', agentCertificate: agent.der, agentKey: agent.key.privateKey, unsigned: true });
     expect(decodeRequest(der).requesterName).toBeNull();
+  });
+
+  it('checks the versions of a PKCS#7 over id-data by RFC 5652 too: SignedData 1 and SignerInfo 1 with issuerAndSerialNumber', async () => {
+    const agent = agentCert();
+    const der = await pkcs7OnBehalf({ csr: await csrFor(newKey()), requesterName: 'TESSERA\\bob', agentCertificate: agent.der, agentKey: agent.key.privateKey });
+    expect(decodeRequest(der).format).toBe('pkcs7');
+    const as3 = tamperSignedData(der, { version: 3 });
+    expect(() => decodeRequest(as3)).toThrow(expect.objectContaining({ code: 'CMC_SIGNED_DATA_INVALID', detail: 'SignedData.version is 3, but its contents make it version 1 (RFC 5652 §5.1)' }));
+    const signer3 = tamperSignedData(der, { signerVersions: [3] });
+    expect(() => decodeRequest(signer3)).toThrow(expect.objectContaining({ code: 'CMC_SIGNED_DATA_INVALID', detail: expect.stringContaining('a SignerInfo whose sid is an issuerAndSerialNumber has version 1') }));
   });
 
   it('refuses a PKCS#7 whose content is not a valid PKCS#10', async () => {

@@ -368,6 +368,76 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract on %s', (engine) 
     });
   });
 
+  describe('sessions and sign-in failures', () => {
+    const at = (ms: number) => new Date(T0.getTime() + ms);
+    const session = (id: string, username: string, over: Partial<Parameters<Store['sessions']['create']>[0]> = {}) =>
+      store.transaction((tx) => tx.sessions.create({ id, username, method: 'password', source: '192.0.2.7', roles: ['caAdministrators'], epoch: 0, createdAt: T0, expiresAt: at(3600_000), ...over }));
+
+    it('keeps a session until it is ended or expires, and another node sees the end at once', async () => {
+      await session('s-1', 'Hanna');
+      expect(await other.sessions.active('s-1', at(1000))).toMatchObject({ id: 's-1', username: 'Hanna', method: 'password', source: '192.0.2.7', roles: ['caAdministrators'], epoch: 0, createdAt: T0, expiresAt: at(3600_000), endedAt: null });
+      expect(await store.sessions.active('s-1', at(3600_000))).toBeUndefined();
+      expect(await store.sessions.active('nope', at(1000))).toBeUndefined();
+      expect(await store.transaction((tx) => tx.sessions.end('s-1', at(2000), 'signed_out'))).toBe(true);
+      expect(await store.transaction((tx) => tx.sessions.end('s-1', at(3000), 'signed_out'))).toBe(false);
+      expect(await other.sessions.active('s-1', at(2001))).toBeUndefined();
+      expect(await other.sessions.get('s-1')).toMatchObject({ endedAt: at(2000), endReason: 'signed_out' });
+    });
+
+    it("ends all of a user's sessions in any letter case, moves the epoch on and voids sessions of the old epoch", async () => {
+      await session('s-2', 'ivan');
+      await session('s-3', 'Ivan', { method: 'smartcard', roles: [] });
+      await session('s-4', 'ivy');
+      expect(await store.sessions.epoch('IVAN')).toBe(0);
+      expect((await store.sessions.listActive('ivan', at(1000))).map((x) => x.id).sort()).toEqual(['s-2', 's-3']);
+      expect(await store.transaction((tx) => tx.sessions.endAllFor('IVAN', at(5000), 'password_set'))).toBe(2);
+      expect(await other.sessions.epoch('ivan')).toBe(1);
+      expect(await other.sessions.active('s-2', at(5001))).toBeUndefined();
+      expect(await other.sessions.get('s-3')).toMatchObject({ endedAt: at(5000), endReason: 'password_set' });
+      expect(await store.sessions.active('s-4', at(5001))).toMatchObject({ username: 'ivy' });
+      // A row written after the reset by a sign-in that checked the password before it (epoch 0) is void.
+      await session('s-5', 'ivan', { epoch: 0, createdAt: at(6000) });
+      expect(await store.sessions.active('s-5', at(6001))).toBeUndefined();
+      await session('s-6', 'ivan', { epoch: 1, createdAt: at(6000) });
+      expect(await other.sessions.active('s-6', at(6001))).toMatchObject({ epoch: 1 });
+      // s-6, and the void s-5 with it.
+      expect(await store.transaction((tx) => tx.sessions.endAllFor('ivan', at(7000), 'account_disabled'))).toBe(2);
+      expect(await store.sessions.epoch('ivan')).toBe(2);
+      expect(await store.sessions.listActive('ivan', at(7001))).toEqual([]);
+    });
+
+    it('purges sessions that expired before the horizon', async () => {
+      await session('s-old', 'jo', { expiresAt: at(-1) });
+      expect(await store.sessions.purge(T0)).toBeGreaterThanOrEqual(1);
+      expect(await store.sessions.get('s-old')).toBeUndefined();
+    });
+
+    it('counts failures per (user, address) and per address, starting again after the forget horizon', async () => {
+      const forget = (t: number) => ({ pair: at(t - 60_000), address: at(t - 30_000) });
+      expect(await store.signinFailures.get('kim', '192.0.2.9')).toEqual({});
+      expect(await store.transaction((tx) => tx.signinFailures.record('kim', '192.0.2.9', at(0), forget(0)))).toEqual({ pair: 1, address: 1 });
+      expect(await store.transaction((tx) => tx.signinFailures.record('kim', '192.0.2.9', at(1000), forget(1000)))).toEqual({ pair: 2, address: 2 });
+      expect(await store.transaction((tx) => tx.signinFailures.record('lee', '192.0.2.9', at(2000), forget(2000)))).toEqual({ pair: 1, address: 3 });
+      expect(await other.signinFailures.get('kim', '192.0.2.9')).toEqual({ pair: { failures: 2, lastFailureAt: at(1000) }, address: { failures: 3, lastFailureAt: at(2000) } });
+      expect(await other.signinFailures.get('kim', '192.0.2.10')).toEqual({});
+      // 40 s later the address count (30 s horizon) starts again, the pair's (60 s) does not.
+      expect(await store.transaction((tx) => tx.signinFailures.record('kim', '192.0.2.9', at(42_000), forget(42_000)))).toEqual({ pair: 3, address: 1 });
+      await store.signinFailures.clear('kim', '192.0.2.9');
+      expect(await store.signinFailures.get('kim', '192.0.2.9')).toEqual({ address: { failures: 1, lastFailureAt: at(42_000) } });
+      expect(await store.signinFailures.purge(at(42_000))).toBe(1);
+      expect(await store.signinFailures.get('lee', '192.0.2.9')).toEqual({ address: { failures: 1, lastFailureAt: at(42_000) } });
+    });
+
+    it('loses no failure when two nodes count at once', async () => {
+      const forget = { pair: at(-60_000), address: at(-60_000) };
+      await Promise.all([
+        ...Array.from({ length: 10 }, () => store.batch((tx) => tx.signinFailures.record('max', '198.51.100.1', T0, forget))),
+        ...(engine === 'postgres' ? Array.from({ length: 10 }, () => other.batch((tx) => tx.signinFailures.record('max', '198.51.100.1', T0, forget))) : []),
+      ]);
+      expect((await store.signinFailures.get('max', '198.51.100.1')).pair?.failures).toBe(engine === 'postgres' ? 20 : 10);
+    });
+  });
+
   describe('audit log', () => {
     it('appends numbered, hash-chained records inside the caller’s transaction and lists them', async () => {
       const seqs = await store.transaction(async (tx) => [

@@ -184,12 +184,13 @@ describe('limits, health, metrics', () => {
     await limited.close();
   });
 
-  it('locks out a user after repeated wrong passwords, even with the right one', async () => {
+  it('slows the address that failed for a user, even with the right password, and says for how long', async () => {
     const limited = await buildApp({ tessera: ca.t, sessionKey: randomBytes(32), limits: { authFailures: 3 } });
     for (let i = 0; i < 3; i++) expect((await limited.inject({ method: 'GET', url: '/api/v1/me', headers: basic('carol', 'nope nope') })).statusCode).toBe(401);
     const right = await limited.inject({ method: 'GET', url: '/api/v1/me', headers: basic('carol') });
     expect(right.statusCode).toBe(429);
     expect(right.json().code).toBe('RATE_LIMITED');
+    expect(right.headers['retry-after']).toBe('1');
     const failures = await ca.t.store.audit.list({ action: 'auth.failed', actor: 'carol' });
     expect(failures.length).toBeGreaterThanOrEqual(3);
     await limited.close();
@@ -204,7 +205,7 @@ describe('limits, health, metrics', () => {
 
   it('exposes Prometheus metrics with dispositions by template and issuance latency', async () => {
     await post({ csr: opensslCsr('P-256').csr, template: 'SmartcardUser' });
-    const m = await app.inject({ method: 'GET', url: '/metrics' });
+    const m = await app.inject({ method: 'GET', url: '/metrics', headers: basic('admin') });
     expect(m.body).toMatch(/tessera_requests_total\{disposition="issued",template="SmartcardUser"\} \d+/);
     expect(m.body).toMatch(/tessera_issuance_seconds_bucket\{le="0.05",template="SmartcardUser"\} \d+/);
   });

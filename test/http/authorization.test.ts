@@ -126,6 +126,8 @@ const CASES: Case[] = [
   { name: 'GET /audit', allowed: ['admin', 'auditor'], refusal: 403, call: inject('GET', '/api/v1/audit') },
   { name: 'GET /audit/verify', allowed: ['admin', 'auditor'], refusal: 403, call: inject('GET', '/api/v1/audit/verify') },
   { name: 'GET /metrics (from another host)', allowed: ['admin', 'auditor'], refusal: 403, call: (h) => app.inject({ method: 'GET', url: '/metrics', headers: h, remoteAddress: '10.1.2.3' }) },
+  { name: 'GET /metrics (from loopback)', allowed: ['admin', 'auditor'], refusal: 403, call: (h) => app.inject({ method: 'GET', url: '/metrics', headers: h, remoteAddress: '127.0.0.1' }) },
+  { name: 'GET /readyz (from another host)', allowed: ['user', 'other', 'agent', 'manager', 'admin', 'auditor'], call: (h) => app.inject({ method: 'GET', url: '/readyz', headers: h, remoteAddress: '10.1.2.3' }) },
 ];
 
 describe('REST authorization matrix', () => {

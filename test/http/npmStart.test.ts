@@ -3,7 +3,7 @@
  * organisation and printed credentials, the site answers over HTTPS with a certificate
  * chaining to the new root, and a second start reuses the directory.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
@@ -83,6 +83,23 @@ describe('npm start', () => {
     // The demo runs the smart card sign-in listener too, linked from the home page.
     expect(out).toContain(`/signin`);
     expect(home.body).toContain(`:${signinPort}/signin`);
+    // The seed's first method starts on its template: the request form selects Smartcard User.
+    const form = await get(`https://localhost:${port}/certsrv/certrqma.asp`, rootPem, `alice:${alicePassword}`);
+    expect(/<option value="[^"]*" data-name="([^"]+)"[^>]* selected[ >]/.exec(form.body)?.[1]).toBe('SmartcardUser');
+    // The seed's second method out of the box, and the output says so: agent is offered both
+    // smart card templates at the station (Enroll), and the restrictions let it enroll bob.
+    expect(out).toContain('agent may enroll members of Smartcard Users (alice, bob) for Smartcard User and Smartcard Logon');
+    expect(out).toContain(`/certsrv/certsces.asp`);
+    const agentPassword = /\n  agent +(\S+)/.exec(out)![1];
+    const stationPage = await get(`https://localhost:${port}/certsrv/certsces.asp`, rootPem, `agent:${agentPassword}`);
+    expect(stationPage.status).toBe(200);
+    expect([...stationPage.body.matchAll(/data-name="([^"]+)"/g)].map((m) => m[1])).toEqual(expect.arrayContaining(['SmartcardUser', 'SmartcardLogon']));
+    const rules = spawnSync(process.execPath, [join(ROOT, 'bin', 'tessera.js'), '--json', 'agent', 'list'], { env: { ...process.env, TESSERA_DATA: data }, encoding: 'utf8' });
+    expect(rules.status, rules.stderr).toBe(0);
+    expect((JSON.parse(rules.stdout) as { rules: { agent: string; target: string; template: string }[] }).rules.map((r) => `${r.agent} → ${r.target}: ${r.template}`).sort()).toEqual([
+      'Enrollment Agents → Smartcard Users: SmartcardLogon',
+      'Enrollment Agents → Smartcard Users: SmartcardUser',
+    ]);
     const ca = await get(`https://localhost:${port}/api/v1/ca`, rootPem);
     expect(ca.status).toBe(200);
     expect(JSON.parse(ca.body).name).toBe('CN=Tessera Demo Issuing CA,O=Tessera Demo');

@@ -194,4 +194,51 @@ describe.skipIf(!chromiumAvailable())('the seed on a smart card: Chromium → ca
     await expect.poll(() => statusText(page), { timeout: 30_000 }).toMatch(/^Installed on the smart card "Alice VSC"/);
     expect(cardObjects().filter((o) => o.kind === 'Certificate').map((o) => o.label).sort()).toEqual(['Approved Card Certificate', 'Smartcard Certificate']);
   });
+
+  it('"Install this certificate" never clicked: Pending / issued requests finds the key on the card and installs the certificate later', async () => {
+    await page.goto(`${server.url}/certsrv/certrqma.asp`);
+    await scriptReady(page);
+    await page.selectOption('#lbCertTemplate', { label: 'Smartcard User' });
+    await page.selectOption('#lbCSP', 'card');
+    await expect.poll(() => page.locator('#lbCard option').allInnerTexts(), { timeout: 20_000 }).toEqual([`Alice VSC (serial ${serial}) — virtual card`]);
+    await page.fill('#tbKeySize', '2048');
+    await page.fill('#tbPin', PIN);
+    await page.fill('#tbFriendlyName', 'Finished Later');
+    expect(await submitAndWait(page)).toBe('result-issued');
+    const id = Number(await page.getAttribute('#result', 'data-req-id'));
+    const laterKeyId = /^card:[0-9a-f]+:([0-9a-f]+)$/.exec((await page.getAttribute('#result', 'data-thumbprint'))!)![1];
+    // The user leaves without installing: the key is on the card, its certificate is not.
+    expect(cardObjects().filter((o) => o.id === laterKeyId).map((o) => o.kind).sort()).toEqual(['Private Key', 'Public Key']);
+
+    await page.goto(`${server.url}/certsrv/certckpn.asp`);
+    await scriptReady(page);
+    await expect.poll(() => page.locator(`#cardState${id}`).innerText(), { timeout: 20_000 }).toMatch(/^Key on "Alice VSC", certificate not installed/);
+    expect(await page.isVisible(`#btnInstall${id}`)).toBe(true);
+    expect(await page.isVisible('#installLater')).toBe(true);
+    expect(await statusText(page)).toContain('issued for a key on your smart card but never installed');
+    // The certificates installed earlier are recognised on the card and get no button.
+    const installedRows = await page.locator('td.card-state', { hasText: 'Installed on "Alice VSC"' }).count();
+    expect(installedRows).toBe(2);
+    expect(await page.locator('button[id^="btnInstall"]').count()).toBe(1);
+    await docScreenshot(page, 'card-06-install-later');
+    await page.click(`#btnInstall${id}`);
+    expect(await fieldErrorText(page, 'tbPin')).toBe('Enter the smart card PIN.');
+    await page.fill('#tbPin', PIN);
+    await page.click(`#btnInstall${id}`);
+    await expect.poll(() => statusText(page), { timeout: 30_000 }).toMatch(new RegExp(`^Installed the certificate of request ${id} on the smart card "Alice VSC" \\(serial ${serial}\\) as "Finished Later", next to its key \\(ID ${laterKeyId}\\)`));
+    await screenshot(page, 'card-07-installed-later');
+
+    // pkcs11-tool: the issued certificate is now on the card, next to its key, under the friendly name.
+    const cert = cardObjects().find((o) => o.kind === 'Certificate' && o.id === laterKeyId);
+    expect(cert?.label).toBe('Finished Later');
+    const certFile = join(hsm.dir, 'later.der');
+    expect(hsm.pkcs11Tool(['--token-label', 'Alice VSC', '--read-object', '--type', 'cert', '--id', laterKeyId, '--output-file', certFile]).status).toBe(0);
+    const issued = (await ca.t.store.certificates.byRequest(id))!;
+    expect(readFileSync(certFile).equals(Buffer.from(issued.der!))).toBe(true);
+    // Seen again, nothing is left to install.
+    await page.reload();
+    await scriptReady(page);
+    await expect.poll(() => page.locator(`#cardState${id}`).innerText(), { timeout: 20_000 }).toBe('Installed on "Alice VSC"');
+    expect(await page.locator('button[id^="btnInstall"]').count()).toBe(0);
+  });
 });

@@ -119,7 +119,8 @@ describe.skipIf(!chromiumAvailable())('the enrollment station in Chromium', () =
     await page.fill('#tbPfxPassword2', 'bob-p12-password');
     const d = await installDownload(page, work);
     expect(d.name).toBe('Bob Smartcard Logon.p12');
-    expect(await statusText(page)).toMatch(/Saved Bob Smartcard Logon\.p12/);
+    // The page announces the file after the browser has taken the download: wait for it.
+    await expect.poll(() => statusText(page), { timeout: 20_000 }).toMatch(/Saved Bob Smartcard Logon\.p12/);
 
     const info = openssl(['pkcs12', '-info', '-nodes', '-in', d.file, '-passin', 'pass:bob-p12-password']);
     expect(info.status, info.stderr).toBe(0);

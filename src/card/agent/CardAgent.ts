@@ -30,6 +30,7 @@ import { CardError, describeCard } from '../CardError.js';
 import { CardSession } from '../CardSession.js';
 import { parseHash, parseKeySpec, describeKeySpec, type CardKeySpec } from '../cardKeys.js';
 import type { Pkcs11Module } from '../pkcs11/Pkcs11Module.js';
+import { agentCertificateIds } from './agentCertificateIds.js';
 import { checkCmcSignedAttributes, checkPkcs10Info } from './signingPolicy.js';
 
 export const AGENT_API_VERSION = 1;
@@ -213,6 +214,7 @@ export class CardAgent {
       const s = CardSession.open(this.#mod, c, { rw: false });
       try {
         const objs = s.objects();
+        const agentIds = agentCertificateIds(s);
         let changeRequired = c.pin.toBeChanged;
         try {
           s.requireUsablePin();
@@ -227,7 +229,12 @@ export class CardAgent {
           virtual: this.#mod.isSoftHsm,
           pin: { locked: c.pin.locked, finalTry: c.pin.finalTry, countLow: this.#mod.isSoftHsm ? false : c.pin.countLow, changeRequired, agentThrottled: (this.#wrongPins.get(c.serial) ?? 0) >= this.#limit },
           publicKeys: objs.filter((o) => o.class === 'publicKey').length,
-          certificates: objs.filter((o) => o.class === 'certificate').map((o) => ({ label: o.label, id: o.id, subject: o.subject ?? null, notAfter: o.notAfter?.toISOString() ?? null })),
+          // Public key objects only (no PIN): the page matches an issued certificate to its key
+          // by public key or CKA_ID and offers to install it (docs/cards.md "Orphan keys").
+          keys: objs.filter((o) => o.class === 'publicKey').map((o) => ({ id: o.id, label: o.label, key: o.key ?? null, spkiSha256: o.spkiSha256 ?? null, certificate: !o.orphan })),
+          certificates: objs
+            .filter((o) => o.class === 'certificate')
+            .map((o) => ({ label: o.label, id: o.id, subject: o.subject ?? null, notAfter: o.notAfter?.toISOString() ?? null, sha256: o.sha256 ?? null, enrollmentAgent: agentIds.has(o.id) })),
         };
       } finally {
         s.close();

@@ -79,7 +79,7 @@ export function hashForKey(spki: Uint8Array): CardHash {
   return k.curve === 'P-384' ? 'sha384' : k.curve === 'P-521' ? 'sha512' : 'sha256';
 }
 
-const isAgentCertificate = (c: SignerCertificate) => c.ekus.includes(OID.certificateRequestAgent) || c.ekus.includes(OID.anyExtendedKeyUsage) || c.applicationPolicies.includes(OID.certificateRequestAgent);
+export const isAgentCertificate = (c: SignerCertificate) => c.ekus.includes(OID.certificateRequestAgent) || c.ekus.includes(OID.anyExtendedKeyUsage) || c.applicationPolicies.includes(OID.certificateRequestAgent);
 
 export async function openCardAgentSigner(i: CardAgentSignerInput): Promise<CardAgentSigner> {
   const card = findCardByLabelOrSerial(i.module, i.card);

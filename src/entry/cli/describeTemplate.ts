@@ -9,7 +9,8 @@ export const ekuName = (oid: string): string => (EKU_NAMES[oid] ? `${EKU_NAMES[o
 
 export function describeTemplate(t: Template): [string, unknown][] {
   const ka = t.keyAlgorithms;
-  const keys = [...(ka.rsaMinBits !== null ? [`RSA ≥ ${ka.rsaMinBits} bits`] : []), ...(ka.ecCurves.length ? [`ECDSA ${ka.ecCurves.join('/')}`] : [])];
+  const rsaExponent = ka.rsaPublicExponent === 'odd' ? 'odd exponent ≤ 2^256 − 1' : 'exponent 65537';
+  const keys = [...(ka.rsaMinBits !== null ? [`RSA ${ka.rsaMinBits}–${ka.rsaMaxBits} bits (${rsaExponent})`] : []), ...(ka.ecCurves.length ? [`ECDSA ${ka.ecCurves.join('/')}`] : [])];
   const sn = t.subjectName;
   const subject =
     sn.source === 'request'
@@ -18,7 +19,7 @@ export function describeTemplate(t: Template): [string, unknown][] {
   const san = [
     ...(t.san.upn ? ['UPN (otherName 1.3.6.1.4.1.311.20.2.3)'] : []),
     ...(t.san.email ? ['e-mail (rfc822Name)'] : []),
-    ...(t.san.dns ? ['DNS names from the request'] : []),
+    ...(t.san.dns ? [`DNS names from the request${t.san.dnsWildcard ? ', wildcards allowed' : ''}`] : []),
     ...(t.san.sidUri ? ['SID URI (tag:microsoft.com,2022-09-14:sid:…)'] : []),
   ];
   const iss = t.issuance;

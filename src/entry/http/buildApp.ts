@@ -6,7 +6,6 @@
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { TesseraError } from '../../errors/TesseraError.js';
 import type { Tessera } from '../../Tessera.js';
 import { toPem } from '../../x509/pem.js';
 import { apiRoutes } from './api/apiRoutes.js';
@@ -15,12 +14,12 @@ import { Authenticator } from './auth/Authenticator.js';
 import { RateLimiter } from './auth/RateLimiter.js';
 import { SessionTokens } from './auth/sessionToken.js';
 import { healthRoutes } from './health.js';
-import { Metrics } from './metrics.js';
+import { Metrics, metricsRoutes } from './metrics.js';
 import { problemErrorHandler } from './problem.js';
 import { publicRoutes } from './publicRoutes.js';
 
 export interface Limits {
-  /** Failed sign-ins per user per 5 minutes before RATE_LIMITED (per address: five times this). 0: off. */
+  /** Failed sign-ins per user and client address before each further attempt waits, 1 s doubling up to 15 min (per address, all users: ten times this); docs/authentication.md. 0: off. */
   readonly authFailures?: number;
   /** Enrollment requests per user per minute. 0: off. */
   readonly enrollPerMinutePerUser?: number;
@@ -77,7 +76,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
 
   const metrics = o.metrics ?? new Metrics();
   t.exits.register(metrics);
-  const auth = new Authenticator(t, new SessionTokens(o.sessionKey), { failuresPerWindow: o.limits?.authFailures });
+  const auth = new Authenticator(t, new SessionTokens(o.sessionKey, t), { freeFailures: o.limits?.authFailures });
   const ctx = {
     tessera: t,
     auth,
@@ -95,20 +94,9 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     reply.header('referrer-policy', 'no-referrer');
     if (o.https) reply.header('strict-transport-security', 'max-age=31536000');
   });
-  await app.register(healthRoutes, { tessera: t });
+  await app.register(healthRoutes, { tessera: t, auth });
   app.get('/', async (_req, reply) => reply.redirect('/certsrv/', 302));
-  app.get('/metrics', async (req, reply) => {
-    // Metrics are for the monitoring system on the same host, or for administrators and auditors.
-    const local = req.ip === '127.0.0.1' || req.ip === '::1' || req.ip === '::ffff:127.0.0.1';
-    if (!local) {
-      const p = await auth.resolve(req);
-      const roles = t.config.roles;
-      const allowed = p && [roles.caAdministrators, roles.auditors].some((g) => p.actor.user.groups.some((x) => x.toLowerCase() === g.toLowerCase()));
-      if (!p) throw new TesseraError('AUTH_REQUIRED');
-      if (!allowed) throw new TesseraError('FORBIDDEN', 'metrics are for administrators and auditors');
-    }
-    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
+  await app.register(metricsRoutes, { tessera: t, auth, metrics });
   await app.register(async (api) => apiRoutes(api, ctx), { prefix: '/api/v1' });
   // certsbrt.inc: any other casing of /certsrv is redirected to /certsrv (research/certsrv.md §1.1).
   app.addHook('onRequest', async (req, reply) => {

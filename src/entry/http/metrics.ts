@@ -1,10 +1,19 @@
 /**
  * Prometheus metrics (`/metrics`): requests by disposition and template, issuance
  * latency, storage errors, plus the process defaults. Fed by an exit module, so
- * counting never sits on the issuance path.
+ * counting never sits on the issuance path. Read by CA administrators and auditors
+ * (any authentication method); loopback callers without credentials only when
+ * `monitoring.metricsWithoutCredentials` is "loopback" (config/monitoringSettings.ts).
  */
+import type { FastifyInstance } from 'fastify';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { metricsAccess } from '../../config/monitoringSettings.js';
+import { TesseraError } from '../../errors/TesseraError.js';
 import type { ExitEvent, ExitModule } from '../../exit/ExitModule.js';
+import { hasRole } from '../../ra/Actor.js';
+import type { Tessera } from '../../Tessera.js';
+import type { Authenticator } from './auth/Authenticator.js';
+import { isLoopback } from './isLoopback.js';
 
 export class Metrics implements ExitModule {
   readonly name = 'metrics';
@@ -47,4 +56,17 @@ export class Metrics implements ExitModule {
     this.httpErrors.inc({ code });
     if (code === 'STORAGE_UNAVAILABLE' || code === 'STORAGE_FULL') this.storageErrors.inc({ code });
   }
+}
+
+export async function metricsRoutes(app: FastifyInstance, o: { tessera: Tessera; auth: Authenticator; metrics: Metrics }): Promise<void> {
+  const t = o.tessera;
+  app.get('/metrics', async (req, reply) => {
+    if (!(metricsAccess(t.config) === 'loopback' && isLoopback(req.ip))) {
+      const p = await o.auth.resolve(req);
+      if (!p) throw new TesseraError('AUTH_REQUIRED');
+      const u = p.actor.user;
+      if (!hasRole(u, t.config.roles, 'caAdministrators') && !hasRole(u, t.config.roles, 'auditors')) throw new TesseraError('FORBIDDEN', 'metrics are for administrators and auditors');
+    }
+    return reply.type(o.metrics.registry.contentType).send(await o.metrics.registry.metrics());
+  });
 }

@@ -7,6 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errorRegistry, hresultText, type ErrorCode } from '../../errors/registry.js';
 import { asTesseraError, TesseraError } from '../../errors/TesseraError.js';
 import { classifyStorageError } from '../../store/database.js';
+import { retryAfterOf } from './auth/RateLimitedError.js';
 
 export interface Problem {
   readonly type: string;
@@ -45,7 +46,7 @@ export function problemOf(err: TesseraError, extra: { requestId?: number; dispos
 export function sendProblem(reply: FastifyReply, err: TesseraError, extra: { requestId?: number; disposition?: string } = {}): FastifyReply {
   const p = problemOf(err, extra);
   if (err.code === 'AUTH_REQUIRED' || err.code === 'AUTH_FAILED') reply.header('www-authenticate', 'Basic realm="Tessera", charset="UTF-8"');
-  if (err.code === 'RATE_LIMITED') reply.header('retry-after', '60');
+  if (err.code === 'RATE_LIMITED') reply.header('retry-after', String(retryAfterOf(err)));
   return reply.code(p.status).type('application/problem+json').send(p);
 }
 

@@ -9,6 +9,8 @@ import { isUniqueViolation } from '../../store/database.js';
 import type { UserRecord } from '../../store/records.js';
 import type { Store } from '../../store/Store.js';
 import { actorName, requireRole, type Actor } from '../Actor.js';
+import { endUserSessions } from '../endUserSessions.js';
+import { roleSeparationConflict } from '../roleSeparation.js';
 
 export interface NewUserInput {
   readonly username: string;
@@ -54,6 +56,13 @@ export async function createUser(t: Tessera, actor: Actor, u: NewUserInput): Pro
   if (u.password !== undefined && u.password !== null && u.password.length < 8) throw new TesseraError('INPUT_INVALID', 'passwords have at least 8 characters');
   const passwordHash = u.password ? await hashPassword(u.password) : null;
   const groups = [...(u.defaultGroup === false ? [] : ['Domain Users']), ...(u.groups ?? [])];
+  // Role separation (ra/roleSeparation.ts): a new account cannot start with both roles.
+  const conflict = roleSeparationConflict(t.config.roles, groups);
+  if (conflict) {
+    const detail = `${u.username} cannot be created in ${groups.join(', ')}: ${conflict}`;
+    await t.store.transaction((tx) => tx.audit.append({ actor: actorName(actor), action: 'user.create_refused', target: u.username, source: actor.source, details: { groups, code: 'ROLE_CONFLICT', detail } }));
+    throw new TesseraError('ROLE_CONFLICT', detail);
+  }
   try {
     return await t.store.transaction(async (tx) => {
       // Usernames and UPNs match case-insensitively (UserStore.byUsername/byUpn, as AD
@@ -108,6 +117,8 @@ export async function setUserEnabled(t: Tessera, actor: Actor, username: string,
   await t.store.transaction(async (tx) => {
     await tx.users.setEnabled(u.id, enabled);
     await tx.audit.append({ actor: actorName(actor), action: enabled ? 'user.enabled' : 'user.disabled', target: u.username, source: actor.source });
+    // Disabling ends the account's sessions now; enabling it again does not revive them.
+    if (!enabled) await endUserSessions(tx, actor, u.username, 'account_disabled', t.now());
   });
 }
 
@@ -123,5 +134,8 @@ export async function setUserPassword(t: Tessera, actor: Actor, username: string
     await tx.users.setPasswordHash(u.id, hash);
     // The audit record says that the password changed, never what it is.
     await tx.audit.append({ actor: actorName(actor), action: 'user.password_set', target: u.username, source: actor.source });
+    // Whoever knew the old password may hold a session made with it: all of them end,
+    // the caller's own included when users change their own password.
+    await endUserSessions(tx, actor, u.username, 'password_set', t.now());
   });
 }

@@ -69,7 +69,7 @@ describe('card agent client: what the page shows', () => {
     const e = await failure(new CardAgentClient(`http://127.0.0.1:${port}`, SITE).status());
     expect(e).toBeInstanceOf(CardAgentError);
     expect(e).toMatchObject({ code: 'AGENT_UNREACHABLE', field: 'tbAgentUrl' });
-    expect(e!.message).toContain(`Start the Tessera card agent: tessera card-agent --allow-origin ${SITE}`);
+    expect(e!.message).toContain(`No card agent answered at http://127.0.0.1:${port}. Start the Tessera card agent: tessera card-agent --allow-origin ${SITE}`);
   });
 
   it('takes only a loopback agent address (a PIN goes nowhere else)', () => {

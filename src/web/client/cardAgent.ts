@@ -12,7 +12,10 @@ export interface AgentCard {
   readonly model?: string;
   readonly virtual?: boolean;
   readonly pin?: { readonly locked?: boolean; readonly finalTry?: boolean; readonly countLow?: boolean; readonly changeRequired?: boolean; readonly agentThrottled?: boolean };
-  readonly certificates?: readonly { readonly label: string; readonly id: string; readonly subject?: string; readonly notAfter?: string }[];
+  /** `enrollmentAgent`: an enrollment agent's own certificate (Certificate Request Agent). */
+  readonly certificates?: readonly { readonly label: string; readonly id: string; readonly subject?: string; readonly notAfter?: string; readonly sha256?: string | null; readonly enrollmentAgent?: boolean }[];
+  /** Public key objects: CKA_ID (hex), SHA-256 of the SubjectPublicKeyInfo, whether a certificate on the card belongs to the key. */
+  readonly keys?: readonly { readonly id: string; readonly label: string; readonly key?: string | null; readonly spkiSha256?: string | null; readonly certificate?: boolean }[];
 }
 
 export interface GeneratedCardKey {
@@ -105,7 +108,11 @@ export function parseAgentUrl(text: string): URL | null {
 }
 
 export function notRunningMessage(url: string, origin: string): string {
-  return `No card agent answered at ${url}. Start the Tessera card agent: tessera card-agent --allow-origin ${origin} (if it is already running, it must be started with this site's address).`;
+  return `No card agent answered at ${url}. Start the Tessera card agent: tessera card-agent --allow-origin ${origin} (if it runs on another port, enter its address under "Card agent" and choose "Find cards").`;
+}
+
+export function originRefusedMessage(url: string, origin: string): string {
+  return `The card agent at ${url} answered but refused this site (${origin}): it was started for other sites only. Start it again with this site among its origins: tessera card-agent --allow-origin ${origin}`;
 }
 
 export class CardAgentClient {
@@ -135,7 +142,10 @@ export class CardAgentClient {
         cache: 'no-store',
       });
     } catch {
-      // Nothing listening, or an agent that refuses this origin (it sends no CORS headers).
+      // Nothing listening, or an agent that refuses this origin: it answers without CORS
+      // headers, so the page cannot read the answer. An opaque (no-cors) request tells the
+      // two apart: it completes whenever something answered at that address.
+      if (await this.#answersAtAll()) throw new CardAgentError('CARD_AGENT_ORIGIN_REFUSED', originRefusedMessage(this.#base, this.#origin), 'tbAgentUrl');
       throw new CardAgentError('AGENT_UNREACHABLE', notRunningMessage(this.#base, this.#origin), 'tbAgentUrl');
     }
     let json: unknown;
@@ -146,6 +156,15 @@ export class CardAgentClient {
     }
     if (!res.ok) throw cardProblemMessage((json ?? {}) as Problem, this.#origin);
     return json as T;
+  }
+
+  async #answersAtAll(): Promise<boolean> {
+    try {
+      await fetch(`${this.#base}/v1/status`, { mode: 'no-cors', credentials: 'omit', cache: 'no-store' });
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   async status(): Promise<{ agent: string; apiVersion: number; module?: { description?: string; virtualCards?: boolean } }> {
@@ -200,6 +219,6 @@ export class CardAgentClient {
 
 /** "Alice VSC (serial 5ef2…) — virtual card, PIN locked" for the card list. */
 export function describeAgentCard(c: AgentCard): string {
-  const notes = [c.virtual ? 'virtual card' : '', c.pin?.locked ? 'PIN locked' : '', c.pin?.changeRequired ? 'PIN must be changed' : '', c.pin?.agentThrottled ? 'too many wrong PINs' : ''].filter(Boolean);
+  const notes = [c.virtual ? 'virtual card' : '', c.certificates?.some((x) => x.enrollmentAgent) ? 'holds an Enrollment Agent certificate' : '', c.pin?.locked ? 'PIN locked' : '', c.pin?.changeRequired ? 'PIN must be changed' : '', c.pin?.agentThrottled ? 'too many wrong PINs' : ''].filter(Boolean);
   return `${c.label} (serial ${c.serial})${notes.length ? ` — ${notes.join(', ')}` : ''}`;
 }

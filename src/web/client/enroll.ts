@@ -9,7 +9,8 @@ import { generateBrowserKey } from './browserKey.js';
 import { base64Lines, randomHex } from './bytes.js';
 import { BROWSER_PROVIDER, buildEnrollmentRequest, CARD_PROVIDER, HASHES, type RequestKey } from './buildRequest.js';
 import { buildCertAttrib, friendlyType, parseTypedAttributes } from './certAttrib.js';
-import { CardAgentClient, CardAgentError, describeAgentCard, type AgentCard } from './cardAgent.js';
+import { CardAgentClient, CardAgentError, describeAgentCard, parseAgentUrl, type AgentCard } from './cardAgent.js';
+import { cardChoiceProblem, cardToSelect, FIND_CARDS, noCardMessage, type CardLook } from './cardChoice.js';
 import { keyStorageProblem, webCryptoProblem } from './env.js';
 import { cardHandle, KeyStore, type KeyRecord } from './keyStore.js';
 import { agentTemplateMessage, allowsAlg, checkKeyChoice, defaultKeySize, keySpecNumber, keyUsageFor, parseTemplate, type KeyAlg, type KeyUsageChoice, type TemplateInfo } from './template.js';
@@ -106,8 +107,32 @@ export function selectedProvider(): 'browser' | 'card' {
 // --- The card agent in the form ---------------------------------------------------------------
 
 export function agentClient(): CardAgentClient {
-  const url = byId<HTMLInputElement>('tbAgentUrl')?.value || 'http://127.0.0.1:8399';
+  const tb = byId<HTMLInputElement>('tbAgentUrl');
+  const url = tb?.value || tb?.defaultValue || 'http://127.0.0.1:8399';
   return new CardAgentClient(url, location.origin);
+}
+
+/** What the last look for the agent and the cards found (null before the first). */
+let lastLook: CardLook | null = null;
+/** Set by initKeyForm: the enrollment station pre-selects no card. */
+let stationForm = false;
+/** Looks overlap (the provider chosen, then an address typed): only the latest one speaks. */
+let lookCount = 0;
+
+function rememberAgentUrl(url: string): void {
+  try {
+    localStorage.setItem(AGENT_URL_KEY, url);
+  } catch {
+    /* storage switched off: the address is typed again next time */
+  }
+}
+
+function cardOption(value: string, text: string, label?: string): HTMLOptionElement {
+  const o = document.createElement('option');
+  o.value = value;
+  if (label !== undefined) o.dataset.label = label;
+  o.textContent = text;
+  return o;
 }
 
 /** Probe the agent and fill #lbCard; problems go next to the agent address or the card list. */
@@ -117,46 +142,56 @@ export async function refreshCards(): Promise<AgentCard[]> {
   const btn = byId<HTMLButtonElement>('btnRefreshCards');
   if (btn) btn.disabled = true;
   setStatus('Looking for the card agent and your smart cards…', 'working');
+  const look = ++lookCount;
+  let url = byId<HTMLInputElement>('tbAgentUrl')?.value ?? '';
   try {
     const client = agentClient();
+    url = client.url;
+    // The address the user last used, whatever the agent answers: the next form starts from it.
+    rememberAgentUrl(client.url);
     await client.status();
-    try {
-      localStorage.setItem(AGENT_URL_KEY, client.url);
-    } catch {
-      /* storage switched off: the address is typed again next time */
-    }
     const cards = await client.cards();
+    if (look !== lookCount) return cards;
+    lastLook = { url: client.url, cards };
     if (sel) {
       const before = sel.value;
-      sel.replaceChildren(
-        ...cards.map((c) => {
-          const o = document.createElement('option');
-          o.value = c.serial;
-          o.dataset.label = c.label;
-          o.textContent = describeAgentCard(c);
-          return o;
-        }),
-      );
-      if (cards.some((c) => c.serial === before)) sel.value = before;
+      const options = cards.map((c) => cardOption(c.serial, describeAgentCard(c), c.label));
+      sel.replaceChildren(...(stationForm && cards.length ? [cardOption('', "(choose the user's card)")] : []), ...options);
+      sel.value = cardToSelect(cards, before, { station: stationForm });
     }
     if (!cards.length) {
-      fieldError('lbCard', 'Insert the smart card, then choose "Refresh cards".', false);
-      setStatus('The card agent is running, but no smart card is present. Insert the smart card.', 'error');
+      fieldError('lbCard', `Insert the smart card, then choose "${FIND_CARDS}".`, false);
+      setStatus(noCardMessage(client.url), 'error');
     } else {
-      setStatus(`Card agent found: ${cards.length === 1 ? '1 smart card' : `${cards.length} smart cards`} present.`, 'info');
+      const found = `Card agent found: ${cards.length === 1 ? '1 smart card' : `${cards.length} smart cards`} present.`;
+      const locked = sel?.value ? cardChoiceProblem(lastLook, sel.value, { station: stationForm }) : null;
+      if (locked) fieldError(locked.field, locked.message, false);
+      setStatus(locked ? `${found} ${locked.message}` : stationForm && !sel?.value ? `${found} Choose the user's card.` : found, locked ? 'error' : 'info');
     }
     return cards;
   } catch (e) {
+    if (look !== lookCount) return [];
     if (sel) sel.replaceChildren();
     if (e instanceof CardAgentError) {
+      lastLook = { url, error: e };
       if (e.field) fieldError(e.field, e.message, false);
       setStatus(e.message, 'error');
       return [];
     }
     throw e;
   } finally {
-    if (btn) btn.disabled = false;
+    if (btn && look === lookCount) btn.disabled = false;
   }
+}
+
+/**
+ * Before Submit reads the choices: with the card provider and no card chosen, look again,
+ * so the message says what is wrong now (no agent, a refused site, no card) rather than
+ * what the page found when it opened.
+ */
+export async function lookAgainIfNoCard(): Promise<void> {
+  if (selectedProvider() !== 'card' || byId<HTMLSelectElement>('lbCard')?.value) return;
+  await refreshCards();
 }
 
 export function syncProvider(): void {
@@ -251,7 +286,9 @@ export function readChoices(o: { station?: boolean } = {}): RequestChoices {
     }
     const sel = byId<HTMLSelectElement>('lbCard');
     const opt = sel?.selectedOptions[0];
-    if (!opt?.value) throw new PageError('Insert the smart card, then choose "Refresh cards" and pick the card.', 'lbCard');
+    const problem = cardChoiceProblem(lastLook, opt?.value ?? '', { station: o.station });
+    if (problem) throw new PageError(problem.message, problem.field);
+    if (!opt?.value) throw new PageError(`Insert the smart card, then choose "${FIND_CARDS}" and pick the card.`, 'lbCard');
     const pin = byId<HTMLInputElement>('tbPin')?.value ?? '';
     if (!pin) throw new PageError('Enter the smart card PIN.', 'tbPin');
     card = { client, serial: opt.value, label: opt.dataset.label ?? opt.value, pin };
@@ -350,7 +387,10 @@ export async function submitPrepared(p: PreparedRequest, c: RequestChoices): Pro
 
 // --- Page set-up shared by the request form and the enrollment station --------------------
 
-/** Fill the card agent address the page last reached, unless the user changed it. */
+/**
+ * Fill the card agent address this browser last used, unless the user changed the field.
+ * The field's own value is the site's default (web.cardAgentUrl, else port 8399).
+ */
 export function restoreAgentUrl(): void {
   const tb = byId<HTMLInputElement>('tbAgentUrl');
   if (!tb) return;
@@ -378,7 +418,14 @@ export function initKeyForm(o: { formId: string; station?: boolean; submit: () =
     if (button) button.disabled = true;
     return false;
   }
+  stationForm = !!o.station;
   restoreAgentUrl();
+  // A new agent address is looked at (and remembered) as soon as the user leaves the field.
+  byId('tbAgentUrl')?.addEventListener('change', () => {
+    const typed = parseAgentUrl(byId<HTMLInputElement>('tbAgentUrl')?.value ?? '');
+    if (typed) rememberAgentUrl(typed.origin);
+    if (selectedProvider() === 'card') lookForCards();
+  });
   byId('lbCertTemplate')?.addEventListener('change', () => syncTemplateControls({ station: o.station }));
   byId('lbKeyAlg')?.addEventListener('change', syncKeyAlgControls);
   byId('lbHashAlgorithm')?.addEventListener('change', syncHashNote);

@@ -5,6 +5,7 @@
  * a key and installing into the browser or onto a card.
  */
 import { initAdvanced } from './pages/advanced.js';
+import { initInstallLater } from './pages/installLater.js';
 import { initIssued, initPending, initRefused } from './pages/result.js';
 import { initStation } from './pages/station.js';
 import { showFailure } from './ui.js';
@@ -16,6 +17,7 @@ const PAGES: Record<string, () => void | Promise<void>> = {
   'result-pending': initPending,
   'result-denied': initRefused,
   'result-error': initRefused,
+  'pending-list': initInstallLater,
 };
 
 function start(): void {

@@ -7,8 +7,9 @@
 import { ContentInfo, SignedData } from '@peculiar/asn1-cms';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { TesseraError } from '../../errors/TesseraError.js';
-import { checkDer, children, read, TAG } from '../der.js';
+import { checkDer, children, read, TAG, type Tlv } from '../der.js';
 import { OID } from '../oids.js';
+import { checkSignedDataSyntax } from './checkSignedDataSyntax.js';
 
 export interface SignedContent {
   readonly signedData: SignedData;
@@ -40,6 +41,9 @@ export function readSignedData(der: Buffer): SignedContent {
   const info = parseAs(der, ContentInfo, 'ContentInfo');
   // RFC 5652 §3: ContentInfo; only signed-data carries requests.
   if (info.contentType !== OID.signedData) throw new TesseraError('REQUEST_FORMAT_UNSUPPORTED', `CMS content type ${info.contentType}`);
+  // RFC 5652 §5.1, §5.3: the versions and digestAlgorithms, which no signature covers,
+  // on the bytes as received (the schema parser is lenient about them).
+  checkSignedDataSyntax(der, signedDataTlv(der, top));
   const signedData = parseAs(new Uint8Array(info.content), SignedData, 'SignedData');
   const eci = signedData.encapContentInfo;
   const single = eci.eContent?.single;
@@ -47,6 +51,14 @@ export function readSignedData(der: Buffer): SignedContent {
   const raw = rawParts(der, top);
   if (raw.signedAttrs.length !== signedData.signerInfos.length) throw new TesseraError('REQUEST_MALFORMED', 'SignerInfos could not be read consistently');
   return { signedData, eContentType: eci.eContentType, eContent: Buffer.from(single.buffer), certificates: raw.certificates, signedAttrsRaw: raw.signedAttrs };
+}
+
+/** The SignedData SEQUENCE inside ContentInfo { contentType, [0] EXPLICIT content }. */
+function signedDataTlv(der: Buffer, top: ReturnType<typeof checkDer>): Tlv {
+  const [, explicit0] = children(der, top);
+  const [sd] = explicit0 ? children(der, explicit0) : [];
+  if (!sd || sd.tag !== TAG.SEQUENCE) throw new TesseraError('REQUEST_MALFORMED', 'ContentInfo content is not a SignedData SEQUENCE');
+  return sd;
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * `tessera card …`: virtual smart cards (SoftHSM2 tokens, the role of `tpmvscmgr`) and
- * any PKCS#11 card: create, list, change-pin, unblock, delete. docs/cards.md.
+ * any PKCS#11 card: create, list, change-pin, unblock, remove-key, delete. docs/cards.md.
  */
 import type { Command } from 'commander';
 import { findCard, listCards, freeSlots, type CardInfo, type CardSelector } from '../../../card/Card.js';
@@ -8,6 +8,8 @@ import { describeCard } from '../../../card/CardError.js';
 import { CardSession, type CardObject } from '../../../card/CardSession.js';
 import { MODULE_ENV, Pkcs11Module, resolveModulePath } from '../../../card/pkcs11/Pkcs11Module.js';
 import { SecretInput } from '../../../card/SecretInput.js';
+import { parseKeyId, removeCardKey } from '../../../card/removeCardKey.js';
+import { TesseraError } from '../../../errors/TesseraError.js';
 import { createVirtualCard, deleteVirtualCard, DEFAULT_USER_PIN, randomSoPin } from '../../../card/virtualCards.js';
 import type { CliContext } from '../CliContext.js';
 
@@ -119,7 +121,15 @@ export function register(program: Command, ctx: CliContext): void {
                 const what = ob.class === 'privateKey' ? 'private key' : ob.class === 'publicKey' ? 'public key ' : ob.class === 'certificate' ? 'certificate' : 'data       ';
                 const extra = ob.class === 'certificate' ? `${ob.subject ?? ''}${ob.notAfter ? `, until ${ob.notAfter.toISOString().slice(0, 10)}` : ''}` : (ob.key ?? '');
                 const access = ob.access ? ` [${ob.access.sensitive ? 'sensitive' : 'NOT sensitive'}, ${ob.access.extractable ? 'EXTRACTABLE' : 'not extractable'}${ob.access.local ? ', generated on the card' : ''}]` : '';
-                ctx.out.line(`  ${what}  id=${ob.id || '-'}  label="${ob.label}"  ${extra}${access}`);
+                const orphan = ob.orphan ? '  ORPHAN: no certificate on the card' : '';
+                ctx.out.line(`  ${what}  id=${ob.id || '-'}  label="${ob.label}"  ${extra}${access}${orphan}`);
+              }
+              // A key without a certificate is an enrollment that was never installed (docs/cards.md "Orphan keys").
+              const orphans = [...new Set(objects.filter((ob) => ob.orphan && ob.class === 'privateKey').map((ob) => ob.id))];
+              if (orphans.length) {
+                ctx.out.line(`  ${orphans.length} orphan key(s): install the certificate from "Pending / issued requests" on the enrollment site, or remove with: tessera card remove-key --card "${c.label}" --id ${orphans[0]}${orphans.length > 1 ? ' (or --orphans for all)' : ''}`);
+              } else if (!o.login && objects.some((ob) => ob.orphan)) {
+                ctx.out.line(`  a public key has no certificate; log in (--login) to see whether its private key is an orphan`);
               }
             }
             ctx.out.line(`${free} free slot(s)${m.isSoftHsm ? ' (SoftHSM2 keeps one for the next card)' : ''}`);
@@ -194,6 +204,41 @@ export function register(program: Command, ctx: CliContext): void {
     },
     { key: 'unblocked', text: 'Set a new user PIN on card' },
   ).option('--force-pin-change', 'the user must change the new PIN before the card is used');
+
+  cardOptions(card.command('remove-key'))
+    .description('remove a key pair from a card after a PIN login: one key by CKA_ID, or every orphan key (no certificate on the card); a key with a certificate only with --with-certificate')
+    .option('--id <hex>', "the key's CKA_ID, as `tessera card list --login` shows it")
+    .option('--orphans', 'every private key that has no certificate on the card')
+    .option('--with-certificate', 'with --id: also remove the certificate that belongs to the key')
+    .option('--pin-stdin', 'read the PIN from standard input')
+    .action(async (o) => {
+      if ((o.id === undefined) === !o.orphans) throw new TesseraError('INPUT_INVALID', 'name the key with --id HEX, or give --orphans to remove every key without a certificate');
+      if (o.orphans && o.withCertificate) throw new TesseraError('INPUT_INVALID', '--with-certificate goes with --id: orphan keys have no certificate');
+      const id = o.id !== undefined ? parseKeyId(o.id) : undefined;
+      const secrets = new SecretInput(ctx);
+      try {
+        const { c, removed } = await withModule(o.module, async (m) => {
+          const c = findCard(m, selectorOf(o));
+          const pin = await secrets.get(`PIN for card ${describeCard(c)}`, !!o.pinStdin);
+          const s = CardSession.open(m, c);
+          try {
+            s.login(pin);
+            const ids = id ? [id] : [...new Set(s.objects().filter((ob) => ob.orphan && ob.class === 'privateKey').map((ob) => ob.id))].map((x) => Buffer.from(x, 'hex'));
+            return { c, removed: ids.map((k) => removeCardKey(s, k, { withCertificate: !!o.withCertificate })) };
+          } finally {
+            s.close();
+          }
+        });
+        ctx.out.result({ label: c.label, serial: c.serial, removed }, () => {
+          if (!removed.length) ctx.out.line(`No orphan key on card ${describeCard(c)}`);
+          for (const r of removed) {
+            ctx.out.line(`Removed key ${r.id} from card ${describeCard(c)} (${r.privateKeys} private, ${r.publicKeys} public key object(s)${r.certificates.length ? `; certificate ${r.certificates.map((l) => `"${l}"`).join(', ')}` : ''})`);
+          }
+        });
+      } finally {
+        secrets.close();
+      }
+    });
 
   onCard(
     'delete',

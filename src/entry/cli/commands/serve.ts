@@ -62,13 +62,18 @@ export function register(program: Command, ctx: CliContext): void {
       const accounts = await createDemo(paths.dir, { port: o.port ?? 8443, httpPort: o.httpPort ?? 8080 });
       process.stdout.write('\nDemo accounts (shown once; also in ' + paths.demoCredentials + ', mode 0600):\n');
       for (const a of accounts) process.stdout.write(`  ${a.username.padEnd(8)} ${a.password}   ${a.role}\n`);
+      process.stdout.write(
+        '\nEnroll on behalf works out of the box: agent may enroll members of Smartcard Users (alice, bob) for Smartcard User and Smartcard Logon\n' +
+          '  (Enrollment Agents have Enroll on both templates, and an enrollment agent restriction allows them; see `tessera agent list`).\n',
+      );
     } else {
       process.stdout.write(`Using the existing data directory ${paths.dir}${existsSync(paths.demoCredentials) ? ` (demo passwords in ${paths.demoCredentials})` : ''}\n`);
     }
     await serve(ctx, o, (t, url) => {
       process.stdout.write(`To trust it, import the root CA certificate ${t.paths.caCert(t.chain().length > 1 ? 'root' : t.config.issuingCa)}\n`);
       process.stdout.write(`  (or download it from ${url}/certsrv/certcarc.asp) into your browser or system trust store and compare the fingerprint.\n`);
-      process.stdout.write(`Open ${url}/certsrv/ and sign in as alice to enroll for a Smartcard User certificate.\n\n`);
+      process.stdout.write(`Open ${url}/certsrv/ and sign in as alice to enroll for a Smartcard User certificate.\n`);
+      process.stdout.write(`Sign in as agent to enroll alice or bob for Smartcard User or Smartcard Logon at ${url}/certsrv/certsces.asp (first request an Enrollment Agent certificate on the advanced request page).\n\n`);
       // The demo shows the whole story: enroll, then sign in with the card (8444 unless --signin-port).
     }, { signinPort: 8444 });
   });

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { saveTemplate, setTemplateGrant } from '../../../ra/admin/templates.js';
 import { TesseraError } from '../../../errors/TesseraError.js';
 import type { Template } from '../../../template/Template.js';
+import { withTemplateDefaults } from '../../../template/withTemplateDefaults.js';
 import type { Tessera } from '../../../Tessera.js';
 import { applyTemplateSettings, parseAssignments } from '../applyTemplateSettings.js';
 import type { CliContext } from '../CliContext.js';
@@ -27,7 +28,8 @@ async function load(t: Tessera, name: string): Promise<Template> {
 async function loadStored(t: Tessera, name: string): Promise<Template> {
   const row = await t.store.templates.get(name);
   if (!row || typeof row.definition !== 'object' || row.definition === null) throw new TesseraError('TEMPLATE_UNKNOWN', name);
-  return { ...(row.definition as Template), name: row.name };
+  // Fields newer than the stored definition appear with their defaults, so they can be set.
+  return { ...withTemplateDefaults(row.definition as Template), name: row.name };
 }
 
 export function register(program: Command, ctx: CliContext): void {

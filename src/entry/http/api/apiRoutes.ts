@@ -1,11 +1,14 @@
 /**
- * The REST API plugin (`/api/v1`): JSON over HTTPS, its own authentication hook and
- * problem+json error renderer (ARCHITECTURE.md habit 6: each entry is its own scope).
+ * The REST API plugin (`/api/v1`): JSON over HTTPS, its own cross-site and content-type
+ * checks, authentication hook and problem+json error renderer (ARCHITECTURE.md habit 6:
+ * each entry is its own scope).
  */
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import { TesseraError } from '../../../errors/TesseraError.js';
+import { crossSiteGuard, SAFE_METHODS } from '../auth/crossSiteGuard.js';
 import { problemErrorHandler, toTesseraError } from '../problem.js';
+import { requireBodyType, type BodyTypesConfig } from './requireBodyType.js';
 import { adminRoutes } from './adminRoutes.js';
 import type { ApiContext } from './ApiContext.js';
 import { caRoutes } from './caRoutes.js';
@@ -28,6 +31,14 @@ export async function apiRoutes(app: FastifyInstance, ctx: ApiContext): Promise<
     return problemErrorHandler(error, req, reply);
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).type('application/problem+json').send({ type: 'urn:tessera:error:NOT_FOUND', title: 'The object does not exist.', status: 404, detail: `no route ${req.method} ${req.url}`, code: 'NOT_FOUND' }));
+  // State changes: refused when a browser says another site sent them, and only JSON (or a
+  // route's documented binary types) — both before authentication and before the body is read.
+  const refuseCrossSite = crossSiteGuard(ctx.tessera);
+  app.addHook('onRequest', async (req) => {
+    if (SAFE_METHODS.has(req.method)) return;
+    await refuseCrossSite(req);
+    requireBodyType(req, (req.routeOptions.config as BodyTypesConfig | undefined)?.bodyTypes);
+  });
   // Authentication runs for every API request; routes that need a caller ask for it.
   app.addHook('preHandler', async (req) => {
     req.principal = await ctx.auth.resolve(req);

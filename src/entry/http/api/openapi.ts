@@ -10,7 +10,9 @@ export const OPENAPI_INFO = {
       title: 'Tessera REST API',
       version: '1',
       description:
-        'Certificate enrollment and administration. Authenticate with HTTP Basic (directory credentials) over TLS, or with a client certificate issued by Tessera. Errors are RFC 9457 problem details with a stable `code` (docs/errors.md).',
+        'Certificate enrollment and administration. Authenticate with HTTP Basic (directory credentials) over TLS, or with a client certificate issued by Tessera. Errors are RFC 9457 problem details with a stable `code` (docs/errors.md). ' +
+        'State-changing requests (POST, PUT, PATCH, DELETE) send `Content-Type: application/json` (POST /api/v1/requests/raw: application/pkcs10, application/pkcs7-mime or application/x-pem-file), or no Content-Type without a body; any other type, HTML forms included, is 415 UNSUPPORTED_MEDIA_TYPE. ' +
+        'A state-changing request a browser marks as cross-site (Sec-Fetch-Site other than same-origin/none, or else an Origin other than this site) is 403 CROSS_SITE_REFUSED, whatever the credentials.',
     },
     components: {
       securitySchemes: {
@@ -25,7 +27,7 @@ export const OPENAPI_INFO = {
 /** method + path (as registered, with the /api/v1 prefix) → summary, tag, who may call it. */
 export const ROUTE_DOCS: Record<string, { summary: string; tag: string; access: string }> = {
   'POST /api/v1/session': { summary: 'Sign in with directory credentials: a session cookie and the anti-forgery token to send as x-csrf-token', tag: 'session', access: 'anyone with valid credentials' },
-  'DELETE /api/v1/session': { summary: 'Sign out', tag: 'session', access: 'anyone' },
+  'DELETE /api/v1/session': { summary: 'Sign out: the session cookie is ended in the database, refused by every node from now on', tag: 'session', access: 'anyone' },
   'POST /api/v1/requests': { summary: 'Submit a PKCS#10 or CMC request: 201 issued, 202 pending, 4xx denied (problem+json with requestId)', tag: 'requests', access: 'any user with Enroll on the template' },
   'POST /api/v1/requests/raw': { summary: 'Submit a request as application/pkcs10 (DER), application/pkcs7-mime (CMC) or application/x-pem-file; ?template=', tag: 'requests', access: 'any user with Enroll on the template' },
   'GET /api/v1/requests': { summary: 'List requests (your own; managers and auditors see all); ?disposition=pending', tag: 'requests', access: 'authenticated' },

@@ -14,6 +14,7 @@ import type { RequestOutcome } from '../../../ca/buildCmcResponse.js';
 import { fullResponse } from '../../../ra/fullResponse.js';
 import { problemOf } from '../problem.js';
 import { checkEnrollRate, parseId, prefers, requirePrincipal, type ApiContext } from './ApiContext.js';
+import { RAW_REQUEST_BODY } from './requireBodyType.js';
 import { requestView, submitView } from './views.js';
 
 /** Enrollment bodies are capped before parsing (issue #3: 64 KB). */
@@ -66,10 +67,10 @@ export async function requestRoutes(app: FastifyInstance, ctx: ApiContext): Prom
   });
 
   // The same with the request as the body (DER, or PEM/base64 text); template in the query.
-  for (const type of ['application/pkcs10', 'application/pkcs7-mime', 'application/x-pem-file']) {
+  for (const type of RAW_REQUEST_BODY) {
     app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: ENROLL_BODY_LIMIT }, (_req, body, done) => done(null, body));
   }
-  app.post('/requests/raw', { bodyLimit: ENROLL_BODY_LIMIT }, async (req, reply) => {
+  app.post('/requests/raw', { bodyLimit: ENROLL_BODY_LIMIT, config: { bodyTypes: RAW_REQUEST_BODY } }, async (req, reply) => {
     const p = requirePrincipal(req);
     checkEnrollRate(ctx, req, p);
     if (!Buffer.isBuffer(req.body)) throw new TesseraError('INPUT_INVALID', 'send the request as application/pkcs10, application/pkcs7-mime or application/x-pem-file');

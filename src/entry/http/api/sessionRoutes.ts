@@ -27,14 +27,16 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ApiContext): Prom
     },
     async (req, reply) => {
       const { username, password } = req.body as { username: string; password: string };
-      const user = await ctx.auth.password(username, password, req.ip);
-      const { token, session } = ctx.auth.sessions.issue(user.username);
+      const { user, token, session } = await ctx.auth.signIn(username, password, req.ip);
       setSessionCookie(reply, token, session.expires, req.protocol === 'https');
       return { username: user.username, expires: new Date(session.expires).toISOString(), csrfToken: ctx.auth.sessions.csrf(session) };
     },
   );
 
-  app.delete('/session', async (_req, reply) => {
+  // Ends the session in the database, not only in this browser: the cookie is refused on
+  // every node from now on, even if a copy of it was kept.
+  app.delete('/session', async (req, reply) => {
+    await ctx.auth.signOut(req);
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return { signedOut: true };
   });

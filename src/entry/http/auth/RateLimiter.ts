@@ -1,7 +1,9 @@
 /**
- * Fixed-window counters in memory: per user and per address, for failed sign-ins and for
- * enrollment. A node-local limit (several nodes each enforce their own) is what the
- * AD CS/IIS front ends do too; the directory's own lockout policy stays authoritative.
+ * Fixed-window counters in memory: enrollment per user and per address, smart card
+ * sign-in attempts per address and per certificate. A node-local limit (several nodes
+ * each enforce their own) is what the AD CS/IIS front ends do too. Failed password
+ * sign-ins are not counted here but by SignInThrottle.ts: a fixed limit per user would
+ * let anyone lock a user out by failing on purpose.
  */
 export class RateLimiter {
   readonly #windows = new Map<string, { start: number; count: number }>();

@@ -27,7 +27,7 @@ export function layout(ctx: PageContext, page: Page): string {
   const nav = [
     html`<a href="/certsrv/">Home</a>`,
     html`<a href="certrqus.asp">Request a certificate</a>`,
-    html`<a href="certckpn.asp">Pending requests</a>`,
+    html`<a href="certckpn.asp">Pending / issued requests</a>`,
     html`<a href="certcarc.asp">CA certificate, chain and CRL</a>`,
     ctx.roles.includes('enrollmentAgents') ? html`<a href="certsces.asp">Enrollment station</a>` : '',
     ctx.roles.includes('certificateManagers') ? html`<a href="manage.asp">Manage requests</a>` : '',

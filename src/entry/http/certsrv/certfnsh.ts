@@ -4,6 +4,7 @@
  * The answer is a result page, HTTP 200 whatever the disposition.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { cardAgentUrl } from '../../../config/webSettings.js';
 import type { ErrorCode } from '../../../errors/registry.js';
 import { TesseraError } from '../../../errors/TesseraError.js';
 import { fullResponse } from '../../../ra/fullResponse.js';
@@ -78,6 +79,7 @@ async function newRequest(ctx: CertsrvContext, req: FastifyRequest, reply: Fasti
         friendlyType,
         templateName: r.template,
         keyLocation: thumbprint.startsWith('card:') ? 'card' : 'browser',
+        agentUrl: cardAgentUrl(t.config),
         fullResponse: response,
         onBehalfOf: r.subjectUser && r.subjectUser.toLowerCase() !== principal.actor.user.username.toLowerCase() ? r.subjectUser : null,
       }),
@@ -113,7 +115,7 @@ async function checkPending(ctx: CertsrvContext, req: FastifyRequest, reply: Fas
       ctx,
       req,
       reply,
-      issuedPage({ requestId: id, thumbprint: '', install: saveCert, certificate: certificate.der, chain: t.chain(), friendlyType: entry?.friendlyType ?? '', templateName: request.template, keyLocation: 'unknown' }),
+      issuedPage({ requestId: id, thumbprint: '', install: saveCert, certificate: certificate.der, chain: t.chain(), friendlyType: entry?.friendlyType ?? '', templateName: request.template, keyLocation: 'unknown', agentUrl: cardAgentUrl(t.config) }),
     );
   }
   // Denied or failed: the answer is final, so the browser forgets the request.

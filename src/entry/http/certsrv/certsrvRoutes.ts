@@ -10,6 +10,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
 import { errorRegistry } from '../../../errors/registry.js';
 import { TesseraError } from '../../../errors/TesseraError.js';
+import { cardAgentUrl } from '../../../config/webSettings.js';
 import { mayEnroll } from '../../../policy/mayEnroll.js';
 import { hasRole, type Actor } from '../../../ra/Actor.js';
 import { denyRequest } from '../../../ra/denyRequest.js';
@@ -19,6 +20,9 @@ import { currentCrl } from '../../../ra/currentCrl.js';
 import { requirePrincipal, parseSerial } from '../api/ApiContext.js';
 import { setSessionCookie } from '../api/sessionRoutes.js';
 import { SESSION_COOKIE } from '../auth/Authenticator.js';
+import { retryAfterOf } from '../auth/RateLimitedError.js';
+import { crossSiteGuard, SAFE_METHODS } from '../auth/crossSiteGuard.js';
+import { catalogOrder } from '../../../template/catalogOrder.js';
 import { toTesseraError } from '../problem.js';
 import { certfnsh, pendingEntries, setRequestsCookie } from './certfnsh.js';
 import { contentSecurityPolicy, newNonce, sendPage, type CertsrvContext } from './CertsrvContext.js';
@@ -30,7 +34,9 @@ import { enrollStationPage } from './pages/enrollStation.js';
 import { managePage } from './pages/manage.js';
 import { advancedMenuPage, requestMenuPage, welcomePage } from './pages/menus.js';
 import { pasteFormPage } from './pages/pasteForm.js';
+import { issuedEntry } from './issuedEntry.js';
 import { pendingListPage } from './pages/pendingList.js';
+import { issuedToRequester } from '../../../ra/issuedToRequester.js';
 import { errorPage } from './pages/results.js';
 import { signinPage } from './pages/signin.js';
 import { params, readGetBody } from './params.js';
@@ -83,20 +89,19 @@ export async function certsrvRoutes(app: FastifyInstance, ctx: CertsrvContext): 
     return reply.code(401).type('text/html; charset=utf-8').send('<!DOCTYPE html><title>401 Unauthorized</title><p>Sign in at <a href="/certsrv/signin">/certsrv/signin</a>, or send HTTP Basic credentials.</p>');
   });
 
-  // Anti-forgery on every state change. A session (browser) must echo its token; Basic and
-  // certificate callers are scripts, refused only when a browser says the post is cross-site.
-  const checkForgery = (req: FastifyRequest, p: ReadonlyMap<string, string>) => {
+  // Anti-forgery on every state change. Whatever the credentials (Basic a browser cached, a
+  // client certificate, a session, none at all for the sign-in form), a post a browser says
+  // came from another site is refused before anything else runs (auth/crossSiteGuard.ts).
+  const refuseCrossSite = crossSiteGuard(t);
+  app.addHook('onRequest', async (req) => {
+    if (!SAFE_METHODS.has(req.method)) await refuseCrossSite(req);
+  });
+  // In the handlers that change state: certfnsh.asp also submits on GET (params.ts), which
+  // the hook lets through; and a session must echo its page's token as well.
+  const checkForgery = async (req: FastifyRequest, p: ReadonlyMap<string, string>) => {
+    await refuseCrossSite(req);
     const principal = req.principal;
-    if (!principal) return;
-    if (principal.method === 'session') {
-      if (p.get('csrf') !== ctx.auth.sessions.csrf(principal.session!)) throw new TesseraError('CSRF_TOKEN_INVALID');
-      return;
-    }
-    const site = req.headers['sec-fetch-site'];
-    const origin = req.headers.origin;
-    if ((site && site !== 'same-origin' && site !== 'none') || (origin && origin !== `https://${req.headers.host}` && origin !== `http://${req.headers.host}`)) {
-      throw new TesseraError('CSRF_TOKEN_INVALID', `cross-site request from ${origin ?? site}`);
-    }
+    if (principal?.method === 'session' && p.get('csrf') !== ctx.auth.sessions.csrf(principal.session!)) throw new TesseraError('CSRF_TOKEN_INVALID');
   };
 
   app.setErrorHandler((error, req, reply) => {
@@ -106,7 +111,8 @@ export async function certsrvRoutes(app: FastifyInstance, ctx: CertsrvContext): 
     if (status >= 500) req.log.error({ code: err.code, detail: err.detail, err: error }, 'certsrv request failed');
     const detail = status < 500 && err.detail ? `${err.message} (${err.detail})` : err.message;
     if (err.code === 'AUTH_REQUIRED' || err.code === 'AUTH_FAILED') reply.header('www-authenticate', 'Basic realm="Tessera", charset="UTF-8"');
-    return sendPage(ctx, req, reply, errorPage({ mode: '', dispositionMessage: detail, code: err.code, intro: 'The request could not be completed.', hint: err.code === 'CSRF_TOKEN_INVALID' ? 'Go back, reload the page and submit again.' : undefined }), status);
+    if (err.code === 'RATE_LIMITED') reply.header('retry-after', String(retryAfterOf(err)));
+    return sendPage(ctx, req, reply, errorPage({ mode: '', dispositionMessage: detail, code: err.code, intro: 'The request could not be completed.', hint: err.code === 'CSRF_TOKEN_INVALID' ? 'Go back, reload the page and submit again.' : err.code === 'CROSS_SITE_REFUSED' ? 'Open this site yourself and submit the form from its own page.' : undefined }), status);
   });
 
   app.setNotFoundHandler((req, reply) => sendPage(ctx, req, reply, errorPage({ mode: '', dispositionMessage: `There is no page ${req.url.split('?')[0]}.`, code: 'NOT_FOUND', intro: 'Page not found.' }), 404));
@@ -114,7 +120,10 @@ export async function certsrvRoutes(app: FastifyInstance, ctx: CertsrvContext): 
   const actorOf = (req: FastifyRequest): Actor => requirePrincipal(req).actor;
   const enrollable = async (req: FastifyRequest) => {
     const user = requirePrincipal(req).actor.user;
-    return (await t.templates.list()).filter((tpl) => tpl.enabled && mayEnroll(user, tpl));
+    return catalogOrder(
+      (await t.templates.list()).filter((tpl) => tpl.enabled && mayEnroll(user, tpl)),
+      t.config.web?.templateOrder,
+    );
   };
   const csrfValue = (req: FastifyRequest) => {
     const p = requirePrincipal(req);
@@ -131,20 +140,21 @@ export async function certsrvRoutes(app: FastifyInstance, ctx: CertsrvContext): 
     const username = p.get('username') ?? '';
     const returnTo = safeReturn(p.get('return'));
     try {
-      const user = await ctx.auth.password(username, p.get('password') ?? '', req.ip);
-      const { token, session } = ctx.auth.sessions.issue(user.username);
+      const { token, session } = await ctx.auth.signIn(username, p.get('password') ?? '', req.ip);
       setSessionCookie(reply, token, session.expires, true);
       return reply.redirect(returnTo, 303);
     } catch (e) {
       const err = toTesseraError(e);
       if (!['AUTH_FAILED', 'USER_DISABLED', 'RATE_LIMITED'].includes(err.code)) throw err;
-      // The same words for an unknown user and a wrong password.
-      const message = err.code === 'RATE_LIMITED' ? err.message : errorRegistry.AUTH_FAILED.message;
+      // The same words for an unknown user, a wrong password and a disabled account.
+      const message = err.code === 'RATE_LIMITED' ? `${err.message} (${retryAfterOf(err)} s)` : errorRegistry.AUTH_FAILED.message;
+      if (err.code === 'RATE_LIMITED') reply.header('retry-after', String(retryAfterOf(err)));
       return sendPage(ctx, req, reply, signinPage({ returnTo, username, error: message }), err.code === 'RATE_LIMITED' ? 429 : 401);
     }
   });
   app.post('/signout', async (req, reply) => {
-    checkForgery(req, params(req));
+    await checkForgery(req, params(req));
+    await ctx.auth.signOut(req);
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return reply.redirect('/certsrv/signin', 303);
   });
@@ -168,13 +178,16 @@ export async function certsrvRoutes(app: FastifyInstance, ctx: CertsrvContext): 
   app.get('/certrqad.asp', async (req, reply) => sendPage(ctx, req, reply, advancedMenuPage()));
   app.get('/certrqma.asp', async (req, reply) => {
     const selected = (req.query as { template?: string }).template;
-    return sendPage(ctx, req, reply, advancedFormPage({ templates: await enrollable(req), selected, csrf: csrfValue(req) }));
+    return sendPage(ctx, req, reply, advancedFormPage({ templates: await enrollable(req), selected, csrf: csrfValue(req), agentUrl: cardAgentUrl(t.config) }));
   });
   app.get('/certrqxt.asp', async (req, reply) => {
     const templates = (await enrollable(req)).filter((x) => x.issuance.agentSignatures === 0 || hasRole(requirePrincipal(req).actor.user, t.config.roles, 'enrollmentAgents'));
     return sendPage(ctx, req, reply, pasteFormPage({ templates, csrf: csrfValue(req) }));
   });
-  app.get('/certckpn.asp', async (req, reply) => sendPage(ctx, req, reply, pendingListPage({ entries: pendingEntries(req), csrf: csrfValue(req) })));
+  app.get('/certckpn.asp', async (req, reply) => {
+    const issued = (await issuedToRequester(t, actorOf(req))).map(({ request, certificate }) => issuedEntry(request.id, request.template, certificate.der));
+    return sendPage(ctx, req, reply, pendingListPage({ entries: pendingEntries(req), csrf: csrfValue(req), issued, agentUrl: cardAgentUrl(t.config) }));
+  });
   app.get('/certcarc.asp', async (req, reply) => {
     const chain = t.chain();
     const fingerprint = createHash('sha256').update(chain[chain.length - 1]).digest('hex').toUpperCase().match(/../g)!.join(':');
@@ -188,14 +201,14 @@ export async function certsrvRoutes(app: FastifyInstance, ctx: CertsrvContext): 
   app.get('/certsces.asp', async (req, reply) => {
     const u = requirePrincipal(req).actor.user;
     if (!hasRole(u, t.config.roles, 'enrollmentAgents')) throw new TesseraError('FORBIDDEN', 'the enrollment station is for enrollment agents');
-    return sendPage(ctx, req, reply, enrollStationPage({ templates: await enrollable(req), domain: t.config.domain.name, csrf: csrfValue(req) }));
+    return sendPage(ctx, req, reply, enrollStationPage({ templates: await enrollable(req), domain: t.config.domain.name, csrf: csrfValue(req), agentUrl: cardAgentUrl(t.config) }));
   });
 
   // --- request processing and downloads -----------------------------------------------------
   const fnsh = async (req: FastifyRequest, reply: FastifyReply) => {
     const p = params(req, await readGetBody(req));
     if (p.size === 0) return sendPage(ctx, req, reply, errorPage({ mode: '', dispositionMessage: 'No form data was submitted.', code: 'INPUT_INVALID' }));
-    checkForgery(req, p);
+    await checkForgery(req, p);
     return certfnsh(ctx, req, reply, p);
   };
   app.post('/certfnsh.asp', fnsh);
@@ -206,7 +219,7 @@ export async function certsrvRoutes(app: FastifyInstance, ctx: CertsrvContext): 
 
   app.post('/certrmpn.asp', async (req, reply) => {
     const p = params(req);
-    checkForgery(req, p);
+    await checkForgery(req, p);
     const action = (p.get('action') ?? '').toLowerCase();
     const id = Number(p.get('reqid'));
     if (action === 'rmpn' || action === 'inst') {
@@ -228,7 +241,7 @@ export async function certsrvRoutes(app: FastifyInstance, ctx: CertsrvContext): 
   app.get('/manage.asp', async (req, reply) => manage(req, reply));
   app.post('/manage.asp', async (req, reply) => {
     const p = params(req);
-    checkForgery(req, p);
+    await checkForgery(req, p);
     const actor = actorOf(req);
     const action = p.get('action');
     try {

@@ -82,7 +82,7 @@ export async function buildSigninApp(o: SigninServerOptions): Promise<FastifyIns
   const validator = o.validator ?? new SmartCardValidator(await validatorSettingsFor(t), { accounts: t.directory, now: o.now ?? (() => t.now()), fetch: o.fetch });
   const tls = o.tls ?? { key: await readFile(t.paths.tlsKey), cert: await readFile(t.paths.tlsCert) };
   const trust = validator.trust;
-  const sessions = new SessionTokens(o.sessionKey);
+  const sessions = new SessionTokens(o.sessionKey, t);
   const s = t.config.signin ?? {};
   const byAddress = new RateLimiter(o.limits?.perAddress ?? s.attemptsPerMinutePerAddress ?? 60, 60_000);
   const byCertificate = new RateLimiter(o.limits?.perCertificate ?? s.attemptsPerMinutePerCertificate ?? 20, 60_000);
@@ -144,6 +144,8 @@ export async function buildSigninApp(o: SigninServerOptions): Promise<FastifyIns
           ...(d.ok ? { mapping: { kind: d.mapping.kind, strength: d.mapping.strength, sid: d.mapping.sid ?? null, upn: d.mapping.upn ?? null } } : { code: d.code, check: failed?.id ?? null, detail: d.detail.slice(0, 2000) }),
           certificate: d.certificate ?? null,
           presented: chain.length,
+          // Soft-fail revocation: every sign-in it lets through says so in its record (docs/signin.md).
+          ...(d.ok && d.warnings?.length ? { warnings: d.warnings } : {}),
         },
       }),
     );
@@ -180,13 +182,14 @@ export async function buildSigninApp(o: SigninServerOptions): Promise<FastifyIns
       }
     }
     if (decision.ok) {
-      const { token, session } = sessions.issue(decision.account.username);
+      const { token, session } = await sessions.issue(decision.account, { method: 'smartcard', source: req.ip });
       setSessionCookie(reply, token, session.expires, true);
       sessionExpires = new Date(session.expires);
       req.log[decision.mapping.strength === 'weak' ? 'warn' : 'info'](
         { username: decision.account.username, mapping: decision.mapping.kind, strength: decision.mapping.strength, serial: decision.certificate.serial, source: req.ip },
         decision.mapping.strength === 'weak' ? 'smart card sign-in with a WEAK (UPN-only) mapping' : 'smart card sign-in',
       );
+      if (decision.warnings?.length) req.log.warn({ username: decision.account.username, serial: decision.certificate.serial, warnings: decision.warnings }, 'smart card sign-in let through with warnings (revocation soft-fail)');
     } else {
       const level = errorRegistry[decision.code].status >= 500 ? 'error' : 'warn';
       req.log[level]({ code: decision.code, detail: decision.detail, source: req.ip, fingerprint }, 'smart card sign-in refused');

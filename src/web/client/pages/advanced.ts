@@ -3,7 +3,7 @@
  * 7 — template, key options (browser key or smart card through the card agent), request
  * format, hash, attributes, friendly name — and Submit (steps 8–10).
  */
-import { initKeyForm, prepareRequest, readChoices, runSubmission, submitPrepared, syncContainerName } from '../enroll.js';
+import { initKeyForm, lookAgainIfNoCard, prepareRequest, readChoices, runSubmission, submitPrepared, syncContainerName } from '../enroll.js';
 import { radios, setStatus } from '../ui.js';
 
 export function initAdvanced(): void {
@@ -22,6 +22,7 @@ export function initAdvanced(): void {
 
 function onSubmit(): Promise<void> {
   return runSubmission(async () => {
+    await lookAgainIfNoCard();
     const choices = readChoices();
     const prepared = await prepareRequest(choices, (m) => setStatus(m, 'working'));
     setStatus('Sending the request to the certification authority…', 'working');

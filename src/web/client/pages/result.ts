@@ -12,7 +12,7 @@ import { unsealPrivateKey } from '../browserKey.js';
 import { fromBase64 } from '../bytes.js';
 import { p12FileName } from '../certAttrib.js';
 import { CardAgentClient, CardAgentError } from '../cardAgent.js';
-import { AGENT_URL_KEY } from '../enroll.js';
+import { AGENT_URL_KEY, restoreAgentUrl } from '../enroll.js';
 import { KeyStore, parseCardHandle, type KeyRecord } from '../keyStore.js';
 import { buildPkcs12, spkiOfCertificate } from '../pkcs12.js';
 import { byId, clearErrors, csrfToken, fieldError, PageError, setBusy, setStatus, showFailure } from '../ui.js';
@@ -175,6 +175,8 @@ export async function initIssued(): Promise<void> {
     const pin = pinField(button);
     const agentField = byId<HTMLInputElement>('tbAgentUrl');
     if (agentField && record?.provider === 'card' && agentField.value === agentField.defaultValue) agentField.value = record.agentUrl;
+    // No record of where the key was made (another browser's request): the address this browser last used.
+    else if (record?.provider !== 'card') restoreAgentUrl();
     const serial = record?.provider === 'card' ? record.card.serial : cardRef!.serial;
     const label = record?.provider === 'card' ? record.card.label : serial;
     const forWhom = record?.target ? ` (${record.target}'s card)` : '';

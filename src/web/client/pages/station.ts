@@ -7,7 +7,7 @@
  */
 import { requesterNameRegInfo } from '../../../x509/cmc/regInfo.js';
 import { AgentCredentialError, loadAgentCredential } from '../agentCredential.js';
-import { initKeyForm, prepareRequest, readChoices, runSubmission, submitPrepared } from '../enroll.js';
+import { initKeyForm, lookAgainIfNoCard, prepareRequest, readChoices, runSubmission, submitPrepared } from '../enroll.js';
 import { byId, PageError, setStatus } from '../ui.js';
 
 /** `DOMAIN\user`, a user name, or a UPN. */
@@ -33,6 +33,7 @@ function onSubmit(): Promise<void> {
   return runSubmission(async () => {
     const target = checkTarget(byId<HTMLInputElement>('tbTarget')?.value ?? '');
     if (!target) throw new PageError('Enter the user to enroll, as DOMAIN\\user or a user name.', 'tbTarget');
+    await lookAgainIfNoCard();
     const choices = readChoices({ station: true });
     setStatus('Opening your enrollment agent certificate…', 'working');
     let agent;

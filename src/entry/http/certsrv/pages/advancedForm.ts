@@ -5,6 +5,7 @@
  * hidden SubmittedData form to certfnsh.asp, the same fields AD CS's page posted.
  */
 import type { Template } from '../../../../template/Template.js';
+import { DEFAULT_CARD_AGENT_URL } from '../../../../config/webSettings.js';
 import { html } from '../html.js';
 import type { Page } from '../Layout.js';
 import { templateOption } from '../templateOption.js';
@@ -22,11 +23,11 @@ export function submittedDataForm(csrf: string) {
 </form>`;
 }
 
-export function cardFieldset() {
+export function cardFieldset(agentUrl: string = DEFAULT_CARD_AGENT_URL) {
   return html`<fieldset id="cardOptions" hidden>
 <legend>Smart card</legend>
 <p class="hint">The card is reached through the Tessera card agent on this computer (<code>tessera card-agent --allow-origin &lt;this site&gt;</code>). Your PIN is sent only to the agent, never to the CA.</p>
-<label for="tbAgentUrl">Card agent</label> <input id="tbAgentUrl" name="tbAgentUrl" value="http://127.0.0.1:8399" size="30">
+<label for="tbAgentUrl">Card agent</label> <input id="tbAgentUrl" name="tbAgentUrl" value="${agentUrl}" size="30">
 <label for="lbCard">Card</label> <select id="lbCard" name="lbCard"><option value="">(no card found yet)</option></select>
 <button type="button" id="btnRefreshCards">Find cards</button>
 <label for="tbPin">PIN</label> <input id="tbPin" name="tbPin" type="password" autocomplete="off" inputmode="numeric">
@@ -44,8 +45,19 @@ export function hashSelect() {
 <p class="hint" id="hashNote">Only used to sign the request. The CA signs every certificate with SHA-256 or stronger; SHA-1 is accepted as proof of possession only.</p>`;
 }
 
-export function advancedFormPage(o: { templates: readonly Template[]; selected?: string; csrf: string }): Page {
-  const options = o.templates.map((t) => templateOption(t, { selected: t.name === o.selected, disableAgentTemplates: true }));
+/**
+ * The template the form starts with: the one the link names (?template=), else the first
+ * the user may request here in the catalog's order (template/catalogOrder.ts) — the
+ * browser would otherwise pick the first option, whatever the catalog puts first.
+ */
+function preselected(templates: readonly Template[], wanted: string | undefined): string | undefined {
+  const here = templates.filter((t) => t.issuance.agentSignatures === 0);
+  return (here.find((t) => t.name === wanted) ?? here[0])?.name;
+}
+
+export function advancedFormPage(o: { templates: readonly Template[]; selected?: string; csrf: string; agentUrl?: string }): Page {
+  const selected = preselected(o.templates, o.selected);
+  const options = o.templates.map((t) => templateOption(t, { selected: t.name === selected, disableAgentTemplates: true }));
   const agentOnly = o.templates.filter((t) => t.issuance.agentSignatures > 0);
   return {
     id: 'request-advanced',
@@ -71,7 +83,7 @@ ${agentOnly.length ? html`<p class="hint" id="agentNote">${agentOnly.map((t) => 
 <option value="browser">Browser key (WebCrypto)</option>
 <option value="card">Smart card (card agent)</option>
 </select>
-${cardFieldset()}
+${cardFieldset(o.agentUrl)}
 <label for="lbKeyAlg">Key algorithm</label>
 <select id="lbKeyAlg" name="lbKeyAlg"><option value="rsa" selected>RSA</option><option value="P-256">ECDSA P-256</option><option value="P-384">ECDSA P-384</option></select>
 <div role="radiogroup" aria-label="Key usage">

@@ -11,7 +11,7 @@ import type { Page } from '../Layout.js';
 import { templateOption } from '../templateOption.js';
 import { cardFieldset, hashSelect, submittedDataForm } from './advancedForm.js';
 
-export function enrollStationPage(o: { templates: readonly Template[]; domain: string; csrf: string }): Page {
+export function enrollStationPage(o: { templates: readonly Template[]; domain: string; csrf: string; agentUrl?: string }): Page {
   return {
     id: 'enroll-station',
     title: 'Enrollment Station',
@@ -27,7 +27,7 @@ export function enrollStationPage(o: { templates: readonly Template[]; domain: s
 <fieldset><legend>The user's key</legend>
 <label for="lbCSP">Key provider</label>
 <select id="lbCSP" name="lbCSP"><option value="browser">Browser key (WebCrypto), handed over as a PKCS #12 file</option><option value="card">The user's smart card (card agent)</option></select>
-${cardFieldset()}
+${cardFieldset(o.agentUrl)}
 <label for="lbKeyAlg">Key algorithm</label>
 <select id="lbKeyAlg" name="lbKeyAlg"><option value="rsa" selected>RSA</option><option value="P-256">ECDSA P-256</option><option value="P-384">ECDSA P-384</option></select>
 <label for="tbKeySize">Key size</label> <input id="tbKeySize" name="tbKeySize" type="number" value="2048" min="2048" max="16384" step="1024">

@@ -9,6 +9,7 @@
  *  - denied: "Certificate Request Denied" and `The disposition message is "…"`;
  *  - error: `Disposition message:` / `LastStatus:` items followed by two tabs and the text.
  */
+import { DEFAULT_CARD_AGENT_URL } from '../../../../config/webSettings.js';
 import type { ErrorCode } from '../../../../errors/registry.js';
 import { html, raw, type SafeHtml } from '../html.js';
 import type { Page } from '../Layout.js';
@@ -29,6 +30,8 @@ export interface IssuedView {
   readonly onBehalfOf?: string | null;
   /** The CMC full response (PKIResponse signed by the CA), as AD CS embeds it for its installer. */
   readonly fullResponse?: Buffer;
+  /** The card agent address offered until the browser remembers another (web.cardAgentUrl). */
+  readonly agentUrl?: string;
 }
 
 /** The inline script clients grep; the id is an integer we produced. */
@@ -63,7 +66,7 @@ export function issuedPage(v: IssuedView): Page {
 </div>`;
   const cardInstall = html`<div id="installCard"><p>The certificate is written to your smart card next to its key. Enter the card PIN; it is sent only to the card agent on this computer.</p>
 <label for="tbPin">PIN</label> <input id="tbPin" type="password" autocomplete="off" inputmode="numeric">
-<label for="tbAgentUrl">Card agent</label> <input id="tbAgentUrl" value="http://127.0.0.1:8399" size="30"></div>`;
+<label for="tbAgentUrl">Card agent</label> <input id="tbAgentUrl" value="${v.agentUrl ?? DEFAULT_CARD_AGENT_URL}" size="30"></div>`;
   // A request checked later (chkpnd) does not say where its key is; the page script knows
   // from what it stored, and shows the part that applies.
   const installUi = v.install
