@@ -5,7 +5,7 @@
 // own file in bench/results/. See bench/README.md.
 //
 //   npm run bench                          everything
-//   npm run bench -- --only issuance       one part (issuance | revocation)
+//   npm run bench -- --only issuance       one part (issuance | revocation | signin)
 //   npm run bench -- --issuance "--seconds 10 --repeat 3"   extra arguments for a part
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -23,7 +23,7 @@ const only = opt('only');
 const build = spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
 
-const parts = ['issuance', 'revocation'].filter((p) => (!only || only === p) && existsSync(join(root, 'bench', `${p}.mjs`)));
+const parts = ['issuance', 'revocation', 'signin'].filter((p) => (!only || only === p) && existsSync(join(root, 'bench', `${p}.mjs`)));
 const sections = [];
 let failed = false;
 for (const part of parts) {

@@ -10,13 +10,24 @@
  *   2. The CRL, from the certificate's CDP URLs, with the delta CRL its freshestCRL names
  *      applied on top (§5.2.4, §6.3.3); a delta that is announced but cannot be had
  *      leaves the status unknown.
- *   3. Neither: SIGNIN_REVOCATION_UNKNOWN. There is no soft-fail setting other than deny.
+ *   3. Neither: SIGNIN_REVOCATION_UNKNOWN. The validator refuses (hard-fail, the
+ *      default) unless `mode` is 'soft-fail', which lets the sign-in through with a warning
+ *      that is audited (SmartCardValidator.ts).
+ *
+ * `crlFiles` (files or directories of DER or PEM CRLs) serves relying parties that are
+ * offline: those CRLs are processed as RFC 5280 §6.3.3 says (crlStatus.ts — distribution
+ * points, reasons, indirect CRLs, deltas, the CRL issuer's own path) before any URL is
+ * tried. `ocsp: false` is "CRL only", `crl: false` "OCSP only".
  *
  * Complete and delta CRLs are cached per URL until their nextUpdate or `crlCacheMs`,
  * whichever is first, so sign-ins do not download the CRL each time; OCSP answers are
  * never cached (each request carries its own nonce).
  */
 import { randomBytes } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pemBlocks } from '../x509/pem.js';
+import { crlStatus } from './crlStatus.js';
 import { TesseraError } from '../errors/TesseraError.js';
 import { checkCrl, parseCrl, REMOVE_FROM_CRL, type ParsedCrl } from './crl.js';
 import { fetchableUrl, type RevocationFetcher } from './httpFetch.js';
@@ -40,6 +51,22 @@ export interface RevocationPolicy {
   readonly crlCacheMs: number;
   readonly maxCrlBytes: number;
   readonly maxOcspBytes: number;
+  /**
+   * 'hard-fail' (default): an unknown status refuses. 'soft-fail': an unknown status (no
+   * answer at all — never a revoked or untrustworthy one) lets the sign-in through, with a
+   * warning audited on every sign-in it lets through.
+   */
+  readonly mode: 'hard-fail' | 'soft-fail';
+  /** CRL files, or directories of them (DER or PEM), read for every check (re-read after `crlCacheMs`). */
+  readonly crlFiles: readonly string[];
+}
+
+/** What the local CRL processing needs beyond the certificate and its issuer. */
+export interface RevocationContext {
+  /** The trust anchor of the path (a CRL issuer's path must end there too). */
+  readonly anchor: ParsedCertificate;
+  /** Certificates that may certify a CRL issuer: the path, presented and configured CAs. */
+  readonly bag: readonly ParsedCertificate[];
 }
 
 export const DEFAULT_REVOCATION: RevocationPolicy = {
@@ -52,6 +79,8 @@ export const DEFAULT_REVOCATION: RevocationPolicy = {
   crlCacheMs: 60_000,
   maxCrlBytes: 20 * 1024 * 1024,
   maxOcspBytes: 64 * 1024,
+  mode: 'hard-fail',
+  crlFiles: [],
 };
 
 export interface RevocationResult {
@@ -68,8 +97,21 @@ interface CacheEntry {
   readonly expires: number;
 }
 
+/** http: URLs of the distribution points the direct path does not use (those naming reasons or a cRLIssuer). */
+function partitionedUrls(cert: ParsedCertificate): string[] {
+  const out: string[] = [];
+  for (const dp of cert.distributionPoints) {
+    for (const n of dp.names ?? []) {
+      const u = n.startsWith('uri:') ? n.slice(4) : undefined;
+      if (u && fetchableUrl(u) && !cert.crlUrls.includes(u) && !out.includes(u)) out.push(u);
+    }
+  }
+  return out;
+}
+
 export class RevocationChecker {
   readonly #cache = new Map<string, CacheEntry>();
+  #local: { crls: ParsedCrl[]; problems: string[]; expires: number } | undefined;
 
   constructor(
     private readonly policy: RevocationPolicy,
@@ -79,7 +121,7 @@ export class RevocationChecker {
   ) {}
 
   /** Good: the source that said so. Otherwise throws SIGNIN_REVOKED, SIGNIN_OCSP_INVALID or SIGNIN_REVOCATION_UNKNOWN. */
-  async check(cert: ParsedCertificate, issuer: ParsedCertificate): Promise<RevocationResult> {
+  async check(cert: ParsedCertificate, issuer: ParsedCertificate, context?: RevocationContext): Promise<RevocationResult> {
     const notes: string[] = [];
     if (this.policy.ocsp) {
       const urls = cert.ocspUrls.filter(fetchableUrl);
@@ -89,6 +131,15 @@ export class RevocationChecker {
         if (answered) return { source: 'ocsp', url, notes };
       }
     }
+    if (this.policy.crl && this.policy.crlFiles.length) {
+      const local = await this.#localCrls();
+      notes.push(...local.problems);
+      const now = this.now();
+      const s = await crlStatus(cert, issuer, { time: now, skewMs: this.skewMs, crls: local.crls, anchor: context?.anchor ?? issuer, bag: context?.bag ?? [issuer] });
+      if (s.status === 'revoked') throw new TesseraError('SIGNIN_REVOKED', `local CRL: "${cert.subjectText}" (serial ${cert.serial}) ${s.note}`);
+      if (s.status === 'good') return { source: 'crl', url: 'local CRL files', notes: [...notes, s.note], delta: s.delta };
+      notes.push(`local CRL files: ${s.note}`);
+    }
     if (this.policy.crl) {
       const urls = cert.crlUrls.filter(fetchableUrl);
       if (!cert.crlUrls.length) notes.push('CRL: the certificate names no CRL distribution point');
@@ -96,8 +147,84 @@ export class RevocationChecker {
         const r = await this.#crl(cert, issuer, url, notes);
         if (r) return { source: 'crl', url, notes, delta: r.delta };
       }
+      // Distribution points the direct path above does not use — partitioned by reasons,
+      // or served by another CRL issuer (indirect) — go through RFC 5280 §6.3.3 in full.
+      const partitioned = partitionedUrls(cert);
+      if (partitioned.length) {
+        const crls: ParsedCrl[] = [];
+        for (const url of partitioned) {
+          try {
+            const crl = await this.#fetchCrl(url);
+            crls.push(crl);
+            for (const u of crl.freshestCrlUrls.filter(fetchableUrl)) crls.push(await this.#fetchCrl(u));
+          } catch (e) {
+            notes.push(`CRL ${url}: ${(e as TesseraError).detail ?? (e as Error).message}`);
+          }
+        }
+        const st = await crlStatus(cert, issuer, { time: this.now(), skewMs: this.skewMs, crls, anchor: context?.anchor ?? issuer, bag: context?.bag ?? [issuer] });
+        if (st.status === 'revoked') throw new TesseraError('SIGNIN_REVOKED', `CRL ${partitioned.join(' + ')}: "${cert.subjectText}" (serial ${cert.serial}) ${st.note}`);
+        if (st.status === 'good') return { source: 'crl', url: partitioned.join(' + '), notes: [...notes, st.note], delta: st.delta };
+        notes.push(`CRL ${partitioned.join(' + ')}: ${st.note}`);
+      }
     }
     throw new TesseraError('SIGNIN_REVOCATION_UNKNOWN', `no revocation answer for "${cert.subjectText}" (serial ${cert.serial}): ${notes.join('; ') || 'no OCSP or CRL URL'}`);
+  }
+
+  /**
+   * Every certificate of `path` (end entity first) but the anchor, each by `check`.
+   * `bag`: more certificates that may certify CRL issuers.
+   */
+  async checkPath(path: readonly ParsedCertificate[], bag: readonly ParsedCertificate[] = []): Promise<RevocationResult[]> {
+    const out: RevocationResult[] = [];
+    const context = { anchor: path[path.length - 1], bag: [...path, ...bag] };
+    for (let i = 0; i < path.length - 1; i++) out.push(await this.check(path[i], path[i + 1], context));
+    return out;
+  }
+
+  /** A CRL by URL, parsed but not yet judged (crlStatus.ts decides its scope and signer); cached like the others. */
+  async #fetchCrl(url: string): Promise<ParsedCrl> {
+    const now = this.now().getTime();
+    const key = `raw|${url}`;
+    const hit = this.#cache.get(key);
+    if (hit && hit.expires > now) return hit.crl;
+    const res = await this.fetch({ url, method: 'GET', accept: 'application/pkix-crl', maxBytes: this.policy.maxCrlBytes, timeoutMs: this.policy.timeoutMs });
+    if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
+    const crl = parseCrl(res.body);
+    if (this.policy.crlCacheMs > 0 && crl.nextUpdate) {
+      if (this.#cache.size > 256) this.#cache.clear();
+      this.#cache.set(key, { crl, expires: Math.min(now + this.policy.crlCacheMs, crl.nextUpdate.getTime()) });
+    }
+    return crl;
+  }
+
+  /** The CRLs of `crlFiles`, read again once `crlCacheMs` has passed. Unreadable files are noted, not fatal. */
+  async #localCrls(): Promise<{ crls: ParsedCrl[]; problems: string[] }> {
+    const now = this.now().getTime();
+    if (this.#local && this.#local.expires > now) return this.#local;
+    const crls: ParsedCrl[] = [];
+    const problems: string[] = [];
+    const files: string[] = [];
+    for (const f of this.policy.crlFiles) {
+      try {
+        if ((await stat(f)).isDirectory()) files.push(...(await readdir(f)).sort().map((n) => join(f, n)));
+        else files.push(f);
+      } catch (e) {
+        problems.push(`CRL file ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+    }
+    for (const f of files) {
+      try {
+        const bytes = await readFile(f);
+        if (bytes.length > this.policy.maxCrlBytes) throw new Error(`larger than ${this.policy.maxCrlBytes} bytes`);
+        const pem = pemBlocks(bytes.toString('latin1'), 'X509 CRL');
+        for (const der of pem.length ? pem : [bytes]) crls.push(parseCrl(der));
+      } catch (e) {
+        // A CRL that cannot be used (unknown critical extension, not DER…) is no answer (§6.3.3).
+        problems.push(`CRL file ${f}: ${(e as TesseraError).detail ?? (e as Error).message}`);
+      }
+    }
+    this.#local = { crls, problems, expires: now + Math.max(this.policy.crlCacheMs, 0) };
+    return this.#local;
   }
 
   /** true: good. false: no answer from this responder. Throws on revoked, unknown or an untrustworthy answer. */

@@ -4,13 +4,18 @@
  * must check, in order"; acceptance items 20–26). The checks run in this order and the
  * first failure ends the run (fail closed; the later checks are reported "not run"):
  *
- *   possession        the caller proved the key (the TLS handshake's CertificateVerify)
+ *   possession        a certificate was presented and the caller proved its key (the TLS
+ *                     handshake's CertificateVerify); no certificate fails it, not performed
  *   parse             strict DER, size and count limits (parseCertificate.ts)
- *   path              a path to a trust anchor (buildPath.ts), signatures verified on the way
+ *   path              a path to a trust anchor (validatePath.ts: RFC 5280 §6.1 path
+ *                     building), signatures verified on the way
  *   authenticationCa  the issuing CA is in the authentication trust list (NTAuth)
  *   signatures        every signature and key in the path on the allow-list (signatures.ts)
- *   constraints       basicConstraints, pathLenConstraint, CA keyUsage keyCertSign (RFC 5280 §6.1.4)
- *   validity          every certificate valid at the injected clock, bounded skew (§6.1.3 (a)(2))
+ *   constraints       the rest of RFC 5280 §6.1 (validatePath.ts): basicConstraints,
+ *                     pathLenConstraint, CA keyUsage, name constraints, certificate
+ *                     policies, unknown critical extensions, profile rules; and an end
+ *                     entity that is not a CA
+ *   validity          every certificate valid at the injected clock (§6.1.3 (a)(2))
  *   keyUsage          the end entity may make digital signatures (ff404293)
  *   eku               Smart Card Logon / Client Authentication as configured, the MS
  *                     application policies agreeing (ESC15), no CA restricting it
@@ -29,13 +34,12 @@ import type { DirectoryUser } from '../directory/Directory.js';
 import { errorRegistry, type ErrorCode } from '../errors/registry.js';
 import { TesseraError } from '../errors/TesseraError.js';
 import { OID } from '../x509/oids.js';
-import { buildPath, sameCa, type TrustList } from './buildPath.js';
+import { sameCa, type TrustList } from './buildPath.js';
+import { anchorProblem, validatePath, type ValidatePathOptions } from './validatePath.js';
 import { httpFetch, type RevocationFetcher } from './httpFetch.js';
 import { checkAccount, mapAccount, parseAltSecurityIdentity, type AccountLookup, type ExplicitMapping, type Mapping } from './mapAccount.js';
 import { certificateSummary, parseCertificate, type ParsedCertificate } from './parseCertificate.js';
 import { DEFAULT_REVOCATION, RevocationChecker, type RevocationPolicy } from './RevocationChecker.js';
-import { algorithmProblem, keyProblem } from './signatures.js';
-import { decodeSignatureAlgorithm } from '../x509/publicKey.js';
 
 export type EkuPolicy = 'smartcardLogon' | 'clientAuthentication' | 'either';
 
@@ -65,8 +69,15 @@ export interface ValidatorSettings {
     readonly creationToleranceSeconds?: number;
   };
   readonly revocation?: Partial<RevocationPolicy>;
-  /** How far notBefore / thisUpdate may be ahead of the clock (default 300 s). */
+  /** How far a CRL's or OCSP answer's thisUpdate may be ahead of the clock (default 300 s). */
   readonly clockSkewSeconds?: number;
+  /**
+   * How far a certificate's notBefore may be ahead of the clock (default 0: a certificate
+   * is not valid before its notBefore, RFC 5280 §6.1.3 (a)(2); CAs backdate instead).
+   */
+  readonly notBeforeSkewSeconds?: number;
+  /** RFC 5280 §6.1.1 inputs and path-building limits passed to validatePath (docs/signin.md). */
+  readonly pathValidation?: Pick<ValidatePathOptions, 'initialPolicySet' | 'initialExplicitPolicy' | 'initialPolicyMappingInhibit' | 'initialAnyPolicyInhibit' | 'algorithms' | 'maxSignatures' | 'maxPaths'>;
   /** Most certificates the client may present (default 8). */
   readonly maxPresented?: number;
   /** Most certificates in a path, end entity and anchor included (default 6). */
@@ -87,7 +98,7 @@ export const CHECK_TITLES: Record<CheckId, string> = {
   path: 'Chain to a trusted root',
   authenticationCa: 'Issuing CA trusted for sign-in (NTAuth)',
   signatures: 'Signature algorithms and key sizes',
-  constraints: 'CA basic constraints and key usage',
+  constraints: 'CA constraints: basic constraints, key usage, name constraints, policies',
   validity: 'Validity period',
   keyUsage: 'Key usage: digital signature',
   eku: 'Extended key usage',
@@ -126,6 +137,12 @@ export type SigninDecision =
       readonly certificate: CertificateSummary;
       readonly path: readonly CertificateSummary[];
       readonly checks: readonly Check[];
+      /**
+       * What the sign-in was let through despite — today only a revocation status that
+       * could not be determined under `revocation.mode: 'soft-fail'`. Callers audit and log
+       * them as warnings (the sign-in listener does).
+       */
+      readonly warnings?: readonly string[];
     }
   | {
       readonly ok: false;
@@ -144,9 +161,12 @@ export class SmartCardValidator {
   readonly #mapping: { allowWeakUpn: boolean; explicit: readonly ExplicitMapping[] };
   readonly #creationToleranceMs: number;
   readonly #skewMs: number;
+  readonly #notBeforeSkewMs: number;
+  readonly #pathOptions: NonNullable<ValidatorSettings['pathValidation']>;
   readonly #maxPresented: number;
   readonly #maxPath: number;
   readonly #revocation: RevocationChecker;
+  readonly #softFail: boolean;
   readonly #accounts: AccountLookup;
   readonly #now: () => Date;
 
@@ -163,6 +183,11 @@ export class SmartCardValidator {
       return c;
     };
     const anchors = settings.trustAnchors.map((d) => ca(d, 'the trust anchors'));
+    for (const a of anchors) {
+      // An anchor no path could end at (RFC 5280 §4 profile rules, validatePath.ts) is a configuration error.
+      const problem = anchorProblem(a, settings.pathValidation?.algorithms);
+      if (problem) throw new TesseraError('CONFIG_INVALID', `the trust anchor "${a.subjectText}" cannot be used: ${problem}`);
+    }
     const authenticationCas = settings.authenticationCas.map((d) => ca(d, 'the authentication trust list'));
     if (!anchors.length) throw new TesseraError('CONFIG_INVALID', 'sign-in needs at least one trust anchor');
     if (!authenticationCas.length) throw new TesseraError('CONFIG_INVALID', 'sign-in needs at least one CA in the authentication trust list');
@@ -183,11 +208,17 @@ export class SmartCardValidator {
     this.#mapping = { allowWeakUpn: settings.mapping?.allowWeakUpn ?? false, explicit };
     this.#creationToleranceMs = (settings.mapping?.creationToleranceSeconds ?? 600) * 1000;
     this.#skewMs = (settings.clockSkewSeconds ?? 300) * 1000;
+    this.#notBeforeSkewMs = (settings.notBeforeSkewSeconds ?? 0) * 1000;
+    this.#pathOptions = settings.pathValidation ?? {};
     this.#maxPresented = settings.maxPresented ?? 8;
     this.#maxPath = settings.maxPathLength ?? 6;
     this.#accounts = deps.accounts;
     this.#now = deps.now ?? (() => new Date());
-    this.#revocation = new RevocationChecker({ ...DEFAULT_REVOCATION, ...settings.revocation }, deps.fetch ?? httpFetch, this.#now, this.#skewMs);
+    const revocation = { ...DEFAULT_REVOCATION, ...settings.revocation };
+    if (revocation.mode !== 'hard-fail' && revocation.mode !== 'soft-fail') throw new TesseraError('CONFIG_INVALID', `revocation.mode ${String(revocation.mode)}: hard-fail or soft-fail`);
+    if (!revocation.ocsp && !revocation.crl) throw new TesseraError('CONFIG_INVALID', 'revocation: at least one of OCSP and CRL must be on');
+    this.#softFail = revocation.mode === 'soft-fail';
+    this.#revocation = new RevocationChecker(revocation, deps.fetch ?? httpFetch, this.#now, this.#skewMs);
   }
 
   /** The configured trust (for the TLS listener's certificate_authorities list and the page). */
@@ -210,21 +241,38 @@ export class SmartCardValidator {
     let current: CheckId = 'possession';
     let leaf: ParsedCertificate | undefined;
     let mapped: Mapping | undefined;
+    const warnings: string[] = [];
     try {
-      // Proof of possession (research/security.md §2 item 2, acceptance item 26).
+      // Proof of possession (research/security.md §2 item 2, acceptance item 26). With no
+      // certificate there is no key to prove: the check fails as not performed, whatever
+      // the caller's transport says (a TLS handshake without a client Certificate message
+      // has no CertificateVerify either, RFC 8446 §4.4.3).
+      if (chain.length === 0) throw new TesseraError('SIGNIN_CERT_MISSING', 'no client certificate was presented, so possession of a key could not be checked');
       if (!possession.proven) throw new TesseraError('SIGNIN_POSSESSION_NOT_PROVEN', possession.method);
       pass('possession', possession.method);
 
       current = 'parse';
-      if (chain.length === 0) throw new TesseraError('SIGNIN_CERT_MISSING', 'no certificate');
       if (chain.length > this.#maxPresented) throw new TesseraError('SIGNIN_CERT_MALFORMED', `${chain.length} certificates presented (at most ${this.#maxPresented})`);
-      const parsed = chain.map((c) => parseCertificate(c));
+      // An unknown critical extension refuses a certificate only if it ends up on the path (validatePath.ts).
+      const parsed = chain.map((c) => parseCertificate(c, { unknownCritical: 'record' }));
       leaf = parsed[0];
       // Node adds the issuers it found to what the client sent; all of them are only candidates for the path.
       pass('parse', `${parsed.length} certificate${parsed.length > 1 ? 's' : ''} from the connection, strict DER`);
 
       current = 'path';
-      const path = await buildPath(leaf, parsed.slice(1), this.#trust, { maxDepth: this.#maxPath });
+      // RFC 5280 §6.1 in full (validatePath.ts); its stages are the checks path, signatures,
+      // constraints and validity. A refused path is still reported check by check, so the
+      // NTAuth check keeps its place between path and signatures.
+      const v = await validatePath(leaf, {
+        anchors: this.#trust.anchors,
+        intermediates: [...this.#trust.authenticationCas, ...parsed.slice(1)],
+        time: this.#now(),
+        notBeforeSkewMs: this.#notBeforeSkewMs,
+        maxDepth: this.#maxPath,
+        ...this.#pathOptions,
+      });
+      if (!v.ok && !v.path) throw new TesseraError(v.code, v.detail);
+      const path = v.path!;
       pass('path', path.map((c) => c.subjectText).join(' → '));
 
       current = 'authenticationCa';
@@ -235,26 +283,18 @@ export class SmartCardValidator {
       }
       pass('authenticationCa', issuing.subjectText);
 
-      current = 'signatures';
-      for (const c of path) {
-        // The anchor's own signature is not relied on (RFC 5280 §6.1.1 (d)), but its key signs the next certificate.
-        const problem = (c === path[path.length - 1] ? undefined : algorithmProblem(decodeSignatureAlgorithm(c.signatureAlgorithm))) ?? keyProblem(c.key);
-        if (problem) throw new TesseraError('SIGNIN_SIGNATURE_INVALID', `"${c.subjectText}": ${problem}`);
+      const stageSummary: Record<'signatures' | 'constraints' | 'validity', string> = {
+        signatures: 'every signature in the path verified (SHA-256 or stronger; RSA ≥ 2048 bits or ECDSA on a named curve)',
+        constraints: 'RFC 5280 §6.1: every CA has cA TRUE, keyCertSign and room in its path length; name constraints, certificate policies and critical extensions satisfied',
+        validity: `valid until ${leaf.notAfter.toISOString()}`,
+      };
+      for (const stage of ['signatures', 'constraints', 'validity'] as const) {
+        current = stage;
+        if (!v.ok && v.stage === stage) throw new TesseraError(v.code, v.detail);
+        // X.509 / RFC 5280 §4.2.1.9: the end entity of a sign-in must not be a CA (acceptance item 23).
+        if (stage === 'constraints' && leaf.basicConstraints?.ca) throw new TesseraError('SIGNIN_BASIC_CONSTRAINTS', `the end-entity certificate "${leaf.subjectText}" has cA TRUE`);
+        pass(stage, stageSummary[stage]);
       }
-      pass('signatures', 'every signature in the path verified (SHA-256 or stronger; RSA ≥ 2048 bits or ECDSA on a named curve)');
-
-      current = 'constraints';
-      this.#constraints(path);
-      pass('constraints', 'end entity is not a CA; every CA has cA TRUE, keyCertSign and room in its path length');
-
-      current = 'validity';
-      const now = this.#now();
-      for (const c of path) {
-        // RFC 5280 §6.1.3 (a)(2): "The certificate validity period includes the current time."
-        if (c.notBefore.getTime() > now.getTime() + this.#skewMs) throw new TesseraError('SIGNIN_CERT_EXPIRED', `"${c.subjectText}" is not valid before ${c.notBefore.toISOString()} (now ${now.toISOString()})`);
-        if (c.notAfter.getTime() < now.getTime()) throw new TesseraError('SIGNIN_CERT_EXPIRED', `"${c.subjectText}" expired at ${c.notAfter.toISOString()} (now ${now.toISOString()})`);
-      }
-      pass('validity', `valid until ${leaf.notAfter.toISOString()}`);
 
       current = 'keyUsage';
       // ff404293 "Certificate Requirements for Smart Card Logon": key usage digital signature.
@@ -267,11 +307,19 @@ export class SmartCardValidator {
       current = 'revocation';
       const notes: string[] = [];
       // Every certificate but the anchor (research/security.md §2 item 5; KB281245 "CRLs of every CA in the chain").
+      const context = { anchor: path[path.length - 1], bag: [...path, ...this.#trust.authenticationCas, ...parsed.slice(1)] };
       for (let i = 0; i < path.length - 1; i++) {
-        const r = await this.#revocation.check(path[i], path[i + 1]);
-        notes.push(`${path[i].subjectText}: ${r.source.toUpperCase()}${r.delta ? ' (with delta)' : ''}`);
+        try {
+          const r = await this.#revocation.check(path[i], path[i + 1], context);
+          notes.push(`${path[i].subjectText}: ${r.source.toUpperCase()}${r.delta ? ' (with delta)' : ''}`);
+        } catch (e) {
+          // Soft-fail lets through only "no answer" — never a revocation or an untrustworthy answer.
+          if (!(this.#softFail && e instanceof TesseraError && e.code === 'SIGNIN_REVOCATION_UNKNOWN')) throw e;
+          warnings.push(`revocation status of "${path[i].subjectText}" (serial ${path[i].serial}) unknown, allowed by soft-fail: ${e.detail}`);
+          notes.push(`${path[i].subjectText}: UNKNOWN (soft-fail)`);
+        }
       }
-      pass('revocation', `not revoked — ${notes.join('; ')}`);
+      pass('revocation', warnings.length ? `not known to be revoked — ${notes.join('; ')}` : `not revoked — ${notes.join('; ')}`);
 
       current = 'mapping';
       mapped = await mapAccount(leaf, this.#accounts, this.#mapping);
@@ -282,13 +330,16 @@ export class SmartCardValidator {
       pass('account', `${mapped.account.username} is enabled and was created ${mapped.account.createdAt.toISOString()}`);
 
       const { account, ...mapping } = mapped;
-      return { ok: true, account, mapping, certificate: certificateSummary(leaf), path: path.map(certificateSummary), checks };
+      return { ok: true, account, mapping, certificate: certificateSummary(leaf), path: path.map(certificateSummary), checks, ...(warnings.length ? { warnings } : {}) };
     } catch (e) {
       const err = e instanceof TesseraError ? e : new TesseraError('INTERNAL', (e as Error)?.stack ?? String(e));
       // A refusal after mapping does not tell the presenter which account the certificate maps to.
       const m = checks.findIndex((c) => c.id === 'mapping');
       if (m >= 0) checks[m] = { ...checks[m], summary: 'the certificate maps to one directory account (named in the audit record)' };
-      checks.push({ id: current, title: CHECK_TITLES[current], status: 'failed', code: err.code, summary: errorRegistry[err.code].message, detail: err.detail ?? err.code });
+      // A possession check that never ran for want of a certificate says so in its summary.
+      const notPerformed = current === 'possession' && err.code === 'SIGNIN_CERT_MISSING';
+      const summary = notPerformed ? `Not performed: ${errorRegistry[err.code].message}` : errorRegistry[err.code].message;
+      checks.push({ id: current, title: CHECK_TITLES[current], status: 'failed', code: err.code, summary, detail: err.detail ?? err.code });
       for (const id of ORDER.slice(ORDER.indexOf(current) + 1)) checks.push({ id, title: CHECK_TITLES[id], status: 'not run', summary: 'not run: an earlier check failed' });
       return {
         ok: false,
@@ -298,26 +349,6 @@ export class SmartCardValidator {
         ...(mapped ? { account: mapped.account.username } : {}),
         checks,
       };
-    }
-  }
-
-  /** RFC 5280 §6.1.4 (k), (l), (m), (n) over the CAs of the path, and an end entity that is not a CA. */
-  #constraints(path: readonly ParsedCertificate[]): void {
-    const leaf = path[0];
-    // X.509 / RFC 5280 §4.2.1.9: the end entity must not be a CA (acceptance item 23).
-    if (leaf.basicConstraints?.ca) throw new TesseraError('SIGNIN_BASIC_CONSTRAINTS', `the end-entity certificate "${leaf.subjectText}" has cA TRUE`);
-    for (let i = 1; i < path.length; i++) {
-      const ca = path[i];
-      // (k): "verify that the certificate is a CA certificate" — basicConstraints cA TRUE.
-      if (!ca.basicConstraints?.ca) throw new TesseraError('SIGNIN_BASIC_CONSTRAINTS', `"${ca.subjectText}" issued "${path[i - 1].subjectText}" but is not a CA (no basicConstraints cA TRUE)`);
-      // (n): "If a key usage extension is present, verify that the keyCertSign bit is set."
-      if (ca.keyUsage && !ca.keyUsage.has('keyCertSign')) throw new TesseraError('SIGNIN_BASIC_CONSTRAINTS', `"${ca.subjectText}" has no keyCertSign`);
-      // (l), (m): non-self-issued intermediates below this CA may not exceed its pathLenConstraint.
-      const pathLen = ca.basicConstraints.pathLen;
-      if (pathLen !== undefined) {
-        const below = path.slice(1, i).filter((c) => !c.selfIssued).length;
-        if (below > pathLen) throw new TesseraError('SIGNIN_BASIC_CONSTRAINTS', `"${ca.subjectText}" allows ${pathLen} CA certificates below it, the path has ${below}`);
-      }
     }
   }
 

@@ -20,6 +20,8 @@
 import { TesseraError } from '../errors/TesseraError.js';
 import { checkDer, children, read, TAG, type Tlv } from '../x509/der.js';
 import { decodeGeneralName } from '../x509/generalNames.js';
+import { nameKey } from '../x509/compareNames.js';
+import { distributionPointNameKeys, reasonFlags, type DistributionPointNameKeys } from './distributionPoints.js';
 import { OID } from '../x509/oids.js';
 import { distributionPointUrls, parseTime, type ParsedCertificate } from './parseCertificate.js';
 import { verifyWith } from './signatures.js';
@@ -46,9 +48,31 @@ export interface ParsedCrl {
   readonly authorityKeyId?: Buffer;
   /** freshestCRL (§5.2.6): where the delta CRLs of this complete CRL are. */
   readonly freshestCrlUrls: readonly string[];
-  readonly idp?: { readonly urls: readonly string[]; readonly onlyUser: boolean; readonly onlyCa: boolean; readonly partial: boolean };
-  /** Serial (unsigned hex, no leading zero octets) → entry. */
+  readonly idp?: {
+    readonly urls: readonly string[];
+    readonly onlyUser: boolean;
+    readonly onlyCa: boolean;
+    /** onlySomeReasons, indirectCRL or onlyContainsAttributeCerts: not a complete, direct CRL. */
+    readonly partial: boolean;
+    /** The distribution point name as comparison keys (distributionPoints.ts), when present. */
+    readonly names?: DistributionPointNameKeys;
+    /** onlySomeReasons as a ReasonFlags mask (distributionPoints.ts ALL_REASONS when absent). */
+    readonly onlySomeReasons?: number;
+    readonly indirect: boolean;
+    readonly onlyAttribute: boolean;
+    /** The DER of the extension value: two CRLs have the same scope when these are equal (§5.2.4). */
+    readonly der: Buffer;
+  };
+  /** Serial (unsigned hex, no leading zero octets) → entry, for the entries about the CRL issuer's own certificates. */
   readonly entries: ReadonlyMap<string, CrlEntry>;
+  /** RFC 5280 §7.1 key of the issuer Name. */
+  readonly issuerKey: string;
+  /** Every entry as `${certificate issuer key}|${serial}` → entry (§5.3.3: certificateIssuer carries over to the entries that follow). */
+  readonly entriesByIssuer: ReadonlyMap<string, CrlEntry>;
+  /** Some entry names another certificate issuer (an indirect CRL, §5.3.3). */
+  readonly hasIndirectEntries: boolean;
+  /** The CRL has a freshestCRL extension (delta CRLs exist for it), whatever its URL forms. */
+  readonly hasFreshest?: boolean;
 }
 
 const UNUSABLE = 'SIGNIN_REVOCATION_UNKNOWN';
@@ -104,12 +128,18 @@ function parse(der: Buffer, top: Tlv): ParsedCrl {
   let nextUpdate: Date | undefined;
   if (f[i] && (f[i].tag === TAG.UTCTime || f[i].tag === TAG.GeneralizedTime)) nextUpdate = parseTime(der, f[i++]);
   const entries = new Map<string, CrlEntry>();
+  const entriesByIssuer = new Map<string, CrlEntry>();
+  const crlIssuerKey = nameKey(read.whole(der, issuerT));
+  let entryIssuer = crlIssuerKey;
+  let hasIndirectEntries = false;
   if (f[i]?.tag === TAG.SEQUENCE) {
     for (const e of children(der, f[i++])) {
       const p = e.tag === TAG.SEQUENCE ? children(der, e) : [];
       if (p.length < 2 || p[0].tag !== TAG.INTEGER) bad('a revoked certificate entry is not { serial, date, extensions }');
       const c = read.bytes(der, p[0]);
-      const serial = (c.length > 1 && c[0] === 0 ? c.subarray(1) : c).toString('hex');
+      // A negative serial (which conforming CAs do not issue) never matches a certificate's
+      // serial: certificates with negative serials are refused, and 0xFF (-1) is not 0x00FF (PKITS 4.4.14).
+      const serial = c[0] & 0x80 ? `-${c.toString('hex')}` : (c.length > 1 && c[0] === 0 ? c.subarray(1) : c).toString('hex');
       let reason: number | undefined;
       if (p[2]) {
         if (!v2) bad('entry extensions in a v1 CRL');
@@ -118,12 +148,21 @@ function parse(der: Buffer, top: Tlv): ParsedCrl {
             const r = x.value;
             if (r.length !== 3 || r[0] !== TAG.ENUMERATED || r[1] !== 1) bad('cRLReason is not an ENUMERATED');
             reason = r[2];
-          } else if (x.id === '2.5.29.29') bad('certificateIssuer entry extension: indirect CRLs are not used');
+          } else if (x.id === OID.certificateIssuer) {
+            // §5.3.3: the entry and those after it are about certificates of this issuer.
+            const names = children(x.value, checkDer(x.value)).map((g) => decodeGeneralName(x.value, g));
+            const dn = names.find((g) => g.type === 'dn');
+            if (!dn || dn.type !== 'dn') bad('certificateIssuer entry extension without a directoryName');
+            entryIssuer = nameKey(dn.value);
+            hasIndirectEntries = true;
+          }
           // §5.3: "If a CRL contains a critical CRL entry extension that the application cannot process, then the application MUST NOT use that CRL".
           else if (x.critical) bad(`unrecognised critical entry extension ${x.id}`);
         }
       }
-      entries.set(serial, { revokedAt: parseTime(der, p[1]), ...(reason !== undefined ? { reason } : {}) });
+      const entry = { revokedAt: parseTime(der, p[1]), ...(reason !== undefined ? { reason } : {}) };
+      if (entryIssuer === crlIssuerKey) entries.set(serial, entry);
+      entriesByIssuer.set(`${entryIssuer}|${serial}`, entry);
     }
   }
   let crlNumber: bigint | undefined;
@@ -131,6 +170,7 @@ function parse(der: Buffer, top: Tlv): ParsedCrl {
   let authorityKeyId: Buffer | undefined;
   let freshestCrlUrls: string[] = [];
   let idp: ParsedCrl['idp'];
+  let hasFreshest = false;
   if (f[i]?.tag === 0xa0) {
     if (!v2) bad('extensions in a v1 CRL');
     const [list] = children(der, f[i++]);
@@ -145,8 +185,11 @@ function parse(der: Buffer, top: Tlv): ParsedCrl {
       else if (x.id === OID.authorityKeyIdentifier) {
         const id = children(v, checkDer(v)).find((p) => p.tag === 0x80);
         if (id) authorityKeyId = Buffer.from(read.bytes(v, id));
-      } else if (x.id === OID.freshestCRL) freshestCrlUrls = distributionPointUrls(v);
-      else if (x.id === OID.issuingDistributionPoint) idp = issuingDistributionPoint(v);
+      } else if (x.id === OID.freshestCRL) {
+        freshestCrlUrls = distributionPointUrls(v);
+        hasFreshest = true;
+      }
+      else if (x.id === OID.issuingDistributionPoint) idp = issuingDistributionPoint(v, read.whole(der, issuerT));
       else if (x.critical) bad(`unrecognised critical CRL extension ${x.id}`);
     }
   }
@@ -167,6 +210,10 @@ function parse(der: Buffer, top: Tlv): ParsedCrl {
     freshestCrlUrls,
     ...(idp ? { idp } : {}),
     entries,
+    issuerKey: crlIssuerKey,
+    entriesByIssuer,
+    hasIndirectEntries,
+    hasFreshest,
   };
 }
 
@@ -178,21 +225,38 @@ function extensionList(der: Buffer, list: Tlv): { id: string; critical: boolean;
   });
 }
 
-/** IssuingDistributionPoint (§5.2.5): the scope of the CRL. */
-function issuingDistributionPoint(v: Buffer): NonNullable<ParsedCrl['idp']> {
-  const out = { urls: [] as string[], onlyUser: false, onlyCa: false, partial: false };
+/**
+ * IssuingDistributionPoint (§5.2.5): the scope of the CRL.
+ *
+ *   IssuingDistributionPoint ::= SEQUENCE { distributionPoint [0] DistributionPointName OPTIONAL,
+ *       onlyContainsUserCerts [1] BOOLEAN DEFAULT FALSE, onlyContainsCACerts [2] BOOLEAN DEFAULT FALSE,
+ *       onlySomeReasons [3] ReasonFlags OPTIONAL, indirectCRL [4] BOOLEAN DEFAULT FALSE,
+ *       onlyContainsAttributeCerts [5] BOOLEAN DEFAULT FALSE }
+ */
+function issuingDistributionPoint(v: Buffer, crlIssuer: Buffer): NonNullable<ParsedCrl['idp']> {
+  const out: { -readonly [K in keyof NonNullable<ParsedCrl['idp']>]: NonNullable<ParsedCrl['idp']>[K] } = { urls: [], onlyUser: false, onlyCa: false, partial: false, indirect: false, onlyAttribute: false, der: Buffer.from(v) };
   for (const p of children(v, checkDer(v))) {
     const t = p.tag & 0x1f;
     if (t === 0) {
       const [choice] = children(v, p);
       if (choice?.tag === 0xa0) for (const gn of children(v, choice)) {
         const n = decodeGeneralName(v, gn);
-        if (n.type === 'uri') out.urls.push(n.value);
+        if (n.type === 'uri') (out.urls as string[]).push(n.value);
       }
+      // nameRelativeToCRLIssuer is relative to the CRL issuer (§5.2.5).
+      out.names = distributionPointNameKeys(v, p, crlIssuer);
     } else if (t === 1) out.onlyUser = boolIn(v, p);
     else if (t === 2) out.onlyCa = boolIn(v, p);
-    // onlySomeReasons [3], indirectCRL [4], onlyContainsAttributeCerts [5]: not a complete CRL for us.
-    else out.partial = true;
+    else if (t === 3) {
+      out.onlySomeReasons = reasonFlags(v, p);
+      out.partial = true;
+    } else if (t === 4) {
+      out.indirect = boolIn(v, p);
+      out.partial = true;
+    } else if (t === 5) {
+      out.onlyAttribute = boolIn(v, p);
+      out.partial = true;
+    } else bad('unexpected field in issuingDistributionPoint');
   }
   return out;
 }
@@ -224,6 +288,8 @@ export async function checkCrl(crl: ParsedCrl, cert: ParsedCertificate, issuer: 
   if (!crl.nextUpdate) bad(`the CRL at ${url} has no nextUpdate`);
   if (crl.nextUpdate.getTime() + o.skewMs < now) bad(`the CRL at ${url} is stale: nextUpdate ${crl.nextUpdate.toISOString()} has passed`);
   if (o.maxAgeMs > 0 && now - crl.thisUpdate.getTime() > o.maxAgeMs) bad(`the CRL at ${url} is older than ${Math.round(o.maxAgeMs / 1000)} s`);
+  // This URL-based path uses direct CRLs only; indirect ones are for crlStatus.ts.
+  if (crl.hasIndirectEntries) bad(`the CRL at ${url} is indirect (certificateIssuer entries)`);
   if (crl.idp) {
     const isCa = !!cert.basicConstraints?.ca;
     if (crl.idp.partial) bad(`the CRL at ${url} is partial or indirect (issuingDistributionPoint)`);

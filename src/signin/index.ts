@@ -5,8 +5,12 @@
  */
 export { SmartCardValidator, CHECK_TITLES, EKU_POLICY, mappingText } from './SmartCardValidator.js';
 export type { Check, CheckId, EkuPolicy, Possession, SigninDecision, ValidatorDeps, ValidatorSettings, CertificateSummary } from './SmartCardValidator.js';
-export { DEFAULT_REVOCATION } from './RevocationChecker.js';
-export type { RevocationPolicy } from './RevocationChecker.js';
+export { DEFAULT_REVOCATION, RevocationChecker } from './RevocationChecker.js';
+export type { RevocationContext, RevocationPolicy, RevocationResult } from './RevocationChecker.js';
+export { validatePath } from './validatePath.js';
+export type { PathStage, PathValidation, ValidatePathOptions } from './validatePath.js';
+export { DEFAULT_ALGORITHMS } from './signatures.js';
+export type { AlgorithmPolicy } from './signatures.js';
 export { httpFetch } from './httpFetch.js';
 export type { FetchRequest, FetchResponse, RevocationFetcher } from './httpFetch.js';
 export { parseAltSecurityIdentity } from './mapAccount.js';

@@ -21,6 +21,10 @@ import { TesseraError } from '../errors/TesseraError.js';
 import { checkDer, children, read, readTlv, TAG, type Tlv } from '../x509/der.js';
 import { decodeGeneralName, decodeGeneralNames, decodeSidExtensionValue, isSid, SID_URI_PREFIX, type GeneralName } from '../x509/generalNames.js';
 import { decodeName, formatName } from '../x509/name.js';
+import { nameKey } from '../x509/compareNames.js';
+import { decodeDistributionPoints, type DistributionPoint } from './distributionPoints.js';
+import { decodeCertificatePolicies, decodeInhibitAnyPolicy, decodePolicyConstraints, decodePolicyMappings, type PolicyConstraints, type PolicyMapping } from '../x509/certificatePolicies.js';
+import { decodeNameConstraints, type NameConstraints } from '../x509/nameConstraints.js';
 import { OID } from '../x509/oids.js';
 import { decodeSpki, type PublicKeyInfo } from '../x509/publicKey.js';
 
@@ -86,21 +90,50 @@ export interface ParsedCertificate {
   readonly authorityKeyId?: Buffer;
   /** cRLDistributionPoints URIs of complete, direct distribution points (no reasons, no cRLIssuer). */
   readonly crlUrls: readonly string[];
+  /** Every cRLDistributionPoints entry, for RFC 5280 §6.3.3 scope matching (distributionPoints.ts). */
+  readonly distributionPoints: readonly DistributionPoint[];
   /** freshestCRL (RFC 5280 §4.2.1.15): where delta CRLs are. */
   readonly freshestCrlUrls: readonly string[];
   readonly ocspUrls: readonly string[];
   readonly caIssuersUrls: readonly string[];
   /** id-pkix-ocsp-nocheck (RFC 6960 §4.2.2.2.1). */
   readonly ocspNoCheck: boolean;
-  /** Subject and issuer are the same name (RFC 5280 §6.1: self-issued). */
+  /** Subject and issuer are the same name (RFC 5280 §6.1: self-issued, compared as §7.1 says). */
   readonly selfIssued: boolean;
+  /** RFC 5280 §7.1 comparison keys of the subject and issuer (x509/compareNames.ts). */
+  readonly subjectKey: string;
+  readonly issuerKey: string;
+  /** The subject Name has no RDN. */
+  readonly emptySubject: boolean;
+  /** nameConstraints (§4.2.1.10), critical or not. */
+  readonly nameConstraints?: NameConstraints;
+  /** certificatePolicies policy identifiers (§4.2.1.4). */
+  readonly policies?: readonly string[];
+  readonly policyMappings?: readonly PolicyMapping[];
+  readonly policyConstraints?: PolicyConstraints;
+  readonly inhibitAnyPolicy?: number;
+  /**
+   * Critical extensions this code does not recognise. Empty unless the certificate was
+   * read with `unknownCritical: 'record'`: path validation then refuses the certificate
+   * only if it is on the path (RFC 5280 §6.1.4 (o), §6.1.5 (f)).
+   */
+  readonly unknownCritical: readonly string[];
+}
+
+export interface ParseOptions {
+  /**
+   * 'refuse' (default): an unrecognised critical extension makes the certificate
+   * unreadable. 'record': it is listed in `unknownCritical` for path validation to refuse
+   * — for certificates that are only candidates for a path (a client's extra certificates).
+   */
+  readonly unknownCritical?: 'refuse' | 'record';
 }
 
 /**
  * Extensions this relying party processes, so it may accept them marked critical
  * (RFC 5280 §4.2: "MUST reject the certificate if it encounters a critical extension it
- * does not recognize"). Name constraints, policy mappings and policy constraints are not
- * processed here, so a critical one is refused — fail closed.
+ * does not recognize"). Name constraints and the policy extensions are processed by
+ * path validation (validatePath.ts), critical or not.
  */
 const UNDERSTOOD = new Set<string>([
   OID.subjectKeyIdentifier,
@@ -109,9 +142,11 @@ const UNDERSTOOD = new Set<string>([
   OID.basicConstraints,
   OID.extKeyUsage,
   OID.subjectAltName,
-  // No user-initial-policy-set and no requireExplicitPolicy: a certificatePolicies extension
-  // cannot make the RFC 5280 §6.1 policy processing fail here.
   OID.certificatePolicies,
+  OID.policyMappings,
+  OID.policyConstraints,
+  OID.inhibitAnyPolicy,
+  OID.nameConstraints,
   OID.cRLDistributionPoints,
   OID.freshestCRL,
   OID.authorityInfoAccess,
@@ -271,11 +306,11 @@ function accessUrls(v: Buffer): { ocsp: string[]; caIssuers: string[] } {
 }
 
 /** Read one certificate strictly. Throws TesseraError SIGNIN_CERT_MALFORMED. */
-export function parseCertificate(input: Uint8Array): ParsedCertificate {
+export function parseCertificate(input: Uint8Array, options: ParseOptions = {}): ParsedCertificate {
   const der = Buffer.from(input);
   if (der.length > MAX_CERTIFICATE_BYTES) malformed(`a certificate of ${der.length} bytes (at most ${MAX_CERTIFICATE_BYTES})`);
   try {
-    return parse(der);
+    return parse(der, options.unknownCritical ?? 'refuse');
   } catch (e) {
     if (e instanceof TesseraError && e.code === 'SIGNIN_CERT_MALFORMED') throw e;
     // The DER reader and the GeneralName/SPKI decoders speak in request codes; here they
@@ -285,7 +320,7 @@ export function parseCertificate(input: Uint8Array): ParsedCertificate {
   }
 }
 
-function parse(der: Buffer): ParsedCertificate {
+function parse(der: Buffer, unknownCriticalMode: 'refuse' | 'record'): ParsedCertificate {
   const top = checkDer(der, DER_LIMITS);
   if (top.tag !== TAG.SEQUENCE) malformed('Certificate is not a SEQUENCE');
   const outer = children(der, top);
@@ -330,6 +365,7 @@ function parse(der: Buffer): ParsedCertificate {
     rest = rest.slice(1);
   }
   const extensions = new Map<string, Extension>();
+  const unknownCritical: string[] = [];
   if (rest[0]?.tag === 0xa3) {
     // RFC 5280 §4.1.2.9: extensions only in v3.
     if (version !== 3) malformed('extensions in a certificate that is not v3');
@@ -348,7 +384,10 @@ function parse(der: Buffer): ParsedCertificate {
       if (p.length === 3 && !critical) malformed(`extension ${id} encodes critical FALSE`);
       // RFC 5280 §4.2: "A certificate MUST NOT include more than one instance of a particular extension."
       if (extensions.has(id)) malformed(`extension ${id} appears twice`);
-      if (critical && !UNDERSTOOD.has(id)) malformed(`unrecognised critical extension ${id}`);
+      if (critical && !UNDERSTOOD.has(id)) {
+        if (unknownCriticalMode === 'refuse') malformed(`unrecognised critical extension ${id}`);
+        unknownCritical.push(id);
+      }
       extensions.set(id, { critical, value: Buffer.from(read.bytes(der, p[p.length - 1])) });
     }
     rest = rest.slice(1);
@@ -382,12 +421,19 @@ function parse(der: Buffer): ParsedCertificate {
   const eku = ext(OID.extKeyUsage);
   const apps = ext(OID.applicationPolicies);
   const noCheck = ext(OID.ocspNoCheck);
+  const nc = ext(OID.nameConstraints);
+  const cp = ext(OID.certificatePolicies);
+  const pm = ext(OID.policyMappings);
+  const pc = ext(OID.policyConstraints);
+  const iap = ext(OID.inhibitAnyPolicy);
   if (noCheck && !(noCheck.length === 2 && noCheck[0] === TAG.NULL && noCheck[1] === 0)) malformed('id-pkix-ocsp-nocheck is not NULL');
 
   const issuer = read.whole(der, issuerT);
   const subject = read.whole(der, subjectT);
   const issuerAttrs = decodeName(der, issuerT);
   const spki = Buffer.from(read.whole(der, spkiT));
+  const subjectKey = nameKey(subject);
+  const issuerKey = nameKey(issuer);
   return {
     der,
     fingerprint: createHash('sha256').update(der).digest('hex'),
@@ -418,11 +464,21 @@ function parse(der: Buffer): ParsedCertificate {
     ...(ski ? { subjectKeyId: octetStringValue(ski, 'subjectKeyIdentifier') } : {}),
     ...(aki ? { authorityKeyId: authorityKeyId(aki) } : {}),
     crlUrls: cdp ? distributionPointUrls(cdp) : [],
+    distributionPoints: cdp ? decodeDistributionPoints(cdp, issuer) : [],
     freshestCrlUrls: freshest ? distributionPointUrls(freshest) : [],
     ocspUrls: access.ocsp,
     caIssuersUrls: access.caIssuers,
     ocspNoCheck: !!noCheck,
-    selfIssued: issuer.equals(subject),
+    subjectKey,
+    issuerKey,
+    selfIssued: issuer.equals(subject) || subjectKey === issuerKey,
+    emptySubject: children(der, subjectT).length === 0,
+    ...(nc ? { nameConstraints: decodeNameConstraints(nc) } : {}),
+    ...(cp ? { policies: decodeCertificatePolicies(cp) } : {}),
+    ...(pm ? { policyMappings: decodePolicyMappings(pm) } : {}),
+    ...(pc ? { policyConstraints: decodePolicyConstraints(pc) } : {}),
+    ...(iap ? { inhibitAnyPolicy: decodeInhibitAnyPolicy(iap) } : {}),
+    unknownCritical,
   };
 }
 

@@ -49,10 +49,13 @@ export function signinSettingsProblems(s: SigninSettings): string[] {
     for (const k of ['timeoutMs', 'ocspMaxAgeSeconds', 'crlMaxAgeSeconds', 'crlCacheSeconds'] as const) if (!nonNegative(r[k])) p.push(`signin.revocation.${k}: 0 or more`);
     if (r.timeoutMs === 0) p.push('signin.revocation.timeoutMs: more than 0');
     if (r.requireOcspNonce !== undefined && typeof r.requireOcspNonce !== 'boolean') p.push('signin.revocation.requireOcspNonce: true or false');
-    // There is deliberately no "soft fail": unknown revocation status always refuses.
-    if ('softFail' in (r as object)) p.push('signin.revocation.softFail: not supported — an unknown revocation status always refuses sign-in');
+    // Soft-fail is a mode, chosen by name, never a boolean someone flips by accident.
+    if ('softFail' in (r as object)) p.push('signin.revocation.softFail: not a setting — write signin.revocation.mode "soft-fail" to let an unknown revocation status through (audited as a warning)');
+    if (r.mode !== undefined && r.mode !== 'hard-fail' && r.mode !== 'soft-fail') p.push('signin.revocation.mode: hard-fail or soft-fail');
+    if (r.sources !== undefined && !['ocsp-then-crl', 'crl', 'ocsp'].includes(r.sources)) p.push('signin.revocation.sources: ocsp-then-crl, crl or ocsp');
+    if (r.crlFiles !== undefined && (!Array.isArray(r.crlFiles) || r.crlFiles.some((f) => typeof f !== 'string' || !f))) p.push('signin.revocation.crlFiles: a list of CRL files or directories');
   }
-  for (const k of ['clockSkewSeconds', 'attemptsPerMinutePerAddress', 'attemptsPerMinutePerCertificate'] as const) if (!nonNegative(s[k])) p.push(`signin.${k}: 0 or more`);
+  for (const k of ['clockSkewSeconds', 'notBeforeSkewSeconds', 'attemptsPerMinutePerAddress', 'attemptsPerMinutePerCertificate'] as const) if (!nonNegative(s[k])) p.push(`signin.${k}: 0 or more`);
   return p;
 }
 
@@ -89,7 +92,11 @@ export async function validatorSettingsFor(t: Tessera): Promise<ValidatorSetting
       ...(r.crlMaxAgeSeconds !== undefined ? { crlMaxAgeMs: r.crlMaxAgeSeconds * 1000 } : {}),
       ...(r.requireOcspNonce !== undefined ? { requireNonce: r.requireOcspNonce } : {}),
       ...(r.crlCacheSeconds !== undefined ? { crlCacheMs: r.crlCacheSeconds * 1000 } : {}),
+      ...(r.mode !== undefined ? { mode: r.mode } : {}),
+      ...(r.sources === 'crl' ? { ocsp: false } : r.sources === 'ocsp' ? { crl: false } : {}),
+      ...(r.crlFiles ? { crlFiles: r.crlFiles.map((f) => (isAbsolute(f) ? f : join(t.paths.dir, f))) } : {}),
     },
     clockSkewSeconds: s.clockSkewSeconds ?? 300,
+    notBeforeSkewSeconds: s.notBeforeSkewSeconds ?? 0,
   };
 }

@@ -166,6 +166,22 @@ describe('independent TLS clients with the key on the card', () => {
     const [body, code] = r.stdout.split('\n');
     expect(code).toBe('401');
     expect(JSON.parse(body)).toMatchObject({ result: 'refused', code: 'SIGNIN_REFUSED', failedCheck: { code: 'SIGNIN_CERT_MISSING' } });
+    // Proof of possession was not performed: there was no certificate whose key could sign.
+    expect(JSON.parse(body).checks[0]).toMatchObject({ id: 'possession', status: 'failed', code: 'SIGNIN_CERT_MISSING' });
+    const page = await run('curl', ['--silent', '--cacert', chainFile, '--resolve', `localhost:${ports.signin}:127.0.0.1`, '-H', 'Accept: text/html', `https://localhost:${ports.signin}/signin`], hsm.env);
+    expect(page.stdout).toMatch(/<tr data-check="possession" data-status="failed">.*✘ failed.*Not performed: No client certificate was presented/);
+    expect(page.stdout).not.toContain('✔ passed');
+  });
+
+  it('with the key on the card the page shows proof of possession passed', async () => {
+    const env = { ...hsm.env, OPENSSL_CONF: hsm.opensslEngineConf() };
+    const r = await run(
+      'curl',
+      ['--silent', '--show-error', '--fail-with-body', '--engine', 'pkcs11', '--key-type', 'ENG', '--key', keyUri(), '--cert', certFile, '--cacert', chainFile, '--resolve', `localhost:${ports.signin}:127.0.0.1`, '-H', 'Accept: text/html', `https://localhost:${ports.signin}/signin`],
+      env,
+    );
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/<tr data-check="possession" data-status="passed">.*✔ passed.*handshake: CertificateVerify signed/);
   });
 });
 

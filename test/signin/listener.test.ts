@@ -104,6 +104,25 @@ describe('a smart card certificate Tessera issued', () => {
     expect(record.details).toMatchObject({ method: 'smartcard', mapping: { kind: 'sid-extension', strength: 'strong', sid: alice.sid } });
   });
 
+  it("signs alice in with her card while her password is being slowed from the same address (the card is never throttled)", async () => {
+    const { request } = await import('node:https');
+    const basicMe = (password: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request(`${main.url}/api/v1/me`, { ca: main.rootPem, agent: false, auth: `alice:${password}` }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode!));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    for (let i = 0; i < 5; i++) expect(await basicMe(`guess ${i}`)).toBe(401);
+    expect(await basicMe('correct horse battery')).toBe(429);
+    const a = await present(aliceCert);
+    expect(a.status, a.body).toBe(200);
+    const home = await tlsGet(`${main.url}/certsrv/`, { ca: main.rootPem, accept: 'text/html', cookie: a.cookie });
+    expect(home.status).toBe(200);
+  });
+
   it('"Test my smart card" is a page in the site\'s look listing every check; /signin answers JSON to scripts that ask', async () => {
     const page = await present(aliceCert, { path: '/signin', accept: 'text/html' });
     expect(page.status).toBe(200);
@@ -121,9 +140,24 @@ describe('a smart card certificate Tessera issued', () => {
 
   it('without a client certificate: 401, "insert your smart card", audited', async () => {
     const a = await tlsGet(url(), { ca: main.rootPem });
-    await expectRefused(a, 'parse', 'SIGNIN_CERT_MISSING');
+    await expectRefused(a, 'possession', 'SIGNIN_CERT_MISSING');
     const page = await tlsGet(url('/signin'), { ca: main.rootPem, accept: 'text/html' });
     expect(page.body).toContain('Insert your smart card');
+  });
+
+  it('without a client certificate proof of possession is not performed — never shown as passed (JSON and page)', async () => {
+    const a = await tlsGet(url(), { ca: main.rootPem });
+    expect(a.json.checks[0]).toEqual({ id: 'possession', title: 'Proof of possession of the private key', status: 'failed', code: 'SIGNIN_CERT_MISSING', summary: expect.stringMatching(/^Not performed: No client certificate was presented/) });
+    expect(a.json.checks.slice(1).every((c: { status: string }) => c.status === 'not run')).toBe(true);
+    expect(a.json.failedCheck).toMatchObject({ id: 'possession', code: 'SIGNIN_CERT_MISSING' });
+    const page = await tlsGet(url('/signin'), { ca: main.rootPem, accept: 'text/html' });
+    expect(page.status).toBe(401);
+    expect(page.body).toMatch(/<tr data-check="possession" data-status="failed"><td>Proof of possession of the private key<\/td><td class="error">✘ failed<\/td><td>Not performed: No client certificate was presented/);
+    expect(page.body).not.toContain('data-status="passed"');
+    expect(page.body).not.toContain('✔ passed');
+    // With alice's certificate and key the same check passes.
+    const signedIn = await present(aliceCert, { path: '/signin', accept: 'text/html' });
+    expect(signedIn.body).toMatch(/<tr data-check="possession" data-status="passed">.*✔ passed.*CertificateVerify/);
   });
 });
 

@@ -34,7 +34,7 @@ describe('signin settings', () => {
       eku: 'anything',
       trustAnchors: [],
       mapping: { allowWeakUpn: 'yes', explicit: { alice: ['X509:<S>CN=Alice', 'X509:<SKI>abc'] } },
-      revocation: { timeoutMs: 0, softFail: true },
+      revocation: { timeoutMs: 0, softFail: true, mode: 'lenient', sources: 'ldap', crlFiles: [''] },
       clockSkewSeconds: -1,
     } as unknown as SigninSettings;
     expect(signinSettingsProblems(bad)).toEqual([
@@ -45,7 +45,11 @@ describe('signin settings', () => {
       expect.stringMatching(/^signin\.mapping\.explicit\.alice: "X509:<S>CN=Alice": .*weak \(KB5014754, ESC14\)/),
       expect.stringMatching(/^signin\.mapping\.explicit\.alice: "X509:<SKI>abc": the SKI must be whole bytes/),
       'signin.revocation.timeoutMs: more than 0',
-      'signin.revocation.softFail: not supported — an unknown revocation status always refuses sign-in',
+      // Soft-fail is chosen by mode name only; a bare boolean is still refused.
+      'signin.revocation.softFail: not a setting — write signin.revocation.mode "soft-fail" to let an unknown revocation status through (audited as a warning)',
+      'signin.revocation.mode: hard-fail or soft-fail',
+      'signin.revocation.sources: ocsp-then-crl, crl or ocsp',
+      'signin.revocation.crlFiles: a list of CRL files or directories',
       'signin.clockSkewSeconds: 0 or more',
     ]);
     expect(signinSettingsProblems({ port: 8444, eku: 'either', mapping: { explicit: { alice: ['X509:<I>DC=local,DC=tessera,CN=CA<SR>0a0b'] } } })).toEqual([]);
@@ -62,7 +66,7 @@ describe('signin settings', () => {
     const [issuing, root] = ca.t.chain();
     expect(s.trustAnchors.map((d) => Buffer.from(d).equals(root))).toEqual([true]);
     expect(s.authenticationCas.map((d) => Buffer.from(d).equals(issuing))).toEqual([true]);
-    expect(s).toMatchObject({ eku: 'smartcardLogon', mapping: { allowWeakUpn: false, creationToleranceSeconds: 600 }, clockSkewSeconds: 300 });
+    expect(s).toMatchObject({ eku: 'smartcardLogon', mapping: { allowWeakUpn: false, creationToleranceSeconds: 600 }, clockSkewSeconds: 300, notBeforeSkewSeconds: 0 });
   });
 
   it('reads configured trust files from the data directory, and refuses a missing one', async () => {
@@ -80,6 +84,16 @@ describe('signin settings', () => {
         expect(s.authenticationCas.map((d) => parseCertificate(d).subjectText)).toEqual(['CN=Partner Issuing CA,O=Partner Org', 'CN=Test Issuing CA,O=Tessera Tests', 'CN=Test Root CA,O=Tessera Tests']);
       } finally {
         await t.close();
+      }
+      // The revocation modes and the local CRL files map onto the validator's settings.
+      const t3 = await open({ revocation: { mode: 'soft-fail', sources: 'crl', crlFiles: ['crls'] }, notBeforeSkewSeconds: 5 });
+      try {
+        const s = await validatorSettingsFor(t3);
+        expect(s.revocation).toMatchObject({ mode: 'soft-fail', ocsp: false, crlFiles: [join(ca.dir, 'crls')] });
+        expect(s.revocation).not.toHaveProperty('crl');
+        expect(s.notBeforeSkewSeconds).toBe(5);
+      } finally {
+        await t3.close();
       }
       const t2 = await open({ trustAnchors: ['nope.pem'] });
       try {

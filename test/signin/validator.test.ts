@@ -65,6 +65,13 @@ describe('proof of possession', () => {
     // Nothing was fetched for a chain nobody proved they hold.
     expect(w.pki.requests.length).toBe(before);
   });
+
+  it('fails possession as not performed when no certificate was presented, even if the caller claims proof', async () => {
+    const d = await w.validator().validate([], TLS_POSSESSION);
+    expect(d.ok).toBe(false);
+    expect(d.checks[0]).toMatchObject({ id: 'possession', status: 'failed', code: 'SIGNIN_CERT_MISSING', summary: expect.stringMatching(/^Not performed: No client certificate was presented/) });
+    expect(d.checks.slice(1).every((c) => c.status === 'not run')).toBe(true);
+  });
 });
 
 describe('strict DER parsing (check 1)', () => {
@@ -86,7 +93,9 @@ describe('strict DER parsing (check 1)', () => {
     const critical = makeCert({ subject: [{ type: 'CN', value: 'x' }], issuer: w.issuing, ca: false, extra: [extension('1.2.3.4.5', true, Buffer.from([5, 0]))] });
     expect(parseError(critical.der)).toMatch(/unrecognised critical extension 1\.2\.3\.4\.5/);
     const nameConstraints = makeCert({ subject: [{ type: 'CN', value: 'x' }], issuer: w.issuing, ca: true, extra: [extension(OID.nameConstraints, true, seq())] });
-    expect(parseError(nameConstraints.der)).toMatch(/unrecognised critical extension 2\.5\.29\.30/);
+    // Name constraints are processed now (validatePath.ts), so a critical one is recognised; an
+    // empty one is still refused (RFC 5280 §4.2.1.10: permittedSubtrees or excludedSubtrees MUST be present).
+    expect(parseError(nameConstraints.der)).toMatch(/SIGNIN_CERT_MALFORMED: empty nameConstraints/);
     const explicitFalse = makeCert({ subject: [{ type: 'CN', value: 'x' }], issuer: w.issuing, ca: null, extra: [seq(oid(OID.basicConstraints), bool(true), octets(seq(bool(false))))] });
     expect(parseError(explicitFalse.der)).toMatch(/cA FALSE/);
     const emptyEku = makeCert({ subject: [{ type: 'CN', value: 'x' }], issuer: w.issuing, ca: false, extra: [extension(OID.extKeyUsage, false, seq())] });
@@ -203,9 +212,14 @@ describe('validity at the injected clock', () => {
     d = await w.validator().validate([future.der], TLS_POSSESSION);
     expect(failedCheck(d)).toMatchObject({ id: 'validity', code: 'SIGNIN_CERT_EXPIRED' });
     expect(d.ok || d.detail).toMatch(/not valid before/);
-    // Two minutes ahead is within the default five-minute skew.
+    // A certificate is not valid before its notBefore (RFC 5280 §6.1.3 (a)(2)): no skew by
+    // default, not even five seconds; two minutes ahead passes only with a configured skew.
+    const seconds = w.leaf(w.alice, { notBefore: new Date(Date.now() + 5_000) });
+    d = await w.validator().validate([seconds.der], TLS_POSSESSION);
+    expect(failedCheck(d)).toMatchObject({ id: 'validity', code: 'SIGNIN_CERT_EXPIRED' });
     const slightly = w.leaf(w.alice, { notBefore: new Date(Date.now() + 120_000) });
-    expect((await w.validator().validate([slightly.der], TLS_POSSESSION)).ok).toBe(true);
+    expect(failedCheck(await w.validator().validate([slightly.der], TLS_POSSESSION))).toMatchObject({ id: 'validity', code: 'SIGNIN_CERT_EXPIRED' });
+    expect((await w.validator({ notBeforeSkewSeconds: 300 }).validate([slightly.der], TLS_POSSESSION)).ok).toBe(true);
   });
 });
 

@@ -82,6 +82,10 @@ export interface CertSpec {
   readonly hash?: 'sha1' | 'sha256';
   /** More whole Extension TLVs. */
   readonly extra?: readonly Buffer[];
+  /** Extensions (by OID) to leave out of those makeCert adds itself (e.g. the AKI or SKI). */
+  readonly omit?: readonly string[];
+  /** The issuer Name DER to write instead of the issuer's subject (name-comparison cases). */
+  readonly issuerName?: Buffer;
 }
 
 let serials = 0x1000n;
@@ -89,7 +93,7 @@ let serials = 0x1000n;
 export function makeCert(s: CertSpec): Issued {
   const key = s.key ?? newKey();
   const subject = encodeName(s.subject);
-  const issuerName = s.issuer ? s.issuer.subject : subject;
+  const issuerName = s.issuerName ?? (s.issuer ? s.issuer.subject : subject);
   const signer = s.signingKey ?? (s.issuer ? s.issuer.key : key);
   const serial = s.serial ?? ++serials * 0x10001n;
   const now = Date.now();
@@ -110,9 +114,10 @@ export function makeCert(s: CertSpec): Issued {
   if (s.crlUrls?.length) exts.push(extension(OID.cRLDistributionPoints, false, crlDistributionPointsValue(s.crlUrls)));
   if (s.ocspUrl) exts.push(authorityInfoAccessExtension({ ocsp: s.ocspUrl }));
   if (s.ocspNoCheck) exts.push(ocspNoCheckExtension());
-  exts.push(...(s.extra ?? []));
+  const kept = s.omit?.length ? exts.filter((e) => !s.omit!.some((o) => e.subarray(0, 16).includes(oid(o)))) : exts;
+  kept.push(...(s.extra ?? []));
   const alg = sigAlgDer(signer, s.hash);
-  const tbs = seq(explicit(0, integer(2)), integer(serial), alg, issuerName, seq(time(nb), time(na)), subject, key.spki, explicit(3, seq(...exts)));
+  const tbs = seq(explicit(0, integer(2)), integer(serial), alg, issuerName, seq(time(nb), time(na)), subject, key.spki, explicit(3, seq(...kept)));
   const der = seq(tbs, alg, bitString(signWith(signer, tbs, s.hash)));
   return { der, key, subject, serial: serialHex(serial) };
 }
