@@ -210,6 +210,12 @@ export interface Config {
   /** Which CA signs end-entity certificates. */
   readonly issuingCa: string;
   readonly roles: RoleGroups;
+  /**
+   * Role separation (AD CS RoleSeparationEnabled): no account may be CA Administrator and
+   * Certificate Manager at once (src/ra/roleSeparation.ts). Default true; false only for
+   * a deployment too small to keep the roles apart, which `tessera check` then reports (ESC7).
+   */
+  readonly roleSeparation?: boolean;
   readonly directory: { readonly type: 'embedded' } | ({ readonly type: 'ldap' } & LdapSettings);
   readonly server: {
     readonly host: string;

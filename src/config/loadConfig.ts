@@ -41,6 +41,7 @@ export function configProblems(c: Config): string[] {
   for (const r of ['caAdministrators', 'certificateManagers', 'auditors', 'enrollmentAgents'] as const) {
     if (!c.roles || typeof c.roles[r] !== 'string' || !c.roles[r]) p.push(`roles.${r}: a group name`);
   }
+  if (c.roleSeparation !== undefined && typeof c.roleSeparation !== 'boolean') p.push('roleSeparation: true (the default) or false');
   if (!c.directory || !['embedded', 'ldap'].includes(c.directory.type)) p.push('directory.type: embedded or ldap');
   else if (c.directory.type === 'ldap') p.push(...ldapSettingsProblems(c.directory));
   const s = c.server;

@@ -6,7 +6,7 @@
 import type { RoleGroups } from '../config/Config.js';
 import type { DirectoryUser } from '../directory/Directory.js';
 import { TesseraError } from '../errors/TesseraError.js';
-import { roleSeparationConflict } from './roleSeparation.js';
+import { roleSeparationConflict, type RoleConfig } from './roleSeparation.js';
 
 export type Actor =
   | { readonly kind: 'user'; readonly user: DirectoryUser; readonly source: string | null }
@@ -26,12 +26,13 @@ export function hasRole(user: DirectoryUser, roles: RoleGroups, role: Role): boo
 }
 
 /** The local administrator holds every administrative role; a user needs the role's group. */
-export function requireRole(actor: Actor, roles: RoleGroups, role: Role): void {
+export function requireRole(actor: Actor, config: RoleConfig, role: Role): void {
   if (actor.kind === 'local') return;
+  const roles = config.roles;
   if (!hasRole(actor.user, roles, role)) throw new TesseraError('FORBIDDEN', `${actor.user.username} is not in ${roles[role]}`);
   // Role separation (roleSeparation.ts): an account holding both roles acts in neither.
   if (role === 'caAdministrators' || role === 'certificateManagers') {
-    const conflict = roleSeparationConflict(roles, actor.user.groups);
+    const conflict = roleSeparationConflict(config, actor.user.groups);
     if (conflict) throw new TesseraError('ROLE_CONFLICT', `${actor.user.username} holds both roles: ${conflict}; remove them from one of the groups`);
   }
 }

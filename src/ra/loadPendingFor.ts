@@ -9,7 +9,7 @@ import { requireRole, type Actor } from './Actor.js';
  * 11): not one they submitted, and not one whose certificate would name them.
  */
 export async function loadPendingFor(t: Tessera, actor: Actor, requestId: number): Promise<{ request: RequestRecord; manager: DirectoryUser | null }> {
-  requireRole(actor, t.config.roles, 'certificateManagers');
+  requireRole(actor, t.config, 'certificateManagers');
   const request = await t.store.requests.get(requestId);
   if (!request) throw new TesseraError('REQUEST_NOT_FOUND', String(requestId));
   if (request.disposition !== 'pending') throw new TesseraError('REQUEST_NOT_PENDING', `request ${requestId} is ${request.disposition}`);

@@ -9,9 +9,13 @@
  * account that holds both roles anyway acts in neither.
  */
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configProblems, loadConfig, saveConfig } from '../../src/config/loadConfig.js';
 import type { Actor } from '../../src/ra/Actor.js';
+import { Tessera } from '../../src/Tessera.js';
 import { createGroup } from '../../src/ra/admin/groups.js';
 import { saveTemplate } from '../../src/ra/admin/templates.js';
 import { createUser } from '../../src/ra/admin/users.js';
@@ -121,5 +125,31 @@ describe.each(['sqlite', 'postgres'] as const)('role separation on %s', (engine)
     // Another administrator takes one role away; then each role works again.
     expect(await setGroupMember(ca.t, await ca.actor('admin'), 'Certificate Managers', 'mallory', false)).toBe(true);
     expect((await resubmit(ca.t, await ca.actor('carol'), pending.requestId)).disposition).toBe('issued');
+  });
+});
+
+describe('role separation switched off ("roleSeparation": false in tessera.json)', () => {
+  it('lets one account hold both roles and act in both, while tessera.json refuses anything but a boolean', async () => {
+    const ca = await newTestCa();
+    const file = join(ca.dir, 'tessera.json');
+    const config = await loadConfig(file);
+    expect(config.roleSeparation).toBeUndefined(); // on by default
+    expect(configProblems({ ...config, roleSeparation: 'no' as unknown as boolean })).toContain('roleSeparation: true (the default) or false');
+    await saveConfig(file, { ...config, roleSeparation: false });
+    await ca.t.close();
+    const t = await Tessera.open(ca.dir, { caches: { ttlMs: 0 } });
+    try {
+      await createUser(t, LOCAL, { username: 'solo', displayName: 'Solo', email: 'solo@example.com', password: 'correct horse battery', groups: ['CA Administrators'] });
+      await createUser(t, LOCAL, { username: 'alice', displayName: 'Alice', email: 'alice@example.com', password: 'correct horse battery' });
+      const actor = async (name: string): Promise<Actor> => ({ kind: 'user', user: (await t.directory.findUser(name))!, source: '127.0.0.1' });
+      expect(await setGroupMember(t, await actor('solo'), 'Certificate Managers', 'solo', true)).toBe(true);
+      const base = BUILTIN_TEMPLATES.find((x) => x.name === 'SmartcardUser')!;
+      await saveTemplate(t, await actor('solo'), { ...base, name: 'Approved', displayName: 'Approved', enroll: ['Domain Users'], issuance: { ...base.issuance, managerApproval: true } }, { create: true });
+      const pending = await submit(t, { request: opensslCsr('P-256').csr, template: 'Approved', requester: (await t.directory.findUser('alice'))!, source: 'test' });
+      expect((await resubmit(t, await actor('solo'), pending.requestId)).disposition).toBe('issued');
+    } finally {
+      await t.close();
+      rmSync(ca.dir, { recursive: true, force: true });
+    }
   });
 });

@@ -60,7 +60,7 @@ export async function privilegedGroups(t: Tessera): Promise<PrivilegedGroupEntry
 }
 
 export async function allowAgent(t: Tessera, actor: Actor, input: AllowAgentInput): Promise<AgentRestriction> {
-  requireRole(actor, t.config.roles, 'caAdministrators');
+  requireRole(actor, t.config, 'caAdministrators');
   const agent = await resolvePrincipal(t, input.agent, '--agent');
   const target = await resolvePrincipal(t, input.target, '--for');
   const templateName = input.template.trim();
@@ -106,7 +106,7 @@ export async function allowAgent(t: Tessera, actor: Actor, input: AllowAgentInpu
 }
 
 export async function removeAgentRestriction(t: Tessera, actor: Actor, id: number): Promise<AgentRestriction> {
-  requireRole(actor, t.config.roles, 'caAdministrators');
+  requireRole(actor, t.config, 'caAdministrators');
   if (!Number.isSafeInteger(id) || id < 1) throw new TesseraError('INPUT_INVALID', 'a rule ID is a positive integer');
   return t.store.transaction(async (tx) => {
     const rule = await tx.agentRestrictions.get(id);
@@ -132,7 +132,7 @@ export async function listAgentRestrictions(t: Tessera, actor: Actor): Promise<{
 
 /** Add or remove a group from the privileged list (the role groups are always privileged). */
 export async function setPrivilegedGroup(t: Tessera, actor: Actor, name: string, privileged: boolean): Promise<boolean> {
-  requireRole(actor, t.config.roles, 'caAdministrators');
+  requireRole(actor, t.config, 'caAdministrators');
   const roles = [t.config.roles.caAdministrators, t.config.roles.certificateManagers];
   if (!privileged && roles.some((r) => eq(r, name))) throw new TesseraError('INPUT_INVALID', `${name} is a role group and always privileged`);
   if (privileged && !(await t.directory.groupExists(name))) throw new TesseraError('NOT_FOUND', `group ${name}`);

@@ -9,7 +9,7 @@ import { endUserSessions } from '../endUserSessions.js';
 import { allocateSid } from './users.js';
 
 export async function createGroup(t: Tessera, actor: Actor, name: string, description = ''): Promise<GroupRecord> {
-  requireRole(actor, t.config.roles, 'caAdministrators');
+  requireRole(actor, t.config, 'caAdministrators');
   if (t.directory.kind !== 'embedded') throw new TesseraError('INPUT_INVALID', 'groups are managed in the LDAP directory');
   if (!/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/.test(name)) throw new TesseraError('INPUT_INVALID', 'group name: letters, digits, spaces, ".", "_" and "-", at most 64');
   try {
@@ -29,7 +29,7 @@ export async function createGroup(t: Tessera, actor: Actor, name: string, descri
 }
 
 export async function setGroupMember(t: Tessera, actor: Actor, group: string, username: string, member: boolean): Promise<boolean> {
-  requireRole(actor, t.config.roles, 'caAdministrators');
+  requireRole(actor, t.config, 'caAdministrators');
   if (t.directory.kind !== 'embedded') throw new TesseraError('INPUT_INVALID', 'groups are managed in the LDAP directory');
   try {
     return await t.store.transaction(async (tx) => {
@@ -45,7 +45,7 @@ export async function setGroupMember(t: Tessera, actor: Actor, group: string, us
         // the audit head's row lock (AuditStore.ts): a concurrent addition to the other role
         // group has committed by then and this read sees it, so two additions racing each
         // other cannot both pass. The throw rolls the addition and its record back.
-        const conflict = roleSeparationConflict(t.config.roles, await tx.groups.groupsOf(u.id));
+        const conflict = roleSeparationConflict(t.config, await tx.groups.groupsOf(u.id));
         if (conflict) throw new MembershipRefused(g.name, u.username, `${u.username} cannot be added to ${g.name}: ${conflict}`);
       }
       // Leaving a role group (CA Administrators, Certificate Managers, Auditors, Enrollment

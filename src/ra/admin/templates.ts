@@ -9,7 +9,7 @@ import { validateTemplate } from '../../template/validateTemplate.js';
 import { actorName, requireRole, type Actor } from '../Actor.js';
 
 export async function saveTemplate(t: Tessera, actor: Actor, input: unknown, opts: { create?: boolean } = {}): Promise<{ template: Template; version: number }> {
-  requireRole(actor, t.config.roles, 'caAdministrators');
+  requireRole(actor, t.config, 'caAdministrators');
   const template = validateTemplate(input);
   for (const g of template.enroll) {
     if (!(await t.directory.groupExists(g))) throw new TesseraError('TEMPLATE_INVALID', `${template.name}: enroll group "${g}" does not exist in the directory`);
@@ -32,7 +32,7 @@ export async function saveTemplate(t: Tessera, actor: Actor, input: unknown, opt
 }
 
 export async function setTemplateGrant(t: Tessera, actor: Actor, name: string, group: string, grant: boolean): Promise<Template> {
-  requireRole(actor, t.config.roles, 'caAdministrators');
+  requireRole(actor, t.config, 'caAdministrators');
   const current = await t.templates.get(name);
   if (!current) throw new TesseraError('TEMPLATE_UNKNOWN', name);
   const has = current.enroll.some((g) => g.toLowerCase() === group.toLowerCase());

@@ -44,7 +44,7 @@ export function userDn(t: Tessera, displayName: string): string {
 }
 
 export async function createUser(t: Tessera, actor: Actor, u: NewUserInput): Promise<UserRecord> {
-  requireRole(actor, t.config.roles, 'caAdministrators');
+  requireRole(actor, t.config, 'caAdministrators');
   requireEmbedded(t);
   if (!USERNAME_RE.test(u.username)) throw new TesseraError('INPUT_INVALID', 'username: letters, digits, ".", "_" and "-", at most 64');
   const email = u.email ?? null;
@@ -57,7 +57,7 @@ export async function createUser(t: Tessera, actor: Actor, u: NewUserInput): Pro
   const passwordHash = u.password ? await hashPassword(u.password) : null;
   const groups = [...(u.defaultGroup === false ? [] : ['Domain Users']), ...(u.groups ?? [])];
   // Role separation (ra/roleSeparation.ts): a new account cannot start with both roles.
-  const conflict = roleSeparationConflict(t.config.roles, groups);
+  const conflict = roleSeparationConflict(t.config, groups);
   if (conflict) {
     const detail = `${u.username} cannot be created in ${groups.join(', ')}: ${conflict}`;
     await t.store.transaction((tx) => tx.audit.append({ actor: actorName(actor), action: 'user.create_refused', target: u.username, source: actor.source, details: { groups, code: 'ROLE_CONFLICT', detail } }));
@@ -111,7 +111,7 @@ async function findUserRecord(t: Tessera, username: string): Promise<UserRecord>
 }
 
 export async function setUserEnabled(t: Tessera, actor: Actor, username: string, enabled: boolean): Promise<void> {
-  requireRole(actor, t.config.roles, 'caAdministrators');
+  requireRole(actor, t.config, 'caAdministrators');
   requireEmbedded(t);
   const u = await findUserRecord(t, username);
   await t.store.transaction(async (tx) => {
@@ -125,7 +125,7 @@ export async function setUserEnabled(t: Tessera, actor: Actor, username: string,
 /** Administrators set anyone's password; a user may change their own. */
 export async function setUserPassword(t: Tessera, actor: Actor, username: string, password: string): Promise<void> {
   const self = actor.kind === 'user' && actor.user.username.toLowerCase() === username.toLowerCase();
-  if (!self) requireRole(actor, t.config.roles, 'caAdministrators');
+  if (!self) requireRole(actor, t.config, 'caAdministrators');
   requireEmbedded(t);
   if (password.length < 8) throw new TesseraError('INPUT_INVALID', 'passwords have at least 8 characters');
   const u = await findUserRecord(t, username);

@@ -28,7 +28,7 @@ export async function adminRoutes(app: FastifyInstance, ctx: ApiContext): Promis
   const t = ctx.tessera;
 
   app.get('/users', async (req) => {
-    requireRole(requirePrincipal(req).actor, t.config.roles, 'caAdministrators');
+    requireRole(requirePrincipal(req).actor, t.config, 'caAdministrators');
     const users = await Promise.all((await t.store.users.list()).map((u) => t.directory.findUser(u.username)));
     return { users: users.filter((u) => u !== undefined).map((u) => userView(u!)) };
   });
@@ -43,7 +43,7 @@ export async function adminRoutes(app: FastifyInstance, ctx: ApiContext): Promis
     const p = requirePrincipal(req);
     const name = (req.params as { name: string }).name;
     const self = name.toLowerCase() === p.actor.user.username.toLowerCase();
-    if (!self) requireRole(p.actor, t.config.roles, 'caAdministrators');
+    if (!self) requireRole(p.actor, t.config, 'caAdministrators');
     const u = await t.directory.findUser(name);
     if (!u) throw new TesseraError('USER_UNKNOWN', name);
     return userView(u);
@@ -64,7 +64,7 @@ export async function adminRoutes(app: FastifyInstance, ctx: ApiContext): Promis
   );
 
   app.get('/groups', async (req) => {
-    requireRole(requirePrincipal(req).actor, t.config.roles, 'caAdministrators');
+    requireRole(requirePrincipal(req).actor, t.config, 'caAdministrators');
     return { groups: await t.store.groups.list() };
   });
 
@@ -75,7 +75,7 @@ export async function adminRoutes(app: FastifyInstance, ctx: ApiContext): Promis
   });
 
   app.get('/groups/:name', async (req) => {
-    requireRole(requirePrincipal(req).actor, t.config.roles, 'caAdministrators');
+    requireRole(requirePrincipal(req).actor, t.config, 'caAdministrators');
     const name = (req.params as { name: string }).name;
     const g = await t.store.groups.byName(name);
     if (!g) throw new TesseraError('NOT_FOUND', `group ${name}`);
