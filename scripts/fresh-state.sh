@@ -26,4 +26,4 @@ rm -rf "${HOME:?}/.config/chromium" "$HOME/.cache/chromium" "$HOME/.cache/dconf"
 echo "fresh-state: what is left"
 ls -la /var/lib/opencryptoki/swtok /var/lib/opencryptoki/swtok/TOK_OBJ 2>/dev/null || echo "  no /var/lib/opencryptoki (opencryptoki not installed)"
 ls /dev/shm
-pgrep -a 'pkcsslotd|slapd|postgres' || echo "  no pkcsslotd, slapd or postgres running"
+for d in pkcsslotd slapd postgres; do pgrep -a -x "$d" || echo "  no $d running"; done
