@@ -243,7 +243,7 @@ export class SmartCardValidator {
     let mapped: Mapping | undefined;
     const warnings: string[] = [];
     try {
-      // Proof of possession (research/security.md §2 item 2, acceptance item 26). With no
+      // Proof of possession (RFC 8446 §4.4.3 CertificateVerify; RFC 5246 §7.4.8). With no
       // certificate there is no key to prove: the check fails as not performed, whatever
       // the caller's transport says (a TLS handshake without a client Certificate message
       // has no CertificateVerify either, RFC 8446 §4.4.3).
@@ -291,7 +291,7 @@ export class SmartCardValidator {
       for (const stage of ['signatures', 'constraints', 'validity'] as const) {
         current = stage;
         if (!v.ok && v.stage === stage) throw new TesseraError(v.code, v.detail);
-        // X.509 / RFC 5280 §4.2.1.9: the end entity of a sign-in must not be a CA (acceptance item 23).
+        // X.509 / RFC 5280 §4.2.1.9: the end entity of a sign-in must not be a CA.
         if (stage === 'constraints' && leaf.basicConstraints?.ca) throw new TesseraError('SIGNIN_BASIC_CONSTRAINTS', `the end-entity certificate "${leaf.subjectText}" has cA TRUE`);
         pass(stage, stageSummary[stage]);
       }
