@@ -45,7 +45,7 @@ export async function apiRoutes(app: FastifyInstance, ctx: ApiContext): Promise<
     // A session cookie rides along on cross-site requests a browser makes; a state-changing
     // call authenticated by one must also prove it came from our page (synchroniser token).
     const p = req.principal;
-    if (p?.method === 'session' && p.session && !['GET', 'HEAD', 'OPTIONS'].includes(req.method)) {
+    if (p?.method === 'session' && p.session && !SAFE_METHODS.has(req.method)) {
       if (req.headers['x-csrf-token'] !== ctx.auth.sessions.csrf(p.session)) throw new TesseraError('CSRF_TOKEN_INVALID');
     }
   });

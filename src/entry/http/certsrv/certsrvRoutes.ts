@@ -97,9 +97,10 @@ export async function certsrvRoutes(app: FastifyInstance, ctx: CertsrvContext): 
     if (!SAFE_METHODS.has(req.method)) await refuseCrossSite(req);
   });
   // In the handlers that change state: certfnsh.asp also submits on GET (params.ts), which
-  // the hook lets through; and a session must echo its page's token as well.
+  // the hook lets through (it has refused every other method already); and a session must
+  // echo its page's token as well.
   const checkForgery = async (req: FastifyRequest, p: ReadonlyMap<string, string>) => {
-    await refuseCrossSite(req);
+    if (SAFE_METHODS.has(req.method)) await refuseCrossSite(req);
     const principal = req.principal;
     if (principal?.method === 'session' && p.get('csrf') !== ctx.auth.sessions.csrf(principal.session!)) throw new TesseraError('CSRF_TOKEN_INVALID');
   };
