@@ -19,20 +19,14 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadCsrs } from './lib/csrs.mjs';
 import { makeCa, probeCfssl, runOpensslCa, startCfssl } from './lib/peers.mjs';
 import { cpuSeconds, peakRssMB, resetPeakRss, sh, threadCpuSeconds } from './lib/proc.mjs';
 import { nodeSignRate, opensslSpeed } from './lib/rawSign.mjs';
 import { auditVerify, checkDatabase, probe, session, setupTessera, startTesseraServer, TEMPLATE } from './lib/tessera.mjs';
 import { runWrk, writeBodies } from './lib/wrk.mjs';
+import { args, buildUnlessNoBuild, opt, root } from './lib/cli.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : def;
-};
 const seconds = Number(opt('seconds', '6'));
 const warmup = Number(opt('warmup', '2'));
 const connsList = opt('conns', '1,8,32').split(',').map(Number);
@@ -130,10 +124,7 @@ function fmt(n, d = 0) {
 }
 
 async function main() {
-  if (!args.includes('--no-build')) {
-    const r = spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { stdio: 'inherit' });
-    if (r.status !== 0) process.exit(r.status ?? 1);
-  }
+  buildUnlessNoBuild();
   for (const tool of ['wrk', 'openssl', 'cfssl']) if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) throw new Error(`${tool} is not installed (apt-get install ${tool === 'cfssl' ? 'golang-cfssl' : tool})`);
   const csrs = await loadCsrs(root, nCsrs);
   const work = mkdtempSync(join(tmpdir(), 'tessera-bench-issuance-'));

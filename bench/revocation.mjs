@@ -18,14 +18,9 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, sh, waitPort } from './lib/proc.mjs';
+import { args, buildUnlessNoBuild, opt, root } from './lib/cli.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (p) => join(root, 'dist', p);
-const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : def;
-};
 
 // ------------------------------------------------------------------------------------
 
@@ -267,10 +262,7 @@ async function benchOcsp(seconds) {
 // ------------------------------------------------------------------------------------
 
 async function main() {
-  if (!args.includes('--no-build')) {
-    const r = spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { stdio: 'inherit' });
-    if (r.status !== 0) process.exit(r.status ?? 1);
-  }
+  buildUnlessNoBuild();
   const sizes = opt('sizes', '10000,100000,1000000').split(',').map(Number);
   const seconds = Number(opt('seconds', '5'));
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? '?'}, Node ${process.version}, ${execFileSync('openssl', ['version']).toString().trim()}`;

@@ -19,19 +19,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { buildUnlessNoBuild, opt, root } from './lib/cli.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : def;
-};
-if (!args.includes('--no-build')) {
-  const b = spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { stdio: 'inherit' });
-  if (b.status !== 0) process.exit(b.status ?? 1);
-}
+buildUnlessNoBuild();
 const seconds = Number(opt('seconds', '3'));
 const kinds = opt('keys', 'rsa,p256').split(',');
 const opensslN = Number(opt('openssl-n', '200'));
