@@ -4,8 +4,6 @@
  */
 import type { ParsedCertificate } from './parseCertificate.js';
 
-export { sameCa } from './validatePath.js';
-
 export interface TrustList {
   /** Roots (trust anchors): a path must end at one of them. */
   readonly anchors: readonly ParsedCertificate[];
