@@ -22,16 +22,6 @@ export class RateLimiter {
     return w.count <= this.limit;
   }
 
-  /** Whether `key` is currently over its limit, without counting. */
-  blocked(key: string): boolean {
-    if (this.limit <= 0) return false;
-    return this.#current(key).count >= this.limit;
-  }
-
-  reset(key: string): void {
-    this.#windows.delete(key);
-  }
-
   #current(key: string): { start: number; count: number } {
     const t = this.now();
     let w = this.#windows.get(key);
