@@ -39,7 +39,7 @@
  * non-critical one are tolerated, as PKITS 4.6.4 requires); an end entity with keyCertSign
  * has cA TRUE (§4.2.1.3); RSA moduli are whole octets (signatures.ts).
  */
-import { errorRegistry, type ErrorCode } from '../errors/registry.js';
+import type { ErrorCode } from '../errors/registry.js';
 import { TesseraError } from '../errors/TesseraError.js';
 import { subjectNames, nameConstraintsProblem, type NameConstraints } from '../x509/nameConstraints.js';
 import { OID } from '../x509/oids.js';
@@ -404,6 +404,3 @@ export function anchorProblem(anchor: ParsedCertificate, algorithms: Partial<Alg
   }
   return undefined;
 }
-
-/** The public message of a refusal code (for callers that show it). */
-export const refusalMessage = (code: ErrorCode): string => errorRegistry[code].message;

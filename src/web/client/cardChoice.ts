@@ -26,8 +26,6 @@ export function lockedCardMessage(c: { readonly label: string; readonly serial: 
   return `The PIN of the smart card "${c.label}" (serial ${c.serial}) is locked: it was entered wrongly too many times. Unblock it with: tessera card unblock --card "${c.label}", then choose "${FIND_CARDS}".`;
 }
 
-export const holdsAgentCertificate = (c: AgentCard) => !!c.certificates?.some((x) => x.enrollmentAgent);
-
 /**
  * The card to select after a look: the one chosen before while it is still there; else, on
  * the request form, the first card whose PIN is not locked. The enrollment station selects
