@@ -21,7 +21,8 @@ function npmStart(dataDir: string, port: number, httpPort: number, signinPort: n
   return new Promise((resolve, reject) => {
     c.stdout!.on('data', (d) => {
       out += d.toString();
-      if (out.includes('Open https://')) resolve({ child: c, output: () => out });
+      // The banner's last line: everything the test reads from the output is there by then.
+      if (out.includes('first request an Enrollment Agent certificate')) resolve({ child: c, output: () => out });
     });
     c.stderr!.on('data', (d) => (out += d.toString()));
     c.once('exit', (code) => reject(new Error(`npm start exited ${code}:\n${out}`)));

@@ -70,10 +70,14 @@ export function register(program: Command, ctx: CliContext): void {
       process.stdout.write(`Using the existing data directory ${paths.dir}${existsSync(paths.demoCredentials) ? ` (demo passwords in ${paths.demoCredentials})` : ''}\n`);
     }
     await serve(ctx, o, (t, url) => {
-      process.stdout.write(`To trust it, import the root CA certificate ${t.paths.caCert(t.chain().length > 1 ? 'root' : t.config.issuingCa)}\n`);
-      process.stdout.write(`  (or download it from ${url}/certsrv/certcarc.asp) into your browser or system trust store and compare the fingerprint.\n`);
-      process.stdout.write(`Open ${url}/certsrv/ and sign in as alice to enroll for a Smartcard User certificate.\n`);
-      process.stdout.write(`Sign in as agent to enroll alice or bob for Smartcard User or Smartcard Logon at ${url}/certsrv/certsces.asp (first request an Enrollment Agent certificate on the advanced request page).\n\n`);
+      // One write: whoever reads the output (a terminal, a supervisor's log, a test waiting
+      // for "Open https://") gets the closing lines together, not in pieces.
+      process.stdout.write(
+        `To trust it, import the root CA certificate ${t.paths.caCert(t.chain().length > 1 ? 'root' : t.config.issuingCa)}\n` +
+          `  (or download it from ${url}/certsrv/certcarc.asp) into your browser or system trust store and compare the fingerprint.\n` +
+          `Open ${url}/certsrv/ and sign in as alice to enroll for a Smartcard User certificate.\n` +
+          `Sign in as agent to enroll alice or bob for Smartcard User or Smartcard Logon at ${url}/certsrv/certsces.asp (first request an Enrollment Agent certificate on the advanced request page).\n\n`,
+      );
       // The demo shows the whole story: enroll, then sign in with the card (8444 unless --signin-port).
     }, { signinPort: 8444 });
   });
