@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Issuance benchmark (issue #3), side by side in one run on this machine:
+// Issuance benchmark, side by side in one run on this machine:
 //
 //   Tessera   `POST /api/v1/requests` on the real server (`node bin/tessera.js serve`, its
 //             own process, HTTPS, SQLite WAL with each commit fdatasync'ed: every certificate

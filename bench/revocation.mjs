@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Revocation benchmark (issue #7), side by side in one run on this machine:
+// Revocation benchmark, side by side in one run on this machine:
 //
 //   1. CRL generation for 10,000 / 100,000 / 1,000,000 revoked certificates:
 //      Tessera's `publishCrl` (streams rows from SQLite, signs, stores) vs

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench`: build dist/, then run each benchmark part in turn — bench/issuance.mjs
-// (issue #3) and, when present, bench/revocation.mjs (issue #7) — and write their tables
+// and, when present, bench/revocation.mjs — and write their tables
 // together to bench/results/bench.md (whole runs) and stdout. Each part also writes its
 // own file in bench/results/. See bench/README.md.
 //

@@ -16,7 +16,7 @@ if (!existsSync(tsc)) {
 const r = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')], { stdio: 'inherit', cwd: root });
 if (r.status !== 0) process.exit(r.status ?? 1);
 
-const clientEntry = join(root, 'src', 'web', 'client', 'main.ts');
+const clientEntry = join(root, 'src', 'client', 'web', 'main.ts');
 if (existsSync(clientEntry)) {
   const esbuild = await import('esbuild');
   mkdirSync(join(root, 'dist', 'web', 'public'), { recursive: true });

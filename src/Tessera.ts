@@ -1,7 +1,7 @@
 /**
  * One Tessera instance: configuration, store, directory, templates and the issuing CA,
  * opened from a data directory and checked for consistency before anything runs
- * (ARCHITECTURE.md habit 3: refuse bad configuration at start, and say why).
+ * (docs/development.md "Rules the code keeps" 3: refuse bad configuration at start, and say why).
  */
 import { createPublicKey, X509Certificate } from 'node:crypto';
 import { readCaCertificate, type CaCertificate } from './ca/CaCertificate.js';

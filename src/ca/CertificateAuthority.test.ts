@@ -2,7 +2,8 @@
  * The lean TBS encoder of CertificateAuthority.ts, checked byte for byte against the
  * library encoder: every certificate it produces is parsed with @peculiar/asn1-x509 and
  * re-serialised, as a whole and extension by extension, and must come back identical.
- * Also the prepare → record intent → sign order and the one-shot token.
+ * Also the prepare → record intent → sign order and the one-shot token, and the lint of
+ * the signed bytes (lintTbs.ts) against encoder bugs planted through the mock below.
  */
 import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
 import { join } from 'node:path';
@@ -22,10 +23,11 @@ import {
   TBSCertificate,
 } from '@peculiar/asn1-x509';
 import { CertificateTemplate, EnrollCertTypeChoice } from '@peculiar/asn1-x509-microsoft';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TesseraError } from '../errors/TesseraError.js';
 import { FileSigner } from '../keys/FileSigner.js';
 import type { CaKeyAlgorithm, Signer } from '../keys/Signer.js';
+import { children, octets, oid, read, readTlv, seq } from '../x509/der.js';
 import { OID } from '../x509/oids.js';
 import { decodeSpki } from '../x509/publicKey.js';
 import { tmpDir } from '../../test/support/openssl.js';
@@ -33,6 +35,23 @@ import { readCaCertificate, type CaCertificate } from './CaCertificate.js';
 import { CertificateAuthority, type IntendedCertificate } from './CertificateAuthority.js';
 import { createCaCertificate } from './createCaCertificate.js';
 import type { IssuanceProfile } from './IssuanceProfile.js';
+
+/**
+ * Encoder bugs planted for a test: `plant.ski` / `plant.bc` rewrite what the real
+ * extensions.js encoder returns. Unset, the real encoders run unchanged.
+ */
+type Fault = null | ((real: Buffer) => Buffer);
+const plant = vi.hoisted(() => ({ ski: null as Fault, bc: null as Fault }));
+vi.mock('../x509/extensions.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../x509/extensions.js')>();
+  return {
+    ...real,
+    subjectKeyIdentifierExtension: (id: Uint8Array) => faulty(plant.ski, real.subjectKeyIdentifierExtension(id)),
+    basicConstraintsExtension: (ca: boolean, n?: number) => faulty(plant.bc, real.basicConstraintsExtension(ca, n)),
+  };
+});
+
+const faulty = (fault: Fault, real: Buffer) => (fault ? fault(real) : real);
 
 const URLS = { crl: ['http://pki.test.invalid/pki/issuing.crl'], caIssuers: 'http://pki.test.invalid/pki/issuing.cer', ocsp: 'http://pki.test.invalid/ocsp' };
 const SID = 'S-1-5-21-1004336348-1177238915-682003330-1105';
@@ -289,3 +308,72 @@ describe('validity clamping', () => {
     expect(err?.detail).toMatch(/does not match its certificate/);
   });
 });
+
+describe('lint of the signed bytes (docs/issuance.md 5e)', () => {
+  afterEach(() => {
+    plant.ski = null;
+    plant.bc = null;
+  });
+
+  async function refusal(ca: CertificateAuthority, signer: CountingSigner, p: IssuanceProfile): Promise<TesseraError> {
+    const before = signer.calls;
+    let recorded = 0;
+    let err: unknown;
+    try {
+      await ca.issue(ca.prepare(p), async () => {
+        recorded++;
+      });
+    } catch (e) {
+      err = e;
+    }
+    // Nothing recorded, nothing signed.
+    expect(recorded).toBe(0);
+    expect(signer.calls).toBe(before);
+    expect(err).toBeInstanceOf(TesseraError);
+    return err as TesseraError;
+  }
+
+  it('refuses to sign when an encoder writes the wrong subject key identifier', async () => {
+    const { ca, signer } = await newCa('P-256');
+    // The planted bug: the SKI's last octet is off by one.
+    plant.ski = (real) => Buffer.concat([real.subarray(0, -1), Buffer.from([real[real.length - 1] ^ 1])]);
+    const err = await refusal(ca, signer, profile(subjectKey('p256')));
+    expect(err.code).toBe('CA_LINT_MISMATCH');
+    expect(err.detail).toMatch(/extension 2\.5\.29\.14 does not say what the profile asked for/);
+    plant.ski = null;
+    await issue(ca, profile(subjectKey('p256')));
+    expect(signer.calls).toBe(1);
+  });
+
+  it('refuses to sign when an encoder drops criticality, or adds an extension nobody asked for', async () => {
+    // basicConstraints is encoded once, when the CA is built: the bug is planted before.
+    plant.bc = (real) => basicWithoutCritical(real);
+    const a = await newCa('P-256');
+    const notCritical = await refusal(a.ca, a.signer, profile(subjectKey('p256')));
+    expect(notCritical.code).toBe('CA_LINT_MISMATCH');
+    expect(notCritical.detail).toMatch(/extension 2\.5\.29\.19 is not critical/);
+    plant.bc = null;
+
+    const b = await newCa('P-256');
+    // An extension the profile did not ask for: the SKI encoder also writes certificatePolicies anyPolicy.
+    const anyPolicy = seq(oid(OID.certificatePolicies), octets(seq(seq(oid('2.5.29.32.0')))));
+    plant.ski = (real) => Buffer.concat([real, anyPolicy]);
+    const extra = await refusal(b.ca, b.signer, profile(subjectKey('p256')));
+    expect(extra.code).toBe('CA_LINT_MISMATCH');
+    expect(extra.detail).toMatch(/extension 2\.5\.29\.32 was not asked for/);
+  });
+
+  it('refuses bytes the strict reader cannot read (a duplicate extension)', async () => {
+    const { ca, signer } = await newCa('P-256');
+    plant.ski = (real) => Buffer.concat([real, real]);
+    const err = await refusal(ca, signer, profile(subjectKey('p256')));
+    expect(err.code).toBe('CA_LINT_MISMATCH');
+    expect(err.detail).toMatch(/does not read back: extension 2\.5\.29\.14 appears twice/);
+  });
+});
+
+/** The same Extension without its critical BOOLEAN: { OID, BOOLEAN, OCTET STRING } → { OID, OCTET STRING }. */
+function basicWithoutCritical(ext: Buffer): Buffer {
+  const [oidT, , valueT] = children(ext, readTlv(ext, 0, ext.length));
+  return seq(read.whole(ext, oidT), read.whole(ext, valueT));
+}

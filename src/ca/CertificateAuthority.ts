@@ -2,8 +2,9 @@
  * The signing core (Boulder's CA): it receives a resolved IssuanceProfile and a public
  * key, never a user or an HTTP request. Issuance is two steps that the types enforce:
  *
- *   1. prepare(profile)  — choose the serial and validity, lint, encode the TBS
- *                           (docs/issuance.md step 5, 5a–5d). Returns a one-shot token.
+ *   1. prepare(profile)  — choose the serial and validity, lint, encode the TBS, read
+ *                           the TBS back and lint that (docs/issuance.md step 5, 5a–5e).
+ *                           Returns a one-shot token.
  *   2. issue(token, recordIntent) — record the serial and TBS durably through the
  *                           caller's callback *before* signing, then sign once
  *                           (steps 6–7). No certificate can exist that the store lacks.
@@ -32,6 +33,7 @@ import { keyIdentifier } from '../x509/publicKey.js';
 import type { CaCertificate } from './CaCertificate.js';
 import type { IssuanceProfile } from './IssuanceProfile.js';
 import { lintCertificate } from './lintCertificate.js';
+import { lintTbs } from './lintTbs.js';
 
 export interface CaUrls {
   readonly crl: readonly string[];
@@ -108,7 +110,10 @@ export class CertificateAuthority {
     return this.#signer.algorithm;
   }
 
-  /** Step 5: serial, validity, lint, TBS. Throws INTERNAL when lint fails. */
+  /**
+   * Step 5: serial, validity, lint, TBS, lint of the TBS. Throws INTERNAL when the profile
+   * fails lint, CA_LINT_MISMATCH when the encoded TBS does not say what the profile asked for.
+   */
   prepare(p: IssuanceProfile, now: Date = new Date()): PreparedCertificate {
     // Step 5a. Serial: 16 octets from the CSPRNG, first octet forced into 0x40–0x7f so the
     // INTEGER is positive and exactly 16 octets (126 random bits; RFC 5280 §4.1.2.2).
@@ -142,6 +147,13 @@ export class CertificateAuthority {
       p.spki,
       explicit(3, seq(...exts)),
     );
+    // Step 5e. Lint the bytes that will be signed: read back strictly, compared with the profile.
+    const signatureAlgorithm = this.#signer.algorithm;
+    const mismatches = lintTbs(tbs, p, { issuer: this.certificate, signatureAlgorithm, serial, notBefore, notAfter, urls: this.urls });
+    if (mismatches.length) {
+      const detail = `the encoded certificate for template ${p.template.name} differs from its profile: ${mismatches.join('; ')}`;
+      throw new TesseraError('CA_LINT_MISMATCH', detail);
+    }
     return new PreparedCertificate(PREPARED, {
       serial: serial.toString('hex'),
       caId: this.id,

@@ -3,7 +3,7 @@
  * PKIResponse (eContentType id-cct-PKIResponse, 1.3.6.1.5.5.7.12.3) whose controls carry
  * the request's status, with the issued certificate and its chain in the SignedData
  * `certificates`. This is what AD CS returns as FR_PROP_FULLRESPONSE for "Install this
- * certificate" and what CertEnroll's InstallResponse accepts (research/certsrv.md §3.4);
+ * certificate" and what CertEnroll's InstallResponse accepts (docs/certsrv.md §4);
  * the REST API serves it for `Accept: application/pkcs7-mime`.
  *
  * Controls written:

@@ -7,10 +7,10 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import pkcs11js from 'pkcs11js';
-import { readCaCertificate } from '../ca/CaCertificate.js';
+import { keyIdOf, readCertificate } from '../x509/certificate.js';
 import { TesseraError } from '../errors/TesseraError.js';
 import { p1363ToDer } from '../x509/buildCsr.js';
-import { oid, tlv } from '../x509/der.js';
+import { oid } from '../x509/der.js';
 import { CURVE_OIDS, decodeSpki, type CurveName } from '../x509/publicKey.js';
 import { cardInfo, type CardInfo } from './Card.js';
 import { CardError, cardErrorFrom, ckrName, describeCard, type PinTries } from './CardError.js';
@@ -265,8 +265,8 @@ export class CardSession {
       let notAfter: Date | undefined;
       let key: string | undefined;
       try {
-        const c = readCaCertificate(der!);
-        subject = c.subject;
+        const c = readCertificate(der!, { unknownCritical: 'record' });
+        subject = c.subjectText;
         notAfter = c.notAfter;
         key = keyText(c.spki);
         certified.keys.add(sha256(c.spki)!);
@@ -420,26 +420,27 @@ export class CardSession {
    * Installing the same certificate twice changes nothing.
    */
   installCertificate(der: Buffer, friendlyName: string): InstalledCertificate {
-    const cert = readCaCertificate(der);
+    const cert = readCertificate(der, { unknownCritical: 'record' });
+    const certKeyId = keyIdOf(cert);
     const existing = this.find([{ type: P.CKA_CLASS, value: P.CKO_CERTIFICATE }, { type: P.CKA_VALUE, value: der }]);
     if (existing.length) return { id: this.attr(existing[0], P.CKA_ID)?.toString('hex') ?? '', label: this.#label(existing[0]), alreadyPresent: true };
-    const key = this.findKeyFor(cert.spki, cert.keyId);
+    const key = this.findKeyFor(cert.spki, certKeyId);
     if (!key) {
       if (!this.present()) throw new CardError('CARD_REMOVED', this.card, `card ${describeCard(this.card)} was removed before the certificate was installed`);
-      throw new CardError('CARD_KEY_NOT_FOUND', this.card, `card ${describeCard(this.card)} holds no private key for the certificate "${cert.subject}" (${keyText(cert.spki)}); it must be installed on the card that made the request`);
+      throw new CardError('CARD_KEY_NOT_FOUND', this.card, `card ${describeCard(this.card)} holds no private key for the certificate "${cert.subjectText}" (${keyText(cert.spki)}); it must be installed on the card that made the request`);
     }
     let id = key.id;
-    if (!id.equals(cert.keyId)) {
+    if (!id.equals(certKeyId)) {
       try {
-        this.p.C_SetAttributeValue(this.handle, key.privateKey, [{ type: P.CKA_ID, value: cert.keyId }]);
-        if (key.publicKey) this.p.C_SetAttributeValue(this.handle, key.publicKey, [{ type: P.CKA_ID, value: cert.keyId }]);
-        id = cert.keyId;
+        this.p.C_SetAttributeValue(this.handle, key.privateKey, [{ type: P.CKA_ID, value: certKeyId }]);
+        if (key.publicKey) this.p.C_SetAttributeValue(this.handle, key.publicKey, [{ type: P.CKA_ID, value: certKeyId }]);
+        id = certKeyId;
       } catch {
         /* the card keeps its own CKA_ID; the certificate takes the key's */
       }
     }
-    // CKA_SERIAL_NUMBER is the DER INTEGER (PKCS#11 v2.40 §4.6.3).
-    const serialDer = tlv(0x02, Buffer.from(cert.serial, 'hex'));
+    // CKA_SERIAL_NUMBER is the DER INTEGER (PKCS#11 v2.40 §4.6.3), as the certificate encodes it.
+    const serialDer = cert.serialTlv;
     try {
       this.p.C_CreateObject(this.handle, [
         { type: P.CKA_CLASS, value: P.CKO_CERTIFICATE },
@@ -448,8 +449,8 @@ export class CardSession {
         { type: P.CKA_PRIVATE, value: false },
         { type: P.CKA_LABEL, value: friendlyName },
         { type: P.CKA_ID, value: id },
-        { type: P.CKA_SUBJECT, value: cert.subjectDer },
-        { type: P.CKA_ISSUER, value: cert.issuerDer },
+        { type: P.CKA_SUBJECT, value: cert.subject },
+        { type: P.CKA_ISSUER, value: cert.issuer },
         { type: P.CKA_SERIAL_NUMBER, value: serialDer },
         { type: P.CKA_VALUE, value: der },
       ]);

@@ -7,7 +7,7 @@
  * Everything is checked before the first C_DestroyObject: a refusal changes nothing.
  */
 import pkcs11js from 'pkcs11js';
-import { readCaCertificate } from '../ca/CaCertificate.js';
+import { readCertificate } from '../x509/certificate.js';
 import { TesseraError } from '../errors/TesseraError.js';
 import { CardError, describeCard } from './CardError.js';
 import type { CardSession } from './CardSession.js';
@@ -50,9 +50,9 @@ export function removeCardKey(s: CardSession, id: Buffer, o: { readonly withCert
     let spki: Buffer | undefined;
     let subject = '(unreadable certificate)';
     try {
-      const c = readCaCertificate(der!);
+      const c = readCertificate(der!, { unknownCritical: 'record' });
       spki = c.spki;
-      subject = c.subject;
+      subject = c.subjectText;
     } catch {
       /* matched by CKA_ID only */
     }

@@ -1,5 +1,5 @@
 /**
- * What `tessera check` reports (security.md acceptance item 7): findings with a severity,
+ * What `tessera check` reports (docs/security.md §3): findings with a severity,
  * the rule that produced them and the fix, and the status of every rule evaluated.
  */
 

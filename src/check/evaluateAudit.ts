@@ -1,9 +1,9 @@
 /**
- * The self-audit's rules (security.md acceptance item 7): the Certipy `find` predicates
- * (certipy/commands/find.py @ cf2f6d7, research/security.md §1 "What Certipy find
- * checks") as they apply to Tessera — ESC1/2/3/4/6/7/9/13/15/16/17 — and Tessera's own
- * operational checks (keys on disk, file modes, LDAP transport, the plain-HTTP listener,
- * CRL and OCSP signer freshness, CA validity, start-up). A pure function of AuditFacts.
+ * The self-audit's rules (docs/security.md §3): the Certipy `find` predicates
+ * (ly4k/Certipy certipy/commands/find.py @ cf2f6d7) as they apply to Tessera —
+ * ESC1/2/3/4/6/7/9/13/15/16/17 — and Tessera's own operational checks (keys on disk,
+ * file modes, LDAP transport, the plain-HTTP listener, CRL and OCSP signer freshness, CA
+ * validity, start-up). A pure function of AuditFacts.
  *
  * Template predicates fire, as in Certipy, only when the template is exploitable without
  * anyone else's help: enabled, enrollable by someone other than the CA administrators, no
@@ -68,7 +68,7 @@ export function evaluateAudit(f: AuditFacts): SelfAuditReport {
   templates(f, c);
   agentRestrictions(f, c);
   esc4(f, c);
-  c.note('ESC6', 'not-applicable', 'Tessera has no such setting: request attributes never reach a certificate, and names come from the directory (acceptance item 3)');
+  c.note('ESC6', 'not-applicable', 'Tessera has no such setting: request attributes never reach a certificate, and names come from the directory (docs/security.md §1.2)');
   esc7(f, c);
   c.note('ESC13', 'not-applicable', 'Tessera templates carry no issuance policies and the CA never writes certificatePolicies, so no policy can be linked to a group');
   files(f, c);
@@ -132,7 +132,7 @@ function templates(f: AuditFacts, c: Collector): void {
         c.add('high', 'ESC9', object, `Authentication certificates from this template leave out the KB5014754 SID extension (1.3.6.1.4.1.311.25.2), so they map by UPN only (weak mapping), and ${who} may enroll without approval.`, `\`tessera template set ${t.name} includeSid=true\`.`);
       }
       if (cap.enrolleeSuppliesSubject && cap.schemaVersion === 1) {
-        c.add('medium', 'ESC15', object, `A schema version 1 template with names from the request, enrollable by ${who} without approval. Tessera never copies a requested Application Policies extension into a certificate (acceptance item 5), so EKUwu itself does not work here; the combination is still what Certipy flags.`, `Take names from the directory (\`tessera template set ${t.name} subjectName.source=directory san.dns=false\`), ${gateFix}.`);
+        c.add('medium', 'ESC15', object, `A schema version 1 template with names from the request, enrollable by ${who} without approval. Tessera never copies a requested Application Policies extension into a certificate (docs/security.md §1.4), so EKUwu itself does not work here; the combination is still what Certipy flags.`, `Take names from the directory (\`tessera template set ${t.name} subjectName.source=directory san.dns=false\`), ${gateFix}.`);
       }
       if (cap.enrolleeSuppliesSubject && cap.serverAuthentication) {
         c.add('high', 'ESC17', object, `Server authentication certificates with DNS names from the request, enrollable by ${who} without approval: any of them can get a TLS certificate for any host name.`, `Require approval: \`tessera template set ${t.name} issuance.managerApproval=true\` (a certificate manager then checks each name).`);

@@ -1,6 +1,6 @@
 /**
  * The plain-HTTP listener, asked in process (Fastify inject, no port) what it answers to
- * enrollment paths: security acceptance item 12 and ESC8 — only /pki and /ocsp are served
+ * enrollment paths: docs/security.md §6.1 and ESC8 — only /pki and /ocsp are served
  * over HTTP; everything else is a redirect to the HTTPS site with no form and no cookie.
  * It is the same app `tessera serve` listens with (entry/http/buildPublicApp.ts).
  */

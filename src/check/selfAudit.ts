@@ -1,5 +1,5 @@
 /**
- * `tessera check`: the built-in self-audit (security.md acceptance item 7). Gathers the
+ * `tessera check`: the built-in self-audit (docs/security.md §3). Gathers the
  * facts of a data directory — stored templates as they are, agent restrictions, role
  * memberships, key files and modes, CRLs, the OCSP responder certificate, the plain-HTTP
  * listener — and evaluates the rules (evaluateAudit.ts).

@@ -1,5 +1,5 @@
 /**
- * Certipy's view of a template (research/security.md §1 "What Certipy find checks":
+ * Certipy's view of a template (docs/security.md §3: Certipy's
  * `_determine_template_capabilities` and the exploitability gate of
  * `get_template_vulnerabilities`, certipy/commands/find.py @ cf2f6d7), computed from a
  * stored definition as it is — including one that was written past validation, so every

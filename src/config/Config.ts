@@ -1,6 +1,6 @@
 /**
  * tessera.json, in the data directory. Written by `tessera init`, read at every start,
- * and validated before anything runs (ARCHITECTURE.md habit 3).
+ * and validated before anything runs (docs/development.md "Rules the code keeps" 3).
  */
 export interface RoleGroups {
   /** Manage templates, users, groups, CA settings. */

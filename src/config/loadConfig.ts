@@ -3,7 +3,7 @@ import { TesseraError } from '../errors/TesseraError.js';
 import { isSid } from '../x509/generalNames.js';
 import type { Config } from './Config.js';
 import { ldapSettingsProblems } from '../directory/ldap/ldapSettings.js';
-import { signinSettingsProblems } from '../signin/signinSettings.js';
+import { signinSettingsProblems } from './signinSettings.js';
 import { monitoringSettingsProblems } from './monitoringSettings.js';
 import { webSettingsProblems } from './webSettings.js';
 

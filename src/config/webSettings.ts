@@ -1,7 +1,7 @@
 /**
  * The `web` section of tessera.json: what the web enrollment pages start from. The card
  * agent address must be one the pages may reach and send a PIN to: plain HTTP on the
- * loopback address, as the agent listens (src/card/agent/CardAgent.ts) and as the site's
+ * loopback address, as the agent listens (src/client/cardAgent/CardAgent.ts) and as the site's
  * Content-Security-Policy allows (connect-src http://127.0.0.1:* http://localhost:*).
  */
 import type { Config, WebSettings } from './Config.js';

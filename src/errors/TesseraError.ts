@@ -34,5 +34,9 @@ export function isTesseraError(e: unknown): e is TesseraError {
 export function asTesseraError(e: unknown, fallback: ErrorCode = 'INTERNAL'): TesseraError {
   if (e instanceof TesseraError) return e;
   const detail = e instanceof Error ? e.message : String(e);
+  // A full disk met outside the store (a key, certificate or CRL file being written) is
+  // as precise a failure as inside it: POSIX ENOSPC, or EDQUOT for a quota.
+  const sys = (e as { code?: unknown } | null)?.code;
+  if (sys === 'ENOSPC' || sys === 'EDQUOT') return new TesseraError('STORAGE_FULL', detail, { cause: e });
   return new TesseraError(fallback, detail, { cause: e });
 }

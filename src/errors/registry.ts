@@ -1,16 +1,18 @@
 /**
- * The one error registry (ARCHITECTURE.md habit 4; the shape of fastify's lib/errors.js
+ * The one error registry (docs/development.md "Rules the code keeps" 4; the shape of fastify's lib/errors.js
  * and jose's JOSEErrorCode). Every failure Tessera reports has a stable string code
  * here, with:
  *  - `status`: the HTTP status the REST API answers with (entry/ is the only place
  *    that reads it);
  *  - `hresult` + `symbol`: what AD CS would report, so certsrv clients that parse
- *    `0x8009xxxx (-NNN SYMBOL)` keep working (research/certsrv.md §1.3.4, §1.9 item 10);
+ *    `0x8009xxxx (-NNN SYMBOL)` keep working (docs/certsrv.md §5 item 10);
  *  - `disposition`: which certsrv result page a failure lands on (denied vs error);
  *  - `message`: the public, safe text. Details go to the log and audit trail only.
  *
  * docs/errors.md lists every code; a test checks the two against each other both ways.
  */
+import { hresultHex, hresultString } from './hresult.js';
+
 export interface ErrorSpec {
   readonly status: number;
   readonly hresult: number;
@@ -90,7 +92,8 @@ export const errorRegistry = {
 
   // --- smart cards, the card agent and the enrollment client (card/) -------------------------
   // HRESULTs are the SCardErr.h codes the certsrv page showed for the same conditions
-  // (research/certsrv.md §1.6 handleError2). Details always name the card (label, serial).
+  // (learn.microsoft.com "Smart Card Return Values"; docs/certsrv.md §8). Details always name
+  // the card (label, serial).
   CARD_MODULE_UNAVAILABLE: spec(503, 0x8010001d, 'SCARD_E_NO_SERVICE', 'error', 'The PKCS#11 module for smart cards cannot be loaded.'),
   CARD_NOT_FOUND: spec(404, 0x8010000c, 'SCARD_E_NO_SMARTCARD', 'error', 'The smart card is not present. Insert the smart card and try again.'),
   CARD_AMBIGUOUS: spec(409, 0x8010000c, 'SCARD_E_NO_SMARTCARD', 'error', 'More than one smart card matches; choose the card by its serial number.'),
@@ -113,7 +116,7 @@ export const errorRegistry = {
   SERVER_UNTRUSTED: spec(502, 0x800b0109, 'CERT_E_UNTRUSTEDROOT', 'error', 'The certificate authority server\'s TLS certificate is not trusted; pass the Tessera CA certificate with --ca-cert.'),
 
   // --- CMC requests and enrollment agents (x509/cmc, ra/agentEvidence) ---------------------
-  // RFC 5272/5273 CMC and the Windows PKCS#7 enroll-on-behalf form (research/certsrv.md §3).
+  // RFC 5272/5273 CMC and the Windows PKCS#7 enroll-on-behalf form (docs/certsrv.md §7).
   CMC_UNSIGNED: spec(400, 0x8009100e, 'CRYPT_E_SIGNER_NOT_FOUND', 'denied', 'The CMC or PKCS #7 request is not signed; a full PKI request must carry at least one signature (RFC 5272 §3.2).'),
   CMC_SIGNER_UNKNOWN: spec(400, 0x8009100e, 'CRYPT_E_SIGNER_NOT_FOUND', 'denied', 'A signature in the request names a certificate that the request does not carry and that is not the request key.'),
   CMC_POP_INVALID: spec(400, 0x80090006, 'NTE_BAD_SIGNATURE', 'denied', 'The proof-of-possession signature made with the request key does not verify.'),
@@ -170,6 +173,7 @@ export const errorRegistry = {
   // --- configuration and infrastructure ------------------------------------------------------
   CONFIG_INVALID: spec(500, 0x8007000d, 'ERROR_INVALID_DATA', 'error', 'The Tessera configuration is not valid.'),
   CA_KEY_UNAVAILABLE: spec(503, 0x8009000d, 'NTE_NO_KEY', 'error', 'The CA signing key is not available.'),
+  CA_LINT_MISMATCH: spec(500, 0x8000ffff, 'E_UNEXPECTED', 'error', 'The CA refused to sign a certificate that did not match its profile; it has been logged.'),
   STORAGE_UNAVAILABLE: spec(503, 0x8009400f, 'CERTSRV_E_NO_DB_SESSIONS', 'error', 'The certificate database is unavailable; nothing was changed. Try again later.'),
   STORAGE_FULL: spec(507, 0x80070070, 'ERROR_DISK_FULL', 'error', 'The certificate database has no space left; nothing was changed.'),
   DIRECTORY_UNAVAILABLE: spec(503, 0x8007203a, 'ERROR_DS_SERVER_DOWN', 'error', 'The directory is unavailable; nothing was changed. Try again later.'),
@@ -177,6 +181,14 @@ export const errorRegistry = {
   SELF_AUDIT_FAILED: spec(500, 0x8007000d, 'ERROR_INVALID_DATA', 'error', 'The self-audit found high-severity findings.'),
   INTERNAL: spec(500, 0x8000ffff, 'E_UNEXPECTED', 'error', 'An unexpected error occurred; it has been logged.'),
 } as const satisfies Record<string, ErrorSpec>;
+
+/**
+ * Codes that were once reported and are no more. Scripts and alerts may still match them,
+ * so a retired code keeps its old meaning for good: it is never given to a new failure
+ * (registry.test.ts refuses a live code that is on this list). Retiring a code means moving
+ * its name here, with its row in docs/errors.md moving to "Retired codes".
+ */
+export const RETIRED_CODES: readonly string[] = [];
 
 export type ErrorCode = keyof typeof errorRegistry;
 
@@ -187,6 +199,8 @@ export function isErrorCode(code: string): code is ErrorCode {
 /** `0x80094012 (-2146877422 CERTSRV_E_TEMPLATE_DENIED)`, the CR_GEMT_HRESULT_STRING shape. */
 export function hresultText(code: ErrorCode): string {
   const { hresult, symbol } = errorRegistry[code];
-  const signed = hresult | 0;
-  return `0x${(hresult >>> 0).toString(16).padStart(8, '0')} (${signed} ${symbol})`;
+  return hresultString(hresult, symbol);
 }
+
+/** `0x80094012`: the code's HRESULT alone. */
+export const hresultOf = (code: ErrorCode): string => hresultHex(errorRegistry[code].hresult);

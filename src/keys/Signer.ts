@@ -1,7 +1,11 @@
 /**
- * The one crypto seam (ARCHITECTURE.md, keys/): everything that signs with a CA key
+ * The one crypto seam (docs/development.md "Rules the code keeps" 1: keys/): everything
+ * that signs with a CA key
  * does it through a Signer. Implementations: FileSigner (encrypted PKCS#8 files) and,
- * for HSMs and SoftHSM2, Pkcs11Signer. Nothing outside keys/ holds a private key.
+ * for HSMs and SoftHSM2, Pkcs11Signer. The service keys (TLS server, OCSP responder) are
+ * generated, stored and loaded by serviceKeys.ts. Nothing outside keys/ holds a private
+ * key of the CA's; requester-side code (card agent, browser, enroll-on-behalf) holds the
+ * requester's own.
  */
 import type { PublicKeyInfo } from '../x509/publicKey.js';
 

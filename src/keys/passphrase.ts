@@ -1,6 +1,7 @@
 /**
  * Where the CA key passphrase comes from: TESSERA_CA_PASSPHRASE when set, otherwise a
- * passphrase file generated at init with mode 0600 (issue #2). The value is never logged.
+ * passphrase file generated at init with mode 0600 (docs/security.md §9.3). The value is
+ * never logged.
  */
 import { randomBytes } from 'node:crypto';
 import { readFile, stat, writeFile } from 'node:fs/promises';

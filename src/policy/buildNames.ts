@@ -1,7 +1,7 @@
 /**
  * The names in a certificate. For every directory-sourced template they are built from
  * the directory record of the subject — never from the request (ESC1, ESC6, ESC9,
- * research/security.md acceptance items 1–5). A request that asks for a name belonging
+ * docs/security.md §1). A request that asks for a name belonging
  * to someone else is denied; one that asks for the subject's own names, or carries a
  * subject DN or extensions the profile does not take, is issued with the directory's
  * names and the ignored parts are noted for the audit trail.
@@ -59,7 +59,7 @@ function requestedNames(input: PolicyInput): RequestedNames {
 }
 
 function noteIgnoredExtensions(input: PolicyInput, notes: string[]): void {
-  // ESC15 (CVE-2024-49019) and acceptance item 5: requested EKUs, application policies,
+  // ESC15 (CVE-2024-49019), docs/security.md §1.4: requested EKUs, application policies,
   // basic constraints, certificate policies or name constraints never reach the certificate.
   const dropped = input.request.csr.extensions.filter((e) => e.oid !== OID.subjectAltName && e.oid !== OID.ntdsCaSecurityExt && !BENIGN.has(e.oid));
   if (dropped.length) notes.push(`requested extensions not copied into the certificate: ${dropped.map((e) => e.oid).join(', ')}`);
@@ -92,7 +92,7 @@ function fromDirectory(input: PolicyInput, t: Template, requested: RequestedName
   if (t.san.upn && !user.upn) throw new PolicyDenial('DIRECTORY_UPN_MISSING', user.username);
   if (needEmail && !user.email) throw new PolicyDenial('DIRECTORY_EMAIL_MISSING', user.username);
   if ((t.includeSid || t.san.sidUri) && !user.sid) throw new PolicyDenial('DIRECTORY_SID_MISSING', user.username);
-  // Certifried (CVE-2022-26923) and acceptance item 15: a name identifies one account only.
+  // Certifried (CVE-2022-26923), docs/security.md §1.5: a name identifies one account only.
   const others = (owners: readonly { username: string }[]) => owners.some((o) => o.username.toLowerCase() !== user.username.toLowerCase());
   if (t.san.upn && others(input.nameOwners.upn)) throw new PolicyDenial('NAME_NOT_UNIQUE', `UPN ${user.upn} is also held by another account`);
   if (needEmail && others(input.nameOwners.email)) throw new PolicyDenial('NAME_NOT_UNIQUE', `e-mail ${user.email} is also held by another account`);

@@ -205,7 +205,7 @@ describe('deny', () => {
 describe('names from the directory (ESC1, ESC6, ESC9)', () => {
   const sanCsr = (names: Parameters<typeof encodeGeneralNames>[0]) => craftCsr({ extensions: [ext(OID.subjectAltName, encodeGeneralNames(names))] });
 
-  it("denies a requested SAN UPN of another user with NAME_NOT_ALLOWED (acceptance item 1)", () => {
+  it("denies a requested SAN UPN of another user with NAME_NOT_ALLOWED (docs/security.md §1.1)", () => {
     const d = denied(verifyRequest(input({ csr: sanCsr([{ type: 'upn', value: 'administrator@tessera.local' }]) })));
     expect(d.code).toBe('NAME_NOT_ALLOWED');
     expect(d.detail).toBe("the request asks for upn:administrator@tessera.local, which is not alice's in the directory");
@@ -265,7 +265,7 @@ describe('names from the directory (ESC1, ESC6, ESC9)', () => {
     expect(denied(verifyRequest(input({ subject: user('alice', { sid: null }), requester: user('alice', { sid: null }) }))).code).toBe('DIRECTORY_SID_MISSING');
   });
 
-  it('denies a UPN or e-mail held by another account with NAME_NOT_UNIQUE (Certifried, acceptance item 15)', () => {
+  it('denies a UPN or e-mail held by another account with NAME_NOT_UNIQUE (Certifried, docs/security.md §1.5)', () => {
     expect(denied(verifyRequest(input({ nameOwners: { upn: [alice, mallory], email: [alice] } })))).toMatchObject({ code: 'NAME_NOT_UNIQUE' });
     expect(denied(verifyRequest(input({ nameOwners: { upn: [alice], email: [alice, mallory] } })))).toMatchObject({ code: 'NAME_NOT_UNIQUE' });
     // The e-mail is not checked for a template that does not carry it.

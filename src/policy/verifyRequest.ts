@@ -95,10 +95,10 @@ function checkAgentSignatures(input: PolicyInput, t: Template): void {
   const needed = Math.max(t.issuance.agentSignatures, onBehalf ? 1 : 0);
   if (needed === 0) return;
   // Without a template policy, an on-behalf signature still needs Certificate Request Agent
-  // (AD CS checks szOID_ENROLLMENT_AGENT for RequesterName; research/certsrv.md §3.2).
+  // (AD CS checks szOID_ENROLLMENT_AGENT for RequesterName: learn.microsoft.com "CMC EOBO Request").
   const policy = t.issuance.agentPolicy ?? OID.certificateRequestAgent;
   const sigs = input.agentSignatures;
-  // Acceptance item 9: every agent signature on the request must hold up, not just enough of them.
+  // docs/security.md §4.3: every agent signature on the request must hold up, not just enough of them.
   const broken = sigs.find((s) => s.problem);
   if (broken?.problem) throw new Deny(broken.problem.code, broken.problem.detail);
   const withPolicy = sigs.filter((s) => s.policies.includes(policy));

@@ -1,7 +1,7 @@
 /**
  * Enroll on behalf: judge each enrollment agent signature a request carries, and whether
  * the agent restrictions let those agents enroll this subject for this template
- * (research/security.md ESC3; acceptance items 8–10). The decoder (x509/cmc) already
+ * (ESC3; docs/security.md §4). The decoder (x509/cmc) already
  * checked the signatures cryptographically; here each agent certificate must:
  *
  *   1. chain to a CA of this Tessera (issuer = a CA subject, signature verifies with its key);

@@ -5,8 +5,8 @@ import type { Tessera } from '../Tessera.js';
 import { requireRole, type Actor } from './Actor.js';
 
 /**
- * A pending request a manager may act on. Separation of duties (ESC7, acceptance item
- * 11): not one they submitted, and not one whose certificate would name them.
+ * A pending request a manager may act on. Separation of duties (ESC7, docs/security.md
+ * §5.1): not one they submitted, and not one whose certificate would name them.
  */
 export async function loadPendingFor(t: Tessera, actor: Actor, requestId: number): Promise<{ request: RequestRecord; manager: DirectoryUser | null }> {
   requireRole(actor, t.config, 'certificateManagers');

@@ -5,7 +5,6 @@
  * root publishes a CRL instead, and its certificates carry no OCSP URL).
  */
 import { OcspResponder, type OcspResponderOptions } from '../ca/ocsp/OcspResponder.js';
-import { classifyStorageError } from '../store/database.js';
 import type { Tessera } from '../Tessera.js';
 import { OcspSigningKeys, type OcspSigningOptions } from './ocspSigningKeys.js';
 
@@ -18,10 +17,6 @@ interface Runtime {
 
 const runtimes = new WeakMap<Tessera, Runtime>();
 
-const rethrow = (e: unknown): never => {
-  throw classifyStorageError(e);
-};
-
 function runtime(t: Tessera, o: OcspOptions = {}): Runtime {
   let r = runtimes.get(t);
   if (!r) {
@@ -31,10 +26,11 @@ function runtime(t: Tessera, o: OcspOptions = {}): Runtime {
     const responder = new OcspResponder(
       {
         cas: [{ id: caId, certificate: t.caCertificate(caId) }],
-        // Driver errors come out classified, so a database that went away is "tryLater".
-        statusOf: (serials) => crls.statusOf(serials).catch(rethrow),
-        revocationVersion: () => crls.revocationVersion().catch(rethrow),
-        changedSerials: (from, to) => crls.changedSerials(from, to).catch(rethrow),
+        // The store's errors are registry errors (store/storageErrors.ts), so a database
+        // that went away is STORAGE_UNAVAILABLE, answered "tryLater".
+        statusOf: (serials) => crls.statusOf(serials),
+        revocationVersion: () => crls.revocationVersion(),
+        changedSerials: (from, to) => crls.changedSerials(from, to),
         signingIdentity: (id) => keys.current(id),
         now: () => t.now(),
       },

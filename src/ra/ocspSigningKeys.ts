@@ -4,19 +4,17 @@
  * EKU id-kp-OCSPSigning + id-pkix-ocsp-nocheck), short-lived, and rolled over
  * automatically before it expires.
  *
- * Its private key is kept in the data directory like the CA keys, as an encrypted
- * PKCS#8 file keys/ocsp-<serial>.key.pem (AES-256-CBC under the CA key passphrase), and
- * used through keys/FileSigner. The certificate is the database row. Every node sharing
+ * Its private key is kept in the data directory like the CA keys, by keys/serviceKeys.ts
+ * (an encrypted PKCS#8 file keys/ocsp-<serial>.key.pem), and used through its Signer.
+ * The certificate is the database row. Every node sharing
  * a data directory uses the same responder key; a node with its own data directory
  * issues its own (the database records all of them).
  */
-import { readdir, rename, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { readCaCertificate } from '../ca/CaCertificate.js';
 import type { OcspSigningIdentity } from '../ca/ocsp/OcspResponder.js';
 import { TesseraError } from '../errors/TesseraError.js';
-import { FileSigner } from '../keys/FileSigner.js';
-import { readPassphrase } from '../keys/passphrase.js';
+import { OcspKeyFiles } from '../keys/serviceKeys.js';
+import type { Signer } from '../keys/Signer.js';
 import type { Tessera } from '../Tessera.js';
 import { keyIdentifier } from '../x509/publicKey.js';
 import type { Actor } from './Actor.js';
@@ -38,6 +36,7 @@ export class OcspSigningKeys {
   readonly #inflight = new Map<string, Promise<OcspSigningIdentity>>();
   readonly #validityDays: number;
   readonly #renewFraction: number;
+  readonly #keys: OcspKeyFiles;
 
   constructor(
     private readonly t: Tessera,
@@ -45,10 +44,7 @@ export class OcspSigningKeys {
   ) {
     this.#validityDays = o.validityDays ?? 14;
     this.#renewFraction = o.renewFraction ?? 0.5;
-  }
-
-  keyFile(serial: string): string {
-    return join(this.t.paths.keys, `ocsp-${serial}.key.pem`);
+    this.#keys = new OcspKeyFiles(t.paths);
   }
 
   /**
@@ -88,16 +84,12 @@ export class OcspSigningKeys {
 
   async #load(caId: string): Promise<OcspSigningIdentity | undefined> {
     const now = this.t.now().getTime();
-    const passphrase = await readPassphrase(this.t.paths.passphrase);
+    const load = await this.#keys.loader();
     for (const c of await this.t.store.crls.serviceCertificates(caId, OCSP_SIGNING_TEMPLATE)) {
       // Only a certificate with time left before its renewal point is worth loading.
       if (c.notAfter.getTime() <= now + 60_000 || c.notBefore.getTime() > now) continue;
-      let signer: FileSigner;
-      try {
-        signer = await FileSigner.load(this.keyFile(c.serial), passphrase);
-      } catch {
-        continue; // issued by another node with its own data directory
-      }
+      const signer = await load(c.serial);
+      if (!signer) continue; // issued by another node with its own data directory
       const id = identity(c.der, signer);
       if (!id) continue;
       if (now >= this.#renewAt(id)) continue;
@@ -112,12 +104,7 @@ export class OcspSigningKeys {
     const ca = this.t.caRecord(caId);
     const cn = `${ca.name} OCSP Responder`;
     const issued = await issueServiceCertificate(this.t, SYSTEM, 'ocsp-signing', { commonName: cn }, this.#validityDays);
-    const passphrase = await readPassphrase(this.t.paths.passphrase);
-    const file = this.keyFile(issued.serial);
-    const pem = issued.privateKey.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase }) as string;
-    await writeFile(`${file}.tmp`, pem, { mode: 0o600 });
-    await rename(`${file}.tmp`, file);
-    const signer = await FileSigner.load(file, passphrase);
+    const signer = await this.#keys.save(issued.key, issued.serial);
     const id = identity(issued.der, signer);
     if (!id) throw new TesseraError('OCSP_SIGNER_UNAVAILABLE', 'the new responder key does not match its certificate');
     this.#current.set(caId, id);
@@ -132,14 +119,11 @@ export class OcspSigningKeys {
     for (const caId of this.t.cas.map((c) => c.id)) {
       for (const c of await this.t.store.crls.serviceCertificates(caId, OCSP_SIGNING_TEMPLATE)) if (c.notAfter.getTime() > now) live.add(c.serial);
     }
-    for (const f of await readdir(this.t.paths.keys)) {
-      const m = /^ocsp-([0-9a-f]+)\.key\.pem$/.exec(f);
-      if (m && !live.has(m[1])) await unlink(join(this.t.paths.keys, f)).catch(() => {});
-    }
+    await this.#keys.removeAllBut(live);
   }
 }
 
-function identity(der: Buffer, signer: FileSigner): OcspSigningIdentity | undefined {
+function identity(der: Buffer, signer: Signer): OcspSigningIdentity | undefined {
   const cert = readCaCertificate(der);
   if (!cert.spki.equals(signer.publicKey)) return undefined;
   return { certificate: der, keyHash: keyIdentifier(cert.spki), notBefore: cert.notBefore, notAfter: cert.notAfter, algorithm: signer.algorithm, sign: (d) => signer.sign(d) };

@@ -1,5 +1,5 @@
 /**
- * CertAttrib text as certsrv posts it (parseAttributes.ts, research/certsrv.md §1.2):
+ * CertAttrib text as certsrv posts it (parseAttributes.ts, docs/certsrv.md §2):
  * one `Name:Value` per line, names case-insensitive, bounded.
  */
 import { describe, expect, it } from 'vitest';

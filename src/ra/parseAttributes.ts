@@ -1,6 +1,6 @@
 /**
  * Request attributes as certsrv sends them in CertAttrib: one `Name:Value` per line,
- * lines split on CR LF or LF (research/certsrv.md §1.2). Names are case-insensitive.
+ * lines split on CR LF or LF (docs/certsrv.md §2). Names are case-insensitive.
  */
 import { TesseraError } from '../errors/TesseraError.js';
 

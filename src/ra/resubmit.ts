@@ -1,8 +1,8 @@
 /**
  * Use case: a certificate manager approves a pending request (AD CS ICertAdmin::
  * ResubmitRequest). The whole policy runs again (`approvedBy` set) with fresh directory
- * facts, so approval never bypasses a name, key or permission check (ESC7, acceptance
- * item 11), and separation of duties holds: a manager cannot approve a request they
+ * facts, so approval never bypasses a name, key or permission check (ESC7,
+ * docs/security.md §5.2), and separation of duties holds: a manager cannot approve a request they
  * submitted or one for themselves.
  */
 import { TesseraError } from '../errors/TesseraError.js';

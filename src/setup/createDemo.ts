@@ -1,5 +1,5 @@
 /**
- * The `npm start` demo organisation (issue #3): a two-tier "Tessera Demo" CA, the group
+ * The `npm start` demo organisation (README.md "Quick start"): a two-tier "Tessera Demo" CA, the group
  * "Smartcard Users" with Enroll on Smartcard User and Smartcard Logon, alice and bob in
  * it, carol outside it, an enrollment agent, a certificate manager and an administrator,
  * each with a random password printed once and kept in demo-credentials.txt (0600).

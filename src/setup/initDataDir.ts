@@ -14,8 +14,9 @@ import { dataPaths } from '../config/dataPaths.js';
 import { saveConfig } from '../config/loadConfig.js';
 import { TesseraError } from '../errors/TesseraError.js';
 import { createAuditKey } from '../keys/auditKey.js';
-import { FileSigner } from '../keys/FileSigner.js';
+import { generateSigner } from '../keys/openSigner.js';
 import { createPassphrase } from '../keys/passphrase.js';
+import { saveTlsServerKey } from '../keys/serviceKeys.js';
 import { CA_KEY_ALGORITHMS, type CaKeyAlgorithm, type Signer } from '../keys/Signer.js';
 import { Store } from '../store/Store.js';
 import { BUILTIN_TEMPLATES } from '../template/builtinTemplates.js';
@@ -84,7 +85,8 @@ export async function initDataDir(o: InitOptions): Promise<InitResult> {
   const httpPort = o.httpPort ?? 8080;
   const dns = o.dnsDomain ?? 'tessera.local';
   const sub = () => randomBytes(4).readUInt32BE(0);
-  // CA keys on a PKCS#11 token (issue #6): generated there, non-extractable, PIN from the environment.
+  // CA keys on a PKCS#11 token (docs/cards.md, docs/security.md §9.2): generated there,
+  // non-extractable, PIN from the environment.
   if (o.keyStore === 'pkcs11' && (!o.pkcs11?.module || !o.pkcs11?.token)) throw new TesseraError('INPUT_INVALID', '--ca-key-store pkcs11 needs --pkcs11-module and --pkcs11-token');
   const storeFor = (id: 'root' | 'issuing'): 'file' | 'pkcs11' => (o.keyStore !== 'pkcs11' ? 'file' : id === 'root' && !o.singleTier ? (o.pkcs11?.rootKeyStore ?? 'pkcs11') : 'pkcs11');
   const caEntry = (id: 'root' | 'issuing', role: 'root' | 'issuing'): Config['cas'][number] =>
@@ -124,12 +126,8 @@ export async function initDataDir(o: InitOptions): Promise<InitResult> {
   const store = await Store.open(process.env.TESSERA_DATABASE_URL ?? dbTarget, auditKey);
   const actorLabel = o.actor ? (o.actor.kind === 'local' ? `local:${o.actor.name}` : o.actor.user.username) : 'local:init';
   const base = config.publicUrl.replace(/\/+$/, '');
-  const generateKey = async (id: 'root' | 'issuing', alg: CaKeyAlgorithm): Promise<Signer> => {
-    const entry = config.cas.find((c) => c.id === id)!;
-    if (entry.keyStore === 'file') return FileSigner.generate(paths.caKey(id), alg, passphrase);
-    const { Pkcs11Signer } = await import('../keys/Pkcs11Signer.js');
-    return Pkcs11Signer.generate(id, entry.pkcs11!, alg);
-  };
+  const generateKey = (id: 'root' | 'issuing', alg: CaKeyAlgorithm): Promise<Signer> =>
+    generateSigner(config.cas.find((c) => c.id === id)!, paths, alg, passphrase);
   const keyRef = (id: 'root' | 'issuing') => {
     const p11 = config.cas.find((c) => c.id === id)!.pkcs11;
     return p11 ? `pkcs11:token=${encodeURIComponent(p11.token)};object=${encodeURIComponent(p11.label)}` : `keys/${id}.key.pem`;
@@ -192,9 +190,9 @@ export async function initDataDir(o: InitOptions): Promise<InitResult> {
   const t = await Tessera.open(o.dataDir);
   try {
     const tls = await issueServiceCertificate(t, o.actor ?? { kind: 'local', name: 'init', source: 'cli' }, 'tls-server', { commonName: hostnames[0], dns: hostnames }, 397);
-    await writeFile(paths.tlsKey, tls.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string, { mode: 0o600 });
+    await saveTlsServerKey(paths, tls.key);
     await writeFile(paths.tlsCert, toPem(tls.der, 'CERTIFICATE') + t.chain().map((c) => toPem(c, 'CERTIFICATE')).join(''));
-    // Issue #7: the first CRLs (root, signed with its key while it is at hand; issuing full
+    // The first CRLs (root, signed with its key while it is at hand; issuing full
     // and delta), so every CDP URL in the certificates above resolves from the start.
     await publishInitialCrls(t, o.actor ?? { kind: 'local', name: 'init', source: 'cli' });
   } finally {

@@ -1,10 +1,10 @@
 /**
- * Revocation of one certificate in the path (research/security.md §2 item 5; RFC 5280
- * §6.3, RFC 6960), fail closed:
+ * Revocation of one certificate in the path (docs/security.md §8.10; RFC 5280 §6.3,
+ * RFC 6960), fail closed:
  *
  *   1. OCSP, from the certificate's AIA URLs: a fresh nonce per request; an answer that
- *      is not trustworthy (SIGNIN_OCSP_INVALID) refuses the sign-in at once (acceptance
- *      item 21) — it is not silently traded for the CRL; "unknown" refuses too (the CA
+ *      is not trustworthy (SIGNIN_OCSP_INVALID) refuses the sign-in at once (RFC 6960
+ *      §3.2) — it is not silently traded for the CRL; "unknown" refuses too (the CA
  *      does not know the certificate). A responder that does not answer (network error,
  *      timeout, HTTP error, tryLater…) moves on to the next URL, then to the CRL.
  *   2. The CRL, from the certificate's CDP URLs, with the delta CRL its freshestCRL names
@@ -29,10 +29,11 @@ import { join } from 'node:path';
 import { pemBlocks } from '../x509/pem.js';
 import { crlStatus } from './crlStatus.js';
 import { TesseraError } from '../errors/TesseraError.js';
-import { checkCrl, parseCrl, REMOVE_FROM_CRL, type ParsedCrl } from './crl.js';
+import { REMOVE_FROM_CRL } from '../x509/crl.js';
+import { checkCrl, parseCrl, type ParsedCrl } from './crl.js';
 import { fetchableUrl, type RevocationFetcher } from './httpFetch.js';
 import { buildOcspRequest, checkOcspResponse } from './ocsp.js';
-import type { ParsedCertificate } from './parseCertificate.js';
+import type { ParsedCertificate } from '../x509/certificate.js';
 
 export interface RevocationPolicy {
   /** Ask OCSP first (default true). */

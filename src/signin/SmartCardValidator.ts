@@ -1,12 +1,12 @@
 /**
  * The relying party's decision on a presented smart card certificate: sign in as exactly
- * one directory account, or refuse with the reason (research/security.md §2 "What our RP
- * must check, in order"; acceptance items 20–26). The checks run in this order and the
+ * one directory account, or refuse with the reason (docs/security.md §8, with the source
+ * of each check; docs/signin.md). The checks run in this order and the
  * first failure ends the run (fail closed; the later checks are reported "not run"):
  *
  *   possession        a certificate was presented and the caller proved its key (the TLS
  *                     handshake's CertificateVerify); no certificate fails it, not performed
- *   parse             strict DER, size and count limits (parseCertificate.ts)
+ *   parse             strict DER, size and count limits (parseCertificate.ts → x509/certificate.ts)
  *   path              a path to a trust anchor (validatePath.ts: RFC 5280 §6.1 path
  *                     building), signatures verified on the way
  *   authenticationCa  the issuing CA is in the authentication trust list (NTAuth)
@@ -306,7 +306,7 @@ export class SmartCardValidator {
 
       current = 'revocation';
       const notes: string[] = [];
-      // Every certificate but the anchor (research/security.md §2 item 5; KB281245 "CRLs of every CA in the chain").
+      // Every certificate but the anchor (docs/security.md §8.10; KB281245 "CRLs of every CA in the chain").
       const context = { anchor: path[path.length - 1], bag: [...path, ...this.#trust.authenticationCas, ...parsed.slice(1)] };
       for (let i = 0; i < path.length - 1; i++) {
         try {

@@ -2,7 +2,7 @@
  * The trust configuration of the smart card relying party. Path building and validation
  * themselves are validatePath.ts (RFC 5280 §6.1).
  */
-import type { ParsedCertificate } from './parseCertificate.js';
+import type { ParsedCertificate } from '../x509/certificate.js';
 
 export interface TrustList {
   /** Roots (trust anchors): a path must end at one of them. */

@@ -10,10 +10,9 @@
  * reasons_mask grows with each CRL that covers new reasons; the status is known only when
  * it holds every reason (§6.3.3 (k)). A revoked entry ends the search at once.
  */
-import type { ParsedCrl } from './crl.js';
-import { REMOVE_FROM_CRL } from './crl.js';
-import { ALL_REASONS, type DistributionPoint } from './distributionPoints.js';
-import type { ParsedCertificate } from './parseCertificate.js';
+import { REMOVE_FROM_CRL, type ParsedCrl } from '../x509/crl.js';
+import { ALL_REASONS, type DistributionPoint } from '../x509/distributionPoints.js';
+import type { ParsedCertificate } from '../x509/certificate.js';
 import { DEFAULT_ALGORITHMS, verifyWith, type AlgorithmPolicy } from './signatures.js';
 import { sameCa, validatePath } from './validatePath.js';
 import { OID } from '../x509/oids.js';

@@ -17,5 +17,4 @@ export { parseAltSecurityIdentity } from './mapAccount.js';
 export type { AccountLookup, Mapping, MappingKind } from './mapAccount.js';
 export { parseCertificate } from './parseCertificate.js';
 export type { ParsedCertificate } from './parseCertificate.js';
-export { validatorSettingsFor, signinSettingsProblems } from './signinSettings.js';
 export { possessionOf, presentedChain } from './tlsPeer.js';

@@ -1,6 +1,6 @@
 /**
- * Mapping a validated certificate to exactly one directory account (research/security.md
- * §2 item 7; KB5014754; MS-PKCA §3.1.5.2.1):
+ * Mapping a validated certificate to exactly one directory account (docs/security.md
+ * §8.11; KB5014754; MS-PKCA §3.1.5.2.1):
  *
  *   strong  — the SID in szOID_NTDS_CA_SECURITY_EXT (1.3.6.1.4.1.311.25.2) or in a SAN URI
  *             `tag:microsoft.com,2022-09-14:sid:<SID>`, or an explicit mapping the
@@ -17,7 +17,7 @@
  */
 import type { Directory, DirectoryUser } from '../directory/Directory.js';
 import { TesseraError } from '../errors/TesseraError.js';
-import type { ParsedCertificate } from './parseCertificate.js';
+import type { ParsedCertificate } from '../x509/certificate.js';
 
 /** What the mapping needs from a directory (Directory implements it). */
 export type AccountLookup = Pick<Directory, 'findUser' | 'findUserBySid' | 'findUserByUpn'>;
@@ -146,7 +146,7 @@ export async function mapAccount(leaf: ParsedCertificate, accounts: AccountLooku
 }
 
 /**
- * The account may sign in: enabled (research/security.md acceptance item 25), and created
+ * The account may sign in: enabled (docs/security.md §8.12), and created
  * before the certificate was issued — otherwise the certificate was made for an earlier
  * holder of the name (KB5014754; Samba "kdc certificate binding enforcement"). Certificate
  * authorities backdate notBefore (AD CS ClockSkewMinutes 10, Tessera 5 minutes), hence the

@@ -1,5 +1,5 @@
 /**
- * The signature allow-list of the relying party (research/security.md §2 item 3): RSA of
+ * The signature allow-list of the relying party (docs/security.md §8.5): RSA of
  * at least 2048 bits with PKCS#1 v1.5 or PSS over SHA-256 or stronger, ECDSA on a named
  * curve (P-256, P-384, P-521; x509/publicKey.ts refuses explicit parameters, RFC 5480
  * §2.1.1) over SHA-256 or stronger. SHA-1 is refused for certificates, CRLs and OCSP

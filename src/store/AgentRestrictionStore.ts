@@ -13,7 +13,7 @@ export interface AgentRestriction {
   readonly targetKind: PrincipalKind;
   /** A template name, or `*` for every template. */
   readonly template: string;
-  /** The explicit exception for members of privileged groups (research/security.md item 10). */
+  /** The explicit exception for members of privileged groups (docs/security.md §4.2). */
   readonly allowPrivileged: boolean;
   readonly createdAt: Date;
   readonly createdBy: string;

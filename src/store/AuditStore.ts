@@ -1,9 +1,9 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import { CompiledStatement } from './compiled.js';
-import { chainHash, GENESIS, headMac, makeHead } from '../audit/chain.js';
+import { chainHash, GENESIS, headMac, makeHead, type AuditContent } from '../audit/chain.js';
 import type { Dialect } from './database.js';
 import type { AuditEvent, AuditRecord } from './records.js';
-import type { Database } from './schema.js';
+import type { AuditTable, Database } from './schema.js';
 
 const HEAD = 'audit_head';
 
@@ -40,21 +40,22 @@ const WRITE_HEAD = new CompiledStatement<{ readonly key: string; readonly value:
     .values({ key: p.key, value: p.value })
     .onConflict((oc) => oc.column('key').doUpdateSet({ value: p.value })),
 );
-interface RecordValues {
-  readonly seq: number;
-  readonly at: number;
-  readonly actor: string;
-  readonly action: string;
-  readonly target: string | null;
-  readonly request_id: number | null;
-  readonly serial: string | null;
-  readonly source: string | null;
-  readonly details: string;
-  readonly prev: string;
-  readonly hash: string;
-}
+type RecordValues = Readonly<AuditTable>;
 const AUDIT_COLUMNS = ['seq', 'at', 'actor', 'action', 'target', 'request_id', 'serial', 'source', 'details', 'prev', 'hash'] as const;
 const INSERT_RECORD = new CompiledStatement<RecordValues, never>((db, p) => db.insertInto('audit').values(Object.fromEntries(AUDIT_COLUMNS.map((c) => [c, p[c]])) as unknown as RecordValues));
+
+/** What the chain's HMAC covers, as a stored row holds it. */
+const contentOf = (r: Selectable<AuditTable>): AuditContent => ({
+  seq: r.seq,
+  at: r.at,
+  actor: r.actor,
+  action: r.action,
+  target: r.target,
+  requestId: r.request_id,
+  serial: r.serial,
+  source: r.source,
+  details: r.details,
+});
 
 export class AuditStore {
   /** The chain head as this transaction sees it: read on its first append, written once at its end. */
@@ -81,7 +82,7 @@ export class AuditStore {
       this.#head = { seq: stored.seq, hash: stored.hash };
     }
     const head = this.#head;
-    const content = {
+    const content: AuditContent = {
       seq: head.seq + 1,
       at: (e.at ?? new Date()).getTime(),
       actor: e.actor,
@@ -93,19 +94,8 @@ export class AuditStore {
       details: JSON.stringify(e.details ?? {}),
     };
     const hash = chainHash(this.key, head.hash, content);
-    await INSERT_RECORD.run(this.db, this.dialect, {
-      seq: content.seq,
-      at: content.at,
-      actor: content.actor,
-      action: content.action,
-      target: content.target,
-      request_id: content.requestId,
-      serial: content.serial,
-      source: content.source,
-      details: content.details,
-      prev: head.hash,
-      hash,
-    });
+    const { requestId, ...columns } = content;
+    await INSERT_RECORD.run(this.db, this.dialect, { ...columns, request_id: requestId, prev: head.hash, hash });
     this.#head = { seq: content.seq, hash };
     this.#headDirty = true;
     if (!this.deferHead) await this.writeHead();
@@ -143,18 +133,7 @@ export class AuditStore {
     if (f.serial) q = q.where('serial', '=', f.serial);
     if (f.afterSeq !== undefined) q = q.where('seq', '>', f.afterSeq);
     const rows = await q.execute();
-    return rows.map((r) => ({
-      seq: r.seq,
-      at: new Date(r.at),
-      actor: r.actor,
-      action: r.action,
-      target: r.target,
-      requestId: r.request_id,
-      serial: r.serial,
-      source: r.source,
-      details: JSON.parse(r.details),
-      hash: r.hash,
-    }));
+    return rows.map((r) => ({ ...contentOf(r), at: new Date(r.at), details: JSON.parse(r.details), hash: r.hash }));
   }
 
   /**
@@ -177,17 +156,7 @@ export class AuditStore {
         for (const r of rows) {
           if (r.seq !== expected) return { ok: false, records, problem: { seq: expected, reason: `record ${expected} is missing (next is ${r.seq})` } };
           if (r.prev !== prev) return { ok: false, records, problem: { seq: r.seq, reason: 'the link to the previous record is broken (deleted, inserted or reordered records)' } };
-          const h = chainHash(this.key, prev, {
-            seq: r.seq,
-            at: r.at,
-            actor: r.actor,
-            action: r.action,
-            target: r.target,
-            requestId: r.request_id,
-            serial: r.serial,
-            source: r.source,
-            details: r.details,
-          });
+          const h = chainHash(this.key, prev, contentOf(r));
           if (h !== r.hash) return { ok: false, records, problem: { seq: r.seq, reason: 'the record was modified after it was written' } };
           prev = r.hash;
           expected++;

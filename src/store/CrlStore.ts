@@ -6,7 +6,8 @@
 import { createHash } from 'node:crypto';
 import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import { TesseraError } from '../errors/TesseraError.js';
-import { classifyStorageError, type Dialect } from './database.js';
+import type { Dialect } from './database.js';
+import { classifyStorageError, driverCode } from './storageErrors.js';
 import type { Database } from './schema.js';
 import { runTransaction } from './runTransaction.js';
 
@@ -117,7 +118,7 @@ export class CrlStore {
             return await runTransaction(conn, 'BEGIN IMMEDIATE', fn);
           } catch (e) {
             // Another process (the CLI beside the server) holds the write lock past busy_timeout.
-            if ((e as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw e;
+            if (driverCode(e) !== 'SQLITE_BUSY' || Date.now() > deadline) throw e;
             await sleep(50 + Math.random() * 100);
           }
         }

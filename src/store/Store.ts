@@ -10,12 +10,13 @@ import { runTransaction } from './runTransaction.js';
 import { CaStore } from './CaStore.js';
 import { CertificateStore } from './CertificateStore.js';
 import { CrlStore } from './CrlStore.js';
-import { classifyStorageError, migrate, openDatabase, type Dialect, type OpenedDatabase } from './database.js';
+import { migrate, openDatabase, type Dialect, type OpenedDatabase } from './database.js';
 import { GroupStore } from './GroupStore.js';
 import { MetaStore } from './MetaStore.js';
 import { RequestStore } from './RequestStore.js';
 import { SessionStore } from './SessionStore.js';
 import { SigninFailureStore } from './SigninFailureStore.js';
+import { classifyStorageError } from './storageErrors.js';
 import { StoreChanges, type ChangeKind } from './StoreChanges.js';
 import type { Database } from './schema.js';
 import { TemplateStore } from './TemplateStore.js';
@@ -96,7 +97,7 @@ export class Store {
   /**
    * Run `fn` in one transaction. SQLite uses BEGIN IMMEDIATE so a second process (the
    * CLI beside a running server) waits for the write lock instead of failing on upgrade.
-   * Driver failures come out classified (STORAGE_UNAVAILABLE, STORAGE_FULL).
+   * Driver failures come out as registry errors (storageErrors.ts).
    */
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);

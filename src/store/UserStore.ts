@@ -4,16 +4,9 @@ import type { OnChange } from './StoreChanges.js';
 import type { Database, UserTable } from './schema.js';
 import type { Selectable } from 'kysely';
 
-export interface NewUser {
-  readonly username: string;
-  readonly upn: string | null;
-  readonly email: string | null;
-  readonly displayName: string;
-  readonly sid: string;
-  readonly dn: string;
-  readonly enabled: boolean;
+/** A user as created: the record without its database ID, with the password hash it never hands out. */
+export interface NewUser extends Omit<UserRecord, 'id'> {
   readonly passwordHash: string | null;
-  readonly createdAt: Date;
 }
 
 const toRecord = (r: Selectable<UserTable>): UserRecord => ({

@@ -13,8 +13,11 @@ import * as m004 from './migrations/004_revocation_changes.js';
 import * as m005 from './migrations/005_sessions.js';
 import type { Database } from './schema.js';
 import { DurableSqliteDriver, type SqliteSyncMode } from './SqliteDriver.js';
+import type { Dialect } from './dialect.js';
+import { classifyingDialect, storageError } from './storageErrors.js';
 
-export type Dialect = 'sqlite' | 'postgres';
+export type { Dialect } from './dialect.js';
+// entry/http/problem.ts still imports it from here; its classification is a no-op now.
 
 export interface OpenedDatabase {
   readonly db: Kysely<Database>;
@@ -42,8 +45,8 @@ export function openDatabase(target: string): OpenedDatabase {
     const pool = new pg.Pool({
       connectionString: target,
       max: 16,
-      // Fail fast when the server is away (issue #3: "requests fail fast with a clear
-      // storage unavailable error, no hang").
+      // Fail fast when the server is away: requests fail with STORAGE_UNAVAILABLE instead
+      // of hanging (test/http/crashSafety.test.ts).
       connectionTimeoutMillis: 3000,
       idleTimeoutMillis: 10_000,
       query_timeout: 15_000,
@@ -51,7 +54,8 @@ export function openDatabase(target: string): OpenedDatabase {
     // An idle client losing its connection emits 'error' on the pool; without a
     // listener that would crash the process. The next query reports it instead.
     pool.on('error', () => {});
-    return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres', location: redactUrl(target) };
+    const db = new Kysely<Database>({ dialect: classifyingDialect(new PostgresDialect({ pool })) });
+    return { db, dialect: 'postgres', location: redactUrl(target) };
   }
   let sqlite: BetterSqlite3.Database;
   try {
@@ -78,7 +82,8 @@ export function openDatabase(target: string): OpenedDatabase {
     createIntrospector: (db) => new SqliteIntrospector(db),
     createQueryCompiler: () => new SqliteQueryCompiler(),
   };
-  return { db: new Kysely<Database>({ dialect }), dialect: 'sqlite', location: target, sqliteDriver: driver };
+  const db = new Kysely<Database>({ dialect: classifyingDialect(dialect) });
+  return { db, dialect: 'sqlite', location: target, sqliteDriver: driver };
 }
 
 const MIGRATIONS: Record<string, { up: (db: Kysely<any>, d: Dialect) => Promise<void> }> = {
@@ -100,44 +105,8 @@ export async function migrate(opened: OpenedDatabase): Promise<void> {
   const { error, results } = await new Migrator({ db: opened.db, provider }).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
-    throw classifyStorageError(error, `migration ${failed?.migrationName ?? ''} failed`);
+    // The driver's error, classified here with the migration's name (storageErrors.ts).
+    const cause = error instanceof TesseraError && error.cause !== undefined ? error.cause : error;
+    throw storageError(cause, `migration ${failed?.migrationName ?? ''} failed`);
   }
-}
-
-// SQLSTATE classes that mean "cannot use the database at all" (PostgreSQL Appendix A):
-// 08 connection exception, 28 invalid authorization (bad credentials), 3D000 no such
-// database, 57P01–57P03 shutdown / cannot connect now, 53300 too many connections.
-const PG_UNAVAILABLE = /^(08|28|3D000|57P0[1-3]|53300)/;
-
-/**
- * Map a driver error to the registry: a full disk is STORAGE_FULL, a database that
- * went away is STORAGE_UNAVAILABLE; anything else stays as it is for the caller.
- */
-export function classifyStorageError(e: unknown, context = ''): unknown {
-  if (e instanceof TesseraError) return e;
-  const err = e as { code?: string; message?: string };
-  const code = err?.code ?? '';
-  const msg = err?.message ?? String(e);
-  const detail = context ? `${context}: ${msg}` : msg;
-  if (code === 'SQLITE_FULL' || code === '53100' || code === 'ENOSPC' || /ENOSPC|disk is full|No space left/i.test(msg)) {
-    return new TesseraError('STORAGE_FULL', detail, { cause: e });
-  }
-  if (
-    code.startsWith('SQLITE_IOERR') ||
-    code === 'SQLITE_CANTOPEN' ||
-    code === 'SQLITE_BUSY' ||
-    code === 'SQLITE_READONLY' ||
-    code === 'SQLITE_CORRUPT' ||
-    PG_UNAVAILABLE.test(code) ||
-    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'].includes(code) ||
-    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|database connection is not open|the database system is (shutting down|starting up)|terminating connection/i.test(msg)
-  ) {
-    return new TesseraError('STORAGE_UNAVAILABLE', detail, { cause: e });
-  }
-  return e;
-}
-
-export function isUniqueViolation(e: unknown): boolean {
-  const code = (e as { code?: string })?.code;
-  return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === '23505';
 }

@@ -1,9 +1,10 @@
 /** Records the store hands out: camelCase views of rows, with no SQL types leaking. */
+import type { AuditContent } from '../audit/chain.js';
 
 export type Disposition = 'issuing' | 'issued' | 'pending' | 'denied' | 'failed' | 'revoked';
 
-export interface RequestRecord {
-  readonly id: number;
+/** A request as it is submitted; the store assigns its ID, the decision its serial and resolution. */
+export interface NewRequest {
   readonly submittedAt: Date;
   /** The authenticated principal that submitted the request. */
   readonly requester: string;
@@ -18,26 +19,14 @@ export interface RequestRecord {
   readonly disposition: Disposition;
   readonly code: string | null;
   readonly message: string;
-  readonly serial: string | null;
-  readonly resolvedAt: Date | null;
-  readonly resolvedBy: string | null;
   readonly source: string | null;
 }
 
-export interface NewRequest {
-  readonly submittedAt: Date;
-  readonly requester: string;
-  readonly subjectUser: string | null;
-  readonly agent: string | null;
-  readonly template: string | null;
-  readonly format: string;
-  readonly requestDer: Buffer | null;
-  readonly requestSha256: string;
-  readonly attributes: Record<string, string>;
-  readonly disposition: Disposition;
-  readonly code: string | null;
-  readonly message: string;
-  readonly source: string | null;
+export interface RequestRecord extends NewRequest {
+  readonly id: number;
+  readonly serial: string | null;
+  readonly resolvedAt: Date | null;
+  readonly resolvedBy: string | null;
 }
 
 export type CertificateStatus = 'reserved' | 'issued' | 'revoked' | 'abandoned';
@@ -99,15 +88,9 @@ export interface AuditEvent {
   readonly at?: Date;
 }
 
-export interface AuditRecord {
-  readonly seq: number;
+/** A stored audit record: the chained content (audit/chain.ts) with its time and details decoded. */
+export interface AuditRecord extends Omit<AuditContent, 'at' | 'details'> {
   readonly at: Date;
-  readonly actor: string;
-  readonly action: string;
-  readonly target: string | null;
-  readonly requestId: number | null;
-  readonly serial: string | null;
-  readonly source: string | null;
   readonly details: Record<string, unknown>;
   readonly hash: string;
 }

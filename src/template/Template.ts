@@ -3,10 +3,12 @@
  * and validated on every save by validateTemplate.ts. Field names follow the AD CS
  * template properties they stand for (MS-CRTD).
  */
+import { KEY_USAGE_BITS, type KeyUsageBit } from '../x509/keyUsage.js';
 import type { CurveName } from '../x509/publicKey.js';
 
-export const KEY_USAGES = ['digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement'] as const;
-export type KeyUsageName = (typeof KEY_USAGES)[number];
+/** A template's key usages: an end entity's bits 0–4, never keyCertSign or cRLSign (RFC 5280 §4.2.1.3). */
+export type KeyUsageName = Exclude<KeyUsageBit, 'keyCertSign' | 'cRLSign' | 'encipherOnly' | 'decipherOnly'>;
+export const KEY_USAGES = KEY_USAGE_BITS.slice(0, KEY_USAGE_BITS.indexOf('keyCertSign')) as readonly KeyUsageName[];
 
 export const RSA_PUBLIC_EXPONENT_RULES = ['65537', 'odd'] as const;
 export type RsaPublicExponentRule = (typeof RSA_PUBLIC_EXPONENT_RULES)[number];

@@ -1,8 +1,9 @@
 /**
- * The templates Tessera ships, pinned from research/certsrv.md §5 (AD CS defaults as
- * MS-CRTD describes them) with Tessera's safer defaults: names always from the
- * directory, the SID extension on every user-bound template, SHA-256 signatures, RSA of
- * 2048 to 8192 bits with the exponent 65537, or ECDSA P-256/P-384.
+ * The templates Tessera ships, pinned from AD CS's default templates (their attributes
+ * as MS-CRTD defines them; learn.microsoft.com ff404293 for smart card logon) with
+ * Tessera's safer defaults: names always from the directory, the SID extension on every
+ * user-bound template, SHA-256 signatures, RSA of 2048 to 8192 bits with the exponent
+ * 65537, or ECDSA P-256/P-384.
  */
 import { OID } from '../x509/oids.js';
 import type { Template } from './Template.js';

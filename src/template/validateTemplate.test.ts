@@ -1,7 +1,7 @@
 /**
  * Template validation (validateTemplate.ts): every save and every start refuses a
  * template that would open an AD CS escalation, with a message naming the rule
- * (research/security.md §1 and acceptance item 6).
+ * (docs/security.md §2).
  */
 import { describe, expect, it } from 'vitest';
 import { TesseraError } from '../errors/TesseraError.js';
@@ -34,7 +34,7 @@ describe('builtin templates', () => {
     expect(validateTemplate(t)).toBe(t);
   });
 
-  it('ship SmartcardUser with the AD CS defaults of certsrv.md §5 and the SID extension', () => {
+  it('ship SmartcardUser with the AD CS defaults (builtinTemplates.ts) and the SID extension', () => {
     expect(smartcardUser.ekus).toEqual([OID.clientAuth, OID.emailProtection, OID.smartcardLogon]);
     expect(smartcardUser.keyUsage).toEqual(['digitalSignature', 'keyEncipherment']);
     expect(smartcardUser.subjectName.source).toBe('directory');
@@ -93,7 +93,7 @@ describe('ESC rules', () => {
     expect(refusal(variant(smartcardUser, { san: { upn: false, email: true, dns: false, sidUri: false } }))).toMatch(/san\.upn: Smart Card Logon certificates carry the UPN/);
   });
 
-  it('refuses key usage that contradicts the key spec (certsrv.md §3.5)', () => {
+  it('refuses key usage that contradicts the key spec (docs/certsrv.md §8)', () => {
     expect(refusal(variant(smartcardUser, { keySpec: 'signature' }))).toMatch(/keyUsage\/keySpec: a Signature key cannot have encipherment or key agreement usage/);
     expect(refusal(variant(smartcardUser, { keyUsage: ['digitalSignature'], keySpec: 'exchange' }))).toMatch(/keyUsage\/keySpec: an Exchange key needs keyEncipherment or keyAgreement/);
   });

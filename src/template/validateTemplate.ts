@@ -1,7 +1,7 @@
 /**
  * Every template save goes through here, and so does every template loaded at start
- * (ARCHITECTURE.md habit 3: refuse bad configuration). The rules that matter most are
- * the AD CS escalations a template can open (research/security.md §1, acceptance item 6).
+ * (docs/development.md "Rules the code keeps" 3: refuse bad configuration). The rules that
+ * matter most are the AD CS escalations a template can open (docs/security.md §2).
  */
 import { TesseraError } from '../errors/TesseraError.js';
 import { AUTHENTICATION_EKUS, OID } from '../x509/oids.js';
@@ -40,7 +40,7 @@ export function templateProblems(definition: Template): string[] {
   const ku = new Set<KeyUsageName>(t.keyUsage ?? []);
   const ekus = new Set(t.ekus ?? []);
   const encipher = ku.has('keyEncipherment') || ku.has('keyAgreement') || ku.has('dataEncipherment');
-  // Key spec and key usage must agree (certsrv.md §3.5: Exchange = AT_KEYEXCHANGE, Signature = AT_SIGNATURE).
+  // Key spec and key usage must agree (docs/certsrv.md §8: Exchange = AT_KEYEXCHANGE, Signature = AT_SIGNATURE).
   if (t.keySpec === 'signature' && encipher) p.push('keyUsage/keySpec: a Signature key cannot have encipherment or key agreement usage');
   if (t.keySpec !== 'signature' && !encipher) p.push('keyUsage/keySpec: an Exchange key needs keyEncipherment or keyAgreement');
   // RFC 5280 §4.2.1.12: the key usage must be consistent with each purpose.

@@ -3,7 +3,8 @@
  * WebCrypto in the browser, a PKCS#11 card through the card agent, a file key on the
  * CLI. Browser-safe: no node: imports, only @peculiar/asn1-* and Uint8Array.
  *
- * The request carries what AD CS clients put in theirs (research/certsrv.md §3.1): the
+ * The request carries what AD CS clients put in theirs (learn.microsoft.com "CMC Request";
+ * docs/certsrv.md §7): the
  * template name-value pair, the enrollment CSP with the key spec, the OS version and the
  * client information attribute, and the template extension.
  */
@@ -12,6 +13,7 @@ import { AsnConvert, AsnSerializer, OctetString } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier, Attribute, Extension, Extensions, Name, SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { EnrollCertTypeChoice } from '@peculiar/asn1-x509-microsoft';
 import { DirectoryString } from '@peculiar/asn1-x509';
+import { derHeader } from './derLength.js';
 
 export type RequestHash = 'SHA-1' | 'SHA-256' | 'SHA-384' | 'SHA-512';
 
@@ -45,11 +47,10 @@ export function signatureAlgorithm(keyKind: 'rsa' | 'ec', hash: RequestHash): Al
   return keyKind === 'rsa' ? new AlgorithmIdentifier({ algorithm, parameters: null }) : new AlgorithmIdentifier({ algorithm });
 }
 
-// Small DER writers for the few Microsoft attribute values (kept local: browser-safe).
+// Small DER writers for the few Microsoft attribute values (Uint8Array only: browser-safe).
 function tlv(tag: number, body: Uint8Array): Uint8Array {
-  const len = body.length;
-  const head = len < 0x80 ? [tag, len] : len < 0x100 ? [tag, 0x81, len] : [tag, 0x82, len >> 8, len & 0xff];
-  const out = new Uint8Array(head.length + len);
+  const head = derHeader(tag, body.length);
+  const out = new Uint8Array(head.length + body.length);
   out.set(head, 0);
   out.set(body, head.length);
   return out;

@@ -18,18 +18,10 @@ import { encodeGeneralNames } from './generalNames.js';
 import { EMPTY_NAME, encodeName } from './name.js';
 import { OID } from './oids.js';
 import { decodeRequestBytes } from './pem.js';
+import { codeOf } from '../../test/support/codeOf.js';
 
 const der = (pem: string) => decodeRequestBytes(pem);
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof TesseraError) return e.code;
-    throw e;
-  }
-  return 'none';
-}
 
 function openssl(args: string[]): void {
   execFileSync('openssl', args, { stdio: 'pipe' });
@@ -202,7 +194,7 @@ describe('hand-made requests', () => {
   });
 });
 
-describe('Microsoft request attributes (research/certsrv.md §3.1)', () => {
+describe('Microsoft request attributes (learn.microsoft.com "CMC Request"; docs/certsrv.md §7)', () => {
   it('decodes the template, CSP, OS version and client information written by buildCsr', async () => {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const bytes = await buildCsr({

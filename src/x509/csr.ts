@@ -1,15 +1,18 @@
 /**
  * PKCS#10 certification requests (RFC 2986) with the Microsoft request attributes
- * (research/certsrv.md §3.1, §3.5), decoded with the strict reader in der.ts.
+ * (learn.microsoft.com "CMC Request"; docs/certsrv.md §7), decoded with the strict reader
+ * in der.ts.
  *
  * The signature is verified over the original certificationRequestInfo bytes, never a
- * re-encoding (research/libraries.md §3 note), before anything else in the request is
+ * re-encoding (RFC 2986 §4.2: the signature is over the requester's DER of it), before
+ * anything else in the request is
  * believed.
  */
 import { TesseraError } from '../errors/TesseraError.js';
 import { checkDer, children, read, readTlv, TAG, type Tlv } from './der.js';
 import { decodeName, formatName, type NameAttribute } from './name.js';
 import { OID } from './oids.js';
+import { readExtensions, type Extension } from './readExtensions.js';
 import {
   decodeSignatureAlgorithm,
   decodeSpki,
@@ -20,11 +23,8 @@ import {
   type SignatureAlgorithm,
 } from './publicKey.js';
 
-export interface RequestExtension {
-  readonly oid: string;
-  readonly critical: boolean;
-  readonly value: Buffer;
-}
+/** An extension of the extensionRequest attribute (readExtensions.ts). */
+export type RequestExtension = Extension;
 
 export interface RequestAttribute {
   readonly oid: string;
@@ -32,7 +32,7 @@ export interface RequestAttribute {
   readonly values: readonly Buffer[];
 }
 
-/** AT_KEYEXCHANGE = 1, AT_SIGNATURE = 2 (wincrypt.h; certsrv.md §3.5 "Key spec"). */
+/** AT_KEYEXCHANGE = 1, AT_SIGNATURE = 2 (wincrypt.h; docs/certsrv.md §8). */
 export type KeySpecNumber = 1 | 2;
 
 export interface MicrosoftRequestInfo {
@@ -161,40 +161,21 @@ function decodeAttributes(der: Buffer, set: Tlv): RequestAttribute[] {
   });
 }
 
-/** PKCS#9 extensionRequest (RFC 2985 §5.4.2): one SEQUENCE OF Extension, no duplicates. */
+/** PKCS#9 extensionRequest (RFC 2985 §5.4.2): one SEQUENCE OF Extension, no duplicates across attributes. */
 function decodeExtensionRequest(attrs: readonly RequestAttribute[]): RequestExtension[] {
-  const out: RequestExtension[] = [];
-  const seen = new Set<string>();
+  const seen = new Map<string, Extension>();
   for (const a of attrs) {
     if (a.oid !== OID.extensionRequest && a.oid !== MS_CERT_EXTENSIONS) continue;
     for (const v of a.values) {
       const top = readTlv(v, 0, v.length);
       if (top.tag !== TAG.SEQUENCE) bad('extensionRequest value is not a SEQUENCE');
-      for (const ext of children(v, top)) {
-        if (ext.tag !== TAG.SEQUENCE) bad('Extension is not a SEQUENCE');
-        const f = children(v, ext);
-        if (f.length < 2 || f.length > 3) bad('Extension has the wrong number of fields');
-        const id = read.oid(v, f[0]);
-        let critical = false;
-        let valueT = f[1];
-        if (f.length === 3) {
-          if (f[1].tag !== TAG.BOOLEAN) bad('Extension critical flag is not a BOOLEAN');
-          critical = v[f[1].contentStart] === 0xff;
-          // X.690 §11.5: a DEFAULT value is not encoded in DER.
-          if (!critical) throw new TesseraError('REQUEST_NOT_DER', 'critical FALSE encoded explicitly');
-          valueT = f[2];
-        }
-        if (valueT.tag !== TAG.OCTET_STRING) bad('Extension value is not an OCTET STRING');
-        // RFC 5280 §4.2: a certificate MUST NOT include more than one instance of an extension.
-        if (seen.has(id)) throw new TesseraError('CSR_DUPLICATE_EXTENSION', id);
-        seen.add(id);
-        const value = read.bytes(v, valueT);
-        checkExtensionValue(id, value);
-        out.push({ oid: id, critical, value });
-      }
+      const before = seen.size;
+      // RFC 5280 §4.2: a certificate MUST NOT include more than one instance of an extension.
+      readExtensions(v, top, { into: seen, duplicateCode: 'CSR_DUPLICATE_EXTENSION', notDerCode: 'REQUEST_NOT_DER' });
+      for (const e of [...seen.values()].slice(before)) checkExtensionValue(e.oid, e.value);
     }
   }
-  return out;
+  return [...seen.values()];
 }
 
 /** Empty EKU or SAN sequences are invalid (RFC 5280 §4.2.1.6, §4.2.1.12; step-ca CVE-2026-40097). */

@@ -1,8 +1,8 @@
 /**
  * The strict DER writer and reader (der.ts). The writer is checked byte for byte against
  * @peculiar/asn1-schema, the library encoder the issuance path replaced; the reader is
- * checked against the malformed-input anchors of research/security.md §5 and acceptance
- * items 30–32.
+ * checked against the malformed-input classes of docs/security.md §7 (X.690 §10 DER rules,
+ * node-forge CVE-2025-66031 / CVE-2025-66030, OpenSSL CVE-2023-2650).
  */
 import { AsnIntegerBigIntConverter, AsnProp, AsnPropTypes, AsnSerializer, AsnType, AsnTypeTypes, type IAsnConverter } from '@peculiar/asn1-schema';
 import { describe, expect, it } from 'vitest';
@@ -33,6 +33,7 @@ import {
   tlv,
   utf8,
 } from './der.js';
+import { codeOf } from '../../test/support/codeOf.js';
 
 /** SEQUENCE { value } encoded by asn1-schema, with `value` of the given ASN.1 type. */
 function libraryEncoding(type: AsnPropTypes, value: unknown, converter?: IAsnConverter<unknown>): Buffer {
@@ -46,16 +47,6 @@ function libraryEncoding(type: AsnPropTypes, value: unknown, converter?: IAsnCon
 
 const ab = (b: Uint8Array) => Uint8Array.from(b).buffer as ArrayBuffer;
 
-/** The TesseraError code a call throws (fails the test when nothing is thrown). */
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof TesseraError) return e.code;
-    throw e;
-  }
-  throw new Error('expected a TesseraError');
-}
 
 const hex = (h: string) => Buffer.from(h.replace(/\s+/g, ''), 'hex');
 
@@ -69,7 +60,7 @@ describe('DER writer', () => {
       const value = BigInt('0x' + m.toString('hex'));
       expect(seq(integerFromUnsigned(m))).toEqual(libraryEncoding(AsnPropTypes.Integer, value, AsnIntegerBigIntConverter as IAsnConverter<unknown>));
     }
-    // A top-bit-set 20-octet magnitude is 21 content octets (the libraries.md pitfall 4).
+    // A top-bit-set 20-octet magnitude is 21 content octets (X.690 §8.3: two's complement).
     expect(integerFromUnsigned(hex('ff'.repeat(20))).length).toBe(2 + 21);
     expect(integerFromUnsigned(hex('0000ab'))).toEqual(hex('0202 00ab'));
     expect(integerFromUnsigned(new Uint8Array(0))).toEqual(hex('020100'));

@@ -3,7 +3,8 @@
  *
  * Why not only @peculiar/asn1-schema: the issuance hot path parses a CSR and encodes a
  * TBSCertificate per request, and the library layer spends 75–80% of issuance time in
- * generic ASN.1 (research/libraries.md §3). The writer below builds the few structures
+ * generic ASN.1 (a CPU profile of the library path; bench/README.md says how to profile
+ * issuance). The writer below builds the few structures
  * we emit on that path; tests check its output byte for byte against the library
  * encoder. The reader is also the guard in front of every library parse: asn1js
  * recurses on nested constructed types (PeculiarVentures/ASN1.js#131, node-forge
@@ -11,6 +12,7 @@
  * and node cap, DER-only (X.690 §10: definite, minimal lengths), no trailing bytes.
  */
 import { TesseraError } from '../errors/TesseraError.js';
+import { derHeader } from './derLength.js';
 
 // ----------------------------------------------------------------------------------------
 // Writer
@@ -34,18 +36,12 @@ export const TAG = {
   SET: 0x31,
 } as const;
 
-function lengthBytes(len: number): Buffer {
-  if (len < 0x80) return Buffer.from([len]);
-  if (len < 0x100) return Buffer.from([0x81, len]);
-  if (len < 0x10000) return Buffer.from([0x82, len >> 8, len & 0xff]);
-  if (len < 0x1000000) return Buffer.from([0x83, len >> 16, (len >> 8) & 0xff, len & 0xff]);
-  return Buffer.from([0x84, (len >>> 24) & 0xff, (len >> 16) & 0xff, (len >> 8) & 0xff, len & 0xff]);
-}
+export { derHeader, derLength } from './derLength.js';
 
 /** One TLV from a tag byte and its contents. */
 export function tlv(tag: number, ...content: Uint8Array[]): Buffer {
   const body = content.length === 1 ? content[0] : Buffer.concat(content);
-  return Buffer.concat([Buffer.from([tag]), lengthBytes(body.length), body]);
+  return Buffer.concat([derHeader(tag, body.length), body]);
 }
 
 export const seq = (...items: Uint8Array[]): Buffer => tlv(TAG.SEQUENCE, ...items);
@@ -301,7 +297,7 @@ const MAX_UUID_ARC = 2n ** 128n;
  * CVE-2025-66030); padding (0x80 lead octets) is refused, arcs above 2^64 are refused
  * except the X.667 UUID arc of 2.25.<UUID> (up to 2^128, which `template create`
  * assigns to new templates), and the whole OID is capped at 64 octets so a 100 KB arc
- * costs nothing (OpenSSL CVE-2023-2650; research/security.md acceptance item 32).
+ * costs nothing (OpenSSL CVE-2023-2650; docs/security.md §7.4).
  */
 export function decodeOid(c: Uint8Array): string {
   if (c.length === 0 || c.length > 64) malformed('OID of unreasonable length');

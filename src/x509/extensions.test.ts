@@ -38,7 +38,6 @@ import {
   extension,
   extKeyUsageExtension,
   keyUsageExtension,
-  keyUsageValue,
   ocspNoCheckExtension,
   sidExtension,
   subjectAltNameExtension,
@@ -47,6 +46,7 @@ import {
   templateNameExtension,
 } from './extensions.js';
 import { decodeGeneralNames, decodeSidExtensionValue, encodeGeneralNames, isSid, SID_URI_PREFIX } from './generalNames.js';
+import { keyUsageValue } from './keyUsage.js';
 import { OID } from './oids.js';
 
 const ser = (v: object) => Buffer.from(AsnConvert.serialize(v));
@@ -133,7 +133,7 @@ describe('extension encoders against @peculiar/asn1-x509', () => {
     expect(decodeSidExtensionValue(value)).toBe(sid);
   });
 
-  it('v1 template name extension is a BMPString, identical to EnrollCertTypeChoice (libraries.md §1)', () => {
+  it('v1 template name extension is a BMPString, identical to @peculiar/asn1-x509-microsoft EnrollCertTypeChoice', () => {
     const lib = new EnrollCertTypeChoice({ name: new DirectoryString({ bmpString: 'SmartcardUser' }) });
     expect(templateNameExtension('SmartcardUser')).toEqual(libExt(OID.certificateTemplateName, false, lib));
   });

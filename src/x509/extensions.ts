@@ -1,10 +1,11 @@
 /**
  * Encoders for the certificate extensions Tessera writes (RFC 5280 §4.2 and the
- * Microsoft extensions of research/certsrv.md §3.5). Each returns a whole Extension.
+ * Microsoft extensions of docs/certsrv.md §7, MS-WCCE §2.2.2.7.7.4). Each returns a whole
+ * Extension.
  */
-import type { KeyUsageName } from '../template/Template.js';
-import { bitString, bmp, bool, explicit, integer, octets, oid, seq, tlv } from './der.js';
+import { bmp, bool, explicit, integer, octets, oid, seq, tlv } from './der.js';
 import { encodeGeneralNames, encodeSidExtensionValue, type GeneralName } from './generalNames.js';
+import { keyUsageValue, type KeyUsageBit } from './keyUsage.js';
 import { OID } from './oids.js';
 
 export function extension(id: string, critical: boolean, value: Uint8Array): Buffer {
@@ -12,27 +13,9 @@ export function extension(id: string, critical: boolean, value: Uint8Array): Buf
   return critical ? seq(oid(id), bool(true), octets(value)) : seq(oid(id), octets(value));
 }
 
-const KU_BITS: Record<KeyUsageName | 'keyCertSign' | 'cRLSign', number> = {
-  digitalSignature: 0,
-  nonRepudiation: 1,
-  keyEncipherment: 2,
-  dataEncipherment: 3,
-  keyAgreement: 4,
-  keyCertSign: 5,
-  cRLSign: 6,
-};
-
-/** RFC 5280 §4.2.1.3, a DER named bit list (trailing zero bits dropped, X.690 §11.2.2). */
-export function keyUsageValue(usages: readonly (KeyUsageName | 'keyCertSign' | 'cRLSign')[]): Buffer {
-  let bits = 0;
-  for (const u of usages) bits |= 0x80 >> KU_BITS[u];
-  if (bits === 0) return bitString(Buffer.alloc(0));
-  let unused = 0;
-  while (((bits >> unused) & 1) === 0) unused++;
-  return bitString(Buffer.from([bits]), unused);
-}
-
-export const keyUsageExtension = (usages: readonly (KeyUsageName | 'keyCertSign' | 'cRLSign')[]) => extension(OID.keyUsage, true, keyUsageValue(usages));
+/** RFC 5280 §4.2.1.3, critical (keyUsage.ts holds the bit table). */
+export const keyUsageExtension = (usages: readonly KeyUsageBit[]) =>
+  extension(OID.keyUsage, true, keyUsageValue(usages));
 
 export const extKeyUsageExtension = (oids: readonly string[]) => extension(OID.extKeyUsage, false, seq(...oids.map((o) => oid(o))));
 

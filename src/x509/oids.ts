@@ -38,7 +38,7 @@ export const OID = {
   ocspBasic: '1.3.6.1.5.5.7.48.1.1',
   // RFC 4556 PKINIT
   pkinitClientAuth: '1.3.6.1.5.2.3.4',
-  // Microsoft (wincrypt.h; research/certsrv.md §3.5)
+  // Microsoft (wincrypt.h; docs/certsrv.md §7)
   smartcardLogon: '1.3.6.1.4.1.311.20.2.2', // szOID_KP_SMARTCARD_LOGON
   certificateRequestAgent: '1.3.6.1.4.1.311.20.2.1', // szOID_ENROLLMENT_AGENT
   efs: '1.3.6.1.4.1.311.10.3.4',

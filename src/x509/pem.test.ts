@@ -1,5 +1,5 @@
 /**
- * Request bytes in every shape certsrv clients send (pem.ts, research/certsrv.md §1.2),
+ * Request bytes in every shape certsrv clients send (pem.ts, docs/certsrv.md §2),
  * and the input caps that bound the work before any parsing.
  */
 import { randomBytes } from 'node:crypto';
@@ -7,19 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { TesseraError } from '../errors/TesseraError.js';
 import { integer, seq } from './der.js';
 import { base64Lines, decodeRequestBytes, MAX_REQUEST_DER, MAX_REQUEST_TEXT, pemBlocks, toPem } from './pem.js';
+import { codeOf } from '../../test/support/codeOf.js';
 
 const der = seq(integer(1), seq(integer(2)));
 const b64 = der.toString('base64');
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof TesseraError) return e.code;
-    throw e;
-  }
-  return 'none';
-}
 
 describe('decodeRequestBytes', () => {
   it('passes DER through', () => {

@@ -1,6 +1,6 @@
 /**
  * PEM and base64 in the shapes certsrv clients send and expect
- * (research/certsrv.md §1.2 CertRequest, §1.4 Enc=b64).
+ * (docs/certsrv.md §2 CertRequest, §4 Enc=b64).
  */
 import { TesseraError } from '../errors/TesseraError.js';
 
@@ -20,7 +20,7 @@ export function decodeRequestBytes(input: Uint8Array | string): Buffer {
     if (b.length > MAX_REQUEST_TEXT) throw new TesseraError('REQUEST_TOO_LARGE', `${b.length} bytes of text`);
     return decodeRequestBytes(b.toString('latin1'));
   }
-  // Bound the work before any parsing (research/security.md §5 "oversize fields": the
+  // Bound the work before any parsing (docs/security.md §6.5, §7.1: the
   // parser has its own limit, not only the HTTP body limit).
   if (input.length > MAX_REQUEST_TEXT) throw new TesseraError('REQUEST_TOO_LARGE', `${input.length} characters of text`);
   let text = input.trim();

@@ -1,7 +1,7 @@
 /**
- * Every way an enroll-on-behalf request must fail (research/security.md ESC3, acceptance
- * items 8–10): each refusal has its own code, is stored as a denied request, is audited
- * with the agent and (when known) the target, and nothing is issued.
+ * Every way an enroll-on-behalf request must fail (ESC3, docs/security.md §4): each
+ * refusal has its own code, is stored as a denied request, is audited with the agent and
+ * (when known) the target, and nothing is issued.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allowAgent, removeAgentRestriction, setPrivilegedGroup } from '../../src/ra/admin/agentRestrictions.js';

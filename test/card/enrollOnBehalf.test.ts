@@ -1,6 +1,6 @@
 /**
- * Issue #6: "`tessera enroll-on-behalf` can use an agent key held on the agent's own
- * card". End to end against a real Tessera HTTPS server and real SoftHSM2 tokens in a
+ * `tessera enroll-on-behalf` with an agent key held on the agent's own card (docs/cards.md
+ * "Enrolling on behalf with the agent's own card"). End to end against a real Tessera HTTPS server and real SoftHSM2 tokens in a
  * private token directory:
  *
  *   - the help desk agent enrolls its EnrollmentAgent certificate onto its own card with

@@ -1,6 +1,6 @@
 /**
  * Existing AD CS Web Enrollment clients, replayed against Tessera with their exact
- * requests and parsing (research/certsrv.md §2). Where a client is a shell script, the
+ * requests and parsing (docs/certsrv.md). Where a client is a shell script, the
  * script's own pipeline runs with real curl, grep and cut against a real HTTPS listener.
  */
 import { execFile } from 'node:child_process';

@@ -1,5 +1,5 @@
 /**
- * `tessera check`, the self-audit of security.md acceptance item 7, run as the CLI runs it
+ * `tessera check`, the self-audit of docs/security.md §3, run as the CLI runs it
  * against real data directories:
  *
  *   - a default `tessera init` and the `npm start` demo (setup/createDemo.ts) have no ESC

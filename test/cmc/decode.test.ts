@@ -19,19 +19,11 @@ import { csrFor, newKey } from '../agents/support.js';
 import { openssl, opensslCsr, tmpDir } from '../support/openssl.js';
 import { control, crm, nestedContent, pkiData, regInfo, signedCmc, tamperSignedData, tcr } from './craft.js';
 import { pkcs7OnBehalf } from './pkijsPkcs7.js';
+import { codeOf } from '../support/codeOf.js';
 
 const testdata = join(import.meta.dirname, 'testdata');
 const fixture = (name: string) => readFileSync(join(testdata, name));
 
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof TesseraError) return e.code;
-    throw e;
-  }
-  return 'no error';
-}
 
 describe('Windows certreq samples (MicrosoftDocs cmc-encoded-asn-1.md, cmc-eobo-encoded-asn-1.md)', () => {
   it('the DER fixtures are what make-fixtures.mjs produces from the hex dumps', () => {

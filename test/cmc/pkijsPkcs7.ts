@@ -1,6 +1,6 @@
 /**
  * The PKCS#7 enroll-on-behalf request as Certipy's `create_on_behalf_of` and CertEnroll's
- * IX509CertificateRequestPkcs7 (RequesterName) produce it (research/certsrv.md §3.3),
+ * IX509CertificateRequestPkcs7 (RequesterName) produce it (docs/certsrv.md §7),
  * built with PKI.js — an implementation independent of Tessera's encoder:
  *
  *   SignedData { id-data eContent = PKCS#10, certificates { agent }, signerInfos {

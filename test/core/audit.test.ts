@@ -1,6 +1,6 @@
 /**
- * The audit log under attack (issue #2 "`tessera audit verify` fails on a tampered
- * database"): someone with write access to the database — but not the audit key — edits
+ * The audit log under attack (docs/security.md §10; `tessera audit verify` must fail on a
+ * tampered database): someone with write access to the database — but not the audit key — edits
  * rows directly with the engine's own client. Verification passes before and fails after
  * each kind of tampering, naming the first record that no longer holds.
  */

@@ -1,6 +1,5 @@
 /**
- * The bad input matrix (issue #2 "Done means", research/security.md §5 and acceptance
- * items 30–36): each bad request gets its own code and public message, a stored denied
+ * The bad input matrix (docs/security.md §7, §10.3; docs/issuance.md "1. Decode"): each bad request gets its own code and public message, a stored denied
  * disposition with a request ID, an audit record naming the code and the precise reason,
  * no certificate row or reservation, and the audit chain still verifies.
  */
@@ -143,7 +142,7 @@ describe.each(['sqlite', 'postgres'] as const)('bad input on %s', (engine) => {
     expect((await ca.t.store.audit.verify()).ok).toBe(true);
   });
 
-  it('answers 10,000 nested SEQUENCEs well within 100 ms of parsing (acceptance item 30)', async () => {
+  it('answers 10,000 nested SEQUENCEs well within 100 ms of parsing (docs/security.md §7.3)', async () => {
     const deep = nested(10_000);
     const t0 = performance.now();
     expect(() => decodeRequestBytes(deep)).not.toThrow();

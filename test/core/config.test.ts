@@ -1,6 +1,5 @@
 /**
- * Refuse bad configuration at start (ARCHITECTURE.md habit 3, issue #2 "Refuse to start
- * on an inconsistent configuration"): each broken data directory makes Tessera.open fail
+ * Refuse bad configuration at start (docs/development.md "Rules the code keeps" 3): each broken data directory makes Tessera.open fail
  * with CONFIG_INVALID and a detail that names the problem.
  */
 import { randomBytes } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * OpenSSL as the independent judge (ARCHITECTURE.md habit 9): requests made by
+ * OpenSSL as the independent judge (docs/development.md "Rules the code keeps" 6): requests made by
  * `openssl req` are issued by RSA and ECDSA issuing CAs, and `openssl verify` /
  * `openssl x509 -text` must accept what Tessera signed and show what smart card logon
  * needs (learn.microsoft.com ff404293, KB5014754).

@@ -137,7 +137,7 @@ describe.each(['sqlite', 'postgres'] as const)('issuance on %s', (engine) => {
     expect(await ca.t.store.requests.get(r.requestId)).toMatchObject({ disposition: 'denied', code: 'DENIED_BY_MANAGER', resolvedBy: 'dave' });
     const [audit] = await ca.t.store.audit.list({ requestId: r.requestId, action: 'request.denied' });
     expect(audit).toMatchObject({ actor: 'dave', details: { code: 'DENIED_BY_MANAGER', reason: 'no card on record' } });
-    // A denied request can never be issued (acceptance item 11).
+    // A denied request can never be issued (docs/security.md §5.2).
     expect((await rejection(resubmit(ca.t, carol, r.requestId))).code).toBe('REQUEST_NOT_PENDING');
     expect(await ca.t.store.certificates.byRequest(r.requestId)).toBeUndefined();
   });

@@ -1,17 +1,20 @@
 /**
- * The store's behavioural contract, run against SQLite and PostgreSQL alike (issue #2
- * "Store"): what each repository keeps and returns, what the database itself enforces
- * (unique serials, request IDs under concurrency, dispositions that move only from the
- * expected state), group commit, and how driver failures are classified.
+ * The store's behavioural contract, run against SQLite and PostgreSQL alike: what each
+ * repository keeps and returns, what the database itself enforces (unique serials, request
+ * IDs under concurrency, dispositions that move only from the expected state), group
+ * commit, and how driver failures are classified.
+ *
+ * Every test gets a database of its own (beforeEach) and sets up what it asserts, so counts
+ * and lists are exact and no test depends on another having run before it.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TesseraError } from '../../src/errors/TesseraError.js';
-import { classifyStorageError, isUniqueViolation } from '../../src/store/database.js';
+import { classifyStorageError, isUniqueViolation } from '../../src/store/storageErrors.js';
 import type { NewRequest } from '../../src/store/records.js';
 import { Store } from '../../src/store/Store.js';
 import { tmpDir } from '../support/openssl.js';
@@ -98,13 +101,14 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract on %s', (engine) 
   /** A second Store on the same database: another process or another node. */
   let other: Store;
 
-  beforeAll(async () => {
+  // A fresh database per test, holding only the issuing CA that certificates refer to.
+  beforeEach(async () => {
     target = engine === 'sqlite' ? join(tmpDir('store-'), 'tessera.db') : newPgDatabase('store');
     store = await Store.open(target, auditKey);
     other = await Store.open(target, auditKey);
     await store.cas.insert({ id: 'issuing', name: 'Test Issuing CA', role: 'issuing', parentId: null, certificate: Buffer.from('3000', 'hex'), keyRef: 'keys/issuing.key.pem', renewal: 0, createdAt: T0 });
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await other?.close();
     await store?.close();
   });
@@ -112,7 +116,7 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract on %s', (engine) 
   describe('migrations', () => {
     it('are idempotent: opening an existing database again changes nothing', async () => {
       const again = await Store.open(target, auditKey);
-      expect((await again.cas.list()).map((c) => c.id)).toContain('issuing');
+      expect((await again.cas.list()).map((c) => c.id)).toEqual(['issuing']);
       await again.close();
     });
   });
@@ -166,19 +170,28 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract on %s', (engine) 
     it('lists by disposition, requester (any case), page and limit, newest first', async () => {
       const ids = [];
       for (let i = 0; i < 3; i++) ids.push(await store.requests.insert(request({ requester: 'ListUser', disposition: 'denied', code: 'ENROLL_DENIED' })));
+      // Another requester's requests, one denied and one pending, that the filters must leave out.
+      const otherDenied = await store.requests.insert(request({ requester: 'bob', disposition: 'denied', code: 'ENROLL_DENIED' }));
+      const otherPending = await store.requests.insert(request({ requester: 'bob' }));
       const listed = await store.requests.list({ requester: 'listuser' });
       expect(listed.map((r) => r.id)).toEqual([...ids].reverse());
       expect((await store.requests.list({ requester: 'LISTUSER', limit: 2 })).map((r) => r.id)).toEqual([ids[2], ids[1]]);
       expect((await store.requests.list({ requester: 'listuser', beforeId: ids[2] })).map((r) => r.id)).toEqual([ids[1], ids[0]]);
-      expect((await store.requests.list({ disposition: 'denied' })).every((r) => r.disposition === 'denied')).toBe(true);
+      const denied = await store.requests.list({ disposition: 'denied' });
+      expect(denied.every((r) => r.disposition === 'denied')).toBe(true);
+      expect(denied.map((r) => r.id)).toEqual([otherDenied, ...[...ids].reverse()]);
+      expect((await store.requests.list({ disposition: 'pending' })).map((r) => r.id)).toEqual([otherPending]);
     });
 
     it('finds requests left in issuing and counts dispositions', async () => {
       const id = await store.requests.insert(request({ disposition: 'issuing', message: 'Issuing' }));
-      expect((await store.requests.interrupted()).map((r) => r.id)).toContain(id);
+      for (let i = 0; i < 2; i++) await store.requests.insert(request());
+      await store.requests.insert(request({ disposition: 'denied', code: 'ENROLL_DENIED' }));
+      expect((await store.requests.interrupted()).map((r) => r.id)).toEqual([id]);
       const counts = await store.requests.count();
-      expect(counts.issuing).toBeGreaterThanOrEqual(1);
-      expect(counts.pending).toBeGreaterThanOrEqual(1);
+      expect(counts).toEqual({ issuing: 1, pending: 2, denied: 1 });
+      expect(counts.issuing).toBe(1);
+      expect(counts.pending).toBe(2);
     });
 
     it('hands out unique, increasing request IDs to 200 concurrent group commits', async () => {
@@ -195,7 +208,8 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract on %s', (engine) 
       expect(new Set([...a, ...b]).size).toBe(200);
       expect(a).toEqual([...a].sort((x, y) => x - y));
       expect(b).toEqual([...b].sort((x, y) => x - y));
-      expect((await store.requests.list({ requester: 'worker', limit: 1000 })).length).toBeGreaterThanOrEqual(100);
+      expect((await store.requests.list({ requester: 'worker', limit: 1000 })).map((r) => r.id).sort((x, y) => x - y)).toEqual(b);
+      expect(await store.requests.count()).toEqual({ pending: 200 });
     });
   });
 
@@ -247,7 +261,7 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract on %s', (engine) 
       expect(isUniqueViolation(err)).toBe(true);
       // Also from another node, and through a transaction (where it rolls the unit back).
       expect(isUniqueViolation(await caErr(reserve(other, sn)))).toBe(true);
-      expect(await store.certificates.reserved()).toContainEqual({ serial: sn, requestId: 1 });
+      expect(await store.certificates.reserved()).toEqual([{ serial: sn, requestId: 1 }]);
     });
 
     it('reserves with the TBS, then issues, revokes and releases only from the right status', async () => {
@@ -297,9 +311,16 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract on %s', (engine) 
     it('lists by status and user and counts statuses', async () => {
       const sn = serial();
       await store.certificates.reserve({ serial: sn, caId: 'issuing', requestId: 1, subject: 'CN=Bob', subjectUser: 'Bob', template: 'User', notBefore: T0, notAfter: T0, tbs: Buffer.alloc(1) }, T0);
+      // Another user's certificate, issued, that the filters must leave out.
+      const issued = serial();
+      await store.certificates.reserve({ serial: issued, caId: 'issuing', requestId: 2, subject: 'CN=Carol', subjectUser: 'carol', template: 'User', notBefore: T0, notAfter: T0, tbs: Buffer.alloc(1) }, T0);
+      await store.certificates.markIssued(issued, Buffer.from('3000', 'hex'), T0);
       expect((await store.certificates.list({ subjectUser: 'BOB' })).map((c) => c.serial)).toEqual([sn]);
-      expect((await store.certificates.list({ status: 'reserved' })).every((c) => c.status === 'reserved')).toBe(true);
-      expect((await store.certificates.countByStatus()).reserved).toBeGreaterThanOrEqual(1);
+      const reserved = await store.certificates.list({ status: 'reserved' });
+      expect(reserved.every((c) => c.status === 'reserved')).toBe(true);
+      expect(reserved.map((c) => c.serial)).toEqual([sn]);
+      expect((await store.certificates.list({ status: 'issued' })).map((c) => c.serial)).toEqual([issued]);
+      expect(await store.certificates.countByStatus()).toEqual({ reserved: 1, issued: 1 });
     });
   });
 
@@ -338,7 +359,7 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract on %s', (engine) 
       expect(await store.groups.addMember(g.id, u.id)).toBe(false);
       expect(await store.groups.groupsOf(u.id)).toEqual(['Smartcard Users']);
       expect(await store.groups.members(g.id)).toEqual([{ username: 'gina', displayName: 'Gina' }]);
-      expect((await store.groups.list()).find((x) => x.name === 'Smartcard Users')?.members).toBe(1);
+      expect((await store.groups.list()).map((x) => [x.name, x.members])).toEqual([['Smartcard Users', 1]]);
       expect(await store.groups.removeMember(g.id, u.id)).toBe(true);
       expect(await store.groups.removeMember(g.id, u.id)).toBe(false);
       expect(await store.groups.groupsOf(u.id)).toEqual([]);
@@ -351,7 +372,7 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract on %s', (engine) 
       expect(await store.templates.put('Custom', { name: 'Custom', v: 1 }, 'admin', T0)).toBe(1);
       expect(await store.templates.put('Custom', { name: 'Custom', v: 2 }, 'admin2', new Date(T0.getTime() + 1))).toBe(2);
       expect(await store.templates.get('custom')).toMatchObject({ name: 'Custom', definition: { name: 'Custom', v: 2 }, version: 2, updatedBy: 'admin2' });
-      expect((await store.templates.list()).map((t) => t.name)).toContain('Custom');
+      expect((await store.templates.list()).map((t) => t.name)).toEqual(['Custom']);
       expect(await store.templates.get('missing')).toBeUndefined();
     });
 
@@ -408,8 +429,10 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract on %s', (engine) 
 
     it('purges sessions that expired before the horizon', async () => {
       await session('s-old', 'jo', { expiresAt: at(-1) });
-      expect(await store.sessions.purge(T0)).toBeGreaterThanOrEqual(1);
+      await session('s-live', 'jo');
+      expect(await store.sessions.purge(T0)).toBe(1);
       expect(await store.sessions.get('s-old')).toBeUndefined();
+      expect(await store.sessions.get('s-live')).toMatchObject({ id: 's-live', username: 'jo' });
     });
 
     it('counts failures per (user, address) and per address, starting again after the forget horizon', async () => {
@@ -449,8 +472,9 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract on %s', (engine) 
       expect(rec).toMatchObject({ seq: seqs[0], actor: 'carol', action: 'request.denied', target: 'alice', requestId: 7, source: '192.0.2.1', details: { code: 'ENROLL_DENIED' } });
       expect(rec.hash).toMatch(/^[0-9a-f]{64}$/);
       expect((await store.audit.list({ action: 'certificate.revoked', serial: 'ab' })).map((r) => r.seq)).toEqual([seqs[1]]);
-      expect((await store.audit.list({ afterSeq: seqs[0] })).map((r) => r.seq)).toContain(seqs[1]);
+      expect((await store.audit.list({ afterSeq: seqs[0] })).map((r) => r.seq)).toEqual([seqs[1]]);
       expect(await store.audit.verify()).toMatchObject({ ok: true });
+      expect(await store.audit.verify()).toEqual({ ok: true, records: 2 });
     });
 
     it('stays one unbroken chain when two nodes append at once', async () => {
@@ -459,6 +483,7 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract on %s', (engine) 
       expect(new Set([...mine, ...theirs]).size).toBe(40);
       const v = await store.audit.verify();
       expect(v).toMatchObject({ ok: true });
+      expect(v).toEqual({ ok: true, records: 40 });
       expect((await store.audit.list({ action: 'test.concurrent', limit: 100 })).length).toBe(40);
       // verify pages through the log without losing its place.
       expect(await store.audit.verify(7)).toEqual(v);
@@ -479,6 +504,8 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract on %s', (engine) 
     });
 
     it('refuses to verify with another key', async () => {
+      await store.transaction((tx) => tx.audit.append({ actor: 'carol', action: 'request.denied', details: {} }));
+      expect(await store.audit.verify()).toEqual({ ok: true, records: 1 });
       const wrongKey = await Store.open(target, randomBytes(32));
       try {
         expect((await wrongKey.audit.verify()).ok).toBe(false);
@@ -507,6 +534,40 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract on %s', (engine) 
         expect(await small.requests.count()).toEqual(before);
       } finally {
         await small.close();
+      }
+    });
+
+    it('lets no raw driver error out: unique constraint ALREADY_EXISTS, outage STORAGE_UNAVAILABLE', async () => {
+      const sn = serial();
+      const reserve = (s: Store) =>
+        s.certificates.reserve(
+          { serial: sn, caId: 'issuing', requestId: 1, subject: 'CN=A', subjectUser: 'a', template: 'T', notBefore: T0,
+            notAfter: T0, tbs: Buffer.from('3000', 'hex') },
+          T0,
+        );
+      await reserve(store);
+      // Outside a transaction too: every query goes through the classifying driver.
+      const dup = await caErr(reserve(store));
+      expect(dup).toBeInstanceOf(TesseraError);
+      expect((dup as TesseraError).code).toBe('ALREADY_EXISTS');
+      expect(isUniqueViolation(dup)).toBe(true);
+      const unknown = await caErr(sql.raw('select * from no_such_table').execute(store.db));
+      expect(unknown).toBeInstanceOf(TesseraError);
+      expect((unknown as TesseraError).code).toBe('INTERNAL');
+      // A connection the database refuses: read-only SQLite (SQLITE_READONLY), a PostgreSQL
+      // backend terminated by the server (57P01).
+      const down = await Store.open(target, auditKey);
+      try {
+        if (engine === 'sqlite') await sql.raw('PRAGMA query_only = 1').execute(down.db);
+        const err = await caErr(
+          engine === 'sqlite'
+            ? down.requests.insert(request())
+            : sql.raw('select pg_terminate_backend(pg_backend_pid())').execute(down.db),
+        );
+        expect(err).toBeInstanceOf(TesseraError);
+        expect((err as TesseraError).code).toBe('STORAGE_UNAVAILABLE');
+      } finally {
+        await down.close();
       }
     });
 

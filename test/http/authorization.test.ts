@@ -1,5 +1,5 @@
 /**
- * The authorization matrix (issue #3, security acceptance item 38): every REST endpoint ×
+ * The authorization matrix (docs/security.md §6.7): every REST endpoint ×
  * (anonymous, user, other user, enrollment agent, manager, administrator, auditor),
  * asserting exactly who is allowed. "Allowed" is a 2xx; the refusals are 401 for no
  * credentials, 403 for a missing role, and 404 where a resource of someone else must not

@@ -1,5 +1,5 @@
 /**
- * Crash safety (issue #3 "Done means"):
+ * Crash safety (docs/issuance.md steps 6–8, docs/security.md §11):
  *  - SIGKILL in the middle of a concurrency-32 issuance run, then a restart: every
  *    certificate a client received is in the database, no serial is duplicated, no request
  *    is left half-done (issued or recorded failed), and the audit chain verifies.

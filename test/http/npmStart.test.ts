@@ -1,5 +1,5 @@
 /**
- * `npm start` as a new user runs it (issue #3): a data directory is created with the demo
+ * `npm start` as a new user runs it (README.md "Quick start"): a data directory is created with the demo
  * organisation and printed credentials, the site answers over HTTPS with a certificate
  * chaining to the new root, and a second start reuses the directory.
  */

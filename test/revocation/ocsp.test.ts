@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ocspErrorResponse } from '../../src/ca/ocsp/encodeOcspResponse.js';
+import { ocspErrorResponse } from '../../src/x509/ocsp.js';
 import { OcspResponder, type OcspSource } from '../../src/ca/ocsp/OcspResponder.js';
 import { ocspSigningKeysFor } from '../../src/ra/ocspResponderFor.js';
 import { release, revoke } from '../../src/ra/revoke.js';

@@ -7,7 +7,7 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CliContext } from '../../src/entry/cli/CliContext.js';
 import { run } from '../../src/entry/cli/main.js';
-import { RevocationService } from '../../src/exit/RevocationService.js';
+import { revocationService } from '../../src/ra/revocationJobs.js';
 import { revoke } from '../../src/ra/revoke.js';
 import { Tessera } from '../../src/Tessera.js';
 import { openssl } from '../support/openssl.js';
@@ -31,7 +31,7 @@ describe.each(['sqlite', 'postgres'] as const)('RevocationService on %s', (engin
   afterAll(async () => ca?.close());
 
   it('publishes one full and one delta CRL shortly after a burst of revocations, listing all of them', async () => {
-    const svc = new RevocationService(ca.t, { coalesceMs: 150, maxDelayMs: 2000, minFullIntervalMs: 0, tickMs: 3600_000 });
+    const svc = revocationService(ca.t, { coalesceMs: 150, maxDelayMs: 2000, minFullIntervalMs: 0, tickMs: 3600_000 });
     await svc.start();
     try {
       const before = await ca.t.store.crls.lastNumber('issuing');
@@ -52,8 +52,8 @@ describe.each(['sqlite', 'postgres'] as const)('RevocationService on %s', (engin
 
   it('picks up revocations made by another process on its schedule, and two nodes publish each change once', async () => {
     const nodeB = await Tessera.open(ca.dir);
-    const a = new RevocationService(ca.t, { minFullIntervalMs: 3600_000, tickMs: 150 });
-    const b = new RevocationService(nodeB, { minFullIntervalMs: 3600_000, tickMs: 150 });
+    const a = revocationService(ca.t, { minFullIntervalMs: 3600_000, tickMs: 150 });
+    const b = revocationService(nodeB, { minFullIntervalMs: 3600_000, tickMs: 150 });
     await Promise.all([a.start(), b.start()]);
     try {
       await new Promise((r) => setTimeout(r, 400));

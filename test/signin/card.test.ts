@@ -1,6 +1,6 @@
 /**
- * Smart card sign-in with independent clients and the key ON a SoftHSM2 card (issue #8,
- * "Done means"): `tessera serve --signin-port` runs as its own process; alice's card is
+ * Smart card sign-in with independent clients and the key ON a SoftHSM2 card
+ * (docs/signin.md "The sign-in listener"): `tessera serve --signin-port` runs as its own process; alice's card is
  * enrolled through Tessera (`tessera enroll`, key generated on the card); then
  *
  *   - curl and `openssl s_client`, both through libengine-pkcs11-openssl with the private

@@ -1,8 +1,8 @@
 /**
- * The sign-in listener end to end (issue #8): a real Tessera issues smart card
+ * The sign-in listener end to end (docs/signin.md): a real Tessera issues smart card
  * certificates, its /pki and /ocsp routes answer on the real HTTP listener the
  * certificates point at, a real mTLS listener validates what a TLS client presents, and
- * a session it creates works on /certsrv. The refusals of the issue's "Done means", each
+ * a session it creates works on /certsrv. The refusals of docs/signin.md, each
  * with its reason code in the page, the JSON and the audit trail: revoked (OCSP; CRL when
  * OCSP is down), expired, from another CA, missing EKU, missing digitalSignature, SID
  * mismatch, disabled user, OCSP down and CRL stale, and a certificate presented without
@@ -17,7 +17,7 @@ import { saveTemplate, setTemplateGrant } from '../../src/ra/admin/templates.js'
 import { setUserEnabled } from '../../src/ra/admin/users.js';
 import { publishCrl } from '../../src/ra/publishCrl.js';
 import { revoke } from '../../src/ra/revoke.js';
-import { validatorSettingsFor } from '../../src/signin/signinSettings.js';
+import { validatorSettingsFor } from '../../src/config/validatorSettingsFor.js';
 import { SmartCardValidator } from '../../src/signin/SmartCardValidator.js';
 import { BUILTIN_TEMPLATES } from '../../src/template/builtinTemplates.js';
 import { OID } from '../../src/x509/oids.js';

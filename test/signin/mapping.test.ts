@@ -1,6 +1,6 @@
 /**
  * Mapping a certificate to one account of a real Tessera directory (KB5014754; MS-PKCA
- * §3.1.5.2.1.6; research/security.md §2 item 7, acceptance items 24 and 25): the SID
+ * §3.1.5.2.1.6; docs/security.md §8.11–8.12): the SID
  * extension or SID URI first, explicit issuer+serial / SKI mappings, UPN-only only when
  * configured as weak; a SID that is not the UPN's account is KDC_ERR_CERTIFICATE_MISMATCH
  * (ESC9/ESC10); disabled accounts and certificates older than their account are refused.
@@ -113,7 +113,7 @@ describe('weak mapping (UPN only)', () => {
   });
 });
 
-describe('the account (acceptance item 25)', () => {
+describe('the account (docs/security.md §8.12)', () => {
   it('refuses a certificate issued before the account was created, beyond the backdating tolerance', async () => {
     const created = w.alice.createdAt.getTime();
     const old = w.leaf(w.alice, { notBefore: new Date(created - 3600_000) });

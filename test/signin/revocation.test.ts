@@ -1,6 +1,6 @@
 /**
- * Revocation as a relying party sees it (research/security.md §2 item 5; acceptance items
- * 20 and 21; RFC 6960 §4.2.2.2; RFC 5280 §6.3): an OCSP client that trusts only the CA
+ * Revocation as a relying party sees it (docs/security.md §8.10; RFC 6960 §4.2.2.2;
+ * RFC 5280 §6.3): an OCSP client that trusts only the CA
  * or a delegated responder it issued, checks freshness, the nonce and the CertID, and
  * falls back to the CRL (with its delta) only when the responder does not answer — and
  * refuses when neither gives a fresh answer. Every answer comes over real HTTP from a
@@ -76,7 +76,7 @@ describe('OCSP says revoked or unknown', () => {
   });
 });
 
-describe('OCSP answers that cannot be trusted (acceptance item 21)', () => {
+describe('OCSP answers that cannot be trusted (RFC 6960 §4.2.2.1, §4.2.2.2; docs/security.md §8.10)', () => {
   it('signed by an unrelated key', async () => {
     const stranger = { ...w.issuing, key: newKey() };
     w.pki.ocsp = (q) => makeOcspResponse({ certId: q.certId, status: { kind: 'good' }, nonce: q.nonce, signer: stranger });

@@ -1,6 +1,6 @@
 /**
- * The `signin` section of tessera.json: refused at start when it is wrong (ARCHITECTURE.md
- * habit 3), with no way to configure a soft-fail revocation check or a weak explicit
+ * The `signin` section of tessera.json: refused at start when it is wrong (docs/development.md
+ * "Rules the code keeps" 3), with no way to configure a soft-fail revocation check or a weak explicit
  * mapping; the defaults (Tessera's root as trust anchor, its issuing CA as the whole
  * authentication trust list); trust files read from the data directory; and the
  * listener started by `startServer` when a port is configured.
@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config, SigninSettings } from '../../src/config/Config.js';
 import { configProblems, saveConfig } from '../../src/config/loadConfig.js';
 import { TesseraError } from '../../src/errors/TesseraError.js';
-import { signinSettingsProblems, validatorSettingsFor } from '../../src/signin/signinSettings.js';
+import { signinSettingsProblems } from '../../src/config/signinSettings.js';
+import { validatorSettingsFor } from '../../src/config/validatorSettingsFor.js';
 import { parseCertificate } from '../../src/signin/parseCertificate.js';
 import { Tessera } from '../../src/Tessera.js';
 import { toPem } from '../../src/x509/pem.js';

@@ -11,7 +11,7 @@ import type { DirectoryUser } from '../../src/directory/Directory.js';
 import { startSigninServer, type SigninServer } from '../../src/entry/http/signin/signinServer.js';
 import { setTemplateGrant } from '../../src/ra/admin/templates.js';
 import { revoke } from '../../src/ra/revoke.js';
-import { validatorSettingsFor } from '../../src/signin/signinSettings.js';
+import { validatorSettingsFor } from '../../src/config/validatorSettingsFor.js';
 import { SmartCardValidator } from '../../src/signin/SmartCardValidator.js';
 import { freePort } from '../support/ports.js';
 import { startTestServer, type TestServer } from '../support/server.js';

@@ -1,6 +1,6 @@
 /**
- * The validator's checks, in order, on crafted certificates (research/security.md §2
- * "What our RP must check, in order"; acceptance items 22, 23, 26): strict parsing, path
+ * The validator's checks, in order, on crafted certificates (docs/security.md §8,
+ * docs/signin.md "What the validator checks, in order"): strict parsing, path
  * building only to trust anchors, the authentication trust list (NTAuth), signatures and
  * algorithms, CA constraints, validity at an injected clock, key usage, EKU and the MS
  * application policies. Revocation is answered by a real HTTP responder (PkiServer) and
@@ -129,7 +129,7 @@ describe('strict DER parsing (check 1)', () => {
   });
 });
 
-describe('path building to trust anchors and the authentication trust list (acceptance item 22)', () => {
+describe('path building to trust anchors and the authentication trust list (docs/security.md §8.3–8.4)', () => {
   it('refuses a certificate from another CA carrying a valid UPN and SID: no path to a trust anchor', async () => {
     const other = hierarchy(w.pki, 'Evil');
     const leaf = makeCert({ subject: [{ type: 'CN', value: 'Alice' }], issuer: other.issuing, ca: false, eku: [OID.smartcardLogon], san: [{ type: 'upn', value: w.alice.upn! }], sid: w.alice.sid! });
@@ -175,7 +175,7 @@ describe('path building to trust anchors and the authentication trust list (acce
   });
 });
 
-describe('CA constraints (RFC 5280 §6.1.4; acceptance item 23)', () => {
+describe('CA constraints (RFC 5280 §6.1.4; docs/security.md §8.6)', () => {
   it('refuses an end-entity certificate with cA TRUE', async () => {
     const d = await w.validator().validate([w.leaf(w.alice, { ca: true }).der], TLS_POSSESSION);
     expect(failedCheck(d)).toMatchObject({ id: 'constraints', code: 'SIGNIN_BASIC_CONSTRAINTS' });

@@ -1,5 +1,6 @@
 /**
- * OpenSSL as the independent judge of what Tessera emits (ARCHITECTURE.md habit 9).
+ * OpenSSL as the independent judge of what Tessera emits (docs/development.md "Rules the
+ * code keeps" 6).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';

@@ -6,7 +6,7 @@
  *    from the address this browser last used;
  *  - Submit with no card says which it is: no agent at <url>, the agent refused this
  *    site, no card inserted — and names the button the page has, "Find cards".
- * (The locked card, which SoftHSM2 cannot produce, is src/web/client/cardChoice.test.ts.)
+ * (The locked card, which SoftHSM2 cannot produce, is src/client/web/cardChoice.test.ts.)
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,12 +1,12 @@
 /**
- * Helpers for the Node unit tests of the browser client (src/web/client/*.test.ts): keys
+ * Helpers for the Node unit tests of the browser client (src/client/web/*.test.ts): keys
  * made by the client's own code path, written out for OpenSSL, and a real CA to issue to.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { generateBrowserKey, unsealPrivateKey, type BrowserKey } from '../../src/web/client/browserKey.js';
-import type { KeyAlg } from '../../src/web/client/template.js';
+import { generateBrowserKey, unsealPrivateKey, type BrowserKey } from '../../src/client/web/browserKey.js';
+import type { KeyAlg } from '../../src/client/web/template.js';
 import type { RequestHash } from '../../src/x509/buildCsr.js';
 import { toPem } from '../../src/x509/pem.js';
 import { openssl, tmpDir } from '../support/openssl.js';

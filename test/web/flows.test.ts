@@ -212,7 +212,7 @@ describe.skipIf(!chromiumAvailable())('web enrollment flows in Chromium', () => 
       writeFileSync(caPem, openssl(['x509', '-inform', 'DER', '-in', caDer]).stdout);
       expect(openssl(['verify', '-CAfile', server.rootFile, caPem]).stdout).toContain(': OK');
       const p7b = await download(page, '#lnkChainB64', 'chain.p7b');
-      // CryptoAPI's quirk, kept for clients: base64 PKCS#7 under a CERTIFICATE header (research/certsrv.md §1.4).
+      // CryptoAPI's quirk, kept for clients: base64 PKCS#7 under a CERTIFICATE header (docs/certsrv.md §4).
       const b64 = readFileSync(p7b, 'utf8').replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
       const printed = openssl(['pkcs7', '-inform', 'DER', '-print_certs', '-noout'], Buffer.from(b64, 'base64')).stdout;
       expect(printed.match(/^subject=/gm)).toHaveLength(2);

@@ -15,7 +15,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const PASSWORD = 'correct horse battery';
 
 /**
- * Bundle src/web/client/main.ts to dist/web/public/enroll.js (as scripts/build.mjs does)
+ * Bundle src/client/web/main.ts to dist/web/public/enroll.js (as scripts/build.mjs does)
  * before a server starts, so the suite tests the current client. Written to a temporary
  * name and renamed: two suites may build at once.
  */
@@ -23,7 +23,7 @@ export async function buildClientBundle(): Promise<void> {
   const outDir = join(root, 'dist', 'web', 'public');
   mkdirSync(outDir, { recursive: true });
   const tmp = join(outDir, `enroll.${process.pid}.${Date.now()}.tmp.js`);
-  await build({ entryPoints: [join(root, 'src', 'web', 'client', 'main.ts')], bundle: true, format: 'esm', target: ['es2022'], minify: true, sourcemap: false, outfile: tmp, logLevel: 'warning' });
+  await build({ entryPoints: [join(root, 'src', 'client', 'web', 'main.ts')], bundle: true, format: 'esm', target: ['es2022'], minify: true, sourcemap: false, outfile: tmp, logLevel: 'warning' });
   renameSync(tmp, join(outDir, 'enroll.js'));
   const css = join(root, 'src', 'web', 'static', 'tessera.css');
   if (existsSync(css) && !existsSync(join(outDir, 'tessera.css'))) copyFileSync(css, join(outDir, 'tessera.css'));

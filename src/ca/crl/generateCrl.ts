@@ -7,11 +7,11 @@ import { createPublicKey, verify } from 'node:crypto';
 import { TesseraError } from '../../errors/TesseraError.js';
 import { signingHash } from '../../keys/algorithms.js';
 import type { CrlStore } from '../../store/CrlStore.js';
+import { CrlEncoder, REMOVE_FROM_CRL } from '../../x509/crl.js';
 import { integer } from '../../x509/der.js';
 import { authorityKeyIdentifierExtension, crlDistributionPointsValue, extension } from '../../x509/extensions.js';
 import { OID } from '../../x509/oids.js';
 import type { CaCertificate } from '../CaCertificate.js';
-import { CrlEncoder, REMOVE_FROM_CRL } from './CrlEncoder.js';
 
 /** What signs a CRL: the issuing CA (CertificateAuthority.signData) or a CA key loaded on demand. */
 export interface CrlSigner {

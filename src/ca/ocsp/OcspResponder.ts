@@ -22,20 +22,22 @@
  */
 import { createHash } from 'node:crypto';
 import type { CertificateStatusRow } from '../../store/CrlStore.js';
-import { subjectPublicKeyBits } from '../../x509/publicKey.js';
-import { OID } from '../../x509/oids.js';
-import type { CaCertificate } from '../CaCertificate.js';
 import {
+  CERT_ID_HASHES,
   extendedRevokeExtension,
+  issuerHashes,
   ocspErrorResponse,
+  OcspRequestError,
+  parseOcspRequest,
   responderIdByKey,
   responseData,
   singleResponse,
   successfulResponse,
+  type CertId,
   type CertStatus,
   type OcspStatusName,
-} from './encodeOcspResponse.js';
-import { OcspRequestError, parseOcspRequest, type CertId } from './OcspRequest.js';
+} from '../../x509/ocsp.js';
+import type { CaCertificate } from '../CaCertificate.js';
 
 /** The delegated responder certificate and the key that signs with it. */
 export interface OcspSigningIdentity {
@@ -97,13 +99,6 @@ interface Entry {
   lastUsed: number;
 }
 
-const HASHES: readonly [string, string][] = [
-  [OID.sha1, 'sha1'],
-  [OID.sha256, 'sha256'],
-  [OID.sha384, 'sha384'],
-  [OID.sha512, 'sha512'],
-];
-
 const issuerKey = (hashOid: string, nameHash: Uint8Array, keyHash: Uint8Array) => `${hashOid}|${Buffer.from(nameHash).toString('hex')}|${Buffer.from(keyHash).toString('hex')}`;
 
 const wholeSecond = (ms: number) => Math.floor(ms / 1000) * 1000;
@@ -139,10 +134,9 @@ export class OcspResponder {
     this.#maxEntries = o.maxEntries ?? 200_000;
     this.#nonIssuedCacheMs = o.nonIssuedCacheMs ?? 60_000;
     for (const ca of source.cas) {
-      const keyBits = subjectPublicKeyBits(ca.certificate.spki);
-      // RFC 6960 §4.1.1: issuerNameHash over the issuer's DN DER, issuerKeyHash over its key bits.
-      for (const [hashOid, name] of HASHES) {
-        this.#issuers.set(issuerKey(hashOid, createHash(name).update(ca.certificate.subjectDer).digest(), createHash(name).update(keyBits).digest()), ca.id);
+      for (const [hashOid, name] of CERT_ID_HASHES) {
+        const { nameHash, keyHash } = issuerHashes(name, ca.certificate.subjectDer, ca.certificate.spki);
+        this.#issuers.set(issuerKey(hashOid, nameHash, keyHash), ca.id);
       }
     }
   }

@@ -4,7 +4,7 @@
  *  - Searches run as a service account on pooled connections (LdapConnectionPool).
  *  - Passwords are checked by binding as the user on a connection of its own; an empty
  *    password never reaches the server (RFC 4513 §5.1.2 unauthenticated bind).
- *  - Names and SIDs come from the directory entry (research/security.md: ESC9/ESC10,
+ *  - Names and SIDs come from the directory entry (docs/security.md §1.6: ESC9/ESC10,
  *    Certifried), through the attribute mapping of the configured flavor.
  *  - `groups` holds each group's name (cn) and its DN, nested memberships included: the
  *    in-chain matching rule on Active Directory, a bounded breadth-first walk elsewhere.
@@ -45,6 +45,25 @@ const MAX_PASSWORD = 4096;
 const WALK_BATCH = 50;
 /** E-mail owners returned by findUsersByEmail (two already decide uniqueness). */
 const MAX_EMAIL_OWNERS = 20;
+
+/**
+ * Publishing and removing a certificate (RFC 4511 §4.6 modify, adding or deleting one
+ * value): what each answers once done, and when the directory says it already was so
+ * (RFC 4511 Appendix A: attributeOrValueExists 20, noSuchAttribute 16).
+ */
+interface CertificateChange {
+  readonly operation: 'add' | 'delete';
+  readonly done: string;
+  readonly already: string;
+  readonly alreadyCode: number;
+  /** How the connection pool names the modify, and how a failure names it. */
+  readonly running: string;
+  readonly failing: string;
+}
+const PUBLISH = { operation: 'add', done: 'published', already: 'present', alreadyCode: 20,
+  running: 'publishing to', failing: 'publishing a certificate to' } as const;
+const UNPUBLISH = { operation: 'delete', done: 'removed', already: 'absent', alreadyCode: 16,
+  running: 'unpublishing from', failing: 'removing a certificate from' } as const;
 
 export class LdapDirectory implements Directory {
   readonly kind = 'ldap' as const;
@@ -173,29 +192,29 @@ export class LdapDirectory implements Directory {
 
   /** Add a certificate to the user's entry. Idempotent: a value already there counts as done. */
   async publishCertificate(username: string, der: Buffer): Promise<'published' | 'present' | 'no-account'> {
-    const account = await this.#lookup(username);
-    if (!account) return 'no-account';
-    const change = new Change({ operation: 'add', modification: new Attribute({ type: this.settings.publishAttribute, values: [der] }) });
-    try {
-      await this.#pool.run(`publishing to ${account.entryDn}`, (c) => c.modify(account.entryDn, change));
-      return 'published';
-    } catch (e) {
-      if (isResultCode(e) && e.code === 20) return 'present'; // attributeOrValueExists
-      throw unavailable(e, `publishing a certificate to ${account.entryDn}`);
-    }
+    return this.#changeCertificate(PUBLISH, username, der);
   }
 
   /** Remove a certificate from the user's entry. Idempotent: a value already gone counts as done. */
   async unpublishCertificate(username: string, der: Buffer): Promise<'removed' | 'absent' | 'no-account'> {
+    return this.#changeCertificate(UNPUBLISH, username, der);
+  }
+
+  async #changeCertificate<C extends CertificateChange>(
+    how: C,
+    username: string,
+    der: Buffer,
+  ): Promise<C['done'] | C['already'] | 'no-account'> {
     const account = await this.#lookup(username);
     if (!account) return 'no-account';
-    const change = new Change({ operation: 'delete', modification: new Attribute({ type: this.settings.publishAttribute, values: [der] }) });
+    const modification = new Attribute({ type: this.settings.publishAttribute, values: [der] });
+    const change = new Change({ operation: how.operation, modification });
     try {
-      await this.#pool.run(`unpublishing from ${account.entryDn}`, (c) => c.modify(account.entryDn, change));
-      return 'removed';
+      await this.#pool.run(`${how.running} ${account.entryDn}`, (c) => c.modify(account.entryDn, change));
+      return how.done;
     } catch (e) {
-      if (isResultCode(e) && e.code === 16) return 'absent'; // noSuchAttribute
-      throw unavailable(e, `removing a certificate from ${account.entryDn}`);
+      if (isResultCode(e) && e.code === how.alreadyCode) return how.already;
+      throw unavailable(e, `${how.failing} ${account.entryDn}`);
     }
   }
 

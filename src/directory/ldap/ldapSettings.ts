@@ -1,6 +1,6 @@
 /**
  * `directory` settings for LDAP: the defaults each flavor brings, their validation at
- * start (ARCHITECTURE.md habit 3 — a typo or an insecure transport stops Tessera and
+ * start (docs/development.md "Rules the code keeps" 3 — a typo or an insecure transport stops Tessera and
  * says which setting), and the resolved form the directory runs on.
  */
 import { isIP } from 'node:net';

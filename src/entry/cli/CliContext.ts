@@ -76,6 +76,14 @@ export class CliContext {
   }
 
   /**
+   * A command action on the data directory, opened as `tessera()` does by default (without
+   * the issuing key): `fn` gets it before commander's arguments and options.
+   */
+  withTessera(fn: (t: Tessera, ...args: any[]) => Promise<void>): (...args: any[]) => Promise<void> {
+    return async (...args) => fn(await this.tessera(), ...args);
+  }
+
+  /**
    * `--as USER` acts as that directory user (roles and separation of duties apply);
    * without it, the local administrator, named after the OS account.
    */

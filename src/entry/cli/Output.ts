@@ -23,9 +23,10 @@ export class Output {
     this.stream.write(data);
   }
 
-  /** A value for scripts; in table mode, `human` decides how it prints. */
-  result(value: unknown, human?: () => void): void {
-    if (this.json() || !human) this.stream.write(JSON.stringify(value, jsonReplacer, 2) + '\n');
+  /** A value for scripts; in table mode, `human` prints it (a string: as one line). */
+  result(value: unknown, human?: (() => void) | string): void {
+    if (this.json() || human === undefined) this.stream.write(JSON.stringify(value, jsonReplacer, 2) + '\n');
+    else if (typeof human === 'string') this.line(human);
     else human();
   }
 
@@ -52,6 +53,11 @@ export class Output {
     const w = Math.max(...pairs.map(([k]) => k.length));
     for (const [k, v] of pairs) this.line(`${(k + ':').padEnd(w + 1)} ${cell(v)}`);
   }
+}
+
+/** A `fields` pair only when the value is there: not null, undefined, empty or an empty list. */
+export function optionalField(label: string, value: unknown): [string, unknown][] {
+  return (Array.isArray(value) ? value.length : value) ? [[label, value]] : [];
 }
 
 /** Buffers print as base64 and Dates as ISO in JSON output. */

@@ -1,27 +1,19 @@
 /**
  * A certificate decoded for `tessera cert show`: the fields a smart card logon relying
  * party looks at (subject, SAN with the UPN, the KB5014754 SID extension, EKUs, key
- * usage, template, validity, revocation pointers). The X.509 structure is read with the
- * @peculiar/asn1-x509 schema classes; the Microsoft names (UPN otherName, SID) with
- * Tessera's own x509/generalNames.ts, the same code that writes them.
+ * usage, template, validity, revocation pointers). The certificate is read by the one
+ * strict reader, x509/certificate.ts; only the Microsoft template extensions, which that
+ * reader carries as raw values, are decoded here with @peculiar/asn1-x509-microsoft.
  */
-import { X509Certificate, createHash } from 'node:crypto';
 import { AsnConvert } from '@peculiar/asn1-schema';
-import {
-  AuthorityInfoAccessSyntax,
-  BasicConstraints,
-  Certificate,
-  CRLDistributionPoints,
-  ExtendedKeyUsage,
-  KeyUsage,
-  type GeneralName as AsnGeneralName,
-} from '@peculiar/asn1-x509';
-import { CertificateApplicationPolicies, CertificateTemplate, EnrollCertTypeChoice } from '@peculiar/asn1-x509-microsoft';
+import { CertificateTemplate, EnrollCertTypeChoice } from '@peculiar/asn1-x509-microsoft';
+import { distributionPointUrls, readCertificate } from '../../x509/certificate.js';
 import { children, read, readTlv } from '../../x509/der.js';
-import { decodeGeneralNames, decodeSidExtensionValue, type GeneralName } from '../../x509/generalNames.js';
+import type { GeneralName } from '../../x509/generalNames.js';
+import { KEY_USAGE_BITS } from '../../x509/keyUsage.js';
 import { decodeName, formatName } from '../../x509/name.js';
 import { OID } from '../../x509/oids.js';
-import { decodeSpki, describeKey } from '../../x509/publicKey.js';
+import { describeKey } from '../../x509/publicKey.js';
 import { ekuName } from './describeTemplate.js';
 
 export interface CertificateDescription {
@@ -52,25 +44,13 @@ export interface CertificateDescription {
 /** An algorithm OID by its RFC name (x509/oids.ts keys follow the defining documents). */
 const oidName = (oid: string): string => Object.entries(OID).find(([, v]) => v === oid)?.[0] ?? oid;
 
+/** The label each text-valued alternative name is printed with, as `LABEL:value`. */
+const NAME_LABELS = { upn: 'UPN', email: 'email', dns: 'DNS', uri: 'URI', sid: 'SID', ip: 'IP' } as const;
+
 function formatGeneralName(n: GeneralName): string {
-  switch (n.type) {
-    case 'upn':
-      return `UPN:${n.value}`;
-    case 'email':
-      return `email:${n.value}`;
-    case 'dns':
-      return `DNS:${n.value}`;
-    case 'uri':
-      return `URI:${n.value}`;
-    case 'sid':
-      return `SID:${n.value}`;
-    case 'ip':
-      return `IP:${n.value}`;
-    case 'dn':
-      return `DirName:${formatName(decodeName(n.value))}`;
-    case 'other':
-      return `otherName:${n.oid}`;
-  }
+  if (n.type === 'dn') return `DirName:${formatName(decodeName(n.value))}`;
+  if (n.type === 'other') return `otherName:${n.oid}`;
+  return `${NAME_LABELS[n.type]}:${n.value}`;
 }
 
 /**
@@ -82,88 +62,61 @@ function templateOid(value: Uint8Array): string {
   return read.oid(value, children(value, readTlv(value, 0, value.length))[0]);
 }
 
-function uri(g: AsnGeneralName): string {
-  return g.uniformResourceIdentifier ?? '(not a URI)';
+/** Extensions shown in their own rows, so not listed again under "Other extensions". */
+const SHOWN = new Set<string>([
+  OID.subjectAltName,
+  OID.ntdsCaSecurityExt,
+  OID.extKeyUsage,
+  OID.keyUsage,
+  OID.basicConstraints,
+  OID.certificateTemplate,
+  OID.certificateTemplateName,
+  OID.applicationPolicies,
+  OID.cRLDistributionPoints,
+  OID.authorityInfoAccess,
+  OID.subjectKeyIdentifier,
+  OID.authorityKeyIdentifier,
+]);
+
+function templateName(extensions: ReadonlyMap<string, { value: Buffer }>): string | null {
+  const v2 = extensions.get(OID.certificateTemplate)?.value;
+  if (v2) {
+    const ct = AsnConvert.parse(v2, CertificateTemplate);
+    return `${templateOid(v2)} v${ct.templateMajorVersion}.${ct.templateMinorVersion}`;
+  }
+  const v1 = extensions.get(OID.certificateTemplateName)?.value;
+  return v1 ? AsnConvert.parse(v1, EnrollCertTypeChoice).toString() : null;
 }
 
 export function describeCertificate(der: Buffer): CertificateDescription {
-  const node = new X509Certificate(der);
-  const cert = AsnConvert.parse(der, Certificate);
-  const tbs = cert.tbsCertificate;
-  const d = {
-    subjectAltNames: [] as string[],
-    upn: null as string | null,
-    sid: null as string | null,
-    ekus: [] as string[],
-    keyUsage: [] as string[],
-    keyUsageCritical: false,
-    basicConstraints: null as string | null,
-    template: null as string | null,
-    applicationPolicies: [] as string[],
-    crlDistributionPoints: [] as string[],
-    authorityInfoAccess: [] as string[],
-    otherExtensions: [] as string[],
-  };
-  for (const ext of tbs.extensions ?? []) {
-    const value = Buffer.from(ext.extnValue.buffer);
-    switch (ext.extnID) {
-      case OID.subjectAltName: {
-        const names = decodeGeneralNames(value);
-        d.subjectAltNames = names.map(formatGeneralName);
-        d.upn = (names.find((n) => n.type === 'upn')?.value as string | undefined) ?? null;
-        break;
-      }
-      case OID.ntdsCaSecurityExt:
-        // KB5014754: the SID that makes the certificate-to-account mapping strong.
-        d.sid = decodeSidExtensionValue(value);
-        break;
-      case OID.extKeyUsage:
-        d.ekus = [...AsnConvert.parse(value, ExtendedKeyUsage)].map(ekuName);
-        break;
-      case OID.keyUsage:
-        d.keyUsage = AsnConvert.parse(value, KeyUsage).toJSON();
-        d.keyUsageCritical = ext.critical;
-        break;
-      case OID.basicConstraints: {
-        const bc = AsnConvert.parse(value, BasicConstraints);
-        d.basicConstraints = bc.cA ? `CA${bc.pathLenConstraint !== undefined ? `, pathlen ${bc.pathLenConstraint}` : ''}` : 'end entity';
-        break;
-      }
-      case OID.certificateTemplate: {
-        const ct = AsnConvert.parse(value, CertificateTemplate);
-        d.template = `${templateOid(value)} v${ct.templateMajorVersion}.${ct.templateMinorVersion}`;
-        break;
-      }
-      case OID.applicationPolicies:
-        d.applicationPolicies = AsnConvert.parse(value, CertificateApplicationPolicies).map((p) => ekuName(p.policyIdentifier));
-        break;
-      case OID.certificateTemplateName:
-        d.template = AsnConvert.parse(value, EnrollCertTypeChoice).toString();
-        break;
-      case OID.cRLDistributionPoints:
-        d.crlDistributionPoints = AsnConvert.parse(value, CRLDistributionPoints).flatMap((dp) => (dp.distributionPoint?.fullName ?? []).map(uri));
-        break;
-      case OID.authorityInfoAccess:
-        d.authorityInfoAccess = AsnConvert.parse(value, AuthorityInfoAccessSyntax).map(
-          (ad) => `${ad.accessMethod === OID.ocsp ? 'OCSP' : ad.accessMethod === OID.caIssuers ? 'CA Issuers' : ad.accessMethod}: ${uri(ad.accessLocation)}`,
-        );
-        break;
-      case OID.subjectKeyIdentifier:
-      case OID.authorityKeyIdentifier:
-        break;
-      default:
-        d.otherExtensions.push(`${ext.extnID}${ext.critical ? ' (critical)' : ''}`);
-    }
-  }
+  // An issued certificate may carry a critical extension this reader does not know: show it, do not refuse it.
+  const c = readCertificate(der, { unknownCritical: 'record' });
+  const ku = c.extensions.get(OID.keyUsage);
+  const bc = c.basicConstraints;
+  const cdp = c.extensions.get(OID.cRLDistributionPoints)?.value;
   return {
-    serial: node.serialNumber.toLowerCase(),
-    subject: formatName(decodeName(new Uint8Array(AsnConvert.serialize(tbs.subject)))),
-    issuer: formatName(decodeName(new Uint8Array(AsnConvert.serialize(tbs.issuer)))),
-    notBefore: tbs.validity.notBefore.getTime(),
-    notAfter: tbs.validity.notAfter.getTime(),
-    publicKey: describeKey(decodeSpki(node.publicKey.export({ format: 'der', type: 'spki' }))),
-    signatureAlgorithm: oidName(cert.signatureAlgorithm.algorithm),
-    sha256: createHash('sha256').update(der).digest('hex').toUpperCase(),
-    ...d,
+    serial: c.serial,
+    subject: c.subjectText,
+    issuer: c.issuerText,
+    notBefore: c.notBefore,
+    notAfter: c.notAfter,
+    publicKey: describeKey(c.key),
+    signatureAlgorithm: oidName(read.oid(c.signatureAlgorithm, children(c.signatureAlgorithm, readTlv(c.signatureAlgorithm, 0, c.signatureAlgorithm.length))[0])),
+    sha256: c.fingerprint.toUpperCase(),
+    subjectAltNames: c.subjectAltNames.map(formatGeneralName),
+    upn: c.upns[0] ?? null,
+    // KB5014754: the SID that makes the certificate-to-account mapping strong.
+    sid: c.sidExtension ?? null,
+    ekus: (c.extKeyUsage ?? []).map(ekuName),
+    keyUsage: KEY_USAGE_BITS.filter((b) => c.keyUsage?.has(b)),
+    keyUsageCritical: ku?.critical ?? false,
+    basicConstraints: bc ? (bc.ca ? `CA${bc.pathLen !== undefined ? `, pathlen ${bc.pathLen}` : ''}` : 'end entity') : null,
+    template: templateName(c.extensions),
+    applicationPolicies: (c.applicationPolicies ?? []).map(ekuName),
+    crlDistributionPoints: cdp ? distributionPointUrls(cdp) : [],
+    authorityInfoAccess: [...c.ocspUrls.map((u) => `OCSP: ${u}`), ...c.caIssuersUrls.map((u) => `CA Issuers: ${u}`)],
+    otherExtensions: [...c.extensions.entries()]
+      .filter(([oid]) => !SHOWN.has(oid))
+      .map(([oid, e]) => `${oid}${e.critical ? ' (critical)' : ''}`),
   };
 }

@@ -5,9 +5,8 @@
  * failed (docs/cli.md "Exit statuses").
  */
 import { Command, CommanderError } from 'commander';
-import { errorRegistry } from '../../errors/registry.js';
+import { hresultOf } from '../../errors/registry.js';
 import { asTesseraError } from '../../errors/TesseraError.js';
-import { classifyStorageError } from '../../store/database.js';
 import { CliContext } from './CliContext.js';
 import { COMMANDS } from './commands/index.js';
 
@@ -47,9 +46,10 @@ function report(e: unknown, ctx: CliContext): number {
     // Help and version exit 0; usage errors were already printed by commander.
     return e.exitCode === 0 ? 0 : 2;
   }
-  const err = asTesseraError(classifyStorageError(e));
+  // The store's errors are already registry errors (store/storageErrors.ts).
+  const err = asTesseraError(e);
   if (ctx.json) {
-    ctx.stderr.write(JSON.stringify({ error: { code: err.code, message: err.message, detail: err.detail ?? null, hresult: `0x${errorRegistry[err.code].hresult.toString(16)}` } }) + '\n');
+    ctx.stderr.write(JSON.stringify({ error: { code: err.code, message: err.message, detail: err.detail ?? null, hresult: hresultOf(err.code) } }) + '\n');
   } else {
     ctx.stderr.write(`tessera: ${err.describe()} [${err.code}]\n`);
     if (err.code === 'INTERNAL' && process.env.TESSERA_DEBUG) ctx.stderr.write(`${(err.cause as Error)?.stack ?? ''}\n`);

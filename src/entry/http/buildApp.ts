@@ -40,7 +40,7 @@ export interface AppOptions {
   readonly signinUrl?: string;
 }
 
-/** Log redaction: credentials and cookies never reach the log (issue #3). */
+/** Log redaction: credentials and cookies never reach the log (docs/security.md §6.5). */
 export const REDACT = ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', 'req.body.password', 'req.body.Password'];
 
 export function loggerOptions(level = process.env.TESSERA_LOG_LEVEL ?? 'info'): FastifyServerOptions['logger'] {
@@ -98,7 +98,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   app.get('/', async (_req, reply) => reply.redirect('/certsrv/', 302));
   await app.register(metricsRoutes, { tessera: t, auth, metrics });
   await app.register(async (api) => apiRoutes(api, ctx), { prefix: '/api/v1' });
-  // certsbrt.inc: any other casing of /certsrv is redirected to /certsrv (research/certsrv.md §1.1).
+  // As AD CS does, any other casing of /certsrv is redirected to /certsrv (docs/certsrv.md §1).
   app.addHook('onRequest', async (req, reply) => {
     const path = req.url.split('?')[0];
     if (/^\/certsrv(\/|$)/i.test(path) && !path.startsWith('/certsrv')) return reply.redirect('/certsrv' + req.url.slice(8), 301);

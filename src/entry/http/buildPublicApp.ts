@@ -1,7 +1,7 @@
 /**
  * The plain-HTTP listener: /pki (CRLs, CA certificates) and /ocsp, which relying parties
  * fetch over HTTP, and a redirect to HTTPS for everything else — without a form or a
- * cookie (security acceptance item 12). The redirect target comes from the configured
+ * cookie (docs/security.md §6.1, ESC8). The redirect target comes from the configured
  * site URL, never from the Host header (EJBCA CVE-2025-3026).
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';

@@ -3,16 +3,16 @@
  * interrupted issuances at start and a graceful shutdown (stop accepting, finish
  * in-flight requests, close the database) on SIGTERM / SIGINT.
  */
-import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { TesseraError } from '../../errors/TesseraError.js';
+import { readTlsIdentity } from '../../keys/serviceKeys.js';
+import { sessionKey } from '../../keys/sessionKey.js';
 import { recoverInterrupted } from '../../ra/recoverInterrupted.js';
 import type { Tessera } from '../../Tessera.js';
 import { buildApp, loggerOptions, type Limits } from './buildApp.js';
 import { buildPublicApp } from './buildPublicApp.js';
 import { Metrics } from './metrics.js';
-import { RevocationService } from '../../exit/RevocationService.js';
+import { revocationService } from '../../ra/revocationJobs.js';
 import { startSigninServer, type SigninServer } from './signin/signinServer.js';
 import pino from 'pino';
 
@@ -48,24 +48,11 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** keys/session.key: the session-cookie HMAC key, created on first start. */
-async function sessionKey(t: Tessera): Promise<Buffer> {
-  const file = `${t.paths.keys}/session.key`;
-  try {
-    return Buffer.from((await readFile(file, 'utf8')).trim(), 'hex');
-  } catch {
-    const key = randomBytes(32);
-    await writeFile(file, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' }).catch(() => {});
-    return Buffer.from((await readFile(file, 'utf8')).trim(), 'hex');
-  }
-}
-
 export async function startServer(t: Tessera, o: ServeOptions = {}): Promise<RunningServer> {
   let key: Buffer;
   let cert: Buffer;
   try {
-    key = await readFile(t.paths.tlsKey);
-    cert = await readFile(t.paths.tlsCert);
+    ({ key, cert } = await readTlsIdentity(t.paths));
   } catch {
     throw new TesseraError('CONFIG_INVALID', `no TLS certificate at ${t.paths.tlsCert}; run \`tessera init\` (it issues one) or place a PEM certificate and key there`);
   }
@@ -74,10 +61,10 @@ export async function startServer(t: Tessera, o: ServeOptions = {}): Promise<Run
   await recoverInterrupted(t, t.store.dialect === 'sqlite' ? 0 : 120_000);
   const logger = o.logger === false ? false : loggerOptions();
   // CRLs on schedule and after revocations, the OCSP signing certificate and cache.
-  const revocation = new RevocationService(t, { log: o.logger === false ? undefined : revocationLog() });
+  const revocation = revocationService(t, { log: o.logger === false ? undefined : revocationLog() });
   await revocation.start();
   const metrics = new Metrics();
-  const sessions = await sessionKey(t);
+  const sessions = await sessionKey(t.paths);
   const signinPort = o.signinPort ?? t.config.signin?.port ?? 0;
   // The pages link to "Test my smart card" on the sign-in listener, under the site's host name
   // (the session cookie it sets is then valid for /certsrv too).

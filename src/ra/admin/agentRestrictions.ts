@@ -1,6 +1,6 @@
 /**
- * Enrollment agent restrictions (AD CS "Restrict enrollment agents"; research/security.md
- * ESC3 and acceptance items 8–10): which agents (users or groups) may enroll which
+ * Enrollment agent restrictions (AD CS "Restrict enrollment agents"; ESC3,
+ * docs/security.md §4): which agents (users or groups) may enroll which
  * targets (users or groups) for which templates. The default is none: until a CA
  * administrator adds a rule, no enrollment agent may enroll anyone.
  *
@@ -15,7 +15,6 @@ import type { DirectoryUser } from '../../directory/Directory.js';
 import type { ErrorCode } from '../../errors/registry.js';
 import { TesseraError } from '../../errors/TesseraError.js';
 import type { AgentRestriction, PrincipalKind } from '../../store/AgentRestrictionStore.js';
-import { isUniqueViolation } from '../../store/database.js';
 import type { Tessera } from '../../Tessera.js';
 import { actorName, hasRole, requireRole, type Actor } from '../Actor.js';
 
@@ -100,7 +99,10 @@ export async function allowAgent(t: Tessera, actor: Actor, input: AllowAgentInpu
       return rule;
     });
   } catch (e) {
-    if (isUniqueViolation(e)) throw new TesseraError('ALREADY_EXISTS', `a rule for ${agent.name} → ${target.name} (${template}) already exists`);
+    // A unique constraint comes out of the store as ALREADY_EXISTS (store/storageErrors.ts).
+    if (e instanceof TesseraError && e.code === 'ALREADY_EXISTS') {
+      throw new TesseraError('ALREADY_EXISTS', `a rule for ${agent.name} → ${target.name} (${template}) already exists`);
+    }
     throw e;
   }
 }
@@ -171,7 +173,7 @@ export function evaluateRestrictions(
   }
   const targetPrivileged = privileged.filter((g) => inGroup(target, g));
   if (targetPrivileged.length === 0) return { ok: true, rule: matches[0] };
-  // research/security.md item 10: an explicit exception that names the user or the privileged group.
+  // docs/security.md §4.2: an explicit exception that names the user or the privileged group.
   const exception = matches.find((r) => r.allowPrivileged && (r.targetKind === 'user' || targetPrivileged.some((g) => eq(g, r.target))));
   if (exception) return { ok: true, rule: exception };
   return {

@@ -1,7 +1,6 @@
 /** Embedded-directory administration: groups and memberships, audited. */
 import type { Tessera } from '../../Tessera.js';
 import { TesseraError } from '../../errors/TesseraError.js';
-import { isUniqueViolation } from '../../store/database.js';
 import type { GroupRecord } from '../../store/records.js';
 import { actorName, requireRole, type Actor, type Role } from '../Actor.js';
 import { roleSeparationConflict } from '../roleSeparation.js';
@@ -23,7 +22,10 @@ export async function createGroup(t: Tessera, actor: Actor, name: string, descri
       return g;
     });
   } catch (e) {
-    if (isUniqueViolation(e)) throw new TesseraError('ALREADY_EXISTS', `group ${name}`);
+    // A unique constraint comes out of the store as ALREADY_EXISTS (store/storageErrors.ts).
+    if (e instanceof TesseraError && e.code === 'ALREADY_EXISTS') {
+      throw new TesseraError('ALREADY_EXISTS', `group ${name}`);
+    }
     throw e;
   }
 }

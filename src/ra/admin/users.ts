@@ -5,7 +5,6 @@
 import type { Tessera } from '../../Tessera.js';
 import { hashPassword } from '../../directory/password.js';
 import { TesseraError } from '../../errors/TesseraError.js';
-import { isUniqueViolation } from '../../store/database.js';
 import type { UserRecord } from '../../store/records.js';
 import type { Store } from '../../store/Store.js';
 import { actorName, requireRole, type Actor } from '../Actor.js';
@@ -99,7 +98,10 @@ export async function createUser(t: Tessera, actor: Actor, u: NewUserInput): Pro
       return created;
     });
   } catch (e) {
-    if (isUniqueViolation(e)) throw new TesseraError('ALREADY_EXISTS', `a user with username ${u.username} or UPN ${upn} already exists`);
+    // A unique constraint comes out of the store as ALREADY_EXISTS (store/storageErrors.ts).
+    if (e instanceof TesseraError && e.code === 'ALREADY_EXISTS') {
+      throw new TesseraError('ALREADY_EXISTS', `a user with username ${u.username} or UPN ${upn} already exists`);
+    }
     throw e;
   }
 }

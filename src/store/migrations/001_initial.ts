@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { Dialect } from '../database.js';
+import type { Dialect } from '../dialect.js';
 
 /** The first schema: CAs, templates, the embedded directory, requests, certificates, audit. */
 export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { Dialect } from '../database.js';
+import type { Dialect } from '../dialect.js';
 
 /** CRL bookkeeping: one row per issued CRL (full or delta) per CA. */
 export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {

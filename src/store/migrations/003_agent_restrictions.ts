@@ -1,11 +1,11 @@
 import { sql, type Kysely } from 'kysely';
-import type { Dialect } from '../database.js';
+import type { Dialect } from '../dialect.js';
 
 /**
- * Enrollment agent restrictions (issue #5; research/security.md ESC3 and acceptance items
- * 8–10): which agents (users or groups) may enroll which targets (users or groups) for
- * which templates, with an explicit flag for the exception that lets a rule reach members
- * of privileged groups; and the privileged groups beyond the configured role groups.
+ * Enrollment agent restrictions (ESC3; docs/security.md §4): which agents (users or
+ * groups) may enroll which targets (users or groups) for which templates, with an explicit
+ * flag for the exception that lets a rule reach members of privileged groups; and the
+ * privileged groups beyond the configured role groups.
  * No rows means no agent may enroll anyone.
  */
 export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {

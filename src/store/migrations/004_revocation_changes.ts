@@ -1,8 +1,8 @@
 import { sql, type Kysely } from 'kysely';
-import type { Dialect } from '../database.js';
+import type { Dialect } from '../dialect.js';
 
 /**
- * Revocation bookkeeping for delta CRLs and the OCSP cache (issue #7).
+ * Revocation bookkeeping for delta CRLs (RFC 5280 §5.2.4) and the OCSP cache.
  *
  * - `revocation_version`: one row whose counter goes up by one for every change of a
  *   certificate's revocation state. Each change takes the row lock, so the counter

@@ -18,7 +18,7 @@ export class CMCStatusInfoOtherInfo {
 /**
  * The Status Information control, id-cmc-statusInfo (RFC 5272 §6.1.1). Windows clients
  * read this (version 1) form in the full response (certsrv install flow,
- * research/certsrv.md §3.4), so Tessera writes it rather than CMCStatusInfoV2.
+ * docs/certsrv.md §4), so Tessera writes it rather than CMCStatusInfoV2.
  *
  * ```asn1
  * id-cmc-statusInfo ::= {id-cmc 1}

@@ -1,7 +1,7 @@
 /**
  * Building a CMC Full PKI Request (RFC 5272 §3.2) around a PKCS#10, in the shape Windows
- * certreq / CertEnroll produce (research/certsrv.md §3.1–3.2; learn.microsoft.com "CMC
- * Encoded ASN.1" and "CMC EOBO Encoded ASN.1"):
+ * certreq / CertEnroll produce (learn.microsoft.com "CMC Encoded ASN.1" and "CMC EOBO
+ * Encoded ASN.1"; docs/certsrv.md §7):
  *
  *   ContentInfo { signedData, SignedData v3 {
  *     digestAlgorithms, encapContentInfo { id-cct-PKIData, PKIData {

@@ -2,7 +2,8 @@
  * Verify every SignerInfo of a request's SignedData (RFC 5652 §5.4, §5.6) and say who
  * made each signature: the request key itself (proof of possession, RFC 5272 §3.2 and
  * §6.3.1) or a certificate carried in SignedData.certificates (an enrollment agent,
- * research/certsrv.md §3.2–3.3).
+ * learn.microsoft.com "CMC EOBO Request", `IX509CertificateRequestPkcs7::put_RequesterName`;
+ * docs/certsrv.md §7).
  */
 import { createHash } from 'node:crypto';
 import { Attribute, type SignerInfo } from '@peculiar/asn1-cms';
@@ -21,7 +22,8 @@ import {
   type SignatureAlgorithm,
 } from '../publicKey.js';
 import type { SignedContent } from './readSignedData.js';
-import { readSignerCertificate, serialHex, type SignerCertificate } from './signerCertificate.js';
+import { serialFromInteger } from '../certificate.js';
+import { readSignerCertificate, type SignerCertificate } from './signerCertificate.js';
 
 export interface SignerCheck {
   /** Position in SignerInfos (0-based), for messages. */
@@ -122,7 +124,7 @@ export function checkSigners(sc: SignedContent, requestSpki: Buffer, requestKeyI
       if (requestKeyIds.some((k) => k.equals(id))) pop = true;
       else cert = certs.find((c) => c.keyId.equals(id));
     } else if (ias) {
-      const serial = serialHex(new Uint8Array(ias.serialNumber));
+      const serial = serialFromInteger(new Uint8Array(ias.serialNumber));
       cert = (byIssuer.get(nameKey(ias.issuer)) ?? []).find((c) => c.serial === serial);
     }
     // A certificate for the request key itself is proof of possession, not an agent.

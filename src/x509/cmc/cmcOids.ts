@@ -1,6 +1,7 @@
 /**
  * CMC object identifiers (RFC 5272 §6 and Appendix A, RFC 6402) and the Microsoft CMC
- * attribute OIDs (research/certsrv.md §3.5). Browser-safe: plain strings only.
+ * attribute OIDs (learn.microsoft.com "CMC Attributes"; docs/certsrv.md §7). Browser-safe:
+ * plain strings only.
  */
 const idCmc = (n: number) => `1.3.6.1.5.5.7.7.${n}`;
 

@@ -1,6 +1,6 @@
 /**
  * CMS-wrapped certificate requests, the two forms AD CS accepts besides a bare PKCS#10
- * (research/certsrv.md §3):
+ * (learn.microsoft.com "CMC Request", "CMC EOBO Request"; docs/certsrv.md §7):
  *
  *  - a CMC Full PKI Request (RFC 5272 §3.2): SignedData whose eContentType is
  *    id-cct-PKIData, with controls and exactly one PKCS#10 (`tcr`). Windows signs it with

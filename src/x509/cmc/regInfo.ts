@@ -2,7 +2,7 @@
  * id-cmc-regInfo content (RFC 5272 §6.11: `RegInfo ::= OCTET STRING`, "the format is
  * defined by the server"). Windows writes URL-encoded `name=value` pairs each followed
  * by `&`, e.g. `RequesterName=Domain%5CTargetUser&` for enroll on behalf
- * (learn.microsoft.com "CMC EOBO Encoded ASN.1"; research/certsrv.md §3.2).
+ * (learn.microsoft.com "CMC EOBO Encoded ASN.1"; RFC 5272 §6.11).
  *
  * Browser-safe: no node: imports.
  */

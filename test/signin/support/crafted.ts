@@ -6,7 +6,7 @@
  */
 import type { DirectoryUser } from '../../../src/directory/Directory.js';
 import { SmartCardValidator, type Possession, type ValidatorSettings } from '../../../src/signin/SmartCardValidator.js';
-import { parseOcspRequest } from '../../../src/ca/ocsp/OcspRequest.js';
+import { parseOcspRequest } from '../../../src/x509/ocsp.js';
 import { OID } from '../../../src/x509/oids.js';
 import { newTestCa, type TestCa } from '../../support/tessera.js';
 import { hierarchy, makeCert, makeCrl, makeOcspResponse, PkiServer, type CertSpec, type Issued } from './pki.js';

@@ -7,8 +7,7 @@
  */
 import { createHash, generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { parseOcspRequest } from '../../../src/ca/ocsp/OcspRequest.js';
-import { responderIdByKey, responseData, singleResponse, successfulResponse, ocspErrorResponse, type CertStatus } from '../../../src/ca/ocsp/encodeOcspResponse.js';
+import { parseOcspRequest, responderIdByKey, responseData, singleResponse, successfulResponse, ocspErrorResponse, type CertStatus } from '../../../src/x509/ocsp.js';
 import { bitString, enumerated, explicit, generalizedTime, integer, nul, octets, oid, seq, tlv, time } from '../../../src/x509/der.js';
 import {
   applicationPoliciesExtension,

@@ -27,20 +27,19 @@ export function register(program: Command, ctx: CliContext): void {
     .requiredOption('--template <name>', 'a template name, or * for every template')
     .option('--allow-privileged', 'the explicit exception for members of privileged groups; --for must name the user or a privileged group')
     .option(...asOption)
-    .action(async (o) => {
-      const t = await ctx.tessera();
+    .action(ctx.withTessera(async (t, o) => {
       const rule = await allowAgent(t, await ctx.actor(o.as), { agent: o.agent, target: o.for, template: o.template, allowPrivileged: !!o.allowPrivileged });
-      ctx.out.result(rule, () =>
-        ctx.out.line(`Rule ${rule.id}: ${rule.agentKind} ${rule.agent} may enroll ${rule.targetKind} ${rule.target} for ${rule.template === '*' ? 'every template' : rule.template}${rule.allowPrivileged ? ' (privileged exception)' : ''}`),
+      ctx.out.result(
+        rule,
+        `Rule ${rule.id}: ${rule.agentKind} ${rule.agent} may enroll ${rule.targetKind} ${rule.target} for ${rule.template === '*' ? 'every template' : rule.template}${rule.allowPrivileged ? ' (privileged exception)' : ''}`,
       );
-    });
+    }));
 
   agent
     .command('list')
     .description('list the restrictions and the privileged groups')
     .option(...asOption)
-    .action(async (o) => {
-      const t = await ctx.tessera();
+    .action(ctx.withTessera(async (t, o) => {
       const { rules, privilegedGroups } = await listAgentRestrictions(t, await ctx.actor(o.as));
       if (ctx.json) {
         ctx.out.result({ rules, privilegedGroups });
@@ -57,18 +56,17 @@ export function register(program: Command, ctx: CliContext): void {
       ]);
       ctx.out.line();
       ctx.out.line(`Privileged groups (never enrolled on behalf without an exception): ${privilegedGroups.map((g) => (g.source === 'role' ? `${g.name} (role)` : g.name)).join(', ')}`);
-    });
+    }));
 
   agent
     .command('remove')
     .description('remove a restriction by its ID')
     .argument('<id>', 'rule ID (tessera agent list)', positiveInt())
     .option(...asOption)
-    .action(async (id: number, o) => {
-      const t = await ctx.tessera();
+    .action(ctx.withTessera(async (t, id: number, o) => {
       const rule = await removeAgentRestriction(t, await ctx.actor(o.as), id);
-      ctx.out.result(rule, () => ctx.out.line(`Removed rule ${rule.id} (${rule.agent} → ${rule.target}, ${rule.template})`));
-    });
+      ctx.out.result(rule, `Removed rule ${rule.id} (${rule.agent} → ${rule.target}, ${rule.template})`);
+    }));
 
   for (const [name, privileged, text] of [
     ['protect', true, 'add a group to the privileged groups (its members need an explicit exception)'],
@@ -79,12 +77,12 @@ export function register(program: Command, ctx: CliContext): void {
       .description(text)
       .argument('<group>')
       .option(...asOption)
-      .action(async (group: string, o) => {
-        const t = await ctx.tessera();
+      .action(ctx.withTessera(async (t, group: string, o) => {
         const changed = await setPrivilegedGroup(t, await ctx.actor(o.as), group, privileged);
-        ctx.out.result({ group, privileged, changed }, () =>
-          ctx.out.line(changed ? `${group} is ${privileged ? 'now' : 'no longer'} a privileged group` : `${group} was ${privileged ? 'already' : 'not'} a privileged group; nothing changed`),
+        ctx.out.result(
+          { group, privileged, changed },
+          changed ? `${group} is ${privileged ? 'now' : 'no longer'} a privileged group` : `${group} was ${privileged ? 'already' : 'not'} a privileged group; nothing changed`,
         );
-      });
+      }));
   }
 }

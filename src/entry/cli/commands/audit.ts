@@ -1,6 +1,6 @@
 /**
- * `tessera audit …`: read the hash-chained audit log and verify it (issue #2 "Audit
- * log"; audit/chain.ts). `verify` walks every record and exits 1 naming the first one
+ * `tessera audit …`: read the hash-chained audit log and verify it (docs/security.md §10;
+ * audit/chain.ts). `verify` walks every record and exits 1 naming the first one
  * that was modified, deleted, inserted or reordered, or a cut tail.
  */
 import type { Command } from 'commander';
@@ -26,8 +26,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--request <id>', 'only records about this request ID', parseRequestId)
     .option('--serial <serial>', 'only records about this certificate serial', parseSerial)
     .option('--limit <n>', 'at most this many (default 100)', parseLimit)
-    .action(async (o) => {
-      const t = await ctx.tessera();
+    .action(ctx.withTessera(async (t, o) => {
       const rows = await t.store.audit.list({ action: o.action, actor: o.actor, requestId: o.request, serial: o.serial, limit: o.limit });
       ctx.out.table(rows, [
         { header: 'SEQ', value: (r) => r.seq },
@@ -40,18 +39,17 @@ export function register(program: Command, ctx: CliContext): void {
         { header: 'SOURCE', value: (r) => r.source },
         { header: 'DETAILS', value: (r) => brief(r.details) },
       ]);
-    });
+    }));
 
   audit
     .command('verify')
     .description('verify the hash chain of the whole audit log (exit status 1 if broken)')
-    .action(async () => {
-      const t = await ctx.tessera();
+    .action(ctx.withTessera(async (t) => {
       const v = await t.store.audit.verify();
       if (!v.ok) {
         // The first bad record, by sequence number, so an investigator knows where to start.
         throw new TesseraError('AUDIT_CHAIN_BROKEN', `record ${v.problem!.seq}: ${v.problem!.reason} (${v.records} records before it verified)`);
       }
-      ctx.out.result({ ok: true, records: v.records }, () => ctx.out.line(`Audit log OK: ${v.records} records verified`));
-    });
+      ctx.out.result({ ok: true, records: v.records }, `Audit log OK: ${v.records} records verified`);
+    }));
 }

@@ -36,6 +36,16 @@ export async function withModule<T>(modulePath: string | undefined, fn: (m: Pkcs
   }
 }
 
+/** Run `fn` with the PINs and passwords it reads (standard input or prompts), closing them afterwards. */
+export async function withSecrets<T>(ctx: CliContext, fn: (secrets: SecretInput) => Promise<T>): Promise<T> {
+  const secrets = new SecretInput(ctx);
+  try {
+    return await fn(secrets);
+  } finally {
+    secrets.close();
+  }
+}
+
 export function register(program: Command, ctx: CliContext): void {
   const card = program.command('card').description('smart cards and virtual smart cards (PKCS#11; SoftHSM2 by default)');
 
@@ -48,8 +58,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--so-pin-stdin', 'read the administrator key from the next line of standard input')
     .option('--force-pin-change', 'Tessera refuses the card until its PIN is changed (tessera card change-pin)')
     .action(async (o) => {
-      const secrets = new SecretInput(ctx);
-      try {
+      await withSecrets(ctx, async (secrets) => {
         if (o.pin !== undefined) warn('--pin puts the PIN where `ps` and shell history can see it; use --pin-stdin');
         if (o.soPin !== undefined) warn('--so-pin puts the administrator key where `ps` and shell history can see it; use --so-pin-stdin');
         const pin: string = o.pin ?? (o.pinStdin ? await secrets.line('the user PIN') : DEFAULT_USER_PIN);
@@ -70,9 +79,7 @@ export function register(program: Command, ctx: CliContext): void {
             }
           },
         );
-      } finally {
-        secrets.close();
-      }
+      });
     });
 
   cardOptions(card.command('list'))
@@ -80,8 +87,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--login', 'log in with the PIN to list private keys too (needs --card or a single card)')
     .option('--pin-stdin', 'with --login: read the PIN from standard input')
     .action(async (o) => {
-      const secrets = new SecretInput(ctx);
-      try {
+      await withSecrets(ctx, async (secrets) => {
         await withModule(o.module, async (m) => {
           const sel = selectorOf(o);
           const cards = o.login || sel.label !== undefined || sel.serial !== undefined ? [findCard(m, sel)] : listCards(m);
@@ -135,9 +141,7 @@ export function register(program: Command, ctx: CliContext): void {
             ctx.out.line(`${free} free slot(s)${m.isSoftHsm ? ' (SoftHSM2 keeps one for the next card)' : ''}`);
           });
         });
-      } finally {
-        secrets.close();
-      }
+      });
     });
 
   /** change-pin, unblock, delete: one card, secrets asked after it is found, a one-line result. */
@@ -152,17 +156,14 @@ export function register(program: Command, ctx: CliContext): void {
       .description(description)
       .option('--pin-stdin', pinHelp)
       .action(async (o: Record<string, unknown>) => {
-        const secrets = new SecretInput(ctx);
-        try {
+        await withSecrets(ctx, async (secrets) => {
           const c = await withModule(o.module as string | undefined, async (m) => {
             const c = findCard(m, selectorOf(o as { card?: string; cardSerial?: string }));
             await run(m, c, secrets, o);
             return c;
           });
-          ctx.out.result({ label: c.label, serial: c.serial, [done.key]: true }, () => ctx.out.line(`${done.text} ${describeCard(c)}`));
-        } finally {
-          secrets.close();
-        }
+          ctx.out.result({ label: c.label, serial: c.serial, [done.key]: true }, `${done.text} ${describeCard(c)}`);
+        });
       });
 
   /** A R/W session on the card for `fn`, always closed. */
@@ -215,8 +216,7 @@ export function register(program: Command, ctx: CliContext): void {
       if ((o.id === undefined) === !o.orphans) throw new TesseraError('INPUT_INVALID', 'name the key with --id HEX, or give --orphans to remove every key without a certificate');
       if (o.orphans && o.withCertificate) throw new TesseraError('INPUT_INVALID', '--with-certificate goes with --id: orphan keys have no certificate');
       const id = o.id !== undefined ? parseKeyId(o.id) : undefined;
-      const secrets = new SecretInput(ctx);
-      try {
+      await withSecrets(ctx, async (secrets) => {
         const { c, removed } = await withModule(o.module, async (m) => {
           const c = findCard(m, selectorOf(o));
           const pin = await secrets.get(`PIN for card ${describeCard(c)}`, !!o.pinStdin);
@@ -235,9 +235,7 @@ export function register(program: Command, ctx: CliContext): void {
             ctx.out.line(`Removed key ${r.id} from card ${describeCard(c)} (${r.privateKeys} private, ${r.publicKeys} public key object(s)${r.certificates.length ? `; certificate ${r.certificates.map((l) => `"${l}"`).join(', ')}` : ''})`);
           }
         });
-      } finally {
-        secrets.close();
-      }
+      });
     });
 
   onCard(

@@ -3,7 +3,7 @@
  * user's smart cards (docs/cards.md "Card agent"). Runs until interrupted.
  */
 import type { Command } from 'commander';
-import { CardAgent } from '../../../card/agent/CardAgent.js';
+import { CardAgent } from '../../../client/cardAgent/CardAgent.js';
 import { Pkcs11Module, resolveModulePath } from '../../../card/pkcs11/Pkcs11Module.js';
 import { TesseraError } from '../../../errors/TesseraError.js';
 import type { CliContext } from '../CliContext.js';

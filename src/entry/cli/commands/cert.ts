@@ -11,6 +11,7 @@ import { certsOnlyPkcs7 } from '../../../x509/certsOnlyPkcs7.js';
 import { toPem } from '../../../x509/pem.js';
 import { parseLimit, parseSerial } from '../argParsers.js';
 import type { CliContext } from '../CliContext.js';
+import { optionalField } from '../Output.js';
 import { describeCertificate } from '../describeCertificate.js';
 import { writeOutputFile } from '../readInputFile.js';
 
@@ -38,8 +39,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--user <user>', 'only certificates whose subject is this directory user')
     .addOption(new Option('--status <status>', 'only certificates with this status').choices(STATUSES))
     .option('--limit <n>', 'at most this many (default 100)', parseLimit)
-    .action(async (o) => {
-      const t = await ctx.tessera();
+    .action(ctx.withTessera(async (t, o) => {
       const rows = await t.store.certificates.list({ subjectUser: o.user, status: o.status, limit: o.limit });
       ctx.out.table(
         rows,
@@ -54,14 +54,13 @@ export function register(program: Command, ctx: CliContext): void {
         ],
         rows.map(({ der: _der, ...c }) => ({ ...c, revocationReason: reasonName(c.revocationReason) })),
       );
-    });
+    }));
 
   cert
     .command('show')
     .description('show a certificate: subject, SAN (UPN), SID, EKUs, validity, status, revocation')
     .argument('<serial>', 'serial number in hex (colons allowed)', parseSerial)
-    .action(async (serial: string) => {
-      const t = await ctx.tessera();
+    .action(ctx.withTessera(async (t, serial: string) => {
       const rec = await t.store.certificates.get(serial);
       if (!rec) throw new TesseraError('CERT_NOT_FOUND', serial);
       const d = rec.der ? describeCertificate(rec.der) : null;
@@ -69,7 +68,7 @@ export function register(program: Command, ctx: CliContext): void {
       const pairs: [string, unknown][] = [
         ['Serial', rec.serial],
         ['Status', status],
-        ...(rec.revokedAt ? ([['Revoked', rec.revokedAt]] as [string, unknown][]) : []),
+        ...optionalField('Revoked', rec.revokedAt),
         ['Request ID', rec.requestId ?? ''],
         ['User', rec.subjectUser ?? ''],
         ['Template', rec.template ?? ''],
@@ -91,10 +90,10 @@ export function register(program: Command, ctx: CliContext): void {
           ['Key usage', d.keyUsage.length ? `${d.keyUsage.join(', ')}${d.keyUsageCritical ? ' (critical)' : ''}` : '(none)'],
           ['Basic constraints', d.basicConstraints ?? '(none)'],
           ['Certificate template', d.template ?? '(none)'],
-          ...(d.applicationPolicies.length ? ([['Application policies', d.applicationPolicies]] as [string, unknown][]) : []),
+          ...optionalField('Application policies', d.applicationPolicies),
           ['CRL distribution', d.crlDistributionPoints],
           ['Authority info', d.authorityInfoAccess],
-          ...(d.otherExtensions.length ? ([['Other extensions', d.otherExtensions]] as [string, unknown][]) : []),
+          ...optionalField('Other extensions', d.otherExtensions),
           ['SHA-256', d.sha256],
         );
       } else {
@@ -102,7 +101,7 @@ export function register(program: Command, ctx: CliContext): void {
       }
       const { der: _der, ...record } = rec;
       ctx.out.fields(pairs, { ...record, revocationReason: reasonName(rec.revocationReason), decoded: d, pem: rec.der ? toPem(rec.der, 'CERTIFICATE') : null });
-    });
+    }));
 
   cert
     .command('export')
@@ -121,7 +120,7 @@ export function register(program: Command, ctx: CliContext): void {
         o.format === 'pem' ? [rec.der, ...chain].map((c) => toPem(c, 'CERTIFICATE')).join('') : o.format === 'der' ? rec.der : certsOnlyPkcs7([rec.der, ...chain]);
       if (o.out) {
         await writeOutputFile(o.out, data);
-        ctx.out.result({ serial: rec.serial, format: o.format, chain: chain.length, file: o.out }, () => ctx.out.line(`Wrote ${o.out} (${o.format}${chain.length ? `, with ${chain.length} CA certificate(s)` : ''})`));
+        ctx.out.result({ serial: rec.serial, format: o.format, chain: chain.length, file: o.out }, `Wrote ${o.out} (${o.format}${chain.length ? `, with ${chain.length} CA certificate(s)` : ''})`);
       } else if (ctx.json) {
         ctx.out.result({ serial: rec.serial, format: o.format, data: typeof data === 'string' ? data : data.toString('base64') });
       } else {
@@ -135,20 +134,18 @@ export function register(program: Command, ctx: CliContext): void {
     .argument('<serial>', 'serial number in hex', parseSerial)
     .addOption(new Option('--reason <reason>', 'RFC 5280 reason').choices(Object.keys(REVOCATION_REASONS)).default('unspecified'))
     .option('--as <user>', 'act as this directory user (default: the local administrator)')
-    .action(async (serial: string, o) => {
-      const t = await ctx.tessera();
+    .action(ctx.withTessera(async (t, serial: string, o) => {
       const r = await revoke(t, await ctx.actor(o.as), serial, parseReason(o.reason));
-      ctx.out.result(r, () => ctx.out.line(`Revoked ${r.serial} (${r.reason}) at ${r.revokedAt.toISOString()}`));
-    });
+      ctx.out.result(r, `Revoked ${r.serial} (${r.reason}) at ${r.revokedAt.toISOString()}`);
+    }));
 
   cert
     .command('release')
     .description('release a certificate from hold (certificateHold is the only revocation that can be undone)')
     .argument('<serial>', 'serial number in hex', parseSerial)
     .option('--as <user>', 'act as this directory user (a certificate manager)')
-    .action(async (serial: string, o) => {
-      const t = await ctx.tessera();
+    .action(ctx.withTessera(async (t, serial: string, o) => {
       await release(t, await ctx.actor(o.as), serial);
-      ctx.out.result({ serial, released: true }, () => ctx.out.line(`Released ${serial} from hold`));
-    });
+      ctx.out.result({ serial, released: true }, `Released ${serial} from hold`);
+    }));
 }

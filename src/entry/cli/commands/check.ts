@@ -1,5 +1,5 @@
 /**
- * `tessera check`: the built-in self-audit (security.md acceptance item 7) — the Certipy
+ * `tessera check`: the built-in self-audit (docs/security.md §3) — the Certipy
  * `find` predicates ESC1/2/3/4/6/7/9/13/15/16/17 as they apply to Tessera, and Tessera's
  * own checks, against the live data directory (src/check/). Exit status 1 when a finding
  * of severity high exists (SELF_AUDIT_FAILED), after the findings are printed.

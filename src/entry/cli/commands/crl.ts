@@ -11,6 +11,7 @@ import { publishCrl } from '../../../ra/publishCrl.js';
 import { toPem } from '../../../x509/pem.js';
 import { parseLimit } from '../argParsers.js';
 import type { CliContext } from '../CliContext.js';
+import { optionalField } from '../Output.js';
 import { writeOutputFile } from '../readInputFile.js';
 
 function parseHours(v: string): number {
@@ -28,12 +29,11 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--ca <id>', 'which CA (default: the issuing CA)')
     .option('--delta', 'a delta CRL against the newest full CRL (issuing CA only)')
     .option('--validity-hours <hours>', 'validity of a CRL of a CA other than the issuing CA (default 4320 = 180 days)', parseHours)
-    .action(async (o) => {
-      const t = await ctx.tessera();
+    .action(ctx.withTessera(async (t, o) => {
       const c = await publishCrl(t, { caId: o.ca, kind: o.delta ? 'delta' : 'full', validityHours: o.validityHours, actor: await ctx.actor() });
       const value = { ca: c.caId, kind: c.kind, number: c.number, baseNumber: c.baseNumber, thisUpdate: c.thisUpdate, nextUpdate: c.nextUpdate, entries: c.entries, bytes: c.der.length };
-      ctx.out.result(value, () => ctx.out.line(`Published ${c.kind} CRL ${c.number}${c.baseNumber ? ` (base ${c.baseNumber})` : ''} of ${c.caId}: ${c.entries} entries, next update ${c.nextUpdate.toISOString()}`));
-    });
+      ctx.out.result(value, `Published ${c.kind} CRL ${c.number}${c.baseNumber ? ` (base ${c.baseNumber})` : ''} of ${c.caId}: ${c.entries} entries, next update ${c.nextUpdate.toISOString()}`);
+    }));
 
   crl
     .command('show')
@@ -42,8 +42,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--delta', 'the delta CRL instead of the full CRL')
     .option('--out <file>', 'write the CRL to this file (DER, or PEM with --pem)')
     .option('--pem', 'PEM ("X509 CRL") instead of DER for --out')
-    .action(async (o) => {
-      const t = await ctx.tessera();
+    .action(ctx.withTessera(async (t, o) => {
       const caId: string = o.ca ?? t.config.issuingCa;
       const c = await currentCrl(t, caId, o.delta ? 'delta' : 'full', 0);
       if (o.out) await writeOutputFile(o.out, o.pem ? toPem(c.der, 'X509 CRL') : c.der);
@@ -60,19 +59,18 @@ export function register(program: Command, ctx: CliContext): void {
           ['Size (bytes)', c.der.length],
           ['SHA-256', createHash('sha256').update(c.der).digest('hex')],
           ['URL', url],
-          ...(o.out ? ([['Written to', o.out]] as [string, unknown][]) : []),
+          ...optionalField('Written to', o.out),
         ],
         { ca: c.caId, kind: c.kind, number: c.number, baseNumber: c.baseNumber, thisUpdate: c.thisUpdate, nextUpdate: c.nextUpdate, entries: c.entries, bytes: c.der.length, url, out: o.out ?? null },
       );
-    });
+    }));
 
   crl
     .command('list')
     .description('published CRLs, newest first (the newest few of each kind are kept)')
     .option('--ca <id>', 'only this CA')
     .option('--limit <n>', 'at most this many (default 50)', parseLimit)
-    .action(async (o) => {
-      const t = await ctx.tessera();
+    .action(ctx.withTessera(async (t, o) => {
       const rows = await t.store.crls.list(o.ca, o.limit ?? 50);
       ctx.out.table(rows, [
         { header: 'CA', value: (c) => c.caId },
@@ -83,5 +81,5 @@ export function register(program: Command, ctx: CliContext): void {
         { header: 'NEXT UPDATE', value: (c) => c.nextUpdate },
         { header: 'ENTRIES', value: (c) => c.entries },
       ]);
-    });
+    }));
 }

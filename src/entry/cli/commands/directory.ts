@@ -53,8 +53,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--user <name>', 'account name, DOMAIN\\name or UPN to look up')
     .option('--authenticate', "also check the user's password (prompted, or --password-stdin)")
     .addOption(new Option('--password-stdin', 'read the password from the first line of standard input').implies({ authenticate: true }))
-    .action(async (o) => {
-      const t = await ctx.tessera();
+    .action(ctx.withTessera(async (t, o) => {
       const d = t.directory;
       const report: Record<string, unknown> = { kind: d.kind, domain: d.domain };
       if (d.kind === 'ldap') {
@@ -86,7 +85,7 @@ export function register(program: Command, ctx: CliContext): void {
           ctx.out.fields(userFields(user));
         }
       });
-    });
+    }));
 
   directory
     .command('configure-ldap')
@@ -159,6 +158,6 @@ export function register(program: Command, ctx: CliContext): void {
       const path = dataPaths(ctx.dataDir).config;
       const config = await readRawConfig(path);
       await saveConfig(path, { ...config, directory: { type: 'embedded' } });
-      ctx.out.result({ config: path, directory: { type: 'embedded' } }, () => ctx.out.line(`Wrote ${path}: directory is embedded; restart Tessera to apply`));
+      ctx.out.result({ config: path, directory: { type: 'embedded' } }, `Wrote ${path}: directory is embedded; restart Tessera to apply`);
     });
 }

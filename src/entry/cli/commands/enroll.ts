@@ -7,12 +7,11 @@ import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { describeCard } from '../../../card/CardError.js';
 import { parseHash, parseKeySpec } from '../../../card/cardKeys.js';
-import { CaClient } from '../../../card/enroll/CaClient.js';
-import { enrollOnCard, retrieveOnCard, type EnrollOnCardResult, type RequestFormat } from '../../../card/enroll/enrollOnCard.js';
-import { SecretInput } from '../../../card/SecretInput.js';
+import { CaClient } from '../../../client/enroll/CaClient.js';
+import { enrollOnCard, retrieveOnCard, type EnrollOnCardResult, type RequestFormat } from '../../../client/enroll/enrollOnCard.js';
 import { TesseraError } from '../../../errors/TesseraError.js';
 import type { CliContext } from '../CliContext.js';
-import { cardOptions, selectorOf, withModule } from './card.js';
+import { cardOptions, selectorOf, withModule, withSecrets } from './card.js';
 
 export function register(program: Command, ctx: CliContext): void {
   cardOptions(program.command('enroll'))
@@ -32,8 +31,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--ca-cert <file...>', "CA certificate(s) the server's TLS certificate must chain to (Tessera's certs/root.cer or certs/chain.pem)")
     .option('--retrieve <requestId>', 'install the certificate of an approved pending request on the card')
     .action(async (o) => {
-      const secrets = new SecretInput(ctx);
-      try {
+      await withSecrets(ctx, async (secrets) => {
         const format = String(o.format).toLowerCase() as RequestFormat;
         if (format !== 'cmc' && format !== 'pkcs10') throw new TesseraError('INPUT_INVALID', `--format ${o.format}: cmc or pkcs10`);
         const hash = parseHash(o.hash);
@@ -52,9 +50,7 @@ export function register(program: Command, ctx: CliContext): void {
           return enrollOnCard({ ...target, client, template: o.template, format, hash, key, friendlyName, container: o.container });
         });
         report(ctx, r);
-      } finally {
-        secrets.close();
-      }
+      });
     });
 }
 

@@ -17,17 +17,15 @@ export function register(program: Command, ctx: CliContext): void {
     .description('create a group')
     .argument('<name>', 'group name (letters, digits, spaces, ".", "_", "-")')
     .option('--description <text>', 'what the group is for', '')
-    .action(async (name: string, o) => {
-      const t = await ctx.tessera();
+    .action(ctx.withTessera(async (t, name: string, o) => {
       const g = await createGroup(t, await ctx.actor(), name, o.description);
-      ctx.out.result(g, () => ctx.out.line(`Created group ${g.name} (${g.sid})`));
-    });
+      ctx.out.result(g, `Created group ${g.name} (${g.sid})`);
+    }));
 
   group
     .command('list')
     .description('list groups with their member counts')
-    .action(async () => {
-      const t = await ctx.tessera();
+    .action(ctx.withTessera(async (t) => {
       const rows = await t.store.groups.list();
       const roleOf = roleNames(t.config.roles);
       ctx.out.table(
@@ -41,14 +39,13 @@ export function register(program: Command, ctx: CliContext): void {
         ],
         rows.map((g) => ({ ...g, role: roleOf(g.name) ?? null })),
       );
-    });
+    }));
 
   group
     .command('show')
     .description('show a group and its members')
     .argument('<name>')
-    .action(async (name: string) => {
-      const t = await ctx.tessera();
+    .action(ctx.withTessera(async (t, name: string) => {
       const g = await t.store.groups.byName(name);
       if (!g) throw new TesseraError('NOT_FOUND', `group ${name}`);
       const members = await t.store.groups.members(g.id);
@@ -63,7 +60,7 @@ export function register(program: Command, ctx: CliContext): void {
         ],
         { ...g, role, members },
       );
-    });
+    }));
 
   for (const [name, member] of [
     ['add-member', true],
@@ -74,17 +71,15 @@ export function register(program: Command, ctx: CliContext): void {
       .description(member ? 'add a user to a group' : 'remove a user from a group')
       .argument('<group>')
       .argument('<username>')
-      .action(async (groupName: string, username: string) => {
-        const t = await ctx.tessera();
+      .action(ctx.withTessera(async (t, groupName: string, username: string) => {
         const changed = await setGroupMember(t, await ctx.actor(), groupName, username, member);
-        ctx.out.result({ group: groupName, username, member, changed }, () =>
-          ctx.out.line(
-            changed
-              ? `${member ? 'Added' : 'Removed'} ${username} ${member ? 'to' : 'from'} ${groupName}`
-              : `${username} was ${member ? 'already' : 'not'} a member of ${groupName}; nothing changed`,
-          ),
+        ctx.out.result(
+          { group: groupName, username, member, changed },
+          changed
+            ? `${member ? 'Added' : 'Removed'} ${username} ${member ? 'to' : 'from'} ${groupName}`
+            : `${username} was ${member ? 'already' : 'not'} a member of ${groupName}; nothing changed`,
         );
-      });
+      }));
   }
 }
 

@@ -17,6 +17,7 @@ import { TesseraError } from '../../../errors/TesseraError.js';
 import { toPem } from '../../../x509/pem.js';
 import { collect, parseLimit, parseRequestId } from '../argParsers.js';
 import type { CliContext } from '../CliContext.js';
+import { optionalField } from '../Output.js';
 import { readInputFile, writeOutputFile } from '../readInputFile.js';
 
 /** Exit status for a request that ended denied or failed. */
@@ -40,10 +41,10 @@ async function reportDisposition(ctx: CliContext, r: SubmitResult, out: string |
       ctx.out.fields([
         ['Request ID', r.requestId],
         ['Disposition', r.disposition],
-        ...(r.code ? ([['Code', r.code]] as [string, unknown][]) : []),
+        ...optionalField('Code', r.code),
         ['Message', r.message],
-        ...(r.serial ? ([['Serial', r.serial]] as [string, unknown][]) : []),
-        ...(r.notes.length ? ([['Notes', r.notes]] as [string, unknown][]) : []),
+        ...optionalField('Serial', r.serial),
+        ...optionalField('Notes', r.notes),
       ]);
       if (out && pem) ctx.out.line(`Certificate written to ${out}`);
       else if (out) ctx.out.line(`No certificate was issued; ${out} was not written.`);
@@ -79,8 +80,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--pending', 'only requests waiting for a certificate manager')
     .option('--requester <user>', 'only requests submitted by this user')
     .option('--limit <n>', 'at most this many (default 100)', parseLimit)
-    .action(async (o) => {
-      const t = await ctx.tessera();
+    .action(ctx.withTessera(async (t, o) => {
       const rows = await t.store.requests.list({ disposition: o.pending ? 'pending' : undefined, requester: o.requester, limit: o.limit });
       ctx.out.table(
         rows,
@@ -97,14 +97,13 @@ export function register(program: Command, ctx: CliContext): void {
         // The request bytes stay out of listings; `request show --json` has them.
         rows.map(({ requestDer: _der, ...r }) => r),
       );
-    });
+    }));
 
   request
     .command('show')
     .description('show a request: disposition, code, message, template, people, serial, times')
     .argument('<id>', 'request ID', parseRequestId)
-    .action(async (id: number) => {
-      const t = await ctx.tessera();
+    .action(ctx.withTessera(async (t, id: number) => {
       const { request: r, certificate } = await retrieve(t, await ctx.actor(), id);
       ctx.out.fields(
         [
@@ -129,7 +128,7 @@ export function register(program: Command, ctx: CliContext): void {
         ],
         { ...r, requestDer: r.requestDer ? toPem(r.requestDer, 'CERTIFICATE REQUEST') : null, certificateStatus: certificate?.status ?? null },
       );
-    });
+    }));
 
   request
     .command('approve')
@@ -149,8 +148,7 @@ export function register(program: Command, ctx: CliContext): void {
     .argument('<id>', 'request ID', parseRequestId)
     .option('--as <manager>', 'the certificate manager denying (required)')
     .option('--reason <text>', 'added to the disposition message the requester sees')
-    .action(async (id: number, o) => {
-      const t = await ctx.tessera();
+    .action(ctx.withTessera(async (t, id: number, o) => {
       const r = await denyRequest(t, await ctx.actor(o.as), id, o.reason);
       ctx.out.result({ requestId: r.requestId, disposition: 'denied', code: 'DENIED_BY_MANAGER', message: r.message }, () =>
         ctx.out.fields([
@@ -159,5 +157,5 @@ export function register(program: Command, ctx: CliContext): void {
           ['Message', r.message],
         ]),
       );
-    });
+    }));
 }

@@ -38,8 +38,7 @@ export function register(program: Command, ctx: CliContext): void {
   template
     .command('list')
     .description('list templates')
-    .action(async () => {
-      const t = await ctx.tessera();
+    .action(ctx.withTessera(async (t) => {
       const rows = await t.templates.list();
       ctx.out.table(rows, [
         { header: 'NAME', value: (r) => r.name },
@@ -51,21 +50,20 @@ export function register(program: Command, ctx: CliContext): void {
         { header: 'ENROLL', value: (r) => r.enroll },
         { header: 'EKU', value: (r) => r.ekus.map((e) => ekuName(e).replace(/ \(.*\)$/, '')) },
       ]);
-    });
+    }));
 
   template
     .command('show')
     .description('show a template in words (--json: its definition, for `template set --file`)')
     .argument('<name>')
-    .action(async (name: string) => {
-      const t = await ctx.tessera();
+    .action(ctx.withTessera(async (t, name: string) => {
       const tpl = await load(t, name);
       const stored = await t.store.templates.get(tpl.name);
       ctx.out.fields(
         [...describeTemplate(tpl), ['Saved', stored ? `version ${stored.version}, ${stored.updatedAt.toISOString()} by ${stored.updatedBy}` : '']],
         tpl,
       );
-    });
+    }));
 
   template
     .command('set')
@@ -110,8 +108,7 @@ export function register(program: Command, ctx: CliContext): void {
     .argument('<new-name>')
     .requiredOption('--from <existing>', 'the template to copy')
     .option('--display-name <name>', 'display name (default: "Copy of <display name>")')
-    .action(async (newName: string, o) => {
-      const t = await ctx.tessera();
+    .action(ctx.withTessera(async (t, newName: string, o) => {
       const actor = await ctx.actor();
       const source = await load(t, o.from);
       const { template: saved, version } = await saveTemplate(t, actor, duplicateTemplate(source, newName, o.displayName), { create: true });
@@ -119,7 +116,7 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.out.line(`Created ${saved.name} from ${source.name}: schema version 2, OID ${saved.oid}`);
         ctx.out.line(`  Nobody may enroll yet: tessera template grant ${saved.name} GROUP`);
       });
-    });
+    }));
 
   for (const [name, grant] of [
     ['grant', true],
@@ -130,12 +127,12 @@ export function register(program: Command, ctx: CliContext): void {
       .description(grant ? 'give a group the Enroll permission on a template' : 'take the Enroll permission away from a group')
       .argument('<template>')
       .argument('<group>')
-      .action(async (templateName: string, group: string) => {
-        const t = await ctx.tessera();
+      .action(ctx.withTessera(async (t, templateName: string, group: string) => {
         const saved = await setTemplateGrant(t, await ctx.actor(), templateName, group, grant);
-        ctx.out.result({ name: saved.name, enroll: saved.enroll }, () =>
-          ctx.out.line(`${saved.name}: Enroll ${grant ? 'granted to' : 'revoked from'} ${group}; Enroll: ${saved.enroll.join(', ') || '(nobody)'}`),
+        ctx.out.result(
+          { name: saved.name, enroll: saved.enroll },
+          `${saved.name}: Enroll ${grant ? 'granted to' : 'revoked from'} ${group}; Enroll: ${saved.enroll.join(', ') || '(nobody)'}`,
         );
-      });
+      }));
   }
 }

@@ -1,7 +1,7 @@
 /**
  * `tessera user …`: the embedded directory's accounts, through ra/admin/users.ts (which
  * checks the CA Administrators role and audits every change). Passwords come from
- * standard input or a prompt, never from an argument (issue #2 CLI section).
+ * standard input or a prompt, never from an argument (docs/cli.md "Passwords and PINs").
  */
 import { Option, type Command } from 'commander';
 import { rolesOf } from '../../../ra/Actor.js';
@@ -25,8 +25,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--disabled', 'create the account disabled')
     .addOption(new Option('--password-stdin', 'read the password from the first line of standard input').conflicts('password'))
     .option('--no-password', 'no password: the user cannot sign in to the enrollment site')
-    .action(async (username: string, o) => {
-      const t = await ctx.tessera();
+    .action(ctx.withTessera(async (t, username: string, o) => {
       const actor = await ctx.actor();
       // A password is asked for unless explicitly refused; without a terminal the
       // prompt fails and names --password-stdin (CliContext.password).
@@ -48,13 +47,12 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.out.line(`  groups: ${groups.join(', ') || '(none)'}`);
         if (password === null) ctx.out.line('  no password: set one with `tessera user set-password`');
       });
-    });
+    }));
 
   user
     .command('list')
     .description('list users')
-    .action(async () => {
-      const t = await ctx.tessera();
+    .action(ctx.withTessera(async (t) => {
       const rows = await Promise.all((await t.store.users.list()).map(async (u) => ({ ...u, groups: await t.store.groups.groupsOf(u.id) })));
       ctx.out.table(rows, [
         { header: 'USERNAME', value: (u) => u.username },
@@ -64,14 +62,13 @@ export function register(program: Command, ctx: CliContext): void {
         { header: 'ENABLED', value: (u) => (u.enabled ? 'yes' : 'no') },
         { header: 'GROUPS', value: (u) => u.groups },
       ]);
-    });
+    }));
 
   user
     .command('show')
     .description('show a user: SID, DN, groups, roles, created')
     .argument('<username>', 'account name, DOMAIN\\name or UPN')
-    .action(async (username: string) => {
-      const t = await ctx.tessera();
+    .action(ctx.withTessera(async (t, username: string) => {
       const u = await t.directory.findUser(username);
       if (!u) throw new TesseraError('USER_UNKNOWN', username);
       const roles = rolesOf(u, t.config.roles);
@@ -90,7 +87,7 @@ export function register(program: Command, ctx: CliContext): void {
         ],
         { ...u, roles },
       );
-    });
+    }));
 
   for (const [name, enabled] of [
     ['disable', false],
@@ -100,11 +97,10 @@ export function register(program: Command, ctx: CliContext): void {
       .command(name)
       .description(enabled ? 'enable a user' : 'disable a user: sign-in and new requests are refused (USER_DISABLED)')
       .argument('<username>')
-      .action(async (username: string) => {
-        const t = await ctx.tessera();
+      .action(ctx.withTessera(async (t, username: string) => {
         await setUserEnabled(t, await ctx.actor(), username, enabled);
-        ctx.out.result({ username, enabled }, () => ctx.out.line(`${enabled ? 'Enabled' : 'Disabled'} ${username}`));
-      });
+        ctx.out.result({ username, enabled }, `${enabled ? 'Enabled' : 'Disabled'} ${username}`);
+      }));
   }
 
   user
@@ -112,13 +108,12 @@ export function register(program: Command, ctx: CliContext): void {
     .description('set a user\'s password (at least 8 characters)')
     .argument('<username>')
     .option('--password-stdin', 'read the password from the first line of standard input')
-    .action(async (username: string, o) => {
-      const t = await ctx.tessera();
+    .action(ctx.withTessera(async (t, username: string, o) => {
       const actor = await ctx.actor();
       // Resolve the account before asking, so a typo fails without a pointless prompt.
       if (!(await t.directory.findUser(username))) throw new TesseraError('USER_UNKNOWN', username);
       const password = await ctx.password({ fromStdin: !!o.passwordStdin, prompt: `New password for ${username}: `, confirm: true });
       await setUserPassword(t, actor, username, password);
-      ctx.out.result({ username, passwordSet: true }, () => ctx.out.line(`Password set for ${username}`));
-    });
+      ctx.out.result({ username, passwordSet: true }, `Password set for ${username}`);
+    }));
 }

@@ -1,13 +1,13 @@
 /**
  * The REST API plugin (`/api/v1`): JSON over HTTPS, its own cross-site and content-type
- * checks, authentication hook and problem+json error renderer (ARCHITECTURE.md habit 6:
- * each entry is its own scope).
+ * checks, authentication hook and problem+json error renderer (docs/development.md "Rules
+ * the code keeps" 5: each entry is its own scope).
  */
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import { TesseraError } from '../../../errors/TesseraError.js';
 import { crossSiteGuard, SAFE_METHODS } from '../auth/crossSiteGuard.js';
-import { problemErrorHandler, toTesseraError } from '../problem.js';
+import { problemErrorHandler, sendProblem, toTesseraError } from '../problem.js';
 import { requireBodyType, type BodyTypesConfig } from './requireBodyType.js';
 import { adminRoutes } from './adminRoutes.js';
 import type { ApiContext } from './ApiContext.js';
@@ -30,7 +30,7 @@ export async function apiRoutes(app: FastifyInstance, ctx: ApiContext): Promise<
     ctx.metrics?.recordError(toTesseraError(error).code);
     return problemErrorHandler(error, req, reply);
   });
-  app.setNotFoundHandler((req, reply) => reply.code(404).type('application/problem+json').send({ type: 'urn:tessera:error:NOT_FOUND', title: 'The object does not exist.', status: 404, detail: `no route ${req.method} ${req.url}`, code: 'NOT_FOUND' }));
+  app.setNotFoundHandler((req, reply) => sendProblem(reply, new TesseraError('NOT_FOUND', `no route ${req.method} ${req.url}`)));
   // State changes: refused when a browser says another site sent them, and only JSON (or a
   // route's documented binary types) — both before authentication and before the body is read.
   const refuseCrossSite = crossSiteGuard(ctx.tessera);

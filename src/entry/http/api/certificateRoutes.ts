@@ -1,7 +1,6 @@
 /** /api/v1/certificates — read (PEM/DER/JSON by Accept), revoke, release from hold. */
 import type { FastifyInstance } from 'fastify';
-import { TesseraError } from '../../../errors/TesseraError.js';
-import { canSeeAll } from '../../../ra/retrieve.js';
+import { listCertificates, readCertificate } from '../../../ra/readCertificates.js';
 import { parseReason, release, revoke } from '../../../ra/revoke.js';
 import { parseSerial, prefers, requirePrincipal, type ApiContext } from './ApiContext.js';
 import { certificateView, pem } from './views.js';
@@ -12,24 +11,15 @@ export async function certificateRoutes(app: FastifyInstance, ctx: ApiContext): 
   app.get('/certificates', async (req) => {
     const p = requirePrincipal(req);
     const q = req.query as { user?: string; status?: string; limit?: string };
-    const all = canSeeAll(t, p.actor);
-    if (q.user && !all && q.user.toLowerCase() !== p.actor.user.username.toLowerCase()) throw new TesseraError('FORBIDDEN', 'only managers and auditors list other users’ certificates');
-    if (q.status && !['issued', 'revoked'].includes(q.status)) throw new TesseraError('INPUT_INVALID', 'status: issued or revoked');
-    const rows = await t.store.certificates.list({
-      subjectUser: all ? q.user : p.actor.user.username,
-      status: (q.status as 'issued' | 'revoked' | undefined) ?? undefined,
-      limit: Math.min(Math.max(Number(q.limit ?? 100) || 100, 1), 1000),
-    });
-    return { certificates: rows.filter((c) => c.status === 'issued' || c.status === 'revoked').map(certificateView) };
+    const limit = Math.min(Math.max(Number(q.limit ?? 100) || 100, 1), 1000);
+    const rows = await listCertificates(t, p.actor, { user: q.user, status: q.status, limit });
+    return { certificates: rows.map(certificateView) };
   });
 
   app.get('/certificates/:serial', async (req, reply) => {
     const p = requirePrincipal(req);
     const serial = parseSerial((req.params as { serial: string }).serial);
-    const c = await t.store.certificates.get(serial);
-    const own = c?.subjectUser?.toLowerCase() === p.actor.user.username.toLowerCase();
-    // Someone else's certificate looks exactly like a missing one.
-    if (!c || !c.der || (!own && !canSeeAll(t, p.actor))) throw new TesseraError('CERT_NOT_FOUND', serial);
+    const c = await readCertificate(t, p.actor, serial);
     const want = prefers(req, 'application/pkix-cert', 'application/x-pem-file', 'text/plain');
     if (want === 'application/pkix-cert') return reply.type('application/pkix-cert').send(c.der);
     if (want) return reply.type(want).send(pem(c.der));

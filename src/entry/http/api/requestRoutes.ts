@@ -2,7 +2,6 @@
  * /api/v1/requests — submit (AD CS ICertRequest::Submit), look up, approve, deny.
  */
 import type { FastifyInstance } from 'fastify';
-import { errorRegistry } from '../../../errors/registry.js';
 import { TesseraError } from '../../../errors/TesseraError.js';
 import { canSeeAll, retrieve } from '../../../ra/retrieve.js';
 import { denyRequest } from '../../../ra/denyRequest.js';
@@ -12,12 +11,12 @@ import type { SubmitResult } from '../../../ra/recordDecision.js';
 import type { Disposition } from '../../../store/records.js';
 import type { RequestOutcome } from '../../../ca/buildCmcResponse.js';
 import { fullResponse } from '../../../ra/fullResponse.js';
-import { problemOf } from '../problem.js';
+import { sendProblem } from '../problem.js';
 import { checkEnrollRate, parseId, prefers, requirePrincipal, type ApiContext } from './ApiContext.js';
 import { RAW_REQUEST_BODY } from './requireBodyType.js';
 import { requestView, submitView } from './views.js';
 
-/** Enrollment bodies are capped before parsing (issue #3: 64 KB). */
+/** Enrollment bodies are capped before parsing (docs/security.md §6.5: 64 KiB). */
 export const ENROLL_BODY_LIMIT = 64 * 1024;
 
 const submitSchema = {
@@ -53,9 +52,8 @@ export async function requestRoutes(app: FastifyInstance, ctx: ApiContext): Prom
     if (r.disposition === 'pending') return reply.code(202).header('location', `/api/v1/requests/${r.requestId}`).send(submitView(r, ctx.chainPem));
     const err = new TesseraError(r.code ?? 'INTERNAL', r.message);
     ctx.metrics?.recordError(err.code);
-    const p = problemOf(err, { requestId: r.requestId, disposition: r.disposition });
     // The disposition message (e.g. the unsupported template's name) is the detail shown.
-    return reply.code(errorRegistry[err.code].status).type('application/problem+json').send({ ...p, detail: r.message });
+    return sendProblem(reply, err, { requestId: r.requestId, disposition: r.disposition, detail: r.message });
   };
 
   app.post('/requests', { schema: submitSchema, bodyLimit: ENROLL_BODY_LIMIT }, async (req, reply) => {
@@ -109,7 +107,7 @@ export async function requestRoutes(app: FastifyInstance, ctx: ApiContext): Prom
     const r = await resubmit(t, p.actor, parseId((req.params as { id: string }).id));
     if (r.disposition === 'issued') return reply.code(200).send(submitView(r, ctx.chainPem));
     const err = new TesseraError(r.code ?? 'INTERNAL', r.message);
-    return reply.code(errorRegistry[err.code].status).type('application/problem+json').send({ ...problemOf(err, { requestId: r.requestId, disposition: r.disposition }), detail: r.message });
+    return sendProblem(reply, err, { requestId: r.requestId, disposition: r.disposition, detail: r.message });
   });
 
   app.post(

@@ -27,6 +27,7 @@ import type { FastifyRequest } from 'fastify';
 import type { DirectoryUser } from '../../../directory/Directory.js';
 import { TesseraError } from '../../../errors/TesseraError.js';
 import { rolesOf, type Actor } from '../../../ra/Actor.js';
+import { recordFailedSignIn } from '../../../ra/recordFailedSignIn.js';
 import type { Tessera } from '../../../Tessera.js';
 import { OID } from '../../../x509/oids.js';
 import type { Session, SessionTokens } from './sessionToken.js';
@@ -153,13 +154,11 @@ export class Authenticator {
         return { user, epoch };
       } catch (e) {
         if (!(e instanceof TesseraError && (e.code === 'AUTH_FAILED' || e.code === 'USER_DISABLED'))) throw e;
-        await this.tessera.store
-          .transaction(async (tx) => {
-            const n = await this.throttle.recordFailure(tx, userKey, source);
-            // The true reason (USER_DISABLED, a directory's detail) is for the audit trail only.
-            await tx.audit.append({ actor: userKey.slice(0, 128), action: 'auth.failed', source, details: { code: e.code, ...(e.detail ? { detail: e.detail.slice(0, 500) } : {}), ...(n ? { failures: n.pair, addressFailures: n.address } : {}) } });
-          })
-          .catch(() => {});
+        // The true reason (USER_DISABLED, a directory's detail) is for the audit trail only.
+        const failure = { account: userKey, source, code: e.code, detail: e.detail };
+        await recordFailedSignIn(this.tessera, failure, (tx) => this.throttle.recordFailure(tx, userKey, source)).catch(
+          () => {},
+        );
         // One answer for a wrong password, an unknown user and a disabled account whose
         // password is right, without the directory's detail (which could tell them apart).
         throw new TesseraError('AUTH_FAILED', undefined, { cause: e });

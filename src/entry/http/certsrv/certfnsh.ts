@@ -1,5 +1,5 @@
 /**
- * certfnsh.asp: the request processor (research/certsrv.md §1.2–§1.3). `Mode=newreq`
+ * certfnsh.asp: the request processor (docs/certsrv.md §2–§3). `Mode=newreq`
  * submits a new PKCS#10 / CMC / PKCS#7 request; `Mode=chkpnd` checks a pending one.
  * The answer is a result page, HTTP 200 whatever the disposition.
  */

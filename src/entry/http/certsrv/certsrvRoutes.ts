@@ -1,7 +1,6 @@
 /**
  * /certsrv — the web enrollment site, AD CS Web Enrollment's URLs, fields and result
- * markers (research/certsrv.md "What a compatible server must implement" items 1–6, 9,
- * 10), in pages of our own. Its own scope: authentication (session from the sign-in form
+ * markers (docs/certsrv.md), in pages of our own. Its own scope: authentication (session from the sign-in form
  * for people, HTTP Basic or a client certificate for scripts; never NTLM — ESC8),
  * anti-forgery checks on every state change, a CSP with a per-response nonce, and an
  * error renderer that answers with a page, never a stack trace.
@@ -23,7 +22,7 @@ import { SESSION_COOKIE } from '../auth/Authenticator.js';
 import { retryAfterOf } from '../auth/RateLimitedError.js';
 import { crossSiteGuard, SAFE_METHODS } from '../auth/crossSiteGuard.js';
 import { catalogOrder } from '../../../template/catalogOrder.js';
-import { toTesseraError } from '../problem.js';
+import { statusOf, toTesseraError } from '../problem.js';
 import { certfnsh, pendingEntries, setRequestsCookie } from './certfnsh.js';
 import { contentSecurityPolicy, newNonce, sendPage, type CertsrvContext } from './CertsrvContext.js';
 import { certcrl, certnew } from './downloads.js';
@@ -74,7 +73,8 @@ export async function certsrvRoutes(app: FastifyInstance, ctx: CertsrvContext): 
       if (PUBLIC.test(path)) return;
       if (err.code === 'AUTH_FAILED' || err.code === 'USER_DISABLED') {
         reply.header('www-authenticate', 'Basic realm="Tessera", charset="UTF-8"');
-        return sendPage(ctx, req, reply, errorPage({ mode: '', dispositionMessage: err.message, code: err.code, intro: 'Sign-in failed.' }), 401);
+        // A disabled account answers as a wrong password does (no account enumeration).
+        return sendPage(ctx, req, reply, errorPage({ mode: '', dispositionMessage: err.message, code: err.code, intro: 'Sign-in failed.' }), statusOf('AUTH_FAILED'));
       }
       throw err;
     }
@@ -86,7 +86,7 @@ export async function certsrvRoutes(app: FastifyInstance, ctx: CertsrvContext): 
     }
     // Scripts (and Certipy's probe) expect 401 with a challenge on /certsrv/.
     reply.header('www-authenticate', 'Basic realm="Tessera", charset="UTF-8"');
-    return reply.code(401).type('text/html; charset=utf-8').send('<!DOCTYPE html><title>401 Unauthorized</title><p>Sign in at <a href="/certsrv/signin">/certsrv/signin</a>, or send HTTP Basic credentials.</p>');
+    return reply.code(statusOf('AUTH_REQUIRED')).type('text/html; charset=utf-8').send('<!DOCTYPE html><title>401 Unauthorized</title><p>Sign in at <a href="/certsrv/signin">/certsrv/signin</a>, or send HTTP Basic credentials.</p>');
   });
 
   // Anti-forgery on every state change. Whatever the credentials (Basic a browser cached, a
@@ -108,7 +108,7 @@ export async function certsrvRoutes(app: FastifyInstance, ctx: CertsrvContext): 
   app.setErrorHandler((error, req, reply) => {
     const err = toTesseraError(error);
     ctx.metrics?.recordError(err.code);
-    const status = errorRegistry[err.code].status;
+    const status = statusOf(err.code);
     if (status >= 500) req.log.error({ code: err.code, detail: err.detail, err: error }, 'certsrv request failed');
     const detail = status < 500 && err.detail ? `${err.message} (${err.detail})` : err.message;
     if (err.code === 'AUTH_REQUIRED' || err.code === 'AUTH_FAILED') reply.header('www-authenticate', 'Basic realm="Tessera", charset="UTF-8"');
@@ -116,7 +116,7 @@ export async function certsrvRoutes(app: FastifyInstance, ctx: CertsrvContext): 
     return sendPage(ctx, req, reply, errorPage({ mode: '', dispositionMessage: detail, code: err.code, intro: 'The request could not be completed.', hint: err.code === 'CSRF_TOKEN_INVALID' ? 'Go back, reload the page and submit again.' : err.code === 'CROSS_SITE_REFUSED' ? 'Open this site yourself and submit the form from its own page.' : undefined }), status);
   });
 
-  app.setNotFoundHandler((req, reply) => sendPage(ctx, req, reply, errorPage({ mode: '', dispositionMessage: `There is no page ${req.url.split('?')[0]}.`, code: 'NOT_FOUND', intro: 'Page not found.' }), 404));
+  app.setNotFoundHandler((req, reply) => sendPage(ctx, req, reply, errorPage({ mode: '', dispositionMessage: `There is no page ${req.url.split('?')[0]}.`, code: 'NOT_FOUND', intro: 'Page not found.' }), statusOf('NOT_FOUND')));
 
   const actorOf = (req: FastifyRequest): Actor => requirePrincipal(req).actor;
   const enrollable = async (req: FastifyRequest) => {
@@ -150,7 +150,7 @@ export async function certsrvRoutes(app: FastifyInstance, ctx: CertsrvContext): 
       // The same words for an unknown user, a wrong password and a disabled account.
       const message = err.code === 'RATE_LIMITED' ? `${err.message} (${retryAfterOf(err)} s)` : errorRegistry.AUTH_FAILED.message;
       if (err.code === 'RATE_LIMITED') reply.header('retry-after', String(retryAfterOf(err)));
-      return sendPage(ctx, req, reply, signinPage({ returnTo, username, error: message }), err.code === 'RATE_LIMITED' ? 429 : 401);
+      return sendPage(ctx, req, reply, signinPage({ returnTo, username, error: message }), statusOf(err.code === 'RATE_LIMITED' ? 'RATE_LIMITED' : 'AUTH_FAILED'));
     }
   });
   app.post('/signout', async (req, reply) => {
@@ -163,7 +163,7 @@ export async function certsrvRoutes(app: FastifyInstance, ctx: CertsrvContext): 
   // --- static files ----------------------------------------------------------------------
   app.get('/static/:file', async (req, reply) => {
     const f = await staticFile((req.params as { file: string }).file);
-    if (!f) return reply.code(404).type('text/plain').send('not found');
+    if (!f) return reply.code(statusOf('NOT_FOUND')).type('text/plain').send('not found');
     return reply.type(f.type).header('cache-control', 'public, max-age=300').send(f.body);
   });
 
@@ -266,7 +266,7 @@ export async function certsrvRoutes(app: FastifyInstance, ctx: CertsrvContext): 
       throw new TesseraError('INPUT_INVALID', `unknown action ${action}`);
     } catch (e) {
       const err = toTesseraError(e);
-      if (errorRegistry[err.code].status >= 500 || err.code === 'FORBIDDEN' || err.code === 'CSRF_TOKEN_INVALID') throw err;
+      if (statusOf(err.code) >= 500 || err.code === 'FORBIDDEN' || err.code === 'CSRF_TOKEN_INVALID') throw err;
       return manage(req, reply, undefined, err.detail ? `${err.message} (${err.detail})` : err.message);
     }
   });

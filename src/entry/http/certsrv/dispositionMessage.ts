@@ -1,10 +1,10 @@
 /**
- * Disposition messages in the shapes certsrv clients match (research/certsrv.md §1.3.3,
- * §1.9 items 6–10): parse failures start "Error Parsing Request", an unsupported template
+ * Disposition messages in the shapes certsrv clients match (docs/certsrv.md §3, §5
+ * items 6–10): parse failures start "Error Parsing Request", an unsupported template
  * says "…template that is not supported…", other policy denials read
  * `Denied by Policy Module  0x80094012, <message>` (two spaces, as Certipy's regex needs).
  */
-import { errorRegistry, hresultText, isErrorCode, type ErrorCode } from '../../../errors/registry.js';
+import { errorRegistry, hresultOf, hresultText, isErrorCode, type ErrorCode } from '../../../errors/registry.js';
 
 const PARSE_CODES = new Set<ErrorCode>(['REQUEST_EMPTY', 'REQUEST_TOO_LARGE', 'REQUEST_MALFORMED', 'REQUEST_TOO_DEEP', 'REQUEST_NOT_DER', 'REQUEST_FORMAT_UNSUPPORTED']);
 
@@ -12,8 +12,7 @@ export function certsrvDispositionMessage(code: string | null, stored: string): 
   if (!code || !isErrorCode(code)) return stored;
   if (code === 'TEMPLATE_UNKNOWN') return stored;
   if (PARSE_CODES.has(code)) return stored.startsWith('Error Parsing Request') ? stored : `Error Parsing Request ${stored}`;
-  const hr = `0x${(errorRegistry[code].hresult >>> 0).toString(16).padStart(8, '0')}`;
-  return `Denied by Policy Module  ${hr}, ${stored}`;
+  return `Denied by Policy Module  ${hresultOf(code)}, ${stored}`;
 }
 
 /** The CR_GEMT_HRESULT_STRING line: `<message> 0x80094004 (-2146877436 CERTSRV_E_PROPERTY_EMPTY)`. */

@@ -1,5 +1,5 @@
 /**
- * certnew.cer, certnew.p7b and certcrl.crl (research/certsrv.md §1.4, §1.9 items 7–9, 13):
+ * certnew.cer, certnew.p7b and certcrl.crl (docs/certsrv.md §4, §5 items 7–9, 13):
  * - exact Content-Types without parameters: application/pkix-cert,
  *   application/x-pkcs7-certificates, application/pkix-crl (magnuswatn compares the whole header);
  * - `Enc=bin` gives DER; any other value or none gives base64 in 64-character CRLF lines

@@ -1,7 +1,7 @@
 /**
  * A tiny HTML templating helper: interpolated values are escaped unless they are
  * `SafeHtml` (the result of `html` itself or `raw`). Our own markup; the only AD CS text
- * kept is the short strings and line shapes clients parse (research/certsrv.md §1.9).
+ * kept is the short strings and line shapes clients parse (docs/certsrv.md §5).
  */
 export class SafeHtml {
   constructor(readonly value: string) {}

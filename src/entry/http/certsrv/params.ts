@@ -1,7 +1,7 @@
 /**
  * certsrv parameters: ASP query and form names are case-insensitive (nokia adcs-issuer
  * sends `ENC=b64`), and certfnsh.asp accepts a form body on GET too (bgstack certreq.sh
- * posts with `curl -XGET --data`). Unknown fields are ignored (research/certsrv.md §1.2).
+ * posts with `curl -XGET --data`). Unknown fields are ignored (docs/certsrv.md §2).
  */
 import type { FastifyRequest } from 'fastify';
 import { TesseraError } from '../../../errors/TesseraError.js';

@@ -1,6 +1,6 @@
 /**
- * The `Requests` cookie that remembers this browser's pending requests (W2K3 certsrck.inc;
- * research/certsrv.md §1.3.2): entries `[<ReqID>,<TargetStoreFlags>,<SaveCert>,<FriendlyType>]`
+ * The `Requests` cookie that remembers this browser's pending requests, as AD CS sets it
+ * (docs/certsrv.md §3): entries `[<ReqID>,<TargetStoreFlags>,<SaveCert>,<FriendlyType>]`
  * concatenated, `-` when empty, path /certsrv. It only lists IDs: looking a request up
  * still requires being its requester.
  */
@@ -27,7 +27,7 @@ export function parseRequestsCookie(value: string | undefined): PendingEntry[] {
 
 export function formatRequestsCookie(entries: readonly PendingEntry[]): string {
   if (!entries.length) return '-';
-  // Separators in the friendly text become spaces, as certsrck.inc does. @fastify/cookie
+  // Separators in the friendly text become spaces, as AD CS does. @fastify/cookie
   // percent-encodes the value when it sets the cookie.
   return entries.map((e) => `[${e.id},${e.targetStoreFlags},${e.saveCert},${e.friendlyType.replace(/[,\]\[]/g, ' ')}]`).join('');
 }

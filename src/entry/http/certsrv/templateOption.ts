@@ -1,8 +1,8 @@
 /**
  * A template as an `<option>` of the certsrv template list. The value keeps AD CS's
  * shape — `E;<name>;<keySpec>;<keyFlags>;<enrollmentFlags>;<privateKeyFlags>;<subjectFlags>;
- * <raSignatures>;<csp?csp…>;<oid>;<major>;<minorFlag>;<minor>;<display>` (W2K3
- * certsgcl.inc EnumTemplates; research/certsrv.md §1.6) — because Certipy's
+ * <raSignatures>;<csp?csp…>;<oid>;<major>;<minorFlag>;<minor>;<display>`
+ * (docs/certsrv.md §6) — because Certipy's
  * `relay -enum-templates` reads field 1; the data attributes are for our own page script.
  */
 import type { Template } from '../../../template/Template.js';
@@ -47,6 +47,11 @@ export function templateOptionValue(t: Template): string {
     v2 ? t.minorVersion : '',
     t.displayName,
   ].join(';');
+}
+
+/** A template list's options; AD CS's single "(No templates found!)" option when there is none. */
+export function templateOptions(options: readonly SafeHtml[]): readonly SafeHtml[] {
+  return options.length ? options : [html`<option value="X">(No templates found!)</option>`];
 }
 
 export function templateOption(t: Template, o: { selected?: boolean; disableAgentTemplates?: boolean } = {}): SafeHtml {

@@ -16,7 +16,7 @@
  * default 0 so a revocation is never hidden by an HTTP cache).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ocspErrorResponse } from '../../../ca/ocsp/encodeOcspResponse.js';
+import { ocspErrorResponse } from '../../../x509/ocsp.js';
 import type { OcspAnswer } from '../../../ca/ocsp/OcspResponder.js';
 import { ocspResponderFor } from '../../../ra/ocspResponderFor.js';
 import type { Tessera } from '../../../Tessera.js';

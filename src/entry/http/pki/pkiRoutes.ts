@@ -12,11 +12,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { errorRegistry } from '../../../errors/registry.js';
-import { asTesseraError } from '../../../errors/TesseraError.js';
+import { asTesseraError, TesseraError } from '../../../errors/TesseraError.js';
 import { currentCrl } from '../../../ra/currentCrl.js';
-import { classifyStorageError } from '../../../store/database.js';
 import type { Tessera } from '../../../Tessera.js';
+import { statusOf } from '../problem.js';
 
 /** Upper bound for max-age of a CRL response (an HTTP cache re-checks at least this often). */
 const CRL_MAX_AGE_SECONDS = 900;
@@ -40,14 +39,13 @@ export function notModified(req: FastifyRequest, etag: string, lastModified: Dat
 }
 
 function sendError(reply: FastifyReply, e: unknown): FastifyReply {
-  const err = asTesseraError(classifyStorageError(e));
-  const status = err.code === 'CRL_NOT_PUBLISHED' || err.code === 'NOT_FOUND' ? 404 : errorRegistry[err.code].status;
+  const err = asTesseraError(e);
+  const status = statusOf(err.code);
   if (status >= 500) reply.log.error({ code: err.code, detail: err.detail }, 'pki request failed');
   return reply.code(status).header('cache-control', 'no-store').type('text/plain; charset=utf-8').send(`${err.message} [${err.code}]\n`);
 }
 
-const notFound = (reply: FastifyReply) =>
-  reply.code(404).header('cache-control', 'no-store').type('text/plain; charset=utf-8').send(`${errorRegistry.NOT_FOUND.message} [NOT_FOUND]\n`);
+const notFound = (reply: FastifyReply) => sendError(reply, new TesseraError('NOT_FOUND'));
 
 export default async function pkiRoutes(app: FastifyInstance, opts: { tessera: Tessera }): Promise<void> {
   const t = opts.tessera;

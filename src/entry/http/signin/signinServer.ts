@@ -15,7 +15,7 @@
  * (rejectUnauthorized false): Node's own verification knows nothing of the authentication
  * trust list, EKU policy, OCSP or the directory. The listener issues no session tickets
  * and refuses a resumed session, so every sign-in comes with its own CertificateVerify
- * (research/security.md §2 item 2, acceptance item 26).
+ * (docs/security.md §8.1; RFC 8446 §4.4.3).
  *
  * Every attempt is audited (`signin.succeeded` / `signin.refused` with the reason code)
  * and rate limited per client address and per certificate. The client gets one generic
@@ -23,18 +23,20 @@
  * record and the log only.
  */
 import { constants, createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type { TLSSocket } from 'node:tls';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import cookie from '@fastify/cookie';
 import { errorRegistry, type ErrorCode } from '../../../errors/registry.js';
 import { TesseraError } from '../../../errors/TesseraError.js';
+import { readTlsIdentity } from '../../../keys/serviceKeys.js';
+import { auditSmartCardSignIn } from '../../../ra/auditSmartCardSignIn.js';
 import { SmartCardValidator, type SigninDecision } from '../../../signin/SmartCardValidator.js';
 import { possessionOf, presentedChain } from '../../../signin/tlsPeer.js';
-import { validatorSettingsFor } from '../../../signin/signinSettings.js';
+import { validatorSettingsFor } from '../../../config/validatorSettingsFor.js';
 import type { RevocationFetcher } from '../../../signin/httpFetch.js';
 import type { Tessera } from '../../../Tessera.js';
 import { toPem } from '../../../x509/pem.js';
+import { statusOf } from '../problem.js';
 import { setSessionCookie } from '../api/sessionRoutes.js';
 import { RateLimiter } from '../auth/RateLimiter.js';
 import { SessionTokens } from '../auth/sessionToken.js';
@@ -70,17 +72,20 @@ export interface SigninServer {
   close(): Promise<void>;
 }
 
-/** HTTP status of a refusal: 401 when there is nothing to check, 5xx for our own trouble, 403 otherwise. */
+/**
+ * HTTP status of a refusal. The client is told SIGNIN_REFUSED, and gets its status, unless
+ * the reason's own status says there was nothing to check (401: no certificate, no proof
+ * of possession) or that the trouble is ours (5xx).
+ */
 function refusalStatus(code: ErrorCode): number {
-  if (code === 'SIGNIN_CERT_MISSING' || code === 'SIGNIN_POSSESSION_NOT_PROVEN') return 401;
-  const s = errorRegistry[code].status;
-  return s >= 500 ? s : 403;
+  const s = statusOf(code);
+  return s === 401 || s >= 500 ? s : statusOf('SIGNIN_REFUSED');
 }
 
 export async function buildSigninApp(o: SigninServerOptions): Promise<FastifyInstance> {
   const t = o.tessera;
   const validator = o.validator ?? new SmartCardValidator(await validatorSettingsFor(t), { accounts: t.directory, now: o.now ?? (() => t.now()), fetch: o.fetch });
-  const tls = o.tls ?? { key: await readFile(t.paths.tlsKey), cert: await readFile(t.paths.tlsCert) };
+  const tls = o.tls ?? (await readTlsIdentity(t.paths));
   const trust = validator.trust;
   const sessions = new SessionTokens(o.sessionKey, t);
   const s = t.config.signin ?? {};
@@ -128,28 +133,8 @@ export async function buildSigninApp(o: SigninServerOptions): Promise<FastifyIns
 
   const wantsJson = (req: FastifyRequest, forced: boolean) => forced || (/application\/json/i.test(String(req.headers.accept ?? '')) && !/text\/html/i.test(String(req.headers.accept ?? '')));
 
-  const audit = async (req: FastifyRequest, d: SigninDecision, chain: Buffer[]) => {
-    const failed = d.ok ? undefined : d.checks.find((c) => c.status === 'failed');
-    const username = d.ok ? d.account.username : d.account;
-    const ours = d.certificate && d.certificate.issuer === issuing.subject;
-    await t.store.transaction((tx) =>
-      tx.audit.append({
-        actor: username ?? 'anonymous',
-        action: d.ok ? 'signin.succeeded' : 'signin.refused',
-        target: username ?? null,
-        serial: ours ? d.certificate!.serial : null,
-        source: req.ip,
-        details: {
-          method: 'smartcard',
-          ...(d.ok ? { mapping: { kind: d.mapping.kind, strength: d.mapping.strength, sid: d.mapping.sid ?? null, upn: d.mapping.upn ?? null } } : { code: d.code, check: failed?.id ?? null, detail: d.detail.slice(0, 2000) }),
-          certificate: d.certificate ?? null,
-          presented: chain.length,
-          // Soft-fail revocation: every sign-in it lets through says so in its record (docs/signin.md).
-          ...(d.ok && d.warnings?.length ? { warnings: d.warnings } : {}),
-        },
-      }),
-    );
-  };
+  const audit = (req: FastifyRequest, d: SigninDecision, chain: Buffer[]) =>
+    auditSmartCardSignIn(t, { source: req.ip, decision: d, presented: chain.length });
 
   const handle = async (req: FastifyRequest, reply: FastifyReply, forcedJson: boolean) => {
     const json = wantsJson(req, forcedJson);
@@ -161,12 +146,12 @@ export async function buildSigninApp(o: SigninServerOptions): Promise<FastifyIns
     const overCert = fingerprint !== undefined && !byCertificate.hit(fingerprint);
     if (overAddress || overCert) {
       req.log.warn({ source: req.ip, fingerprint, code: 'RATE_LIMITED' }, 'smart card sign-in rate limited');
-      await t.store
-        .transaction((tx) => tx.audit.append({ actor: 'anonymous', action: 'signin.refused', source: req.ip, details: { method: 'smartcard', code: 'RATE_LIMITED', detail: overAddress ? `address ${req.ip}` : `certificate ${fingerprint}` } }))
-        .catch((e) => req.log.error({ err: e }, 'audit failed'));
+      const rateLimited = overAddress ? `address ${req.ip}` : `certificate ${fingerprint}`;
+      const refused = auditSmartCardSignIn(t, { source: req.ip, rateLimited });
+      await refused.catch((e) => req.log.error({ err: e }, 'audit failed'));
       reply.header('retry-after', '60');
-      if (json) return reply.code(429).send({ result: 'refused', code: 'RATE_LIMITED', message: errorRegistry.RATE_LIMITED.message });
-      return render(req, reply, { id: 'smartcard-signin', title: 'Test my smart card', body: html`<p class="error" role="alert">${errorRegistry.RATE_LIMITED.message}</p>` }, 429);
+      if (json) return reply.code(statusOf('RATE_LIMITED')).send({ result: 'refused', code: 'RATE_LIMITED', message: errorRegistry.RATE_LIMITED.message });
+      return render(req, reply, { id: 'smartcard-signin', title: 'Test my smart card', body: html`<p class="error" role="alert">${errorRegistry.RATE_LIMITED.message}</p>` }, statusOf('RATE_LIMITED'));
     }
 
     const decision = await validator.validate(chain, possessionOf(socket));
@@ -178,7 +163,8 @@ export async function buildSigninApp(o: SigninServerOptions): Promise<FastifyIns
       // No sign-in without its audit record.
       if (decision.ok) {
         const err = new TesseraError('STORAGE_UNAVAILABLE', 'the sign-in could not be audited');
-        return json ? reply.code(503).send({ result: 'error', code: err.code, message: err.message }) : render(req, reply, { id: 'smartcard-signin', title: 'Test my smart card', body: html`<p class="error" role="alert">${err.message}</p>` }, 503);
+        const status = statusOf(err.code);
+        return json ? reply.code(status).send({ result: 'error', code: err.code, message: err.message }) : render(req, reply, { id: 'smartcard-signin', title: 'Test my smart card', body: html`<p class="error" role="alert">${err.message}</p>` }, status);
       }
     }
     if (decision.ok) {
@@ -191,7 +177,7 @@ export async function buildSigninApp(o: SigninServerOptions): Promise<FastifyIns
       );
       if (decision.warnings?.length) req.log.warn({ username: decision.account.username, serial: decision.certificate.serial, warnings: decision.warnings }, 'smart card sign-in let through with warnings (revocation soft-fail)');
     } else {
-      const level = errorRegistry[decision.code].status >= 500 ? 'error' : 'warn';
+      const level = statusOf(decision.code) >= 500 ? 'error' : 'warn';
       req.log[level]({ code: decision.code, detail: decision.detail, source: req.ip, fingerprint }, 'smart card sign-in refused');
     }
     const view = { decision, siteUrl: t.config.siteUrl, ...(sessionExpires ? { sessionExpires } : {}) };
@@ -206,13 +192,13 @@ export async function buildSigninApp(o: SigninServerOptions): Promise<FastifyIns
   // The site's stylesheet, so the page keeps the site's look on this origin.
   app.get('/certsrv/static/:file', async (req, reply) => {
     const f = await staticFile((req.params as { file: string }).file);
-    if (!f) return reply.code(404).type('text/plain').send('not found');
+    if (!f) return reply.code(statusOf('NOT_FOUND')).type('text/plain').send('not found');
     return reply.type(f.type).header('cache-control', 'public, max-age=300').send(f.body);
   });
-  app.setNotFoundHandler((_req, reply) => reply.code(404).type('text/plain; charset=utf-8').send(`${errorRegistry.NOT_FOUND.message} [NOT_FOUND]\n`));
+  app.setNotFoundHandler((_req, reply) => reply.code(statusOf('NOT_FOUND')).type('text/plain; charset=utf-8').send(`${errorRegistry.NOT_FOUND.message} [NOT_FOUND]\n`));
   app.setErrorHandler((err, req, reply) => {
     req.log.error({ err }, 'sign-in listener failed');
-    return reply.code(500).type('text/plain; charset=utf-8').send(`${errorRegistry.INTERNAL.message} [INTERNAL]\n`);
+    return reply.code(statusOf('INTERNAL')).type('text/plain; charset=utf-8').send(`${errorRegistry.INTERNAL.message} [INTERNAL]\n`);
   });
   return app;
 }

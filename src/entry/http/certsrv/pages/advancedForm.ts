@@ -1,6 +1,6 @@
 /**
- * certrqma.asp, the advanced request form with the seed's options (research/certsrv.md
- * §1.6). Our page script (src/web/client) generates the key — in the browser or on a
+ * certrqma.asp, the advanced request form with the seed's options (docs/certsrv.md §2,
+ * §8). Our page script (src/client/web) generates the key — in the browser or on a
  * card through the card agent — builds and signs the request there, and posts the
  * hidden SubmittedData form to certfnsh.asp, the same fields AD CS's page posted.
  */
@@ -8,7 +8,7 @@ import type { Template } from '../../../../template/Template.js';
 import { DEFAULT_CARD_AGENT_URL } from '../../../../config/webSettings.js';
 import { html } from '../html.js';
 import type { Page } from '../Layout.js';
-import { templateOption } from '../templateOption.js';
+import { templateOption, templateOptions } from '../templateOption.js';
 
 export function submittedDataForm(csrf: string) {
   return html`<form id="SubmittedData" name="SubmittedData" method="post" action="certfnsh.asp">
@@ -45,6 +45,26 @@ export function hashSelect() {
 <p class="hint" id="hashNote">Only used to sign the request. The CA signs every certificate with SHA-256 or stronger; SHA-1 is accepted as proof of possession only.</p>`;
 }
 
+/** The key algorithm list and the RSA key size: the page script reads both to generate the key. */
+export function keyAlgorithmSelect() {
+  return html`<label for="lbKeyAlg">Key algorithm</label>
+<select id="lbKeyAlg" name="lbKeyAlg"><option value="rsa" selected>RSA</option><option value="P-256">ECDSA P-256</option><option value="P-384">ECDSA P-384</option></select>`;
+}
+
+export function keySizeInput() {
+  return html`<label for="tbKeySize">Key size</label> <input id="tbKeySize" name="tbKeySize" type="number" value="2048" min="2048" max="16384" step="1024">`;
+}
+
+export function friendlyNameInput() {
+  return html`<label for="tbFriendlyName">Friendly name</label> <input id="tbFriendlyName" name="tbFriendlyName" maxlength="128">`;
+}
+
+/** The request attributes box (certreq -attrib lines), read by the page script or posted as taAttrib. */
+export function attributesField(label: string) {
+  return html`<label for="taAttrib">${label}</label>
+<textarea id="taAttrib" name="taAttrib" rows="3" cols="50" maxlength="4000"></textarea>`;
+}
+
 /**
  * The template the form starts with: the one the link names (?template=), else the first
  * the user may request here in the catalog's order (template/catalogOrder.ts) — the
@@ -68,7 +88,7 @@ export function advancedFormPage(o: { templates: readonly Template[]; selected?:
 <fieldset>
 <legend>Certificate Template</legend>
 <label for="lbCertTemplate">Certificate template</label>
-<select id="lbCertTemplate" name="lbCertTemplate">${options.length ? options : html`<option value="X">(No templates found!)</option>`}</select>
+<select id="lbCertTemplate" name="lbCertTemplate">${templateOptions(options)}</select>
 ${agentOnly.length ? html`<p class="hint" id="agentNote">${agentOnly.map((t) => t.displayName).join(', ')} ${agentOnly.length > 1 ? 'need' : 'needs'} an enrollment agent's signature, so ${agentOnly.length > 1 ? 'they cannot' : 'it cannot'} be requested here: ask your help desk to enroll you at the <a href="certsces.asp">enrollment station</a>, or use <code>tessera enroll-on-behalf</code>.</p>` : ''}
 </fieldset>
 <fieldset>
@@ -84,15 +104,14 @@ ${agentOnly.length ? html`<p class="hint" id="agentNote">${agentOnly.map((t) => 
 <option value="card">Smart card (card agent)</option>
 </select>
 ${cardFieldset(o.agentUrl)}
-<label for="lbKeyAlg">Key algorithm</label>
-<select id="lbKeyAlg" name="lbKeyAlg"><option value="rsa" selected>RSA</option><option value="P-256">ECDSA P-256</option><option value="P-384">ECDSA P-384</option></select>
+${keyAlgorithmSelect()}
 <div role="radiogroup" aria-label="Key usage">
 <span class="label">Key usage</span>
 <input type="radio" id="rbKeyUsage0" name="rbKeyUsage" value="0" checked> <label for="rbKeyUsage0">Exchange</label>
 <input type="radio" id="rbKeyUsage1" name="rbKeyUsage" value="1"> <label for="rbKeyUsage1">Signature</label>
 <input type="radio" id="rbKeyUsage2" name="rbKeyUsage" value="2"> <label for="rbKeyUsage2">Both</label>
 </div>
-<label for="tbKeySize">Key size</label> <input id="tbKeySize" name="tbKeySize" type="number" value="2048" min="2048" max="16384" step="1024">
+${keySizeInput()}
 <div role="radiogroup" aria-label="Key container name">
 <input type="radio" id="rbGenContName0" name="rbGenContName" value="0" checked> <label for="rbGenContName0">Automatic key container name</label>
 <input type="radio" id="rbGenContName1" name="rbGenContName" value="1"> <label for="rbGenContName1">User specified key container name</label>
@@ -108,9 +127,8 @@ ${cardFieldset(o.agentUrl)}
 <input type="radio" id="rbRequestFormat1" name="rbRequestFormat" value="1"> <label for="rbRequestFormat1">PKCS10</label>
 </div>
 ${hashSelect()}
-<label for="taAttrib">Attributes</label>
-<textarea id="taAttrib" name="taAttrib" rows="3" cols="50" maxlength="4000"></textarea>
-<label for="tbFriendlyName">Friendly name</label> <input id="tbFriendlyName" name="tbFriendlyName" maxlength="128">
+${attributesField('Attributes')}
+${friendlyNameInput()}
 </fieldset>
 <p><button type="button" id="btnSubmit">Submit</button></p>
 </form>

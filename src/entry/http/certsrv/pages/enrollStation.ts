@@ -3,13 +3,20 @@
  * Station"). An enrollment agent picks the user and template; the page generates the
  * user's key (in the browser, or on the user's card through the card agent), signs the
  * request with the agent's own key from their Enrollment Agent PKCS #12, and submits a
- * CMC request carrying RequesterName (research/certsrv.md §3.2).
+ * CMC request carrying RequesterName (learn.microsoft.com "CMC EOBO Request"; docs/certsrv.md §7).
  */
 import type { Template } from '../../../../template/Template.js';
 import { html } from '../html.js';
 import type { Page } from '../Layout.js';
-import { templateOption } from '../templateOption.js';
-import { cardFieldset, hashSelect, submittedDataForm } from './advancedForm.js';
+import { templateOption, templateOptions } from '../templateOption.js';
+import {
+  cardFieldset,
+  friendlyNameInput,
+  hashSelect,
+  keyAlgorithmSelect,
+  keySizeInput,
+  submittedDataForm,
+} from './advancedForm.js';
 
 export function enrollStationPage(o: { templates: readonly Template[]; domain: string; csrf: string; agentUrl?: string }): Page {
   return {
@@ -22,15 +29,14 @@ export function enrollStationPage(o: { templates: readonly Template[]; domain: s
 <fieldset><legend>User and certificate</legend>
 <label for="tbTarget">User (${o.domain}\\user or user name)</label> <input id="tbTarget" name="tbTarget" required autocomplete="off">
 <label for="lbCertTemplate">Certificate template</label>
-<select id="lbCertTemplate" name="lbCertTemplate">${o.templates.length ? o.templates.map((t) => templateOption(t)) : html`<option value="X">(No templates found!)</option>`}</select>
+<select id="lbCertTemplate" name="lbCertTemplate">${templateOptions(o.templates.map((t) => templateOption(t)))}</select>
 </fieldset>
 <fieldset><legend>The user's key</legend>
 <label for="lbCSP">Key provider</label>
 <select id="lbCSP" name="lbCSP"><option value="browser">Browser key (WebCrypto), handed over as a PKCS #12 file</option><option value="card">The user's smart card (card agent)</option></select>
 ${cardFieldset(o.agentUrl)}
-<label for="lbKeyAlg">Key algorithm</label>
-<select id="lbKeyAlg" name="lbKeyAlg"><option value="rsa" selected>RSA</option><option value="P-256">ECDSA P-256</option><option value="P-384">ECDSA P-384</option></select>
-<label for="tbKeySize">Key size</label> <input id="tbKeySize" name="tbKeySize" type="number" value="2048" min="2048" max="16384" step="1024">
+${keyAlgorithmSelect()}
+${keySizeInput()}
 </fieldset>
 <fieldset><legend>Your enrollment agent certificate</legend>
 <label for="fileAgentPfx">Enrollment Agent PKCS #12 file</label> <input type="file" id="fileAgentPfx" name="fileAgentPfx" accept=".p12,.pfx">
@@ -38,7 +44,7 @@ ${cardFieldset(o.agentUrl)}
 </fieldset>
 <fieldset><legend>Additional Options</legend>
 ${hashSelect()}
-<label for="tbFriendlyName">Friendly name</label> <input id="tbFriendlyName" name="tbFriendlyName" maxlength="128">
+${friendlyNameInput()}
 </fieldset>
 <p><button type="button" id="btnSubmit">Enroll</button></p>
 </form>

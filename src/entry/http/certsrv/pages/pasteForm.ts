@@ -2,14 +2,16 @@
  * certrqxt.asp: paste a base-64 CMC, PKCS#10 or PKCS#7 request. Works without JavaScript:
  * the form posts straight to certfnsh.asp, which reads the template list and attribute
  * box when CertAttrib is absent. The template list keeps AD CS's
- * `<select name="lbCertTemplate" id="lbCertTemplateID">` (Certipy parses it, §1.9 item 12).
+ * `<select name="lbCertTemplate" id="lbCertTemplateID">` (Certipy parses it, docs/certsrv.md §5 item 12).
  */
 import type { Template } from '../../../../template/Template.js';
 import { html } from '../html.js';
 import type { Page } from '../Layout.js';
-import { templateOption } from '../templateOption.js';
+import { templateOption, templateOptions } from '../templateOption.js';
+import { attributesField } from './advancedForm.js';
 
 export function pasteFormPage(o: { templates: readonly Template[]; csrf: string }): Page {
+  const options = templateOptions(o.templates.map((t) => templateOption(t)));
   return {
     id: 'request-paste',
     title: 'Submit a Certificate Request or Renewal Request',
@@ -24,9 +26,8 @@ export function pasteFormPage(o: { templates: readonly Template[]; csrf: string 
 <label for="CertRequest">Saved request (base-64-encoded CMC, PKCS #10 or PKCS #7)</label>
 <textarea id="CertRequest" name="CertRequest" rows="12" cols="72" required spellcheck="false"></textarea>
 <label for="lbCertTemplateID">Certificate template</label>
-<select name="lbCertTemplate" id="lbCertTemplateID">${o.templates.length ? o.templates.map((t) => templateOption(t)) : html`<option value="X">(No templates found!)</option>`}</select>
-<label for="taAttrib">Additional attributes</label>
-<textarea id="taAttrib" name="taAttrib" rows="3" cols="50" maxlength="4000"></textarea>
+<select name="lbCertTemplate" id="lbCertTemplateID">${options}</select>
+${attributesField('Additional attributes')}
 <p><button type="submit" id="btnSubmit">Submit</button></p>
 </form>`,
   };

@@ -1,6 +1,6 @@
 /**
- * The result pages certfnsh.asp answers with, always HTTP 200 (research/certsrv.md §1.3).
- * The lines clients parse are written exactly in the shapes of §1.9:
+ * The result pages certfnsh.asp answers with, always HTTP 200 (docs/certsrv.md §3).
+ * The lines clients parse are written exactly in the shapes of docs/certsrv.md §5:
  *  - issued: `certnew.cer?ReqID=N&` in the first line containing "ReqID=", whose fourth
  *    "="-field starts with N (bgstack certreq.sh), the DER/Base 64 links for every parser,
  *    and — after them — a `function handleGetCert() {` block whose next line holds
@@ -11,7 +11,7 @@
  */
 import { DEFAULT_CARD_AGENT_URL } from '../../../../config/webSettings.js';
 import type { ErrorCode } from '../../../../errors/registry.js';
-import { html, raw, type SafeHtml } from '../html.js';
+import { escapeHtml, html, raw, type SafeHtml } from '../html.js';
 import type { Page } from '../Layout.js';
 import { resultText } from '../dispositionMessage.js';
 
@@ -51,6 +51,18 @@ export function handleGetCertScript(id: number): string {
   ].join('\n');
 }
 
+/** The block every result page wraps its text in; client/web/pages/result.ts reads its data attributes. */
+function resultBlock(
+  disposition: 'issued' | 'pending' | 'denied' | 'error',
+  requestId: number | '',
+  thumbprint: string,
+  content: SafeHtml,
+): SafeHtml {
+  return html`<div id="result" data-req-id="${requestId}" data-thumbprint="${thumbprint}" data-disposition="${disposition}">
+${content}
+</div>`;
+}
+
 export function issuedPage(v: IssuedView): Page {
   const id = v.requestId;
   const data = JSON.stringify({
@@ -85,12 +97,10 @@ ${v.keyLocation !== 'card' ? browserInstall : ''}${v.keyLocation !== 'browser' ?
     title: 'Certificate Issued',
     bundle: v.install,
     script: handleGetCertScript(id),
-    body: html`<div id="result" data-req-id="${id}" data-thumbprint="${v.thumbprint}" data-disposition="issued">
-<p id="locInfo">${v.onBehalfOf ? `The certificate you requested on behalf of ${v.onBehalfOf} was issued.` : 'The certificate you requested was issued to you.'}</p>
+    body: html`${resultBlock('issued', id, v.thumbprint, html`<p id="locInfo">${v.onBehalfOf ? `The certificate you requested on behalf of ${v.onBehalfOf} was issued.` : 'The certificate you requested was issued to you.'}</p>
 ${installUi}
 ${downloads}
-<p class="hint">If this CA is not trusted yet, <a href="certnew.cer?ReqID=CACert&amp;Renewal=0&amp;Mode=inst&amp;Enc=b64">install the CA certificate</a> (compare its fingerprint with the one your administrator published).</p>
-</div>
+<p class="hint">If this CA is not trusted yet, <a href="certnew.cer?ReqID=CACert&amp;Renewal=0&amp;Mode=inst&amp;Enc=b64">install the CA certificate</a> (compare its fingerprint with the one your administrator published).</p>`)}
 <script type="application/json" id="issuedData">${raw(data)}</script>`,
   };
 }
@@ -100,11 +110,9 @@ export function pendingPage(o: { requestId: number; thumbprint: string; stillPen
     id: 'result-pending',
     title: 'Certificate Pending',
     bundle: true,
-    body: html`<div id="result" data-req-id="${o.requestId}" data-thumbprint="${o.thumbprint}" data-disposition="pending">
-<p id="locInfoNewReq">${o.stillPending ? 'Your certificate request is still pending. You must wait for an administrator to issue the certificate you requested.' : 'Your certificate request has been received. However, you must wait for an administrator to issue the certificate you requested.'}</p>
+    body: resultBlock('pending', o.requestId, o.thumbprint, html`<p id="locInfoNewReq">${o.stillPending ? 'Your certificate request is still pending. You must wait for an administrator to issue the certificate you requested.' : 'Your certificate request has been received. However, you must wait for an administrator to issue the certificate you requested.'}</p>
 <p id="locInfoReqID">Your Request Id is ${o.requestId}.</p>
-<p>Come back to <a href="certckpn.asp">View the status of a pending certificate request</a> with this browser within 10 days to install the certificate once it is issued: the key stays in this browser (or on your card) until then.</p>
-</div>`,
+<p>Come back to <a href="certckpn.asp">View the status of a pending certificate request</a> with this browser within 10 days to install the certificate once it is issued: the key stays in this browser (or on your card) until then.</p>`),
   };
 }
 
@@ -114,11 +122,9 @@ export function deniedPage(o: { requestId: number; message: string; revoked?: bo
     title: 'Certificate Request Denied',
     // The page script removes the key this browser made for a refused request.
     bundle: true,
-    body: html`<div id="result" data-req-id="${o.requestId}" data-thumbprint="${o.thumbprint ?? ''}" data-disposition="denied">
-<p id="locDenied">${o.revoked ? 'Your certificate was issued, and then revoked.' : 'Your certificate request was denied.'}</p>
+    body: resultBlock('denied', o.requestId, o.thumbprint ?? '', html`<p id="locDenied">${o.revoked ? 'Your certificate was issued, and then revoked.' : 'Your certificate request was denied.'}</p>
 <p id="locInfoReqIDandReason">Your Request Id is ${o.requestId}. The disposition message is "${o.message}".</p>
-<p id="locContactAdmin">Contact your administrator for further information.</p>
-</div>`,
+<p id="locContactAdmin">Contact your administrator for further information.</p>`),
   };
 }
 
@@ -136,7 +142,7 @@ export interface ErrorView {
 function item(id: string, label: string, text: string): SafeHtml {
   return raw(`<dt id=${id}><b>${label}</b></dt><dd>\t\t${escapeLine(text)}\r\n</dd>\n`);
 }
-const escapeLine = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!).replace(/[\r\n\t]+/g, ' ');
+const escapeLine = (s: string) => escapeHtml(s).replace(/[\r\n\t]+/g, ' ');
 
 export function errorPage(v: ErrorView): Page {
   const modeText = v.mode === 'chkpnd' ? 'chkpnd - Check Pending Request' : v.mode === 'newreq' ? 'newreq - New Request' : v.mode || '(none)';
@@ -151,12 +157,10 @@ export function errorPage(v: ErrorView): Page {
     id: 'result-error',
     title: 'Error',
     bundle: v.thumbprint !== undefined,
-    body: html`<div id="result" data-req-id="${v.requestId ?? ''}" data-thumbprint="${v.thumbprint ?? ''}" data-disposition="error">
-<p id="locInfo">${intro}</p>
+    body: resultBlock('error', v.requestId ?? '', v.thumbprint ?? '', html`<p id="locInfo">${intro}</p>
 <dl class="details">
 ${item('locReqModeLabel', 'Request Mode:', modeText)}${v.requestId !== undefined ? item('locReqIdLabel', 'Request Id:', String(v.requestId)) : ''}${item('locDispMsgLabel', 'Disposition message:', v.dispositionMessage)}${item('locResultLabel', 'Result:', resultText(v.code))}${item('locLastStatusLabel', 'LastStatus:', resultText(v.code))}</dl>
 ${v.hint ? html`<p class="hint">${v.hint}</p>` : ''}
-<p><a href="/certsrv/">Home</a></p>
-</div>`,
+<p><a href="/certsrv/">Home</a></p>`),
   };
 }
