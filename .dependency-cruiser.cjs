@@ -4,7 +4,8 @@
 // the requester's side (src/client/) kept apart from the CA's.
 
 /** Layers of the CA side, as path patterns. */
-const CA_SIDE = '^src/(Tessera\\.ts|audit|ca|check|config|directory|entry|exit|keys|policy|ra|setup|store|template)(/|$)';
+const CA_SIDE =
+  '^src/(Tessera\\.ts|audit|ca|check|config|directory|entry|exit|keys|policy|ra|setup|store|template)(/|$)';
 
 module.exports = {
   forbidden: [
@@ -27,7 +28,10 @@ module.exports = {
       comment: 'policy/ decides without side effects: no storage, keys, transport, use cases or exits.',
       severity: 'error',
       from: { path: '^src/policy/' },
-      to: { path: '^src/(Tessera\\.ts|store|keys|entry|ra|exit|setup|card|client|check)(/|$)', dependencyTypesNot: ['type-only'] },
+      to: {
+        path: '^src/(Tessera\\.ts|store|keys|entry|ra|exit|setup|card|client|check)(/|$)',
+        dependencyTypesNot: ['type-only'],
+      },
     },
     {
       name: 'ca-knows-no-users',
@@ -96,7 +100,8 @@ module.exports = {
     },
     {
       name: 'pkcs11-only-in-keys-and-card',
-      comment: 'PKCS#11 sessions are opened by keys/ (CA and service keys), card/ (smart cards) and the requester side.',
+      comment:
+        'PKCS#11 sessions are opened by keys/ (CA and service keys), card/ (smart cards) and the requester side.',
       severity: 'error',
       from: { path: '^src/', pathNot: '^src/(keys|card|client)/' },
       to: { path: 'node_modules/pkcs11js/' },

@@ -23,7 +23,15 @@ import { loadCsrs } from './lib/csrs.mjs';
 import { makeCa, probeCfssl, runOpensslCa, startCfssl } from './lib/peers.mjs';
 import { cpuSeconds, peakRssMB, resetPeakRss, sh, threadCpuSeconds } from './lib/proc.mjs';
 import { nodeSignRate, opensslSpeed } from './lib/rawSign.mjs';
-import { auditVerify, checkDatabase, probe, session, setupTessera, startTesseraServer, TEMPLATE } from './lib/tessera.mjs';
+import {
+  auditVerify,
+  checkDatabase,
+  probe,
+  session,
+  setupTessera,
+  startTesseraServer,
+  TEMPLATE,
+} from './lib/tessera.mjs';
 import { runWrk, writeBodies } from './lib/wrk.mjs';
 import { args, buildUnlessNoBuild, opt, root } from './lib/cli.mjs';
 
@@ -57,11 +65,17 @@ async function measure(server, o) {
     r.rssMB = peakRssMB(server.pid);
     r.load = loadavg()[0];
     runs.push(r);
-    log(`${o.label} c=${o.conns}: ${r.rps.toFixed(0)}/s p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms rss ${r.rssMB.toFixed(0)} MB server cpu ${(r.serverCpu * 100).toFixed(0)}% (main thread ${(r.mainCpu * 100).toFixed(0)}%) client cpu ${(r.clientCpu * 100).toFixed(0)}% ${r.errors ? `errors: ${r.errorDetail}` : ''}`);
+    log(
+      `${o.label} c=${o.conns}: ${r.rps.toFixed(0)}/s p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms rss ${r.rssMB.toFixed(0)} MB server cpu ${(r.serverCpu * 100).toFixed(0)}% (main thread ${(r.mainCpu * 100).toFixed(0)}%) client cpu ${(r.clientCpu * 100).toFixed(0)}% ${r.errors ? `errors: ${r.errorDetail}` : ''}`,
+    );
   }
   // The median run by throughput stands for the row; all runs count for the database check.
   const sorted = [...runs].sort((a, b) => a.rps - b.rps);
-  const row = { ...sorted[(sorted.length - 1) >> 1], runs: runs.map((r) => r.rps), okTotal: runs.reduce((a, r) => a + r.ok, 0) };
+  const row = {
+    ...sorted[(sorted.length - 1) >> 1],
+    runs: runs.map((r) => r.rps),
+    okTotal: runs.reduce((a, r) => a + r.ok, 0),
+  };
   return row;
 }
 
@@ -70,7 +84,10 @@ async function benchTessera(keyAlgorithm, csrs, work, tree = root, label = 'Tess
   log(`${label} ${keyAlgorithm}: init ${dir}`);
   const { dbFile, chainFile } = await setupTessera(tree, dir, keyAlgorithm);
   const bodiesFile = join(work, 'tessera-bodies.jsonl');
-  writeBodies(bodiesFile, csrs.map((c) => ({ csr: c.pem, template: TEMPLATE })));
+  writeBodies(
+    bodiesFile,
+    csrs.map((c) => ({ csr: c.pem, template: TEMPLATE })),
+  );
   const server = await startTesseraServer(tree, dir, serverArgs, env);
   const rows = [];
   let okTotal = 0;
@@ -96,8 +113,16 @@ async function benchTessera(keyAlgorithm, csrs, work, tree = root, label = 'Tess
   }
   const db = await checkDatabase(root, dbFile, chainFile, work);
   const audit = auditVerify(tree, dir);
-  const check = { keyAlgorithm: `${keyAlgorithm}${label === 'Tessera' ? '' : ` (${label})`}`, okTotal, slack, ...db, audit };
-  log(`${label} ${keyAlgorithm}: responses ${okTotal}, issued in database ${db.issued}, reserved ${db.reserved}, sample verified ${db.verified}/${db.sampled}, audit ${audit.ok ? 'OK' : 'FAILED'}`);
+  const check = {
+    keyAlgorithm: `${keyAlgorithm}${label === 'Tessera' ? '' : ` (${label})`}`,
+    okTotal,
+    slack,
+    ...db,
+    audit,
+  };
+  log(
+    `${label} ${keyAlgorithm}: responses ${okTotal}, issued in database ${db.issued}, reserved ${db.reserved}, sample verified ${db.verified}/${db.sampled}, audit ${audit.ok ? 'OK' : 'FAILED'}`,
+  );
   return { rows, check };
 }
 
@@ -105,14 +130,25 @@ async function benchCfssl(keyAlgorithm, csrs, work) {
   const dir = join(work, `cfssl-${keyAlgorithm}`);
   const ca = makeCa(dir, keyAlgorithm);
   const bodiesFile = join(work, 'cfssl-bodies.jsonl');
-  writeBodies(bodiesFile, csrs.map((c) => ({ certificate_request: c.pem })));
+  writeBodies(
+    bodiesFile,
+    csrs.map((c) => ({ certificate_request: c.pem })),
+  );
   const server = await startCfssl(dir, ca);
   const rows = [];
   try {
     await probeCfssl(server, csrs[0].pem, ca.cert, work);
     const base = { url: server.url, path: '/api/v1/cfssl/sign', bodiesFile, label: `CFSSL ${keyAlgorithm}` };
     if (warmup > 0) await runWrk({ ...base, conns: 8, seconds: warmup });
-    for (const conns of connsList) rows.push({ impl: 'CFSSL `cfssl serve`', transport: 'HTTPS (`-tls-cert`), no auth, stores nothing', ca: keyAlgorithm, conns, ...(await measure(server, { ...base, conns })), mainCpu: NaN });
+    for (const conns of connsList)
+      rows.push({
+        impl: 'CFSSL `cfssl serve`',
+        transport: 'HTTPS (`-tls-cert`), no auth, stores nothing',
+        ca: keyAlgorithm,
+        conns,
+        ...(await measure(server, { ...base, conns })),
+        mainCpu: NaN,
+      });
   } finally {
     await server.stop();
   }
@@ -125,7 +161,9 @@ function fmt(n, d = 0) {
 
 async function main() {
   buildUnlessNoBuild();
-  for (const tool of ['wrk', 'openssl', 'cfssl']) if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) throw new Error(`${tool} is not installed (apt-get install ${tool === 'cfssl' ? 'golang-cfssl' : tool})`);
+  for (const tool of ['wrk', 'openssl', 'cfssl'])
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0)
+      throw new Error(`${tool} is not installed (apt-get install ${tool === 'cfssl' ? 'golang-cfssl' : tool})`);
   const csrs = await loadCsrs(root, nCsrs);
   const work = mkdtempSync(join(tmpdir(), 'tessera-bench-issuance-'));
   const load0 = loadavg();
@@ -141,7 +179,9 @@ async function main() {
         checks.push(t.check);
         if (args.includes('--sync-inline')) {
           // The same server with SQLite's own FULL: the fsync inside COMMIT, on the event loop.
-          const c = await benchTessera(keyAlgorithm, csrs, work, root, 'Tessera, TESSERA_SQLITE_SYNC=inline', { TESSERA_SQLITE_SYNC: 'inline' });
+          const c = await benchTessera(keyAlgorithm, csrs, work, root, 'Tessera, TESSERA_SQLITE_SYNC=inline', {
+            TESSERA_SQLITE_SYNC: 'inline',
+          });
           rows.push(...c.rows);
           checks.push(c.check);
         }
@@ -161,11 +201,29 @@ async function main() {
         peerCa ??= makeCa(join(work, `openssl-${keyAlgorithm}`), keyAlgorithm);
         log(`openssl ca ${keyAlgorithm}: ${opensslN} certificates, one process each`);
         const o = runOpensslCa(join(work, `openssl-${keyAlgorithm}`), peerCa, csrs, opensslN);
-        rows.push({ impl: '`openssl ca`, process per certificate', transport: `local files, sequential (${o.n} certificates)`, ca: keyAlgorithm, conns: 1, rps: o.rps, p50: o.p50, p99: o.p99, rssMB: o.rssMB, serverCpu: NaN, clientCpu: NaN, errors: o.verified ? 0 : 1, errorDetail: o.verified ? '' : 'openssl verify failed', load: loadavg()[0] });
+        rows.push({
+          impl: '`openssl ca`, process per certificate',
+          transport: `local files, sequential (${o.n} certificates)`,
+          ca: keyAlgorithm,
+          conns: 1,
+          rps: o.rps,
+          p50: o.p50,
+          p99: o.p99,
+          rssMB: o.rssMB,
+          serverCpu: NaN,
+          clientCpu: NaN,
+          errors: o.verified ? 0 : 1,
+          errorDetail: o.verified ? '' : 'openssl verify failed',
+          load: loadavg()[0],
+        });
       }
       if (only.has('raw')) {
         log(`raw signing ${keyAlgorithm}`);
-        raw.push({ ca: keyAlgorithm, node: await nodeSignRate(keyAlgorithm, 3), openssl: opensslSpeed(keyAlgorithm, 3) });
+        raw.push({
+          ca: keyAlgorithm,
+          node: await nodeSignRate(keyAlgorithm, 3),
+          openssl: opensslSpeed(keyAlgorithm, 3),
+        });
       }
     }
   } finally {
@@ -209,7 +267,13 @@ async function main() {
       '|---|---:|---:|---:|---:|---|---:|---|',
       ...checks.map(
         (c) =>
-          `| ${c.keyAlgorithm} | ${fmt(c.okTotal)} | ${fmt(c.issued)} ${c.issued >= c.okTotal && c.issued <= c.okTotal + c.slack ? '✓' : '✗'} | ≤ ${c.slack} | ${c.reserved} | ${Object.entries(c.requests).map(([k, v]) => `${k} ${v}`).join(', ')} | ${c.verified}/${c.sampled} | ${c.audit.ok ? 'verifies' : 'FAILED: ' + c.audit.out.slice(0, 200)} |`,
+          `| ${c.keyAlgorithm} | ${fmt(c.okTotal)} | ${fmt(c.issued)} ${c.issued >= c.okTotal && c.issued <= c.okTotal + c.slack ? '✓' : '✗'} | ≤ ${c.slack} | ${c.reserved} | ${Object.entries(
+            c.requests,
+          )
+            .map(([k, v]) => `${k} ${v}`)
+            .join(
+              ', ',
+            )} | ${c.verified}/${c.sampled} | ${c.audit.ok ? 'verifies' : 'FAILED: ' + c.audit.out.slice(0, 200)} |`,
       ),
       '',
     );

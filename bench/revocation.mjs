@@ -40,7 +40,15 @@ const REASONS = { 1: 'keyCompromise', 2: 'CACompromise', 3: 'affiliationChanged'
 
 async function initCa(dir, keyAlgorithm) {
   const { initDataDir } = await import(dist('setup/initDataDir.js'));
-  await initDataDir({ dataDir: dir, caName: 'Bench', organization: 'Tessera Bench', keyAlgorithm, rootKeyAlgorithm: keyAlgorithm, publicUrl: 'http://127.0.0.1:1', hostnames: ['localhost'] });
+  await initDataDir({
+    dataDir: dir,
+    caName: 'Bench',
+    organization: 'Tessera Bench',
+    keyAlgorithm,
+    rootKeyAlgorithm: keyAlgorithm,
+    publicUrl: 'http://127.0.0.1:1',
+    hostnames: ['localhost'],
+  });
 }
 
 // ------------------------------------------------------------------------------------
@@ -54,7 +62,15 @@ async function benchCrl(sizes) {
   // openssl ca needs the issuing key in the clear, and its own small configuration.
   const ossl = join(dir, 'openssl');
   mkdirSync(ossl);
-  sh('openssl', ['pkey', '-in', join(dir, 'keys/issuing.key.pem'), '-passin', `file:${join(dir, 'keys/passphrase')}`, '-out', join(ossl, 'key.pem')]);
+  sh('openssl', [
+    'pkey',
+    '-in',
+    join(dir, 'keys/issuing.key.pem'),
+    '-passin',
+    `file:${join(dir, 'keys/passphrase')}`,
+    '-out',
+    join(ossl, 'key.pem'),
+  ]);
   sh('openssl', ['x509', '-inform', 'DER', '-in', join(dir, 'certs/issuing.cer'), '-out', join(ossl, 'ca.pem')]);
   writeFileSync(
     join(ossl, 'ca.cnf'),
@@ -80,14 +96,21 @@ async function benchCrl(sizes) {
     }
     const insertS = (performance.now() - t0) / 1000;
     // The same entries for openssl: index.txt (status, expiry, revocation[,reason], serial, file, DN).
-    const all = await t.store.db.selectFrom('certificates').select(['serial', 'not_after', 'revoked_at', 'revocation_reason']).where('status', '=', 'revoked').where('ca_id', '=', 'issuing').execute();
+    const all = await t.store.db
+      .selectFrom('certificates')
+      .select(['serial', 'not_after', 'revoked_at', 'revocation_reason'])
+      .where('status', '=', 'revoked')
+      .where('ca_id', '=', 'issuing')
+      .execute();
     await t.close();
     have = n;
     const out = createWriteStream(join(ossl, 'index.txt'));
     let i = 0;
     for (const r of all) {
       const reason = REASONS[r.revocation_reason];
-      out.write(`R\t${yymmdd(Number(r.not_after))}\t${yymmdd(Number(r.revoked_at))}${reason ? ',' + reason : ''}\t${r.serial.toUpperCase()}\tunknown\t/CN=leaf${i++}\n`);
+      out.write(
+        `R\t${yymmdd(Number(r.not_after))}\t${yymmdd(Number(r.revoked_at))}${reason ? ',' + reason : ''}\t${r.serial.toUpperCase()}\tunknown\t/CN=leaf${i++}\n`,
+      );
     }
     await new Promise((r) => out.end(r));
     writeFileSync(join(ossl, 'crlnumber'), '01\n');
@@ -95,9 +118,17 @@ async function benchCrl(sizes) {
 
     const child = timed(process.execPath, [fileURLToPath(import.meta.url), '--child', 'crl', dir]);
     const ours = JSON.parse(child.stdout.trim().split('\n').pop());
-    const theirs = timed('openssl', ['ca', '-gencrl', '-config', 'ca.cnf', '-keyfile', 'key.pem', '-cert', 'ca.pem', '-out', 'crl.pem'], { cwd: ossl });
+    const theirs = timed(
+      'openssl',
+      ['ca', '-gencrl', '-config', 'ca.cnf', '-keyfile', 'key.pem', '-cert', 'ca.pem', '-out', 'crl.pem'],
+      { cwd: ossl },
+    );
     sh('openssl', ['crl', '-in', join(ossl, 'crl.pem'), '-outform', 'DER', '-out', join(ossl, 'crl.der')]);
-    const v = sh('openssl', ['crl', '-inform', 'DER', '-in', join(dir, 'ours.crl'), '-CAfile', join(ossl, 'ca.pem'), '-verify', '-noout'], { allowFail: true });
+    const v = sh(
+      'openssl',
+      ['crl', '-inform', 'DER', '-in', join(dir, 'ours.crl'), '-CAfile', join(ossl, 'ca.pem'), '-verify', '-noout'],
+      { allowFail: true },
+    );
     rows.push({
       n,
       insertS,
@@ -112,7 +143,9 @@ async function benchCrl(sizes) {
       opensslBytes: statSync(join(ossl, 'crl.der')).size,
       verified: /verify OK/.test(v.stderr),
     });
-    console.error(`crl ${n}: ours ${(ours.ms / 1000).toFixed(2)} s (process ${child.s} s, ${(ours.maxRssKB / 1024).toFixed(0)} MB), openssl ${theirs.s} s (${(theirs.rssKB / 1024).toFixed(0)} MB)`);
+    console.error(
+      `crl ${n}: ours ${(ours.ms / 1000).toFixed(2)} s (process ${child.s} s, ${(ours.maxRssKB / 1024).toFixed(0)} MB), openssl ${theirs.s} s (${(theirs.rssKB / 1024).toFixed(0)} MB)`,
+    );
   }
   rmSync(dir, { recursive: true, force: true });
   return rows;
@@ -124,9 +157,19 @@ async function benchCrl(sizes) {
 /** The Node load client (its own process): `conns` loops of keep-alive POSTs; reconnects when the server closes. */
 function nodeLoad(url, bodyFile, conns, seconds) {
   try {
-    const r = sh(process.execPath, [fileURLToPath(import.meta.url), '--child', 'load', url, bodyFile, String(conns), String(seconds)], { allowFail: true, timeout: (seconds + 30) * 1000 });
+    const r = sh(
+      process.execPath,
+      [fileURLToPath(import.meta.url), '--child', 'load', url, bodyFile, String(conns), String(seconds)],
+      { allowFail: true, timeout: (seconds + 30) * 1000 },
+    );
     const m = JSON.parse(r.stdout.trim().split('\n').pop());
-    return { rps: m.rps, lat: `${m.avgMs.toFixed(2)}ms`, non2xx: m.non200, sockErr: m.errors ? `${m.errors} errors` : '', clientCpu: m.clientCpu };
+    return {
+      rps: m.rps,
+      lat: `${m.avgMs.toFixed(2)}ms`,
+      non2xx: m.non200,
+      sockErr: m.errors ? `${m.errors} errors` : '',
+      clientCpu: m.clientCpu,
+    };
   } catch {
     return { rps: 0, lat: '?', non2xx: 0, sockErr: 'client failed', clientCpu: 0 };
   }
@@ -139,7 +182,9 @@ function wrk(url, bodyFile, conns, seconds) {
     `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/ocsp-request"\nlocal f = io.open("${bodyFile}", "rb")\nwrk.body = f:read("*all")\nf:close()\n`,
   );
   const threads = conns === 1 ? 1 : 2;
-  const r = timed('wrk', [`-t${threads}`, `-c${conns}`, `-d${seconds}s`, '--latency', '-s', lua, url], { allowFail: true });
+  const r = timed('wrk', [`-t${threads}`, `-c${conns}`, `-d${seconds}s`, '--latency', '-s', lua, url], {
+    allowFail: true,
+  });
   const rps = Number(/Requests\/sec:\s*([\d.]+)/.exec(r.stdout)?.[1] ?? 0);
   const lat = /Latency\s+([\d.]+\w+)/.exec(r.stdout)?.[1] ?? '?';
   const non2xx = Number(/Non-2xx or 3xx responses:\s*(\d+)/.exec(r.stdout)?.[1] ?? 0);
@@ -153,24 +198,80 @@ async function benchOcsp(seconds) {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-bench-ocsp-'));
   await initCa(dir, 'P-256');
   const t = await Tessera.open(dir);
-  const leaf = await issueServiceCertificate(t, { kind: 'local', name: 'bench', source: 'bench' }, 'tls-server', { commonName: 'leaf.bench.invalid' }, 30);
+  const leaf = await issueServiceCertificate(
+    t,
+    { kind: 'local', name: 'bench', source: 'bench' },
+    'tls-server',
+    { commonName: 'leaf.bench.invalid' },
+    30,
+  );
   const notAfter = leaf.notAfter.getTime();
   await t.close();
   const w = join(dir, 'bench');
   mkdirSync(w);
-  const pem = (der, label) => `-----BEGIN ${label}-----\n${der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n?$/, '\n')}-----END ${label}-----\n`;
+  const pem = (der, label) =>
+    `-----BEGIN ${label}-----\n${der
+      .toString('base64')
+      .replace(/(.{64})/g, '$1\n')
+      .replace(/\n?$/, '\n')}-----END ${label}-----\n`;
   writeFileSync(join(w, 'leaf.pem'), pem(leaf.der, 'CERTIFICATE'));
   sh('openssl', ['x509', '-inform', 'DER', '-in', join(dir, 'certs/issuing.cer'), '-out', join(w, 'issuing.pem')]);
   writeFileSync(join(w, 'chain.pem'), readFileSync(join(dir, 'certs/chain.pem')));
-  sh('openssl', ['pkey', '-in', join(dir, 'keys/issuing.key.pem'), '-passin', `file:${join(dir, 'keys/passphrase')}`, '-out', join(w, 'issuing.key')]);
-  sh('openssl', ['ocsp', '-issuer', join(w, 'issuing.pem'), '-cert', join(w, 'leaf.pem'), '-no_nonce', '-reqout', join(w, 'req.der')]);
-  sh('openssl', ['ocsp', '-issuer', join(w, 'issuing.pem'), '-cert', join(w, 'leaf.pem'), '-nonce', '-reqout', join(w, 'req-nonce.der')]);
-  writeFileSync(join(w, 'index.txt'), `V\t${yymmdd(notAfter)}\t\t${leaf.serial.toUpperCase()}\tunknown\t/CN=leaf.bench.invalid\n`);
+  sh('openssl', [
+    'pkey',
+    '-in',
+    join(dir, 'keys/issuing.key.pem'),
+    '-passin',
+    `file:${join(dir, 'keys/passphrase')}`,
+    '-out',
+    join(w, 'issuing.key'),
+  ]);
+  sh('openssl', [
+    'ocsp',
+    '-issuer',
+    join(w, 'issuing.pem'),
+    '-cert',
+    join(w, 'leaf.pem'),
+    '-no_nonce',
+    '-reqout',
+    join(w, 'req.der'),
+  ]);
+  sh('openssl', [
+    'ocsp',
+    '-issuer',
+    join(w, 'issuing.pem'),
+    '-cert',
+    join(w, 'leaf.pem'),
+    '-nonce',
+    '-reqout',
+    join(w, 'req-nonce.der'),
+  ]);
+  writeFileSync(
+    join(w, 'index.txt'),
+    `V\t${yymmdd(notAfter)}\t\t${leaf.serial.toUpperCase()}\tunknown\t/CN=leaf.bench.invalid\n`,
+  );
 
   const check = (url) => {
     let r;
     try {
-      r = sh('openssl', ['ocsp', '-issuer', join(w, 'issuing.pem'), '-cert', join(w, 'leaf.pem'), '-CAfile', join(w, 'chain.pem'), '-url', url, '-no_nonce', '-timeout', '10'], { allowFail: true, timeout: 20_000 });
+      r = sh(
+        'openssl',
+        [
+          'ocsp',
+          '-issuer',
+          join(w, 'issuing.pem'),
+          '-cert',
+          join(w, 'leaf.pem'),
+          '-CAfile',
+          join(w, 'chain.pem'),
+          '-url',
+          url,
+          '-no_nonce',
+          '-timeout',
+          '10',
+        ],
+        { allowFail: true, timeout: 20_000 },
+      );
     } catch {
       return false;
     }
@@ -193,7 +294,9 @@ async function benchOcsp(seconds) {
             const ok = check(u);
             const m = client === 'wrk' ? wrk(u, body, c, seconds) : nodeLoad(u, body, c, seconds);
             results.push({ name, label, conns: c, ok, client, ...m });
-            console.error(`ocsp ${name} ${label} c${c} ${client}: ${m.rps.toFixed(0)}/s (client CPU ${(m.clientCpu * 100).toFixed(0)}%)`);
+            console.error(
+              `ocsp ${name} ${label} c${c} ${client}: ${m.rps.toFixed(0)}/s (client CPU ${(m.clientCpu * 100).toFixed(0)}%)`,
+            );
           } finally {
             // Each server runs in its own process group.
             try {
@@ -210,7 +313,11 @@ async function benchOcsp(seconds) {
   let presigned;
   await run(
     'Tessera (ocspRoutes, Fastify, 1 process)',
-    (port) => spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', 'ocsp', dir, String(port)], { stdio: 'ignore', detached: true }),
+    (port) =>
+      spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', 'ocsp', dir, String(port)], {
+        stdio: 'ignore',
+        detached: true,
+      }),
     (port) => `http://127.0.0.1:${port}/ocsp`,
     [
       ['no nonce (pre-signed)', join(w, 'req.der')],
@@ -220,9 +327,15 @@ async function benchOcsp(seconds) {
   // Keep one of our pre-signed responses for CFSSL's response file.
   {
     const port = await freePort();
-    const p = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', 'ocsp', dir, String(port)], { stdio: 'ignore' });
+    const p = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', 'ocsp', dir, String(port)], {
+      stdio: 'ignore',
+    });
     await waitPort(port);
-    const r = await fetch(`http://127.0.0.1:${port}/ocsp`, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' }, body: readFileSync(join(w, 'req.der')) });
+    const r = await fetch(`http://127.0.0.1:${port}/ocsp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/ocsp-request' },
+      body: readFileSync(join(w, 'req.der')),
+    });
     presigned = Buffer.from(await r.arrayBuffer());
     p.kill('SIGTERM');
     await new Promise((r2) => p.once('exit', r2));
@@ -233,10 +346,27 @@ async function benchOcsp(seconds) {
     await run(
       `openssl ocsp -index${multi > 1 ? ` -multi ${multi}` : ''}`,
       (port) =>
-        spawn('openssl', ['ocsp', '-index', join(w, 'index.txt'), '-port', String(port), '-rsigner', join(w, 'issuing.pem'), '-rkey', join(w, 'issuing.key'), '-CA', join(w, 'issuing.pem'), ...(multi > 1 ? ['-multi', String(multi)] : [])], {
-          stdio: 'ignore',
-          detached: true,
-        }),
+        spawn(
+          'openssl',
+          [
+            'ocsp',
+            '-index',
+            join(w, 'index.txt'),
+            '-port',
+            String(port),
+            '-rsigner',
+            join(w, 'issuing.pem'),
+            '-rkey',
+            join(w, 'issuing.key'),
+            '-CA',
+            join(w, 'issuing.pem'),
+            ...(multi > 1 ? ['-multi', String(multi)] : []),
+          ],
+          {
+            stdio: 'ignore',
+            detached: true,
+          },
+        ),
       (port) => `http://127.0.0.1:${port}/`,
       [['no nonce', join(w, 'req.der')]],
       // Not wrk: wrk opens and closes a test connection first, and openssl's one-at-a-time
@@ -250,7 +380,22 @@ async function benchOcsp(seconds) {
     writeFileSync(join(w, 'responses.b64'), presigned.toString('base64') + '\n');
     await run(
       'CFSSL ocspserve (pre-signed file)',
-      (port) => spawn(cfssl, ['ocspserve', '-address', '127.0.0.1', '-port', String(port), '-responses', join(w, 'responses.b64'), '-loglevel', '5'], { stdio: 'ignore', detached: true }),
+      (port) =>
+        spawn(
+          cfssl,
+          [
+            'ocspserve',
+            '-address',
+            '127.0.0.1',
+            '-port',
+            String(port),
+            '-responses',
+            join(w, 'responses.b64'),
+            '-loglevel',
+            '5',
+          ],
+          { stdio: 'ignore', detached: true },
+        ),
       (port) => `http://127.0.0.1:${port}/`,
       [['no nonce', join(w, 'req.der')]],
     );
@@ -326,7 +471,15 @@ if (args[0] === '--child') {
     await publishCrl(t);
     const warmMs = performance.now() - t1;
     await t.close();
-    process.stdout.write(JSON.stringify({ ms, warmMs, entries: c.entries, bytes: c.der.length, maxRssKB: process.resourceUsage().maxRSS }) + '\n');
+    process.stdout.write(
+      JSON.stringify({
+        ms,
+        warmMs,
+        entries: c.entries,
+        bytes: c.der.length,
+        maxRssKB: process.resourceUsage().maxRSS,
+      }) + '\n',
+    );
     process.exit(0);
   }
   if (kind === 'load') {
@@ -337,7 +490,9 @@ if (args[0] === '--child') {
     const [, , url, file, conns, seconds] = args;
     const u = new URL(url);
     const body = readFileSync(file);
-    const head = Buffer.from(`POST ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\nContent-Type: application/ocsp-request\r\nContent-Length: ${body.length}\r\n\r\n`);
+    const head = Buffer.from(
+      `POST ${u.pathname} HTTP/1.1\r\nHost: ${u.host}\r\nContent-Type: application/ocsp-request\r\nContent-Length: ${body.length}\r\n\r\n`,
+    );
     const request = Buffer.concat([head, body]);
     let ok = 0;
     let non200 = 0;
@@ -378,7 +533,9 @@ if (args[0] === '--child') {
               if (/^HTTP\/1\.\d 200 /.test(headers)) ok++;
               else non200++;
               latSum += performance.now() - t0;
-              const close = /^HTTP\/1\.0/.test(headers) ? !/connection:\s*keep-alive/i.test(headers) : /connection:\s*close/i.test(headers);
+              const close = /^HTTP\/1\.0/.test(headers)
+                ? !/connection:\s*keep-alive/i.test(headers)
+                : /connection:\s*close/i.test(headers);
               if (close || Date.now() >= end) {
                 sock.removeAllListeners();
                 sock.destroy();
@@ -396,7 +553,15 @@ if (args[0] === '--child') {
     await Promise.all(Array.from({ length: Number(conns) }, loop));
     const wall = (performance.now() - w0) / 1000;
     const c = process.cpuUsage(c0);
-    process.stdout.write(JSON.stringify({ rps: ok / wall, non200, errors, avgMs: latSum / Math.max(1, ok + non200), clientCpu: (c.user + c.system) / 1e6 / wall }) + '\n');
+    process.stdout.write(
+      JSON.stringify({
+        rps: ok / wall,
+        non200,
+        errors,
+        avgMs: latSum / Math.max(1, ok + non200),
+        clientCpu: (c.user + c.system) / 1e6 / wall,
+      }) + '\n',
+    );
     process.exit(0);
   }
   if (kind === 'ocsp') {
@@ -407,9 +572,13 @@ if (args[0] === '--child') {
     await app.register(ocspRoutes, { tessera: t });
     await app.listen({ host: '127.0.0.1', port: Number(port) });
     process.stdout.write('ready\n');
-    process.on('SIGTERM', () => app.close().then(() => t.close()).then(() => process.exit(0)));
+    process.on('SIGTERM', () =>
+      app
+        .close()
+        .then(() => t.close())
+        .then(() => process.exit(0)),
+    );
   }
 } else {
   await main();
 }
-

@@ -34,7 +34,12 @@ const ossl = (a, o = {}) => execFileSync('openssl', a, { stdio: ['ignore', 'pipe
 
 /** A root, an issuing CA and a smart card logon end entity, made by openssl in `dir`. */
 function chain(dir, kind) {
-  const key = (f) => ossl(kind === 'rsa' ? ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', f] : ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', f]);
+  const key = (f) =>
+    ossl(
+      kind === 'rsa'
+        ? ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', f]
+        : ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', f],
+    );
   for (const n of ['root', 'issuing', 'leaf']) key(join(dir, `${n}.key`));
   writeFileSync(
     join(dir, 'ext.cnf'),
@@ -59,19 +64,64 @@ function chain(dir, kind) {
     ].join('\n'),
   );
   const p = (f) => join(dir, f);
-  ossl(['req', '-x509', '-new', '-key', p('root.key'), '-subj', '/O=Bench Org/CN=Bench Root', '-days', '30', '-sha256', '-extensions', 'root', '-config', p('ext.cnf'), '-out', p('root.pem')], { env: { ...process.env, OPENSSL_CONF: p('ext.cnf') } });
+  ossl(
+    [
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      p('root.key'),
+      '-subj',
+      '/O=Bench Org/CN=Bench Root',
+      '-days',
+      '30',
+      '-sha256',
+      '-extensions',
+      'root',
+      '-config',
+      p('ext.cnf'),
+      '-out',
+      p('root.pem'),
+    ],
+    { env: { ...process.env, OPENSSL_CONF: p('ext.cnf') } },
+  );
   for (const [n, issuer, subj] of [
     ['issuing', 'root', '/O=Bench Org/CN=Bench Issuing CA'],
     ['leaf', 'issuing', '/O=Bench Org/CN=Alice'],
   ]) {
     ossl(['req', '-new', '-key', p(`${n}.key`), '-subj', subj, '-out', p(`${n}.csr`), '-config', p('ext.cnf')]);
-    ossl(['x509', '-req', '-in', p(`${n}.csr`), '-CA', p(`${issuer}.pem`), '-CAkey', p(`${issuer}.key`), '-set_serial', `0x${Math.floor(Math.random() * 2 ** 48).toString(16)}01`, '-days', '20', '-sha256', '-extfile', p('ext.cnf'), '-extensions', n, '-out', p(`${n}.pem`)]);
+    ossl([
+      'x509',
+      '-req',
+      '-in',
+      p(`${n}.csr`),
+      '-CA',
+      p(`${issuer}.pem`),
+      '-CAkey',
+      p(`${issuer}.key`),
+      '-set_serial',
+      `0x${Math.floor(Math.random() * 2 ** 48).toString(16)}01`,
+      '-days',
+      '20',
+      '-sha256',
+      '-extfile',
+      p('ext.cnf'),
+      '-extensions',
+      n,
+      '-out',
+      p(`${n}.pem`),
+    ]);
   }
   const toDer = (n) => {
     const text = readFileSync(p(`${n}.pem`), 'latin1');
     return Buffer.from(text.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
   };
-  return { root: toDer('root'), issuing: toDer('issuing'), leaf: toDer('leaf'), files: { root: p('root.pem'), issuing: p('issuing.pem'), leaf: p('leaf.pem') } };
+  return {
+    root: toDer('root'),
+    issuing: toDer('issuing'),
+    leaf: toDer('leaf'),
+    files: { root: p('root.pem'), issuing: p('issuing.pem'), leaf: p('leaf.pem') },
+  };
 }
 
 /** Validations per second of `fn` for `seconds` (after a short warm-up), sequentially. */
@@ -101,16 +151,28 @@ try {
     // The chain must validate in both before it is timed.
     const check = await validatePath(c.leaf, { anchors: [c.root], intermediates: [c.issuing] });
     if (!check.ok) throw new Error(`validatePath refused the ${label} bench chain: ${check.code} ${check.detail}`);
-    const ov = spawnSync('openssl', ['verify', '-CAfile', c.files.root, '-untrusted', c.files.issuing, c.files.leaf], { encoding: 'utf8' });
+    const ov = spawnSync('openssl', ['verify', '-CAfile', c.files.root, '-untrusted', c.files.issuing, c.files.leaf], {
+      encoding: 'utf8',
+    });
     if (ov.status !== 0) throw new Error(`openssl verify refused the ${label} bench chain: ${ov.stdout}${ov.stderr}`);
 
     const fromDer = await rate(() => validatePath(c.leaf, { anchors: [c.root], intermediates: [c.issuing] }));
-    rows.push([label, 'Tessera validatePath, from DER (parse + build + §6.1)', fmt(fromDer.perSecond), `${fromDer.n} in ${seconds} s`]);
+    rows.push([
+      label,
+      'Tessera validatePath, from DER (parse + build + §6.1)',
+      fmt(fromDer.perSecond),
+      `${fromDer.n} in ${seconds} s`,
+    ]);
     const anchor = parseCertificate(c.root);
     const issuing = parseCertificate(c.issuing);
     const leaf = parseCertificate(c.leaf);
     const parsed = await rate(() => validatePath(leaf, { anchors: [anchor], intermediates: [issuing] }));
-    rows.push([label, 'Tessera validatePath, certificates already parsed', fmt(parsed.perSecond), `${parsed.n} in ${seconds} s`]);
+    rows.push([
+      label,
+      'Tessera validatePath, certificates already parsed',
+      fmt(parsed.perSecond),
+      `${parsed.n} in ${seconds} s`,
+    ]);
 
     let t0 = performance.now();
     for (let i = 0; i < opensslN; i++) {
@@ -118,14 +180,28 @@ try {
       if (r.status !== 0) throw new Error('openssl verify failed during the run');
     }
     let s = (performance.now() - t0) / 1000;
-    rows.push([label, '`openssl verify`, one process per validation', fmt(opensslN / s), `${opensslN} in ${s.toFixed(2)} s`]);
+    rows.push([
+      label,
+      '`openssl verify`, one process per validation',
+      fmt(opensslN / s),
+      `${opensslN} in ${s.toFixed(2)} s`,
+    ]);
 
     const many = Array(2000).fill(c.files.leaf);
     t0 = performance.now();
-    const r = spawnSync('openssl', ['verify', '-CAfile', c.files.root, '-untrusted', c.files.issuing, ...many], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    const r = spawnSync('openssl', ['verify', '-CAfile', c.files.root, '-untrusted', c.files.issuing, ...many], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+    });
     s = (performance.now() - t0) / 1000;
-    if (r.status !== 0 || (r.stdout.match(/: OK/g) ?? []).length !== many.length) throw new Error('openssl verify (many) failed');
-    rows.push([label, '`openssl verify`, one process, the leaf given 2,000 times', fmt(many.length / s), `${many.length} in ${s.toFixed(2)} s`]);
+    if (r.status !== 0 || (r.stdout.match(/: OK/g) ?? []).length !== many.length)
+      throw new Error('openssl verify (many) failed');
+    rows.push([
+      label,
+      '`openssl verify`, one process, the leaf given 2,000 times',
+      fmt(many.length / s),
+      `${many.length} in ${s.toFixed(2)} s`,
+    ]);
   }
 } finally {
   rmSync(work, { recursive: true, force: true });

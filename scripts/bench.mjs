@@ -23,13 +23,20 @@ const only = opt('only');
 const build = spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
 
-const parts = ['issuance', 'revocation', 'signin'].filter((p) => (!only || only === p) && existsSync(join(root, 'bench', `${p}.mjs`)));
+const parts = ['issuance', 'revocation', 'signin'].filter(
+  (p) => (!only || only === p) && existsSync(join(root, 'bench', `${p}.mjs`)),
+);
 const sections = [];
 let failed = false;
 for (const part of parts) {
   process.stderr.write(`\n== bench/${part}.mjs ==\n`);
   const extra = (opt(part) ?? '').split(' ').filter(Boolean);
-  const r = spawnSync(process.execPath, [join(root, 'bench', `${part}.mjs`), '--no-build', ...extra], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync(process.execPath, [join(root, 'bench', `${part}.mjs`), '--no-build', ...extra], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  });
   if (r.status !== 0) {
     failed = true;
     process.stderr.write(`bench/${part}.mjs exited with ${r.status ?? r.signal}\n`);

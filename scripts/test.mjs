@@ -11,17 +11,26 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** Debian package → a file it provides that the suite needs. */
 const PACKAGES = {
   openssl: '/usr/bin/openssl',
-  postgresql: () => existsSync('/usr/lib/postgresql') && readdirSync('/usr/lib/postgresql').some((v) => existsSync(`/usr/lib/postgresql/${v}/bin/initdb`)),
+  postgresql: () =>
+    existsSync('/usr/lib/postgresql') &&
+    readdirSync('/usr/lib/postgresql').some((v) => existsSync(`/usr/lib/postgresql/${v}/bin/initdb`)),
   slapd: '/usr/sbin/slapd',
   'ldap-utils': '/usr/bin/ldapsearch',
   softhsm2: '/usr/bin/softhsm2-util',
   opensc: '/usr/bin/pkcs11-tool',
   'gnutls-bin': '/usr/bin/p11tool',
-  'libengine-pkcs11-openssl': () => ['/usr/lib/x86_64-linux-gnu/engines-3/pkcs11.so', '/usr/lib/aarch64-linux-gnu/engines-3/pkcs11.so'].some(existsSync),
+  'libengine-pkcs11-openssl': () =>
+    ['/usr/lib/x86_64-linux-gnu/engines-3/pkcs11.so', '/usr/lib/aarch64-linux-gnu/engines-3/pkcs11.so'].some(
+      existsSync,
+    ),
   'libpam-pkcs11': '/usr/bin/pklogin_finder',
   chromium: '/usr/bin/chromium',
   // openCryptoki's soft token really locks a PIN after wrong tries (SoftHSM2 does not): the lockout suite needs it.
-  opencryptoki: () => ['/usr/lib/x86_64-linux-gnu/pkcs11/libopencryptoki.so', '/usr/lib/aarch64-linux-gnu/pkcs11/libopencryptoki.so'].some(existsSync),
+  opencryptoki: () =>
+    [
+      '/usr/lib/x86_64-linux-gnu/pkcs11/libopencryptoki.so',
+      '/usr/lib/aarch64-linux-gnu/pkcs11/libopencryptoki.so',
+    ].some(existsSync),
   curl: '/usr/bin/curl',
 };
 
@@ -41,12 +50,17 @@ if (missing.length) {
       process.exit(1);
     }
   } else {
-    console.error(`npm test: the suite needs Debian packages that are missing. Run:\n  sudo apt-get update && sudo ${cmd}`);
+    console.error(
+      `npm test: the suite needs Debian packages that are missing. Run:\n  sudo apt-get update && sudo ${cmd}`,
+    );
     process.exit(1);
   }
 }
 
 let r = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit', cwd: root });
 if (r.status !== 0) process.exit(r.status ?? 1);
-r = spawnSync(process.execPath, [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', ...process.argv.slice(2)], { stdio: 'inherit', cwd: root });
+r = spawnSync(process.execPath, [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', ...process.argv.slice(2)], {
+  stdio: 'inherit',
+  cwd: root,
+});
 process.exit(r.status ?? 1);

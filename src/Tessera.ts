@@ -64,9 +64,14 @@ export class Tessera {
     const paths = dataPaths(dataDir);
     const config = await loadConfig(paths.config);
     const auditKey = await readAuditKey(paths.auditKey);
-    const store = await Store.open(config.database.includes('://') ? config.database : paths.sqlite(config.database), auditKey);
+    const store = await Store.open(
+      config.database.includes('://') ? config.database : paths.sqlite(config.database),
+      auditKey,
+    );
     try {
-      const directory = opts.directory ? await opts.directory(store, config) : await openDirectory(store, config, paths, opts.log, opts.caches);
+      const directory = opts.directory
+        ? await opts.directory(store, config)
+        : await openDirectory(store, config, paths, opts.log, opts.caches);
       const templates = new TemplateCatalog(store, opts.caches);
       if (opts.checkTemplates !== false) await templates.checkAll();
       const cas = await store.cas.list();
@@ -119,11 +124,23 @@ export class Tessera {
     const entry = this.config.cas.find((c) => c.id === id)!;
     const cert = this.caCertificate(id);
     const now = this.now();
-    if (cert.notAfter <= now) throw new TesseraError('CONFIG_INVALID', `the issuing CA certificate "${cert.subject}" expired on ${cert.notAfter.toISOString()}`);
+    if (cert.notAfter <= now)
+      throw new TesseraError(
+        'CONFIG_INVALID',
+        `the issuing CA certificate "${cert.subject}" expired on ${cert.notAfter.toISOString()}`,
+      );
     // NIST SP 800-131A / CA/B BR §6.1.5: no CA key below 2048 bits (checkHierarchy has checked cA and the chain).
-    if (cert.key.kind === 'rsa' && cert.key.bits < 2048) throw new TesseraError('CONFIG_INVALID', `the issuing CA key is ${describeKey(cert.key)}; at least 2048 bits are required`);
+    if (cert.key.kind === 'rsa' && cert.key.bits < 2048)
+      throw new TesseraError(
+        'CONFIG_INVALID',
+        `the issuing CA key is ${describeKey(cert.key)}; at least 2048 bits are required`,
+      );
     const signer = await openSigner(entry, this.paths);
-    if (signer.key.kind === 'rsa' && signer.key.bits < 2048) throw new TesseraError('CONFIG_INVALID', `the issuing CA key is ${describeKey(signer.key)}; at least 2048 bits are required`);
+    if (signer.key.kind === 'rsa' && signer.key.bits < 2048)
+      throw new TesseraError(
+        'CONFIG_INVALID',
+        `the issuing CA key is ${describeKey(signer.key)}; at least 2048 bits are required`,
+      );
     this.#issuing = new CertificateAuthority(id, cert, signer, caUrls(this.config, id));
     return this.#issuing;
   }
@@ -137,7 +154,13 @@ export class Tessera {
   }
 }
 
-async function openDirectory(store: Store, config: Config, paths: DataPaths, log?: ExitLogger, caches?: OpenOptions['caches']): Promise<Directory> {
+async function openDirectory(
+  store: Store,
+  config: Config,
+  paths: DataPaths,
+  log?: ExitLogger,
+  caches?: OpenOptions['caches'],
+): Promise<Directory> {
   if (config.directory.type === 'embedded') return new EmbeddedDirectory(store, config.domain.name, caches);
   const { openLdapDirectory } = await import('./directory/ldap/openLdapDirectory.js');
   return openLdapDirectory(config, { baseDir: paths.dir, log });
@@ -148,17 +171,26 @@ function checkHierarchy(config: Config, cas: readonly CaRecord[]): void {
   for (const entry of config.cas) {
     const r = cas.find((c) => c.id === entry.id);
     if (!r) throw new TesseraError('CONFIG_INVALID', `CA "${entry.id}" is configured but missing from the database`);
-    if (r.parentId && !cas.some((c) => c.id === r.parentId)) throw new TesseraError('CONFIG_INVALID', `the issuer "${r.parentId}" of CA "${r.id}" is missing`);
+    if (r.parentId && !cas.some((c) => c.id === r.parentId))
+      throw new TesseraError('CONFIG_INVALID', `the issuer "${r.parentId}" of CA "${r.id}" is missing`);
     const cert = readCaCertificate(r.certificate);
     // RFC 5280 §4.2.1.9 / §6.1.4 (k): only a certificate with cA TRUE may issue.
     const x509 = new X509Certificate(r.certificate);
-    if (!x509.ca) throw new TesseraError('CONFIG_INVALID', `the certificate of CA "${r.id}" is not a CA certificate (basicConstraints cA is not TRUE)`);
+    if (!x509.ca)
+      throw new TesseraError(
+        'CONFIG_INVALID',
+        `the certificate of CA "${r.id}" is not a CA certificate (basicConstraints cA is not TRUE)`,
+      );
     if (r.parentId) {
       const parent = readCaCertificate(cas.find((c) => c.id === r.parentId)!.certificate);
-      if (!cert.issuerDer.equals(parent.subjectDer)) throw new TesseraError('CONFIG_INVALID', `CA "${r.id}" was not issued by "${r.parentId}"`);
+      if (!cert.issuerDer.equals(parent.subjectDer))
+        throw new TesseraError('CONFIG_INVALID', `CA "${r.id}" was not issued by "${r.parentId}"`);
       // A matching issuer name is not enough: the parent's key must have signed it.
       if (!x509.verify(createPublicKey({ key: parent.spki, format: 'der', type: 'spki' }))) {
-        throw new TesseraError('CONFIG_INVALID', `the certificate of CA "${r.id}" does not verify with the key of its issuer "${r.parentId}"`);
+        throw new TesseraError(
+          'CONFIG_INVALID',
+          `the certificate of CA "${r.id}" does not verify with the key of its issuer "${r.parentId}"`,
+        );
       }
     }
   }

@@ -23,13 +23,20 @@ export async function loadCsrs(root, n) {
     while (next < n) {
       const i = next++;
       const kind = i % 2 === 0 ? 'rsa' : 'ec';
-      const { privateKey, publicKey } = kind === 'rsa' ? await gen('rsa', { modulusLength: 2048 }) : await gen('ec', { namedCurve: 'P-256' });
+      const { privateKey, publicKey } =
+        kind === 'rsa' ? await gen('rsa', { modulusLength: 2048 }) : await gen('ec', { namedCurve: 'P-256' });
       const spki = publicKey.export({ format: 'der', type: 'spki' });
       const subject = encodeName([
         { type: 'O', value: 'Tessera Bench' },
         { type: 'CN', value: `bench-${String(i).padStart(5, '0')}` },
       ]);
-      const der = await buildCsr({ spki, keyKind: kind, hash: 'SHA-256', subject, sign: async (d) => sign('sha256', d, privateKey) });
+      const der = await buildCsr({
+        spki,
+        keyKind: kind,
+        hash: 'SHA-256',
+        subject,
+        sign: async (d) => sign('sha256', d, privateKey),
+      });
       out[i] = { kind, pem: toPem(der, 'CERTIFICATE REQUEST') };
     }
   };

@@ -49,7 +49,12 @@ let failed = 0;
 const worker = async () => {
   while (next < n) {
     const i = next++;
-    const r = await submit(t, { request: csrs[i % csrs.length].pem, template: TEMPLATE, requester, source: '127.0.0.1' });
+    const r = await submit(t, {
+      request: csrs[i % csrs.length].pem,
+      template: TEMPLATE,
+      requester,
+      source: '127.0.0.1',
+    });
     if (r.disposition !== 'issued') failed++;
   }
 };
@@ -94,13 +99,20 @@ if (inspector) {
 }
 const cpu = process.cpuUsage(cpu0);
 const allUs = (cpu.user + cpu.system) / n;
-console.log(`${alg} c=${conc}: ${n} in ${s.toFixed(2)} s = ${(n / s).toFixed(0)}/s, failed ${failed}, event loop utilisation ${(elu.utilization * 100).toFixed(0)}%, CPU per certificate: main thread ${mainUs.toFixed(0)} µs, whole process ${allUs.toFixed(0)} µs`);
+console.log(
+  `${alg} c=${conc}: ${n} in ${s.toFixed(2)} s = ${(n / s).toFixed(0)}/s, failed ${failed}, event loop utilisation ${(elu.utilization * 100).toFixed(0)}%, CPU per certificate: main thread ${mainUs.toFixed(0)} µs, whole process ${allUs.toFixed(0)} µs`,
+);
 if (sqlStats) {
   const rows = [...stats].sort((a, b) => b[1].ms - a[1].ms);
   let tot = 0;
   for (const [, v] of rows) tot += v.ms;
-  console.log(`SQL time ${tot.toFixed(0)} ms (${((tot / 1000 / s) * 100).toFixed(0)}% of wall), ${rows.reduce((a, [, v]) => a + v.n, 0) / n} statements per certificate`);
-  for (const [k, v] of rows.slice(0, 25)) console.log(`${v.ms.toFixed(0).padStart(6)} ms ${String(v.n).padStart(6)}× ${((v.ms / v.n) * 1000).toFixed(1).padStart(7)} µs  ${k.slice(0, 150)}`);
+  console.log(
+    `SQL time ${tot.toFixed(0)} ms (${((tot / 1000 / s) * 100).toFixed(0)}% of wall), ${rows.reduce((a, [, v]) => a + v.n, 0) / n} statements per certificate`,
+  );
+  for (const [k, v] of rows.slice(0, 25))
+    console.log(
+      `${v.ms.toFixed(0).padStart(6)} ms ${String(v.n).padStart(6)}× ${((v.ms / v.n) * 1000).toFixed(1).padStart(7)} µs  ${k.slice(0, 150)}`,
+    );
 }
 await t.close();
 rmSync(dir, { recursive: true, force: true });

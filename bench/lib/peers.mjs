@@ -15,7 +15,24 @@ export function makeCa(dir, keyAlgorithm) {
   mkdirSync(dir, { recursive: true });
   const key = join(dir, 'ca-key.pem');
   const cert = join(dir, 'ca.pem');
-  sh('openssl', ['req', '-x509', ...KEYGEN[keyAlgorithm], '-nodes', '-keyout', key, '-out', cert, '-days', '3650', '-subj', `/O=Peer Bench/CN=Peer ${keyAlgorithm} CA`, '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  sh('openssl', [
+    'req',
+    '-x509',
+    ...KEYGEN[keyAlgorithm],
+    '-nodes',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+    '-days',
+    '3650',
+    '-subj',
+    `/O=Peer Bench/CN=Peer ${keyAlgorithm} CA`,
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
   return { key, cert };
 }
 
@@ -23,7 +40,22 @@ export function makeCa(dir, keyAlgorithm) {
 export async function startCfssl(dir, ca) {
   const tlsKey = join(dir, 'tls-key.pem');
   const tlsCert = join(dir, 'tls.pem');
-  sh('openssl', ['req', '-x509', ...KEYGEN['P-256'], '-nodes', '-keyout', tlsKey, '-out', tlsCert, '-days', '30', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1']);
+  sh('openssl', [
+    'req',
+    '-x509',
+    ...KEYGEN['P-256'],
+    '-nodes',
+    '-keyout',
+    tlsKey,
+    '-out',
+    tlsCert,
+    '-days',
+    '30',
+    '-subj',
+    '/CN=localhost',
+    '-addext',
+    'subjectAltName=DNS:localhost,IP:127.0.0.1',
+  ]);
   // A profile close to Tessera's SmartcardUser: client auth, e-mail protection, smart card logon, 1 year.
   const config = join(dir, 'cfssl.json');
   writeFileSync(
@@ -41,7 +73,29 @@ export async function startCfssl(dir, ca) {
     }),
   );
   const port = await freePort();
-  const child = spawn('cfssl', ['serve', '-address', '127.0.0.1', '-port', String(port), '-ca', ca.cert, '-ca-key', ca.key, '-config', config, '-tls-cert', tlsCert, '-tls-key', tlsKey, '-loglevel', '5'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    'cfssl',
+    [
+      'serve',
+      '-address',
+      '127.0.0.1',
+      '-port',
+      String(port),
+      '-ca',
+      ca.cert,
+      '-ca-key',
+      ca.key,
+      '-config',
+      config,
+      '-tls-cert',
+      tlsCert,
+      '-tls-key',
+      tlsKey,
+      '-loglevel',
+      '5',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let log = '';
   child.stderr.on('data', (d) => (log = (log + d).slice(-4000)));
   const exited = new Promise((r) => child.on('exit', r));
@@ -62,11 +116,19 @@ export async function probeCfssl(server, csrPem, caCert, work) {
   const { request } = await import('node:https');
   const data = JSON.stringify({ certificate_request: csrPem });
   const body = await new Promise((resolve, reject) => {
-    const req = request(`${server.url}/api/v1/cfssl/sign`, { method: 'POST', rejectUnauthorized: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) } }, (res) => {
-      let t = '';
-      res.on('data', (c) => (t += c));
-      res.on('end', () => resolve(t));
-    });
+    const req = request(
+      `${server.url}/api/v1/cfssl/sign`,
+      {
+        method: 'POST',
+        rejectUnauthorized: false,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) },
+      },
+      (res) => {
+        let t = '';
+        res.on('data', (c) => (t += c));
+        res.on('end', () => resolve(t));
+      },
+    );
     req.on('error', reject);
     req.end(data);
   });
@@ -129,7 +191,20 @@ authorityInfoAccess = OCSP;URI:http://127.0.0.1:1/ocsp,caIssuers;URI:http://127.
   const started = performance.now();
   for (const [i, f] of inputs.entries()) {
     const t0 = performance.now();
-    const r = sh('/usr/bin/time', ['-f', 'RSS %M', 'openssl', 'ca', '-batch', '-notext', '-config', cnf, '-in', f, '-out', join(d, `cert-${i}.pem`)]);
+    const r = sh('/usr/bin/time', [
+      '-f',
+      'RSS %M',
+      'openssl',
+      'ca',
+      '-batch',
+      '-notext',
+      '-config',
+      cnf,
+      '-in',
+      f,
+      '-out',
+      join(d, `cert-${i}.pem`),
+    ]);
     ms.push(performance.now() - t0);
     rss = Math.max(rss, Number(/RSS (\d+)/.exec(r.stderr)?.[1] ?? 0) / 1024);
   }

@@ -75,7 +75,9 @@ export function runMeasured(cmd, args, env = {}) {
   return new Promise((resolve, reject) => {
     const quoted = [cmd, ...args].map((a) => `'${String(a).replace(/'/g, `'\\''`)}'`).join(' ');
     const started = performance.now();
-    const child = spawn('sh', ['-c', `${quoted} 2>&1; echo "__RC $?"; cat /proc/$$/stat`], { env: { ...process.env, ...env } });
+    const child = spawn('sh', ['-c', `${quoted} 2>&1; echo "__RC $?"; cat /proc/$$/stat`], {
+      env: { ...process.env, ...env },
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('error', reject);

@@ -11,7 +11,8 @@ for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
 const dt = new Map();
 for (let i = 0; i < p.samples.length; i++) dt.set(p.samples[i], (dt.get(p.samples[i]) ?? 0) + (p.timeDeltas[i] ?? 0));
 const total = [...dt.values()].reduce((a, b) => a + b, 0);
-const name = (n) => `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.replace(/^.*node_modules\//, 'nm:').replace(/^file:\/\/\/work\/main\//, '')}:${n.callFrame.lineNumber + 1}`;
+const name = (n) =>
+  `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.replace(/^.*node_modules\//, 'nm:').replace(/^file:\/\/\/work\/main\//, '')}:${n.callFrame.lineNumber + 1}`;
 const pkg = (n) => {
   const u = n.callFrame.url;
   if (!u) return n.callFrame.functionName.startsWith('(') ? n.callFrame.functionName : '(native)';
@@ -70,7 +71,8 @@ if (stagesArg) {
     }
     if (hit === '(other)') {
       const n = byId.get(id);
-      if (['(idle)', '(garbage collector)', '(program)'].includes(n.callFrame.functionName)) hit = n.callFrame.functionName;
+      if (['(idle)', '(garbage collector)', '(program)'].includes(n.callFrame.functionName))
+        hit = n.callFrame.functionName;
     }
     acc.set(hit, (acc.get(hit) ?? 0) + d);
   }

@@ -17,7 +17,10 @@ parentPort.postMessage(n);
 `;
 
 export async function nodeSignRate(keyAlgorithm, seconds = 3) {
-  const { privateKey } = keyAlgorithm === 'RSA-2048' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { privateKey } =
+    keyAlgorithm === 'RSA-2048'
+      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+      : generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const pem = privateKey.export({ format: 'pem', type: 'pkcs8' });
   const data = randomBytes(900); // about the size of a TBSCertificate
   const ms = seconds * 1000;
@@ -37,8 +40,16 @@ export async function nodeSignRate(keyAlgorithm, seconds = 3) {
 export function opensslSpeed(keyAlgorithm, seconds = 3) {
   const alg = keyAlgorithm === 'RSA-2048' ? 'rsa2048' : 'ecdsap256';
   const r = sh('openssl', ['speed', '-multi', String(cpus().length), '-seconds', String(seconds), alg]);
-  const line = r.stdout.split('\n').reverse().find((l) => (alg === 'rsa2048' ? /^rsa\s+2048 bits/.test(l) : /256 bits ecdsa/.test(l)));
-  const nums = line?.trim().split(/\s+/).filter((x) => /^\d+(\.\d+)?$/.test(x)).map(Number) ?? [];
+  const line = r.stdout
+    .split('\n')
+    .reverse()
+    .find((l) => (alg === 'rsa2048' ? /^rsa\s+2048 bits/.test(l) : /256 bits ecdsa/.test(l)));
+  const nums =
+    line
+      ?.trim()
+      .split(/\s+/)
+      .filter((x) => /^\d+(\.\d+)?$/.test(x))
+      .map(Number) ?? [];
   // The last two figures are sign/s and verify/s.
   return nums.length >= 2 ? nums[nums.length - 2] : NaN;
 }

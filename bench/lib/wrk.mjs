@@ -18,8 +18,18 @@ export function writeBodies(file, bodies) {
  */
 export async function runWrk({ url, path, bodiesFile, headers = {}, conns, seconds }) {
   const threads = conns === 1 ? 1 : 2;
-  const env = { BENCH_BODIES: bodiesFile, BENCH_PATH: path, BENCH_HEADERS: Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\n') };
-  const r = await runMeasured('wrk', ['-t', String(threads), '-c', String(conns), '-d', `${seconds}s`, '--timeout', '10s', '-s', script, url], env);
+  const env = {
+    BENCH_BODIES: bodiesFile,
+    BENCH_PATH: path,
+    BENCH_HEADERS: Object.entries(headers)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('\n'),
+  };
+  const r = await runMeasured(
+    'wrk',
+    ['-t', String(threads), '-c', String(conns), '-d', `${seconds}s`, '--timeout', '10s', '-s', script, url],
+    env,
+  );
   const m = /BENCH_JSON (\{.*\})/.exec(r.out);
   if (!m) throw new Error(`wrk printed no result:\n${r.out}`);
   const j = JSON.parse(m[1]);
@@ -30,7 +40,9 @@ export async function runWrk({ url, path, bodiesFile, headers = {}, conns, secon
     requests: j.requests,
     ok,
     errors,
-    errorDetail: errors ? `connect ${j.connect}, read ${j.read}, write ${j.write}, status ${j.status}, timeout ${j.timeout}` : '',
+    errorDetail: errors
+      ? `connect ${j.connect}, read ${j.read}, write ${j.write}, status ${j.status}, timeout ${j.timeout}`
+      : '',
     rps: ok / durS,
     p50: j.p50_us / 1000,
     p99: j.p99_us / 1000,

@@ -27,12 +27,17 @@ describe('chainHash', () => {
   });
 
   it.each(Object.keys(record) as (keyof AuditContent)[])('changes when %s changes', (field) => {
-    const changed = { ...record, [field]: typeof record[field] === 'number' ? (record[field] as number) + 1 : `${record[field]}x` };
+    const changed = {
+      ...record,
+      [field]: typeof record[field] === 'number' ? (record[field] as number) + 1 : `${record[field]}x`,
+    };
     expect(chainHash(key, GENESIS, changed)).not.toBe(chainHash(key, GENESIS, record));
   });
 
   it('distinguishes null from the string "null"', () => {
-    expect(chainHash(key, GENESIS, { ...record, target: null })).not.toBe(chainHash(key, GENESIS, { ...record, target: 'null' }));
+    expect(chainHash(key, GENESIS, { ...record, target: null })).not.toBe(
+      chainHash(key, GENESIS, { ...record, target: 'null' }),
+    );
   });
 
   it('changes with the previous hash, so records cannot be reordered', () => {
@@ -40,7 +45,17 @@ describe('chainHash', () => {
   });
 
   it('needs the key: a plain SHA-256 over the same data, or another key, does not match', () => {
-    const canonical = JSON.stringify([record.seq, record.at, record.actor, record.action, record.target, record.requestId, record.serial, record.source, record.details]);
+    const canonical = JSON.stringify([
+      record.seq,
+      record.at,
+      record.actor,
+      record.action,
+      record.target,
+      record.requestId,
+      record.serial,
+      record.source,
+      record.details,
+    ]);
     const unkeyed = createHash('sha256').update(GENESIS).update('\n').update(canonical).digest('hex');
     expect(unkeyed).not.toBe(chainHash(key, GENESIS, record));
     expect(chainHash(randomBytes(32), GENESIS, record)).not.toBe(chainHash(key, GENESIS, record));

@@ -28,7 +28,17 @@ export interface AuditContent {
 }
 
 export function chainHash(key: Buffer, prev: string, r: AuditContent): string {
-  const canonical = JSON.stringify([r.seq, r.at, r.actor, r.action, r.target, r.requestId, r.serial, r.source, r.details]);
+  const canonical = JSON.stringify([
+    r.seq,
+    r.at,
+    r.actor,
+    r.action,
+    r.target,
+    r.requestId,
+    r.serial,
+    r.source,
+    r.details,
+  ]);
   return createHmac('sha256', key).update(prev).update('\n').update(canonical).digest('hex');
 }
 

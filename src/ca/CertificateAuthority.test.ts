@@ -53,7 +53,11 @@ vi.mock('../x509/extensions.js', async (importOriginal) => {
 
 const faulty = (fault: Fault, real: Buffer) => (fault ? fault(real) : real);
 
-const URLS = { crl: ['http://pki.test.invalid/pki/issuing.crl'], caIssuers: 'http://pki.test.invalid/pki/issuing.cer', ocsp: 'http://pki.test.invalid/ocsp' };
+const URLS = {
+  crl: ['http://pki.test.invalid/pki/issuing.crl'],
+  caIssuers: 'http://pki.test.invalid/pki/issuing.cer',
+  ocsp: 'http://pki.test.invalid/ocsp',
+};
 const SID = 'S-1-5-21-1004336348-1177238915-682003330-1105';
 
 /** A signer that counts its signatures, to see when the CA signs. */
@@ -78,10 +82,23 @@ class CountingSigner implements Signer {
   }
 }
 
-async function newCa(alg: CaKeyAlgorithm, validityDays = 3650, now = new Date()): Promise<{ ca: CertificateAuthority; signer: CountingSigner; cert: CaCertificate }> {
+async function newCa(
+  alg: CaKeyAlgorithm,
+  validityDays = 3650,
+  now = new Date(),
+): Promise<{ ca: CertificateAuthority; signer: CountingSigner; cert: CaCertificate }> {
   const dir = tmpDir('ca-unit-');
   const inner = await FileSigner.generate(join(dir, 'ca.key.pem'), alg, 'unit-test-passphrase');
-  const der = await createCaCertificate({ issuerSigner: inner, subjectKey: inner.publicKey, subject: [{ type: 'O', value: 'Unit' }, { type: 'CN', value: `Unit ${alg} CA` }], validityDays, now });
+  const der = await createCaCertificate({
+    issuerSigner: inner,
+    subjectKey: inner.publicKey,
+    subject: [
+      { type: 'O', value: 'Unit' },
+      { type: 'CN', value: `Unit ${alg} CA` },
+    ],
+    validityDays,
+    now,
+  });
   const cert = readCaCertificate(der);
   const signer = new CountingSigner(inner);
   return { ca: new CertificateAuthority('issuing', cert, signer, URLS), signer, cert };
@@ -89,7 +106,9 @@ async function newCa(alg: CaKeyAlgorithm, validityDays = 3650, now = new Date())
 
 function subjectKey(kind: 'rsa' | 'p256' | 'p384'): Buffer {
   const { publicKey } =
-    kind === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: kind === 'p256' ? 'P-256' : 'P-384' });
+    kind === 'rsa'
+      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+      : generateKeyPairSync('ec', { namedCurve: kind === 'p256' ? 'P-256' : 'P-384' });
   return publicKey.export({ format: 'der', type: 'spki' });
 }
 
@@ -120,7 +139,11 @@ function profile(spki: Buffer, over: Partial<IssuanceProfile> = {}): IssuancePro
   };
 }
 
-async function issue(ca: CertificateAuthority, p: IssuanceProfile, now?: Date): Promise<{ der: Buffer; intent: IntendedCertificate }> {
+async function issue(
+  ca: CertificateAuthority,
+  p: IssuanceProfile,
+  now?: Date,
+): Promise<{ der: Buffer; intent: IntendedCertificate }> {
   let recorded: IntendedCertificate | undefined;
   const issued = await ca.issue(ca.prepare(p, now), async (i) => {
     recorded = i;
@@ -170,32 +193,37 @@ describe.each(['RSA-2048', 'P-256'] as const)('CertificateAuthority with an %s i
     ({ ca, signer, cert: caCert } = await newCa(alg));
   });
 
-  it.each(['rsa', 'p256', 'p384'] as const)('encodes a Smartcard User certificate for a %s key exactly as the library does', async (kind) => {
-    const spki = subjectKey(kind);
-    const { der, intent } = await issue(ca, profile(spki));
-    const cert = expectLibraryIdentical(der);
-    // The recorded TBS is the signed TBS.
-    expect(Buffer.from(AsnConvert.serialize(cert.tbsCertificate))).toEqual(intent.tbs);
-    expect(Buffer.from(AsnConvert.serialize(cert.tbsCertificate.subjectPublicKeyInfo))).toEqual(spki);
-    expect(extIds(cert)).toEqual([
-      OID.keyUsage,
-      OID.extKeyUsage,
-      OID.certificateTemplateName,
-      OID.subjectAltName,
-      OID.subjectKeyIdentifier,
-      OID.authorityKeyIdentifier,
-      OID.cRLDistributionPoints,
-      OID.authorityInfoAccess,
-      OID.ntdsCaSecurityExt,
-      OID.basicConstraints,
-    ]);
-    // The signature verifies with the CA key over the TBS bytes.
-    const sig = Buffer.from(cert.signatureValue);
-    const caKey = createPublicKey({ key: caCert.spki, format: 'der', type: 'spki' });
-    expect(verify('sha256', intent.tbs, caKey, sig)).toBe(true);
-    expect(cert.signatureAlgorithm.algorithm).toBe(alg === 'RSA-2048' ? OID.sha256WithRSAEncryption : OID.ecdsaWithSHA256);
-    expect(cert.tbsCertificate.issuer).toEqual(AsnConvert.parse(caCert.subjectDer, Name));
-  });
+  it.each(['rsa', 'p256', 'p384'] as const)(
+    'encodes a Smartcard User certificate for a %s key exactly as the library does',
+    async (kind) => {
+      const spki = subjectKey(kind);
+      const { der, intent } = await issue(ca, profile(spki));
+      const cert = expectLibraryIdentical(der);
+      // The recorded TBS is the signed TBS.
+      expect(Buffer.from(AsnConvert.serialize(cert.tbsCertificate))).toEqual(intent.tbs);
+      expect(Buffer.from(AsnConvert.serialize(cert.tbsCertificate.subjectPublicKeyInfo))).toEqual(spki);
+      expect(extIds(cert)).toEqual([
+        OID.keyUsage,
+        OID.extKeyUsage,
+        OID.certificateTemplateName,
+        OID.subjectAltName,
+        OID.subjectKeyIdentifier,
+        OID.authorityKeyIdentifier,
+        OID.cRLDistributionPoints,
+        OID.authorityInfoAccess,
+        OID.ntdsCaSecurityExt,
+        OID.basicConstraints,
+      ]);
+      // The signature verifies with the CA key over the TBS bytes.
+      const sig = Buffer.from(cert.signatureValue);
+      const caKey = createPublicKey({ key: caCert.spki, format: 'der', type: 'spki' });
+      expect(verify('sha256', intent.tbs, caKey, sig)).toBe(true);
+      expect(cert.signatureAlgorithm.algorithm).toBe(
+        alg === 'RSA-2048' ? OID.sha256WithRSAEncryption : OID.ecdsaWithSHA256,
+      );
+      expect(cert.tbsCertificate.issuer).toEqual(AsnConvert.parse(caCert.subjectDer, Name));
+    },
+  );
 
   it('writes an empty subject with a critical SAN (RFC 5280 §4.2.1.6)', async () => {
     const { der } = await issue(ca, profile(subjectKey('p256'), { subject: [] }));
@@ -208,13 +236,21 @@ describe.each(['RSA-2048', 'P-256'] as const)('CertificateAuthority with an %s i
   });
 
   it('writes the v2 template information and application policies equal to the EKUs', async () => {
-    const template = { name: 'SmartcardUserV2', schemaVersion: 2 as const, oid: '1.3.6.1.4.1.311.21.8.1.2.3.4', majorVersion: 100, minorVersion: 7 };
+    const template = {
+      name: 'SmartcardUserV2',
+      schemaVersion: 2 as const,
+      oid: '1.3.6.1.4.1.311.21.8.1.2.3.4',
+      majorVersion: 100,
+      minorVersion: 7,
+    };
     const { der } = await issue(ca, profile(subjectKey('rsa'), { template, applicationPolicies: true }));
     const cert = expectLibraryIdentical(der);
     const info = AsnConvert.parse(ext(cert, OID.certificateTemplate)!.extnValue, CertificateTemplate);
     expect([info.templateID, info.templateMajorVersion, info.templateMinorVersion]).toEqual([template.oid, 100, 7]);
     expect(ext(cert, OID.certificateTemplateName)).toBeUndefined();
-    const policies = AsnConvert.parse(ext(cert, OID.applicationPolicies)!.extnValue, CertificatePolicies).map((p) => p.policyIdentifier);
+    const policies = AsnConvert.parse(ext(cert, OID.applicationPolicies)!.extnValue, CertificatePolicies).map(
+      (p) => p.policyIdentifier,
+    );
     expect(policies).toEqual([OID.clientAuth, OID.emailProtection, OID.smartcardLogon]);
   });
 
@@ -226,7 +262,17 @@ describe.each(['RSA-2048', 'P-256'] as const)('CertificateAuthority with an %s i
   });
 
   it('leaves the SID extension out when the profile has none (service certificates)', async () => {
-    const { der } = await issue(ca, profile(subjectKey('p256'), { sid: null, subjectUser: null, ekus: [OID.serverAuth], san: [{ type: 'dns', value: 'ca.example' }], subject: [{ type: 'CN', value: 'ca.example' }], keyUsage: ['digitalSignature'] }));
+    const { der } = await issue(
+      ca,
+      profile(subjectKey('p256'), {
+        sid: null,
+        subjectUser: null,
+        ekus: [OID.serverAuth],
+        san: [{ type: 'dns', value: 'ca.example' }],
+        subject: [{ type: 'CN', value: 'ca.example' }],
+        keyUsage: ['digitalSignature'],
+      }),
+    );
     const cert = expectLibraryIdentical(der);
     expect(ext(cert, OID.ntdsCaSecurityExt)).toBeUndefined();
   });

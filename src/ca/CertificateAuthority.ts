@@ -125,8 +125,19 @@ export class CertificateAuthority {
     const wanted = new Date(notBefore.getTime() + p.validityDays * 86_400_000);
     const notAfter = wanted > this.certificate.notAfter ? this.certificate.notAfter : wanted;
     // Step 5c. Lint.
-    const problems = lintCertificate(p, { issuer: this.certificate, serial, notBefore, notAfter, crlUrls: this.urls.crl, ocspUrl: this.urls.ocsp });
-    if (problems.length) throw new TesseraError('INTERNAL', `certificate lint failed for template ${p.template.name}: ${problems.join('; ')}`);
+    const problems = lintCertificate(p, {
+      issuer: this.certificate,
+      serial,
+      notBefore,
+      notAfter,
+      crlUrls: this.urls.crl,
+      ocspUrl: this.urls.ocsp,
+    });
+    if (problems.length)
+      throw new TesseraError(
+        'INTERNAL',
+        `certificate lint failed for template ${p.template.name}: ${problems.join('; ')}`,
+      );
     // Step 5d. Encode the TBSCertificate (RFC 5280 §4.1).
     const f = this.#fixed;
     const subject = p.subject.length ? encodeName(p.subject) : EMPTY_NAME;
@@ -149,7 +160,14 @@ export class CertificateAuthority {
     );
     // Step 5e. Lint the bytes that will be signed: read back strictly, compared with the profile.
     const signatureAlgorithm = this.#signer.algorithm;
-    const mismatches = lintTbs(tbs, p, { issuer: this.certificate, signatureAlgorithm, serial, notBefore, notAfter, urls: this.urls });
+    const mismatches = lintTbs(tbs, p, {
+      issuer: this.certificate,
+      signatureAlgorithm,
+      serial,
+      notBefore,
+      notAfter,
+      urls: this.urls,
+    });
     if (mismatches.length) {
       const detail = `the encoded certificate for template ${p.template.name} differs from its profile: ${mismatches.join('; ')}`;
       throw new TesseraError('CA_LINT_MISMATCH', detail);
@@ -174,14 +192,21 @@ export class CertificateAuthority {
     if (!exts) {
       exts = [keyUsageExtension(p.keyUsage), extKeyUsageExtension(p.ekus)];
       if (p.applicationPolicies) exts.push(applicationPoliciesExtension(p.ekus));
-      exts.push(t.schemaVersion === 2 && t.oid ? templateInfoExtension(t.oid, t.majorVersion, t.minorVersion) : templateNameExtension(t.name));
+      exts.push(
+        t.schemaVersion === 2 && t.oid
+          ? templateInfoExtension(t.oid, t.majorVersion, t.minorVersion)
+          : templateNameExtension(t.name),
+      );
       this.#perTemplate.set(key, exts);
     }
     return exts;
   }
 
   /** Steps 6–7: record intent durably, then sign exactly once. */
-  async issue(prepared: PreparedCertificate, recordIntent: (c: IntendedCertificate) => Promise<void>): Promise<IssuedCertificate> {
+  async issue(
+    prepared: PreparedCertificate,
+    recordIntent: (c: IntendedCertificate) => Promise<void>,
+  ): Promise<IssuedCertificate> {
     const intent = prepared.consume();
     // Step 6. Record intent (Boulder ca/ca.go): if this throws, nothing is signed.
     await recordIntent(intent);

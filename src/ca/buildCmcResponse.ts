@@ -86,7 +86,11 @@ export function cmcFailInfo(code: ErrorCode | null): number {
 
 /** The response status for a stored disposition. */
 export function cmcStatusOf(disposition: string): CmcResponseStatus {
-  return disposition === 'issued' ? 'success' : disposition === 'pending' || disposition === 'issuing' ? 'pending' : 'failed';
+  return disposition === 'issued'
+    ? 'success'
+    : disposition === 'pending' || disposition === 'issuing'
+      ? 'pending'
+      : 'failed';
 }
 
 const wholeSeconds = (d: Date) => new Date(Math.floor(d.getTime() / 1000) * 1000);
@@ -94,15 +98,19 @@ const wholeSeconds = (d: Date) => new Date(Math.floor(d.getTime() / 1000) * 1000
 export async function buildCmcResponse(ca: CertificateAuthority, o: CmcResponseInput): Promise<Buffer> {
   const bodyPartId = o.bodyPartId ?? 1;
   const controls: TaggedAttribute[] = [];
-  const control = (attrType: string, value: ArrayBuffer) => controls.push(new TaggedAttribute({ bodyPartID: controls.length + 1, attrType, attrValues: [value] }));
+  const control = (attrType: string, value: ArrayBuffer) =>
+    controls.push(new TaggedAttribute({ bodyPartID: controls.length + 1, attrType, attrValues: [value] }));
 
   let otherInfo: CMCStatusInfoOtherInfo | undefined;
-  if (o.status === 'failed') otherInfo = new CMCStatusInfoOtherInfo({ failInfo: o.failInfo ?? CMC_FAIL_INFO.badRequest });
+  if (o.status === 'failed')
+    otherInfo = new CMCStatusInfoOtherInfo({ failInfo: o.failInfo ?? CMC_FAIL_INFO.badRequest });
   if (o.status === 'pending') {
     const token = new Uint8Array(4);
     new DataView(token.buffer).setUint32(0, o.requestId ?? 0);
     // GeneralizedTime without fractional seconds (RFC 5280 §4.1.2.5.2 practice).
-    otherInfo = new CMCStatusInfoOtherInfo({ pendInfo: new PendInfo({ pendToken: new OctetString(token.buffer), pendTime: wholeSeconds(o.now ?? new Date()) }) });
+    otherInfo = new CMCStatusInfoOtherInfo({
+      pendInfo: new PendInfo({ pendToken: new OctetString(token.buffer), pendTime: wholeSeconds(o.now ?? new Date()) }),
+    });
   }
   const status = new CMCStatusInfo({
     cMCStatus: CMC_STATUS[o.status],
@@ -112,14 +120,24 @@ export async function buildCmcResponse(ca: CertificateAuthority, o: CmcResponseI
   });
   control(CMC_OID.statusInfo, AsnConvert.serialize(status));
   // RFC 5272 §6.6: the transactionId is copied; the sender's nonce comes back as recipientNonce.
-  if (o.transactionId) control(CMC_OID.transactionId, toArrayBuffer(integerFromUnsigned(Buffer.from(o.transactionId, 'hex'))));
-  if (o.senderNonce) control(CMC_OID.recipientNonce, AsnConvert.serialize(new OctetString(toArrayBuffer(Buffer.from(o.senderNonce, 'hex')))));
+  if (o.transactionId)
+    control(CMC_OID.transactionId, toArrayBuffer(integerFromUnsigned(Buffer.from(o.transactionId, 'hex'))));
+  if (o.senderNonce)
+    control(
+      CMC_OID.recipientNonce,
+      AsnConvert.serialize(new OctetString(toArrayBuffer(Buffer.from(o.senderNonce, 'hex')))),
+    );
   if (o.status === 'success' && o.certificate) {
     const thumbprint = createHash('sha1').update(o.certificate).digest();
     const info = new CmcAddAttributesInfo({
       pkiDataReference: 0,
       certReferences: [bodyPartId],
-      attributes: [new Attribute({ attrType: CMC_OID.msIssuedCertHash, attrValues: [AsnConvert.serialize(new OctetString(toArrayBuffer(thumbprint)))] })],
+      attributes: [
+        new Attribute({
+          attrType: CMC_OID.msIssuedCertHash,
+          attrValues: [AsnConvert.serialize(new OctetString(toArrayBuffer(thumbprint)))],
+        }),
+      ],
     });
     control(CMC_OID.msAddAttributes, AsnConvert.serialize(info));
   }
@@ -135,7 +153,9 @@ export async function buildCmcResponse(ca: CertificateAuthority, o: CmcResponseI
     sign: (data) => ca.signData(data),
   });
   const certificates = [...(o.certificate ? [o.certificate] : []), ...o.chain];
-  return Buffer.from(encodeSignedData({ eContentType: CMC_OID.idCctPKIResponse, eContent, certificates, signerInfos: [signer] }));
+  return Buffer.from(
+    encodeSignedData({ eContentType: CMC_OID.idCctPKIResponse, eContent, certificates, signerInfos: [signer] }),
+  );
 }
 
 /** What a request came to: ra/submit's SubmitResult, or a stored request with its certificate. */

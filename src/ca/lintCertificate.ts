@@ -26,12 +26,14 @@ export function lintCertificate(p: IssuanceProfile, c: LintContext): string[] {
   if (c.notAfter > c.issuer.notAfter) problems.push('notAfter is after the issuer expires');
   if (c.notBefore < c.issuer.notBefore) problems.push('notBefore is before the issuer was valid');
   if (c.notBefore >= c.notAfter) problems.push('empty validity period');
-  if (c.notBefore.getUTCMilliseconds() !== 0 || c.notAfter.getUTCMilliseconds() !== 0) problems.push('validity has fractional seconds');
+  if (c.notBefore.getUTCMilliseconds() !== 0 || c.notAfter.getUTCMilliseconds() !== 0)
+    problems.push('validity has fractional seconds');
   // RFC 5280 §4.1.2.6 / §4.2.1.6: an empty subject needs a (critical) SAN.
   if (p.subject.length === 0 && p.san.length === 0) problems.push('neither subject nor subject alternative names');
   if (p.keyUsage.length === 0) problems.push('no key usage');
   // RFC 5480 §3: no encipherment usages on EC keys.
-  if (p.key.kind === 'ec' && (p.keyUsage.includes('keyEncipherment') || p.keyUsage.includes('dataEncipherment'))) problems.push('keyEncipherment on an EC key');
+  if (p.key.kind === 'ec' && (p.keyUsage.includes('keyEncipherment') || p.keyUsage.includes('dataEncipherment')))
+    problems.push('keyEncipherment on an EC key');
   if (p.key.kind === 'rsa' && p.key.bits < 2048) problems.push('RSA key below 2048 bits');
   if (p.key.kind === 'rsa' && p.keyUsage.includes('keyAgreement')) problems.push('keyAgreement on an RSA key');
   // ESC2: explicit, closed purposes.
@@ -47,10 +49,12 @@ export function lintCertificate(p: IssuanceProfile, c: LintContext): string[] {
   }
   if (c.crlUrls.length === 0) problems.push('no CRL distribution point');
   // RFC 6960 §4.2.2.2.1: ocsp-nocheck only on a delegated responder (id-kp-OCSPSigning).
-  if (p.ocspNoCheck && (p.ekus.length !== 1 || p.ekus[0] !== OID.OCSPSigning)) problems.push('ocsp-nocheck on a certificate that is not only for OCSP signing');
+  if (p.ocspNoCheck && (p.ekus.length !== 1 || p.ekus[0] !== OID.OCSPSigning))
+    problems.push('ocsp-nocheck on a certificate that is not only for OCSP signing');
   for (const n of p.san) {
     if (n.type === 'upn' && !/^[^@\s]+@[^@\s]+$/.test(n.value)) problems.push(`malformed UPN ${n.value}`);
-    if (n.type === 'email' && !/^[\x21-\x7e]+@[\x21-\x7e]+$/.test(n.value)) problems.push(`malformed e-mail ${n.value}`);
+    if (n.type === 'email' && !/^[\x21-\x7e]+@[\x21-\x7e]+$/.test(n.value))
+      problems.push(`malformed e-mail ${n.value}`);
   }
   const kinds = p.san.map((n) => `${n.type}:${typeof n.value === 'string' ? n.value.toLowerCase() : ''}`);
   if (new Set(kinds).size !== kinds.length) problems.push('duplicate subject alternative name');

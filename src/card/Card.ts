@@ -93,7 +93,9 @@ export interface CardSelector {
 }
 
 export const describeSelector = (s: CardSelector) =>
-  [s.label !== undefined ? `"${s.label}"` : '', s.serial !== undefined ? `serial ${s.serial}` : ''].filter(Boolean).join(' ') || '(any card)';
+  [s.label !== undefined ? `"${s.label}"` : '', s.serial !== undefined ? `serial ${s.serial}` : '']
+    .filter(Boolean)
+    .join(' ') || '(any card)';
 
 /**
  * Exactly one present card matching the label and/or serial. No match: CARD_NOT_FOUND
@@ -102,12 +104,27 @@ export const describeSelector = (s: CardSelector) =>
  */
 export function findCard(mod: Pkcs11Module, sel: CardSelector, opts: { refresh?: boolean } = {}): CardInfo {
   const cards = listCards(mod, opts);
-  const matches = cards.filter((c) => (sel.label === undefined || c.label === sel.label) && (sel.serial === undefined || c.serial.toLowerCase() === sel.serial.toLowerCase()));
+  const matches = cards.filter(
+    (c) =>
+      (sel.label === undefined || c.label === sel.label) &&
+      (sel.serial === undefined || c.serial.toLowerCase() === sel.serial.toLowerCase()),
+  );
   if (matches.length === 1) return matches[0];
-  const ref: CardRef | undefined = sel.label !== undefined || sel.serial !== undefined ? { label: sel.label ?? '', serial: sel.serial ?? '' } : undefined;
+  const ref: CardRef | undefined =
+    sel.label !== undefined || sel.serial !== undefined
+      ? { label: sel.label ?? '', serial: sel.serial ?? '' }
+      : undefined;
   if (matches.length === 0) {
     const present = cards.length ? `; present: ${cards.map(describeCard).join(', ')}` : '; no card is present';
-    throw new CardError('CARD_NOT_FOUND', ref, `no smart card ${describeSelector(sel)} in ${mod.info.description || mod.path}${present}`);
+    throw new CardError(
+      'CARD_NOT_FOUND',
+      ref,
+      `no smart card ${describeSelector(sel)} in ${mod.info.description || mod.path}${present}`,
+    );
   }
-  throw new CardError('CARD_AMBIGUOUS', ref, `${matches.length} cards match ${describeSelector(sel)}: ${matches.map(describeCard).join(', ')}; choose one with --card-serial`);
+  throw new CardError(
+    'CARD_AMBIGUOUS',
+    ref,
+    `${matches.length} cards match ${describeSelector(sel)}: ${matches.map(describeCard).join(', ')}; choose one with --card-serial`,
+  );
 }

@@ -29,7 +29,13 @@ export class CardError extends TesseraError {
 
   /** For JSON answers (card agent, --json): the code, the public message and the card. */
   toJSON() {
-    return { code: this.code, message: this.message, detail: this.detail ?? null, card: this.card ?? null, pinTries: this.pinTries };
+    return {
+      code: this.code,
+      message: this.message,
+      detail: this.detail ?? null,
+      card: this.card ?? null,
+      pinTries: this.pinTries,
+    };
   }
 }
 
@@ -39,8 +45,25 @@ export function ckrName(e: unknown): string | null {
   return m ? m[1] : null;
 }
 
-const REMOVED = new Set(['CKR_TOKEN_NOT_PRESENT', 'CKR_DEVICE_REMOVED', 'CKR_SESSION_HANDLE_INVALID', 'CKR_SESSION_CLOSED', 'CKR_SLOT_ID_INVALID', 'CKR_TOKEN_NOT_RECOGNIZED']);
-const UNSUPPORTED = new Set(['CKR_MECHANISM_INVALID', 'CKR_MECHANISM_PARAM_INVALID', 'CKR_FUNCTION_NOT_SUPPORTED', 'CKR_KEY_SIZE_RANGE', 'CKR_TEMPLATE_INCONSISTENT', 'CKR_DOMAIN_PARAMS_INVALID', 'CKR_CURVE_NOT_SUPPORTED', 'CKR_ATTRIBUTE_READ_ONLY', 'CKR_TOKEN_WRITE_PROTECTED']);
+const REMOVED = new Set([
+  'CKR_TOKEN_NOT_PRESENT',
+  'CKR_DEVICE_REMOVED',
+  'CKR_SESSION_HANDLE_INVALID',
+  'CKR_SESSION_CLOSED',
+  'CKR_SLOT_ID_INVALID',
+  'CKR_TOKEN_NOT_RECOGNIZED',
+]);
+const UNSUPPORTED = new Set([
+  'CKR_MECHANISM_INVALID',
+  'CKR_MECHANISM_PARAM_INVALID',
+  'CKR_FUNCTION_NOT_SUPPORTED',
+  'CKR_KEY_SIZE_RANGE',
+  'CKR_TEMPLATE_INCONSISTENT',
+  'CKR_DOMAIN_PARAMS_INVALID',
+  'CKR_CURVE_NOT_SUPPORTED',
+  'CKR_ATTRIBUTE_READ_ONLY',
+  'CKR_TOKEN_WRITE_PROTECTED',
+]);
 
 /** Map a PKCS#11 failure of `what` on `card` to a CardError; TesseraErrors pass through. */
 export function cardErrorFrom(e: unknown, card: CardRef | undefined, what: string): TesseraError {
@@ -65,6 +88,7 @@ export function cardErrorFrom(e: unknown, card: CardRef | undefined, what: strin
                   ? 'CARD_OPERATION_UNSUPPORTED'
                   : 'CARD_ERROR';
   const why = ckr ?? (e as Error)?.message ?? String(e);
-  const extra = ckr === 'CKR_USER_PIN_NOT_INITIALIZED' ? '; the card has no user PIN yet: set one with `tessera card unblock`' : '';
+  const extra =
+    ckr === 'CKR_USER_PIN_NOT_INITIALIZED' ? '; the card has no user PIN yet: set one with `tessera card unblock`' : '';
   return new CardError(code, card, `${what}${on}: ${why}${extra}`, null, { cause: e });
 }

@@ -14,7 +14,16 @@ import { oid } from '../x509/der.js';
 import { CURVE_OIDS, decodeSpki, type CurveName } from '../x509/publicKey.js';
 import { cardInfo, type CardInfo } from './Card.js';
 import { CardError, cardErrorFrom, ckrName, describeCard, type PinTries } from './CardError.js';
-import { cardKeyId, ecdsaInput, ecParams, ecSpki, rsaPkcs1Input, rsaSpki, type CardHash, type CardKeySpec } from './cardKeys.js';
+import {
+  cardKeyId,
+  ecdsaInput,
+  ecParams,
+  ecSpki,
+  rsaPkcs1Input,
+  rsaSpki,
+  type CardHash,
+  type CardKeySpec,
+} from './cardKeys.js';
 import type { Pkcs11Module } from './pkcs11/Pkcs11Module.js';
 
 const P = pkcs11js;
@@ -87,8 +96,21 @@ export class CardSession {
   /** A failure during `what`: when the card is gone, CARD_REMOVED; otherwise the mapped CKR_. */
   fail(e: unknown, what: string): TesseraError {
     const mapped = cardErrorFrom(e, this.card, what);
-    if (mapped.code === 'CARD_REMOVED' || mapped.code === 'CARD_PIN_INCORRECT' || mapped.code === 'CARD_PIN_LOCKED' || mapped.code === 'CARD_PIN_INVALID') return mapped;
-    if (!this.present()) return new CardError('CARD_REMOVED', this.card, `card ${describeCard(this.card)} was removed during ${what} (${ckrName(e) ?? (e as Error).message})`, null, { cause: e });
+    if (
+      mapped.code === 'CARD_REMOVED' ||
+      mapped.code === 'CARD_PIN_INCORRECT' ||
+      mapped.code === 'CARD_PIN_LOCKED' ||
+      mapped.code === 'CARD_PIN_INVALID'
+    )
+      return mapped;
+    if (!this.present())
+      return new CardError(
+        'CARD_REMOVED',
+        this.card,
+        `card ${describeCard(this.card)} was removed during ${what} (${ckrName(e) ?? (e as Error).message})`,
+        null,
+        { cause: e },
+      );
     return mapped;
   }
 
@@ -114,7 +136,11 @@ export class CardSession {
   requireUsablePin(): void {
     const info = this.#flagsNow() ?? this.card;
     if (info.pin.toBeChanged || this.#findMarker().length) {
-      throw new CardError('CARD_PIN_CHANGE_REQUIRED', this.card, `card ${describeCard(this.card)} must get a new PIN first: tessera card change-pin --card "${this.card.label}"`);
+      throw new CardError(
+        'CARD_PIN_CHANGE_REQUIRED',
+        this.card,
+        `card ${describeCard(this.card)} must get a new PIN first: tessera card change-pin --card "${this.card.label}"`,
+      );
     }
   }
 
@@ -144,11 +170,28 @@ export class CardSession {
         const after = this.#flagsNow();
         if (userType === P.CKU_USER && after?.pin.locked) throw lockedError(this.card);
         // SoftHSM2 raises CKF_USER_PIN_COUNT_LOW after any failure but never locks: not a count to report.
-        const tries: PinTries = userType === P.CKU_SO || this.mod.isSoftHsm ? null : after?.pin.finalTry ? 'final' : after?.pin.countLow ? 'low' : null;
-        throw new CardError('CARD_PIN_INCORRECT', this.card, `wrong ${what} for card ${describeCard(this.card)}${triesText(tries, this.mod.isSoftHsm)}`, tries);
+        const tries: PinTries =
+          userType === P.CKU_SO || this.mod.isSoftHsm
+            ? null
+            : after?.pin.finalTry
+              ? 'final'
+              : after?.pin.countLow
+                ? 'low'
+                : null;
+        throw new CardError(
+          'CARD_PIN_INCORRECT',
+          this.card,
+          `wrong ${what} for card ${describeCard(this.card)}${triesText(tries, this.mod.isSoftHsm)}`,
+          tries,
+        );
       }
       if (ckr === 'CKR_PIN_LOCKED') {
-        if (userType === P.CKU_SO) throw new CardError('CARD_PIN_LOCKED', this.card, `the administrator key (SO PIN) of card ${describeCard(this.card)} is locked; the card must be re-initialized`);
+        if (userType === P.CKU_SO)
+          throw new CardError(
+            'CARD_PIN_LOCKED',
+            this.card,
+            `the administrator key (SO PIN) of card ${describeCard(this.card)} is locked; the card must be re-initialized`,
+          );
         throw lockedError(this.card);
       }
       throw this.fail(e, 'login');
@@ -274,10 +317,23 @@ export class CardSession {
         /* not an X.509 certificate we can read; listed anyway */
       }
       if (id(h)) certified.ids.add(id(h));
-      certificates.push({ class: 'certificate', label: this.#label(h), id: id(h), subject, notAfter, key, sha256: sha256(der) });
+      certificates.push({
+        class: 'certificate',
+        label: this.#label(h),
+        id: id(h),
+        subject,
+        notAfter,
+        key,
+        sha256: sha256(der),
+      });
     }
-    const publicKeys = this.find([{ type: P.CKA_CLASS, value: P.CKO_PUBLIC_KEY }]).map((h) => ({ h, id: id(h), spkiSha256: sha256(this.spkiOf(h)) }));
-    const orphan = (keyId: string, spkiSha256: string | undefined) => !(keyId && certified.ids.has(keyId)) && !(spkiSha256 && certified.keys.has(spkiSha256));
+    const publicKeys = this.find([{ type: P.CKA_CLASS, value: P.CKO_PUBLIC_KEY }]).map((h) => ({
+      h,
+      id: id(h),
+      spkiSha256: sha256(this.spkiOf(h)),
+    }));
+    const orphan = (keyId: string, spkiSha256: string | undefined) =>
+      !(keyId && certified.ids.has(keyId)) && !(spkiSha256 && certified.keys.has(spkiSha256));
     for (const h of this.find([{ type: P.CKA_CLASS, value: P.CKO_PRIVATE_KEY }])) {
       const keyId = id(h);
       // EC private keys carry no public point: their public half is the public key object with the same CKA_ID.
@@ -289,14 +345,27 @@ export class CardSession {
         key: this.#keyDescription(h),
         ...(spkiSha256 ? { spkiSha256 } : {}),
         orphan: orphan(keyId, spkiSha256),
-        access: { sensitive: this.#bool(h, P.CKA_SENSITIVE), extractable: this.#bool(h, P.CKA_EXTRACTABLE), neverExtractable: this.#bool(h, P.CKA_NEVER_EXTRACTABLE), local: this.#bool(h, P.CKA_LOCAL) },
+        access: {
+          sensitive: this.#bool(h, P.CKA_SENSITIVE),
+          extractable: this.#bool(h, P.CKA_EXTRACTABLE),
+          neverExtractable: this.#bool(h, P.CKA_NEVER_EXTRACTABLE),
+          local: this.#bool(h, P.CKA_LOCAL),
+        },
       });
     }
     for (const { h, id: keyId, spkiSha256 } of publicKeys) {
-      out.push({ class: 'publicKey', label: this.#label(h), id: keyId, key: this.#keyDescription(h), ...(spkiSha256 ? { spkiSha256 } : {}), orphan: orphan(keyId, spkiSha256) });
+      out.push({
+        class: 'publicKey',
+        label: this.#label(h),
+        id: keyId,
+        key: this.#keyDescription(h),
+        ...(spkiSha256 ? { spkiSha256 } : {}),
+        orphan: orphan(keyId, spkiSha256),
+      });
     }
     out.push(...certificates);
-    for (const h of this.find([{ type: P.CKA_CLASS, value: P.CKO_DATA }])) out.push({ class: 'data', label: this.#label(h), id: id(h) });
+    for (const h of this.find([{ type: P.CKA_CLASS, value: P.CKO_DATA }]))
+      out.push({ class: 'data', label: this.#label(h), id: id(h) });
     return out;
   }
 
@@ -314,7 +383,11 @@ export class CardSession {
       { type: P.CKA_LABEL, value: label },
       { type: P.CKA_ID, value: tmpId },
     ];
-    const pub: pkcs11js.Template = [...common, { type: P.CKA_PRIVATE, value: false }, { type: P.CKA_VERIFY, value: true }];
+    const pub: pkcs11js.Template = [
+      ...common,
+      { type: P.CKA_PRIVATE, value: false },
+      { type: P.CKA_VERIFY, value: true },
+    ];
     const priv: pkcs11js.Template = [
       ...common,
       { type: P.CKA_PRIVATE, value: true },
@@ -325,7 +398,12 @@ export class CardSession {
     let mechanism: number;
     if (spec.kind === 'rsa') {
       mechanism = P.CKM_RSA_PKCS_KEY_PAIR_GEN;
-      pub.push({ type: P.CKA_MODULUS_BITS, value: spec.bits }, { type: P.CKA_PUBLIC_EXPONENT, value: Buffer.from([1, 0, 1]) }, { type: P.CKA_ENCRYPT, value: true }, { type: P.CKA_WRAP, value: true });
+      pub.push(
+        { type: P.CKA_MODULUS_BITS, value: spec.bits },
+        { type: P.CKA_PUBLIC_EXPONENT, value: Buffer.from([1, 0, 1]) },
+        { type: P.CKA_ENCRYPT, value: true },
+        { type: P.CKA_WRAP, value: true },
+      );
       // AT_KEYEXCHANGE: the Smartcard User key also deciphers (key encipherment).
       priv.push({ type: P.CKA_DECRYPT, value: true }, { type: P.CKA_UNWRAP, value: true });
     } else {
@@ -340,7 +418,8 @@ export class CardSession {
       throw this.fail(e, `generating an ${spec.kind === 'rsa' ? `RSA ${spec.bits}` : `EC ${spec.curve}`} key`);
     }
     const spki = this.spkiOf(kp.publicKey);
-    if (!spki) throw new CardError('CARD_ERROR', this.card, 'the card generated a key whose public part cannot be read');
+    if (!spki)
+      throw new CardError('CARD_ERROR', this.card, 'the card generated a key whose public part cannot be read');
     let id = cardKeyId(spki);
     try {
       this.p.C_SetAttributeValue(this.handle, kp.privateKey, [{ type: P.CKA_ID, value: id }]);
@@ -353,17 +432,26 @@ export class CardSession {
   }
 
   /** The private key whose public half is `spki` (by CKA_ID = key identifier, then by comparing public keys). */
-  findKeyFor(spki: Buffer, preferredId?: Buffer): { privateKey: Handle; publicKey: Handle | undefined; id: Buffer } | undefined {
+  findKeyFor(
+    spki: Buffer,
+    preferredId?: Buffer,
+  ): { privateKey: Handle; publicKey: Handle | undefined; id: Buffer } | undefined {
     const ids = [preferredId, cardKeyId(spki)].filter((x): x is Buffer => !!x);
     for (const h of this.find([{ type: P.CKA_CLASS, value: P.CKO_PUBLIC_KEY }])) {
       const s = this.spkiOf(h);
       if (!s || !s.equals(spki)) continue;
       const id = this.attr(h, P.CKA_ID) ?? Buffer.alloc(0);
-      const priv = this.find([{ type: P.CKA_CLASS, value: P.CKO_PRIVATE_KEY }, { type: P.CKA_ID, value: id }]);
+      const priv = this.find([
+        { type: P.CKA_CLASS, value: P.CKO_PRIVATE_KEY },
+        { type: P.CKA_ID, value: id },
+      ]);
       if (priv.length === 1) return { privateKey: priv[0], publicKey: h, id };
     }
     for (const id of ids) {
-      const priv = this.find([{ type: P.CKA_CLASS, value: P.CKO_PRIVATE_KEY }, { type: P.CKA_ID, value: id }]);
+      const priv = this.find([
+        { type: P.CKA_CLASS, value: P.CKO_PRIVATE_KEY },
+        { type: P.CKA_ID, value: id },
+      ]);
       for (const h of priv) {
         const s = this.spkiOf(h);
         if (!s || s.equals(spki)) return { privateKey: h, publicKey: undefined, id };
@@ -371,7 +459,8 @@ export class CardSession {
     }
     for (const h of this.find([{ type: P.CKA_CLASS, value: P.CKO_PRIVATE_KEY }])) {
       const s = this.spkiOf(h);
-      if (s && s.equals(spki)) return { privateKey: h, publicKey: undefined, id: this.attr(h, P.CKA_ID) ?? Buffer.alloc(0) };
+      if (s && s.equals(spki))
+        return { privateKey: h, publicKey: undefined, id: this.attr(h, P.CKA_ID) ?? Buffer.alloc(0) };
     }
     return undefined;
   }
@@ -404,7 +493,10 @@ export class CardSession {
   destroyById(id: Buffer): number {
     let n = 0;
     for (const cls of [P.CKO_CERTIFICATE, P.CKO_PRIVATE_KEY, P.CKO_PUBLIC_KEY]) {
-      for (const h of this.find([{ type: P.CKA_CLASS, value: cls }, { type: P.CKA_ID, value: id }])) {
+      for (const h of this.find([
+        { type: P.CKA_CLASS, value: cls },
+        { type: P.CKA_ID, value: id },
+      ])) {
         this.destroy(h);
         n++;
       }
@@ -422,18 +514,36 @@ export class CardSession {
   installCertificate(der: Buffer, friendlyName: string): InstalledCertificate {
     const cert = readCertificate(der, { unknownCritical: 'record' });
     const certKeyId = keyIdOf(cert);
-    const existing = this.find([{ type: P.CKA_CLASS, value: P.CKO_CERTIFICATE }, { type: P.CKA_VALUE, value: der }]);
-    if (existing.length) return { id: this.attr(existing[0], P.CKA_ID)?.toString('hex') ?? '', label: this.#label(existing[0]), alreadyPresent: true };
+    const existing = this.find([
+      { type: P.CKA_CLASS, value: P.CKO_CERTIFICATE },
+      { type: P.CKA_VALUE, value: der },
+    ]);
+    if (existing.length)
+      return {
+        id: this.attr(existing[0], P.CKA_ID)?.toString('hex') ?? '',
+        label: this.#label(existing[0]),
+        alreadyPresent: true,
+      };
     const key = this.findKeyFor(cert.spki, certKeyId);
     if (!key) {
-      if (!this.present()) throw new CardError('CARD_REMOVED', this.card, `card ${describeCard(this.card)} was removed before the certificate was installed`);
-      throw new CardError('CARD_KEY_NOT_FOUND', this.card, `card ${describeCard(this.card)} holds no private key for the certificate "${cert.subjectText}" (${keyText(cert.spki)}); it must be installed on the card that made the request`);
+      if (!this.present())
+        throw new CardError(
+          'CARD_REMOVED',
+          this.card,
+          `card ${describeCard(this.card)} was removed before the certificate was installed`,
+        );
+      throw new CardError(
+        'CARD_KEY_NOT_FOUND',
+        this.card,
+        `card ${describeCard(this.card)} holds no private key for the certificate "${cert.subjectText}" (${keyText(cert.spki)}); it must be installed on the card that made the request`,
+      );
     }
     let id = key.id;
     if (!id.equals(certKeyId)) {
       try {
         this.p.C_SetAttributeValue(this.handle, key.privateKey, [{ type: P.CKA_ID, value: certKeyId }]);
-        if (key.publicKey) this.p.C_SetAttributeValue(this.handle, key.publicKey, [{ type: P.CKA_ID, value: certKeyId }]);
+        if (key.publicKey)
+          this.p.C_SetAttributeValue(this.handle, key.publicKey, [{ type: P.CKA_ID, value: certKeyId }]);
         id = certKeyId;
       } catch {
         /* the card keeps its own CKA_ID; the certificate takes the key's */
@@ -505,12 +615,19 @@ export class CardSession {
   }
 
   #findMarker(): Handle[] {
-    return this.find([{ type: P.CKA_CLASS, value: P.CKO_DATA }, { type: P.CKA_LABEL, value: PIN_CHANGE_MARKER }]);
+    return this.find([
+      { type: P.CKA_CLASS, value: P.CKO_DATA },
+      { type: P.CKA_LABEL, value: PIN_CHANGE_MARKER },
+    ]);
   }
 }
 
 function lockedError(card: CardInfo): CardError {
-  return new CardError('CARD_PIN_LOCKED', card, `the PIN of card ${describeCard(card)} is locked; unblock it with: tessera card unblock --card "${card.label}"`);
+  return new CardError(
+    'CARD_PIN_LOCKED',
+    card,
+    `the PIN of card ${describeCard(card)} is locked; unblock it with: tessera card unblock --card "${card.label}"`,
+  );
 }
 
 function triesText(tries: PinTries, softHsm: boolean): string {
@@ -525,7 +642,12 @@ export function checkNewPin(card: CardInfo, pin: string): void {
   const min = card.minPinLength || 4;
   const max = card.maxPinLength || 255;
   const len = Buffer.byteLength(pin, 'utf8');
-  if (len < min || len > max) throw new CardError('CARD_PIN_INVALID', card, `a PIN for card ${describeCard(card)} has ${min} to ${max} characters`);
+  if (len < min || len > max)
+    throw new CardError(
+      'CARD_PIN_INVALID',
+      card,
+      `a PIN for card ${describeCard(card)} has ${min} to ${max} characters`,
+    );
 }
 
 function unpooled(b: Uint8Array): Buffer {

@@ -56,14 +56,18 @@ export class SecretInput {
     this.#attach();
     while (!this.#lines.length && !this.#ended) await new Promise<void>((r) => this.#waiters.push(r));
     const v = this.#lines.shift();
-    if (v === undefined || v === '') throw new TesseraError('INPUT_INVALID', `expected ${what} on the next line of standard input`);
+    if (v === undefined || v === '')
+      throw new TesseraError('INPUT_INVALID', `expected ${what} on the next line of standard input`);
     return v;
   }
 
   /** From stdin when `fromStdin`, else a prompt (an empty answer is a cancel). */
   async get(what: string, fromStdin: boolean, opts: { confirm?: boolean } = {}): Promise<string> {
     if (fromStdin) return this.line(what);
-    const v = await this.prompter.password({ prompt: `${what[0].toUpperCase()}${what.slice(1)}: `, confirm: opts.confirm });
+    const v = await this.prompter.password({
+      prompt: `${what[0].toUpperCase()}${what.slice(1)}: `,
+      confirm: opts.confirm,
+    });
     if (!v) throw new TesseraError('CARD_CANCELLED', `no ${what} entered`);
     return v;
   }

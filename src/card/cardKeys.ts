@@ -10,7 +10,9 @@ import { bitString, oid, seq } from '../x509/der.js';
 import { OID } from '../x509/oids.js';
 import { CURVE_OIDS, keyIdentifier, type CurveName } from '../x509/publicKey.js';
 
-export type CardKeySpec = { readonly kind: 'rsa'; readonly bits: number } | { readonly kind: 'ec'; readonly curve: CurveName };
+export type CardKeySpec =
+  | { readonly kind: 'rsa'; readonly bits: number }
+  | { readonly kind: 'ec'; readonly curve: CurveName };
 
 export type CardHash = 'sha1' | 'sha256' | 'sha384' | 'sha512';
 
@@ -29,7 +31,11 @@ export function parseHash(h: string): CardHash {
 export function parseKeySpec(alg: string, size?: string | number, curve?: string): CardKeySpec {
   if (alg === 'rsa') {
     const bits = Number(size ?? 2048);
-    if (!Number.isInteger(bits) || bits < 1024 || bits > 4096 || bits % 8 !== 0) throw new TesseraError('INPUT_INVALID', `RSA key size ${size}: a multiple of 8 from 1024 to 4096 (the template sets the minimum)`);
+    if (!Number.isInteger(bits) || bits < 1024 || bits > 4096 || bits % 8 !== 0)
+      throw new TesseraError(
+        'INPUT_INVALID',
+        `RSA key size ${size}: a multiple of 8 from 1024 to 4096 (the template sets the minimum)`,
+      );
     return { kind: 'rsa', bits };
   }
   if (alg === 'ec' || alg === 'ecdsa') {
@@ -48,7 +54,10 @@ export const ecParams = (curve: CurveName): Buffer => oid(CURVE_OIDS[curve]);
 /** SPKI of an RSA public key from CKA_MODULUS and CKA_PUBLIC_EXPONENT. */
 export function rsaSpki(modulus: Buffer, exponent: Buffer): Buffer {
   const b64u = (b: Buffer) => b.toString('base64url');
-  return createPublicKey({ key: { kty: 'RSA', n: b64u(stripZeros(modulus)), e: b64u(stripZeros(exponent)) }, format: 'jwk' }).export({ format: 'der', type: 'spki' });
+  return createPublicKey({
+    key: { kty: 'RSA', n: b64u(stripZeros(modulus)), e: b64u(stripZeros(exponent)) },
+    format: 'jwk',
+  }).export({ format: 'der', type: 'spki' });
 }
 
 /** SPKI of an EC public key from CKA_EC_PARAMS and CKA_EC_POINT (DER OCTET STRING per PKCS#11 v2.40, raw on some modules). */

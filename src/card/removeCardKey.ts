@@ -26,7 +26,11 @@ export interface RemovedKey {
 /** A CKA_ID typed by a person: hex, colons and spaces allowed (as pkcs11-tool and p11tool print it). */
 export function parseKeyId(text: string): Buffer {
   const hex = text.replace(/[\s:]/g, '').toLowerCase();
-  if (!/^([0-9a-f]{2}){1,64}$/.test(hex)) throw new TesseraError('INPUT_INVALID', `--id ${text}: the key's CKA_ID in hex, as \`tessera card list --login\` shows it`);
+  if (!/^([0-9a-f]{2}){1,64}$/.test(hex))
+    throw new TesseraError(
+      'INPUT_INVALID',
+      `--id ${text}: the key's CKA_ID in hex, as \`tessera card list --login\` shows it`,
+    );
   return Buffer.from(hex, 'hex');
 }
 
@@ -38,10 +42,20 @@ export function parseKeyId(text: string): Buffer {
  */
 export function removeCardKey(s: CardSession, id: Buffer, o: { readonly withCertificate?: boolean } = {}): RemovedKey {
   const hex = id.toString('hex');
-  const privateKeys = s.find([{ type: P.CKA_CLASS, value: P.CKO_PRIVATE_KEY }, { type: P.CKA_ID, value: id }]);
-  const publicKeys = s.find([{ type: P.CKA_CLASS, value: P.CKO_PUBLIC_KEY }, { type: P.CKA_ID, value: id }]);
+  const privateKeys = s.find([
+    { type: P.CKA_CLASS, value: P.CKO_PRIVATE_KEY },
+    { type: P.CKA_ID, value: id },
+  ]);
+  const publicKeys = s.find([
+    { type: P.CKA_CLASS, value: P.CKO_PUBLIC_KEY },
+    { type: P.CKA_ID, value: id },
+  ]);
   if (!privateKeys.length && !publicKeys.length) {
-    throw new CardError('CARD_KEY_NOT_FOUND', s.card, `card ${describeCard(s.card)} holds no key with ID ${hex}; \`tessera card list --login --card "${s.card.label}"\` shows the keys`);
+    throw new CardError(
+      'CARD_KEY_NOT_FOUND',
+      s.card,
+      `card ${describeCard(s.card)} holds no key with ID ${hex}; \`tessera card list --login --card "${s.card.label}"\` shows the keys`,
+    );
   }
   const spkis = [...privateKeys, ...publicKeys].map((h) => s.spkiOf(h)).filter((k): k is Buffer => !!k);
   const certificates: { h: Buffer; label: string; subject: string }[] = [];
@@ -57,14 +71,24 @@ export function removeCardKey(s: CardSession, id: Buffer, o: { readonly withCert
       /* matched by CKA_ID only */
     }
     const sameId = s.attr(h, P.CKA_ID)?.equals(id) ?? false;
-    if (sameId || (spki && spkis.some((k) => k.equals(spki)))) certificates.push({ h, label: s.attr(h, P.CKA_LABEL)?.toString('utf8') ?? '', subject });
+    if (sameId || (spki && spkis.some((k) => k.equals(spki))))
+      certificates.push({ h, label: s.attr(h, P.CKA_LABEL)?.toString('utf8') ?? '', subject });
   }
   if (certificates.length && !o.withCertificate) {
     const named = certificates.map((c) => `"${c.label}" (${c.subject})`).join(', ');
-    throw new CardError('CARD_KEY_HAS_CERTIFICATE', s.card, `the key with ID ${hex} on card ${describeCard(s.card)} has the certificate ${named}; nothing was removed. Add --with-certificate to remove the key and its certificate`);
+    throw new CardError(
+      'CARD_KEY_HAS_CERTIFICATE',
+      s.card,
+      `the key with ID ${hex} on card ${describeCard(s.card)} has the certificate ${named}; nothing was removed. Add --with-certificate to remove the key and its certificate`,
+    );
   }
   for (const c of certificates) s.destroy(c.h);
   for (const h of privateKeys) s.destroy(h);
   for (const h of publicKeys) s.destroy(h);
-  return { id: hex, privateKeys: privateKeys.length, publicKeys: publicKeys.length, certificates: certificates.map((c) => c.label) };
+  return {
+    id: hex,
+    privateKeys: privateKeys.length,
+    publicKeys: publicKeys.length,
+    certificates: certificates.map((c) => c.label),
+  };
 }

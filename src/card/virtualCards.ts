@@ -33,7 +33,11 @@ export interface CreateCardInput {
 
 function requireSoftHsm(mod: Pkcs11Module, what: string): void {
   if (!mod.isSoftHsm) {
-    throw new CardError('CARD_OPERATION_UNSUPPORTED', undefined, `${what} works on SoftHSM2 virtual cards; ${mod.info.manufacturer} (${mod.path}) cards are personalised with their own tools`);
+    throw new CardError(
+      'CARD_OPERATION_UNSUPPORTED',
+      undefined,
+      `${what} works on SoftHSM2 virtual cards; ${mod.info.manufacturer} (${mod.path}) cards are personalised with their own tools`,
+    );
   }
 }
 
@@ -41,10 +45,19 @@ export function createVirtualCard(mod: Pkcs11Module, input: CreateCardInput): Ca
   requireSoftHsm(mod, 'card create');
   const label = input.label;
   if (!label || Buffer.byteLength(label, 'utf8') > 32 || /[\0]/.test(label) || label !== label.trim()) {
-    throw new CardError('INPUT_INVALID', { label, serial: '' }, 'a card label has 1 to 32 bytes (UTF-8) without leading or trailing spaces');
+    throw new CardError(
+      'INPUT_INVALID',
+      { label, serial: '' },
+      'a card label has 1 to 32 bytes (UTF-8) without leading or trailing spaces',
+    );
   }
   const present = listCards(mod).filter((c) => c.label === label);
-  if (present.length) throw new CardError('ALREADY_EXISTS', present[0], `a card named "${label}" is already present: ${present.map(describeCard).join(', ')}`);
+  if (present.length)
+    throw new CardError(
+      'ALREADY_EXISTS',
+      present[0],
+      `a card named "${label}" is already present: ${present.map(describeCard).join(', ')}`,
+    );
   const slot = freeSlots(mod)[0];
   if (!slot) throw new CardError('CARD_ERROR', undefined, `${mod.path} offers no free slot for a new card`);
   const pending = { label, serial: '(new)' };
@@ -100,8 +113,17 @@ export async function deleteVirtualCard(mod: Pkcs11Module, sel: CardSelector, so
     await execFileAsync('softhsm2-util', ['--delete-token', '--serial', card.serial], { env: process.env });
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { stderr?: string };
-    if (err.code === 'ENOENT') throw new CardError('CARD_OPERATION_UNSUPPORTED', card, 'softhsm2-util is not installed (apt-get install softhsm2)');
-    throw new CardError('CARD_ERROR', card, `softhsm2-util could not delete card ${describeCard(card)}: ${(err.stderr ?? err.message).trim()}`);
+    if (err.code === 'ENOENT')
+      throw new CardError(
+        'CARD_OPERATION_UNSUPPORTED',
+        card,
+        'softhsm2-util is not installed (apt-get install softhsm2)',
+      );
+    throw new CardError(
+      'CARD_ERROR',
+      card,
+      `softhsm2-util could not delete card ${describeCard(card)}: ${(err.stderr ?? err.message).trim()}`,
+    );
   }
   mod.refresh();
   return card;

@@ -22,7 +22,12 @@ const config = {
   siteUrl: 'https://ca.test:8443',
   cas: [{ id: 'issuing', role: 'issuing', keyStore: 'file' }],
   issuingCa: 'issuing',
-  roles: { caAdministrators: 'CA Administrators', certificateManagers: 'Certificate Managers', auditors: 'Auditors', enrollmentAgents: 'Enrollment Agents' },
+  roles: {
+    caAdministrators: 'CA Administrators',
+    certificateManagers: 'Certificate Managers',
+    auditors: 'Auditors',
+    enrollmentAgents: 'Enrollment Agents',
+  },
   directory: { type: 'embedded' },
   server: { host: '0.0.0.0', port: 8443, httpPort: 0, hostnames: ['ca.test'] },
   crl: { validityHours: 168, overlapHours: 24, deltaValidityHours: 24 },
@@ -46,7 +51,16 @@ function facts(templates: readonly Template[], over: Partial<AuditFacts> = {}): 
         keyStore: 'file',
         notBefore: new Date('2026-01-01T00:00:00Z'),
         notAfter: new Date('2036-01-01T00:00:00Z'),
-        full: { caId: 'issuing', number: 3, kind: 'full', baseNumber: null, thisUpdate: NOW, nextUpdate: new Date(NOW.getTime() + 168 * 3_600_000), entries: 0, revocationVersion: 0 },
+        full: {
+          caId: 'issuing',
+          number: 3,
+          kind: 'full',
+          baseNumber: null,
+          thisUpdate: NOW,
+          nextUpdate: new Date(NOW.getTime() + 168 * 3_600_000),
+          entries: 0,
+          revocationVersion: 0,
+        },
       },
     ],
     ocspSigner: { serial: '01', notBefore: NOW, notAfter: new Date(NOW.getTime() + 14 * 86_400_000) },
@@ -59,7 +73,9 @@ const rulesOf = (f: AuditFacts) => evaluateAudit(f).findings.map((x) => `${x.sev
 
 describe('evaluateAudit', () => {
   it('the built-in templates, granted as the demo grants them, give no finding at all', () => {
-    const granted = BUILTIN_TEMPLATES.map((t) => (t.name.startsWith('Smartcard') ? { ...t, enroll: ['Smartcard Users'] } : t));
+    const granted = BUILTIN_TEMPLATES.map((t) =>
+      t.name.startsWith('Smartcard') ? { ...t, enroll: ['Smartcard Users'] } : t,
+    );
     const report = evaluateAudit(facts(granted));
     expect(report.findings).toEqual([]);
     expect(report.rules.filter((r) => r.rule.startsWith('ESC')).map((r) => `${r.rule}:${r.status}`)).toEqual([
@@ -78,7 +94,12 @@ describe('evaluateAudit', () => {
   });
 
   it("ESC1 fires only behind Certipy's gate: approval, an agent signature, no grant or disabled each close it", () => {
-    const open: Template = { ...tpl('SmartcardLogon'), name: 'Open', subjectName: { source: 'request', format: 'commonName', includeEmail: false }, enroll: ['Domain Users'] };
+    const open: Template = {
+      ...tpl('SmartcardLogon'),
+      name: 'Open',
+      subjectName: { source: 'request', format: 'commonName', includeEmail: false },
+      enroll: ['Domain Users'],
+    };
     expect(rulesOf(facts([open]))).toContain('high ESC1 template Open');
     for (const closed of [
       { ...open, issuance: { managerApproval: true, agentSignatures: 0, agentPolicy: null } },
@@ -92,18 +113,28 @@ describe('evaluateAudit', () => {
 
   it('ESC3: the agent template for the Enrollment Agents role group passes; for anyone else it is a finding', () => {
     expect(rulesOf(facts([tpl('EnrollmentAgent')]))).toEqual([]);
-    expect(rulesOf(facts([{ ...tpl('EnrollmentAgent'), enroll: ['Enrollment Agents', 'Help Desk'] }]))).toEqual(['high ESC3 template EnrollmentAgent']);
+    expect(rulesOf(facts([{ ...tpl('EnrollmentAgent'), enroll: ['Enrollment Agents', 'Help Desk'] }]))).toEqual([
+      'high ESC3 template EnrollmentAgent',
+    ]);
   });
 
   it('ESC9 when enrollable without approval, ESC16 when only approval gates a template without the SID extension', () => {
     const noSid: Template = { ...tpl('SmartcardLogon'), includeSid: false, enroll: ['Smartcard Users'] };
-    expect(rulesOf(facts([noSid]))).toEqual(['high ESC9 template SmartcardLogon', 'high template-invalid template SmartcardLogon']);
-    expect(rulesOf(facts([{ ...noSid, issuance: { managerApproval: true, agentSignatures: 0, agentPolicy: null } }]))).toEqual(['high template-invalid template SmartcardLogon', 'medium ESC16 template SmartcardLogon']);
+    expect(rulesOf(facts([noSid]))).toEqual([
+      'high ESC9 template SmartcardLogon',
+      'high template-invalid template SmartcardLogon',
+    ]);
+    expect(
+      rulesOf(facts([{ ...noSid, issuance: { managerApproval: true, agentSignatures: 0, agentPolicy: null } }])),
+    ).toEqual(['high template-invalid template SmartcardLogon', 'medium ESC16 template SmartcardLogon']);
   });
 
   it('ESC7 is skipped, not passed, when the memberships live in LDAP', () => {
     const report = evaluateAudit(facts([], { roleMembers: null, enabledUsers: null }));
-    expect(report.rules.find((r) => r.rule === 'ESC7')).toMatchObject({ status: 'skipped', note: expect.stringContaining('LDAP') });
+    expect(report.rules.find((r) => r.rule === 'ESC7')).toMatchObject({
+      status: 'skipped',
+      note: expect.stringContaining('LDAP'),
+    });
   });
 
   it('a CRL inside the last half of the overlap is medium, past nextUpdate high', () => {

@@ -12,7 +12,12 @@ const PROBES: readonly { method: 'GET' | 'POST'; url: string; payload?: string; 
   { method: 'GET', url: '/' },
   { method: 'GET', url: '/certsrv/' },
   { method: 'GET', url: '/certsrv/certrqad.asp' },
-  { method: 'POST', url: '/certsrv/certfnsh.asp', payload: 'Mode=newreq&CertRequest=x&TargetStoreFlags=0', type: 'application/x-www-form-urlencoded' },
+  {
+    method: 'POST',
+    url: '/certsrv/certfnsh.asp',
+    payload: 'Mode=newreq&CertRequest=x&TargetStoreFlags=0',
+    type: 'application/x-www-form-urlencoded',
+  },
   { method: 'GET', url: '/api/v1/me' },
   { method: 'POST', url: '/api/v1/requests', payload: '{"csr":"x","template":"User"}', type: 'application/json' },
 ];
@@ -24,12 +29,19 @@ export async function probeHttpListener(t: Tessera): Promise<HttpListenerFacts> 
   const problems: string[] = [];
   try {
     for (const p of PROBES) {
-      const res = await app.inject({ method: p.method, url: p.url, payload: p.payload, headers: { host: 'attacker.example', ...(p.type ? { 'content-type': p.type } : {}) } });
+      const res = await app.inject({
+        method: p.method,
+        url: p.url,
+        payload: p.payload,
+        headers: { host: 'attacker.example', ...(p.type ? { 'content-type': p.type } : {}) },
+      });
       const what = `${p.method} ${p.url}`;
       const location = String(res.headers.location ?? '');
-      if (res.statusCode !== 301 && res.statusCode !== 308) problems.push(`${what} answered ${res.statusCode} instead of a redirect`);
+      if (res.statusCode !== 301 && res.statusCode !== 308)
+        problems.push(`${what} answered ${res.statusCode} instead of a redirect`);
       // The target comes from the configured site URL, never from the Host header (EJBCA CVE-2025-3026).
-      else if (!location.startsWith(`${site}/`)) problems.push(`${what} redirects to ${location || 'nowhere'}, not to ${site}`);
+      else if (!location.startsWith(`${site}/`))
+        problems.push(`${what} redirects to ${location || 'nowhere'}, not to ${site}`);
       if (res.headers['set-cookie']) problems.push(`${what} sets a cookie`);
       if (/<form\b/i.test(res.body)) problems.push(`${what} serves a form`);
     }

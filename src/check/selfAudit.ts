@@ -46,12 +46,30 @@ export async function selfAudit(dataDir: string, o: SelfAuditOptions): Promise<S
     const err = asTesseraError(e);
     startupError = `${err.describe()} [${err.code}]`;
   }
-  if (tessera) return evaluateAudit(await gatherAuditFacts({ config: tessera.config, paths, store: tessera.store, now, http: () => probeHttpListener(tessera!) }));
+  if (tessera)
+    return evaluateAudit(
+      await gatherAuditFacts({
+        config: tessera.config,
+        paths,
+        store: tessera.store,
+        now,
+        http: () => probeHttpListener(tessera!),
+      }),
+    );
   // Tessera would not open: read what can be read, without the checks that refuse it.
   const config = await loadConfig(paths.config);
-  const store = await Store.open(config.database.includes('://') ? config.database : paths.sqlite(config.database), await readAuditKey(paths.auditKey));
+  const store = await Store.open(
+    config.database.includes('://') ? config.database : paths.sqlite(config.database),
+    await readAuditKey(paths.auditKey),
+  );
   try {
-    const facts = await gatherAuditFacts({ config, paths, store, now, http: async () => ({ status: 'skipped', reason: 'Tessera did not open the data directory (see startup)' }) });
+    const facts = await gatherAuditFacts({
+      config,
+      paths,
+      store,
+      now,
+      http: async () => ({ status: 'skipped', reason: 'Tessera did not open the data directory (see startup)' }),
+    });
     return evaluateAudit({ ...facts, startupError });
   } finally {
     await store.close();
@@ -68,7 +86,11 @@ interface GatherInput {
 
 export async function gatherAuditFacts(g: GatherInput): Promise<AuditFacts> {
   const { config, paths, store } = g;
-  const templates = (await store.templates.list()).map((r) => ({ name: r.name, definition: r.definition, problems: problemsOf(r.definition) }));
+  const templates = (await store.templates.list()).map((r) => ({
+    name: r.name,
+    definition: r.definition,
+    problems: problemsOf(r.definition),
+  }));
   const embedded = config.directory.type === 'embedded';
   let roleMembers: AuditFacts['roleMembers'] = null;
   let enabledUsers: number | null = null;
@@ -79,17 +101,30 @@ export async function gatherAuditFacts(g: GatherInput): Promise<AuditFacts> {
     const membersOf = async (group: string): Promise<RoleMember[]> => {
       const rec = await store.groups.byName(group);
       if (!rec) return [];
-      return (await store.groups.members(rec.id)).map((m) => ({ username: m.username, enabled: enabled.get(m.username.toLowerCase()) ?? false }));
+      return (await store.groups.members(rec.id)).map((m) => ({
+        username: m.username,
+        enabled: enabled.get(m.username.toLowerCase()) ?? false,
+      }));
     };
     const roles = Object.keys(config.roles) as (keyof RoleGroups)[];
-    roleMembers = Object.fromEntries(await Promise.all(roles.map(async (r) => [r, await membersOf(config.roles[r])]))) as NonNullable<AuditFacts['roleMembers']>;
+    roleMembers = Object.fromEntries(
+      await Promise.all(roles.map(async (r) => [r, await membersOf(config.roles[r])])),
+    ) as NonNullable<AuditFacts['roleMembers']>;
   }
   const cas: CaFacts[] = [];
   for (const entry of config.cas) {
     const rec = await store.cas.get(entry.id);
     if (!rec) continue; // Tessera.open reports a configured CA missing from the database (startup).
     const cert = readCaCertificate(rec.certificate);
-    cas.push({ id: entry.id, role: entry.role, keyStore: entry.keyStore, notBefore: cert.notBefore, notAfter: cert.notAfter, full: await store.crls.latest(entry.id, 'full'), delta: await store.crls.latest(entry.id, 'delta') });
+    cas.push({
+      id: entry.id,
+      role: entry.role,
+      keyStore: entry.keyStore,
+      notBefore: cert.notBefore,
+      notAfter: cert.notAfter,
+      full: await store.crls.latest(entry.id, 'full'),
+      delta: await store.crls.latest(entry.id, 'delta'),
+    });
   }
   const signer = (await store.crls.serviceCertificates(config.issuingCa, OCSP_SIGNING_TEMPLATE))[0];
   const root = config.cas.find((ca) => ca.role === 'root' && ca.id !== config.issuingCa);
@@ -141,7 +176,8 @@ async function unsafeFiles(paths: DataPaths, config: Config): Promise<UnsafeFile
   await check(paths.dir, 0o022, 'writable by other users');
   await check(paths.config, 0o022, 'writable by other users');
   if (!config.database.includes('://')) {
-    for (const suffix of ['', '-wal', '-shm']) await check(paths.sqlite(config.database) + suffix, 0o022, 'writable by other users');
+    for (const suffix of ['', '-wal', '-shm'])
+      await check(paths.sqlite(config.database) + suffix, 0o022, 'writable by other users');
   }
   await check(paths.keys, 0o077, 'open to other users');
   try {

@@ -53,7 +53,8 @@ export function templateCapabilities(name: string, definition: unknown): Templat
     // Names from the directory only when the definition says so; DNS names always come from the request.
     enrolleeSuppliesSubject: subjectName.source !== 'directory' || san.dns === true,
     requiresManagerApproval: issuance.managerApproval === true,
-    authorizedSignaturesRequired: typeof signatures === 'number' && Number.isInteger(signatures) && signatures > 0 ? signatures : 0,
+    authorizedSignaturesRequired:
+      typeof signatures === 'number' && Number.isInteger(signatures) && signatures > 0 ? signatures : 0,
     noSecurityExtension: d.includeSid !== true,
     // msPKI-Template-Schema-Version defaults to 1 (Certipy).
     schemaVersion: d.schemaVersion === 2 ? 2 : 1,

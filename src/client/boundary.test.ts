@@ -29,7 +29,11 @@ function importsOf(file: string): string[] {
   return importedFiles
     .map((f) => f.fileName)
     .filter((name) => name.startsWith('.'))
-    .map((name) => relative(src, resolve(dirname(file), name)).replace(/\\/g, '/').replace(/\.js$/, '.ts'));
+    .map((name) =>
+      relative(src, resolve(dirname(file), name))
+        .replace(/\\/g, '/')
+        .replace(/\.js$/, '.ts'),
+    );
 }
 
 const all = modules(src).map((f) => ({ path: relative(src, f).replace(/\\/g, '/'), imports: importsOf(f) }));

@@ -24,7 +24,12 @@ export interface CaEntry {
    * environment variable holding the token PIN (default TESSERA_PKCS11_PIN). The PIN
    * itself is never written to tessera.json.
    */
-  readonly pkcs11?: { readonly module: string; readonly token: string; readonly label: string; readonly pinEnv?: string };
+  readonly pkcs11?: {
+    readonly module: string;
+    readonly token: string;
+    readonly label: string;
+    readonly pinEnv?: string;
+  };
 }
 
 /**

@@ -24,9 +24,12 @@ export function monitoringSettingsProblems(m: MonitoringSettings): string[] {
   if (typeof m !== 'object' || m === null || Array.isArray(m)) return ['monitoring: an object'];
   const p: string[] = [];
   const known = new Set(['metricsWithoutCredentials', 'readyzWithoutCredentials']);
-  for (const k of Object.keys(m)) if (!known.has(k)) p.push(`monitoring.${k}: not a setting (metricsWithoutCredentials, readyzWithoutCredentials)`);
-  if (m.metricsWithoutCredentials !== undefined && !['none', 'loopback'].includes(m.metricsWithoutCredentials)) p.push('monitoring.metricsWithoutCredentials: "none" or "loopback"');
-  if (m.readyzWithoutCredentials !== undefined && !['none', 'loopback', 'anyone'].includes(m.readyzWithoutCredentials)) p.push('monitoring.readyzWithoutCredentials: "none", "loopback" or "anyone"');
+  for (const k of Object.keys(m))
+    if (!known.has(k)) p.push(`monitoring.${k}: not a setting (metricsWithoutCredentials, readyzWithoutCredentials)`);
+  if (m.metricsWithoutCredentials !== undefined && !['none', 'loopback'].includes(m.metricsWithoutCredentials))
+    p.push('monitoring.metricsWithoutCredentials: "none" or "loopback"');
+  if (m.readyzWithoutCredentials !== undefined && !['none', 'loopback', 'anyone'].includes(m.readyzWithoutCredentials))
+    p.push('monitoring.readyzWithoutCredentials: "none", "loopback" or "anyone"');
   return p;
 }
 

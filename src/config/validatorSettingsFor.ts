@@ -21,7 +21,10 @@ async function readCertificates(t: Tessera, files: readonly string[], what: stri
     try {
       text = await readFile(path, 'latin1');
     } catch (e) {
-      throw new TesseraError('CONFIG_INVALID', `signin.${what}: cannot read ${path} (${(e as NodeJS.ErrnoException).code})`);
+      throw new TesseraError(
+        'CONFIG_INVALID',
+        `signin.${what}: cannot read ${path} (${(e as NodeJS.ErrnoException).code})`,
+      );
     }
     const blocks = pemBlocks(text, 'CERTIFICATE');
     // A DER file works too.
@@ -36,10 +39,18 @@ export async function validatorSettingsFor(t: Tessera): Promise<ValidatorSetting
   const chain = t.chain();
   const r = s.revocation ?? {};
   return {
-    trustAnchors: s.trustAnchors ? await readCertificates(t, s.trustAnchors, 'trustAnchors') : [chain[chain.length - 1]],
-    authenticationCas: s.authenticationCas ? await readCertificates(t, s.authenticationCas, 'authenticationCas') : [chain[0]],
+    trustAnchors: s.trustAnchors
+      ? await readCertificates(t, s.trustAnchors, 'trustAnchors')
+      : [chain[chain.length - 1]],
+    authenticationCas: s.authenticationCas
+      ? await readCertificates(t, s.authenticationCas, 'authenticationCas')
+      : [chain[0]],
     eku: s.eku ?? 'smartcardLogon',
-    mapping: { allowWeakUpn: s.mapping?.allowWeakUpn ?? false, explicit: s.mapping?.explicit ?? {}, creationToleranceSeconds: s.mapping?.creationToleranceSeconds ?? 600 },
+    mapping: {
+      allowWeakUpn: s.mapping?.allowWeakUpn ?? false,
+      explicit: s.mapping?.explicit ?? {},
+      creationToleranceSeconds: s.mapping?.creationToleranceSeconds ?? 600,
+    },
     revocation: {
       ...(r.timeoutMs !== undefined ? { timeoutMs: r.timeoutMs } : {}),
       ...(r.ocspMaxAgeSeconds !== undefined ? { ocspMaxAgeMs: r.ocspMaxAgeSeconds * 1000 } : {}),

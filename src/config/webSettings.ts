@@ -14,12 +14,16 @@ export function webSettingsProblems(w: WebSettings): string[] {
   const p: string[] = [];
   if (typeof w !== 'object' || w === null || Array.isArray(w)) return ['web: an object'];
   if (w.cardAgentUrl !== undefined && cardAgentOrigin(w.cardAgentUrl) === null) {
-    p.push('web.cardAgentUrl: an http://127.0.0.1:PORT or http://localhost:PORT address (the card agent listens on this computer only)');
+    p.push(
+      'web.cardAgentUrl: an http://127.0.0.1:PORT or http://localhost:PORT address (the card agent listens on this computer only)',
+    );
   }
   if (w.templateOrder !== undefined) {
     const names = w.templateOrder;
-    if (!Array.isArray(names) || names.some((n) => typeof n !== 'string' || !n.trim())) p.push('web.templateOrder: a list of template names');
-    else if (new Set(names.map((n) => n.toLowerCase())).size !== names.length) p.push('web.templateOrder: a template is named twice');
+    if (!Array.isArray(names) || names.some((n) => typeof n !== 'string' || !n.trim()))
+      p.push('web.templateOrder: a list of template names');
+    else if (new Set(names.map((n) => n.toLowerCase())).size !== names.length)
+      p.push('web.templateOrder: a template is named twice');
   }
   return p;
 }
@@ -33,7 +37,16 @@ export function cardAgentOrigin(text: unknown): string | null {
   } catch {
     return null;
   }
-  if (u.protocol !== 'http:' || !['127.0.0.1', 'localhost'].includes(u.hostname) || u.username || u.password || u.search || u.hash || (u.pathname !== '/' && u.pathname !== '')) return null;
+  if (
+    u.protocol !== 'http:' ||
+    !['127.0.0.1', 'localhost'].includes(u.hostname) ||
+    u.username ||
+    u.password ||
+    u.search ||
+    u.hash ||
+    (u.pathname !== '/' && u.pathname !== '')
+  )
+    return null;
   return u.origin;
 }
 

@@ -113,12 +113,17 @@ export class EmbeddedDirectory implements Directory {
   }
 
   async findUsersByEmail(email: string): Promise<DirectoryUser[]> {
-    const users = await this.#cached(`email:${email.toLowerCase()}`, async () => Object.freeze(await Promise.all((await this.store.users.byEmail(email)).map((u) => this.withGroups(u)))));
+    const users = await this.#cached(`email:${email.toLowerCase()}`, async () =>
+      Object.freeze(await Promise.all((await this.store.users.byEmail(email)).map((u) => this.withGroups(u)))),
+    );
     return [...users];
   }
 
   async groupExists(name: string): Promise<boolean> {
-    return this.#cached(`group:${name.toLowerCase()}`, async () => (await this.store.groups.byName(name)) !== undefined);
+    return this.#cached(
+      `group:${name.toLowerCase()}`,
+      async () => (await this.store.groups.byName(name)) !== undefined,
+    );
   }
 
   async close(): Promise<void> {}

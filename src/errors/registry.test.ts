@@ -32,7 +32,14 @@ function docRows(): DocRow[] {
       .split(/(?<!\\)\|/)
       .map((c) => c.trim().replace(/\\\|/g, '|'));
     const [code, status, hresult, page, message, when] = cells;
-    rows.push({ code: code.replace(/`/g, ''), status, hresult: hresult.replace(/`/g, ''), page, message, when: when ?? '' });
+    rows.push({
+      code: code.replace(/`/g, ''),
+      status,
+      hresult: hresult.replace(/`/g, ''),
+      page,
+      message,
+      when: when ?? '',
+    });
   }
   return rows;
 }
@@ -54,7 +61,10 @@ describe('docs/errors.md', () => {
 
   it('documents no code that is not in the registry', () => {
     const stale = rows.map((r) => r.code).filter((c) => !isErrorCode(c));
-    expect(stale, `remove these rows from docs/errors.md (or add the codes to the registry): ${stale.join(', ')}`).toEqual([]);
+    expect(
+      stale,
+      `remove these rows from docs/errors.md (or add the codes to the registry): ${stale.join(', ')}`,
+    ).toEqual([]);
   });
 
   it('documents each code once', () => {
@@ -69,7 +79,8 @@ describe('docs/errors.md', () => {
       const s = errorRegistry[r.code];
       const want = { status: String(s.status), hresult: hresultText(r.code), page: s.disposition, message: s.message };
       const got = { status: r.status, hresult: r.hresult, page: r.page, message: r.message };
-      if (JSON.stringify(want) !== JSON.stringify(got)) wrong.push(`${r.code}: docs say ${JSON.stringify(got)}\n  registry: ${rowFor(r.code)}`);
+      if (JSON.stringify(want) !== JSON.stringify(got))
+        wrong.push(`${r.code}: docs say ${JSON.stringify(got)}\n  registry: ${rowFor(r.code)}`);
     }
     expect(wrong, wrong.join('\n')).toEqual([]);
   });
@@ -85,34 +96,128 @@ describe('docs/errors.md', () => {
  * is added at the end of this list, with its registry entry and its row in docs/errors.md.
  */
 const KNOWN_CODES = [
-  'REQUEST_EMPTY', 'REQUEST_TOO_LARGE', 'REQUEST_MALFORMED', 'REQUEST_TOO_DEEP', 'REQUEST_NOT_DER',
-  'REQUEST_FORMAT_UNSUPPORTED', 'CSR_BAD_SIGNATURE', 'CSR_DUPLICATE_EXTENSION', 'CSR_INVALID_EXTENSION',
-  'KEY_ALGORITHM_UNSUPPORTED', 'KEY_EC_EXPLICIT_PARAMETERS', 'KEY_TOO_SMALL', 'KEY_NOT_ALLOWED',
-  'SIGNATURE_ALGORITHM_UNSUPPORTED', 'KEY_SPEC_MISMATCH', 'PROVIDER_NOT_ALLOWED', 'TEMPLATE_MISSING',
-  'TEMPLATE_UNKNOWN', 'ENROLL_DENIED', 'USER_DISABLED', 'USER_UNKNOWN', 'NAME_NOT_ALLOWED', 'NAME_INVALID',
-  'DIRECTORY_UPN_MISSING', 'DIRECTORY_EMAIL_MISSING', 'NAME_NOT_UNIQUE', 'DIRECTORY_SID_MISSING',
-  'SIGNATURES_REQUIRED', 'REQUEST_NOT_FOUND', 'REQUEST_NOT_PENDING', 'DENIED_BY_MANAGER', 'APPROVAL_CONFLICT',
-  'ROLE_CONFLICT', 'CERT_NOT_FOUND', 'AUTH_REQUIRED', 'AUTH_FAILED', 'FORBIDDEN', 'CSRF_TOKEN_INVALID',
-  'CROSS_SITE_REFUSED', 'SESSION_EXPIRED', 'RATE_LIMITED', 'INPUT_INVALID', 'UNSUPPORTED_MEDIA_TYPE',
-  'TEMPLATE_INVALID', 'ALREADY_EXISTS', 'NOT_FOUND', 'FILE_NOT_READABLE', 'FILE_NOT_WRITABLE',
-  'CARD_MODULE_UNAVAILABLE', 'CARD_NOT_FOUND', 'CARD_AMBIGUOUS', 'CARD_REMOVED', 'CARD_PIN_INCORRECT',
-  'CARD_PIN_LOCKED', 'CARD_PIN_INVALID', 'CARD_PIN_CHANGE_REQUIRED', 'CARD_KEY_NOT_FOUND',
-  'CARD_KEY_HAS_CERTIFICATE', 'CARD_NO_AGENT_CERTIFICATE', 'CARD_OPERATION_UNSUPPORTED', 'CARD_CANCELLED',
-  'CARD_ERROR', 'CARD_AGENT_ORIGIN_REFUSED', 'CARD_AGENT_SESSION_UNKNOWN', 'CARD_AGENT_REQUEST_REFUSED',
-  'CARD_AGENT_PIN_THROTTLED', 'SERVER_UNREACHABLE', 'SERVER_UNTRUSTED', 'CMC_UNSIGNED', 'CMC_SIGNER_UNKNOWN',
-  'CMC_POP_INVALID', 'CMC_NO_REQUEST', 'CMC_MULTIPLE_REQUESTS', 'CMC_CRMF_UNSUPPORTED',
-  'CMC_NESTED_UNSUPPORTED', 'CMC_CONTROL_UNSUPPORTED', 'CMC_SIGNED_DATA_INVALID', 'AGENT_SIGNATURE_INVALID',
-  'AGENT_CERT_UNTRUSTED', 'AGENT_CERT_EXPIRED', 'AGENT_CERT_REVOKED', 'AGENT_EKU_MISSING',
-  'AGENT_NOT_PERMITTED', 'PRIVILEGED_TARGET', 'CRL_NOT_PUBLISHED', 'CRL_BASE_MISSING', 'CRL_DELTA_UNSUPPORTED',
-  'CRL_PUBLISH_BUSY', 'CRL_SIGNATURE_INVALID', 'OCSP_SIGNER_UNAVAILABLE', 'SIGNIN_REFUSED',
-  'SIGNIN_CERT_MISSING', 'SIGNIN_POSSESSION_NOT_PROVEN', 'SIGNIN_CERT_MALFORMED', 'SIGNIN_CHAIN_UNTRUSTED',
-  'SIGNIN_CA_NOT_TRUSTED_FOR_LOGON', 'SIGNIN_SIGNATURE_INVALID', 'SIGNIN_BASIC_CONSTRAINTS',
-  'SIGNIN_NAME_CONSTRAINTS', 'SIGNIN_POLICY', 'SIGNIN_CERT_PROFILE', 'SIGNIN_UNKNOWN_CRITICAL_EXTENSION',
-  'SIGNIN_CERT_EXPIRED', 'SIGNIN_KEY_USAGE', 'SIGNIN_EKU', 'SIGNIN_REVOKED', 'SIGNIN_OCSP_INVALID',
-  'SIGNIN_REVOCATION_UNKNOWN', 'SIGNIN_NOT_MAPPED', 'SIGNIN_WEAK_MAPPING', 'SIGNIN_CERTIFICATE_MISMATCH',
-  'SIGNIN_MAPPING_AMBIGUOUS', 'SIGNIN_CERT_PREDATES_ACCOUNT', 'CONFIG_INVALID', 'CA_KEY_UNAVAILABLE',
-  'STORAGE_UNAVAILABLE', 'STORAGE_FULL', 'DIRECTORY_UNAVAILABLE', 'AUDIT_CHAIN_BROKEN', 'SELF_AUDIT_FAILED',
-  'INTERNAL', 'CA_LINT_MISMATCH',
+  'REQUEST_EMPTY',
+  'REQUEST_TOO_LARGE',
+  'REQUEST_MALFORMED',
+  'REQUEST_TOO_DEEP',
+  'REQUEST_NOT_DER',
+  'REQUEST_FORMAT_UNSUPPORTED',
+  'CSR_BAD_SIGNATURE',
+  'CSR_DUPLICATE_EXTENSION',
+  'CSR_INVALID_EXTENSION',
+  'KEY_ALGORITHM_UNSUPPORTED',
+  'KEY_EC_EXPLICIT_PARAMETERS',
+  'KEY_TOO_SMALL',
+  'KEY_NOT_ALLOWED',
+  'SIGNATURE_ALGORITHM_UNSUPPORTED',
+  'KEY_SPEC_MISMATCH',
+  'PROVIDER_NOT_ALLOWED',
+  'TEMPLATE_MISSING',
+  'TEMPLATE_UNKNOWN',
+  'ENROLL_DENIED',
+  'USER_DISABLED',
+  'USER_UNKNOWN',
+  'NAME_NOT_ALLOWED',
+  'NAME_INVALID',
+  'DIRECTORY_UPN_MISSING',
+  'DIRECTORY_EMAIL_MISSING',
+  'NAME_NOT_UNIQUE',
+  'DIRECTORY_SID_MISSING',
+  'SIGNATURES_REQUIRED',
+  'REQUEST_NOT_FOUND',
+  'REQUEST_NOT_PENDING',
+  'DENIED_BY_MANAGER',
+  'APPROVAL_CONFLICT',
+  'ROLE_CONFLICT',
+  'CERT_NOT_FOUND',
+  'AUTH_REQUIRED',
+  'AUTH_FAILED',
+  'FORBIDDEN',
+  'CSRF_TOKEN_INVALID',
+  'CROSS_SITE_REFUSED',
+  'SESSION_EXPIRED',
+  'RATE_LIMITED',
+  'INPUT_INVALID',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'TEMPLATE_INVALID',
+  'ALREADY_EXISTS',
+  'NOT_FOUND',
+  'FILE_NOT_READABLE',
+  'FILE_NOT_WRITABLE',
+  'CARD_MODULE_UNAVAILABLE',
+  'CARD_NOT_FOUND',
+  'CARD_AMBIGUOUS',
+  'CARD_REMOVED',
+  'CARD_PIN_INCORRECT',
+  'CARD_PIN_LOCKED',
+  'CARD_PIN_INVALID',
+  'CARD_PIN_CHANGE_REQUIRED',
+  'CARD_KEY_NOT_FOUND',
+  'CARD_KEY_HAS_CERTIFICATE',
+  'CARD_NO_AGENT_CERTIFICATE',
+  'CARD_OPERATION_UNSUPPORTED',
+  'CARD_CANCELLED',
+  'CARD_ERROR',
+  'CARD_AGENT_ORIGIN_REFUSED',
+  'CARD_AGENT_SESSION_UNKNOWN',
+  'CARD_AGENT_REQUEST_REFUSED',
+  'CARD_AGENT_PIN_THROTTLED',
+  'SERVER_UNREACHABLE',
+  'SERVER_UNTRUSTED',
+  'CMC_UNSIGNED',
+  'CMC_SIGNER_UNKNOWN',
+  'CMC_POP_INVALID',
+  'CMC_NO_REQUEST',
+  'CMC_MULTIPLE_REQUESTS',
+  'CMC_CRMF_UNSUPPORTED',
+  'CMC_NESTED_UNSUPPORTED',
+  'CMC_CONTROL_UNSUPPORTED',
+  'CMC_SIGNED_DATA_INVALID',
+  'AGENT_SIGNATURE_INVALID',
+  'AGENT_CERT_UNTRUSTED',
+  'AGENT_CERT_EXPIRED',
+  'AGENT_CERT_REVOKED',
+  'AGENT_EKU_MISSING',
+  'AGENT_NOT_PERMITTED',
+  'PRIVILEGED_TARGET',
+  'CRL_NOT_PUBLISHED',
+  'CRL_BASE_MISSING',
+  'CRL_DELTA_UNSUPPORTED',
+  'CRL_PUBLISH_BUSY',
+  'CRL_SIGNATURE_INVALID',
+  'OCSP_SIGNER_UNAVAILABLE',
+  'SIGNIN_REFUSED',
+  'SIGNIN_CERT_MISSING',
+  'SIGNIN_POSSESSION_NOT_PROVEN',
+  'SIGNIN_CERT_MALFORMED',
+  'SIGNIN_CHAIN_UNTRUSTED',
+  'SIGNIN_CA_NOT_TRUSTED_FOR_LOGON',
+  'SIGNIN_SIGNATURE_INVALID',
+  'SIGNIN_BASIC_CONSTRAINTS',
+  'SIGNIN_NAME_CONSTRAINTS',
+  'SIGNIN_POLICY',
+  'SIGNIN_CERT_PROFILE',
+  'SIGNIN_UNKNOWN_CRITICAL_EXTENSION',
+  'SIGNIN_CERT_EXPIRED',
+  'SIGNIN_KEY_USAGE',
+  'SIGNIN_EKU',
+  'SIGNIN_REVOKED',
+  'SIGNIN_OCSP_INVALID',
+  'SIGNIN_REVOCATION_UNKNOWN',
+  'SIGNIN_NOT_MAPPED',
+  'SIGNIN_WEAK_MAPPING',
+  'SIGNIN_CERTIFICATE_MISMATCH',
+  'SIGNIN_MAPPING_AMBIGUOUS',
+  'SIGNIN_CERT_PREDATES_ACCOUNT',
+  'CONFIG_INVALID',
+  'CA_KEY_UNAVAILABLE',
+  'STORAGE_UNAVAILABLE',
+  'STORAGE_FULL',
+  'DIRECTORY_UNAVAILABLE',
+  'AUDIT_CHAIN_BROKEN',
+  'SELF_AUDIT_FAILED',
+  'INTERNAL',
+  'CA_LINT_MISMATCH',
 ] as const;
 
 /** What is wrong with a retired list, given the live codes and the codes errors.md lists as retired. */
@@ -216,7 +321,10 @@ describe('TesseraError', () => {
   it('names a full disk met outside the store STORAGE_FULL (ENOSPC, EDQUOT), not INTERNAL', async () => {
     const { writeFile } = await import('node:fs/promises');
     // /dev/full answers every write with ENOSPC: a real full disk, not a made-up error object.
-    const enospc = await writeFile('/dev/full', 'x').then(() => null, (e: unknown) => e);
+    const enospc = await writeFile('/dev/full', 'x').then(
+      () => null,
+      (e: unknown) => e,
+    );
     const err = asTesseraError(enospc);
     expect(err.code).toBe('STORAGE_FULL');
     expect(err.detail).toMatch(/ENOSPC/);

@@ -31,7 +31,10 @@ export class ExitDispatcher {
         this.log.warn({ exit: m.name, event: event.kind, err: (e as Error).message }, 'exit module failed; giving up');
         return;
       }
-      this.log.warn({ exit: m.name, event: event.kind, attempt, err: (e as Error).message }, 'exit module failed; retrying');
+      this.log.warn(
+        { exit: m.name, event: event.kind, attempt, err: (e as Error).message },
+        'exit module failed; retrying',
+      );
       await new Promise((r) => setTimeout(r, this.backoffMs * 2 ** attempt).unref());
       return this.#deliver(m, event, attempt + 1);
     }

@@ -23,7 +23,10 @@ export class FileSigner implements Signer {
   readonly #privateKey: KeyObject;
   readonly #hash: string;
 
-  private constructor(privateKey: KeyObject, readonly publicKey: Buffer) {
+  private constructor(
+    privateKey: KeyObject,
+    readonly publicKey: Buffer,
+  ) {
     this.#privateKey = privateKey;
     this.key = decodeSpki(publicKey);
     this.algorithm = signingAlgorithmDer(this.key);

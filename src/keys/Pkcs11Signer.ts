@@ -32,7 +32,11 @@ export interface Pkcs11KeyRef {
 function pinFrom(ref: Pkcs11KeyRef, caId: string): string {
   const name = ref.pinEnv ?? PKCS11_PIN_ENV;
   const pin = process.env[name];
-  if (!pin) throw new TesseraError('CA_KEY_UNAVAILABLE', `CA "${caId}": the PIN of token "${ref.token}" is read from $${name}, which is not set`);
+  if (!pin)
+    throw new TesseraError(
+      'CA_KEY_UNAVAILABLE',
+      `CA "${caId}": the PIN of token "${ref.token}" is read from $${name}, which is not set`,
+    );
   return pin;
 }
 
@@ -65,19 +69,30 @@ export class Pkcs11Signer implements Signer {
   /** The configured CA key, logged in with the PIN from the environment. */
   static async open(entry: CaEntry): Promise<Signer> {
     const ref = entry.pkcs11;
-    if (entry.keyStore !== 'pkcs11' || !ref) throw new TesseraError('CONFIG_INVALID', `CA "${entry.id}" has no pkcs11 settings`);
+    if (entry.keyStore !== 'pkcs11' || !ref)
+      throw new TesseraError('CONFIG_INVALID', `CA "${entry.id}" has no pkcs11 settings`);
     return Pkcs11Signer.#withToken(entry.id, ref, (s) => {
       const priv = s.find([
         { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
         { type: pkcs11js.CKA_LABEL, value: ref.label },
       ]);
       if (priv.length !== 1) {
-        throw new TesseraError('CA_KEY_UNAVAILABLE', `CA "${entry.id}": token ${describeCard(s.card)} holds ${priv.length} private keys labelled "${ref.label}" (expected exactly one)`);
+        throw new TesseraError(
+          'CA_KEY_UNAVAILABLE',
+          `CA "${entry.id}": token ${describeCard(s.card)} holds ${priv.length} private keys labelled "${ref.label}" (expected exactly one)`,
+        );
       }
       const id = s.attr(priv[0], pkcs11js.CKA_ID);
-      const pub = s.find([{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY }, ...(id ? [{ type: pkcs11js.CKA_ID, value: id }] : [{ type: pkcs11js.CKA_LABEL, value: ref.label }])]);
+      const pub = s.find([
+        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY },
+        ...(id ? [{ type: pkcs11js.CKA_ID, value: id }] : [{ type: pkcs11js.CKA_LABEL, value: ref.label }]),
+      ]);
       const spki = (pub.length === 1 ? s.spkiOf(pub[0]) : undefined) ?? s.spkiOf(priv[0]);
-      if (!spki) throw new TesseraError('CA_KEY_UNAVAILABLE', `CA "${entry.id}": no public key for "${ref.label}" on token ${describeCard(s.card)}`);
+      if (!spki)
+        throw new TesseraError(
+          'CA_KEY_UNAVAILABLE',
+          `CA "${entry.id}": no public key for "${ref.label}" on token ${describeCard(s.card)}`,
+        );
       return { priv: priv[0], spki };
     });
   }
@@ -85,10 +100,18 @@ export class Pkcs11Signer implements Signer {
   /** Generate a CA key on the token (tessera init --ca-key-store pkcs11). */
   static async generate(caId: string, ref: Pkcs11KeyRef, alg: CaKeyAlgorithm): Promise<Pkcs11Signer> {
     const info = keyInfoOf(alg);
-    const spec: CardKeySpec = info.kind === 'rsa' ? { kind: 'rsa', bits: info.bits } : { kind: 'ec', curve: info.curve };
+    const spec: CardKeySpec =
+      info.kind === 'rsa' ? { kind: 'rsa', bits: info.bits } : { kind: 'ec', curve: info.curve };
     return Pkcs11Signer.#withToken(caId, ref, async (s) => {
-      const existing = s.find([{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY }, { type: pkcs11js.CKA_LABEL, value: ref.label }]);
-      if (existing.length) throw new TesseraError('ALREADY_EXISTS', `token ${describeCard(s.card)} already holds a key labelled "${ref.label}"`);
+      const existing = s.find([
+        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
+        { type: pkcs11js.CKA_LABEL, value: ref.label },
+      ]);
+      if (existing.length)
+        throw new TesseraError(
+          'ALREADY_EXISTS',
+          `token ${describeCard(s.card)} already holds a key labelled "${ref.label}"`,
+        );
       const k = await s.generateKeyPair(spec, ref.label);
       return { priv: k.privateKey, spki: k.spki };
     });
@@ -111,8 +134,16 @@ export class Pkcs11Signer implements Signer {
       try {
         s.login(pin);
         for (const label of labels) {
-          if (s.find([{ type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY }, { type: pkcs11js.CKA_LABEL, value: label }]).length) {
-            throw new TesseraError('ALREADY_EXISTS', `token ${describeCard(s.card)} already holds a key labelled "${label}"`);
+          if (
+            s.find([
+              { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
+              { type: pkcs11js.CKA_LABEL, value: label },
+            ]).length
+          ) {
+            throw new TesseraError(
+              'ALREADY_EXISTS',
+              `token ${describeCard(s.card)} already holds a key labelled "${label}"`,
+            );
           }
         }
       } finally {
@@ -126,7 +157,11 @@ export class Pkcs11Signer implements Signer {
     }
   }
 
-  static async #withToken(caId: string, ref: Pkcs11KeyRef, find: (s: CardSession) => Promise<{ priv: Buffer; spki: Buffer }> | { priv: Buffer; spki: Buffer }): Promise<Pkcs11Signer> {
+  static async #withToken(
+    caId: string,
+    ref: Pkcs11KeyRef,
+    find: (s: CardSession) => Promise<{ priv: Buffer; spki: Buffer }> | { priv: Buffer; spki: Buffer },
+  ): Promise<Pkcs11Signer> {
     const pin = pinFrom(ref, caId);
     let mod: Pkcs11Module;
     try {

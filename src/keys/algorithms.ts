@@ -15,7 +15,9 @@ export function signingAlgorithmDer(key: PublicKeyInfo): Buffer {
 }
 
 export function keyInfoOf(alg: CaKeyAlgorithm): PublicKeyInfo {
-  return alg.startsWith('RSA-') ? { kind: 'rsa', bits: Number(alg.slice(4)) } : { kind: 'ec', curve: alg as 'P-256' | 'P-384' };
+  return alg.startsWith('RSA-')
+    ? { kind: 'rsa', bits: Number(alg.slice(4)) }
+    : { kind: 'ec', curve: alg as 'P-256' | 'P-384' };
 }
 
 export const SIGNATURE_OID_NAMES: Record<string, string> = {

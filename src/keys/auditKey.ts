@@ -11,7 +11,8 @@ export const AUDIT_KEY_ENV = 'TESSERA_AUDIT_KEY';
 function fromEnv(): Buffer | undefined {
   const v = process.env[AUDIT_KEY_ENV];
   if (!v) return undefined;
-  if (!/^[0-9a-fA-F]{64,}$/.test(v)) throw new TesseraError('CONFIG_INVALID', `${AUDIT_KEY_ENV} must be at least 64 hex digits`);
+  if (!/^[0-9a-fA-F]{64,}$/.test(v))
+    throw new TesseraError('CONFIG_INVALID', `${AUDIT_KEY_ENV} must be at least 64 hex digits`);
   return Buffer.from(v, 'hex');
 }
 

@@ -61,24 +61,29 @@ describe('FileSigner', () => {
     ['RSA-2048', OID.sha256WithRSAEncryption, 'sha256'],
     ['P-256', OID.ecdsaWithSHA256, 'sha256'],
     ['P-384', OID.ecdsaWithSHA384, 'sha384'],
-  ] as [CaKeyAlgorithm, string, string][])('generates an encrypted %s key that reloads and signs with %s', async (alg, sigOid, hash) => {
-    const file = join(tmpDir('keys-'), 'ca.key.pem');
-    const generated = await FileSigner.generate(file, alg, 'correct horse');
-    expect(modeOf(file)).toBe(0o600);
-    const pem = readFileSync(file, 'utf8');
-    expect(pem).toMatch(/^-----BEGIN ENCRYPTED PRIVATE KEY-----/);
-    // OpenSSL reads it with the passphrase and not without.
-    expect(openssl(['pkey', '-in', file, '-passin', 'pass:correct horse', '-noout']).status).toBe(0);
-    expect(openssl(['pkey', '-in', file, '-passin', 'pass:wrong', '-noout']).status).not.toBe(0);
+  ] as [CaKeyAlgorithm, string, string][])(
+    'generates an encrypted %s key that reloads and signs with %s',
+    async (alg, sigOid, hash) => {
+      const file = join(tmpDir('keys-'), 'ca.key.pem');
+      const generated = await FileSigner.generate(file, alg, 'correct horse');
+      expect(modeOf(file)).toBe(0o600);
+      const pem = readFileSync(file, 'utf8');
+      expect(pem).toMatch(/^-----BEGIN ENCRYPTED PRIVATE KEY-----/);
+      // OpenSSL reads it with the passphrase and not without.
+      expect(openssl(['pkey', '-in', file, '-passin', 'pass:correct horse', '-noout']).status).toBe(0);
+      expect(openssl(['pkey', '-in', file, '-passin', 'pass:wrong', '-noout']).status).not.toBe(0);
 
-    const loaded = await FileSigner.load(file, 'correct horse');
-    expect(loaded.publicKey.equals(generated.publicKey)).toBe(true);
-    expect(decodeSignatureAlgorithm(loaded.algorithm).oid).toBe(sigOid);
-    expect(signingHash(loaded.key)).toBe(hash);
-    const data = Buffer.from('to be signed');
-    const sig = await loaded.sign(data);
-    expect(verify(hash, data, createPublicKey({ key: loaded.publicKey, format: 'der', type: 'spki' }), sig)).toBe(true);
-  });
+      const loaded = await FileSigner.load(file, 'correct horse');
+      expect(loaded.publicKey.equals(generated.publicKey)).toBe(true);
+      expect(decodeSignatureAlgorithm(loaded.algorithm).oid).toBe(sigOid);
+      expect(signingHash(loaded.key)).toBe(hash);
+      const data = Buffer.from('to be signed');
+      const sig = await loaded.sign(data);
+      expect(verify(hash, data, createPublicKey({ key: loaded.publicKey, format: 'der', type: 'spki' }), sig)).toBe(
+        true,
+      );
+    },
+  );
 
   it('refuses to overwrite an existing key file', async () => {
     const file = join(tmpDir('keys-'), 'ca.key.pem');

@@ -23,7 +23,10 @@ export async function readPassphrase(file: string): Promise<string> {
   try {
     const st = await stat(file);
     if ((st.mode & 0o077) !== 0) {
-      throw new TesseraError('CONFIG_INVALID', `${file} is readable by other users (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 on it`);
+      throw new TesseraError(
+        'CONFIG_INVALID',
+        `${file} is readable by other users (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 on it`,
+      );
     }
     return (await readFile(file, 'utf8')).trim();
   } catch (e) {

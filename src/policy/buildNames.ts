@@ -34,7 +34,9 @@ const BENIGN = new Set([
 export function buildNames(input: PolicyInput, t: Template, notes: string[]): NameResult {
   const requested = requestedNames(input);
   noteIgnoredExtensions(input, notes);
-  return t.subjectName.source === 'directory' ? fromDirectory(input, t, requested, notes) : fromRequest(input, t, requested, notes);
+  return t.subjectName.source === 'directory'
+    ? fromDirectory(input, t, requested, notes)
+    : fromRequest(input, t, requested, notes);
 }
 
 interface RequestedNames {
@@ -61,8 +63,11 @@ function requestedNames(input: PolicyInput): RequestedNames {
 function noteIgnoredExtensions(input: PolicyInput, notes: string[]): void {
   // ESC15 (CVE-2024-49019), docs/security.md §1.4: requested EKUs, application policies,
   // basic constraints, certificate policies or name constraints never reach the certificate.
-  const dropped = input.request.csr.extensions.filter((e) => e.oid !== OID.subjectAltName && e.oid !== OID.ntdsCaSecurityExt && !BENIGN.has(e.oid));
-  if (dropped.length) notes.push(`requested extensions not copied into the certificate: ${dropped.map((e) => e.oid).join(', ')}`);
+  const dropped = input.request.csr.extensions.filter(
+    (e) => e.oid !== OID.subjectAltName && e.oid !== OID.ntdsCaSecurityExt && !BENIGN.has(e.oid),
+  );
+  if (dropped.length)
+    notes.push(`requested extensions not copied into the certificate: ${dropped.map((e) => e.oid).join(', ')}`);
 }
 
 const same = (a: string | null, b: string | null) => a !== null && b !== null && a.toLowerCase() === b.toLowerCase();
@@ -78,24 +83,42 @@ function fromDirectory(input: PolicyInput, t: Template, requested: RequestedName
       (n.type === 'uri' && n.value === SID_URI_PREFIX + user.sid);
     if (!own) {
       const shown = n.type === 'dn' || n.type === 'other' ? n.type : `${n.type}:${n.value}`;
-      throw new PolicyDenial('NAME_NOT_ALLOWED', `the request asks for ${shown}, which is not ${user.username}'s in the directory`);
+      throw new PolicyDenial(
+        'NAME_NOT_ALLOWED',
+        `the request asks for ${shown}, which is not ${user.username}'s in the directory`,
+      );
     }
   }
   if (requested.sid !== null && requested.sid !== user.sid) {
-    throw new PolicyDenial('NAME_NOT_ALLOWED', `the request carries SID ${requested.sid}, which is not ${user.username}'s`);
+    throw new PolicyDenial(
+      'NAME_NOT_ALLOWED',
+      `the request carries SID ${requested.sid}, which is not ${user.username}'s`,
+    );
   }
-  if (requested.san.length || requested.sid) notes.push('requested subject alternative names / SID match the directory; the certificate uses the directory values');
-  if (input.request.csr.subject.length) notes.push(`request subject "${formatName(input.request.csr.subject)}" ignored; the subject is built from the directory`);
-  if (input.attributes.san !== undefined) notes.push(`SAN request attribute "${input.attributes.san}" ignored: ${t.name} takes names from the directory (ESC6)`);
+  if (requested.san.length || requested.sid)
+    notes.push(
+      'requested subject alternative names / SID match the directory; the certificate uses the directory values',
+    );
+  if (input.request.csr.subject.length)
+    notes.push(
+      `request subject "${formatName(input.request.csr.subject)}" ignored; the subject is built from the directory`,
+    );
+  if (input.attributes.san !== undefined)
+    notes.push(
+      `SAN request attribute "${input.attributes.san}" ignored: ${t.name} takes names from the directory (ESC6)`,
+    );
 
   const needEmail = t.san.email || t.subjectName.includeEmail;
   if (t.san.upn && !user.upn) throw new PolicyDenial('DIRECTORY_UPN_MISSING', user.username);
   if (needEmail && !user.email) throw new PolicyDenial('DIRECTORY_EMAIL_MISSING', user.username);
   if ((t.includeSid || t.san.sidUri) && !user.sid) throw new PolicyDenial('DIRECTORY_SID_MISSING', user.username);
   // Certifried (CVE-2022-26923), docs/security.md §1.5: a name identifies one account only.
-  const others = (owners: readonly { username: string }[]) => owners.some((o) => o.username.toLowerCase() !== user.username.toLowerCase());
-  if (t.san.upn && others(input.nameOwners.upn)) throw new PolicyDenial('NAME_NOT_UNIQUE', `UPN ${user.upn} is also held by another account`);
-  if (needEmail && others(input.nameOwners.email)) throw new PolicyDenial('NAME_NOT_UNIQUE', `e-mail ${user.email} is also held by another account`);
+  const others = (owners: readonly { username: string }[]) =>
+    owners.some((o) => o.username.toLowerCase() !== user.username.toLowerCase());
+  if (t.san.upn && others(input.nameOwners.upn))
+    throw new PolicyDenial('NAME_NOT_UNIQUE', `UPN ${user.upn} is also held by another account`);
+  if (needEmail && others(input.nameOwners.email))
+    throw new PolicyDenial('NAME_NOT_UNIQUE', `e-mail ${user.email} is also held by another account`);
 
   let subject: NameAttribute[] = [];
   if (t.subjectName.format === 'fullDn') {
@@ -104,8 +127,10 @@ function fromDirectory(input: PolicyInput, t: Template, requested: RequestedName
     } catch {
       throw new PolicyDenial('INPUT_INVALID', `directory DN of ${user.username} cannot be parsed: ${user.dn}`);
     }
-  } else if (t.subjectName.format === 'commonName') subject = [{ type: 'CN', value: user.displayName || user.username }];
-  if (t.subjectName.format !== 'none' && t.subjectName.includeEmail && user.email) subject.push({ type: 'E', value: user.email });
+  } else if (t.subjectName.format === 'commonName')
+    subject = [{ type: 'CN', value: user.displayName || user.username }];
+  if (t.subjectName.format !== 'none' && t.subjectName.includeEmail && user.email)
+    subject.push({ type: 'E', value: user.email });
 
   const san: GeneralName[] = [];
   if (t.san.upn && user.upn) san.push({ type: 'upn', value: user.upn });
@@ -124,7 +149,8 @@ function fromDirectory(input: PolicyInput, t: Template, requested: RequestedName
  */
 function fromRequest(input: PolicyInput, t: Template, requested: RequestedNames, notes: string[]): NameResult {
   const server = t.ekus.includes(OID.serverAuth);
-  const host = (text: string, where: string, ip: boolean): HostName => parseHostName(text, { where, ip, wildcard: t.san.dnsWildcard, template: t.name });
+  const host = (text: string, where: string, ip: boolean): HostName =>
+    parseHostName(text, { where, ip, wildcard: t.san.dnsWildcard, template: t.name });
   const names: HostName[] = [];
   for (const n of requested.san) {
     if (n.type === 'dns') names.push(host(n.value, 'SAN dNSName', false));
@@ -137,7 +163,8 @@ function fromRequest(input: PolicyInput, t: Template, requested: RequestedNames,
       const [k, v] = part.split('=');
       const kind = k?.trim().toLowerCase();
       // The certreq / certsrv SAN attribute: "dns=host&ipaddress=192.0.2.1" (URL-encoded values).
-      if ((kind !== 'dns' && kind !== 'ipaddress') || !v) throw new PolicyDenial('NAME_NOT_ALLOWED', `SAN attribute entry "${part}" is not a DNS name or IP address`);
+      if ((kind !== 'dns' && kind !== 'ipaddress') || !v)
+        throw new PolicyDenial('NAME_NOT_ALLOWED', `SAN attribute entry "${part}" is not a DNS name or IP address`);
       names.push(host(decodeURIComponent(v.trim()), `SAN attribute ${kind}`, kind === 'ipaddress'));
     }
   }

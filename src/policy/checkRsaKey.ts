@@ -20,16 +20,27 @@ const EXPONENT_MAX_BITS = 256;
 export function checkRsaKey(spki: Uint8Array, bits: number, t: Template): void {
   const { rsaMinBits, rsaMaxBits, rsaPublicExponent: rule } = t.keyAlgorithms;
   if (rsaMinBits === null) throw new PolicyDenial('KEY_NOT_ALLOWED', `${t.name} does not accept RSA keys`);
-  if (bits < rsaMinBits) throw new PolicyDenial('KEY_TOO_SMALL', `RSA ${bits} is below the minimum of ${rsaMinBits} bits for ${t.name}`);
-  if (bits > rsaMaxBits) throw new PolicyDenial('KEY_ALGORITHM_UNSUPPORTED', `RSA ${bits} is above the maximum of ${rsaMaxBits} bits for ${t.name} (keyAlgorithms.rsaMaxBits)`);
+  if (bits < rsaMinBits)
+    throw new PolicyDenial('KEY_TOO_SMALL', `RSA ${bits} is below the minimum of ${rsaMinBits} bits for ${t.name}`);
+  if (bits > rsaMaxBits)
+    throw new PolicyDenial(
+      'KEY_ALGORITHM_UNSUPPORTED',
+      `RSA ${bits} is above the maximum of ${rsaMaxBits} bits for ${t.name} (keyAlgorithms.rsaMaxBits)`,
+    );
   const e = rsaPublicExponent(spki);
   if (e === F4) return;
   const shown = describeExponent(e);
   if (e.toString(2).length > EXPONENT_MAX_BITS) {
-    throw new PolicyDenial('KEY_ALGORITHM_UNSUPPORTED', `the RSA public exponent is ${shown}; exponents above 2^256 − 1 are never accepted (CA/B Baseline Requirements §6.1.6, NIST SP 800-89 §5.3.3)`);
+    throw new PolicyDenial(
+      'KEY_ALGORITHM_UNSUPPORTED',
+      `the RSA public exponent is ${shown}; exponents above 2^256 − 1 are never accepted (CA/B Baseline Requirements §6.1.6, NIST SP 800-89 §5.3.3)`,
+    );
   }
   if (rule !== 'odd') {
-    throw new PolicyDenial('KEY_ALGORITHM_UNSUPPORTED', `the RSA public exponent is ${shown}; ${t.name} accepts only 65537 (keyAlgorithms.rsaPublicExponent "65537")`);
+    throw new PolicyDenial(
+      'KEY_ALGORITHM_UNSUPPORTED',
+      `the RSA public exponent is ${shown}; ${t.name} accepts only 65537 (keyAlgorithms.rsaPublicExponent "65537")`,
+    );
   }
   // decodeSpki has already refused even exponents and e < 3 (RFC 8017 §3.1).
 }

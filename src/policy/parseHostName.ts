@@ -20,7 +20,9 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { domainToASCII, domainToUnicode } from 'node:url';
 import { PolicyDenial } from './PolicyDenial.js';
 
-export type HostName = { readonly type: 'dns'; readonly value: string } | { readonly type: 'ip'; readonly value: string };
+export type HostName =
+  | { readonly type: 'dns'; readonly value: string }
+  | { readonly type: 'ip'; readonly value: string };
 
 export interface HostNameOptions {
   /** Where the name came from, for the message ("common name", "SAN dNSName"...). */
@@ -36,7 +38,8 @@ export interface HostNameOptions {
 const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 export function parseHostName(text: string, o: HostNameOptions): HostName {
-  const invalid = (why: string) => new PolicyDenial('NAME_INVALID', `${o.where} "${printable(text)}" is not a valid host name: ${why}`);
+  const invalid = (why: string) =>
+    new PolicyDenial('NAME_INVALID', `${o.where} "${printable(text)}" is not a valid host name: ${why}`);
   if (isIPv4(text)) {
     if (!o.ip) throw invalid('an IP address belongs in an iPAddress name, not a dNSName');
     return { type: 'ip', value: text };
@@ -50,29 +53,44 @@ export function parseHostName(text: string, o: HostNameOptions): HostName {
   if (text.length === 0) throw invalid('it is empty');
   if (/[^\x21-\x7e]/.test(text)) {
     const ascii = /^[\x21-\x7e\u0080-\u{10ffff}]+$/u.test(text) ? domainToASCII(text) : '';
-    throw invalid(ascii ? `internationalized names are requested in their A-label form (RFC 5890), here "${ascii}"` : 'it contains spaces or control characters; a DNS name is letters, digits, hyphens and dots');
+    throw invalid(
+      ascii
+        ? `internationalized names are requested in their A-label form (RFC 5890), here "${ascii}"`
+        : 'it contains spaces or control characters; a DNS name is letters, digits, hyphens and dots',
+    );
   }
   if (text.endsWith('.')) throw invalid('remove the trailing dot');
   const name = text.toLowerCase();
-  if (name.length > 253) throw invalid(`it is ${name.length} characters long, more than the 253 of a DNS name (RFC 1035 §2.3.4)`);
+  if (name.length > 253)
+    throw invalid(`it is ${name.length} characters long, more than the 253 of a DNS name (RFC 1035 §2.3.4)`);
   const labels = name.split('.');
   if (labels[0] === '*') {
-    if (!o.wildcard) throw new PolicyDenial('NAME_NOT_ALLOWED', `${o.where} "${name}" is a wildcard, which ${o.template} does not allow (san.dnsWildcard)`);
-    if (labels.length < 3) throw invalid('a wildcard needs at least two labels after "*." (CA/B Baseline Requirements §7.1.4.2.1)');
+    if (!o.wildcard)
+      throw new PolicyDenial(
+        'NAME_NOT_ALLOWED',
+        `${o.where} "${name}" is a wildcard, which ${o.template} does not allow (san.dnsWildcard)`,
+      );
+    if (labels.length < 3)
+      throw invalid('a wildcard needs at least two labels after "*." (CA/B Baseline Requirements §7.1.4.2.1)');
   }
   const start = labels[0] === '*' ? 1 : 0;
   for (const label of labels.slice(start)) {
     if (label.includes('*')) throw invalid('a wildcard is only a whole leftmost "*" label');
     if (label.length === 0) throw invalid('it has an empty label');
     if (label.length > 63) throw invalid(`the label "${label.slice(0, 20)}…" is longer than 63 characters`);
-    if (!LABEL.test(label)) throw invalid(`the label "${label}" is not letters, digits and inner hyphens (RFC 1123 §2.1)`);
+    if (!LABEL.test(label))
+      throw invalid(`the label "${label}" is not letters, digits and inner hyphens (RFC 1123 §2.1)`);
     // RFC 5890 §2.3.1: "??--" labels are reserved; only valid A-labels ("xn--") may use them.
     if (label.slice(2, 4) === '--') {
       const unicode = label.startsWith('xn--') ? domainToUnicode(label) : '';
-      if (!unicode || domainToASCII(unicode) !== label) throw invalid(`the label "${label}" has "--" in positions 3–4 but is not a valid A-label (RFC 5890 §2.3.1)`);
+      if (!unicode || domainToASCII(unicode) !== label)
+        throw invalid(`the label "${label}" has "--" in positions 3–4 but is not a valid A-label (RFC 5890 §2.3.1)`);
     }
   }
-  if (/^[0-9]+$/.test(labels[labels.length - 1])) throw invalid('the last label is all digits, which no top-level domain is (RFC 3696 §2); an IP address is four decimal numbers');
+  if (/^[0-9]+$/.test(labels[labels.length - 1]))
+    throw invalid(
+      'the last label is all digits, which no top-level domain is (RFC 3696 §2); an IP address is four decimal numbers',
+    );
   return { type: 'dns', value: name };
 }
 

@@ -38,7 +38,11 @@ function user(name: string, over: Partial<DirectoryUser> = {}): DirectoryUser {
 
 const alice = user('alice');
 const mallory = user('mallory');
-const template = (name: string, over: Partial<Template> = {}): Template => ({ ...BUILTIN_TEMPLATES.find((t) => t.name === name)!, enroll: ['Smartcard Users'], ...over });
+const template = (name: string, over: Partial<Template> = {}): Template => ({
+  ...BUILTIN_TEMPLATES.find((t) => t.name === name)!,
+  enroll: ['Smartcard Users'],
+  ...over,
+});
 const smartcardUser = template('SmartcardUser');
 
 /** A PolicyInput for alice asking for SmartcardUser with a fresh P-256 key, overridable. */
@@ -99,14 +103,28 @@ describe('issue', () => {
 
   it('keeps keyEncipherment for an RSA key', () => {
     const { privateKey } = keyPair('rsa2048');
-    expect(issued(verifyRequest(input({ csr: craftCsr({ key: privateKey }) }))).keyUsage).toEqual(['digitalSignature', 'keyEncipherment']);
+    expect(issued(verifyRequest(input({ csr: craftCsr({ key: privateKey }) }))).keyUsage).toEqual([
+      'digitalSignature',
+      'keyEncipherment',
+    ]);
   });
 
   it('emits application policies for a v2 template', () => {
-    const v2 = template('SmartcardUser', { name: 'SmartcardUserV2', schemaVersion: 2, oid: '1.3.6.1.4.1.311.21.8.1.1', majorVersion: 100 });
+    const v2 = template('SmartcardUser', {
+      name: 'SmartcardUserV2',
+      schemaVersion: 2,
+      oid: '1.3.6.1.4.1.311.21.8.1.1',
+      majorVersion: 100,
+    });
     const p = issued(verifyRequest(input({ template: v2 })));
     expect(p.applicationPolicies).toBe(true);
-    expect(p.template).toEqual({ name: 'SmartcardUserV2', schemaVersion: 2, oid: '1.3.6.1.4.1.311.21.8.1.1', majorVersion: 100, minorVersion: 0 });
+    expect(p.template).toEqual({
+      name: 'SmartcardUserV2',
+      schemaVersion: 2,
+      oid: '1.3.6.1.4.1.311.21.8.1.1',
+      majorVersion: 100,
+      minorVersion: 0,
+    });
   });
 
   it('has no side effects: the same input gives the same decision', () => {
@@ -123,7 +141,9 @@ describe('deny', () => {
   it('denies an unknown or disabled template with TEMPLATE_UNKNOWN naming it', () => {
     const d = denied(verifyRequest(input({ templateName: 'NoSuchTemplate', template: undefined })));
     expect(d).toMatchObject({ code: 'TEMPLATE_UNKNOWN', detail: 'NoSuchTemplate' });
-    expect(denied(verifyRequest(input({ template: template('SmartcardUser', { enabled: false }) }))).code).toBe('TEMPLATE_UNKNOWN');
+    expect(denied(verifyRequest(input({ template: template('SmartcardUser', { enabled: false }) }))).code).toBe(
+      'TEMPLATE_UNKNOWN',
+    );
   });
 
   it('denies a disabled requester with USER_DISABLED', () => {
@@ -141,7 +161,10 @@ describe('deny', () => {
   it('denies RSA-1024 for Smartcard User with KEY_TOO_SMALL', () => {
     const { privateKey } = keyPair('rsa1024');
     const d = denied(verifyRequest(input({ csr: craftCsr({ key: privateKey }) })));
-    expect(d).toMatchObject({ code: 'KEY_TOO_SMALL', detail: 'RSA 1024 is below the minimum of 2048 bits for SmartcardUser' });
+    expect(d).toMatchObject({
+      code: 'KEY_TOO_SMALL',
+      detail: 'RSA 1024 is below the minimum of 2048 bits for SmartcardUser',
+    });
   });
 
   it('denies an RSA-3072 key with a 3,070-bit public exponent with KEY_ALGORITHM_UNSUPPORTED, whatever the exponent rule', () => {
@@ -149,22 +172,35 @@ describe('deny', () => {
     const csr = craftCsr({ key: privateKey });
     expect(denied(verifyRequest(input({ csr })))).toMatchObject({
       code: 'KEY_ALGORITHM_UNSUPPORTED',
-      detail: 'the RSA public exponent is a 3070-bit number; exponents above 2^256 − 1 are never accepted (CA/B Baseline Requirements §6.1.6, NIST SP 800-89 §5.3.3)',
+      detail:
+        'the RSA public exponent is a 3070-bit number; exponents above 2^256 − 1 are never accepted (CA/B Baseline Requirements §6.1.6, NIST SP 800-89 §5.3.3)',
     });
-    const odd = template('SmartcardUser', { keyAlgorithms: { ...smartcardUser.keyAlgorithms, rsaPublicExponent: 'odd' } });
+    const odd = template('SmartcardUser', {
+      keyAlgorithms: { ...smartcardUser.keyAlgorithms, rsaPublicExponent: 'odd' },
+    });
     expect(denied(verifyRequest(input({ csr, template: odd }))).code).toBe('KEY_ALGORITHM_UNSUPPORTED');
   });
 
   it('accepts an exponent other than 65537 only when the template allows odd exponents, up to 2^256 − 1', () => {
-    const odd = template('SmartcardUser', { keyAlgorithms: { ...smartcardUser.keyAlgorithms, rsaPublicExponent: 'odd' } });
+    const odd = template('SmartcardUser', {
+      keyAlgorithms: { ...smartcardUser.keyAlgorithms, rsaPublicExponent: 'odd' },
+    });
     const three = craftCsr({ key: generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 3 }).privateKey });
-    expect(denied(verifyRequest(input({ csr: three })))).toMatchObject({ code: 'KEY_ALGORITHM_UNSUPPORTED', detail: 'the RSA public exponent is 3; SmartcardUser accepts only 65537 (keyAlgorithms.rsaPublicExponent "65537")' });
+    expect(denied(verifyRequest(input({ csr: three })))).toMatchObject({
+      code: 'KEY_ALGORITHM_UNSUPPORTED',
+      detail:
+        'the RSA public exponent is 3; SmartcardUser accepts only 65537 (keyAlgorithms.rsaPublicExponent "65537")',
+    });
     expect(issued(verifyRequest(input({ csr: three, template: odd }))).key).toEqual({ kind: 'rsa', bits: 2048 });
     const e256 = craftCsr({ key: rsaKeyWithExponent(2048, 256).privateKey });
     expect(issued(verifyRequest(input({ csr: e256, template: odd }))).key).toEqual({ kind: 'rsa', bits: 2048 });
-    expect(denied(verifyRequest(input({ csr: e256 }))).detail).toMatch(/^the RSA public exponent is a 256-bit number; SmartcardUser accepts only 65537/);
+    expect(denied(verifyRequest(input({ csr: e256 }))).detail).toMatch(
+      /^the RSA public exponent is a 256-bit number; SmartcardUser accepts only 65537/,
+    );
     const e257 = craftCsr({ key: rsaKeyWithExponent(2048, 257).privateKey });
-    expect(denied(verifyRequest(input({ csr: e257, template: odd }))).detail).toMatch(/^the RSA public exponent is a 257-bit number; exponents above 2\^256 − 1 are never accepted/);
+    expect(denied(verifyRequest(input({ csr: e257, template: odd }))).detail).toMatch(
+      /^the RSA public exponent is a 257-bit number; exponents above 2\^256 − 1 are never accepted/,
+    );
   });
 
   it("denies an RSA key above the template's maximum with KEY_ALGORITHM_UNSUPPORTED, and issues RSA 2048 with 65537", () => {
@@ -173,49 +209,81 @@ describe('deny', () => {
     expect(issued(verifyRequest(input({ csr }))).key).toEqual({ kind: 'rsa', bits: 2048 });
     const small = template('SmartcardUser', { keyAlgorithms: { ...smartcardUser.keyAlgorithms, rsaMaxBits: 2048 } });
     const rsa3072 = craftCsr({ key: generateKeyPairSync('rsa', { modulusLength: 3072 }).privateKey });
-    expect(denied(verifyRequest(input({ csr: rsa3072, template: small })))).toMatchObject({ code: 'KEY_ALGORITHM_UNSUPPORTED', detail: 'RSA 3072 is above the maximum of 2048 bits for SmartcardUser (keyAlgorithms.rsaMaxBits)' });
+    expect(denied(verifyRequest(input({ csr: rsa3072, template: small })))).toMatchObject({
+      code: 'KEY_ALGORITHM_UNSUPPORTED',
+      detail: 'RSA 3072 is above the maximum of 2048 bits for SmartcardUser (keyAlgorithms.rsaMaxBits)',
+    });
     expect(issued(verifyRequest(input({ csr, template: small }))).key).toEqual({ kind: 'rsa', bits: 2048 });
   });
 
   it('denies a curve the template does not list with KEY_NOT_ALLOWED', () => {
-    const p384Only = template('SmartcardUser', { keyAlgorithms: { ...smartcardUser.keyAlgorithms, ecCurves: ['P-384'] } });
+    const p384Only = template('SmartcardUser', {
+      keyAlgorithms: { ...smartcardUser.keyAlgorithms, ecCurves: ['P-384'] },
+    });
     expect(denied(verifyRequest(input({ template: p384Only }))).code).toBe('KEY_NOT_ALLOWED');
     const { privateKey } = keyPair('rsa2048');
-    const ecOnly = template('SmartcardUser', { keyAlgorithms: { ...smartcardUser.keyAlgorithms, rsaMinBits: null, ecCurves: ['P-256'] } });
-    expect(denied(verifyRequest(input({ template: ecOnly, csr: craftCsr({ key: privateKey }) }))).code).toBe('KEY_NOT_ALLOWED');
+    const ecOnly = template('SmartcardUser', {
+      keyAlgorithms: { ...smartcardUser.keyAlgorithms, rsaMinBits: null, ecCurves: ['P-256'] },
+    });
+    expect(denied(verifyRequest(input({ template: ecOnly, csr: craftCsr({ key: privateKey }) }))).code).toBe(
+      'KEY_NOT_ALLOWED',
+    );
   });
 
   it('denies an AT_SIGNATURE key for an Exchange template with KEY_SPEC_MISMATCH', () => {
-    const csp = attr(OID.enrollmentCspProvider, seq(integer(2), Buffer.from('1e00', 'hex'), Buffer.from('030100', 'hex')));
+    const csp = attr(
+      OID.enrollmentCspProvider,
+      seq(integer(2), Buffer.from('1e00', 'hex'), Buffer.from('030100', 'hex')),
+    );
     expect(denied(verifyRequest(input({ csr: craftCsr({ attributes: [csp] }) }))).code).toBe('KEY_SPEC_MISMATCH');
   });
 
   it('denies an unlisted provider only when the template enforces providers', () => {
     const name = 'Some Other CSP';
     const bmpName = Buffer.concat([Buffer.from([0x1e, name.length * 2]), Buffer.from(name, 'utf16le').swap16()]);
-    const csr = craftCsr({ attributes: [attr(OID.enrollmentCspProvider, seq(integer(1), bmpName, Buffer.from('030100', 'hex')))] });
+    const csr = craftCsr({
+      attributes: [attr(OID.enrollmentCspProvider, seq(integer(1), bmpName, Buffer.from('030100', 'hex')))],
+    });
     const informational = verifyRequest(input({ csr }));
     expect(informational.kind).toBe('issue');
     expect(informational.notes).toContain(`provider "${name}" is not listed by the template (informational)`);
     const enforced = template('SmartcardUser', { enforceProviders: true });
-    expect(denied(verifyRequest(input({ csr, template: enforced })))).toMatchObject({ code: 'PROVIDER_NOT_ALLOWED', detail: name });
+    expect(denied(verifyRequest(input({ csr, template: enforced })))).toMatchObject({
+      code: 'PROVIDER_NOT_ALLOWED',
+      detail: name,
+    });
   });
 });
 
 describe('names from the directory (ESC1, ESC6, ESC9)', () => {
-  const sanCsr = (names: Parameters<typeof encodeGeneralNames>[0]) => craftCsr({ extensions: [ext(OID.subjectAltName, encodeGeneralNames(names))] });
+  const sanCsr = (names: Parameters<typeof encodeGeneralNames>[0]) =>
+    craftCsr({ extensions: [ext(OID.subjectAltName, encodeGeneralNames(names))] });
 
-  it("denies a requested SAN UPN of another user with NAME_NOT_ALLOWED (docs/security.md §1.1)", () => {
+  it('denies a requested SAN UPN of another user with NAME_NOT_ALLOWED (docs/security.md §1.1)', () => {
     const d = denied(verifyRequest(input({ csr: sanCsr([{ type: 'upn', value: 'administrator@tessera.local' }]) })));
     expect(d.code).toBe('NAME_NOT_ALLOWED');
-    expect(d.detail).toBe("the request asks for upn:administrator@tessera.local, which is not alice's in the directory");
+    expect(d.detail).toBe(
+      "the request asks for upn:administrator@tessera.local, which is not alice's in the directory",
+    );
   });
 
   it("denies another user's SID, SID URI, e-mail or a DNS name", () => {
-    expect(denied(verifyRequest(input({ csr: craftCsr({ extensions: [ext(OID.ntdsCaSecurityExt, encodeSidExtensionValue(mallory.sid!))] }) }))).code).toBe('NAME_NOT_ALLOWED');
-    expect(denied(verifyRequest(input({ csr: sanCsr([{ type: 'uri', value: SID_URI_PREFIX + mallory.sid }]) }))).code).toBe('NAME_NOT_ALLOWED');
-    expect(denied(verifyRequest(input({ csr: sanCsr([{ type: 'email', value: mallory.email! }]) }))).code).toBe('NAME_NOT_ALLOWED');
-    expect(denied(verifyRequest(input({ csr: sanCsr([{ type: 'dns', value: 'dc01.tessera.local' }]) }))).code).toBe('NAME_NOT_ALLOWED');
+    expect(
+      denied(
+        verifyRequest(
+          input({ csr: craftCsr({ extensions: [ext(OID.ntdsCaSecurityExt, encodeSidExtensionValue(mallory.sid!))] }) }),
+        ),
+      ).code,
+    ).toBe('NAME_NOT_ALLOWED');
+    expect(
+      denied(verifyRequest(input({ csr: sanCsr([{ type: 'uri', value: SID_URI_PREFIX + mallory.sid }]) }))).code,
+    ).toBe('NAME_NOT_ALLOWED');
+    expect(denied(verifyRequest(input({ csr: sanCsr([{ type: 'email', value: mallory.email! }]) }))).code).toBe(
+      'NAME_NOT_ALLOWED',
+    );
+    expect(denied(verifyRequest(input({ csr: sanCsr([{ type: 'dns', value: 'dc01.tessera.local' }]) }))).code).toBe(
+      'NAME_NOT_ALLOWED',
+    );
   });
 
   it('issues a request carrying its own UPN with the directory values and a note', () => {
@@ -225,11 +293,15 @@ describe('names from the directory (ESC1, ESC6, ESC9)', () => {
       { type: 'upn', value: 'alice@tessera.local' },
       { type: 'email', value: 'alice@example.com' },
     ]);
-    expect(d.notes).toContain('requested subject alternative names / SID match the directory; the certificate uses the directory values');
+    expect(d.notes).toContain(
+      'requested subject alternative names / SID match the directory; the certificate uses the directory values',
+    );
   });
 
   it('ignores the requested subject DN, with a note', () => {
-    const d = verifyRequest(input({ csr: craftCsr({ subject: encodeName([{ type: 'CN', value: 'Administrator' }]) }) }));
+    const d = verifyRequest(
+      input({ csr: craftCsr({ subject: encodeName([{ type: 'CN', value: 'Administrator' }]) }) }),
+    );
     expect(issued(d).subject).not.toContainEqual({ type: 'CN', value: 'Administrator' });
     expect(d.notes).toContain('request subject "CN=Administrator" ignored; the subject is built from the directory');
   });
@@ -240,7 +312,9 @@ describe('names from the directory (ESC1, ESC6, ESC9)', () => {
       { type: 'upn', value: 'alice@tessera.local' },
       { type: 'email', value: 'alice@example.com' },
     ]);
-    expect(d.notes).toContain('SAN request attribute "upn=administrator@tessera.local" ignored: SmartcardUser takes names from the directory (ESC6)');
+    expect(d.notes).toContain(
+      'SAN request attribute "upn=administrator@tessera.local" ignored: SmartcardUser takes names from the directory (ESC6)',
+    );
   });
 
   it('drops requested EKU, basic constraints and application policies, with a note (ESC15)', () => {
@@ -256,46 +330,79 @@ describe('names from the directory (ESC1, ESC6, ESC9)', () => {
     const p = issued(d);
     expect(p.ekus).toEqual(smartcardUser.ekus);
     expect(p.applicationPolicies).toBe(false);
-    expect(d.notes).toContain(`requested extensions not copied into the certificate: ${OID.extKeyUsage}, ${OID.basicConstraints}, ${OID.applicationPolicies}, ${OID.certificatePolicies}`);
+    expect(d.notes).toContain(
+      `requested extensions not copied into the certificate: ${OID.extKeyUsage}, ${OID.basicConstraints}, ${OID.applicationPolicies}, ${OID.certificatePolicies}`,
+    );
   });
 
   it('denies when the directory lacks the UPN, e-mail or SID the template needs', () => {
-    expect(denied(verifyRequest(input({ subject: user('alice', { upn: null }), requester: user('alice', { upn: null }) }))).code).toBe('DIRECTORY_UPN_MISSING');
-    expect(denied(verifyRequest(input({ subject: user('alice', { email: null }), requester: user('alice', { email: null }) }))).code).toBe('DIRECTORY_EMAIL_MISSING');
-    expect(denied(verifyRequest(input({ subject: user('alice', { sid: null }), requester: user('alice', { sid: null }) }))).code).toBe('DIRECTORY_SID_MISSING');
+    expect(
+      denied(verifyRequest(input({ subject: user('alice', { upn: null }), requester: user('alice', { upn: null }) })))
+        .code,
+    ).toBe('DIRECTORY_UPN_MISSING');
+    expect(
+      denied(
+        verifyRequest(input({ subject: user('alice', { email: null }), requester: user('alice', { email: null }) })),
+      ).code,
+    ).toBe('DIRECTORY_EMAIL_MISSING');
+    expect(
+      denied(verifyRequest(input({ subject: user('alice', { sid: null }), requester: user('alice', { sid: null }) })))
+        .code,
+    ).toBe('DIRECTORY_SID_MISSING');
   });
 
   it('denies a UPN or e-mail held by another account with NAME_NOT_UNIQUE (Certifried, docs/security.md §1.5)', () => {
-    expect(denied(verifyRequest(input({ nameOwners: { upn: [alice, mallory], email: [alice] } })))).toMatchObject({ code: 'NAME_NOT_UNIQUE' });
-    expect(denied(verifyRequest(input({ nameOwners: { upn: [alice], email: [alice, mallory] } })))).toMatchObject({ code: 'NAME_NOT_UNIQUE' });
+    expect(denied(verifyRequest(input({ nameOwners: { upn: [alice, mallory], email: [alice] } })))).toMatchObject({
+      code: 'NAME_NOT_UNIQUE',
+    });
+    expect(denied(verifyRequest(input({ nameOwners: { upn: [alice], email: [alice, mallory] } })))).toMatchObject({
+      code: 'NAME_NOT_UNIQUE',
+    });
     // The e-mail is not checked for a template that does not carry it.
-    expect(verifyRequest(input({ template: template('SmartcardLogon'), nameOwners: { upn: [alice], email: [alice, mallory] } })).kind).toBe('issue');
+    expect(
+      verifyRequest(
+        input({ template: template('SmartcardLogon'), nameOwners: { upn: [alice], email: [alice, mallory] } }),
+      ).kind,
+    ).toBe('issue');
   });
 
   it('carries a malformed requested SAN as a denial, not an exception', () => {
     // A UPN otherName holding an IA5String instead of a UTF8String (type confusion).
     const upnAsIa5 = seq(tlv(0xa0, oid(OID.userPrincipalName), explicit(0, ia5('alice@tessera.local'))));
-    expect(denied(verifyRequest(input({ csr: craftCsr({ extensions: [ext(OID.subjectAltName, upnAsIa5)] }) }))).code).toBe('CSR_INVALID_EXTENSION');
+    expect(
+      denied(verifyRequest(input({ csr: craftCsr({ extensions: [ext(OID.subjectAltName, upnAsIa5)] }) }))).code,
+    ).toBe('CSR_INVALID_EXTENSION');
   });
 });
 
 describe('pend', () => {
-  const approval = template('SmartcardUser', { issuance: { managerApproval: true, agentSignatures: 0, agentPolicy: null } });
+  const approval = template('SmartcardUser', {
+    issuance: { managerApproval: true, agentSignatures: 0, agentPolicy: null },
+  });
 
   it('pends a template that requires certificate manager approval', () => {
     const d = verifyRequest(input({ template: approval }));
-    expect(d).toMatchObject({ kind: 'pend', reason: 'The Smartcard User template requires certificate manager approval.' });
+    expect(d).toMatchObject({
+      kind: 'pend',
+      reason: 'The Smartcard User template requires certificate manager approval.',
+    });
   });
 
   it('issues the same request once a manager approves, with all checks run again', () => {
     const manager = user('carol', { groups: ['Certificate Managers'] });
     expect(verifyRequest(input({ template: approval, approvedBy: manager })).kind).toBe('issue');
     const off = user('alice', { enabled: false });
-    expect(denied(verifyRequest(input({ template: approval, approvedBy: manager, requester: off, subject: off }))).code).toBe('USER_DISABLED');
+    expect(
+      denied(verifyRequest(input({ template: approval, approvedBy: manager, requester: off, subject: off }))).code,
+    ).toBe('USER_DISABLED');
   });
 
   it('does not pend what it denies: a bad name is refused before approval is considered', () => {
-    const csr = craftCsr({ extensions: [ext(OID.subjectAltName, encodeGeneralNames([{ type: 'upn', value: 'administrator@tessera.local' }]))] });
+    const csr = craftCsr({
+      extensions: [
+        ext(OID.subjectAltName, encodeGeneralNames([{ type: 'upn', value: 'administrator@tessera.local' }])),
+      ],
+    });
     expect(denied(verifyRequest(input({ template: approval, csr }))).code).toBe('NAME_NOT_ALLOWED');
   });
 });
@@ -304,12 +411,27 @@ describe('names from the request (WebServer only)', () => {
   const web = template('WebServer');
   const admin = user('admin', { groups: ['Smartcard Users'] });
   const dnsCsr = (names: Parameters<typeof encodeGeneralNames>[0], cn = 'www.example.com') =>
-    craftCsr({ subject: encodeName([{ type: 'O', value: 'Ignored' }, { type: 'CN', value: cn }]), extensions: [ext(OID.subjectAltName, encodeGeneralNames(names))] });
+    craftCsr({
+      subject: encodeName([
+        { type: 'O', value: 'Ignored' },
+        { type: 'CN', value: cn },
+      ]),
+      extensions: [ext(OID.subjectAltName, encodeGeneralNames(names))],
+    });
 
   it('pends until a manager approves, then takes the CN and DNS names from the request', () => {
     const csr = dnsCsr([{ type: 'dns', value: 'www.example.com' }]);
     expect(verifyRequest(input({ template: web, requester: admin, subject: admin, csr })).kind).toBe('pend');
-    const d = verifyRequest(input({ template: web, requester: admin, subject: admin, csr, approvedBy: user('carol'), attributes: { san: 'dns=alt.example.com' } }));
+    const d = verifyRequest(
+      input({
+        template: web,
+        requester: admin,
+        subject: admin,
+        csr,
+        approvedBy: user('carol'),
+        attributes: { san: 'dns=alt.example.com' },
+      }),
+    );
     const p = issued(d);
     expect(p.subject).toEqual([{ type: 'CN', value: 'www.example.com' }]);
     expect(p.san).toEqual([
@@ -323,33 +445,63 @@ describe('names from the request (WebServer only)', () => {
 
   it('refuses a UPN or a malformed DNS name in a server request', () => {
     const approved = { template: web, requester: admin, subject: admin, approvedBy: user('carol') };
-    expect(denied(verifyRequest(input({ ...approved, csr: dnsCsr([{ type: 'upn', value: 'admin@tessera.local' }]) }))).code).toBe('NAME_NOT_ALLOWED');
-    expect(denied(verifyRequest(input({ ...approved, csr: dnsCsr([{ type: 'dns', value: 'bad_host!' }]) })))).toMatchObject({
+    expect(
+      denied(verifyRequest(input({ ...approved, csr: dnsCsr([{ type: 'upn', value: 'admin@tessera.local' }]) }))).code,
+    ).toBe('NAME_NOT_ALLOWED');
+    expect(
+      denied(verifyRequest(input({ ...approved, csr: dnsCsr([{ type: 'dns', value: 'bad_host!' }]) }))),
+    ).toMatchObject({
       code: 'NAME_INVALID',
-      detail: 'SAN dNSName "bad_host!" is not a valid host name: the label "bad_host!" is not letters, digits and inner hyphens (RFC 1123 §2.1)',
+      detail:
+        'SAN dNSName "bad_host!" is not a valid host name: the label "bad_host!" is not letters, digits and inner hyphens (RFC 1123 §2.1)',
     });
-    expect(denied(verifyRequest(input({ ...approved, csr: dnsCsr([{ type: 'dns', value: 'ok.example' }]), attributes: { san: 'upn=admin@tessera.local' } }))).code).toBe('NAME_NOT_ALLOWED');
+    expect(
+      denied(
+        verifyRequest(
+          input({
+            ...approved,
+            csr: dnsCsr([{ type: 'dns', value: 'ok.example' }]),
+            attributes: { san: 'upn=admin@tessera.local' },
+          }),
+        ),
+      ).code,
+    ).toBe('NAME_NOT_ALLOWED');
   });
 
   describe('the common name of a Server Authentication template (CA/B BR §7.1.4.2, RFC 6125)', () => {
     const approved = { template: web, requester: admin, subject: admin, approvedBy: user('carol') };
     const cnCsr = (cn: string, san?: Parameters<typeof encodeGeneralNames>[0]) =>
-      craftCsr({ subject: encodeName([{ type: 'CN', value: cn }]), ...(san ? { extensions: [ext(OID.subjectAltName, encodeGeneralNames(san))] } : {}) });
-    const decide = (cn: string, san?: Parameters<typeof encodeGeneralNames>[0], t = web) => verifyRequest(input({ ...approved, template: t, csr: cnCsr(cn, san) }));
+      craftCsr({
+        subject: encodeName([{ type: 'CN', value: cn }]),
+        ...(san ? { extensions: [ext(OID.subjectAltName, encodeGeneralNames(san))] } : {}),
+      });
+    const decide = (cn: string, san?: Parameters<typeof encodeGeneralNames>[0], t = web) =>
+      verifyRequest(input({ ...approved, template: t, csr: cnCsr(cn, san) }));
 
     it('denies CN=CA Administrator for Web Server with NAME_INVALID, pending or approved', () => {
       const csr = cnCsr('CA Administrator');
       expect(denied(verifyRequest(input({ template: web, requester: admin, subject: admin, csr })))).toMatchObject({
         code: 'NAME_INVALID',
-        detail: 'common name "CA Administrator" is not a valid host name: it contains spaces or control characters; a DNS name is letters, digits, hyphens and dots',
+        detail:
+          'common name "CA Administrator" is not a valid host name: it contains spaces or control characters; a DNS name is letters, digits, hyphens and dots',
       });
       // A valid SAN does not make an invalid CN acceptable: the CN is carried in the SAN too.
       expect(denied(decide('CA Administrator', [{ type: 'dns', value: 'www.example.com' }])).code).toBe('NAME_INVALID');
     });
 
     it('puts a DNS common name into the SAN as a lower-case dNSName, once', () => {
-      expect(issued(decide('WWW.Example.COM'))).toMatchObject({ subject: [{ type: 'CN', value: 'www.example.com' }], san: [{ type: 'dns', value: 'www.example.com' }] });
-      expect(issued(decide('www.example.com', [{ type: 'dns', value: 'alt.example.com' }, { type: 'dns', value: 'WWW.example.com' }])).san).toEqual([
+      expect(issued(decide('WWW.Example.COM'))).toMatchObject({
+        subject: [{ type: 'CN', value: 'www.example.com' }],
+        san: [{ type: 'dns', value: 'www.example.com' }],
+      });
+      expect(
+        issued(
+          decide('www.example.com', [
+            { type: 'dns', value: 'alt.example.com' },
+            { type: 'dns', value: 'WWW.example.com' },
+          ]),
+        ).san,
+      ).toEqual([
         { type: 'dns', value: 'www.example.com' },
         { type: 'dns', value: 'alt.example.com' },
       ]);
@@ -358,13 +510,25 @@ describe('names from the request (WebServer only)', () => {
     });
 
     it('puts an IPv4 or IPv6 common name into the SAN as an iPAddress (RFC 5952 text)', () => {
-      expect(issued(decide('192.0.2.10'))).toMatchObject({ subject: [{ type: 'CN', value: '192.0.2.10' }], san: [{ type: 'ip', value: '192.0.2.10' }] });
-      expect(issued(decide('2001:DB8:0:0:0:0:0:1'))).toMatchObject({ subject: [{ type: 'CN', value: '2001:db8::1' }], san: [{ type: 'ip', value: '2001:db8::1' }] });
+      expect(issued(decide('192.0.2.10'))).toMatchObject({
+        subject: [{ type: 'CN', value: '192.0.2.10' }],
+        san: [{ type: 'ip', value: '192.0.2.10' }],
+      });
+      expect(issued(decide('2001:DB8:0:0:0:0:0:1'))).toMatchObject({
+        subject: [{ type: 'CN', value: '2001:db8::1' }],
+        san: [{ type: 'ip', value: '2001:db8::1' }],
+      });
       expect(issued(decide('www.example.com', [{ type: 'ip', value: '2001:db8::1' }])).san).toEqual([
         { type: 'dns', value: 'www.example.com' },
         { type: 'ip', value: '2001:db8::1' },
       ]);
-      const attrd = verifyRequest(input({ ...approved, csr: cnCsr('www.example.com'), attributes: { san: 'dns=alt.example.com&ipaddress=198.51.100.7' } }));
+      const attrd = verifyRequest(
+        input({
+          ...approved,
+          csr: cnCsr('www.example.com'),
+          attributes: { san: 'dns=alt.example.com&ipaddress=198.51.100.7' },
+        }),
+      );
       expect(issued(attrd).san).toEqual([
         { type: 'dns', value: 'www.example.com' },
         { type: 'dns', value: 'alt.example.com' },
@@ -373,7 +537,8 @@ describe('names from the request (WebServer only)', () => {
     });
 
     it('refuses names that are not LDH host names, with the reason', () => {
-      const reason = (cn: string) => denied(decide(cn)).detail.replace(/^common name "[^"]*" is not a valid host name: /, '');
+      const reason = (cn: string) =>
+        denied(decide(cn)).detail.replace(/^common name "[^"]*" is not a valid host name: /, '');
       expect(reason('www.example.com.')).toBe('remove the trailing dot');
       expect(reason('-www.example.com')).toMatch(/^the label "-www" is not letters, digits and inner hyphens/);
       expect(reason('a..example.com')).toBe('it has an empty label');
@@ -381,20 +546,33 @@ describe('names from the request (WebServer only)', () => {
       expect(reason(`${'a.'.repeat(127)}com`)).toMatch(/more than the 253 of a DNS name/);
       expect(reason('ab--cd.example.com')).toMatch(/has "--" in positions 3–4 but is not a valid A-label/);
       expect(reason('xn--zz.example.com')).toMatch(/not a valid A-label/);
-      expect(reason('bücher.example')).toBe('internationalized names are requested in their A-label form (RFC 5890), here "xn--bcher-kva.example"');
+      expect(reason('bücher.example')).toBe(
+        'internationalized names are requested in their A-label form (RFC 5890), here "xn--bcher-kva.example"',
+      );
       expect(reason('192.0.2')).toMatch(/^the last label is all digits/);
       expect(reason('fe80::1%eth0')).toMatch(/zone identifier/);
       expect(reason('w*.example.com')).toBe('a wildcard is only a whole leftmost "*" label');
-      expect(denied(decide('www.example.com', [{ type: 'dns', value: '192.0.2.1' }])).detail).toMatch(/an IP address belongs in an iPAddress name, not a dNSName/);
-      for (const cn of ['www.example.com.', 'bücher.example', 'CA Administrator', 'a b']) expect(denied(decide(cn)).code).toBe('NAME_INVALID');
+      expect(denied(decide('www.example.com', [{ type: 'dns', value: '192.0.2.1' }])).detail).toMatch(
+        /an IP address belongs in an iPAddress name, not a dNSName/,
+      );
+      for (const cn of ['www.example.com.', 'bücher.example', 'CA Administrator', 'a b'])
+        expect(denied(decide(cn)).code).toBe('NAME_INVALID');
     });
 
     it('takes a wildcard only when the template allows it (san.dnsWildcard), and never "*.com"', () => {
-      expect(denied(decide('*.example.com'))).toMatchObject({ code: 'NAME_NOT_ALLOWED', detail: 'common name "*.example.com" is a wildcard, which WebServer does not allow (san.dnsWildcard)' });
-      expect(denied(decide('www.example.com', [{ type: 'dns', value: '*.example.com' }])).code).toBe('NAME_NOT_ALLOWED');
+      expect(denied(decide('*.example.com'))).toMatchObject({
+        code: 'NAME_NOT_ALLOWED',
+        detail: 'common name "*.example.com" is a wildcard, which WebServer does not allow (san.dnsWildcard)',
+      });
+      expect(denied(decide('www.example.com', [{ type: 'dns', value: '*.example.com' }])).code).toBe(
+        'NAME_NOT_ALLOWED',
+      );
       const wild = template('WebServer', { san: { ...web.san, dnsWildcard: true } });
       expect(issued(decide('*.Example.com', undefined, wild)).san).toEqual([{ type: 'dns', value: '*.example.com' }]);
-      expect(denied(decide('*.com', undefined, wild))).toMatchObject({ code: 'NAME_INVALID', detail: expect.stringContaining('at least two labels after "*."') });
+      expect(denied(decide('*.com', undefined, wild))).toMatchObject({
+        code: 'NAME_INVALID',
+        detail: expect.stringContaining('at least two labels after "*."'),
+      });
     });
   });
 });

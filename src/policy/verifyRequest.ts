@@ -29,7 +29,11 @@ export function verifyRequest(input: PolicyInput): Decision {
     checkAgentSignatures(input, template);
     const names = buildNames(input, template, notes);
     if (template.issuance.managerApproval && !input.approvedBy) {
-      return { kind: 'pend', reason: `The ${template.displayName} template requires certificate manager approval.`, notes };
+      return {
+        kind: 'pend',
+        reason: `The ${template.displayName} template requires certificate manager approval.`,
+        notes,
+      };
     }
     return { kind: 'issue', profile: profileOf(input, template, names), notes };
   } catch (e) {
@@ -40,7 +44,8 @@ export function verifyRequest(input: PolicyInput): Decision {
 
 /** Template from the RA's resolution; it must exist and be enabled (CERTSRV_E_UNSUPPORTED_CERT_TYPE). */
 function checkTemplate(input: PolicyInput): Template {
-  if (!input.templateName) throw new Deny('TEMPLATE_MISSING', 'no template parameter, CertificateTemplate attribute or template extension');
+  if (!input.templateName)
+    throw new Deny('TEMPLATE_MISSING', 'no template parameter, CertificateTemplate attribute or template extension');
   const t = input.template;
   if (!t || !t.enabled) throw new Deny('TEMPLATE_UNKNOWN', input.templateName);
   return t;
@@ -58,7 +63,10 @@ function checkAccounts(input: PolicyInput): void {
  */
 function checkEnrollPermission(input: PolicyInput, t: Template): void {
   if (!mayEnroll(input.requester, t)) {
-    throw new Deny('ENROLL_DENIED', `${input.requester.username} is in none of the groups with Enroll on ${t.name} (${t.enroll.join(', ') || 'none'})`);
+    throw new Deny(
+      'ENROLL_DENIED',
+      `${input.requester.username} is in none of the groups with Enroll on ${t.name} (${t.enroll.join(', ') || 'none'})`,
+    );
   }
 }
 
@@ -67,7 +75,10 @@ function checkKey(input: PolicyInput, t: Template): void {
   const key = input.request.csr.key;
   if (key.kind === 'rsa') checkRsaKey(input.request.csr.spki, key.bits, t);
   else if (!t.keyAlgorithms.ecCurves.includes(key.curve)) {
-    throw new Deny('KEY_NOT_ALLOWED', `${describeKey(key)} is not among the curves ${t.name} accepts (${t.keyAlgorithms.ecCurves.join(', ') || 'none'})`);
+    throw new Deny(
+      'KEY_NOT_ALLOWED',
+      `${describeKey(key)} is not among the curves ${t.name} accepts (${t.keyAlgorithms.ecCurves.join(', ') || 'none'})`,
+    );
   }
 }
 
@@ -77,7 +88,10 @@ function checkKeySpecAndProvider(input: PolicyInput, t: Template, notes: string[
   if (!csp) return;
   // AT_KEYEXCHANGE = 1, AT_SIGNATURE = 2 (wincrypt.h).
   if ((t.keySpec === 'exchange' && csp.keySpec === 2) || (t.keySpec === 'signature' && csp.keySpec === 1)) {
-    throw new Deny('KEY_SPEC_MISMATCH', `request key spec ${csp.keySpec === 1 ? 'AT_KEYEXCHANGE' : 'AT_SIGNATURE'}, template ${t.keySpec}`);
+    throw new Deny(
+      'KEY_SPEC_MISMATCH',
+      `request key spec ${csp.keySpec === 1 ? 'AT_KEYEXCHANGE' : 'AT_SIGNATURE'}, template ${t.keySpec}`,
+    );
   }
   if (csp.provider && t.providers.length && !t.providers.includes(csp.provider)) {
     if (t.enforceProviders) throw new Deny('PROVIDER_NOT_ALLOWED', csp.provider);
@@ -104,7 +118,10 @@ function checkAgentSignatures(input: PolicyInput, t: Template): void {
   const withPolicy = sigs.filter((s) => s.policies.includes(policy));
   if (withPolicy.length < sigs.length) {
     const s = sigs.find((x) => !x.policies.includes(policy))!;
-    throw new Deny('AGENT_EKU_MISSING', `agent certificate ${s.certificateSerial} lacks application policy ${policy} required by ${t.name}`);
+    throw new Deny(
+      'AGENT_EKU_MISSING',
+      `agent certificate ${s.certificateSerial} lacks application policy ${policy} required by ${t.name}`,
+    );
   }
   if (withPolicy.length < needed) {
     throw new Deny(
@@ -116,7 +133,11 @@ function checkAgentSignatures(input: PolicyInput, t: Template): void {
   }
   const refused = withPolicy.find((s) => s.permission);
   if (refused?.permission) throw new Deny(refused.permission.code, refused.permission.detail);
-  if (!input.agentPermitted) throw new Deny('AGENT_NOT_PERMITTED', 'the enrollment agent restrictions do not allow this agent to enroll this user for this template');
+  if (!input.agentPermitted)
+    throw new Deny(
+      'AGENT_NOT_PERMITTED',
+      'the enrollment agent restrictions do not allow this agent to enroll this user for this template',
+    );
 }
 
 function profileOf(input: PolicyInput, t: Template, names: NameResult): IssuanceProfile {
@@ -129,7 +150,13 @@ function profileOf(input: PolicyInput, t: Template, names: NameResult): Issuance
     if (!keyUsage.includes('keyAgreement')) keyUsage.push('keyAgreement');
   }
   return {
-    template: { name: t.name, schemaVersion: t.schemaVersion, oid: t.oid, majorVersion: t.majorVersion, minorVersion: t.minorVersion },
+    template: {
+      name: t.name,
+      schemaVersion: t.schemaVersion,
+      oid: t.oid,
+      majorVersion: t.majorVersion,
+      minorVersion: t.minorVersion,
+    },
     subject: names.subject,
     san: names.san,
     sid: names.sid,

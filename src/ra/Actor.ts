@@ -29,11 +29,16 @@ export function hasRole(user: DirectoryUser, roles: RoleGroups, role: Role): boo
 export function requireRole(actor: Actor, config: RoleConfig, role: Role): void {
   if (actor.kind === 'local') return;
   const roles = config.roles;
-  if (!hasRole(actor.user, roles, role)) throw new TesseraError('FORBIDDEN', `${actor.user.username} is not in ${roles[role]}`);
+  if (!hasRole(actor.user, roles, role))
+    throw new TesseraError('FORBIDDEN', `${actor.user.username} is not in ${roles[role]}`);
   // Role separation (roleSeparation.ts): an account holding both roles acts in neither.
   if (role === 'caAdministrators' || role === 'certificateManagers') {
     const conflict = roleSeparationConflict(config, actor.user.groups);
-    if (conflict) throw new TesseraError('ROLE_CONFLICT', `${actor.user.username} holds both roles: ${conflict}; remove them from one of the groups`);
+    if (conflict)
+      throw new TesseraError(
+        'ROLE_CONFLICT',
+        `${actor.user.username} holds both roles: ${conflict}; remove them from one of the groups`,
+      );
   }
 }
 

@@ -68,14 +68,19 @@ export async function agentEvidence(
       continue;
     }
     if (!template) {
-      signatures.push({ ...judged, permission: { code: 'AGENT_NOT_PERMITTED', detail: 'the request names no known template' } });
+      signatures.push({
+        ...judged,
+        permission: { code: 'AGENT_NOT_PERMITTED', detail: 'the request names no known template' },
+      });
       continue;
     }
     rules ??= await t.store.agentRestrictions.list();
     privileged ??= (await privilegedGroups(t)).map((g) => g.name);
     const decision = evaluateRestrictions(rules, privileged, agent, subject, template.name);
     if (decision.ok) {
-      notes.push(`agent restriction ${decision.rule.id} lets ${agent.username} enroll ${subject.username} for ${template.name}`);
+      notes.push(
+        `agent restriction ${decision.rule.id} lets ${agent.username} enroll ${subject.username} for ${template.name}`,
+      );
       signatures.push(judged);
     } else {
       signatures.push({ ...judged, permission: { code: decision.code, detail: decision.detail } });
@@ -84,11 +89,20 @@ export async function agentEvidence(
 
   // The submitter must be one of the signing agents when enrolling someone else.
   if (requester && onBehalf) {
-    const signedBySubmitter = signatures.some((s) => !s.problem && s.agent && same(s.agent.username, requester.username));
+    const signedBySubmitter = signatures.some(
+      (s) => !s.problem && s.agent && same(s.agent.username, requester.username),
+    );
     if (!signedBySubmitter && signatures.some((s) => !s.problem)) {
-      const signersNames = signatures.filter((s) => s.agent).map((s) => s.agent!.username).join(', ');
-      const permission = { code: 'AGENT_NOT_PERMITTED' as const, detail: `the request is signed by ${signersNames} but submitted by ${requester.username}` };
-      for (let i = 0; i < signatures.length; i++) if (!signatures[i].problem && !signatures[i].permission) signatures[i] = { ...signatures[i], permission };
+      const signersNames = signatures
+        .filter((s) => s.agent)
+        .map((s) => s.agent!.username)
+        .join(', ');
+      const permission = {
+        code: 'AGENT_NOT_PERMITTED' as const,
+        detail: `the request is signed by ${signersNames} but submitted by ${requester.username}`,
+      };
+      for (let i = 0; i < signatures.length; i++)
+        if (!signatures[i].problem && !signatures[i].permission) signatures[i] = { ...signatures[i], permission };
     }
   }
   if (!onBehalf) notes.push('enrollment agent signatures on a request for the submitter themselves');
@@ -103,25 +117,54 @@ async function judge(t: Tessera, signer: RequestSigner, requiredPolicy: string):
   try {
     cert = readSignerCertificate(signer.certificate);
   } catch (e) {
-    return { agent: null, policies: [], certificateSerial: '', problem: { code: 'AGENT_CERT_UNTRUSTED', detail: `the agent certificate cannot be read: ${(e as Error).message}` } };
+    return {
+      agent: null,
+      policies: [],
+      certificateSerial: '',
+      problem: {
+        code: 'AGENT_CERT_UNTRUSTED',
+        detail: `the agent certificate cannot be read: ${(e as Error).message}`,
+      },
+    };
   }
   const policies = [...new Set([...cert.ekus, ...cert.applicationPolicies])];
   const base = { agent: null, policies, certificateSerial: cert.serial };
-  const fail = (code: NonNullable<AgentSignature['problem']>['code'], detail: string): AgentSignature => ({ ...base, problem: { code, detail } });
+  const fail = (code: NonNullable<AgentSignature['problem']>['code'], detail: string): AgentSignature => ({
+    ...base,
+    problem: { code, detail },
+  });
 
-  if (!signer.signatureValid) return fail('AGENT_SIGNATURE_INVALID', `agent certificate ${cert.serial}: ${signer.detail ?? 'the signature does not verify'}`);
+  if (!signer.signatureValid)
+    return fail(
+      'AGENT_SIGNATURE_INVALID',
+      `agent certificate ${cert.serial}: ${signer.detail ?? 'the signature does not verify'}`,
+    );
 
   // 1. The issuer is one of our CAs and its key signed the certificate (RFC 5280 §6.1.3 (a)(1)).
   const ca = t.cas.find((c) => c.active && readCaCertificate(c.certificate).subjectDer.equals(cert.issuerDer));
-  if (!ca) return fail('AGENT_CERT_UNTRUSTED', `agent certificate ${cert.serial} was issued by a CA that is not part of this Tessera`);
+  if (!ca)
+    return fail(
+      'AGENT_CERT_UNTRUSTED',
+      `agent certificate ${cert.serial} was issued by a CA that is not part of this Tessera`,
+    );
   const caCert = readCaCertificate(ca.certificate);
   let signedByCa = false;
   try {
-    signedByCa = verifySignature(decodeSignatureAlgorithm(cert.signatureAlgorithm), publicKeyObject(caCert.spki), decodeSpki(caCert.spki), cert.tbs, cert.signature);
+    signedByCa = verifySignature(
+      decodeSignatureAlgorithm(cert.signatureAlgorithm),
+      publicKeyObject(caCert.spki),
+      decodeSpki(caCert.spki),
+      cert.tbs,
+      cert.signature,
+    );
   } catch {
     signedByCa = false;
   }
-  if (!signedByCa) return fail('AGENT_CERT_UNTRUSTED', `agent certificate ${cert.serial} names ${caCert.subject} as issuer but its signature does not verify with that CA's key`);
+  if (!signedByCa)
+    return fail(
+      'AGENT_CERT_UNTRUSTED',
+      `agent certificate ${cert.serial} names ${caCert.subject} as issuer but its signature does not verify with that CA's key`,
+    );
 
   // 2. Recorded by this CA, byte for byte.
   const record = await t.store.certificates.get(cert.serial);
@@ -130,21 +173,40 @@ async function judge(t: Tessera, signer: RequestSigner, requiredPolicy: string):
   }
   // 3. Revocation, from the same table CRLs and OCSP are built from.
   if (record.status === 'revoked') {
-    return fail('AGENT_CERT_REVOKED', `agent certificate ${cert.serial} was revoked on ${record.revokedAt?.toISOString() ?? '?'} (reason code ${record.revocationReason ?? 0})`);
+    return fail(
+      'AGENT_CERT_REVOKED',
+      `agent certificate ${cert.serial} was revoked on ${record.revokedAt?.toISOString() ?? '?'} (reason code ${record.revocationReason ?? 0})`,
+    );
   }
-  if (record.status !== 'issued') return fail('AGENT_CERT_UNTRUSTED', `agent certificate ${cert.serial} is ${record.status}`);
+  if (record.status !== 'issued')
+    return fail('AGENT_CERT_UNTRUSTED', `agent certificate ${cert.serial} is ${record.status}`);
   // 4. Validity (RFC 5280 §6.1.3 (a)(2)).
   const now = t.now();
   if (now < cert.notBefore || now > cert.notAfter) {
-    return fail('AGENT_CERT_EXPIRED', `agent certificate ${cert.serial} is valid from ${cert.notBefore.toISOString()} to ${cert.notAfter.toISOString()}`);
+    return fail(
+      'AGENT_CERT_EXPIRED',
+      `agent certificate ${cert.serial} is valid from ${cert.notBefore.toISOString()} to ${cert.notAfter.toISOString()}`,
+    );
   }
   // 5. Application policy / EKU (msPKI-RA-Application-Policies).
   if (!policies.includes(requiredPolicy)) {
-    return fail('AGENT_EKU_MISSING', `agent certificate ${cert.serial} has ${policies.join(', ') || 'no EKU'}, not ${requiredPolicy}`);
+    return fail(
+      'AGENT_EKU_MISSING',
+      `agent certificate ${cert.serial} has ${policies.join(', ') || 'no EKU'}, not ${requiredPolicy}`,
+    );
   }
   // 6. The owner, from the certificate's record, in the directory now.
   const owner = record.subjectUser ? await t.directory.findUser(record.subjectUser) : undefined;
-  if (!owner) return fail('AGENT_NOT_PERMITTED', `agent certificate ${cert.serial} belongs to no directory account${record.subjectUser ? ` (${record.subjectUser} no longer exists)` : ''}`);
-  if (!owner.enabled) return { ...base, agent: owner, problem: { code: 'USER_DISABLED', detail: `enrollment agent ${owner.username} is disabled` } };
+  if (!owner)
+    return fail(
+      'AGENT_NOT_PERMITTED',
+      `agent certificate ${cert.serial} belongs to no directory account${record.subjectUser ? ` (${record.subjectUser} no longer exists)` : ''}`,
+    );
+  if (!owner.enabled)
+    return {
+      ...base,
+      agent: owner,
+      problem: { code: 'USER_DISABLED', detail: `enrollment agent ${owner.username} is disabled` },
+    };
   return { ...base, agent: owner };
 }

@@ -29,7 +29,12 @@ interface Slot {
 
 const caches = new WeakMap<Tessera, Map<string, Slot>>();
 
-export async function currentCrl(t: Tessera, caId: string, kind: CrlKind = 'full', recheckMs = 1000): Promise<CurrentCrl> {
+export async function currentCrl(
+  t: Tessera,
+  caId: string,
+  kind: CrlKind = 'full',
+  recheckMs = 1000,
+): Promise<CurrentCrl> {
   if (!t.cas.some((c) => c.id === caId && c.active)) throw new TesseraError('NOT_FOUND', `there is no CA "${caId}"`);
   let cache = caches.get(t);
   if (!cache) caches.set(t, (cache = new Map()));

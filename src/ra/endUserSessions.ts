@@ -11,8 +11,22 @@ import { actorName, type Actor } from './Actor.js';
 
 export type SessionEndReason = 'password_set' | 'account_disabled' | 'role_removed';
 
-export async function endUserSessions(tx: Store, actor: Actor, username: string, reason: SessionEndReason, at: Date, details: Record<string, unknown> = {}): Promise<number> {
+export async function endUserSessions(
+  tx: Store,
+  actor: Actor,
+  username: string,
+  reason: SessionEndReason,
+  at: Date,
+  details: Record<string, unknown> = {},
+): Promise<number> {
   const ended = await tx.sessions.endAllFor(username, at, reason);
-  if (ended > 0) await tx.audit.append({ actor: actorName(actor), action: 'session.ended', target: username, source: actor.source, details: { reason, sessions: ended, ...details } });
+  if (ended > 0)
+    await tx.audit.append({
+      actor: actorName(actor),
+      action: 'session.ended',
+      target: username,
+      source: actor.source,
+      details: { reason, sessions: ended, ...details },
+    });
   return ended;
 }

@@ -30,7 +30,13 @@ export async function issueServiceCertificate(
   const key = ServiceKey.generate();
   const spki = key.publicKey;
   const profile: IssuanceProfile = {
-    template: { name: kind === 'tls-server' ? 'TesseraWebServer' : 'TesseraOCSPSigning', schemaVersion: 1, oid: null, majorVersion: 1, minorVersion: 0 },
+    template: {
+      name: kind === 'tls-server' ? 'TesseraWebServer' : 'TesseraOCSPSigning',
+      schemaVersion: 1,
+      oid: null,
+      majorVersion: 1,
+      minorVersion: 0,
+    },
     subject: [{ type: 'CN', value: names.commonName }],
     san: (names.dns ?? []).map((value) => ({ type: 'dns' as const, value })),
     sid: null,
@@ -69,8 +75,22 @@ export async function issueServiceCertificate(
   );
   await t.store.transaction(async (tx) => {
     await tx.certificates.markIssued(issued.serial, issued.der, t.now());
-    await tx.requests.resolve(requestId, ['issuing'], { disposition: 'issued', code: null, message: 'Issued', serial: issued.serial, resolvedAt: t.now(), resolvedBy: actorName(actor) });
-    await tx.audit.append({ actor: actorName(actor), action: 'certificate.issued', requestId, serial: issued.serial, source: actor.source, details: { template: profile.template.name, subject: issued.subject, dns: names.dns ?? [] } });
+    await tx.requests.resolve(requestId, ['issuing'], {
+      disposition: 'issued',
+      code: null,
+      message: 'Issued',
+      serial: issued.serial,
+      resolvedAt: t.now(),
+      resolvedBy: actorName(actor),
+    });
+    await tx.audit.append({
+      actor: actorName(actor),
+      action: 'certificate.issued',
+      requestId,
+      serial: issued.serial,
+      source: actor.source,
+      details: { template: profile.template.name, subject: issued.subject, dns: names.dns ?? [] },
+    });
   });
   return { serial: issued.serial, der: issued.der, key, notAfter: issued.notAfter };
 }

@@ -100,10 +100,17 @@ export class OcspSigningKeys {
   }
 
   async #rollover(caId: string): Promise<OcspSigningIdentity> {
-    if (caId !== this.t.config.issuingCa) throw new TesseraError('OCSP_SIGNER_UNAVAILABLE', `CA ${caId} is not the online issuing CA`);
+    if (caId !== this.t.config.issuingCa)
+      throw new TesseraError('OCSP_SIGNER_UNAVAILABLE', `CA ${caId} is not the online issuing CA`);
     const ca = this.t.caRecord(caId);
     const cn = `${ca.name} OCSP Responder`;
-    const issued = await issueServiceCertificate(this.t, SYSTEM, 'ocsp-signing', { commonName: cn }, this.#validityDays);
+    const issued = await issueServiceCertificate(
+      this.t,
+      SYSTEM,
+      'ocsp-signing',
+      { commonName: cn },
+      this.#validityDays,
+    );
     const signer = await this.#keys.save(issued.key, issued.serial);
     const id = identity(issued.der, signer);
     if (!id) throw new TesseraError('OCSP_SIGNER_UNAVAILABLE', 'the new responder key does not match its certificate');
@@ -117,7 +124,8 @@ export class OcspSigningKeys {
     const now = this.t.now().getTime();
     const live = new Set<string>();
     for (const caId of this.t.cas.map((c) => c.id)) {
-      for (const c of await this.t.store.crls.serviceCertificates(caId, OCSP_SIGNING_TEMPLATE)) if (c.notAfter.getTime() > now) live.add(c.serial);
+      for (const c of await this.t.store.crls.serviceCertificates(caId, OCSP_SIGNING_TEMPLATE))
+        if (c.notAfter.getTime() > now) live.add(c.serial);
     }
     await this.#keys.removeAllBut(live);
   }
@@ -126,5 +134,12 @@ export class OcspSigningKeys {
 function identity(der: Buffer, signer: Signer): OcspSigningIdentity | undefined {
   const cert = readCaCertificate(der);
   if (!cert.spki.equals(signer.publicKey)) return undefined;
-  return { certificate: der, keyHash: keyIdentifier(cert.spki), notBefore: cert.notBefore, notAfter: cert.notAfter, algorithm: signer.algorithm, sign: (d) => signer.sign(d) };
+  return {
+    certificate: der,
+    keyHash: keyIdentifier(cert.spki),
+    notBefore: cert.notBefore,
+    notAfter: cert.notAfter,
+    algorithm: signer.algorithm,
+    sign: (d) => signer.sign(d),
+  };
 }

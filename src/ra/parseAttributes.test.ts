@@ -8,7 +8,9 @@ import { parseAttributes } from './parseAttributes.js';
 
 describe('parseAttributes', () => {
   it('reads Name:Value lines split by CR LF or LF, names lower-cased, values trimmed', () => {
-    expect(parseAttributes('CertificateTemplate:SmartcardUser\r\nSAN: upn=admin@corp \nUserAgent:Mozilla/5.0 (X11; Linux)')).toEqual({
+    expect(
+      parseAttributes('CertificateTemplate:SmartcardUser\r\nSAN: upn=admin@corp \nUserAgent:Mozilla/5.0 (X11; Linux)'),
+    ).toEqual({
       certificatetemplate: 'SmartcardUser',
       san: 'upn=admin@corp',
       useragent: 'Mozilla/5.0 (X11; Linux)',
@@ -16,7 +18,9 @@ describe('parseAttributes', () => {
   });
 
   it('keeps colons in values and skips lines without a name', () => {
-    expect(parseAttributes('ccm:host.example:443\r\n:orphan\r\nno colon here\r\n\r\n')).toEqual({ ccm: 'host.example:443' });
+    expect(parseAttributes('ccm:host.example:443\r\n:orphan\r\nno colon here\r\n\r\n')).toEqual({
+      ccm: 'host.example:443',
+    });
   });
 
   it('skips names that are not plain identifiers', () => {

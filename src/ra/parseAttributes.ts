@@ -16,7 +16,8 @@ export function parseAttributes(input: string | Readonly<Record<string, string>>
     }
     return out;
   }
-  if (input.length > MAX_ATTRIBUTES_TEXT) throw new TesseraError('INPUT_INVALID', `request attributes longer than ${MAX_ATTRIBUTES_TEXT} characters`);
+  if (input.length > MAX_ATTRIBUTES_TEXT)
+    throw new TesseraError('INPUT_INVALID', `request attributes longer than ${MAX_ATTRIBUTES_TEXT} characters`);
   const out: Record<string, string> = {};
   for (const line of input.split(/\r?\n/)) {
     const i = line.indexOf(':');

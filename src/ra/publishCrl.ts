@@ -51,16 +51,31 @@ function auditEvent(o: PublishCrlOptions, caId: string, c: StoredCrl): AuditEven
     action: 'crl.published',
     target: caId,
     source: o.actor?.source ?? null,
-    details: { ca: caId, kind: c.kind, number: c.number, baseNumber: c.baseNumber, entries: c.entries, thisUpdate: c.thisUpdate.toISOString(), nextUpdate: c.nextUpdate.toISOString() },
+    details: {
+      ca: caId,
+      kind: c.kind,
+      number: c.number,
+      baseNumber: c.baseNumber,
+      entries: c.entries,
+      thisUpdate: c.thisUpdate.toISOString(),
+      nextUpdate: c.nextUpdate.toISOString(),
+    },
   };
 }
 
 /** The CRL signer of a CA and how to release it. */
-export async function crlSignerFor(t: Tessera, caId: string, ca: CaCertificate): Promise<{ signer: CrlSigner; close: () => Promise<void> }> {
+export async function crlSignerFor(
+  t: Tessera,
+  caId: string,
+  ca: CaCertificate,
+): Promise<{ signer: CrlSigner; close: () => Promise<void> }> {
   if (caId === t.config.issuingCa) {
     try {
       const issuing = t.issuing;
-      return { signer: { algorithm: issuing.signatureAlgorithm, sign: (d) => issuing.signData(d) }, close: async () => {} };
+      return {
+        signer: { algorithm: issuing.signatureAlgorithm, sign: (d) => issuing.signData(d) },
+        close: async () => {},
+      };
     } catch {
       // Opened without the issuing key (a CLI command): load it for this publication.
     }
@@ -84,13 +99,18 @@ export async function publishCrl(t: Tessera, o: PublishCrlOptions = {}): Promise
  * is then (so several nodes running the same schedule publish once, not once each).
  * Resolves to undefined when nothing was due.
  */
-export async function publishCrlIf(t: Tessera, o: PublishCrlOptions, due?: (crls: CrlStore, revocationVersion: number) => Promise<boolean>): Promise<PublishedCrl | undefined> {
+export async function publishCrlIf(
+  t: Tessera,
+  o: PublishCrlOptions,
+  due?: (crls: CrlStore, revocationVersion: number) => Promise<boolean>,
+): Promise<PublishedCrl | undefined> {
   const caId = o.caId ?? t.config.issuingCa;
   const kind = o.kind ?? 'full';
   if (!t.cas.some((c) => c.id === caId && c.active)) throw new TesseraError('NOT_FOUND', `there is no CA "${caId}"`);
   const online = publishesDeltas(t, caId);
   if (kind === 'delta' && !online) throw new TesseraError('CRL_DELTA_UNSUPPORTED', caId);
-  if (o.validityHours !== undefined && !(o.validityHours > 0)) throw new TesseraError('INPUT_INVALID', 'validity must be a positive number of hours');
+  if (o.validityHours !== undefined && !(o.validityHours > 0))
+    throw new TesseraError('INPUT_INVALID', 'validity must be a positive number of hours');
   const ca = t.caCertificate(caId);
   const { signer, close } = await crlSignerFor(t, caId, ca);
   let published: PublishedCrl | undefined;
@@ -103,13 +123,24 @@ export async function publishCrlIf(t: Tessera, o: PublishCrlOptions, due?: (crls
       if (due && !(await due(crls, version))) return undefined;
       // RFC 5280 §5.1.2.4–5: whole seconds; nextUpdate from the configured validity.
       const thisUpdate = new Date(Math.floor(t.now().getTime() / 1000) * 1000);
-      const hours = online ? (kind === 'full' ? t.config.crl.validityHours : t.config.crl.deltaValidityHours) : (o.validityHours ?? OFFLINE_CRL_VALIDITY_HOURS);
+      const hours = online
+        ? kind === 'full'
+          ? t.config.crl.validityHours
+          : t.config.crl.deltaValidityHours
+        : (o.validityHours ?? OFFLINE_CRL_VALIDITY_HOURS);
       const nextUpdate = new Date(thisUpdate.getTime() + Math.round(hours * 3600) * 1000);
       let plan: CrlPlan;
       if (kind === 'full') {
         const previous = await crls.latest(caId, 'full');
         const expiredBefore = previous && previous.thisUpdate < thisUpdate ? previous.thisUpdate : thisUpdate;
-        plan = { kind, number, thisUpdate, nextUpdate, expiredBefore, freshestCrlUrls: online ? [deltaCrlUrl(t.config, caId)] : undefined };
+        plan = {
+          kind,
+          number,
+          thisUpdate,
+          nextUpdate,
+          expiredBefore,
+          freshestCrlUrls: online ? [deltaCrlUrl(t.config, caId)] : undefined,
+        };
       } else {
         const base = await crls.latest(caId, 'full');
         if (!base) throw new TesseraError('CRL_BASE_MISSING', caId);
@@ -151,7 +182,8 @@ export async function publishCrlIf(t: Tessera, o: PublishCrlOptions, due?: (crls
  */
 export async function publishInitialCrls(t: Tessera, actor: Actor): Promise<PublishedCrl[]> {
   const out: PublishedCrl[] = [];
-  for (const ca of t.cas) if (ca.active && ca.id !== t.config.issuingCa) out.push(await publishCrl(t, { caId: ca.id, actor }));
+  for (const ca of t.cas)
+    if (ca.active && ca.id !== t.config.issuingCa) out.push(await publishCrl(t, { caId: ca.id, actor }));
   out.push(await publishCrl(t, { caId: t.config.issuingCa, actor }));
   out.push(await publishCrl(t, { caId: t.config.issuingCa, kind: 'delta', actor }));
   return out;

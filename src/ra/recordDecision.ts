@@ -32,7 +32,10 @@ export interface SubmitResult {
   readonly subjectUser: string | null;
 }
 
-type RequestBase = Pick<NewRequest, 'submittedAt' | 'requester' | 'requestSha256' | 'source' | 'subjectUser' | 'agent' | 'template' | 'attributes'>;
+type RequestBase = Pick<
+  NewRequest,
+  'submittedAt' | 'requester' | 'requestSha256' | 'source' | 'subjectUser' | 'agent' | 'template' | 'attributes'
+>;
 
 /** The public disposition message for a denial; the template name is the requester's own input. */
 export function denialMessage(code: ErrorCode, detail: string | undefined): string {
@@ -44,7 +47,12 @@ export function denialMessage(code: ErrorCode, detail: string | undefined): stri
 export const pendingMessage = (reason: string) => `Taken Under Submission. ${reason}`;
 
 /** A request that could not even be decoded: denied with its code, audited, nothing else written. */
-export async function recordFailure(t: Tessera, actor: Actor, req: NewRequest, detail: string | undefined): Promise<SubmitResult> {
+export async function recordFailure(
+  t: Tessera,
+  actor: Actor,
+  req: NewRequest,
+  detail: string | undefined,
+): Promise<SubmitResult> {
   const id = await t.store.batch(async (tx) => {
     const id = await tx.requests.insert(req);
     await tx.audit.append({
@@ -59,7 +67,17 @@ export async function recordFailure(t: Tessera, actor: Actor, req: NewRequest, d
     return id;
   });
   t.exits.emit({ kind: 'denied', requestId: id, template: req.template, code: req.code! });
-  return { requestId: id, disposition: 'denied', code: req.code as ErrorCode, message: req.message, serial: null, certificate: null, template: req.template, notes: [], subjectUser: req.subjectUser };
+  return {
+    requestId: id,
+    disposition: 'denied',
+    code: req.code as ErrorCode,
+    message: req.message,
+    serial: null,
+    certificate: null,
+    template: req.template,
+    notes: [],
+    subjectUser: req.subjectUser,
+  };
 }
 
 /**
@@ -90,7 +108,13 @@ export async function recordDecision(
     const id = await t.store.batch(async (tx) => {
       const id = existingId ?? (await tx.requests.insert(row({ disposition: 'denied', code: decision.code, message })));
       if (existingId !== undefined) {
-        const ok = await tx.requests.resolve(existingId, ['pending'], { disposition: 'denied', code: decision.code, message, resolvedAt: t.now(), resolvedBy: who });
+        const ok = await tx.requests.resolve(existingId, ['pending'], {
+          disposition: 'denied',
+          code: decision.code,
+          message,
+          resolvedAt: t.now(),
+          resolvedBy: who,
+        });
         if (!ok) throw new TesseraError('REQUEST_NOT_PENDING', `request ${existingId}`);
       }
       await tx.audit.append({
@@ -99,12 +123,29 @@ export async function recordDecision(
         requestId: id,
         source: base.source,
         target: base.subjectUser,
-        details: { code: decision.code, detail: decision.detail, template: base.template, agent: base.agent, format, notes: decision.notes },
+        details: {
+          code: decision.code,
+          detail: decision.detail,
+          template: base.template,
+          agent: base.agent,
+          format,
+          notes: decision.notes,
+        },
       });
       return id;
     });
     t.exits.emit({ kind: 'denied', requestId: id, template: base.template, code: decision.code });
-    return { requestId: id, disposition: 'denied', code: decision.code, message, serial: null, certificate: null, template: base.template, notes: decision.notes, subjectUser: base.subjectUser };
+    return {
+      requestId: id,
+      disposition: 'denied',
+      code: decision.code,
+      message,
+      serial: null,
+      certificate: null,
+      template: base.template,
+      notes: decision.notes,
+      subjectUser: base.subjectUser,
+    };
   }
 
   if (decision.kind === 'pend') {
@@ -123,7 +164,17 @@ export async function recordDecision(
       return id;
     });
     t.exits.emit({ kind: 'pending', requestId: id, template: base.template });
-    return { requestId: id, disposition: 'pending', code: null, message, serial: null, certificate: null, template: base.template, notes: decision.notes, subjectUser: base.subjectUser };
+    return {
+      requestId: id,
+      disposition: 'pending',
+      code: null,
+      message,
+      serial: null,
+      certificate: null,
+      template: base.template,
+      notes: decision.notes,
+      subjectUser: base.subjectUser,
+    };
   }
 
   // Held, so that a graceful shutdown lets it finish instead of leaving its serial reserved.
@@ -158,16 +209,41 @@ async function issue(
       if (existingId === undefined) {
         id = await tx.requests.insert(row({ disposition: 'failed', code, message }));
       } else {
-        if (!(await tx.requests.resolve(existingId, ['pending'], { disposition: 'failed', code, message, resolvedAt: t.now(), resolvedBy: who }))) {
+        if (
+          !(await tx.requests.resolve(existingId, ['pending'], {
+            disposition: 'failed',
+            code,
+            message,
+            resolvedAt: t.now(),
+            resolvedBy: who,
+          }))
+        ) {
           throw new TesseraError('REQUEST_NOT_PENDING', `request ${existingId}`);
         }
         id = existingId;
       }
-      await tx.audit.append({ actor: who, action: 'request.failed', requestId: id, source: base.source, target: base.subjectUser, details: { code, detail: err.detail, template: base.template } });
+      await tx.audit.append({
+        actor: who,
+        action: 'request.failed',
+        requestId: id,
+        source: base.source,
+        target: base.subjectUser,
+        details: { code, detail: err.detail, template: base.template },
+      });
       return id;
     });
     t.exits.emit({ kind: 'failed', requestId: id, template: base.template, code });
-    return { requestId: id, disposition: 'failed', code, message, serial: null, certificate: null, template: base.template, notes, subjectUser: base.subjectUser };
+    return {
+      requestId: id,
+      disposition: 'failed',
+      code,
+      message,
+      serial: null,
+      certificate: null,
+      template: base.template,
+      notes,
+      subjectUser: base.subjectUser,
+    };
   };
 
   // Step 5. Prepare: serial, validity clamped to the issuer, lint, TBS (ca/CertificateAuthority.ts).
@@ -188,7 +264,13 @@ async function issue(
         if (existingId === undefined) {
           requestId = await tx.requests.insert(row({ disposition: 'issuing', code: null, message: 'Issuing' }));
         } else {
-          const ok = await tx.requests.resolve(existingId, ['pending'], { disposition: 'issuing', code: null, message: 'Issuing', resolvedAt: now, resolvedBy: who });
+          const ok = await tx.requests.resolve(existingId, ['pending'], {
+            disposition: 'issuing',
+            code: null,
+            message: 'Issuing',
+            resolvedAt: now,
+            resolvedBy: who,
+          });
           if (!ok) throw new TesseraError('REQUEST_NOT_PENDING', `request ${existingId}`);
         }
         await tx.certificates.reserve({ ...intent, requestId }, now);
@@ -199,24 +281,55 @@ async function issue(
   } catch (e) {
     const err = asTesseraError(e);
     // Storage away: nothing was changed, and the caller hears so. A lost approval race: the other manager's decision stands.
-    if (err.code === 'STORAGE_UNAVAILABLE' || err.code === 'STORAGE_FULL' || err.code === 'REQUEST_NOT_PENDING') throw err;
+    if (err.code === 'STORAGE_UNAVAILABLE' || err.code === 'STORAGE_FULL' || err.code === 'REQUEST_NOT_PENDING')
+      throw err;
     if (!recorded) return failUnrecorded(err);
     // The reservation committed but signing failed: the serial is abandoned, the request failed.
     const failedCode: ErrorCode = err.code === 'INTERNAL' ? 'CA_KEY_UNAVAILABLE' : err.code;
     await t.store.batch(async (tx) => {
       await tx.certificates.abandon(prepared.intent.serial);
-      await tx.requests.resolve(requestId, ['issuing'], { disposition: 'failed', code: failedCode, message: errorRegistry[failedCode].message, resolvedAt: t.now(), resolvedBy: null });
-      await tx.audit.append({ actor: who, action: 'request.failed', requestId, serial: prepared.intent.serial, source: base.source, details: { code: failedCode, detail: err.detail } });
+      await tx.requests.resolve(requestId, ['issuing'], {
+        disposition: 'failed',
+        code: failedCode,
+        message: errorRegistry[failedCode].message,
+        resolvedAt: t.now(),
+        resolvedBy: null,
+      });
+      await tx.audit.append({
+        actor: who,
+        action: 'request.failed',
+        requestId,
+        serial: prepared.intent.serial,
+        source: base.source,
+        details: { code: failedCode, detail: err.detail },
+      });
     });
     t.exits.emit({ kind: 'failed', requestId, template: base.template, code: failedCode });
-    return { requestId, disposition: 'failed', code: failedCode, message: errorRegistry[failedCode].message, serial: null, certificate: null, template: base.template, notes, subjectUser: base.subjectUser };
+    return {
+      requestId,
+      disposition: 'failed',
+      code: failedCode,
+      message: errorRegistry[failedCode].message,
+      serial: null,
+      certificate: null,
+      template: base.template,
+      notes,
+      subjectUser: base.subjectUser,
+    };
   }
   // Step 8. Release: the certificate becomes `issued` and the request `issued` in one
   // commit, audited; the response is sent only after it.
   const message = 'Issued';
   await t.store.batch(async (tx) => {
     await tx.certificates.markIssued(issued.serial, issued.der, t.now());
-    await tx.requests.resolve(requestId, ['issuing'], { disposition: 'issued', code: null, message, serial: issued.serial, resolvedAt: t.now(), resolvedBy: existingId === undefined ? null : who });
+    await tx.requests.resolve(requestId, ['issuing'], {
+      disposition: 'issued',
+      code: null,
+      message,
+      serial: issued.serial,
+      resolvedAt: t.now(),
+      resolvedBy: existingId === undefined ? null : who,
+    });
     await tx.audit.append({
       actor: who,
       action: 'certificate.issued',
@@ -239,6 +352,24 @@ async function issue(
     });
   });
   // Step 9. Exit modules hear of it after the commit; they cannot change the outcome.
-  t.exits.emit({ kind: 'issued', requestId, serial: issued.serial, template: profile.template.name, subjectUser: profile.subjectUser, der: issued.der, latencyMs: performance.now() - started });
-  return { requestId, disposition: 'issued', code: null, message, serial: issued.serial, certificate: issued.der, template: profile.template.name, notes, subjectUser: profile.subjectUser };
+  t.exits.emit({
+    kind: 'issued',
+    requestId,
+    serial: issued.serial,
+    template: profile.template.name,
+    subjectUser: profile.subjectUser,
+    der: issued.der,
+    latencyMs: performance.now() - started,
+  });
+  return {
+    requestId,
+    disposition: 'issued',
+    code: null,
+    message,
+    serial: issued.serial,
+    certificate: issued.der,
+    template: profile.template.name,
+    notes,
+    subjectUser: profile.subjectUser,
+  };
 }

@@ -17,11 +17,18 @@ export async function recoverInterrupted(t: Tessera, olderThanMs: number): Promi
       const ok = await tx.requests.resolve(r.id, ['issuing'], {
         disposition: 'failed',
         code: 'INTERNAL',
-        message: 'Issuance was interrupted (the server stopped); no certificate was released. Submit the request again.',
+        message:
+          'Issuance was interrupted (the server stopped); no certificate was released. Submit the request again.',
         resolvedAt: t.now(),
         resolvedBy: null,
       });
-      if (ok) await tx.audit.append({ actor: 'system', action: 'request.failed', requestId: r.id, details: { reason: 'interrupted issuance recovered at start' } });
+      if (ok)
+        await tx.audit.append({
+          actor: 'system',
+          action: 'request.failed',
+          requestId: r.id,
+          details: { reason: 'interrupted issuance recovered at start' },
+        });
     });
   }
   return stale.length;

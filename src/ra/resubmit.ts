@@ -32,7 +32,15 @@ export async function resubmit(t: Tessera, actor: Actor, requestId: number): Pro
     attributes: request.attributes,
   };
   if (!requester || !subject) {
-    return recordDecision(t, actor, decoded, base, { kind: 'deny', code: 'USER_UNKNOWN', detail: 'the requester or subject no longer exists', notes: [] }, started, requestId);
+    return recordDecision(
+      t,
+      actor,
+      decoded,
+      base,
+      { kind: 'deny', code: 'USER_UNKNOWN', detail: 'the requester or subject no longer exists', notes: [] },
+      started,
+      requestId,
+    );
   }
   const { name, template } = await resolveTemplate(t, request.template ?? undefined, request.attributes, decoded);
   const evidence = await agentEvidence(t, decoded, subject, template);
@@ -49,5 +57,13 @@ export async function resubmit(t: Tessera, actor: Actor, requestId: number): Pro
     approvedBy: manager,
   });
   if (decision.kind === 'pend') throw new TesseraError('INTERNAL', 'policy pended an approved request');
-  return recordDecision(t, actor, decoded, base, { ...decision, notes: [...decision.notes, `approved by ${actorName(actor)}`] }, started, requestId);
+  return recordDecision(
+    t,
+    actor,
+    decoded,
+    base,
+    { ...decision, notes: [...decision.notes, `approved by ${actorName(actor)}`] },
+    started,
+    requestId,
+  );
 }

@@ -15,7 +15,11 @@ export interface RetrievedRequest {
 export function canSeeAll(t: Tessera, actor: Actor): boolean {
   if (actor.kind === 'local') return true;
   const r = t.config.roles;
-  return hasRole(actor.user, r, 'certificateManagers') || hasRole(actor.user, r, 'auditors') || hasRole(actor.user, r, 'caAdministrators');
+  return (
+    hasRole(actor.user, r, 'certificateManagers') ||
+    hasRole(actor.user, r, 'auditors') ||
+    hasRole(actor.user, r, 'caAdministrators')
+  );
 }
 
 export async function retrieve(t: Tessera, actor: Actor, requestId: number): Promise<RetrievedRequest> {
@@ -24,14 +28,19 @@ export async function retrieve(t: Tessera, actor: Actor, requestId: number): Pro
   const mine =
     request &&
     actor.kind === 'user' &&
-    (request.requester.toLowerCase() === actor.user.username.toLowerCase() || request.subjectUser?.toLowerCase() === actor.user.username.toLowerCase());
+    (request.requester.toLowerCase() === actor.user.username.toLowerCase() ||
+      request.subjectUser?.toLowerCase() === actor.user.username.toLowerCase());
   if (!request || (!mine && !canSeeAll(t, actor))) throw new TesseraError('REQUEST_NOT_FOUND', String(requestId));
   const certificate = request.serial ? await t.store.certificates.get(request.serial) : undefined;
   return { request, certificate };
 }
 
 /** `retrieve`, with "no such request (for you)" as undefined instead of an error — certsrv shows it as a page. */
-export async function retrieveIfVisible(t: Tessera, actor: Actor, requestId: number): Promise<RetrievedRequest | undefined> {
+export async function retrieveIfVisible(
+  t: Tessera,
+  actor: Actor,
+  requestId: number,
+): Promise<RetrievedRequest | undefined> {
   try {
     return await retrieve(t, actor, requestId);
   } catch (e) {

@@ -67,18 +67,23 @@ export async function submit(t: Tessera, input: SubmitInput): Promise<SubmitResu
   } catch (e) {
     const err = asTesseraError(e, 'REQUEST_MALFORMED');
     if (err.code === 'INTERNAL') throw err;
-    return recordFailure(t, actor, {
-      ...base,
-      subjectUser: null,
-      agent: null,
-      template: input.template ?? attributes.certificatetemplate ?? null,
-      format: 'unknown',
-      requestDer: raw.length <= MAX_STORED_REQUEST ? raw : null,
-      attributes: safeAttributes(attributes),
-      disposition: 'denied',
-      code: err.code,
-      message: err.message,
-    }, err.detail);
+    return recordFailure(
+      t,
+      actor,
+      {
+        ...base,
+        subjectUser: null,
+        agent: null,
+        template: input.template ?? attributes.certificatetemplate ?? null,
+        format: 'unknown',
+        requestDer: raw.length <= MAX_STORED_REQUEST ? raw : null,
+        attributes: safeAttributes(attributes),
+        disposition: 'denied',
+        code: err.code,
+        message: err.message,
+      },
+      err.detail,
+    );
   }
 
   // Step 2.
@@ -87,19 +92,35 @@ export async function submit(t: Tessera, input: SubmitInput): Promise<SubmitResu
   const notes: string[] = [];
   let subject = input.requester;
   let agent: string | null = null;
-  if (attributes.requestername !== undefined) notes.push(`RequesterName attribute "${attributes.requestername}" ignored: only a signed enrollment agent request can name a target`);
+  if (attributes.requestername !== undefined)
+    notes.push(
+      `RequesterName attribute "${attributes.requestername}" ignored: only a signed enrollment agent request can name a target`,
+    );
   if (decoded.requesterName !== null) {
     if (decoded.signers.length === 0) {
       notes.push(`RequesterName "${decoded.requesterName}" in a self-service request ignored`);
     } else {
       const target = await t.directory.findUser(decoded.requesterName);
       if (!target) {
-        return recordDecision(t, actor, decoded, { ...base, subjectUser: null, agent: input.requester.username, template: templateName, attributes: safeAttributes(attributes) }, {
-          kind: 'deny',
-          code: 'USER_UNKNOWN',
-          detail: `RequesterName ${decoded.requesterName}`,
-          notes,
-        }, started);
+        return recordDecision(
+          t,
+          actor,
+          decoded,
+          {
+            ...base,
+            subjectUser: null,
+            agent: input.requester.username,
+            template: templateName,
+            attributes: safeAttributes(attributes),
+          },
+          {
+            kind: 'deny',
+            code: 'USER_UNKNOWN',
+            detail: `RequesterName ${decoded.requesterName}`,
+            notes,
+          },
+          started,
+        );
       }
       subject = target;
       agent = input.requester.username;
@@ -126,7 +147,13 @@ export async function submit(t: Tessera, input: SubmitInput): Promise<SubmitResu
     t,
     actor,
     decoded,
-    { ...base, subjectUser: subject.username, agent, template: template?.name ?? templateName, attributes: safeAttributes(attributes) },
+    {
+      ...base,
+      subjectUser: subject.username,
+      agent,
+      template: template?.name ?? templateName,
+      attributes: safeAttributes(attributes),
+    },
     withNotes,
     started,
   );
@@ -150,10 +177,17 @@ export async function resolveTemplate(
 }
 
 /** Accounts holding the names the certificate would carry (Certifried uniqueness check). */
-export async function nameOwners(t: Tessera, subject: DirectoryUser, template: Template | undefined): Promise<PolicyInput['nameOwners']> {
+export async function nameOwners(
+  t: Tessera,
+  subject: DirectoryUser,
+  template: Template | undefined,
+): Promise<PolicyInput['nameOwners']> {
   if (!template || template.subjectName.source !== 'directory') return { upn: [], email: [] };
   const upnOwner = template.san.upn && subject.upn ? await t.directory.findUserByUpn(subject.upn) : undefined;
-  const email = (template.san.email || template.subjectName.includeEmail) && subject.email ? await t.directory.findUsersByEmail(subject.email) : [];
+  const email =
+    (template.san.email || template.subjectName.includeEmail) && subject.email
+      ? await t.directory.findUsersByEmail(subject.email)
+      : [];
   return { upn: upnOwner ? [upnOwner] : [], email };
 }
 
@@ -163,4 +197,3 @@ function safeAttributes(a: Record<string, string>): Record<string, string> {
   for (const [k, v] of Object.entries(a).slice(0, 32)) out[k] = v.slice(0, 512);
   return out;
 }
-

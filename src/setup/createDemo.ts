@@ -29,12 +29,37 @@ export interface DemoAccount {
 }
 
 const ACCOUNTS: readonly { username: string; displayName: string; groups: string[]; role: string }[] = [
-  { username: 'alice', displayName: 'Alice Smith', groups: ['Smartcard Users'], role: 'user, may enroll for smart card certificates' },
-  { username: 'bob', displayName: 'Bob Jones', groups: ['Smartcard Users'], role: 'user, may enroll for smart card certificates' },
+  {
+    username: 'alice',
+    displayName: 'Alice Smith',
+    groups: ['Smartcard Users'],
+    role: 'user, may enroll for smart card certificates',
+  },
+  {
+    username: 'bob',
+    displayName: 'Bob Jones',
+    groups: ['Smartcard Users'],
+    role: 'user, may enroll for smart card certificates',
+  },
   { username: 'carol', displayName: 'Carol White', groups: [], role: 'user without smart card enrollment rights' },
-  { username: 'agent', displayName: 'Help Desk Agent', groups: ['Enrollment Agents'], role: 'enrollment agent: enrolls Smartcard Users members for Smartcard User and Smartcard Logon' },
-  { username: 'manager', displayName: 'Certificate Manager', groups: ['Certificate Managers'], role: 'certificate manager (approve, deny, revoke)' },
-  { username: 'admin', displayName: 'CA Administrator', groups: ['CA Administrators', 'Auditors'], role: 'CA administrator and auditor' },
+  {
+    username: 'agent',
+    displayName: 'Help Desk Agent',
+    groups: ['Enrollment Agents'],
+    role: 'enrollment agent: enrolls Smartcard Users members for Smartcard User and Smartcard Logon',
+  },
+  {
+    username: 'manager',
+    displayName: 'Certificate Manager',
+    groups: ['Certificate Managers'],
+    role: 'certificate manager (approve, deny, revoke)',
+  },
+  {
+    username: 'admin',
+    displayName: 'CA Administrator',
+    groups: ['CA Administrators', 'Auditors'],
+    role: 'CA administrator and auditor',
+  },
 ];
 
 /** The smart card templates the demo's users and its enrollment agent enroll for. */
@@ -44,7 +69,13 @@ export const DEMO_SMARTCARD_TEMPLATES = ['SmartcardUser', 'SmartcardLogon'] as c
 export const DEMO_TEMPLATE_ORDER = ['SmartcardUser', 'SmartcardLogon', 'User', 'EnrollmentAgent', 'WebServer'];
 
 export async function createDemo(dataDir: string, init: Partial<InitOptions> = {}): Promise<DemoAccount[]> {
-  await initDataDir({ dataDir, caName: 'Tessera Demo', organization: 'Tessera Demo', web: { templateOrder: DEMO_TEMPLATE_ORDER }, ...init });
+  await initDataDir({
+    dataDir,
+    caName: 'Tessera Demo',
+    organization: 'Tessera Demo',
+    web: { templateOrder: DEMO_TEMPLATE_ORDER },
+    ...init,
+  });
   const t = await Tessera.open(dataDir, { withIssuingKey: false });
   const actor: Actor = { kind: 'local', name: 'demo', source: 'cli' };
   const out: DemoAccount[] = [];
@@ -54,17 +85,30 @@ export async function createDemo(dataDir: string, init: Partial<InitOptions> = {
       await setTemplateGrant(t, actor, tpl, 'Smartcard Users', true);
       // The seed's second method: the help desk enrolls members of Smartcard Users.
       await setTemplateGrant(t, actor, tpl, t.config.roles.enrollmentAgents, true);
-      await allowAgent(t, actor, { agent: `group:${t.config.roles.enrollmentAgents}`, target: 'group:Smartcard Users', template: tpl });
+      await allowAgent(t, actor, {
+        agent: `group:${t.config.roles.enrollmentAgents}`,
+        target: 'group:Smartcard Users',
+        template: tpl,
+      });
     }
     for (const a of ACCOUNTS) {
       const password = generatePassword();
-      await createUser(t, actor, { username: a.username, displayName: a.displayName, email: `${a.username}@demo.tessera.local`, password, groups: a.groups });
+      await createUser(t, actor, {
+        username: a.username,
+        displayName: a.displayName,
+        email: `${a.username}@demo.tessera.local`,
+        password,
+        groups: a.groups,
+      });
       out.push({ username: a.username, password, role: a.role });
     }
   } finally {
     await t.close();
   }
-  const lines = ['# Tessera demo accounts (generated once; this file is readable only by you)', ...out.map((a) => `${a.username}\t${a.password}\t# ${a.role}`)];
+  const lines = [
+    '# Tessera demo accounts (generated once; this file is readable only by you)',
+    ...out.map((a) => `${a.username}\t${a.password}\t# ${a.role}`),
+  ];
   await writeFile(`${dataDir}/demo-credentials.txt`, lines.join('\n') + '\n', { mode: 0o600 });
   return out;
 }

@@ -122,7 +122,11 @@ export class RevocationChecker {
   ) {}
 
   /** Good: the source that said so. Otherwise throws SIGNIN_REVOKED, SIGNIN_OCSP_INVALID or SIGNIN_REVOCATION_UNKNOWN. */
-  async check(cert: ParsedCertificate, issuer: ParsedCertificate, context?: RevocationContext): Promise<RevocationResult> {
+  async check(
+    cert: ParsedCertificate,
+    issuer: ParsedCertificate,
+    context?: RevocationContext,
+  ): Promise<RevocationResult> {
     const notes: string[] = [];
     if (this.policy.ocsp) {
       const urls = cert.ocspUrls.filter(fetchableUrl);
@@ -136,9 +140,17 @@ export class RevocationChecker {
       const local = await this.#localCrls();
       notes.push(...local.problems);
       const now = this.now();
-      const s = await crlStatus(cert, issuer, { time: now, skewMs: this.skewMs, crls: local.crls, anchor: context?.anchor ?? issuer, bag: context?.bag ?? [issuer] });
-      if (s.status === 'revoked') throw new TesseraError('SIGNIN_REVOKED', `local CRL: "${cert.subjectText}" (serial ${cert.serial}) ${s.note}`);
-      if (s.status === 'good') return { source: 'crl', url: 'local CRL files', notes: [...notes, s.note], delta: s.delta };
+      const s = await crlStatus(cert, issuer, {
+        time: now,
+        skewMs: this.skewMs,
+        crls: local.crls,
+        anchor: context?.anchor ?? issuer,
+        bag: context?.bag ?? [issuer],
+      });
+      if (s.status === 'revoked')
+        throw new TesseraError('SIGNIN_REVOKED', `local CRL: "${cert.subjectText}" (serial ${cert.serial}) ${s.note}`);
+      if (s.status === 'good')
+        return { source: 'crl', url: 'local CRL files', notes: [...notes, s.note], delta: s.delta };
       notes.push(`local CRL files: ${s.note}`);
     }
     if (this.policy.crl) {
@@ -162,20 +174,37 @@ export class RevocationChecker {
             notes.push(`CRL ${url}: ${(e as TesseraError).detail ?? (e as Error).message}`);
           }
         }
-        const st = await crlStatus(cert, issuer, { time: this.now(), skewMs: this.skewMs, crls, anchor: context?.anchor ?? issuer, bag: context?.bag ?? [issuer] });
-        if (st.status === 'revoked') throw new TesseraError('SIGNIN_REVOKED', `CRL ${partitioned.join(' + ')}: "${cert.subjectText}" (serial ${cert.serial}) ${st.note}`);
-        if (st.status === 'good') return { source: 'crl', url: partitioned.join(' + '), notes: [...notes, st.note], delta: st.delta };
+        const st = await crlStatus(cert, issuer, {
+          time: this.now(),
+          skewMs: this.skewMs,
+          crls,
+          anchor: context?.anchor ?? issuer,
+          bag: context?.bag ?? [issuer],
+        });
+        if (st.status === 'revoked')
+          throw new TesseraError(
+            'SIGNIN_REVOKED',
+            `CRL ${partitioned.join(' + ')}: "${cert.subjectText}" (serial ${cert.serial}) ${st.note}`,
+          );
+        if (st.status === 'good')
+          return { source: 'crl', url: partitioned.join(' + '), notes: [...notes, st.note], delta: st.delta };
         notes.push(`CRL ${partitioned.join(' + ')}: ${st.note}`);
       }
     }
-    throw new TesseraError('SIGNIN_REVOCATION_UNKNOWN', `no revocation answer for "${cert.subjectText}" (serial ${cert.serial}): ${notes.join('; ') || 'no OCSP or CRL URL'}`);
+    throw new TesseraError(
+      'SIGNIN_REVOCATION_UNKNOWN',
+      `no revocation answer for "${cert.subjectText}" (serial ${cert.serial}): ${notes.join('; ') || 'no OCSP or CRL URL'}`,
+    );
   }
 
   /**
    * Every certificate of `path` (end entity first) but the anchor, each by `check`.
    * `bag`: more certificates that may certify CRL issuers.
    */
-  async checkPath(path: readonly ParsedCertificate[], bag: readonly ParsedCertificate[] = []): Promise<RevocationResult[]> {
+  async checkPath(
+    path: readonly ParsedCertificate[],
+    bag: readonly ParsedCertificate[] = [],
+  ): Promise<RevocationResult[]> {
     const out: RevocationResult[] = [];
     const context = { anchor: path[path.length - 1], bag: [...path, ...bag] };
     for (let i = 0; i < path.length - 1; i++) out.push(await this.check(path[i], path[i + 1], context));
@@ -188,7 +217,13 @@ export class RevocationChecker {
     const key = `raw|${url}`;
     const hit = this.#cache.get(key);
     if (hit && hit.expires > now) return hit.crl;
-    const res = await this.fetch({ url, method: 'GET', accept: 'application/pkix-crl', maxBytes: this.policy.maxCrlBytes, timeoutMs: this.policy.timeoutMs });
+    const res = await this.fetch({
+      url,
+      method: 'GET',
+      accept: 'application/pkix-crl',
+      maxBytes: this.policy.maxCrlBytes,
+      timeoutMs: this.policy.timeoutMs,
+    });
     if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
     const crl = parseCrl(res.body);
     if (this.policy.crlCacheMs > 0 && crl.nextUpdate) {
@@ -233,7 +268,15 @@ export class RevocationChecker {
     const query = buildOcspRequest(cert, issuer, randomBytes(32));
     let res;
     try {
-      res = await this.fetch({ url, method: 'POST', body: query.der, contentType: 'application/ocsp-request', accept: 'application/ocsp-response', maxBytes: this.policy.maxOcspBytes, timeoutMs: this.policy.timeoutMs });
+      res = await this.fetch({
+        url,
+        method: 'POST',
+        body: query.der,
+        contentType: 'application/ocsp-request',
+        accept: 'application/ocsp-response',
+        maxBytes: this.policy.maxOcspBytes,
+        timeoutMs: this.policy.timeoutMs,
+      });
     } catch (e) {
       notes.push(`OCSP ${url}: ${(e as Error).message}`);
       return false;
@@ -256,14 +299,22 @@ export class RevocationChecker {
           try {
             for (const u of urls) if (await this.#crl(responder, issuer, u, sub)) return;
           } catch (e) {
-            if (e instanceof TesseraError && e.code === 'SIGNIN_REVOKED') throw new TesseraError('SIGNIN_OCSP_INVALID', `the responder certificate "${responder.subjectText}" is revoked: ${e.detail}`);
+            if (e instanceof TesseraError && e.code === 'SIGNIN_REVOKED')
+              throw new TesseraError(
+                'SIGNIN_OCSP_INVALID',
+                `the responder certificate "${responder.subjectText}" is revoked: ${e.detail}`,
+              );
             throw e;
           }
-          throw new TesseraError('SIGNIN_OCSP_INVALID', `the status of the responder certificate "${responder.subjectText}" is unknown: ${sub.join('; ') || 'no CRL URL and no id-pkix-ocsp-nocheck'}`);
+          throw new TesseraError(
+            'SIGNIN_OCSP_INVALID',
+            `the status of the responder certificate "${responder.subjectText}" is unknown: ${sub.join('; ') || 'no CRL URL and no id-pkix-ocsp-nocheck'}`,
+          );
         },
       });
     } catch (e) {
-      if (e instanceof TesseraError && e.code === 'SIGNIN_OCSP_INVALID') throw new TesseraError('SIGNIN_OCSP_INVALID', `OCSP ${url} for "${cert.subjectText}": ${e.detail}`);
+      if (e instanceof TesseraError && e.code === 'SIGNIN_OCSP_INVALID')
+        throw new TesseraError('SIGNIN_OCSP_INVALID', `OCSP ${url} for "${cert.subjectText}": ${e.detail}`);
       const detail = e instanceof TesseraError ? `${e.code}: ${e.detail ?? ''}` : (e as Error).message;
       throw new TesseraError('SIGNIN_OCSP_INVALID', `OCSP ${url} for "${cert.subjectText}": ${detail}`);
     }
@@ -272,16 +323,30 @@ export class RevocationChecker {
       return false;
     }
     if (outcome.status === 'revoked') {
-      throw new TesseraError('SIGNIN_REVOKED', `OCSP ${url}: "${cert.subjectText}" (serial ${cert.serial}) revoked at ${outcome.revokedAt?.toISOString()}${outcome.reason !== undefined ? `, reason ${outcome.reason}` : ''} (responder: ${outcome.responder})`);
+      throw new TesseraError(
+        'SIGNIN_REVOKED',
+        `OCSP ${url}: "${cert.subjectText}" (serial ${cert.serial}) revoked at ${outcome.revokedAt?.toISOString()}${outcome.reason !== undefined ? `, reason ${outcome.reason}` : ''} (responder: ${outcome.responder})`,
+      );
     }
     // RFC 6960 §2.2 "unknown": the responder does not know the certificate; its CA does not vouch for it.
-    if (outcome.status === 'unknown') throw new TesseraError('SIGNIN_OCSP_INVALID', `OCSP ${url}: status "unknown" for "${cert.subjectText}" (serial ${cert.serial})`);
-    notes.push(`OCSP ${url}: good (thisUpdate ${outcome.thisUpdate.toISOString()}, signed by the ${outcome.responder === 'ca' ? 'CA' : 'delegated responder'} "${outcome.responderSubject}")`);
+    if (outcome.status === 'unknown')
+      throw new TesseraError(
+        'SIGNIN_OCSP_INVALID',
+        `OCSP ${url}: status "unknown" for "${cert.subjectText}" (serial ${cert.serial})`,
+      );
+    notes.push(
+      `OCSP ${url}: good (thisUpdate ${outcome.thisUpdate.toISOString()}, signed by the ${outcome.responder === 'ca' ? 'CA' : 'delegated responder'} "${outcome.responderSubject}")`,
+    );
     return true;
   }
 
   /** A usable complete CRL (and its delta) from `url`: undefined when unusable; throws SIGNIN_REVOKED when it lists the certificate. */
-  async #crl(cert: ParsedCertificate, issuer: ParsedCertificate, url: string, notes: string[]): Promise<{ delta: boolean } | undefined> {
+  async #crl(
+    cert: ParsedCertificate,
+    issuer: ParsedCertificate,
+    url: string,
+    notes: string[],
+  ): Promise<{ delta: boolean } | undefined> {
     let complete: ParsedCrl;
     try {
       complete = await this.#load(url, cert, issuer, 'complete');
@@ -292,7 +357,9 @@ export class RevocationChecker {
     let entry = complete.entries.get(cert.serial);
     let delta = false;
     // RFC 5280 §6.3.3 (a)(2), §5.2.6: the delta CRLs of this complete CRL.
-    const deltaUrls = (complete.freshestCrlUrls.length ? complete.freshestCrlUrls : cert.freshestCrlUrls).filter(fetchableUrl);
+    const deltaUrls = (complete.freshestCrlUrls.length ? complete.freshestCrlUrls : cert.freshestCrlUrls).filter(
+      fetchableUrl,
+    );
     if (deltaUrls.length) {
       let d: ParsedCrl | undefined;
       const problems: string[] = [];
@@ -311,7 +378,9 @@ export class RevocationChecker {
       }
       // §5.2.4: a delta applies to a complete CRL numbered at least its BaseCRLNumber.
       if (complete.crlNumber === undefined || d.baseCrlNumber! > complete.crlNumber) {
-        notes.push(`CRL ${url}: the delta CRL's base ${d.baseCrlNumber} is newer than the complete CRL ${complete.crlNumber}`);
+        notes.push(
+          `CRL ${url}: the delta CRL's base ${d.baseCrlNumber} is newer than the complete CRL ${complete.crlNumber}`,
+        );
         return undefined;
       }
       // A delta no newer than the complete CRL adds nothing.
@@ -321,19 +390,36 @@ export class RevocationChecker {
         delta = true;
       }
     }
-    if (entry) throw new TesseraError('SIGNIN_REVOKED', `CRL ${url}${delta ? ' with its delta' : ''}: "${cert.subjectText}" (serial ${cert.serial}) revoked at ${entry.revokedAt.toISOString()}${entry.reason !== undefined ? `, reason ${entry.reason}` : ''}`);
-    notes.push(`CRL ${url}${delta ? ' and its delta' : ''}: not listed (thisUpdate ${complete.thisUpdate.toISOString()})`);
+    if (entry)
+      throw new TesseraError(
+        'SIGNIN_REVOKED',
+        `CRL ${url}${delta ? ' with its delta' : ''}: "${cert.subjectText}" (serial ${cert.serial}) revoked at ${entry.revokedAt.toISOString()}${entry.reason !== undefined ? `, reason ${entry.reason}` : ''}`,
+      );
+    notes.push(
+      `CRL ${url}${delta ? ' and its delta' : ''}: not listed (thisUpdate ${complete.thisUpdate.toISOString()})`,
+    );
     return { delta };
   }
 
-  async #load(url: string, cert: ParsedCertificate, issuer: ParsedCertificate, kind: 'complete' | 'delta'): Promise<ParsedCrl> {
+  async #load(
+    url: string,
+    cert: ParsedCertificate,
+    issuer: ParsedCertificate,
+    kind: 'complete' | 'delta',
+  ): Promise<ParsedCrl> {
     const now = this.now();
     const key = `${kind}|${issuer.fingerprint}|${url}`;
     const hit = this.#cache.get(key);
     let crl: ParsedCrl;
     if (hit && hit.expires > now.getTime()) crl = hit.crl;
     else {
-      const res = await this.fetch({ url, method: 'GET', accept: 'application/pkix-crl', maxBytes: this.policy.maxCrlBytes, timeoutMs: this.policy.timeoutMs });
+      const res = await this.fetch({
+        url,
+        method: 'GET',
+        accept: 'application/pkix-crl',
+        maxBytes: this.policy.maxCrlBytes,
+        timeoutMs: this.policy.timeoutMs,
+      });
       if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
       crl = parseCrl(res.body);
     }

@@ -37,7 +37,14 @@ import { OID } from '../x509/oids.js';
 import type { TrustList } from './TrustList.js';
 import { anchorProblem, sameCa, validatePath, type ValidatePathOptions } from './validatePath.js';
 import { httpFetch, type RevocationFetcher } from './httpFetch.js';
-import { checkAccount, mapAccount, parseAltSecurityIdentity, type AccountLookup, type ExplicitMapping, type Mapping } from './mapAccount.js';
+import {
+  checkAccount,
+  mapAccount,
+  parseAltSecurityIdentity,
+  type AccountLookup,
+  type ExplicitMapping,
+  type Mapping,
+} from './mapAccount.js';
 import { certificateSummary, parseCertificate, type ParsedCertificate } from './parseCertificate.js';
 import { DEFAULT_REVOCATION, RevocationChecker, type RevocationPolicy } from './RevocationChecker.js';
 
@@ -77,7 +84,16 @@ export interface ValidatorSettings {
    */
   readonly notBeforeSkewSeconds?: number;
   /** RFC 5280 §6.1.1 inputs and path-building limits passed to validatePath (docs/signin.md). */
-  readonly pathValidation?: Pick<ValidatePathOptions, 'initialPolicySet' | 'initialExplicitPolicy' | 'initialPolicyMappingInhibit' | 'initialAnyPolicyInhibit' | 'algorithms' | 'maxSignatures' | 'maxPaths'>;
+  readonly pathValidation?: Pick<
+    ValidatePathOptions,
+    | 'initialPolicySet'
+    | 'initialExplicitPolicy'
+    | 'initialPolicyMappingInhibit'
+    | 'initialAnyPolicyInhibit'
+    | 'algorithms'
+    | 'maxSignatures'
+    | 'maxPaths'
+  >;
   /** Most certificates the client may present (default 8). */
   readonly maxPresented?: number;
   /** Most certificates in a path, end entity and anchor included (default 6). */
@@ -90,7 +106,19 @@ export interface ValidatorDeps {
   readonly fetch?: RevocationFetcher;
 }
 
-export type CheckId = 'possession' | 'parse' | 'path' | 'authenticationCa' | 'signatures' | 'constraints' | 'validity' | 'keyUsage' | 'eku' | 'revocation' | 'mapping' | 'account';
+export type CheckId =
+  | 'possession'
+  | 'parse'
+  | 'path'
+  | 'authenticationCa'
+  | 'signatures'
+  | 'constraints'
+  | 'validity'
+  | 'keyUsage'
+  | 'eku'
+  | 'revocation'
+  | 'mapping'
+  | 'account';
 
 export const CHECK_TITLES: Record<CheckId, string> = {
   possession: 'Proof of possession of the private key',
@@ -177,20 +205,26 @@ export class SmartCardValidator {
       try {
         c = parseCertificate(der);
       } catch (e) {
-        throw new TesseraError('CONFIG_INVALID', `a certificate in ${what} cannot be read: ${(e as TesseraError).detail}`);
+        throw new TesseraError(
+          'CONFIG_INVALID',
+          `a certificate in ${what} cannot be read: ${(e as TesseraError).detail}`,
+        );
       }
-      if (!c.basicConstraints?.ca) throw new TesseraError('CONFIG_INVALID', `"${c.subjectText}" in ${what} is not a CA certificate`);
+      if (!c.basicConstraints?.ca)
+        throw new TesseraError('CONFIG_INVALID', `"${c.subjectText}" in ${what} is not a CA certificate`);
       return c;
     };
     const anchors = settings.trustAnchors.map((d) => ca(d, 'the trust anchors'));
     for (const a of anchors) {
       // An anchor no path could end at (RFC 5280 §4 profile rules, validatePath.ts) is a configuration error.
       const problem = anchorProblem(a, settings.pathValidation?.algorithms);
-      if (problem) throw new TesseraError('CONFIG_INVALID', `the trust anchor "${a.subjectText}" cannot be used: ${problem}`);
+      if (problem)
+        throw new TesseraError('CONFIG_INVALID', `the trust anchor "${a.subjectText}" cannot be used: ${problem}`);
     }
     const authenticationCas = settings.authenticationCas.map((d) => ca(d, 'the authentication trust list'));
     if (!anchors.length) throw new TesseraError('CONFIG_INVALID', 'sign-in needs at least one trust anchor');
-    if (!authenticationCas.length) throw new TesseraError('CONFIG_INVALID', 'sign-in needs at least one CA in the authentication trust list');
+    if (!authenticationCas.length)
+      throw new TesseraError('CONFIG_INVALID', 'sign-in needs at least one CA in the authentication trust list');
     this.#trust = { anchors, authenticationCas };
     this.#ekuPolicy = settings.eku ?? 'smartcardLogon';
     this.#ekus = EKU_POLICY[this.#ekuPolicy];
@@ -215,8 +249,10 @@ export class SmartCardValidator {
     this.#accounts = deps.accounts;
     this.#now = deps.now ?? (() => new Date());
     const revocation = { ...DEFAULT_REVOCATION, ...settings.revocation };
-    if (revocation.mode !== 'hard-fail' && revocation.mode !== 'soft-fail') throw new TesseraError('CONFIG_INVALID', `revocation.mode ${String(revocation.mode)}: hard-fail or soft-fail`);
-    if (!revocation.ocsp && !revocation.crl) throw new TesseraError('CONFIG_INVALID', 'revocation: at least one of OCSP and CRL must be on');
+    if (revocation.mode !== 'hard-fail' && revocation.mode !== 'soft-fail')
+      throw new TesseraError('CONFIG_INVALID', `revocation.mode ${String(revocation.mode)}: hard-fail or soft-fail`);
+    if (!revocation.ocsp && !revocation.crl)
+      throw new TesseraError('CONFIG_INVALID', 'revocation: at least one of OCSP and CRL must be on');
     this.#softFail = revocation.mode === 'soft-fail';
     this.#revocation = new RevocationChecker(revocation, deps.fetch ?? httpFetch, this.#now, this.#skewMs);
   }
@@ -237,7 +273,8 @@ export class SmartCardValidator {
    */
   async validate(chain: readonly Uint8Array[], possession: Possession): Promise<SigninDecision> {
     const checks: Check[] = [];
-    const pass = (id: CheckId, summary: string) => checks.push({ id, title: CHECK_TITLES[id], status: 'passed', summary });
+    const pass = (id: CheckId, summary: string) =>
+      checks.push({ id, title: CHECK_TITLES[id], status: 'passed', summary });
     let current: CheckId = 'possession';
     let leaf: ParsedCertificate | undefined;
     let mapped: Mapping | undefined;
@@ -247,12 +284,20 @@ export class SmartCardValidator {
       // certificate there is no key to prove: the check fails as not performed, whatever
       // the caller's transport says (a TLS handshake without a client Certificate message
       // has no CertificateVerify either, RFC 8446 §4.4.3).
-      if (chain.length === 0) throw new TesseraError('SIGNIN_CERT_MISSING', 'no client certificate was presented, so possession of a key could not be checked');
+      if (chain.length === 0)
+        throw new TesseraError(
+          'SIGNIN_CERT_MISSING',
+          'no client certificate was presented, so possession of a key could not be checked',
+        );
       if (!possession.proven) throw new TesseraError('SIGNIN_POSSESSION_NOT_PROVEN', possession.method);
       pass('possession', possession.method);
 
       current = 'parse';
-      if (chain.length > this.#maxPresented) throw new TesseraError('SIGNIN_CERT_MALFORMED', `${chain.length} certificates presented (at most ${this.#maxPresented})`);
+      if (chain.length > this.#maxPresented)
+        throw new TesseraError(
+          'SIGNIN_CERT_MALFORMED',
+          `${chain.length} certificates presented (at most ${this.#maxPresented})`,
+        );
       // An unknown critical extension refuses a certificate only if it ends up on the path (validatePath.ts).
       const parsed = chain.map((c) => parseCertificate(c, { unknownCritical: 'record' }));
       leaf = parsed[0];
@@ -279,26 +324,39 @@ export class SmartCardValidator {
       // NTAuth: "the issuing CA must be in the NTAuthCertificates store" (KB281245), not merely chain to a trusted root.
       const issuing = path[1];
       if (!this.#trust.authenticationCas.some((c) => sameCa(c, issuing))) {
-        throw new TesseraError('SIGNIN_CA_NOT_TRUSTED_FOR_LOGON', `"${issuing.subjectText}" chains to the trusted root "${path[path.length - 1].subjectText}" but is not in the authentication trust list`);
+        throw new TesseraError(
+          'SIGNIN_CA_NOT_TRUSTED_FOR_LOGON',
+          `"${issuing.subjectText}" chains to the trusted root "${path[path.length - 1].subjectText}" but is not in the authentication trust list`,
+        );
       }
       pass('authenticationCa', issuing.subjectText);
 
       const stageSummary: Record<'signatures' | 'constraints' | 'validity', string> = {
-        signatures: 'every signature in the path verified (SHA-256 or stronger; RSA ≥ 2048 bits or ECDSA on a named curve)',
-        constraints: 'RFC 5280 §6.1: every CA has cA TRUE, keyCertSign and room in its path length; name constraints, certificate policies and critical extensions satisfied',
+        signatures:
+          'every signature in the path verified (SHA-256 or stronger; RSA ≥ 2048 bits or ECDSA on a named curve)',
+        constraints:
+          'RFC 5280 §6.1: every CA has cA TRUE, keyCertSign and room in its path length; name constraints, certificate policies and critical extensions satisfied',
         validity: `valid until ${leaf.notAfter.toISOString()}`,
       };
       for (const stage of ['signatures', 'constraints', 'validity'] as const) {
         current = stage;
         if (!v.ok && v.stage === stage) throw new TesseraError(v.code, v.detail);
         // X.509 / RFC 5280 §4.2.1.9: the end entity of a sign-in must not be a CA.
-        if (stage === 'constraints' && leaf.basicConstraints?.ca) throw new TesseraError('SIGNIN_BASIC_CONSTRAINTS', `the end-entity certificate "${leaf.subjectText}" has cA TRUE`);
+        if (stage === 'constraints' && leaf.basicConstraints?.ca)
+          throw new TesseraError(
+            'SIGNIN_BASIC_CONSTRAINTS',
+            `the end-entity certificate "${leaf.subjectText}" has cA TRUE`,
+          );
         pass(stage, stageSummary[stage]);
       }
 
       current = 'keyUsage';
       // ff404293 "Certificate Requirements for Smart Card Logon": key usage digital signature.
-      if (!leaf.keyUsage?.has('digitalSignature')) throw new TesseraError('SIGNIN_KEY_USAGE', leaf.keyUsage ? `keyUsage is ${[...leaf.keyUsage].join(', ')}` : 'no keyUsage extension');
+      if (!leaf.keyUsage?.has('digitalSignature'))
+        throw new TesseraError(
+          'SIGNIN_KEY_USAGE',
+          leaf.keyUsage ? `keyUsage is ${[...leaf.keyUsage].join(', ')}` : 'no keyUsage extension',
+        );
       pass('keyUsage', [...leaf.keyUsage].join(', '));
 
       current = 'eku';
@@ -307,7 +365,10 @@ export class SmartCardValidator {
       current = 'revocation';
       const notes: string[] = [];
       // Every certificate but the anchor (docs/security.md §8.10; KB281245 "CRLs of every CA in the chain").
-      const context = { anchor: path[path.length - 1], bag: [...path, ...this.#trust.authenticationCas, ...parsed.slice(1)] };
+      const context = {
+        anchor: path[path.length - 1],
+        bag: [...path, ...this.#trust.authenticationCas, ...parsed.slice(1)],
+      };
       for (let i = 0; i < path.length - 1; i++) {
         try {
           const r = await this.#revocation.check(path[i], path[i + 1], context);
@@ -315,11 +376,16 @@ export class SmartCardValidator {
         } catch (e) {
           // Soft-fail lets through only "no answer" — never a revocation or an untrustworthy answer.
           if (!(this.#softFail && e instanceof TesseraError && e.code === 'SIGNIN_REVOCATION_UNKNOWN')) throw e;
-          warnings.push(`revocation status of "${path[i].subjectText}" (serial ${path[i].serial}) unknown, allowed by soft-fail: ${e.detail}`);
+          warnings.push(
+            `revocation status of "${path[i].subjectText}" (serial ${path[i].serial}) unknown, allowed by soft-fail: ${e.detail}`,
+          );
           notes.push(`${path[i].subjectText}: UNKNOWN (soft-fail)`);
         }
       }
-      pass('revocation', warnings.length ? `not known to be revoked — ${notes.join('; ')}` : `not revoked — ${notes.join('; ')}`);
+      pass(
+        'revocation',
+        warnings.length ? `not known to be revoked — ${notes.join('; ')}` : `not revoked — ${notes.join('; ')}`,
+      );
 
       current = 'mapping';
       mapped = await mapAccount(leaf, this.#accounts, this.#mapping);
@@ -327,20 +393,45 @@ export class SmartCardValidator {
 
       current = 'account';
       checkAccount(leaf, mapped.account, this.#creationToleranceMs);
-      pass('account', `${mapped.account.username} is enabled and was created ${mapped.account.createdAt.toISOString()}`);
+      pass(
+        'account',
+        `${mapped.account.username} is enabled and was created ${mapped.account.createdAt.toISOString()}`,
+      );
 
       const { account, ...mapping } = mapped;
-      return { ok: true, account, mapping, certificate: certificateSummary(leaf), path: path.map(certificateSummary), checks, ...(warnings.length ? { warnings } : {}) };
+      return {
+        ok: true,
+        account,
+        mapping,
+        certificate: certificateSummary(leaf),
+        path: path.map(certificateSummary),
+        checks,
+        ...(warnings.length ? { warnings } : {}),
+      };
     } catch (e) {
       const err = e instanceof TesseraError ? e : new TesseraError('INTERNAL', (e as Error)?.stack ?? String(e));
       // A refusal after mapping does not tell the presenter which account the certificate maps to.
       const m = checks.findIndex((c) => c.id === 'mapping');
-      if (m >= 0) checks[m] = { ...checks[m], summary: 'the certificate maps to one directory account (named in the audit record)' };
+      if (m >= 0)
+        checks[m] = {
+          ...checks[m],
+          summary: 'the certificate maps to one directory account (named in the audit record)',
+        };
       // A possession check that never ran for want of a certificate says so in its summary.
       const notPerformed = current === 'possession' && err.code === 'SIGNIN_CERT_MISSING';
-      const summary = notPerformed ? `Not performed: ${errorRegistry[err.code].message}` : errorRegistry[err.code].message;
-      checks.push({ id: current, title: CHECK_TITLES[current], status: 'failed', code: err.code, summary, detail: err.detail ?? err.code });
-      for (const id of ORDER.slice(ORDER.indexOf(current) + 1)) checks.push({ id, title: CHECK_TITLES[id], status: 'not run', summary: 'not run: an earlier check failed' });
+      const summary = notPerformed
+        ? `Not performed: ${errorRegistry[err.code].message}`
+        : errorRegistry[err.code].message;
+      checks.push({
+        id: current,
+        title: CHECK_TITLES[current],
+        status: 'failed',
+        code: err.code,
+        summary,
+        detail: err.detail ?? err.code,
+      });
+      for (const id of ORDER.slice(ORDER.indexOf(current) + 1))
+        checks.push({ id, title: CHECK_TITLES[id], status: 'not run', summary: 'not run: an earlier check failed' });
       return {
         ok: false,
         code: err.code,
@@ -355,19 +446,44 @@ export class SmartCardValidator {
   /** The accepted EKU the end entity carries; throws SIGNIN_EKU. */
   #eku(path: readonly ParsedCertificate[]): string {
     const leaf = path[0];
-    const names = (oids: readonly string[]) => oids.map((o) => (o === OID.smartcardLogon ? 'Smart Card Logon' : o === OID.clientAuth ? 'Client Authentication' : o)).join(' or ');
+    const names = (oids: readonly string[]) =>
+      oids
+        .map((o) =>
+          o === OID.smartcardLogon ? 'Smart Card Logon' : o === OID.clientAuth ? 'Client Authentication' : o,
+        )
+        .join(' or ');
     // ff404293: the EKU extension with Smart Card Logon (Client Authentication for TLS-only services).
     const have = leaf.extKeyUsage?.filter((e) => this.#ekus.includes(e)) ?? [];
-    if (!have.length) throw new TesseraError('SIGNIN_EKU', leaf.extKeyUsage ? `EKU ${leaf.extKeyUsage.join(', ')} lacks ${names(this.#ekus)}` : `no extended key usage extension (${names(this.#ekus)} required)`);
+    if (!have.length)
+      throw new TesseraError(
+        'SIGNIN_EKU',
+        leaf.extKeyUsage
+          ? `EKU ${leaf.extKeyUsage.join(', ')} lacks ${names(this.#ekus)}`
+          : `no extended key usage extension (${names(this.#ekus)} required)`,
+      );
     // ESC15 / CVE-2024-49019: Windows honours application policies over the EKU; if present they must agree.
     if (leaf.applicationPolicies && !leaf.applicationPolicies.some((p) => this.#ekus.includes(p))) {
-      throw new TesseraError('SIGNIN_EKU', `the application policies ${leaf.applicationPolicies.join(', ')} do not include ${names(this.#ekus)}`);
+      throw new TesseraError(
+        'SIGNIN_EKU',
+        `the application policies ${leaf.applicationPolicies.join(', ')} do not include ${names(this.#ekus)}`,
+      );
     }
     // KB281245: the logon EKU must be valid through the whole chain — a CA with an EKU or
     // application-policy extension constrains what it may issue.
     for (const ca of path.slice(1)) {
-      if (ca.extKeyUsage && !ca.extKeyUsage.some((e) => this.#ekus.includes(e) || e === OID.anyExtendedKeyUsage)) throw new TesseraError('SIGNIN_EKU', `the CA "${ca.subjectText}" is restricted to EKU ${ca.extKeyUsage.join(', ')}`);
-      if (ca.applicationPolicies && !ca.applicationPolicies.some((e) => this.#ekus.includes(e) || e === ANY_APPLICATION_POLICY)) throw new TesseraError('SIGNIN_EKU', `the CA "${ca.subjectText}" is restricted to application policies ${ca.applicationPolicies.join(', ')}`);
+      if (ca.extKeyUsage && !ca.extKeyUsage.some((e) => this.#ekus.includes(e) || e === OID.anyExtendedKeyUsage))
+        throw new TesseraError(
+          'SIGNIN_EKU',
+          `the CA "${ca.subjectText}" is restricted to EKU ${ca.extKeyUsage.join(', ')}`,
+        );
+      if (
+        ca.applicationPolicies &&
+        !ca.applicationPolicies.some((e) => this.#ekus.includes(e) || e === ANY_APPLICATION_POLICY)
+      )
+        throw new TesseraError(
+          'SIGNIN_EKU',
+          `the CA "${ca.subjectText}" is restricted to application policies ${ca.applicationPolicies.join(', ')}`,
+        );
     }
     return names(have);
   }

@@ -73,18 +73,27 @@ function inScope(crl: ParsedCrl, cert: ParsedCertificate, dp: DistributionPoint 
 }
 
 /** The status of `cert` (issued by `issuer`, on a path to `ctx.anchor`) from the CRLs of `ctx`. */
-export async function crlStatus(cert: ParsedCertificate, issuer: ParsedCertificate, ctx: CrlStatusContext, nesting: readonly string[] = []): Promise<CrlStatus> {
+export async function crlStatus(
+  cert: ParsedCertificate,
+  issuer: ParsedCertificate,
+  ctx: CrlStatusContext,
+  nesting: readonly string[] = [],
+): Promise<CrlStatus> {
   const algorithms = ctx.algorithms ?? DEFAULT_ALGORITHMS;
   const stack = [...nesting, cert.fingerprint];
   const notes: string[] = [];
   let reasonsMask = 0;
   let usedDelta = false;
-  const points: (DistributionPoint | undefined)[] = cert.distributionPoints.length ? [...cert.distributionPoints] : [undefined];
+  const points: (DistributionPoint | undefined)[] = cert.distributionPoints.length
+    ? [...cert.distributionPoints]
+    : [undefined];
   const announced = cert.extensions.has(OID.freshestCRL);
 
   /** §6.3.3 (f), (g): a key that signed `crl`, certified for CRL signing on a path to the same anchor. */
   const signerOf = async (crl: ParsedCrl): Promise<ParsedCertificate | undefined> => {
-    const candidates = [issuer, ctx.anchor, ...ctx.bag].filter((c, i, all) => c.subjectKey === crl.issuerKey && all.findIndex((x) => x.der.equals(c.der)) === i);
+    const candidates = [issuer, ctx.anchor, ...ctx.bag].filter(
+      (c, i, all) => c.subjectKey === crl.issuerKey && all.findIndex((x) => x.der.equals(c.der)) === i,
+    );
     for (const c of candidates) {
       const self = c.fingerprint === cert.fingerprint;
       if (stack.includes(c.fingerprint) && !self) continue;
@@ -149,7 +158,7 @@ export async function crlStatus(cert: ParsedCertificate, issuer: ParsedCertifica
             d.baseCrlNumber <= crl.crlNumber &&
             !fresh(d, ctx),
         );
-        for (const d of deltas.sort((a, b) => (b.crlNumber ?? 0n) > (a.crlNumber ?? 0n) ? 1 : -1)) {
+        for (const d of deltas.sort((a, b) => ((b.crlNumber ?? 0n) > (a.crlNumber ?? 0n) ? 1 : -1))) {
           if ((await verifyWith(d.signatureAlgorithm, d.tbs, d.signature, signer.spki, algorithms)).ok) {
             delta = d;
             break;
@@ -166,13 +175,26 @@ export async function crlStatus(cert: ParsedCertificate, issuer: ParsedCertifica
       if (delta) usedDelta = true;
       if (!entry) entry = crl.entriesByIssuer.get(key);
       if (entry && entry.reason !== REMOVE_FROM_CRL) {
-        return { status: 'revoked', revokedAt: entry.revokedAt, ...(entry.reason !== undefined ? { reason: entry.reason } : {}), note: `revoked at ${entry.revokedAt.toISOString()}${entry.reason !== undefined ? `, reason ${entry.reason}` : ''}${delta && delta.entriesByIssuer.has(key) ? ' (delta CRL)' : ''}` };
+        return {
+          status: 'revoked',
+          revokedAt: entry.revokedAt,
+          ...(entry.reason !== undefined ? { reason: entry.reason } : {}),
+          note: `revoked at ${entry.revokedAt.toISOString()}${entry.reason !== undefined ? `, reason ${entry.reason}` : ''}${delta && delta.entriesByIssuer.has(key) ? ' (delta CRL)' : ''}`,
+        };
       }
       reasonsMask |= interim;
     }
   }
-  if (reasonsMask !== ALL_REASONS) return { status: 'unknown', note: `no usable CRL covers every reason for "${cert.subjectText}" (serial ${cert.serial})${notes.length ? `: ${[...new Set(notes)].join('; ')}` : ''}` };
-  return { status: 'good', note: `not listed on the CRLs of its issuer${usedDelta ? ' and their delta' : ''}`, delta: usedDelta };
+  if (reasonsMask !== ALL_REASONS)
+    return {
+      status: 'unknown',
+      note: `no usable CRL covers every reason for "${cert.subjectText}" (serial ${cert.serial})${notes.length ? `: ${[...new Set(notes)].join('; ')}` : ''}`,
+    };
+  return {
+    status: 'good',
+    note: `not listed on the CRLs of its issuer${usedDelta ? ' and their delta' : ''}`,
+    delta: usedDelta,
+  };
 }
 
 function crlHasFreshest(crl: ParsedCrl): boolean {

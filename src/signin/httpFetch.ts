@@ -64,7 +64,13 @@ export const httpFetch: RevocationFetcher = (r) =>
           done(new Error(`response from ${r.url} larger than ${r.maxBytes} bytes`));
         } else chunks.push(c);
       });
-      res.on('end', () => done(undefined, { status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks) }));
+      res.on('end', () =>
+        done(undefined, {
+          status: res.statusCode ?? 0,
+          contentType: String(res.headers['content-type'] ?? ''),
+          body: Buffer.concat(chunks),
+        }),
+      );
       res.on('error', (e) => done(e));
     });
     const timer = setTimeout(() => {

@@ -4,7 +4,16 @@
  * it answers with the directory account or the reason it refuses. No HTTP framework here.
  */
 export { SmartCardValidator, CHECK_TITLES, EKU_POLICY, mappingText } from './SmartCardValidator.js';
-export type { Check, CheckId, EkuPolicy, Possession, SigninDecision, ValidatorDeps, ValidatorSettings, CertificateSummary } from './SmartCardValidator.js';
+export type {
+  Check,
+  CheckId,
+  EkuPolicy,
+  Possession,
+  SigninDecision,
+  ValidatorDeps,
+  ValidatorSettings,
+  CertificateSummary,
+} from './SmartCardValidator.js';
 export { DEFAULT_REVOCATION, RevocationChecker } from './RevocationChecker.js';
 export type { RevocationContext, RevocationPolicy, RevocationResult } from './RevocationChecker.js';
 export { validatePath } from './validatePath.js';

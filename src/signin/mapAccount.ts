@@ -23,7 +23,13 @@ import type { ParsedCertificate } from '../x509/certificate.js';
 export type AccountLookup = Pick<Directory, 'findUser' | 'findUserBySid' | 'findUserByUpn'>;
 
 export type ExplicitMapping =
-  | { readonly kind: 'issuer-serial'; readonly username: string; readonly text: string; readonly issuer: string; readonly serialReversed: string }
+  | {
+      readonly kind: 'issuer-serial';
+      readonly username: string;
+      readonly text: string;
+      readonly issuer: string;
+      readonly serialReversed: string;
+    }
   | { readonly kind: 'ski'; readonly username: string; readonly text: string; readonly ski: string };
 
 /**
@@ -44,7 +50,10 @@ export function parseAltSecurityIdentity(username: string, text: string): Explic
     if (m[1].length % 2) throw new Error(`"${text}": the SKI must be whole bytes of hex`);
     return { kind: 'ski', username, text: t, ski: m[1].toLowerCase() };
   }
-  if (/^X509:(<I>.*<S>|<S>|<RFC822>)/i.test(t)) throw new Error(`"${text}": issuer+subject, subject and RFC822 mappings are weak (KB5014754, ESC14); use X509:<I>…<SR>… or X509:<SKI>…`);
+  if (/^X509:(<I>.*<S>|<S>|<RFC822>)/i.test(t))
+    throw new Error(
+      `"${text}": issuer+subject, subject and RFC822 mappings are weak (KB5014754, ESC14); use X509:<I>…<SR>… or X509:<SKI>…`,
+    );
   throw new Error(`"${text}" is not X509:<I>issuer<SR>serial or X509:<SKI>ski`);
 }
 
@@ -92,57 +101,104 @@ function explicitMatches(leaf: ParsedCertificate, policy: MappingPolicy): Explic
   });
 }
 
-const same = (a: DirectoryUser | undefined, b: DirectoryUser | undefined) => !!a && !!b && a.username.toLowerCase() === b.username.toLowerCase();
+const same = (a: DirectoryUser | undefined, b: DirectoryUser | undefined) =>
+  !!a && !!b && a.username.toLowerCase() === b.username.toLowerCase();
 
 /**
  * The account `leaf` signs in as. Throws SIGNIN_CERTIFICATE_MISMATCH, SIGNIN_MAPPING_AMBIGUOUS,
  * SIGNIN_WEAK_MAPPING, SIGNIN_NOT_MAPPED (details name accounts: for the audit log only), or
  * a directory error (DIRECTORY_UNAVAILABLE).
  */
-export async function mapAccount(leaf: ParsedCertificate, accounts: AccountLookup, policy: MappingPolicy): Promise<Mapping> {
-  const sids = [...new Set([...(leaf.sidExtension ? [leaf.sidExtension] : []), ...leaf.sidUris].map((s) => s.toUpperCase()))];
-  if (sids.length > 1) throw new TesseraError('SIGNIN_CERTIFICATE_MISMATCH', `the certificate carries different SIDs: ${sids.join(', ')}`);
+export async function mapAccount(
+  leaf: ParsedCertificate,
+  accounts: AccountLookup,
+  policy: MappingPolicy,
+): Promise<Mapping> {
+  const sids = [
+    ...new Set([...(leaf.sidExtension ? [leaf.sidExtension] : []), ...leaf.sidUris].map((s) => s.toUpperCase())),
+  ];
+  if (sids.length > 1)
+    throw new TesseraError('SIGNIN_CERTIFICATE_MISMATCH', `the certificate carries different SIDs: ${sids.join(', ')}`);
   const sid = sids[0];
   const sidKind: MappingKind = leaf.sidExtension ? 'sid-extension' : 'sid-uri';
-  if (leaf.upns.length > 1) throw new TesseraError('SIGNIN_MAPPING_AMBIGUOUS', `the certificate carries ${leaf.upns.length} UPNs`);
+  if (leaf.upns.length > 1)
+    throw new TesseraError('SIGNIN_MAPPING_AMBIGUOUS', `the certificate carries ${leaf.upns.length} UPNs`);
   const upn = leaf.upns[0];
 
   const explicit = explicitMatches(leaf, policy);
   const explicitUsers = [...new Set(explicit.map((m) => m.username.toLowerCase()))];
-  if (explicitUsers.length > 1) throw new TesseraError('SIGNIN_MAPPING_AMBIGUOUS', `explicit mappings name ${explicitUsers.join(', ')}`);
+  if (explicitUsers.length > 1)
+    throw new TesseraError('SIGNIN_MAPPING_AMBIGUOUS', `explicit mappings name ${explicitUsers.join(', ')}`);
   const [sidAccount, upnAccount, explicitAccount] = await Promise.all([
     sid ? accounts.findUserBySid(sid) : undefined,
     upn ? accounts.findUserByUpn(upn) : undefined,
     explicitUsers[0] ? accounts.findUser(explicitUsers[0]) : undefined,
   ]);
   const explicitText = explicit[0]?.text;
-  const explicitKind: MappingKind | undefined = explicit[0] ? (explicit[0].kind === 'ski' ? 'explicit-ski' : 'explicit-issuer-serial') : undefined;
+  const explicitKind: MappingKind | undefined = explicit[0]
+    ? explicit[0].kind === 'ski'
+      ? 'explicit-ski'
+      : 'explicit-issuer-serial'
+    : undefined;
   const base = { ...(sid ? { sid } : {}), ...(upn ? { upn } : {}) };
 
   if (sid) {
     // KB5014754: the SID decides; every other identity in the certificate must agree with it.
     if (!sidAccount) {
-      if (upnAccount) throw new TesseraError('SIGNIN_CERTIFICATE_MISMATCH', `the certificate's SID ${sid} belongs to no account, but its UPN ${upn} names ${upnAccount.username} (SID ${upnAccount.sid ?? 'none'})`);
-      if (explicitAccount) throw new TesseraError('SIGNIN_CERTIFICATE_MISMATCH', `the certificate's SID ${sid} belongs to no account, but ${explicitText} maps it to ${explicitAccount.username}`);
-      throw new TesseraError('SIGNIN_NOT_MAPPED', `no account has the SID ${sid}${upn ? ` and no account has the UPN ${upn}` : ''}`);
+      if (upnAccount)
+        throw new TesseraError(
+          'SIGNIN_CERTIFICATE_MISMATCH',
+          `the certificate's SID ${sid} belongs to no account, but its UPN ${upn} names ${upnAccount.username} (SID ${upnAccount.sid ?? 'none'})`,
+        );
+      if (explicitAccount)
+        throw new TesseraError(
+          'SIGNIN_CERTIFICATE_MISMATCH',
+          `the certificate's SID ${sid} belongs to no account, but ${explicitText} maps it to ${explicitAccount.username}`,
+        );
+      throw new TesseraError(
+        'SIGNIN_NOT_MAPPED',
+        `no account has the SID ${sid}${upn ? ` and no account has the UPN ${upn}` : ''}`,
+      );
     }
     if (upn && upnAccount && !same(upnAccount, sidAccount)) {
-      throw new TesseraError('SIGNIN_CERTIFICATE_MISMATCH', `the certificate's UPN ${upn} names ${upnAccount.username} (SID ${upnAccount.sid ?? 'none'}) but its SID ${sid} is ${sidAccount.username}'s (KDC_ERR_CERTIFICATE_MISMATCH)`);
+      throw new TesseraError(
+        'SIGNIN_CERTIFICATE_MISMATCH',
+        `the certificate's UPN ${upn} names ${upnAccount.username} (SID ${upnAccount.sid ?? 'none'}) but its SID ${sid} is ${sidAccount.username}'s (KDC_ERR_CERTIFICATE_MISMATCH)`,
+      );
     }
-    if (explicitAccount && !same(explicitAccount, sidAccount)) throw new TesseraError('SIGNIN_CERTIFICATE_MISMATCH', `${explicitText} maps the certificate to ${explicitAccount.username} but its SID ${sid} is ${sidAccount.username}'s`);
+    if (explicitAccount && !same(explicitAccount, sidAccount))
+      throw new TesseraError(
+        'SIGNIN_CERTIFICATE_MISMATCH',
+        `${explicitText} maps the certificate to ${explicitAccount.username} but its SID ${sid} is ${sidAccount.username}'s`,
+      );
     return { account: sidAccount, kind: sidKind, strength: 'strong', ...base };
   }
   if (explicitAccount) {
-    if (upn && upnAccount && !same(upnAccount, explicitAccount)) throw new TesseraError('SIGNIN_CERTIFICATE_MISMATCH', `${explicitText} maps the certificate to ${explicitAccount.username} but its UPN ${upn} names ${upnAccount.username}`);
+    if (upn && upnAccount && !same(upnAccount, explicitAccount))
+      throw new TesseraError(
+        'SIGNIN_CERTIFICATE_MISMATCH',
+        `${explicitText} maps the certificate to ${explicitAccount.username} but its UPN ${upn} names ${upnAccount.username}`,
+      );
     return { account: explicitAccount, kind: explicitKind!, strength: 'strong', ...base, explicit: explicitText! };
   }
-  if (explicit.length) throw new TesseraError('SIGNIN_NOT_MAPPED', `${explicitText} names the account ${explicitUsers[0]}, which does not exist`);
+  if (explicit.length)
+    throw new TesseraError(
+      'SIGNIN_NOT_MAPPED',
+      `${explicitText} names the account ${explicitUsers[0]}, which does not exist`,
+    );
   if (upnAccount) {
     // KB5014754 full enforcement: a UPN alone can be moved onto another account (ESC9/ESC10).
-    if (!policy.allowWeakUpn) throw new TesseraError('SIGNIN_WEAK_MAPPING', `only the UPN ${upn} links the certificate to ${upnAccount.username}; no SID extension, SID URI or explicit mapping`);
+    if (!policy.allowWeakUpn)
+      throw new TesseraError(
+        'SIGNIN_WEAK_MAPPING',
+        `only the UPN ${upn} links the certificate to ${upnAccount.username}; no SID extension, SID URI or explicit mapping`,
+      );
     return { account: upnAccount, kind: 'upn', strength: 'weak', ...base };
   }
-  throw new TesseraError('SIGNIN_NOT_MAPPED', upn ? `no account has the UPN ${upn}` : 'the certificate carries no SID, no UPN and matches no explicit mapping');
+  throw new TesseraError(
+    'SIGNIN_NOT_MAPPED',
+    upn ? `no account has the UPN ${upn}` : 'the certificate carries no SID, no UPN and matches no explicit mapping',
+  );
 }
 
 /**
@@ -155,6 +211,9 @@ export async function mapAccount(leaf: ParsedCertificate, accounts: AccountLooku
 export function checkAccount(leaf: ParsedCertificate, account: DirectoryUser, creationToleranceMs: number): void {
   if (!account.enabled) throw new TesseraError('USER_DISABLED', `${account.username} is disabled`);
   if (leaf.notBefore.getTime() + creationToleranceMs < account.createdAt.getTime()) {
-    throw new TesseraError('SIGNIN_CERT_PREDATES_ACCOUNT', `the certificate (notBefore ${leaf.notBefore.toISOString()}) predates the account ${account.username} (created ${account.createdAt.toISOString()})`);
+    throw new TesseraError(
+      'SIGNIN_CERT_PREDATES_ACCOUNT',
+      `the certificate (notBefore ${leaf.notBefore.toISOString()}) predates the account ${account.username} (created ${account.createdAt.toISOString()})`,
+    );
   }
 }

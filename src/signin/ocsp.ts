@@ -71,7 +71,12 @@ function invalid(detail: string): never {
 }
 
 /** Check an OCSPResponse to `query` about a certificate issued by `issuer`. Throws SIGNIN_OCSP_INVALID. */
-export async function checkOcspResponse(body: Buffer, query: OcspQuery, issuer: ParsedCertificate, o: OcspCheckOptions): Promise<OcspOutcome> {
+export async function checkOcspResponse(
+  body: Buffer,
+  query: OcspQuery,
+  issuer: ParsedCertificate,
+  o: OcspCheckOptions,
+): Promise<OcspOutcome> {
   const decoded = readOcspResponse(body, 'SIGNIN_OCSP_INVALID');
   // RFC 6960 §4.2.1: only "successful" carries responseBytes; the others say the responder cannot answer now.
   if (!decoded.basic) {
@@ -89,7 +94,8 @@ export async function checkOcspResponse(body: Buffer, query: OcspQuery, issuer: 
 
   // 1. Who signed it (RFC 6960 §4.2.2.2).
   const id = r.responderId;
-  const names = (c: ParsedCertificate) => ('byName' in id ? c.subject.equals(id.byName) : keyIdentifier(c.spki).equals(id.byKey));
+  const names = (c: ParsedCertificate) =>
+    'byName' in id ? c.subject.equals(id.byName) : keyIdentifier(c.spki).equals(id.byKey);
   let signer: ParsedCertificate;
   let responder: 'ca' | 'delegated';
   if (names(issuer)) {
@@ -98,17 +104,25 @@ export async function checkOcspResponse(body: Buffer, query: OcspQuery, issuer: 
     responder = 'ca';
   } else {
     const delegated = certs.find(names);
-    if (!delegated) return invalid('the response is signed by a responder that is neither the CA nor a certificate in the response');
+    if (!delegated)
+      return invalid('the response is signed by a responder that is neither the CA nor a certificate in the response');
     // "issued directly by the CA that is identified in the request".
-    if (!delegated.issuer.equals(issuer.subject)) invalid(`the responder certificate "${delegated.subjectText}" was not issued by "${issuer.subjectText}"`);
+    if (!delegated.issuer.equals(issuer.subject))
+      invalid(`the responder certificate "${delegated.subjectText}" was not issued by "${issuer.subjectText}"`);
     const issuedBy = await verifyWith(delegated.signatureAlgorithm, delegated.tbs, delegated.signature, issuer.spki);
-    if (!issuedBy.ok) invalid(`the responder certificate "${delegated.subjectText}" does not verify with the key of "${issuer.subjectText}": ${issuedBy.reason}`);
+    if (!issuedBy.ok)
+      invalid(
+        `the responder certificate "${delegated.subjectText}" does not verify with the key of "${issuer.subjectText}": ${issuedBy.reason}`,
+      );
     // "contains a unique value for the extendedKeyUsage extension ... id-kp-OCSPSigning".
-    if (!delegated.extKeyUsage?.includes(OID.OCSPSigning)) invalid(`the responder certificate "${delegated.subjectText}" is not authorised: no id-kp-OCSPSigning`);
-    if (delegated.keyUsage && !delegated.keyUsage.has('digitalSignature')) invalid('the responder certificate has no digitalSignature key usage');
+    if (!delegated.extKeyUsage?.includes(OID.OCSPSigning))
+      invalid(`the responder certificate "${delegated.subjectText}" is not authorised: no id-kp-OCSPSigning`);
+    if (delegated.keyUsage && !delegated.keyUsage.has('digitalSignature'))
+      invalid('the responder certificate has no digitalSignature key usage');
     if (delegated.basicConstraints?.ca) invalid('the responder certificate is a CA certificate');
     const now = o.now.getTime();
-    if (delegated.notBefore.getTime() > now + o.skewMs || delegated.notAfter.getTime() < now) invalid(`the responder certificate "${delegated.subjectText}" is outside its validity`);
+    if (delegated.notBefore.getTime() > now + o.skewMs || delegated.notAfter.getTime() < now)
+      invalid(`the responder certificate "${delegated.subjectText}" is outside its validity`);
     // §4.2.2.2.1: without id-pkix-ocsp-nocheck the responder's own status must be checked.
     if (!delegated.ocspNoCheck) await o.checkResponder(delegated);
     signer = delegated;
@@ -130,16 +144,29 @@ export async function checkOcspResponse(body: Buffer, query: OcspQuery, issuer: 
       s.certId.issuerKeyHash.equals(query.issuerKeyHash) &&
       s.certId.serial === query.serial,
   );
-  if (!chosen) return invalid(`the response is about another certificate (no CertID for serial ${query.serial} of "${issuer.subjectText}")`);
+  if (!chosen)
+    return invalid(
+      `the response is about another certificate (no CertID for serial ${query.serial} of "${issuer.subjectText}")`,
+    );
   const { thisUpdate, nextUpdate } = chosen;
 
   // 4. Freshness (§4.2.2.1).
   const now = o.now.getTime();
   if (thisUpdate.getTime() > now + o.skewMs) invalid(`thisUpdate ${thisUpdate.toISOString()} is in the future`);
-  if (nextUpdate && nextUpdate.getTime() + o.skewMs < now) invalid(`the response is stale: nextUpdate ${nextUpdate.toISOString()} has passed`);
-  if (now - thisUpdate.getTime() > o.maxAgeMs) invalid(`the response is stale: thisUpdate ${thisUpdate.toISOString()} is older than ${Math.round(o.maxAgeMs / 1000)} s`);
+  if (nextUpdate && nextUpdate.getTime() + o.skewMs < now)
+    invalid(`the response is stale: nextUpdate ${nextUpdate.toISOString()} has passed`);
+  if (now - thisUpdate.getTime() > o.maxAgeMs)
+    invalid(
+      `the response is stale: thisUpdate ${thisUpdate.toISOString()} is older than ${Math.round(o.maxAgeMs / 1000)} s`,
+    );
 
-  const base = { kind: 'answer' as const, thisUpdate, ...(nextUpdate ? { nextUpdate } : {}), responder, responderSubject: signer.subjectText };
+  const base = {
+    kind: 'answer' as const,
+    thisUpdate,
+    ...(nextUpdate ? { nextUpdate } : {}),
+    responder,
+    responderSubject: signer.subjectText,
+  };
   if (chosen.status !== 'revoked') return { ...base, status: chosen.status };
   const reason = chosen.reason !== undefined ? { reason: chosen.reason } : {};
   return { ...base, status: 'revoked', revokedAt: chosen.revokedAt, ...reason };

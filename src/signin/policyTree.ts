@@ -38,7 +38,11 @@ export class PolicyTree {
   }
 
   #add(parent: Node, validPolicy: string, expected: Iterable<string>): void {
-    if (++this.#count > MAX_POLICY_NODES) throw new TesseraError('SIGNIN_POLICY', `the certificate policy tree of this path grows beyond ${MAX_POLICY_NODES} nodes`);
+    if (++this.#count > MAX_POLICY_NODES)
+      throw new TesseraError(
+        'SIGNIN_POLICY',
+        `the certificate policy tree of this path grows beyond ${MAX_POLICY_NODES} nodes`,
+      );
     const node: Node = { validPolicy, expected: new Set(expected), parent, children: [], depth: parent.depth + 1 };
     parent.children.push(node);
     (this.#levels![node.depth] ??= []).push(node);
@@ -140,7 +144,8 @@ export class PolicyTree {
     if (initial && !initial.includes(ANY)) {
       // (g)(iii)(1)–(2): the valid_policy_node_set are the nodes whose parent is anyPolicy.
       const set: Node[] = [];
-      for (let d = 1; d <= n; d++) for (const node of levels[d] ?? []) if (node.parent?.validPolicy === ANY) set.push(node);
+      for (let d = 1; d <= n; d++)
+        for (const node of levels[d] ?? []) if (node.parent?.validPolicy === ANY) set.push(node);
       for (const node of set) {
         if (node.validPolicy !== ANY && !initial.includes(node.validPolicy)) this.#deleteSubtree(node);
       }
@@ -158,7 +163,8 @@ export class PolicyTree {
     }
     if (!(this.#levels[n] ?? []).length) return undefined;
     const out = new Set<string>();
-    for (let d = 1; d <= n; d++) for (const node of this.#levels[d] ?? []) if (node.parent?.validPolicy === ANY) out.add(node.validPolicy);
+    for (let d = 1; d <= n; d++)
+      for (const node of this.#levels[d] ?? []) if (node.parent?.validPolicy === ANY) out.add(node.validPolicy);
     return [...out];
   }
 

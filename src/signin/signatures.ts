@@ -6,7 +6,15 @@
  * responses alike (SHAttered; NIST SP 800-131A).
  */
 import { TesseraError } from '../errors/TesseraError.js';
-import { decodeSignatureAlgorithm, decodeSpki, verifySignatureAsync, type CurveName, type HashName, type PublicKeyInfo, type SignatureAlgorithm } from '../x509/publicKey.js';
+import {
+  decodeSignatureAlgorithm,
+  decodeSpki,
+  verifySignatureAsync,
+  type CurveName,
+  type HashName,
+  type PublicKeyInfo,
+  type SignatureAlgorithm,
+} from '../x509/publicKey.js';
 
 export const MIN_RSA_BITS = 2048;
 
@@ -31,7 +39,8 @@ export const DEFAULT_ALGORITHMS: AlgorithmPolicy = {
 
 /** Why a key is not accepted, or undefined when it is. */
 export function keyProblem(key: PublicKeyInfo, policy: AlgorithmPolicy = DEFAULT_ALGORITHMS): string | undefined {
-  if (key.kind === 'rsa' && key.bits < policy.minRsaBits) return `RSA key of ${key.bits} bits (at least ${policy.minRsaBits})`;
+  if (key.kind === 'rsa' && key.bits < policy.minRsaBits)
+    return `RSA key of ${key.bits} bits (at least ${policy.minRsaBits})`;
   // A modulus that is not a whole number of octets is not what any conforming key generator
   // makes (FIPS 186-5 §A.1.1 moduli are 2048, 3072 or 4096 bits; CA/B BR §6.1.5 "divisible by 8").
   if (key.kind === 'rsa' && key.bits % 8 !== 0) return `RSA modulus of ${key.bits} bits is not a multiple of 8`;
@@ -40,36 +49,58 @@ export function keyProblem(key: PublicKeyInfo, policy: AlgorithmPolicy = DEFAULT
 }
 
 /** Why a signature algorithm is not accepted, or undefined when it is. */
-export function algorithmProblem(alg: SignatureAlgorithm, policy: AlgorithmPolicy = DEFAULT_ALGORITHMS): string | undefined {
+export function algorithmProblem(
+  alg: SignatureAlgorithm,
+  policy: AlgorithmPolicy = DEFAULT_ALGORITHMS,
+): string | undefined {
   if (alg.hash === 'sha1' && !policy.hashes.includes('sha1')) return `${alg.kind} with SHA-1`;
   if (!policy.hashes.includes(alg.hash)) return `${alg.kind} with ${alg.hash}, which is not accepted`;
   if (!policy.schemes.includes(alg.kind)) return `${alg.kind} signatures are not accepted`;
   return undefined;
 }
 
-export type SignatureCheck = { readonly ok: true } | { readonly ok: false; readonly reason: string; readonly algorithm: boolean };
+export type SignatureCheck =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reason: string; readonly algorithm: boolean };
 
 /**
  * Verify `signature` over `data` (a TBS) under the AlgorithmIdentifier `algorithmDer`
  * with the signer's SPKI. `algorithm: true` in a failure means the algorithm or key was
  * refused before any verification.
  */
-export async function verifyWith(algorithmDer: Uint8Array, data: Uint8Array, signature: Uint8Array, signerSpki: Uint8Array, policy: AlgorithmPolicy = DEFAULT_ALGORITHMS): Promise<SignatureCheck> {
+export async function verifyWith(
+  algorithmDer: Uint8Array,
+  data: Uint8Array,
+  signature: Uint8Array,
+  signerSpki: Uint8Array,
+  policy: AlgorithmPolicy = DEFAULT_ALGORITHMS,
+): Promise<SignatureCheck> {
   let alg: SignatureAlgorithm;
   let key: PublicKeyInfo;
   try {
     alg = decodeSignatureAlgorithm(algorithmDer);
     key = decodeSpki(signerSpki);
   } catch (e) {
-    return { ok: false, reason: e instanceof TesseraError ? (e.detail ?? e.code) : (e as Error).message, algorithm: true };
+    return {
+      ok: false,
+      reason: e instanceof TesseraError ? (e.detail ?? e.code) : (e as Error).message,
+      algorithm: true,
+    };
   }
   const problem = algorithmProblem(alg, policy) ?? keyProblem(key, policy);
   if (problem) return { ok: false, reason: problem, algorithm: true };
   // A PSS signature only with an RSA key, ECDSA only with an EC key (Wycheproof "WrongPrimitive").
-  if ((alg.kind === 'ecdsa') !== (key.kind === 'ec')) return { ok: false, reason: `${alg.kind} signature with an ${key.kind} key`, algorithm: true };
+  if ((alg.kind === 'ecdsa') !== (key.kind === 'ec'))
+    return { ok: false, reason: `${alg.kind} signature with an ${key.kind} key`, algorithm: true };
   try {
-    return (await verifySignatureAsync(alg, signerSpki, key, data, signature)) ? { ok: true } : { ok: false, reason: 'the signature does not verify', algorithm: false };
+    return (await verifySignatureAsync(alg, signerSpki, key, data, signature))
+      ? { ok: true }
+      : { ok: false, reason: 'the signature does not verify', algorithm: false };
   } catch (e) {
-    return { ok: false, reason: e instanceof TesseraError ? (e.detail ?? e.code) : (e as Error).message, algorithm: true };
+    return {
+      ok: false,
+      reason: e instanceof TesseraError ? (e.detail ?? e.code) : (e as Error).message,
+      algorithm: true,
+    };
   }
 }

@@ -32,7 +32,9 @@ export function presentedChain(socket: TLSSocket): Buffer[] {
 export function possessionOf(socket: TLSSocket): Possession {
   const protocol = socket.getProtocol() ?? 'TLS';
   // No Certificate message from the client means no CertificateVerify: nothing was proven.
-  if (!socket.getPeerCertificate()?.raw) return { proven: false, method: `${protocol} handshake: no client certificate, so no CertificateVerify` };
-  if (socket.isSessionReused()) return { proven: false, method: `${protocol} resumed session: no CertificateVerify in this handshake` };
+  if (!socket.getPeerCertificate()?.raw)
+    return { proven: false, method: `${protocol} handshake: no client certificate, so no CertificateVerify` };
+  if (socket.isSessionReused())
+    return { proven: false, method: `${protocol} resumed session: no CertificateVerify in this handshake` };
   return { proven: true, method: `${protocol} handshake: CertificateVerify signed with the certificate's private key` };
 }

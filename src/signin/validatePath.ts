@@ -46,7 +46,14 @@ import { OID } from '../x509/oids.js';
 import { decodeSignatureAlgorithm } from '../x509/publicKey.js';
 import { parseCertificate, type ParsedCertificate } from './parseCertificate.js';
 import { PolicyTree } from './policyTree.js';
-import { algorithmProblem, DEFAULT_ALGORITHMS, keyProblem, verifyWith, type AlgorithmPolicy, type SignatureCheck } from './signatures.js';
+import {
+  algorithmProblem,
+  DEFAULT_ALGORITHMS,
+  keyProblem,
+  verifyWith,
+  type AlgorithmPolicy,
+  type SignatureCheck,
+} from './signatures.js';
 
 type CertInput = Uint8Array | ParsedCertificate;
 
@@ -188,11 +195,15 @@ export async function validatePath(leafInput: CertInput, options: ValidatePathOp
 
   /** Candidate issuers of `cur`: anchors first, then intermediates; a matching key identifier first. */
   const candidates = (cur: ParsedCertificate): { cert: ParsedCertificate; anchor: boolean }[] => {
-    const rank = (c: ParsedCertificate) => (cur.authorityKeyId && c.subjectKeyId ? (cur.authorityKeyId.equals(c.subjectKeyId) ? 0 : 2) : 1);
+    const rank = (c: ParsedCertificate) =>
+      cur.authorityKeyId && c.subjectKeyId ? (cur.authorityKeyId.equals(c.subjectKeyId) ? 0 : 2) : 1;
     const byRank = (a: ParsedCertificate, b: ParsedCertificate) => rank(a) - rank(b);
     const fromAnchors = anchors.filter((a) => a.subjectKey === cur.issuerKey).sort(byRank);
     const fromBag = (bySubject.get(cur.issuerKey) ?? []).filter((c) => !isAnchor(c)).sort(byRank);
-    return [...fromAnchors.map((cert) => ({ cert, anchor: true })), ...fromBag.map((cert) => ({ cert, anchor: false }))];
+    return [
+      ...fromAnchors.map((cert) => ({ cert, anchor: true })),
+      ...fromBag.map((cert) => ({ cert, anchor: false })),
+    ];
   };
 
   const walk = async (path: ParsedCertificate[]): Promise<PathValidation | undefined> => {
@@ -207,7 +218,8 @@ export async function validatePath(leafInput: CertInput, options: ValidatePathOp
         return undefined;
       }
       // A certificate (or the same name and key) twice would be a loop.
-      if (path.some((p) => p.der.equals(cert.der) || (p.subjectKey === cert.subjectKey && p.spki.equals(cert.spki)))) continue;
+      if (path.some((p) => p.der.equals(cert.der) || (p.subjectKey === cert.subjectKey && p.spki.equals(cert.spki))))
+        continue;
       nameMatched = true;
       const sig = await verified(cur, cert);
       if (!sig) return undefined;
@@ -223,7 +235,12 @@ export async function validatePath(leafInput: CertInput, options: ValidatePathOp
           return { ok: true, path: next, policies, work };
         } catch (e) {
           // The policy tree's size cap (policyTree.ts) is a constraints refusal like any other.
-          const refusal = e instanceof PathError ? e : e instanceof TesseraError ? new PathError(e.code, e.detail ?? e.code, 'constraints') : undefined;
+          const refusal =
+            e instanceof PathError
+              ? e
+              : e instanceof TesseraError
+                ? new PathError(e.code, e.detail ?? e.code, 'constraints')
+                : undefined;
           if (!refusal) throw e;
           if (!firstRefusal) {
             firstRefusal = refusal;
@@ -240,20 +257,42 @@ export async function validatePath(leafInput: CertInput, options: ValidatePathOp
 
   const found = await walk([leaf]);
   if (found) return found;
-  if (firstRefusal) return { ok: false, code: firstRefusal.code, detail: firstRefusal.detail ?? firstRefusal.code, stage: firstRefusal.stage, path: firstRefusedPath!, work };
-  if (signatureFailure) return { ok: false, code: 'SIGNIN_SIGNATURE_INVALID', detail: signatureFailure, stage: 'path', work };
-  if (exhausted) return { ok: false, code: 'SIGNIN_CHAIN_UNTRUSTED', detail: `path building gave up after ${work.signatures} signature checks and ${visits} candidate issuers: too many candidates`, stage: 'path', work };
+  if (firstRefusal)
+    return {
+      ok: false,
+      code: firstRefusal.code,
+      detail: firstRefusal.detail ?? firstRefusal.code,
+      stage: firstRefusal.stage,
+      path: firstRefusedPath!,
+      work,
+    };
+  if (signatureFailure)
+    return { ok: false, code: 'SIGNIN_SIGNATURE_INVALID', detail: signatureFailure, stage: 'path', work };
+  if (exhausted)
+    return {
+      ok: false,
+      code: 'SIGNIN_CHAIN_UNTRUSTED',
+      detail: `path building gave up after ${work.signatures} signature checks and ${visits} candidate issuers: too many candidates`,
+      stage: 'path',
+      work,
+    };
   return {
     ok: false,
     code: 'SIGNIN_CHAIN_UNTRUSTED',
-    detail: nameMatched ? `no path from "${leaf.subjectText}" to a trust anchor within ${maxDepth} certificates` : `no trusted or presented CA certificate is named "${leaf.issuerText}"`,
+    detail: nameMatched
+      ? `no path from "${leaf.subjectText}" to a trust anchor within ${maxDepth} certificates`
+      : `no trusted or presented CA certificate is named "${leaf.issuerText}"`,
     stage: 'path',
     work,
   };
 }
 
 /** RFC 5280 §6.1.2–§6.1.5 on one path (end entity first, anchor last). Returns the user-constrained policy set. */
-function validateOne(path: readonly ParsedCertificate[], o: ValidatePathOptions, algorithms: AlgorithmPolicy): string[] {
+function validateOne(
+  path: readonly ParsedCertificate[],
+  o: ValidatePathOptions,
+  algorithms: AlgorithmPolicy,
+): string[] {
   const anchor = path[path.length - 1];
   // certs[0] is certificate 1 (issued by the anchor), certs[n-1] is the end entity.
   const certs = path.slice(0, -1).reverse();
@@ -283,10 +322,15 @@ function validateOne(path: readonly ParsedCertificate[], o: ValidatePathOptions,
   let policyMapping = o.initialPolicyMappingInhibit ? 0 : n + 1;
   // The anchor's own pathLenConstraint, when it has one, bounds the path (as OpenSSL and Windows do).
   let maxPathLength = anchor.basicConstraints?.pathLen !== undefined ? Math.min(n, anchor.basicConstraints.pathLen) : n;
-  let pathLenFrom: { ca: ParsedCertificate; index: number; pathLen: number } | undefined = anchor.basicConstraints?.pathLen !== undefined ? { ca: anchor, index: 0, pathLen: anchor.basicConstraints.pathLen } : undefined;
+  let pathLenFrom: { ca: ParsedCertificate; index: number; pathLen: number } | undefined =
+    anchor.basicConstraints?.pathLen !== undefined
+      ? { ca: anchor, index: 0, pathLen: anchor.basicConstraints.pathLen }
+      : undefined;
   // The anchor's own name constraints bind the whole path (RFC 5937 §2 lets a relying
   // party take them from the anchor certificate; a constrained root stays constrained).
-  const constraints: { ca: ParsedCertificate; nc: NameConstraints }[] = anchor.nameConstraints ? [{ ca: anchor, nc: anchor.nameConstraints }] : [];
+  const constraints: { ca: ParsedCertificate; nc: NameConstraints }[] = anchor.nameConstraints
+    ? [{ ca: anchor, nc: anchor.nameConstraints }]
+    : [];
   let workingIssuer = anchor;
 
   for (let i = 1; i <= n; i++) {
@@ -294,23 +338,39 @@ function validateOne(path: readonly ParsedCertificate[], o: ValidatePathOptions,
     const last = i === n;
     profile(c, last ? 'leaf' : 'ca');
     // §6.1.3 (a)(4): the issuer is the working_issuer_name.
-    if (c.issuerKey !== workingIssuer.subjectKey) fail('constraints', 'SIGNIN_CHAIN_UNTRUSTED', `"${c.subjectText}" names its issuer "${c.issuerText}", not "${workingIssuer.subjectText}"`);
+    if (c.issuerKey !== workingIssuer.subjectKey)
+      fail(
+        'constraints',
+        'SIGNIN_CHAIN_UNTRUSTED',
+        `"${c.subjectText}" names its issuer "${c.issuerText}", not "${workingIssuer.subjectText}"`,
+      );
     // §6.1.3 (b), (c): not for a self-issued intermediate.
     if (constraints.length && !(c.selfIssued && !last)) {
       const names = subjectNames(c.subject, c.extensions.get(OID.subjectAltName)?.value);
       for (const { ca, nc } of constraints) {
         const problem = nameConstraintsProblem(names, nc);
-        if (problem) fail('constraints', 'SIGNIN_NAME_CONSTRAINTS', `"${c.subjectText}": ${problem} of "${ca.subjectText}"`);
+        if (problem)
+          fail('constraints', 'SIGNIN_NAME_CONSTRAINTS', `"${c.subjectText}": ${problem} of "${ca.subjectText}"`);
       }
     }
     // §6.1.3 (d), (e), (f).
     tree.processCertificate(i, c.policies, inhibitAnyPolicy > 0 || (!last && c.selfIssued));
-    if (explicitPolicy === 0 && tree.isNull) fail('constraints', 'SIGNIN_POLICY', `an explicit policy is required and no policy is valid for the path at "${c.subjectText}"`);
+    if (explicitPolicy === 0 && tree.isNull)
+      fail(
+        'constraints',
+        'SIGNIN_POLICY',
+        `an explicit policy is required and no policy is valid for the path at "${c.subjectText}"`,
+      );
 
     if (!last) {
       // §6.1.4 (a), (b).
       if (c.policyMappings) {
-        if (c.policyMappings.some((m) => m.issuerDomainPolicy === OID.anyPolicy || m.subjectDomainPolicy === OID.anyPolicy)) fail('constraints', 'SIGNIN_POLICY', `"${c.subjectText}" maps a policy to or from anyPolicy`);
+        if (
+          c.policyMappings.some(
+            (m) => m.issuerDomainPolicy === OID.anyPolicy || m.subjectDomainPolicy === OID.anyPolicy,
+          )
+        )
+          fail('constraints', 'SIGNIN_POLICY', `"${c.subjectText}" maps a policy to or from anyPolicy`);
         tree.applyMappings(i, c.policyMappings, policyMapping > 0);
       }
       // (g)
@@ -323,17 +383,29 @@ function validateOne(path: readonly ParsedCertificate[], o: ValidatePathOptions,
       }
       // (i), (j)
       const pc = c.policyConstraints;
-      if (pc?.requireExplicitPolicy !== undefined && pc.requireExplicitPolicy < explicitPolicy) explicitPolicy = pc.requireExplicitPolicy;
-      if (pc?.inhibitPolicyMapping !== undefined && pc.inhibitPolicyMapping < policyMapping) policyMapping = pc.inhibitPolicyMapping;
-      if (c.inhibitAnyPolicy !== undefined && c.inhibitAnyPolicy < inhibitAnyPolicy) inhibitAnyPolicy = c.inhibitAnyPolicy;
+      if (pc?.requireExplicitPolicy !== undefined && pc.requireExplicitPolicy < explicitPolicy)
+        explicitPolicy = pc.requireExplicitPolicy;
+      if (pc?.inhibitPolicyMapping !== undefined && pc.inhibitPolicyMapping < policyMapping)
+        policyMapping = pc.inhibitPolicyMapping;
+      if (c.inhibitAnyPolicy !== undefined && c.inhibitAnyPolicy < inhibitAnyPolicy)
+        inhibitAnyPolicy = c.inhibitAnyPolicy;
       // (k): a v1/v2 certificate has no basicConstraints and is refused as a CA.
-      if (!c.basicConstraints?.ca) fail('constraints', 'SIGNIN_BASIC_CONSTRAINTS', `"${c.subjectText}" issued "${certs[i].subjectText}" but is not a CA (no basicConstraints cA TRUE)`);
+      if (!c.basicConstraints?.ca)
+        fail(
+          'constraints',
+          'SIGNIN_BASIC_CONSTRAINTS',
+          `"${c.subjectText}" issued "${certs[i].subjectText}" but is not a CA (no basicConstraints cA TRUE)`,
+        );
       // (l)
       if (!c.selfIssued) {
         if (maxPathLength <= 0) {
           const from = pathLenFrom!;
           const below = certs.slice(from.index, n - 1).filter((x) => !x.selfIssued).length;
-          fail('constraints', 'SIGNIN_BASIC_CONSTRAINTS', `"${from.ca.subjectText}" allows ${from.pathLen} CA certificates below it, the path has ${below}`);
+          fail(
+            'constraints',
+            'SIGNIN_BASIC_CONSTRAINTS',
+            `"${from.ca.subjectText}" allows ${from.pathLen} CA certificates below it, the path has ${below}`,
+          );
         }
         maxPathLength--;
       }
@@ -344,20 +416,32 @@ function validateOne(path: readonly ParsedCertificate[], o: ValidatePathOptions,
         pathLenFrom = { ca: c, index: i, pathLen: pl };
       }
       // (n)
-      if (c.keyUsage && !c.keyUsage.has('keyCertSign')) fail('constraints', 'SIGNIN_BASIC_CONSTRAINTS', `"${c.subjectText}" has no keyCertSign`);
+      if (c.keyUsage && !c.keyUsage.has('keyCertSign'))
+        fail('constraints', 'SIGNIN_BASIC_CONSTRAINTS', `"${c.subjectText}" has no keyCertSign`);
     } else {
       // §6.1.5 (a), (b).
       if (explicitPolicy > 0) explicitPolicy--;
       if (c.policyConstraints?.requireExplicitPolicy === 0) explicitPolicy = 0;
     }
     // §6.1.4 (o), §6.1.5 (f).
-    if (c.unknownCritical.length) fail('constraints', 'SIGNIN_UNKNOWN_CRITICAL_EXTENSION', `"${c.subjectText}" has the unrecognised critical extension ${c.unknownCritical.join(', ')}`);
+    if (c.unknownCritical.length)
+      fail(
+        'constraints',
+        'SIGNIN_UNKNOWN_CRITICAL_EXTENSION',
+        `"${c.subjectText}" has the unrecognised critical extension ${c.unknownCritical.join(', ')}`,
+      );
     workingIssuer = c;
   }
   // §6.1.5 (g) and the final test.
   const policies = tree.intersect(n, o.initialPolicySet);
   if (explicitPolicy === 0 && !policies) {
-    fail('constraints', 'SIGNIN_POLICY', o.initialPolicySet ? `no policy of the path is in the acceptable set ${o.initialPolicySet.join(', ')}` : 'an explicit policy is required and the path has no valid policy');
+    fail(
+      'constraints',
+      'SIGNIN_POLICY',
+      o.initialPolicySet
+        ? `no policy of the path is in the acceptable set ${o.initialPolicySet.join(', ')}`
+        : 'an explicit policy is required and the path has no valid policy',
+    );
   }
 
   // --- validity ---------------------------------------------------------------------------
@@ -365,36 +449,58 @@ function validateOne(path: readonly ParsedCertificate[], o: ValidatePathOptions,
   const skew = o.notBeforeSkewMs ?? 0;
   for (const c of path) {
     // §6.1.3 (a)(2): "The certificate validity period includes the current time."
-    if (c.notBefore.getTime() > now + skew) fail('validity', 'SIGNIN_CERT_EXPIRED', `"${c.subjectText}" is not valid before ${c.notBefore.toISOString()} (now ${new Date(now).toISOString()})`);
-    if (c.notAfter.getTime() < now) fail('validity', 'SIGNIN_CERT_EXPIRED', `"${c.subjectText}" expired at ${c.notAfter.toISOString()} (now ${new Date(now).toISOString()})`);
+    if (c.notBefore.getTime() > now + skew)
+      fail(
+        'validity',
+        'SIGNIN_CERT_EXPIRED',
+        `"${c.subjectText}" is not valid before ${c.notBefore.toISOString()} (now ${new Date(now).toISOString()})`,
+      );
+    if (c.notAfter.getTime() < now)
+      fail(
+        'validity',
+        'SIGNIN_CERT_EXPIRED',
+        `"${c.subjectText}" expired at ${c.notAfter.toISOString()} (now ${new Date(now).toISOString()})`,
+      );
   }
   return policies ?? [];
 }
 
 /** The RFC 5280 §4 rules of the module comment, for a certificate in the role it plays. */
 function profile(c: ParsedCertificate, role: 'anchor' | 'ca' | 'leaf'): void {
-  const refuse = (why: string) => fail('constraints', 'SIGNIN_CERT_PROFILE', `"${c.subjectText || c.issuerText}" (serial ${c.serial}): ${why}`);
+  const refuse = (why: string) =>
+    fail('constraints', 'SIGNIN_CERT_PROFILE', `"${c.subjectText || c.issuerText}" (serial ${c.serial}): ${why}`);
   if (/^0*$/.test(c.serial)) refuse('serial number zero (RFC 5280 §4.1.2.2: a positive integer)');
   const aki = c.extensions.get(OID.authorityKeyIdentifier);
   if (aki?.critical) refuse('a critical authority key identifier (RFC 5280 §4.2.1.1: non-critical)');
-  if (c.extensions.get(OID.authorityInfoAccess)?.critical) refuse('a critical authorityInfoAccess (RFC 5280 §4.2.2.1: non-critical)');
-  if (role !== 'anchor' && !aki) refuse('no authority key identifier (RFC 5280 §4.2.1.1: required in every certificate that is not self-signed)');
+  if (c.extensions.get(OID.authorityInfoAccess)?.critical)
+    refuse('a critical authorityInfoAccess (RFC 5280 §4.2.2.1: non-critical)');
+  if (role !== 'anchor' && !aki)
+    refuse('no authority key identifier (RFC 5280 §4.2.1.1: required in every certificate that is not self-signed)');
   if (role !== 'leaf') {
     if (c.emptySubject) refuse('a CA with an empty subject (RFC 5280 §4.1.2.6)');
     if (!c.subjectKeyId) refuse('a CA without subject key identifier (RFC 5280 §4.2.1.2)');
   }
   if (role === 'anchor') {
     const bc = c.extensions.get(OID.basicConstraints);
-    if (!c.basicConstraints?.ca || !bc?.critical) refuse('a trust anchor whose basicConstraints is absent, not cA TRUE or not critical (RFC 5280 §4.2.1.9)');
+    if (!c.basicConstraints?.ca || !bc?.critical)
+      refuse('a trust anchor whose basicConstraints is absent, not cA TRUE or not critical (RFC 5280 §4.2.1.9)');
   }
-  if (role === 'leaf' && c.keyUsage?.has('keyCertSign') && !c.basicConstraints?.ca) fail('constraints', 'SIGNIN_BASIC_CONSTRAINTS', `"${c.subjectText}" asserts keyCertSign without basicConstraints cA TRUE (RFC 5280 §4.2.1.3)`);
+  if (role === 'leaf' && c.keyUsage?.has('keyCertSign') && !c.basicConstraints?.ca)
+    fail(
+      'constraints',
+      'SIGNIN_BASIC_CONSTRAINTS',
+      `"${c.subjectText}" asserts keyCertSign without basicConstraints cA TRUE (RFC 5280 §4.2.1.3)`,
+    );
 }
 
 /**
  * Why `anchor` could never end a valid path under the profile rules (a configuration
  * problem to refuse at start), or undefined.
  */
-export function anchorProblem(anchor: ParsedCertificate, algorithms: Partial<AlgorithmPolicy> = {}): string | undefined {
+export function anchorProblem(
+  anchor: ParsedCertificate,
+  algorithms: Partial<AlgorithmPolicy> = {},
+): string | undefined {
   try {
     profile(anchor, 'anchor');
     const kp = keyProblem(anchor.key, { ...DEFAULT_ALGORITHMS, ...algorithms });

@@ -81,14 +81,24 @@ export class AgentRestrictionStore {
   }
 
   async addPrivileged(name: string, at: Date, by: string): Promise<boolean> {
-    const existing = await this.db.selectFrom('agent_privileged_groups').select('name').where('name_key', '=', name.toLowerCase()).executeTakeFirst();
+    const existing = await this.db
+      .selectFrom('agent_privileged_groups')
+      .select('name')
+      .where('name_key', '=', name.toLowerCase())
+      .executeTakeFirst();
     if (existing) return false;
-    await this.db.insertInto('agent_privileged_groups').values({ name_key: name.toLowerCase(), name, created_at: at.getTime(), created_by: by }).execute();
+    await this.db
+      .insertInto('agent_privileged_groups')
+      .values({ name_key: name.toLowerCase(), name, created_at: at.getTime(), created_by: by })
+      .execute();
     return true;
   }
 
   async removePrivileged(name: string): Promise<boolean> {
-    const r = await this.db.deleteFrom('agent_privileged_groups').where('name_key', '=', name.toLowerCase()).executeTakeFirst();
+    const r = await this.db
+      .deleteFrom('agent_privileged_groups')
+      .where('name_key', '=', name.toLowerCase())
+      .executeTakeFirst();
     return Number(r.numDeletedRows) > 0;
   }
 

@@ -41,8 +41,22 @@ const WRITE_HEAD = new CompiledStatement<{ readonly key: string; readonly value:
     .onConflict((oc) => oc.column('key').doUpdateSet({ value: p.value })),
 );
 type RecordValues = Readonly<AuditTable>;
-const AUDIT_COLUMNS = ['seq', 'at', 'actor', 'action', 'target', 'request_id', 'serial', 'source', 'details', 'prev', 'hash'] as const;
-const INSERT_RECORD = new CompiledStatement<RecordValues, never>((db, p) => db.insertInto('audit').values(Object.fromEntries(AUDIT_COLUMNS.map((c) => [c, p[c]])) as unknown as RecordValues));
+const AUDIT_COLUMNS = [
+  'seq',
+  'at',
+  'actor',
+  'action',
+  'target',
+  'request_id',
+  'serial',
+  'source',
+  'details',
+  'prev',
+  'hash',
+] as const;
+const INSERT_RECORD = new CompiledStatement<RecordValues, never>((db, p) =>
+  db.insertInto('audit').values(Object.fromEntries(AUDIT_COLUMNS.map((c) => [c, p[c]])) as unknown as RecordValues),
+);
 
 /** What the chain's HMAC covers, as a stored row holds it. */
 const contentOf = (r: Selectable<AuditTable>): AuditContent => ({
@@ -77,7 +91,9 @@ export class AuditStore {
 
   async append(e: AuditEvent): Promise<number> {
     if (!this.#head) {
-      const headRow = (await READ_HEAD.run(this.db, this.dialect, { key: HEAD }, this.dialect === 'postgres' ? 'for update' : '')).rows[0];
+      const headRow = (
+        await READ_HEAD.run(this.db, this.dialect, { key: HEAD }, this.dialect === 'postgres' ? 'for update' : '')
+      ).rows[0];
       const stored = headRow ? (JSON.parse(headRow.value) as { seq: number; hash: string }) : { seq: 0, hash: GENESIS };
       this.#head = { seq: stored.seq, hash: stored.hash };
     }
@@ -126,7 +142,11 @@ export class AuditStore {
   }
 
   async list(f: AuditFilter = {}): Promise<AuditRecord[]> {
-    let q = this.db.selectFrom('audit').selectAll().orderBy('seq', 'desc').limit(f.limit ?? 100);
+    let q = this.db
+      .selectFrom('audit')
+      .selectAll()
+      .orderBy('seq', 'desc')
+      .limit(f.limit ?? 100);
     if (f.action) q = q.where('action', '=', f.action);
     if (f.actor) q = q.where('actor', '=', f.actor);
     if (f.requestId !== undefined) q = q.where('request_id', '=', f.requestId);
@@ -152,12 +172,36 @@ export class AuditStore {
     for (;;) {
       let walked = 0;
       for (;;) {
-        const rows = await this.db.selectFrom('audit').selectAll().where('seq', '>=', expected).orderBy('seq').limit(pageSize).execute();
+        const rows = await this.db
+          .selectFrom('audit')
+          .selectAll()
+          .where('seq', '>=', expected)
+          .orderBy('seq')
+          .limit(pageSize)
+          .execute();
         for (const r of rows) {
-          if (r.seq !== expected) return { ok: false, records, problem: { seq: expected, reason: `record ${expected} is missing (next is ${r.seq})` } };
-          if (r.prev !== prev) return { ok: false, records, problem: { seq: r.seq, reason: 'the link to the previous record is broken (deleted, inserted or reordered records)' } };
+          if (r.seq !== expected)
+            return {
+              ok: false,
+              records,
+              problem: { seq: expected, reason: `record ${expected} is missing (next is ${r.seq})` },
+            };
+          if (r.prev !== prev)
+            return {
+              ok: false,
+              records,
+              problem: {
+                seq: r.seq,
+                reason: 'the link to the previous record is broken (deleted, inserted or reordered records)',
+              },
+            };
           const h = chainHash(this.key, prev, contentOf(r));
-          if (h !== r.hash) return { ok: false, records, problem: { seq: r.seq, reason: 'the record was modified after it was written' } };
+          if (h !== r.hash)
+            return {
+              ok: false,
+              records,
+              problem: { seq: r.seq, reason: 'the record was modified after it was written' },
+            };
           prev = r.hash;
           expected++;
           records++;
@@ -167,13 +211,29 @@ export class AuditStore {
       }
       const headRow = await this.db.selectFrom('meta').select('value').where('key', '=', HEAD).executeTakeFirst();
       // No head at all is an empty log that was never written to; anything else must be authentic.
-      const head = headRow ? (JSON.parse(headRow.value) as { seq: number; hash: string; mac?: string }) : { seq: 0, hash: GENESIS, mac: headMac(this.key, 0, GENESIS) };
+      const head = headRow
+        ? (JSON.parse(headRow.value) as { seq: number; hash: string; mac?: string })
+        : { seq: 0, hash: GENESIS, mac: headMac(this.key, 0, GENESIS) };
       if (head.seq > records && walked > 0) continue;
       if (head.mac !== headMac(this.key, head.seq, head.hash)) {
-        return { ok: false, records, problem: { seq: head.seq, reason: `the head of the log (record ${head.seq}) was altered: its HMAC does not match` } };
+        return {
+          ok: false,
+          records,
+          problem: {
+            seq: head.seq,
+            reason: `the head of the log (record ${head.seq}) was altered: its HMAC does not match`,
+          },
+        };
       }
       if (head.seq !== records || head.hash !== prev) {
-        return { ok: false, records, problem: { seq: records + 1, reason: `the log ends at record ${records} but its head says ${head.seq}: records were removed from the end` } };
+        return {
+          ok: false,
+          records,
+          problem: {
+            seq: records + 1,
+            reason: `the log ends at record ${records} but its head says ${head.seq}: records were removed from the end`,
+          },
+        };
       }
       return { ok: true, records };
     }

@@ -81,8 +81,15 @@ const RESERVE = new CompiledStatement<ReserveValues, never>((db, p) =>
     created_at: p.created_at,
   }),
 );
-const MARK_ISSUED = new CompiledStatement<{ readonly serial: string; readonly der: Buffer; readonly issued_at: number }, never>((db, p) =>
-  db.updateTable('certificates').set({ status: 'issued', der: p.der, issued_at: p.issued_at }).where('serial', '=', p.serial).where('status', '=', 'reserved'),
+const MARK_ISSUED = new CompiledStatement<
+  { readonly serial: string; readonly der: Buffer; readonly issued_at: number },
+  never
+>((db, p) =>
+  db
+    .updateTable('certificates')
+    .set({ status: 'issued', der: p.der, issued_at: p.issued_at })
+    .where('serial', '=', p.serial)
+    .where('status', '=', 'reserved'),
 );
 
 export interface CertificateFilter {
@@ -124,26 +131,48 @@ export class CertificateStore {
 
   /** A reservation that will never be signed (issuance failed or was interrupted). */
   async abandon(serial: string): Promise<void> {
-    await this.db.updateTable('certificates').set({ status: 'abandoned' }).where('serial', '=', serial).where('status', '=', 'reserved').execute();
+    await this.db
+      .updateTable('certificates')
+      .set({ status: 'abandoned' })
+      .where('serial', '=', serial)
+      .where('status', '=', 'reserved')
+      .execute();
   }
 
   async get(serial: string): Promise<CertificateRecord | undefined> {
-    const r = await this.db.selectFrom('certificates').select(COLUMNS).where('serial', '=', serial.toLowerCase()).executeTakeFirst();
+    const r = await this.db
+      .selectFrom('certificates')
+      .select(COLUMNS)
+      .where('serial', '=', serial.toLowerCase())
+      .executeTakeFirst();
     return r && toRecord(r);
   }
 
   async tbs(serial: string): Promise<Buffer | undefined> {
-    const r = await this.db.selectFrom('certificates').select('tbs').where('serial', '=', serial.toLowerCase()).executeTakeFirst();
+    const r = await this.db
+      .selectFrom('certificates')
+      .select('tbs')
+      .where('serial', '=', serial.toLowerCase())
+      .executeTakeFirst();
     return r?.tbs;
   }
 
   async byRequest(requestId: number): Promise<CertificateRecord | undefined> {
-    const r = await this.db.selectFrom('certificates').select(COLUMNS).where('request_id', '=', requestId).where('status', 'in', ['issued', 'revoked']).executeTakeFirst();
+    const r = await this.db
+      .selectFrom('certificates')
+      .select(COLUMNS)
+      .where('request_id', '=', requestId)
+      .where('status', 'in', ['issued', 'revoked'])
+      .executeTakeFirst();
     return r && toRecord(r);
   }
 
   async list(f: CertificateFilter = {}): Promise<CertificateRecord[]> {
-    let q = this.db.selectFrom('certificates').select(COLUMNS).orderBy('created_at', 'desc').limit(f.limit ?? 100);
+    let q = this.db
+      .selectFrom('certificates')
+      .select(COLUMNS)
+      .orderBy('created_at', 'desc')
+      .limit(f.limit ?? 100);
     if (f.status) q = q.where('status', '=', f.status);
     if (f.subjectUser) q = q.where((eb) => eb(eb.fn('lower', ['subject_user']), '=', f.subjectUser!.toLowerCase()));
     if (f.caId) q = q.where('ca_id', '=', f.caId);
@@ -173,12 +202,20 @@ export class CertificateStore {
   }
 
   async reserved(): Promise<{ serial: string; requestId: number | null }[]> {
-    const rows = await this.db.selectFrom('certificates').select(['serial', 'request_id']).where('status', '=', 'reserved').execute();
+    const rows = await this.db
+      .selectFrom('certificates')
+      .select(['serial', 'request_id'])
+      .where('status', '=', 'reserved')
+      .execute();
     return rows.map((r) => ({ serial: r.serial, requestId: r.request_id }));
   }
 
   async countByStatus(): Promise<Record<string, number>> {
-    const rows = await this.db.selectFrom('certificates').select((eb) => ['status', eb.fn.countAll<number>().as('n')]).groupBy('status').execute();
+    const rows = await this.db
+      .selectFrom('certificates')
+      .select((eb) => ['status', eb.fn.countAll<number>().as('n')])
+      .groupBy('status')
+      .execute();
     return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
   }
 }

@@ -56,9 +56,27 @@ export interface CertificateStatusRow {
   readonly revocation_reason: number | null;
 }
 
-const META_COLUMNS = ['ca_id', 'number', 'kind', 'base_number', 'this_update', 'next_update', 'entries', 'revocation_version'] as const;
+const META_COLUMNS = [
+  'ca_id',
+  'number',
+  'kind',
+  'base_number',
+  'this_update',
+  'next_update',
+  'entries',
+  'revocation_version',
+] as const;
 
-type MetaRow = { ca_id: string; number: number; kind: CrlKind; base_number: number | null; this_update: number; next_update: number; entries: number; revocation_version: number };
+type MetaRow = {
+  ca_id: string;
+  number: number;
+  kind: CrlKind;
+  base_number: number | null;
+  this_update: number;
+  next_update: number;
+  entries: number;
+  revocation_version: number;
+};
 
 const toRecord = (r: MetaRow): CrlRecord => ({
   caId: r.ca_id,
@@ -104,7 +122,8 @@ export class CrlStore {
           for (;;) {
             const r = await sql<{ ok: boolean }>`select pg_try_advisory_lock(${key}::bigint) as ok`.execute(conn);
             if (r.rows[0]?.ok) break;
-            if (Date.now() > deadline) throw new TesseraError('CRL_PUBLISH_BUSY', `another node is publishing the CRL of ${caId}`);
+            if (Date.now() > deadline)
+              throw new TesseraError('CRL_PUBLISH_BUSY', `another node is publishing the CRL of ${caId}`);
             await sleep(25 + Math.random() * 75);
           }
           try {
@@ -130,22 +149,45 @@ export class CrlStore {
 
   /** The highest CRL number of a CA over both kinds: full and delta CRLs share one sequence (RFC 5280 §5.2.3). */
   async lastNumber(caId: string): Promise<number> {
-    const r = await this.db.selectFrom('crls').select((eb) => eb.fn.max('number').as('n')).where('ca_id', '=', caId).executeTakeFirst();
+    const r = await this.db
+      .selectFrom('crls')
+      .select((eb) => eb.fn.max('number').as('n'))
+      .where('ca_id', '=', caId)
+      .executeTakeFirst();
     return r?.n === null || r?.n === undefined ? 0 : Number(r.n);
   }
 
   async latest(caId: string, kind: CrlKind): Promise<CrlRecord | undefined> {
-    const r = await this.db.selectFrom('crls').select(META_COLUMNS).where('ca_id', '=', caId).where('kind', '=', kind).orderBy('number', 'desc').limit(1).executeTakeFirst();
+    const r = await this.db
+      .selectFrom('crls')
+      .select(META_COLUMNS)
+      .where('ca_id', '=', caId)
+      .where('kind', '=', kind)
+      .orderBy('number', 'desc')
+      .limit(1)
+      .executeTakeFirst();
     return r && toRecord(r as MetaRow);
   }
 
   async latestNumber(caId: string, kind: CrlKind): Promise<number | undefined> {
-    const r = await this.db.selectFrom('crls').select('number').where('ca_id', '=', caId).where('kind', '=', kind).orderBy('number', 'desc').limit(1).executeTakeFirst();
+    const r = await this.db
+      .selectFrom('crls')
+      .select('number')
+      .where('ca_id', '=', caId)
+      .where('kind', '=', kind)
+      .orderBy('number', 'desc')
+      .limit(1)
+      .executeTakeFirst();
     return r ? Number(r.number) : undefined;
   }
 
   async get(caId: string, number: number): Promise<StoredCrl | undefined> {
-    const r = await this.db.selectFrom('crls').select([...META_COLUMNS, 'der']).where('ca_id', '=', caId).where('number', '=', number).executeTakeFirst();
+    const r = await this.db
+      .selectFrom('crls')
+      .select([...META_COLUMNS, 'der'])
+      .where('ca_id', '=', caId)
+      .where('number', '=', number)
+      .executeTakeFirst();
     return r && { ...toRecord(r as MetaRow), der: r.der };
   }
 
@@ -174,8 +216,22 @@ export class CrlStore {
 
   /** Keep the newest `keep` CRLs of a kind; the newest row keeps the number sequence. */
   async prune(caId: string, kind: CrlKind, keep: number): Promise<void> {
-    const cut = await this.db.selectFrom('crls').select('number').where('ca_id', '=', caId).where('kind', '=', kind).orderBy('number', 'desc').offset(keep).limit(1).executeTakeFirst();
-    if (cut) await this.db.deleteFrom('crls').where('ca_id', '=', caId).where('kind', '=', kind).where('number', '<=', cut.number).execute();
+    const cut = await this.db
+      .selectFrom('crls')
+      .select('number')
+      .where('ca_id', '=', caId)
+      .where('kind', '=', kind)
+      .orderBy('number', 'desc')
+      .offset(keep)
+      .limit(1)
+      .executeTakeFirst();
+    if (cut)
+      await this.db
+        .deleteFrom('crls')
+        .where('ca_id', '=', caId)
+        .where('kind', '=', kind)
+        .where('number', '<=', cut.number)
+        .execute();
   }
 
   /**
@@ -240,7 +296,11 @@ export class CrlStore {
   }
 
   /** Serials whose revocation state changed in (fromVersion, toVersion]. */
-  async changedSerials(fromVersion: number, toVersion: number, limit = 100_000): Promise<{ serial: string; caId: string; version: number }[]> {
+  async changedSerials(
+    fromVersion: number,
+    toVersion: number,
+    limit = 100_000,
+  ): Promise<{ serial: string; caId: string; version: number }[]> {
     const rows = await this.db
       .selectFrom('revocation_changes')
       .select(['serial', 'ca_id', 'version'])
@@ -268,7 +328,10 @@ export class CrlStore {
   }
 
   /** The delegated OCSP responder certificates a CA issued, newest first. */
-  async serviceCertificates(caId: string, template: string): Promise<{ serial: string; der: Buffer; notBefore: Date; notAfter: Date }[]> {
+  async serviceCertificates(
+    caId: string,
+    template: string,
+  ): Promise<{ serial: string; der: Buffer; notBefore: Date; notAfter: Date }[]> {
     const rows = await this.db
       .selectFrom('certificates')
       .select(['serial', 'der', 'not_before', 'not_after'])
@@ -278,6 +341,13 @@ export class CrlStore {
       .orderBy('not_after', 'desc')
       .limit(20)
       .execute();
-    return rows.filter((r) => r.der).map((r) => ({ serial: r.serial, der: r.der!, notBefore: new Date(Number(r.not_before)), notAfter: new Date(Number(r.not_after)) }));
+    return rows
+      .filter((r) => r.der)
+      .map((r) => ({
+        serial: r.serial,
+        der: r.der!,
+        notBefore: new Date(Number(r.not_before)),
+        notAfter: new Date(Number(r.not_after)),
+      }));
   }
 }

@@ -32,7 +32,13 @@ export class GroupStore {
     const rows = await this.db
       .selectFrom('groups')
       .leftJoin('group_members', 'group_members.group_id', 'groups.id')
-      .select((eb) => ['groups.id', 'groups.name', 'groups.sid', 'groups.description', eb.fn.count<number>('group_members.user_id').as('members')])
+      .select((eb) => [
+        'groups.id',
+        'groups.name',
+        'groups.sid',
+        'groups.description',
+        eb.fn.count<number>('group_members.user_id').as('members'),
+      ])
       .groupBy(['groups.id', 'groups.name', 'groups.sid', 'groups.description'])
       .orderBy('groups.name')
       .execute();
@@ -40,7 +46,12 @@ export class GroupStore {
   }
 
   async addMember(groupId: number, userId: number): Promise<boolean> {
-    const existing = await this.db.selectFrom('group_members').select('group_id').where('group_id', '=', groupId).where('user_id', '=', userId).executeTakeFirst();
+    const existing = await this.db
+      .selectFrom('group_members')
+      .select('group_id')
+      .where('group_id', '=', groupId)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
     if (existing) return false;
     await this.db.insertInto('group_members').values({ group_id: groupId, user_id: userId }).execute();
     this.changed('directory');
@@ -48,7 +59,11 @@ export class GroupStore {
   }
 
   async removeMember(groupId: number, userId: number): Promise<boolean> {
-    const r = await this.db.deleteFrom('group_members').where('group_id', '=', groupId).where('user_id', '=', userId).executeTakeFirst();
+    const r = await this.db
+      .deleteFrom('group_members')
+      .where('group_id', '=', groupId)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
     this.changed('directory');
     return Number(r.numDeletedRows) > 0;
   }

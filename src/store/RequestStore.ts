@@ -35,7 +35,21 @@ export interface RequestFilter {
 type RequestRow = Omit<Insertable<RequestTable>, 'id' | 'serial' | 'resolved_at' | 'resolved_by'>;
 
 // Issuance-path statements, compiled once (compiled.ts).
-const REQUEST_COLUMNS = ['submitted_at', 'requester', 'subject_user', 'agent', 'template', 'format', 'request_der', 'request_sha256', 'attributes', 'disposition', 'code', 'message', 'source'] as const;
+const REQUEST_COLUMNS = [
+  'submitted_at',
+  'requester',
+  'subject_user',
+  'agent',
+  'template',
+  'format',
+  'request_der',
+  'request_sha256',
+  'attributes',
+  'disposition',
+  'code',
+  'message',
+  'source',
+] as const;
 const INSERT = new CompiledStatement<RequestRow, { id: number }>((db, p) =>
   db
     .insertInto('requests')
@@ -55,7 +69,13 @@ interface ResolveValues {
 }
 const RESOLVE = new CompiledStatement<ResolveValues, never>((db, p, shape) => {
   const [n, withSerial, withSubject] = shape.split('|');
-  const set: Record<string, unknown> = { disposition: p.disposition, code: p.code, message: p.message, resolved_at: p.resolved_at, resolved_by: p.resolved_by };
+  const set: Record<string, unknown> = {
+    disposition: p.disposition,
+    code: p.code,
+    message: p.message,
+    resolved_at: p.resolved_at,
+    resolved_by: p.resolved_by,
+  };
   if (withSerial === 's') set.serial = p.serial;
   if (withSubject === 'u') set.subject_user = p.subject_user;
   const from = Array.from({ length: Number(n) }, (_, i) => p[`from${i}`]);
@@ -101,7 +121,15 @@ export class RequestStore {
   async resolve(
     id: number,
     from: readonly Disposition[],
-    to: { disposition: Disposition; code: string | null; message: string; serial?: string | null; resolvedAt: Date; resolvedBy: string | null; subjectUser?: string | null },
+    to: {
+      disposition: Disposition;
+      code: string | null;
+      message: string;
+      serial?: string | null;
+      resolvedAt: Date;
+      resolvedBy: string | null;
+      subjectUser?: string | null;
+    },
   ): Promise<boolean> {
     const values: Record<string, unknown> = {
       id,
@@ -120,7 +148,11 @@ export class RequestStore {
   }
 
   async list(f: RequestFilter = {}): Promise<RequestRecord[]> {
-    let q = this.db.selectFrom('requests').selectAll().orderBy('id', 'desc').limit(f.limit ?? 100);
+    let q = this.db
+      .selectFrom('requests')
+      .selectAll()
+      .orderBy('id', 'desc')
+      .limit(f.limit ?? 100);
     if (f.disposition) q = q.where('disposition', '=', f.disposition);
     if (f.requester) q = q.where((eb) => eb(eb.fn('lower', ['requester']), '=', f.requester!.toLowerCase()));
     if (f.beforeId) q = q.where('id', '<', f.beforeId);
@@ -129,11 +161,17 @@ export class RequestStore {
 
   /** Requests left mid-issuance by a crash (see ra/recoverInterrupted.ts). */
   async interrupted(): Promise<RequestRecord[]> {
-    return (await this.db.selectFrom('requests').selectAll().where('disposition', '=', 'issuing').execute()).map(toRecord);
+    return (await this.db.selectFrom('requests').selectAll().where('disposition', '=', 'issuing').execute()).map(
+      toRecord,
+    );
   }
 
   async count(): Promise<Record<string, number>> {
-    const rows = await this.db.selectFrom('requests').select((eb) => ['disposition', eb.fn.countAll<number>().as('n')]).groupBy('disposition').execute();
+    const rows = await this.db
+      .selectFrom('requests')
+      .select((eb) => ['disposition', eb.fn.countAll<number>().as('n')])
+      .groupBy('disposition')
+      .execute();
     return Object.fromEntries(rows.map((r) => [r.disposition, Number(r.n)]));
   }
 }

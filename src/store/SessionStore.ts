@@ -89,7 +89,12 @@ export class SessionStore {
 
   /** End one session; false when it was already ended (or never existed). */
   async end(id: string, at: Date, reason: string): Promise<boolean> {
-    const r = await this.db.updateTable('sessions').set({ ended_at: at.getTime(), end_reason: reason }).where('id', '=', id).where('ended_at', 'is', null).executeTakeFirst();
+    const r = await this.db
+      .updateTable('sessions')
+      .set({ ended_at: at.getTime(), end_reason: reason })
+      .where('id', '=', id)
+      .where('ended_at', 'is', null)
+      .executeTakeFirst();
     return Number(r.numUpdatedRows) > 0;
   }
 
@@ -104,7 +109,9 @@ export class SessionStore {
     await this.db
       .insertInto('session_epochs')
       .values({ username_key: key, epoch: 1, changed_at: t })
-      .onConflict((oc) => oc.column('username_key').doUpdateSet({ epoch: sql<number>`session_epochs.epoch + 1`, changed_at: t }))
+      .onConflict((oc) =>
+        oc.column('username_key').doUpdateSet({ epoch: sql<number>`session_epochs.epoch + 1`, changed_at: t }),
+      )
       .execute();
     const r = await this.db
       .updateTable('sessions')
@@ -118,7 +125,11 @@ export class SessionStore {
 
   /** The user's epoch: 0 until the first "end all". Read before a credential check, kept with what it makes. */
   async epoch(username: string): Promise<number> {
-    const r = await this.db.selectFrom('session_epochs').select('epoch').where('username_key', '=', keyOf(username)).executeTakeFirst();
+    const r = await this.db
+      .selectFrom('session_epochs')
+      .select('epoch')
+      .where('username_key', '=', keyOf(username))
+      .executeTakeFirst();
     return r ? Number(r.epoch) : 0;
   }
 

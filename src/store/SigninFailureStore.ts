@@ -26,12 +26,21 @@ export class SigninFailureStore {
       .where('username_key', 'in', [usernameKey, ANY_USER])
       .execute();
     const out: { pair?: FailureCount; address?: FailureCount } = {};
-    for (const r of rows) out[r.username_key === ANY_USER ? 'address' : 'pair'] = { failures: Number(r.failures), lastFailureAt: new Date(Number(r.last_failure_at)) };
+    for (const r of rows)
+      out[r.username_key === ANY_USER ? 'address' : 'pair'] = {
+        failures: Number(r.failures),
+        lastFailureAt: new Date(Number(r.last_failure_at)),
+      };
     return out;
   }
 
   /** Count one failure for the pair and for the address; returns the new counts. */
-  async record(usernameKey: string, address: string, at: Date, forgetBefore: { readonly pair: Date; readonly address: Date }): Promise<{ pair: number; address: number }> {
+  async record(
+    usernameKey: string,
+    address: string,
+    at: Date,
+    forgetBefore: { readonly pair: Date; readonly address: Date },
+  ): Promise<{ pair: number; address: number }> {
     return {
       pair: await this.#bump(usernameKey, address, at, forgetBefore.pair),
       address: await this.#bump(ANY_USER, address, at, forgetBefore.address),
@@ -40,12 +49,19 @@ export class SigninFailureStore {
 
   /** A right password from this address: the pair starts again (the address count stays). */
   async clear(usernameKey: string, address: string): Promise<void> {
-    await this.db.deleteFrom('signin_failures').where('username_key', '=', usernameKey).where('address', '=', address).execute();
+    await this.db
+      .deleteFrom('signin_failures')
+      .where('username_key', '=', usernameKey)
+      .where('address', '=', address)
+      .execute();
   }
 
   /** Forget counts whose last failure is older than `before`. */
   async purge(before: Date): Promise<number> {
-    const r = await this.db.deleteFrom('signin_failures').where('last_failure_at', '<', before.getTime()).executeTakeFirst();
+    const r = await this.db
+      .deleteFrom('signin_failures')
+      .where('last_failure_at', '<', before.getTime())
+      .executeTakeFirst();
     return Number(r.numDeletedRows);
   }
 

@@ -52,7 +52,11 @@ describe('DurableSqliteDriver', () => {
       await step('insert in a transaction', sql`insert into t (b) values ('w')`.execute(c), 0);
       await step('rollback', sql`rollback`.execute(c), 0);
     });
-    await step('Kysely transaction', db.transaction().execute((tx) => tx.executeQuery(sql`insert into t (b) values ('v')`.compile(tx))), 1);
+    await step(
+      'Kysely transaction',
+      db.transaction().execute((tx) => tx.executeQuery(sql`insert into t (b) values ('v')`.compile(tx))),
+      1,
+    );
     expect((await sql<{ n: number }>`select count(*) n from t`.execute(db)).rows[0].n).toBe(4);
   });
 
@@ -67,7 +71,9 @@ describe('DurableSqliteDriver', () => {
     } as typeof prepare;
     try {
       for (let i = 0; i < 5; i++) await sql`insert into t (b) values (${`v${i}`})`.execute(db);
-      const got = await Promise.all([0, 3].map(async (i) => (await sql<{ b: string }>`select b from t where a = ${i + 1}`.execute(db)).rows[0].b));
+      const got = await Promise.all(
+        [0, 3].map(async (i) => (await sql<{ b: string }>`select b from t where a = ${i + 1}`.execute(db)).rows[0].b),
+      );
       expect(got).toEqual(['v0', 'v3']);
     } finally {
       BetterSqlite3.prototype.prepare = prepare;
@@ -98,7 +104,8 @@ describe('DurableSqliteDriver', () => {
   it('moves checkpoints to a worker once the connection has committed 64 times, and closes cleanly', async () => {
     const { db } = open();
     await sql`create table t (a integer primary key, b blob)`.execute(db);
-    const auto = async () => (await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(db)).rows[0].wal_autocheckpoint;
+    const auto = async () =>
+      (await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(db)).rows[0].wal_autocheckpoint;
     expect(await auto()).toBe(1000);
     for (let i = 0; i < 200; i++) await sql`insert into t (b) values (${randomBytes(2000)})`.execute(db);
     expect(await auto()).toBe(0);
@@ -130,7 +137,21 @@ describe('Store on the durable driver', () => {
       const ids = await Promise.all(
         Array.from({ length: 50 }, (_, i) =>
           store.batch(async (tx) => {
-            const id = await tx.requests.insert({ submittedAt: new Date(), requester: `u${i}`, subjectUser: null, agent: null, template: null, format: 'pkcs10', requestDer: null, requestSha256: '00'.repeat(32), attributes: {}, disposition: 'pending', code: null, message: 'x', source: null });
+            const id = await tx.requests.insert({
+              submittedAt: new Date(),
+              requester: `u${i}`,
+              subjectUser: null,
+              agent: null,
+              template: null,
+              format: 'pkcs10',
+              requestDer: null,
+              requestSha256: '00'.repeat(32),
+              attributes: {},
+              disposition: 'pending',
+              code: null,
+              message: 'x',
+              source: null,
+            });
             await tx.audit.append({ actor: `u${i}`, action: 'test.batch' });
             await tx.audit.append({ actor: `u${i}`, action: 'test.batch' });
             return id;
@@ -144,7 +165,9 @@ describe('Store on the durable driver', () => {
       // Another connection sees every unit: each was committed (and synced) before it settled.
       const raw = new BetterSqlite3(file, { readonly: true });
       try {
-        expect((raw.prepare("select count(*) n from audit where action = 'test.batch'").get() as { n: number }).n).toBe(100);
+        expect((raw.prepare("select count(*) n from audit where action = 'test.batch'").get() as { n: number }).n).toBe(
+          100,
+        );
       } finally {
         raw.close();
       }
@@ -168,4 +191,3 @@ describe('Store on the durable driver', () => {
     await closing;
   });
 });
-

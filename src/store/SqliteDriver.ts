@@ -194,14 +194,17 @@ export class DurableSqliteDriver implements Driver {
     if (n === CHECKPOINTER_AFTER && !this.#checkpointer) {
       this.#startCheckpointer();
       this.#startSyncer();
-    }
-    else if (this.#checkpointer && n % CHECKPOINT_EVERY === 0) this.#checkpointer.postMessage('checkpoint');
+    } else if (this.#checkpointer && n % CHECKPOINT_EVERY === 0) this.#checkpointer.postMessage('checkpoint');
   }
 
   #startCheckpointer(): void {
     try {
       const module = createRequire(import.meta.url).resolve('better-sqlite3');
-      const w = new Worker(CHECKPOINTER_SOURCE, { eval: true, name: 'tessera-checkpoint', workerData: { module, file: resolvePath(this.#db.name) } });
+      const w = new Worker(CHECKPOINTER_SOURCE, {
+        eval: true,
+        name: 'tessera-checkpoint',
+        workerData: { module, file: resolvePath(this.#db.name) },
+      });
       w.unref();
       const fallBack = () => {
         if (this.#checkpointer !== w) return;
@@ -245,7 +248,8 @@ export class DurableSqliteDriver implements Driver {
         if (this.#syncer !== w) return;
         this.#syncer = undefined;
         // A sync whose answer is lost cannot be assumed done.
-        for (const waiter of this.#syncWaiters.values()) waiter.reject(this.#poison(e ?? new Error('the WAL sync thread stopped')));
+        for (const waiter of this.#syncWaiters.values())
+          waiter.reject(this.#poison(e ?? new Error('the WAL sync thread stopped')));
         this.#syncWaiters.clear();
       };
       w.on('error', gone);
@@ -283,7 +287,10 @@ export class DurableSqliteDriver implements Driver {
   }
 
   #poison(e: unknown): Error {
-    const err = Object.assign(new Error(`fdatasync of ${this.#walPath} failed: ${(e as Error).message}; restart after checking the disk`), { code: 'SQLITE_IOERR_FSYNC', cause: e });
+    const err = Object.assign(
+      new Error(`fdatasync of ${this.#walPath} failed: ${(e as Error).message}; restart after checking the disk`),
+      { code: 'SQLITE_IOERR_FSYNC', cause: e },
+    );
     this.#poisoned = err;
     return err;
   }

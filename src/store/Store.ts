@@ -161,7 +161,8 @@ export class Store {
         } catch (e) {
           // BEGIN itself failed: the units waiting now share its fate, or this loop would spin.
           units ??= this.#queue.splice(0, MAX_BATCH);
-          const storageDown = e instanceof TesseraError && (e.code === 'STORAGE_UNAVAILABLE' || e.code === 'STORAGE_FULL');
+          const storageDown =
+            e instanceof TesseraError && (e.code === 'STORAGE_UNAVAILABLE' || e.code === 'STORAGE_FULL');
           if (units.length === 1 || storageDown) {
             for (const u of units) u.reject(e);
             continue;
@@ -213,7 +214,10 @@ export class Store {
   async drain(graceMs = 15_000): Promise<void> {
     if (this.#held === 0) return;
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([new Promise<void>((r) => this.#drained.push(r)), new Promise<void>((r) => (timer = setTimeout(r, graceMs)))]);
+    await Promise.race([
+      new Promise<void>((r) => this.#drained.push(r)),
+      new Promise<void>((r) => (timer = setTimeout(r, graceMs))),
+    ]);
     clearTimeout(timer);
   }
 

@@ -19,7 +19,13 @@ export class TemplateStore {
 
   async list(): Promise<StoredTemplate[]> {
     const rows = await this.db.selectFrom('templates').selectAll().orderBy('name').execute();
-    return rows.map((r) => ({ name: r.name, definition: JSON.parse(r.definition), version: r.version, updatedAt: new Date(r.updated_at), updatedBy: r.updated_by }));
+    return rows.map((r) => ({
+      name: r.name,
+      definition: JSON.parse(r.definition),
+      version: r.version,
+      updatedAt: new Date(r.updated_at),
+      updatedBy: r.updated_by,
+    }));
   }
 
   async get(name: string): Promise<StoredTemplate | undefined> {
@@ -28,20 +34,39 @@ export class TemplateStore {
       .selectAll()
       .where((eb) => eb(eb.fn('lower', ['name']), '=', name.toLowerCase()))
       .executeTakeFirst();
-    return r && { name: r.name, definition: JSON.parse(r.definition), version: r.version, updatedAt: new Date(r.updated_at), updatedBy: r.updated_by };
+    return (
+      r && {
+        name: r.name,
+        definition: JSON.parse(r.definition),
+        version: r.version,
+        updatedAt: new Date(r.updated_at),
+        updatedBy: r.updated_by,
+      }
+    );
   }
 
   /** Insert or replace; the version counts saves. */
   async put(name: string, definition: unknown, by: string, at: Date): Promise<number> {
-    const existing = await this.db.selectFrom('templates').select('version').where('name', '=', name).executeTakeFirst();
+    const existing = await this.db
+      .selectFrom('templates')
+      .select('version')
+      .where('name', '=', name)
+      .executeTakeFirst();
     const json = JSON.stringify(definition);
     if (existing) {
       const version = existing.version + 1;
-      await this.db.updateTable('templates').set({ definition: json, version, updated_at: at.getTime(), updated_by: by }).where('name', '=', name).execute();
+      await this.db
+        .updateTable('templates')
+        .set({ definition: json, version, updated_at: at.getTime(), updated_by: by })
+        .where('name', '=', name)
+        .execute();
       this.changed('templates');
       return version;
     }
-    await this.db.insertInto('templates').values({ name, definition: json, version: 1, updated_at: at.getTime(), updated_by: by }).execute();
+    await this.db
+      .insertInto('templates')
+      .values({ name, definition: json, version: 1, updated_at: at.getTime(), updated_by: by })
+      .execute();
     this.changed('templates');
     return 1;
   }

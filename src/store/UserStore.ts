@@ -49,12 +49,20 @@ export class UserStore {
   }
 
   async byUsername(username: string): Promise<UserRecord | undefined> {
-    const r = await this.db.selectFrom('users').selectAll().where((eb) => eb(eb.fn('lower', ['username']), '=', username.toLowerCase())).executeTakeFirst();
+    const r = await this.db
+      .selectFrom('users')
+      .selectAll()
+      .where((eb) => eb(eb.fn('lower', ['username']), '=', username.toLowerCase()))
+      .executeTakeFirst();
     return r && toRecord(r);
   }
 
   async byUpn(upn: string): Promise<UserRecord | undefined> {
-    const r = await this.db.selectFrom('users').selectAll().where((eb) => eb(eb.fn('lower', ['upn']), '=', upn.toLowerCase())).executeTakeFirst();
+    const r = await this.db
+      .selectFrom('users')
+      .selectAll()
+      .where((eb) => eb(eb.fn('lower', ['upn']), '=', upn.toLowerCase()))
+      .executeTakeFirst();
     return r && toRecord(r);
   }
 
@@ -64,12 +72,20 @@ export class UserStore {
   }
 
   async byEmail(email: string): Promise<UserRecord[]> {
-    const rows = await this.db.selectFrom('users').selectAll().where((eb) => eb(eb.fn('lower', ['email']), '=', email.toLowerCase())).execute();
+    const rows = await this.db
+      .selectFrom('users')
+      .selectAll()
+      .where((eb) => eb(eb.fn('lower', ['email']), '=', email.toLowerCase()))
+      .execute();
     return rows.map(toRecord);
   }
 
   async passwordHash(username: string): Promise<string | null | undefined> {
-    const r = await this.db.selectFrom('users').select('password_hash').where((eb) => eb(eb.fn('lower', ['username']), '=', username.toLowerCase())).executeTakeFirst();
+    const r = await this.db
+      .selectFrom('users')
+      .select('password_hash')
+      .where((eb) => eb(eb.fn('lower', ['username']), '=', username.toLowerCase()))
+      .executeTakeFirst();
     return r ? r.password_hash : undefined;
   }
 
@@ -78,7 +94,11 @@ export class UserStore {
   }
 
   async setEnabled(id: number, enabled: boolean): Promise<void> {
-    await this.db.updateTable('users').set({ enabled: enabled ? 1 : 0 }).where('id', '=', id).execute();
+    await this.db
+      .updateTable('users')
+      .set({ enabled: enabled ? 1 : 0 })
+      .where('id', '=', id)
+      .execute();
     this.changed('directory');
   }
 

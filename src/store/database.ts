@@ -3,7 +3,17 @@
  * URL is postgres://. Only store/ imports this.
  */
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler, type Dialect as KyselyDialect, type Migration, type MigrationProvider } from 'kysely';
+import {
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  type Dialect as KyselyDialect,
+  type Migration,
+  type MigrationProvider,
+} from 'kysely';
 import pg from 'pg';
 import { TesseraError } from '../errors/TesseraError.js';
 import * as m001 from './migrations/001_initial.js';
@@ -71,7 +81,8 @@ export function openDatabase(target: string): OpenedDatabase {
   // NORMAL below is SQLite's FULL minus exactly that sync. Without WAL (an in-memory
   // database, a file system without shared memory), or with TESSERA_SQLITE_SYNC=inline,
   // SQLite's own FULL does it.
-  const mode: SqliteSyncMode = wal && !sqlite.memory && process.env.TESSERA_SQLITE_SYNC !== 'inline' ? 'deferred' : 'inline';
+  const mode: SqliteSyncMode =
+    wal && !sqlite.memory && process.env.TESSERA_SQLITE_SYNC !== 'inline' ? 'deferred' : 'inline';
   sqlite.pragma(mode === 'deferred' ? 'synchronous = NORMAL' : 'synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');

@@ -6,19 +6,29 @@ import type { Database } from './schema.js';
  * connection. Store.transaction and the CRL publisher (which needs its own isolation
  * level) share it.
  */
-export async function runTransaction<T>(conn: Kysely<Database>, begin: string, fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+export async function runTransaction<T>(
+  conn: Kysely<Database>,
+  begin: string,
+  fn: (db: Kysely<Database>) => Promise<T>,
+): Promise<T> {
   await sql.raw(begin).execute(conn);
   let result: T;
   try {
     result = await fn(conn);
   } catch (e) {
-    await sql.raw('ROLLBACK').execute(conn).catch(() => {});
+    await sql
+      .raw('ROLLBACK')
+      .execute(conn)
+      .catch(() => {});
     throw e;
   }
   try {
     await sql.raw('COMMIT').execute(conn);
   } catch (e) {
-    await sql.raw('ROLLBACK').execute(conn).catch(() => {});
+    await sql
+      .raw('ROLLBACK')
+      .execute(conn)
+      .catch(() => {});
     throw e;
   }
   return result;

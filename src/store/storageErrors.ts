@@ -29,7 +29,12 @@ export function classifyStorageError(e: unknown, context = ''): unknown {
   const code = err?.code ?? '';
   const msg = err?.message ?? String(e);
   const detail = context ? `${context}: ${msg}` : msg;
-  if (code === 'SQLITE_FULL' || code === '53100' || code === 'ENOSPC' || /ENOSPC|disk is full|No space left/i.test(msg)) {
+  if (
+    code === 'SQLITE_FULL' ||
+    code === '53100' ||
+    code === 'ENOSPC' ||
+    /ENOSPC|disk is full|No space left/i.test(msg)
+  ) {
     return new TesseraError('STORAGE_FULL', detail, { cause: e });
   }
   if (
@@ -40,7 +45,9 @@ export function classifyStorageError(e: unknown, context = ''): unknown {
     code === 'SQLITE_CORRUPT' ||
     PG_UNAVAILABLE.test(code) ||
     ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'].includes(code) ||
-    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|database connection is not open|the database system is (shutting down|starting up)|terminating connection/i.test(msg)
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|database connection is not open|the database system is (shutting down|starting up)|terminating connection/i.test(
+      msg,
+    )
   ) {
     return new TesseraError('STORAGE_UNAVAILABLE', detail, { cause: e });
   }

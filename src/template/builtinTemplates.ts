@@ -8,8 +8,17 @@
 import { OID } from '../x509/oids.js';
 import type { Template } from './Template.js';
 
-const userKeys = { rsaMinBits: 2048, rsaMaxBits: 8192, rsaPublicExponent: '65537', ecCurves: ['P-256', 'P-384'] } as const;
-const smartCardProviders = ['Microsoft Base Smart Card Crypto Provider', 'Microsoft Smart Card Key Storage Provider', 'Tessera Card Agent (PKCS#11)'];
+const userKeys = {
+  rsaMinBits: 2048,
+  rsaMaxBits: 8192,
+  rsaPublicExponent: '65537',
+  ecCurves: ['P-256', 'P-384'],
+} as const;
+const smartCardProviders = [
+  'Microsoft Base Smart Card Crypto Provider',
+  'Microsoft Smart Card Key Storage Provider',
+  'Tessera Card Agent (PKCS#11)',
+];
 
 export const BUILTIN_TEMPLATES: readonly Template[] = [
   {

@@ -6,7 +6,10 @@
  */
 import type { Template } from './Template.js';
 
-export function catalogOrder<T extends Pick<Template, 'name'>>(templates: readonly T[], order: readonly string[] = []): T[] {
+export function catalogOrder<T extends Pick<Template, 'name'>>(
+  templates: readonly T[],
+  order: readonly string[] = [],
+): T[] {
   const rank = new Map(order.map((n, i) => [n.toLowerCase(), i]));
   const at = (t: T) => rank.get(t.name.toLowerCase()) ?? order.length;
   // Array.prototype.sort is stable (ES2019): unnamed templates keep the store's order.

@@ -19,14 +19,20 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 export function withTemplateDefaults<T>(definition: T): T {
   if (!isObject(definition)) return definition;
   const { keyAlgorithms, san } = definition;
-  const ka = isObject(keyAlgorithms) ? insertAfter(keyAlgorithms, 'rsaMinBits', { rsaMaxBits: DEFAULT_RSA_MAX_BITS, rsaPublicExponent: '65537' }) : keyAlgorithms;
+  const ka = isObject(keyAlgorithms)
+    ? insertAfter(keyAlgorithms, 'rsaMinBits', { rsaMaxBits: DEFAULT_RSA_MAX_BITS, rsaPublicExponent: '65537' })
+    : keyAlgorithms;
   const sn = isObject(san) ? insertAfter(san, 'dns', { dnsWildcard: false }) : san;
   // A complete definition comes back as the same object.
   return ka === keyAlgorithms && sn === san ? definition : ({ ...definition, keyAlgorithms: ka, san: sn } as T);
 }
 
 /** `o` with the absent `fields` placed after `after`, so a shown definition reads in the Template.ts order. */
-function insertAfter(o: Record<string, unknown>, after: string, fields: Record<string, unknown>): Record<string, unknown> {
+function insertAfter(
+  o: Record<string, unknown>,
+  after: string,
+  fields: Record<string, unknown>,
+): Record<string, unknown> {
   const missing = Object.entries(fields).filter(([k]) => !Object.hasOwn(o, k));
   if (missing.length === 0) return o;
   const entries = Object.entries(o);

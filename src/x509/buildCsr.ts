@@ -33,18 +33,35 @@ export interface CsrOptions {
   /** AT_KEYEXCHANGE (1) or AT_SIGNATURE (2), with the provider name, as attribute 1.3.6.1.4.1.311.13.2.2. */
   readonly csp?: { readonly keySpec: 1 | 2; readonly provider: string };
   readonly osVersion?: string;
-  readonly clientInfo?: { readonly clientId: number; readonly machine: string; readonly user: string; readonly process: string };
+  readonly clientInfo?: {
+    readonly clientId: number;
+    readonly machine: string;
+    readonly user: string;
+    readonly process: string;
+  };
 }
 
 const SIG_OIDS: Record<'rsa' | 'ec', Record<RequestHash, string>> = {
-  rsa: { 'SHA-1': '1.2.840.113549.1.1.5', 'SHA-256': '1.2.840.113549.1.1.11', 'SHA-384': '1.2.840.113549.1.1.12', 'SHA-512': '1.2.840.113549.1.1.13' },
-  ec: { 'SHA-1': '1.2.840.10045.4.1', 'SHA-256': '1.2.840.10045.4.3.2', 'SHA-384': '1.2.840.10045.4.3.3', 'SHA-512': '1.2.840.10045.4.3.4' },
+  rsa: {
+    'SHA-1': '1.2.840.113549.1.1.5',
+    'SHA-256': '1.2.840.113549.1.1.11',
+    'SHA-384': '1.2.840.113549.1.1.12',
+    'SHA-512': '1.2.840.113549.1.1.13',
+  },
+  ec: {
+    'SHA-1': '1.2.840.10045.4.1',
+    'SHA-256': '1.2.840.10045.4.3.2',
+    'SHA-384': '1.2.840.10045.4.3.3',
+    'SHA-512': '1.2.840.10045.4.3.4',
+  },
 };
 
 /** The signature AlgorithmIdentifier for a key kind and hash (RSA PKCS#1 v1.5 carries NULL parameters). */
 export function signatureAlgorithm(keyKind: 'rsa' | 'ec', hash: RequestHash): AlgorithmIdentifier {
   const algorithm = SIG_OIDS[keyKind][hash];
-  return keyKind === 'rsa' ? new AlgorithmIdentifier({ algorithm, parameters: null }) : new AlgorithmIdentifier({ algorithm });
+  return keyKind === 'rsa'
+    ? new AlgorithmIdentifier({ algorithm, parameters: null })
+    : new AlgorithmIdentifier({ algorithm });
 }
 
 // Small DER writers for the few Microsoft attribute values (Uint8Array only: browser-safe).
@@ -96,17 +113,31 @@ export async function buildCsr(o: CsrOptions): Promise<Uint8Array> {
   if (o.template) {
     // szOID_ENROLLMENT_NAME_VALUE_PAIR and szOID_ENROLL_CERTTYPE_EXTENSION.
     attributes.push(attribute('1.3.6.1.4.1.311.13.2.1', seq(bmp('CertificateTemplate'), bmp(o.template))));
-    const ext = AsnConvert.serialize(new EnrollCertTypeChoice({ name: new DirectoryString({ bmpString: o.template }) }));
-    extensions.push(new Extension({ extnID: '1.3.6.1.4.1.311.20.2', critical: false, extnValue: new OctetString(ext) }));
+    const ext = AsnConvert.serialize(
+      new EnrollCertTypeChoice({ name: new DirectoryString({ bmpString: o.template }) }),
+    );
+    extensions.push(
+      new Extension({ extnID: '1.3.6.1.4.1.311.20.2', critical: false, extnValue: new OctetString(ext) }),
+    );
   }
   if (o.osVersion) attributes.push(attribute('1.3.6.1.4.1.311.13.2.3', ia5(o.osVersion)));
   if (o.clientInfo) {
     const c = o.clientInfo;
-    attributes.push(attribute('1.3.6.1.4.1.311.21.20', seq(smallInt(c.clientId), utf8(c.machine), utf8(c.user), utf8(c.process))));
+    attributes.push(
+      attribute('1.3.6.1.4.1.311.21.20', seq(smallInt(c.clientId), utf8(c.machine), utf8(c.user), utf8(c.process))),
+    );
   }
-  if (o.csp) attributes.push(attribute('1.3.6.1.4.1.311.13.2.2', seq(smallInt(o.csp.keySpec), bmp(o.csp.provider), tlv(0x03, new Uint8Array([0])))));
+  if (o.csp)
+    attributes.push(
+      attribute(
+        '1.3.6.1.4.1.311.13.2.2',
+        seq(smallInt(o.csp.keySpec), bmp(o.csp.provider), tlv(0x03, new Uint8Array([0]))),
+      ),
+    );
   if (extensions.length) {
-    attributes.push(new Attribute({ type: '1.2.840.113549.1.9.14', values: [AsnConvert.serialize(new Extensions(extensions))] }));
+    attributes.push(
+      new Attribute({ type: '1.2.840.113549.1.9.14', values: [AsnConvert.serialize(new Extensions(extensions))] }),
+    );
   }
   const info = new CertificationRequestInfo({
     version: 0,

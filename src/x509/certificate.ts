@@ -365,13 +365,21 @@ function readTbs(der: Buffer, tbsT: Tlv, unknownCriticalMode: 'refuse' | 'record
   }
   const [serialT, algT, issuerT, validityT, subjectT, spkiT] = f.slice(i, i + 6);
   if (!spkiT) malformed('TBSCertificate is missing fields');
-  if (serialT.tag !== TAG.INTEGER || algT.tag !== TAG.SEQUENCE || issuerT.tag !== TAG.SEQUENCE || validityT.tag !== TAG.SEQUENCE || subjectT.tag !== TAG.SEQUENCE || spkiT.tag !== TAG.SEQUENCE) {
+  if (
+    serialT.tag !== TAG.INTEGER ||
+    algT.tag !== TAG.SEQUENCE ||
+    issuerT.tag !== TAG.SEQUENCE ||
+    validityT.tag !== TAG.SEQUENCE ||
+    subjectT.tag !== TAG.SEQUENCE ||
+    spkiT.tag !== TAG.SEQUENCE
+  ) {
     malformed('TBSCertificate fields have the wrong types');
   }
   const serialContent = read.bytes(der, serialT);
   // RFC 5280 §4.1.2.2: a positive integer of at most 20 octets.
   if (serialContent[0] & 0x80) malformed('negative serial number');
-  if (serialContent.length > 21 || (serialContent.length === 21 && serialContent[0] !== 0)) malformed('serial number longer than 20 octets');
+  if (serialContent.length > 21 || (serialContent.length === 21 && serialContent[0] !== 0))
+    malformed('serial number longer than 20 octets');
   const validity = children(der, validityT);
   if (validity.length !== 2) malformed('Validity is not { notBefore, notAfter }');
   const notBefore = readTime(der, validity[0]);
@@ -388,7 +396,8 @@ function readTbs(der: Buffer, tbsT: Tlv, unknownCriticalMode: 'refuse' | 'record
     // RFC 5280 §4.1.2.9: extensions only in v3.
     if (version !== 3) malformed('extensions in a certificate that is not v3');
     const [list] = children(der, rest[0]);
-    if (!list || list.tag !== TAG.SEQUENCE || children(der, rest[0]).length !== 1) malformed('extensions is not [3] { SEQUENCE }');
+    if (!list || list.tag !== TAG.SEQUENCE || children(der, rest[0]).length !== 1)
+      malformed('extensions is not [3] { SEQUENCE }');
     const found = readExtensions(der, list, { understood: UNDERSTOOD, unknownCritical: unknownCriticalMode });
     ({ extensions, unknownCritical } = found);
     if (extensions.size === 0) malformed('empty Extensions');
@@ -428,7 +437,8 @@ function readTbs(der: Buffer, tbsT: Tlv, unknownCriticalMode: 'refuse' | 'record
   const pm = ext(OID.policyMappings);
   const pc = ext(OID.policyConstraints);
   const iap = ext(OID.inhibitAnyPolicy);
-  if (noCheck && !(noCheck.length === 2 && noCheck[0] === TAG.NULL && noCheck[1] === 0)) malformed('id-pkix-ocsp-nocheck is not NULL');
+  if (noCheck && !(noCheck.length === 2 && noCheck[0] === TAG.NULL && noCheck[1] === 0))
+    malformed('id-pkix-ocsp-nocheck is not NULL');
 
   const issuer = read.whole(der, issuerT);
   const subject = read.whole(der, subjectT);

@@ -40,7 +40,8 @@ export function decodeCertificatePolicies(v: Uint8Array): string[] {
   const out: string[] = [];
   for (const p of items) {
     const parts = p.tag === TAG.SEQUENCE ? children(v, p) : [];
-    if (parts.length < 1 || parts.length > 2 || (parts[1] && parts[1].tag !== TAG.SEQUENCE)) bad('PolicyInformation is not { policyIdentifier, policyQualifiers }');
+    if (parts.length < 1 || parts.length > 2 || (parts[1] && parts[1].tag !== TAG.SEQUENCE))
+      bad('PolicyInformation is not { policyIdentifier, policyQualifiers }');
     const id = read.oid(v, parts[0]);
     if (out.includes(id)) bad(`certificate policy ${id} appears twice`);
     out.push(id);

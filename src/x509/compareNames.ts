@@ -16,7 +16,18 @@
 import { children, read, readTlv, TAG, type Tlv } from './der.js';
 
 /** The character string tags of X.680 that DirectoryString, IA5String and friends use. */
-const STRING_TAGS = new Set<number>([TAG.UTF8String, 0x12, TAG.PrintableString, 0x14, 0x15, TAG.IA5String, 0x1a, 0x1b, 0x1c, TAG.BMPString]);
+const STRING_TAGS = new Set<number>([
+  TAG.UTF8String,
+  0x12,
+  TAG.PrintableString,
+  0x14,
+  0x15,
+  TAG.IA5String,
+  0x1a,
+  0x1b,
+  0x1c,
+  TAG.BMPString,
+]);
 
 function decodeString(c: Buffer, tag: number): string | undefined {
   if (tag === TAG.UTF8String) {
@@ -49,7 +60,12 @@ function decodeString(c: Buffer, tag: number): string | undefined {
 /** RFC 4518 §2 string preparation, as far as matching needs it: map, normalise (NFKC), fold case, insignificant space. */
 export function prepareString(s: string): string {
   // §2.2 Map: soft hyphen, zero-width characters and controls map to nothing; other spaces to SPACE.
-  const mapped = s.replace(/[\u00ad\u1806\u034f\u180b-\u180d\ufe00-\ufe0f\ufffc\u200b\u200c\u200d\u2060\ufeff\u0000-\u0008\u000e-\u001f\u007f-\u0084\u0086-\u009f]/g, '').replace(/[\t\n\v\f\r\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/g, ' ');
+  const mapped = s
+    .replace(
+      /[\u00ad\u1806\u034f\u180b-\u180d\ufe00-\ufe0f\ufffc\u200b\u200c\u200d\u2060\ufeff\u0000-\u0008\u000e-\u001f\u007f-\u0084\u0086-\u009f]/g,
+      '',
+    )
+    .replace(/[\t\n\v\f\r\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/g, ' ');
   // §2.3 Normalize (NFKC), with case folding (§2.2 "case folding") done through upper then lower case,
   // which folds ß to ss as the full case folding of RFC 4518 Appendix B does.
   const folded = mapped.normalize('NFKC').toUpperCase().toLowerCase().normalize('NFKC');

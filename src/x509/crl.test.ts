@@ -11,7 +11,10 @@ import { authorityKeyIdentifierExtension, extension } from './extensions.js';
 import { encodeName } from './name.js';
 import { OID } from './oids.js';
 
-const issuer = encodeName([{ type: 'O', value: 'Unit Org' }, { type: 'CN', value: 'Unit CA' }]);
+const issuer = encodeName([
+  { type: 'O', value: 'Unit Org' },
+  { type: 'CN', value: 'Unit CA' },
+]);
 const algorithm = seq(oid('1.2.840.113549.1.1.11'), nul());
 const thisUpdate = new Date(Date.UTC(2030, 0, 1));
 const nextUpdate = new Date(Date.UTC(2030, 0, 8));

@@ -91,7 +91,13 @@ export class CrlEncoder {
       throw new Error('CRL times must be whole seconds (RFC 5280 §5.1.2.4)');
     }
     // version v2 (INTEGER 1): RFC 5280 §5.1.2.1, required because we write extensions.
-    this.#fixed = Buffer.concat([integer(1), fields.signatureAlgorithm, fields.issuer, time(fields.thisUpdate), time(fields.nextUpdate)]);
+    this.#fixed = Buffer.concat([
+      integer(1),
+      fields.signatureAlgorithm,
+      fields.issuer,
+      time(fields.thisUpdate),
+      time(fields.nextUpdate),
+    ]);
     // Room in front for: the CertificateList, TBSCertList and revokedCertificates headers
     // (a tag octet and up to 5 length octets each) and the fixed fields.
     this.#entriesStart = this.#fixed.length + 3 * 6;
@@ -348,7 +354,12 @@ function decode(der: Buffer, top: Tlv, bad: (detail: string) => never, errorCode
     return BigInt('0x' + (c.toString('hex') || '0'));
   };
   const outer = children(der, top);
-  if (top.tag !== TAG.SEQUENCE || outer.length !== 3 || outer[0].tag !== TAG.SEQUENCE || outer[2].tag !== TAG.BIT_STRING) {
+  if (
+    top.tag !== TAG.SEQUENCE ||
+    outer.length !== 3 ||
+    outer[0].tag !== TAG.SEQUENCE ||
+    outer[2].tag !== TAG.BIT_STRING
+  ) {
     bad('CertificateList is not { TBSCertList, AlgorithmIdentifier, BIT STRING }');
   }
   const f = children(der, outer[0]);
@@ -362,9 +373,11 @@ function decode(der: Buffer, top: Tlv, bad: (detail: string) => never, errorCode
   const algT = f[i++];
   const issuerT = f[i++];
   const thisT = f[i++];
-  if (!algT || !issuerT || !thisT || algT.tag !== TAG.SEQUENCE || issuerT.tag !== TAG.SEQUENCE) bad('TBSCertList is missing fields');
+  if (!algT || !issuerT || !thisT || algT.tag !== TAG.SEQUENCE || issuerT.tag !== TAG.SEQUENCE)
+    bad('TBSCertList is missing fields');
   // RFC 5280 §5.1.1.2: the same algorithm as signatureAlgorithm.
-  if (!read.whole(der, algT).equals(read.whole(der, outer[1]))) bad('the TBS signature algorithm differs from signatureAlgorithm');
+  if (!read.whole(der, algT).equals(read.whole(der, outer[1])))
+    bad('the TBS signature algorithm differs from signatureAlgorithm');
   const thisUpdate = readTime(der, thisT, errorCode);
   let nextUpdate: Date | undefined;
   if (f[i]?.tag === TAG.UTCTime || f[i]?.tag === TAG.GeneralizedTime) nextUpdate = readTime(der, f[i++], errorCode);
@@ -382,7 +395,8 @@ function decode(der: Buffer, top: Tlv, bad: (detail: string) => never, errorCode
       const c = read.bytes(der, p[0]);
       // A negative serial (which conforming CAs do not issue) never matches a certificate's
       // serial: certificates with negative serials are refused, and 0xFF (-1) is not 0x00FF (PKITS 4.4.14).
-      const serial = c[0] & 0x80 ? `-${c.toString('hex')}` : (c.length > 1 && c[0] === 0 ? c.subarray(1) : c).toString('hex');
+      const serial =
+        c[0] & 0x80 ? `-${c.toString('hex')}` : (c.length > 1 && c[0] === 0 ? c.subarray(1) : c).toString('hex');
       let reason: number | undefined;
       if (p[2]) {
         if (!v2) bad('entry extensions in a v1 CRL');

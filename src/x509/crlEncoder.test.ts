@@ -14,7 +14,10 @@ import { extension } from './extensions.js';
 import { signatureAlgorithmDer } from './publicKey.js';
 
 const fields = {
-  issuer: encodeName([{ type: 'O', value: 'Tessera Tests' }, { type: 'CN', value: 'Encoder CA' }]),
+  issuer: encodeName([
+    { type: 'O', value: 'Tessera Tests' },
+    { type: 'CN', value: 'Encoder CA' },
+  ]),
   signatureAlgorithm: signatureAlgorithmDer('ecdsa', 'sha256'),
   thisUpdate: new Date('2026-11-25T10:00:00Z'),
   nextUpdate: new Date('2026-12-02T10:00:00Z'),
@@ -33,9 +36,18 @@ describe('CrlEncoder', () => {
       ['000012', Date.UTC(2026, 0, 3), 0],
       ['7f' + 'ab'.repeat(19), Date.UTC(2049, 11, 31, 23, 59, 59), 6],
       ['80' + '00'.repeat(19), Date.UTC(2050, 0, 1), 9],
-      ...[2, 3, 4, 5, 8, 10].map((r, i): [string, number, number | null] => [`4${i}` + '11'.repeat(15), Date.UTC(2026, 5, i + 1, 12, 30, 15), r]),
+      ...[2, 3, 4, 5, 8, 10].map((r, i): [string, number, number | null] => [
+        `4${i}` + '11'.repeat(15),
+        Date.UTC(2026, 5, i + 1, 12, 30, 15),
+        r,
+      ]),
     ];
-    for (let i = 0; i < 600; i++) rows.push([(0x40 + (i % 64)).toString(16) + i.toString(16).padStart(30, '0'), Date.UTC(2026, 3, 1) + i * 1000, i % 3 ? 1 : null]);
+    for (let i = 0; i < 600; i++)
+      rows.push([
+        (0x40 + (i % 64)).toString(16) + i.toString(16).padStart(30, '0'),
+        Date.UTC(2026, 3, 1) + i * 1000,
+        i % 3 ? 1 : null,
+      ]);
     for (const [s, at, r] of rows) enc.add(s, at, r);
     const tbs = enc.finishTbs([extension('2.5.29.20', false, integer(42))]);
     const der = enc.certificateList(Buffer.from([1, 2, 3, 4]));
@@ -55,8 +67,19 @@ describe('CrlEncoder', () => {
 
   it('encodes revocation dates like x509/der.ts time() across 1950–2149, leap days and the 2050 switch', () => {
     const enc = new CrlEncoder(fields);
-    const dates: number[] = [Date.UTC(1950, 0, 1), Date.UTC(2000, 1, 29, 23, 59, 59), Date.UTC(2049, 11, 31, 23, 59, 59), Date.UTC(2050, 0, 1), Date.UTC(2100, 1, 28), Date.UTC(2149, 11, 31)];
-    for (let i = 0; i < 400; i++) dates.push(Math.floor((Date.UTC(1950, 0, 1) + Math.random() * (Date.UTC(2150, 0, 1) - Date.UTC(1950, 0, 1))) / 1000) * 1000);
+    const dates: number[] = [
+      Date.UTC(1950, 0, 1),
+      Date.UTC(2000, 1, 29, 23, 59, 59),
+      Date.UTC(2049, 11, 31, 23, 59, 59),
+      Date.UTC(2050, 0, 1),
+      Date.UTC(2100, 1, 28),
+      Date.UTC(2149, 11, 31),
+    ];
+    for (let i = 0; i < 400; i++)
+      dates.push(
+        Math.floor((Date.UTC(1950, 0, 1) + Math.random() * (Date.UTC(2150, 0, 1) - Date.UTC(1950, 0, 1))) / 1000) *
+          1000,
+      );
     dates.forEach((d, i) => enc.add((0x10 + i).toString(16), d, null));
     enc.finishTbs([]);
     const der = enc.certificateList(Buffer.from([1]));
@@ -69,7 +92,8 @@ describe('CrlEncoder', () => {
 
   it('writes correct 4-octet lengths for a CRL past 16 MB (the header space reserved in front)', () => {
     const enc = new CrlEncoder(fields);
-    for (let i = 0; i < 420_000; i++) enc.add('4' + i.toString(16).padStart(31, '0'), Date.UTC(2026, 0, 1) + i * 1000, 1);
+    for (let i = 0; i < 420_000; i++)
+      enc.add('4' + i.toString(16).padStart(31, '0'), Date.UTC(2026, 0, 1) + i * 1000, 1);
     enc.finishTbs([extension('2.5.29.20', false, integer(7))]);
     const der = enc.certificateList(Buffer.alloc(72, 1));
     expect(der.length).toBeGreaterThan(16 * 1024 * 1024);

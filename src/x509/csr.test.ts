@@ -22,7 +22,6 @@ import { codeOf } from '../../test/support/codeOf.js';
 
 const der = (pem: string) => decodeRequestBytes(pem);
 
-
 function openssl(args: string[]): void {
   execFileSync('openssl', args, { stdio: 'pipe' });
 }
@@ -49,17 +48,37 @@ describe('CSRs made by openssl req', () => {
   it('decodes an RSA-PSS signed request (RFC 4055 §3.1 parameters)', () => {
     const { keyFile } = opensslCsr('rsa:2048');
     const out = join(tmpDir('pss-'), 'req.pem');
-    openssl(['req', '-new', '-key', keyFile, '-subj', '/CN=pss', '-sha256', '-sigopt', 'rsa_padding_mode:pss', '-sigopt', 'rsa_pss_saltlen:32', '-out', out]);
+    openssl([
+      'req',
+      '-new',
+      '-key',
+      keyFile,
+      '-subj',
+      '/CN=pss',
+      '-sha256',
+      '-sigopt',
+      'rsa_padding_mode:pss',
+      '-sigopt',
+      'rsa_pss_saltlen:32',
+      '-out',
+      out,
+    ]);
     const p = parseCsr(der(readFileSync(out, 'utf8')));
     expect(p.signatureAlgorithm).toMatchObject({ kind: 'rsa-pss', hash: 'sha256', saltLength: 32 });
   });
 
   it('reads requested extensions: SAN, EKU, basic constraints', () => {
     const { csr } = opensslCsr('P-256', {
-      addext: ['subjectAltName=otherName:1.3.6.1.4.1.311.20.2.3;UTF8:admin@corp,email:a@b.c', 'extendedKeyUsage=clientAuth', 'basicConstraints=critical,CA:TRUE'],
+      addext: [
+        'subjectAltName=otherName:1.3.6.1.4.1.311.20.2.3;UTF8:admin@corp,email:a@b.c',
+        'extendedKeyUsage=clientAuth',
+        'basicConstraints=critical,CA:TRUE',
+      ],
     });
     const p = parseCsr(der(csr));
-    expect(p.extensions.map((e) => e.oid).sort()).toEqual([OID.basicConstraints, OID.subjectAltName, OID.extKeyUsage].sort());
+    expect(p.extensions.map((e) => e.oid).sort()).toEqual(
+      [OID.basicConstraints, OID.subjectAltName, OID.extKeyUsage].sort(),
+    );
     expect(p.extensions.find((e) => e.oid === OID.basicConstraints)?.critical).toBe(true);
   });
 
@@ -111,19 +130,29 @@ describe('hand-made requests', () => {
 
   it('rejects an ECDSA algorithm on an RSA key (Wycheproof WrongPrimitive)', () => {
     const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const csr = craftCsr({ key: rsa.privateKey, spki: rsa.publicKey.export({ format: 'der', type: 'spki' }), sigAlg: seq(oid(OID.ecdsaWithSHA256)) });
+    const csr = craftCsr({
+      key: rsa.privateKey,
+      spki: rsa.publicKey.export({ format: 'der', type: 'spki' }),
+      sigAlg: seq(oid(OID.ecdsaWithSHA256)),
+    });
     expect(codeOf(() => parseCsr(csr))).toBe('CSR_BAD_SIGNATURE');
   });
 
   it('rejects MD5 signatures with SIGNATURE_ALGORITHM_UNSUPPORTED', () => {
     const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const md5WithRSA = seq(oid('1.2.840.113549.1.1.4'), nul());
-    const csr = craftCsr({ key: rsa.privateKey, spki: rsa.publicKey.export({ format: 'der', type: 'spki' }), sigAlg: md5WithRSA });
+    const csr = craftCsr({
+      key: rsa.privateKey,
+      spki: rsa.publicKey.export({ format: 'der', type: 'spki' }),
+      sigAlg: md5WithRSA,
+    });
     expect(codeOf(() => parseCsr(csr))).toBe('SIGNATURE_ALGORITHM_UNSUPPORTED');
   });
 
   it('rejects ECDSA AlgorithmIdentifiers with parameters (RFC 5758 §3.2)', () => {
-    expect(codeOf(() => parseCsr(craftCsr({ sigAlg: seq(oid(OID.ecdsaWithSHA256), nul()) })))).toBe('SIGNATURE_ALGORITHM_UNSUPPORTED');
+    expect(codeOf(() => parseCsr(craftCsr({ sigAlg: seq(oid(OID.ecdsaWithSHA256), nul()) })))).toBe(
+      'SIGNATURE_ALGORITHM_UNSUPPORTED',
+    );
   });
 
   it('rejects duplicate extensions with CSR_DUPLICATE_EXTENSION (RFC 5280 §4.2)', () => {
@@ -135,17 +164,29 @@ describe('hand-made requests', () => {
   it('rejects duplicates split across two extension request attributes', () => {
     const eku = seq(oid(OID.clientAuth));
     const attr = (e: Buffer) => seq(oid(OID.extensionRequest), setOf(seq(e)));
-    expect(codeOf(() => parseCsr(craftCsr({ attributes: [attr(ext(OID.extKeyUsage, eku)), attr(ext(OID.extKeyUsage, eku))] })))).toBe('CSR_DUPLICATE_EXTENSION');
+    expect(
+      codeOf(() =>
+        parseCsr(craftCsr({ attributes: [attr(ext(OID.extKeyUsage, eku)), attr(ext(OID.extKeyUsage, eku))] })),
+      ),
+    ).toBe('CSR_DUPLICATE_EXTENSION');
   });
 
   it('rejects an empty EKU or an empty SAN with CSR_INVALID_EXTENSION (step-ca CVE-2026-40097)', () => {
-    expect(codeOf(() => parseCsr(craftCsr({ extensions: [ext(OID.extKeyUsage, seq())] })))).toBe('CSR_INVALID_EXTENSION');
-    expect(codeOf(() => parseCsr(craftCsr({ extensions: [ext(OID.subjectAltName, seq())] })))).toBe('CSR_INVALID_EXTENSION');
+    expect(codeOf(() => parseCsr(craftCsr({ extensions: [ext(OID.extKeyUsage, seq())] })))).toBe(
+      'CSR_INVALID_EXTENSION',
+    );
+    expect(codeOf(() => parseCsr(craftCsr({ extensions: [ext(OID.subjectAltName, seq())] })))).toBe(
+      'CSR_INVALID_EXTENSION',
+    );
   });
 
   it('rejects an extension value that is empty or not DER', () => {
-    expect(codeOf(() => parseCsr(craftCsr({ extensions: [ext('1.2.3.4', Buffer.alloc(0))] })))).toBe('CSR_INVALID_EXTENSION');
-    expect(codeOf(() => parseCsr(craftCsr({ extensions: [ext('1.2.3.4', Buffer.from('3080020101', 'hex'))] })))).toBe('CSR_INVALID_EXTENSION');
+    expect(codeOf(() => parseCsr(craftCsr({ extensions: [ext('1.2.3.4', Buffer.alloc(0))] })))).toBe(
+      'CSR_INVALID_EXTENSION',
+    );
+    expect(codeOf(() => parseCsr(craftCsr({ extensions: [ext('1.2.3.4', Buffer.from('3080020101', 'hex'))] })))).toBe(
+      'CSR_INVALID_EXTENSION',
+    );
   });
 
   it('rejects an explicitly encoded critical FALSE (X.690 §11.5)', () => {
@@ -221,7 +262,13 @@ describe('Microsoft request attributes (learn.microsoft.com "CMC Request"; docs/
 
   it('decodes an RSA request with a SHA-1 signature from buildCsr (proof of possession only)', async () => {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const bytes = await buildCsr({ spki: publicKey.export({ format: 'der', type: 'spki' }), keyKind: 'rsa', hash: 'SHA-1', sign: async (d) => cryptoSign('sha1', d, privateKey), template: 'User' });
+    const bytes = await buildCsr({
+      spki: publicKey.export({ format: 'der', type: 'spki' }),
+      keyKind: 'rsa',
+      hash: 'SHA-1',
+      sign: async (d) => cryptoSign('sha1', d, privateKey),
+      template: 'User',
+    });
     const p = parseCsr(Buffer.from(bytes));
     expect(p.signatureAlgorithm).toMatchObject({ kind: 'rsa-pkcs1', hash: 'sha1' });
     expect(p.microsoft.templateName).toBe('User');
@@ -240,7 +287,9 @@ describe('Microsoft request attributes (learn.microsoft.com "CMC Request"; docs/
 
   it('reads the v2 template OID from the 1.3.6.1.4.1.311.21.7 extension', () => {
     const templateOid = '1.3.6.1.4.1.311.21.8.1.2.3';
-    const p = parseCsr(craftCsr({ extensions: [ext(OID.certificateTemplate, seq(oid(templateOid), integer(100), integer(2)))] }));
+    const p = parseCsr(
+      craftCsr({ extensions: [ext(OID.certificateTemplate, seq(oid(templateOid), integer(100), integer(2)))] }),
+    );
     expect(p.microsoft.templateOid).toBe(templateOid);
   });
 });

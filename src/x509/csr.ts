@@ -40,7 +40,12 @@ export interface MicrosoftRequestInfo {
   readonly nameValuePairs: readonly (readonly [string, string])[];
   readonly csp?: { readonly keySpec: number; readonly provider: string };
   readonly osVersion?: string;
-  readonly clientInfo?: { readonly clientId: number; readonly machine: string; readonly user: string; readonly process: string };
+  readonly clientInfo?: {
+    readonly clientId: number;
+    readonly machine: string;
+    readonly user: string;
+    readonly process: string;
+  };
   /** From the 1.3.6.1.4.1.311.20.2 (v1 name) or 1.3.6.1.4.1.311.21.7 (v2) extension. */
   readonly templateName?: string;
   readonly templateOid?: string;
@@ -110,7 +115,8 @@ function parseSigned(der: Buffer): SignedParts {
   const parts = children(der, top);
   if (parts.length !== 3) bad('CertificationRequest is not { info, algorithm, signature }');
   const [infoT, algT, sigT] = parts;
-  if (infoT.tag !== TAG.SEQUENCE || algT.tag !== TAG.SEQUENCE || sigT.tag !== TAG.BIT_STRING) bad('CertificationRequest fields have the wrong types');
+  if (infoT.tag !== TAG.SEQUENCE || algT.tag !== TAG.SEQUENCE || sigT.tag !== TAG.BIT_STRING)
+    bad('CertificationRequest fields have the wrong types');
 
   const infoParts = children(der, infoT);
   if (infoParts.length < 3 || infoParts.length > 4) bad('CertificationRequestInfo has the wrong number of fields');
@@ -188,8 +194,14 @@ function checkExtensionValue(id: string, value: Buffer): void {
     if (e instanceof TesseraError && (e.code === 'REQUEST_TOO_DEEP' || e.code === 'REQUEST_TOO_LARGE')) throw e;
     throw new TesseraError('CSR_INVALID_EXTENSION', `${id} is not valid DER`);
   }
-  if ((id === OID.extKeyUsage || id === OID.subjectAltName) && (top.tag !== TAG.SEQUENCE || top.end === top.contentStart)) {
-    throw new TesseraError('CSR_INVALID_EXTENSION', `${id === OID.extKeyUsage ? 'extKeyUsage' : 'subjectAltName'} is empty`);
+  if (
+    (id === OID.extKeyUsage || id === OID.subjectAltName) &&
+    (top.tag !== TAG.SEQUENCE || top.end === top.contentStart)
+  ) {
+    throw new TesseraError(
+      'CSR_INVALID_EXTENSION',
+      `${id === OID.extKeyUsage ? 'extKeyUsage' : 'subjectAltName'} is empty`,
+    );
   }
 }
 
@@ -214,7 +226,12 @@ function decodeMicrosoft(attrs: readonly RequestAttribute[], exts: readonly Requ
           osVersion = read.string(v, top);
         } else if (a.oid === OID.requestClientInfo) {
           const [id, m, u, p] = children(v, top);
-          clientInfo = { clientId: read.smallInt(v, id), machine: m ? read.string(v, m) : '', user: u ? read.string(v, u) : '', process: p ? read.string(v, p) : '' };
+          clientInfo = {
+            clientId: read.smallInt(v, id),
+            machine: m ? read.string(v, m) : '',
+            user: u ? read.string(v, u) : '',
+            process: p ? read.string(v, p) : '',
+          };
         }
       } catch {
         /* tolerated, see above */

@@ -4,7 +4,15 @@
  * checked against the malformed-input classes of docs/security.md §7 (X.690 §10 DER rules,
  * node-forge CVE-2025-66031 / CVE-2025-66030, OpenSSL CVE-2023-2650).
  */
-import { AsnIntegerBigIntConverter, AsnProp, AsnPropTypes, AsnSerializer, AsnType, AsnTypeTypes, type IAsnConverter } from '@peculiar/asn1-schema';
+import {
+  AsnIntegerBigIntConverter,
+  AsnProp,
+  AsnPropTypes,
+  AsnSerializer,
+  AsnType,
+  AsnTypeTypes,
+  type IAsnConverter,
+} from '@peculiar/asn1-schema';
 import { describe, expect, it } from 'vitest';
 import { TesseraError } from '../errors/TesseraError.js';
 import {
@@ -47,18 +55,31 @@ function libraryEncoding(type: AsnPropTypes, value: unknown, converter?: IAsnCon
 
 const ab = (b: Uint8Array) => Uint8Array.from(b).buffer as ArrayBuffer;
 
-
 const hex = (h: string) => Buffer.from(h.replace(/\s+/g, ''), 'hex');
 
 describe('DER writer', () => {
-  it.each([0, 1, 127, 128, 255, 256, 65535, 2 ** 31, Number.MAX_SAFE_INTEGER])('writes INTEGER %d as asn1-schema does', (n) => {
-    expect(seq(integer(n))).toEqual(libraryEncoding(AsnPropTypes.Integer, BigInt(n), AsnIntegerBigIntConverter as IAsnConverter<unknown>));
-  });
+  it.each([0, 1, 127, 128, 255, 256, 65535, 2 ** 31, Number.MAX_SAFE_INTEGER])(
+    'writes INTEGER %d as asn1-schema does',
+    (n) => {
+      expect(seq(integer(n))).toEqual(
+        libraryEncoding(AsnPropTypes.Integer, BigInt(n), AsnIntegerBigIntConverter as IAsnConverter<unknown>),
+      );
+    },
+  );
 
   it('writes INTEGERs from unsigned magnitudes with the sign octet asn1-schema adds', () => {
-    for (const m of [hex('7f'), hex('80'), hex('00ff'), hex('0000ab'), hex('ff'.repeat(20)), hex('40' + '11'.repeat(15))]) {
+    for (const m of [
+      hex('7f'),
+      hex('80'),
+      hex('00ff'),
+      hex('0000ab'),
+      hex('ff'.repeat(20)),
+      hex('40' + '11'.repeat(15)),
+    ]) {
       const value = BigInt('0x' + m.toString('hex'));
-      expect(seq(integerFromUnsigned(m))).toEqual(libraryEncoding(AsnPropTypes.Integer, value, AsnIntegerBigIntConverter as IAsnConverter<unknown>));
+      expect(seq(integerFromUnsigned(m))).toEqual(
+        libraryEncoding(AsnPropTypes.Integer, value, AsnIntegerBigIntConverter as IAsnConverter<unknown>),
+      );
     }
     // A top-bit-set 20-octet magnitude is 21 content octets (X.690 §8.3: two's complement).
     expect(integerFromUnsigned(hex('ff'.repeat(20))).length).toBe(2 + 21);
@@ -88,14 +109,18 @@ describe('DER writer', () => {
     expect(seq(bmp('SmartcardUser'))).toEqual(libraryEncoding(AsnPropTypes.BmpString, 'SmartcardUser'));
   });
 
-  it.each(['1.2.840.113549.1.1.11', '2.5.29.37.0', '1.3.6.1.4.1.311.25.2.1', '2.999.3', '0.9.2342.19200300.100.1.25', '2.25.329800735698586629295641978511506172918'])(
-    'writes OID %s as asn1-schema does and reads it back',
-    (o) => {
-      expect(seq(oid(o))).toEqual(libraryEncoding(AsnPropTypes.ObjectIdentifier, o));
-      const t = oid(o);
-      expect(decodeOid(t.subarray(2))).toBe(o);
-    },
-  );
+  it.each([
+    '1.2.840.113549.1.1.11',
+    '2.5.29.37.0',
+    '1.3.6.1.4.1.311.25.2.1',
+    '2.999.3',
+    '0.9.2342.19200300.100.1.25',
+    '2.25.329800735698586629295641978511506172918',
+  ])('writes OID %s as asn1-schema does and reads it back', (o) => {
+    expect(seq(oid(o))).toEqual(libraryEncoding(AsnPropTypes.ObjectIdentifier, o));
+    const t = oid(o);
+    expect(decodeOid(t.subarray(2))).toBe(o);
+  });
 
   it('refuses to write an OID that is not dotted digits', () => {
     expect(() => oid('1.2.x')).toThrow(/bad OID/);
@@ -110,7 +135,9 @@ describe('DER writer', () => {
     expect(seq(time(d2050))).toEqual(libraryEncoding(AsnPropTypes.GeneralizedTime, d2050));
     expect(time(d2050).toString('latin1', 2)).toBe('20500101000000Z');
     // Milliseconds are dropped rather than written as a fraction (§4.1.2.5.2).
-    expect(generalizedTime(new Date(Date.UTC(2030, 5, 1, 12, 0, 0, 731))).toString('latin1', 2)).toBe('20300601120000Z');
+    expect(generalizedTime(new Date(Date.UTC(2030, 5, 1, 12, 0, 0, 731))).toString('latin1', 2)).toBe(
+      '20300601120000Z',
+    );
   });
 
   it('sorts SET OF elements as X.690 §11.6 requires', () => {
@@ -191,7 +218,8 @@ describe('DER reader', () => {
 
   it('rejects truncated input and lengths running past their container', () => {
     const good = seq(integer(1), utf8('hello'));
-    for (let cut = 1; cut < good.length; cut++) expect(codeOf(() => checkDer(good.subarray(0, cut)))).toBe('REQUEST_MALFORMED');
+    for (let cut = 1; cut < good.length; cut++)
+      expect(codeOf(() => checkDer(good.subarray(0, cut)))).toBe('REQUEST_MALFORMED');
     expect(codeOf(() => checkDer(hex('3003 020501')))).toBe('REQUEST_MALFORMED');
     // A 0x84FFFFFFFF length on a short input.
     expect(codeOf(() => checkDer(hex('3084ffffffff 020101')))).toBe('REQUEST_MALFORMED');

@@ -138,7 +138,12 @@ const pad2 = (n: number) => (n < 10 ? '0' : '') + n;
 export function time(d: Date): Buffer {
   const y = d.getUTCFullYear();
   const rest =
-    pad2(d.getUTCMonth() + 1) + pad2(d.getUTCDate()) + pad2(d.getUTCHours()) + pad2(d.getUTCMinutes()) + pad2(d.getUTCSeconds()) + 'Z';
+    pad2(d.getUTCMonth() + 1) +
+    pad2(d.getUTCDate()) +
+    pad2(d.getUTCHours()) +
+    pad2(d.getUTCMinutes()) +
+    pad2(d.getUTCSeconds()) +
+    'Z';
   if (y >= 1950 && y < 2050) return tlv(TAG.UTCTime, Buffer.from(pad2(y % 100) + rest, 'ascii'));
   return generalizedTime(d);
 }
@@ -257,7 +262,8 @@ function checkPrimitive(buf: Uint8Array, t: Tlv): void {
   const len = t.end - t.contentStart;
   switch (t.tag) {
     case TAG.BOOLEAN:
-      if (len !== 1 || (buf[t.contentStart] !== 0 && buf[t.contentStart] !== 0xff)) notDer('BOOLEAN is not 0x00 or 0xFF');
+      if (len !== 1 || (buf[t.contentStart] !== 0 && buf[t.contentStart] !== 0xff))
+        notDer('BOOLEAN is not 0x00 or 0xFF');
       break;
     case TAG.INTEGER:
     case TAG.ENUMERATED:
@@ -269,9 +275,11 @@ function checkPrimitive(buf: Uint8Array, t: Tlv): void {
       }
       break;
     case TAG.BIT_STRING:
-      if (len === 0 || buf[t.contentStart] > 7 || (len === 1 && buf[t.contentStart] !== 0)) notDer('bad BIT STRING unused-bits octet');
+      if (len === 0 || buf[t.contentStart] > 7 || (len === 1 && buf[t.contentStart] !== 0))
+        notDer('bad BIT STRING unused-bits octet');
       // X.690 §11.2.1: in DER the unused bits of the last octet are zero.
-      if (len > 1 && (buf[t.end - 1] & ((1 << buf[t.contentStart]) - 1)) !== 0) notDer('BIT STRING with non-zero unused bits');
+      if (len > 1 && (buf[t.end - 1] & ((1 << buf[t.contentStart]) - 1)) !== 0)
+        notDer('BIT STRING with non-zero unused bits');
       break;
     case TAG.NULL:
       if (len !== 0) notDer('NULL with contents');
@@ -283,7 +291,8 @@ function checkPrimitive(buf: Uint8Array, t: Tlv): void {
       // X.690 §10.2: BIT STRING, OCTET STRING and the restricted character strings
       // (UTF8String 12, NumericString 18 … BMPString 30, CHARACTER STRING 29 excepted)
       // use the primitive form only in DER.
-      if (t.tag === 0x23 || t.tag === 0x24 || t.tag === 0x2c || (t.tag >= 0x32 && t.tag <= 0x3e && t.tag !== 0x3d)) notDer('constructed string encoding');
+      if (t.tag === 0x23 || t.tag === 0x24 || t.tag === 0x2c || (t.tag >= 0x32 && t.tag <= 0x3e && t.tag !== 0x3d))
+        notDer('constructed string encoding');
   }
 }
 
@@ -350,7 +359,8 @@ function decodeOidUncached(c: Uint8Array): string {
 
 /** Helpers for reading primitive values out of a checked buffer. */
 export const read = {
-  bytes: (buf: Uint8Array, t: Tlv): Buffer => Buffer.from(buf.buffer, buf.byteOffset + t.contentStart, t.end - t.contentStart),
+  bytes: (buf: Uint8Array, t: Tlv): Buffer =>
+    Buffer.from(buf.buffer, buf.byteOffset + t.contentStart, t.end - t.contentStart),
   whole: (buf: Uint8Array, t: Tlv): Buffer => Buffer.from(buf.buffer, buf.byteOffset + t.start, t.end - t.start),
   oid: (buf: Uint8Array, t: Tlv): string => {
     if (t.tag !== TAG.OID) malformed('expected an OBJECT IDENTIFIER');

@@ -81,7 +81,12 @@ export function decodeDistributionPoints(v: Uint8Array, issuer: Uint8Array): Dis
     const issuerT = parts.find((p) => p.tag === 0xa2);
     // §4.2.1.13: "either distributionPoint or cRLIssuer MUST be present".
     if (!nameT && !issuerT) bad('DistributionPoint with neither distributionPoint nor cRLIssuer');
-    const crlIssuers = issuerT ? children(v, issuerT).map((g) => generalNameKey(v, g)).filter((k) => k.startsWith('dn:')).map((k) => k.slice(3)) : undefined;
+    const crlIssuers = issuerT
+      ? children(v, issuerT)
+          .map((g) => generalNameKey(v, g))
+          .filter((k) => k.startsWith('dn:'))
+          .map((k) => k.slice(3))
+      : undefined;
     // A relative name extends the cRLIssuer when there is one, the certificate issuer otherwise.
     let base: Uint8Array = issuer;
     if (issuerT) {

@@ -45,17 +45,30 @@ import {
   templateInfoExtension,
   templateNameExtension,
 } from './extensions.js';
-import { decodeGeneralNames, decodeSidExtensionValue, encodeGeneralNames, isSid, SID_URI_PREFIX } from './generalNames.js';
+import {
+  decodeGeneralNames,
+  decodeSidExtensionValue,
+  encodeGeneralNames,
+  isSid,
+  SID_URI_PREFIX,
+} from './generalNames.js';
 import { keyUsageValue } from './keyUsage.js';
 import { OID } from './oids.js';
 
 const ser = (v: object) => Buffer.from(AsnConvert.serialize(v));
 const libExt = (id: string, critical: boolean, value: object | ArrayBuffer) =>
-  ser(new Extension({ extnID: id, critical, extnValue: new OctetString(value instanceof ArrayBuffer ? value : AsnConvert.serialize(value)) }));
+  ser(
+    new Extension({
+      extnID: id,
+      critical,
+      extnValue: new OctetString(value instanceof ArrayBuffer ? value : AsnConvert.serialize(value)),
+    }),
+  );
 const ab = (b: Uint8Array) => Uint8Array.from(b).buffer as ArrayBuffer;
 
 const utf8Value = (s: string) => ab(utf8(s));
-const upn = (v: string) => new GeneralName({ otherName: new OtherName({ typeId: OID.userPrincipalName, value: utf8Value(v) }) });
+const upn = (v: string) =>
+  new GeneralName({ otherName: new OtherName({ typeId: OID.userPrincipalName, value: utf8Value(v) }) });
 
 describe('extension encoders against @peculiar/asn1-x509', () => {
   it.each([
@@ -63,7 +76,10 @@ describe('extension encoders against @peculiar/asn1-x509', () => {
     [['digitalSignature'], KeyUsageFlags.digitalSignature],
     [['digitalSignature', 'keyAgreement'], KeyUsageFlags.digitalSignature | KeyUsageFlags.keyAgreement],
     [['nonRepudiation', 'dataEncipherment'], KeyUsageFlags.nonRepudiation | KeyUsageFlags.dataEncipherment],
-    [['digitalSignature', 'keyCertSign', 'cRLSign'], KeyUsageFlags.digitalSignature | KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign],
+    [
+      ['digitalSignature', 'keyCertSign', 'cRLSign'],
+      KeyUsageFlags.digitalSignature | KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign,
+    ],
   ] as const)('keyUsage %j is the critical named bit list the library writes', (names, flags) => {
     expect(keyUsageExtension(names)).toEqual(libExt(OID.keyUsage, true, new KeyUsage(flags)));
     expect(keyUsageValue(names)).toEqual(ser(new KeyUsage(flags)));
@@ -75,33 +91,72 @@ describe('extension encoders against @peculiar/asn1-x509', () => {
   });
 
   it('basicConstraints: empty SEQUENCE for an end entity, cA with pathLen for a CA (RFC 5280 §4.2.1.9)', () => {
-    expect(basicConstraintsExtension(false)).toEqual(libExt(OID.basicConstraints, true, new BasicConstraints({ cA: false })));
-    expect(basicConstraintsExtension(true, 0)).toEqual(libExt(OID.basicConstraints, true, new BasicConstraints({ cA: true, pathLenConstraint: 0 })));
-    expect(basicConstraintsExtension(true)).toEqual(libExt(OID.basicConstraints, true, new BasicConstraints({ cA: true })));
+    expect(basicConstraintsExtension(false)).toEqual(
+      libExt(OID.basicConstraints, true, new BasicConstraints({ cA: false })),
+    );
+    expect(basicConstraintsExtension(true, 0)).toEqual(
+      libExt(OID.basicConstraints, true, new BasicConstraints({ cA: true, pathLenConstraint: 0 })),
+    );
+    expect(basicConstraintsExtension(true)).toEqual(
+      libExt(OID.basicConstraints, true, new BasicConstraints({ cA: true })),
+    );
   });
 
   it('subject and authority key identifiers', () => {
     const id = Buffer.alloc(20, 0xab);
-    expect(subjectKeyIdentifierExtension(id)).toEqual(libExt(OID.subjectKeyIdentifier, false, new SubjectKeyIdentifier(ab(id))));
-    expect(authorityKeyIdentifierExtension(id)).toEqual(libExt(OID.authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(ab(id)) })));
+    expect(subjectKeyIdentifierExtension(id)).toEqual(
+      libExt(OID.subjectKeyIdentifier, false, new SubjectKeyIdentifier(ab(id))),
+    );
+    expect(authorityKeyIdentifierExtension(id)).toEqual(
+      libExt(
+        OID.authorityKeyIdentifier,
+        false,
+        new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(ab(id)) }),
+      ),
+    );
   });
 
   it('CRL distribution points with a fullName URI per URL (RFC 5280 §4.2.1.13)', () => {
     const urls = ['http://pki.example/pki/issuing.crl', 'http://backup.example/issuing.crl'];
     const lib = new CRLDistributionPoints(
-      urls.map((u) => new DistributionPoint({ distributionPoint: new DistributionPointName({ fullName: [new GeneralName({ uniformResourceIdentifier: u })] }) })),
+      urls.map(
+        (u) =>
+          new DistributionPoint({
+            distributionPoint: new DistributionPointName({
+              fullName: [new GeneralName({ uniformResourceIdentifier: u })],
+            }),
+          }),
+      ),
     );
     expect(crlDistributionPointsExtension(urls)).toEqual(libExt(OID.cRLDistributionPoints, false, lib));
   });
 
   it('authority information access: caIssuers then OCSP (RFC 5280 §4.2.2.1)', () => {
     const lib = new AuthorityInfoAccessSyntax([
-      new AccessDescription({ accessMethod: OID.caIssuers, accessLocation: new GeneralName({ uniformResourceIdentifier: 'http://pki.example/pki/issuing.cer' }) }),
-      new AccessDescription({ accessMethod: OID.ocsp, accessLocation: new GeneralName({ uniformResourceIdentifier: 'http://pki.example/ocsp' }) }),
+      new AccessDescription({
+        accessMethod: OID.caIssuers,
+        accessLocation: new GeneralName({ uniformResourceIdentifier: 'http://pki.example/pki/issuing.cer' }),
+      }),
+      new AccessDescription({
+        accessMethod: OID.ocsp,
+        accessLocation: new GeneralName({ uniformResourceIdentifier: 'http://pki.example/ocsp' }),
+      }),
     ]);
-    expect(authorityInfoAccessExtension({ caIssuers: 'http://pki.example/pki/issuing.cer', ocsp: 'http://pki.example/ocsp' })).toEqual(libExt(OID.authorityInfoAccess, false, lib));
-    const onlyIssuer = new AuthorityInfoAccessSyntax([new AccessDescription({ accessMethod: OID.caIssuers, accessLocation: new GeneralName({ uniformResourceIdentifier: 'http://x/c.cer' }) })]);
-    expect(authorityInfoAccessExtension({ caIssuers: 'http://x/c.cer' })).toEqual(libExt(OID.authorityInfoAccess, false, onlyIssuer));
+    expect(
+      authorityInfoAccessExtension({
+        caIssuers: 'http://pki.example/pki/issuing.cer',
+        ocsp: 'http://pki.example/ocsp',
+      }),
+    ).toEqual(libExt(OID.authorityInfoAccess, false, lib));
+    const onlyIssuer = new AuthorityInfoAccessSyntax([
+      new AccessDescription({
+        accessMethod: OID.caIssuers,
+        accessLocation: new GeneralName({ uniformResourceIdentifier: 'http://x/c.cer' }),
+      }),
+    ]);
+    expect(authorityInfoAccessExtension({ caIssuers: 'http://x/c.cer' })).toEqual(
+      libExt(OID.authorityInfoAccess, false, onlyIssuer),
+    );
   });
 
   it('subjectAltName with the UPN otherName (UTF8String) and rfc822Name; critical when the subject is empty', () => {
@@ -116,7 +171,10 @@ describe('extension encoders against @peculiar/asn1-x509', () => {
 
   it('subjectAltName with DNS names and the KB5014754 SID URI', () => {
     const sid = 'S-1-5-21-1004336348-1177238915-682003330-1105';
-    const lib = new GeneralNames([new GeneralName({ dNSName: 'www.example.com' }), new GeneralName({ uniformResourceIdentifier: SID_URI_PREFIX + sid })]);
+    const lib = new GeneralNames([
+      new GeneralName({ dNSName: 'www.example.com' }),
+      new GeneralName({ uniformResourceIdentifier: SID_URI_PREFIX + sid }),
+    ]);
     expect(
       encodeGeneralNames([
         { type: 'dns', value: 'www.example.com' },
@@ -127,7 +185,11 @@ describe('extension encoders against @peculiar/asn1-x509', () => {
 
   it('SID security extension: one otherName 1.3.6.1.4.1.311.25.2.1 holding the SID text (MS-WCCE §2.2.2.7.7.4)', () => {
     const sid = 'S-1-5-21-1004336348-1177238915-682003330-1105';
-    const lib = new GeneralNames([new GeneralName({ otherName: new OtherName({ typeId: OID.ntdsObjectSid, value: ab(octets(Buffer.from(sid, 'ascii'))) }) })]);
+    const lib = new GeneralNames([
+      new GeneralName({
+        otherName: new OtherName({ typeId: OID.ntdsObjectSid, value: ab(octets(Buffer.from(sid, 'ascii'))) }),
+      }),
+    ]);
     expect(sidExtension(sid)).toEqual(libExt(OID.ntdsCaSecurityExt, false, lib));
     const value = ser(lib);
     expect(decodeSidExtensionValue(value)).toBe(sid);
@@ -139,7 +201,11 @@ describe('extension encoders against @peculiar/asn1-x509', () => {
   });
 
   it('v2 template information extension { templateID, major, minor }', () => {
-    const lib = new CertificateTemplate({ templateID: '1.3.6.1.4.1.311.21.8.9297300.10481922.2378919.4036411.12767935.134.9853437.1', templateMajorVersion: 100, templateMinorVersion: 4 });
+    const lib = new CertificateTemplate({
+      templateID: '1.3.6.1.4.1.311.21.8.9297300.10481922.2378919.4036411.12767935.134.9853437.1',
+      templateMajorVersion: 100,
+      templateMinorVersion: 4,
+    });
     expect(templateInfoExtension(lib.templateID, 100, 4)).toEqual(libExt(OID.certificateTemplate, false, lib));
   });
 
@@ -196,15 +262,29 @@ describe('GeneralNames decoding', () => {
   });
 
   it('rejects a UPN otherName that is not a UTF8String (type confusion)', () => {
-    const ia5Upn = ser(new GeneralNames([new GeneralName({ otherName: new OtherName({ typeId: OID.userPrincipalName, value: ab(Buffer.from('160161', 'hex')) }) })]));
+    const ia5Upn = ser(
+      new GeneralNames([
+        new GeneralName({
+          otherName: new OtherName({ typeId: OID.userPrincipalName, value: ab(Buffer.from('160161', 'hex')) }),
+        }),
+      ]),
+    );
     expect(code(() => decodeGeneralNames(ia5Upn))).toBe('CSR_INVALID_EXTENSION');
-    const bmpUpn = ser(new GeneralNames([new GeneralName({ otherName: new OtherName({ typeId: OID.userPrincipalName, value: ab(bmp('a@b')) }) })]));
+    const bmpUpn = ser(
+      new GeneralNames([
+        new GeneralName({ otherName: new OtherName({ typeId: OID.userPrincipalName, value: ab(bmp('a@b')) }) }),
+      ]),
+    );
     expect(code(() => decodeGeneralNames(bmpUpn))).toBe('CSR_INVALID_EXTENSION');
   });
 
   it('rejects UPNs with control or bidi-override characters', () => {
-    expect(code(() => decodeGeneralNames(ser(new GeneralNames([upn('admin\u0000@corp')]))))).toBe('CSR_INVALID_EXTENSION');
-    expect(code(() => decodeGeneralNames(ser(new GeneralNames([upn('evil\u202e@corp')]))))).toBe('CSR_INVALID_EXTENSION');
+    expect(code(() => decodeGeneralNames(ser(new GeneralNames([upn('admin\u0000@corp')]))))).toBe(
+      'CSR_INVALID_EXTENSION',
+    );
+    expect(code(() => decodeGeneralNames(ser(new GeneralNames([upn('evil\u202e@corp')]))))).toBe(
+      'CSR_INVALID_EXTENSION',
+    );
   });
 
   it('rejects rfc822Name / dNSName with NUL or non-ASCII bytes', () => {

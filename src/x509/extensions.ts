@@ -17,7 +17,8 @@ export function extension(id: string, critical: boolean, value: Uint8Array): Buf
 export const keyUsageExtension = (usages: readonly KeyUsageBit[]) =>
   extension(OID.keyUsage, true, keyUsageValue(usages));
 
-export const extKeyUsageExtension = (oids: readonly string[]) => extension(OID.extKeyUsage, false, seq(...oids.map((o) => oid(o))));
+export const extKeyUsageExtension = (oids: readonly string[]) =>
+  extension(OID.extKeyUsage, false, seq(...oids.map((o) => oid(o))));
 
 /** RFC 5280 §4.2.1.9: pathLenConstraint only when cA is TRUE. */
 export function basicConstraintsExtension(ca: boolean, pathLen?: number): Buffer {
@@ -25,19 +26,23 @@ export function basicConstraintsExtension(ca: boolean, pathLen?: number): Buffer
   return extension(OID.basicConstraints, true, body);
 }
 
-export const subjectKeyIdentifierExtension = (keyId: Uint8Array) => extension(OID.subjectKeyIdentifier, false, octets(keyId));
+export const subjectKeyIdentifierExtension = (keyId: Uint8Array) =>
+  extension(OID.subjectKeyIdentifier, false, octets(keyId));
 
 /** RFC 5280 §4.2.1.1: keyIdentifier [0] only. */
-export const authorityKeyIdentifierExtension = (keyId: Uint8Array) => extension(OID.authorityKeyIdentifier, false, seq(tlv(0x80, keyId)));
+export const authorityKeyIdentifierExtension = (keyId: Uint8Array) =>
+  extension(OID.authorityKeyIdentifier, false, seq(tlv(0x80, keyId)));
 
 /** RFC 5280 §4.2.1.6: critical when the subject is empty. */
-export const subjectAltNameExtension = (names: readonly GeneralName[], critical: boolean) => extension(OID.subjectAltName, critical, encodeGeneralNames(names));
+export const subjectAltNameExtension = (names: readonly GeneralName[], critical: boolean) =>
+  extension(OID.subjectAltName, critical, encodeGeneralNames(names));
 
 /** RFC 5280 §4.2.1.13: DistributionPoint { distributionPoint [0] { fullName [0] GeneralNames } } per URL. */
 export function crlDistributionPointsValue(urls: readonly string[]): Buffer {
   return seq(...urls.map((u) => seq(explicit(0, tlv(0xa0, tlv(0x86, Buffer.from(u, 'ascii')))))));
 }
-export const crlDistributionPointsExtension = (urls: readonly string[]) => extension(OID.cRLDistributionPoints, false, crlDistributionPointsValue(urls));
+export const crlDistributionPointsExtension = (urls: readonly string[]) =>
+  extension(OID.cRLDistributionPoints, false, crlDistributionPointsValue(urls));
 
 /** RFC 5280 §4.2.2.1. */
 export function authorityInfoAccessExtension(a: { ocsp?: string; caIssuers?: string }): Buffer {
@@ -55,7 +60,8 @@ export const templateInfoExtension = (templateOid: string, major: number, minor:
   extension(OID.certificateTemplate, false, seq(oid(templateOid), integer(major), integer(minor)));
 
 /** szOID_APPLICATION_CERT_POLICIES (1.3.6.1.4.1.311.21.10), certificatePolicies syntax. */
-export const applicationPoliciesExtension = (oids: readonly string[]) => extension(OID.applicationPolicies, false, seq(...oids.map((o) => seq(oid(o)))));
+export const applicationPoliciesExtension = (oids: readonly string[]) =>
+  extension(OID.applicationPolicies, false, seq(...oids.map((o) => seq(oid(o)))));
 
 /** KB5014754 / MS-WCCE §2.2.2.7.7.4: the SID security extension, non-critical. */
 export const sidExtension = (sid: string) => extension(OID.ntdsCaSecurityExt, false, encodeSidExtensionValue(sid));

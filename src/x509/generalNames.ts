@@ -88,7 +88,8 @@ export function encodeGeneralNames(names: readonly GeneralName[]): Buffer {
 /** Decode GeneralNames (the SAN extension value). Rejects an empty sequence (RFC 5280 §4.2.1.6). */
 export function decodeGeneralNames(der: Uint8Array): GeneralName[] {
   const top = readTlv(der, 0, der.length);
-  if (top.tag !== TAG.SEQUENCE || top.end !== der.length) throw new TesseraError('CSR_INVALID_EXTENSION', 'GeneralNames is not a SEQUENCE');
+  if (top.tag !== TAG.SEQUENCE || top.end !== der.length)
+    throw new TesseraError('CSR_INVALID_EXTENSION', 'GeneralNames is not a SEQUENCE');
   const items = children(der, top);
   if (items.length === 0) throw new TesseraError('CSR_INVALID_EXTENSION', 'empty subjectAltName');
   return items.map((t) => decodeGeneralName(der, t));
@@ -98,7 +99,8 @@ function ascii(der: Uint8Array, t: Tlv, what: string): string {
   const b = read.bytes(der, t);
   // IA5String: 7-bit only. A NUL or high byte could make two names compare equal in one
   // parser and different in another.
-  for (const c of b) if (c === 0 || c > 0x7e) throw new TesseraError('CSR_INVALID_EXTENSION', `${what} with a non-printable character`);
+  for (const c of b)
+    if (c === 0 || c > 0x7e) throw new TesseraError('CSR_INVALID_EXTENSION', `${what} with a non-printable character`);
   return b.toString('ascii');
 }
 
@@ -106,17 +108,21 @@ export function decodeGeneralName(der: Uint8Array, t: Tlv): GeneralName {
   switch (t.tag) {
     case 0xa0: {
       const [typeId, value] = children(der, t);
-      if (!typeId || !value || value.tag !== 0xa0) throw new TesseraError('CSR_INVALID_EXTENSION', 'otherName is not { type-id, [0] value }');
+      if (!typeId || !value || value.tag !== 0xa0)
+        throw new TesseraError('CSR_INVALID_EXTENSION', 'otherName is not { type-id, [0] value }');
       const type = read.oid(der, typeId);
       const inner = children(der, value)[0];
       if (type === OID.userPrincipalName) {
-        if (!inner || inner.tag !== TAG.UTF8String) throw new TesseraError('CSR_INVALID_EXTENSION', 'UPN otherName is not a UTF8String');
+        if (!inner || inner.tag !== TAG.UTF8String)
+          throw new TesseraError('CSR_INVALID_EXTENSION', 'UPN otherName is not a UTF8String');
         const v = read.string(der, inner);
-        if (/[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]/.test(v)) throw new TesseraError('CSR_INVALID_EXTENSION', 'UPN with control characters');
+        if (/[\u0000-\u001f\u007f\u202a-\u202e\u2066-\u2069]/.test(v))
+          throw new TesseraError('CSR_INVALID_EXTENSION', 'UPN with control characters');
         return { type: 'upn', value: v };
       }
       if (type === OID.ntdsObjectSid) {
-        if (!inner || inner.tag !== TAG.OCTET_STRING) throw new TesseraError('CSR_INVALID_EXTENSION', 'SID otherName is not an OCTET STRING');
+        if (!inner || inner.tag !== TAG.OCTET_STRING)
+          throw new TesseraError('CSR_INVALID_EXTENSION', 'SID otherName is not an OCTET STRING');
         return { type: 'sid', value: ascii(der, inner, 'SID') };
       }
       return { type: 'other', oid: type, value: read.bytes(der, t).subarray(typeId.end - typeId.start) };
@@ -150,7 +156,8 @@ export function encodeSidExtensionValue(sid: string): Buffer {
 export function decodeSidExtensionValue(der: Uint8Array): string {
   const names = decodeGeneralNames(der);
   const sid = names.find((n) => n.type === 'sid');
-  if (!sid || names.length !== 1) throw new TesseraError('CSR_INVALID_EXTENSION', 'SID extension does not hold exactly one SID otherName');
+  if (!sid || names.length !== 1)
+    throw new TesseraError('CSR_INVALID_EXTENSION', 'SID extension does not hold exactly one SID otherName');
   return sid.value as string;
 }
 

@@ -9,7 +9,8 @@ import { readTlv } from './der.js';
 import { decodeName, EMPTY_NAME, encodeName, formatName, parseName, type NameAttribute } from './name.js';
 import { OID } from './oids.js';
 
-const rdn = (type: string, value: AttributeValue) => new RelativeDistinguishedName([new AttributeTypeAndValue({ type, value })]);
+const rdn = (type: string, value: AttributeValue) =>
+  new RelativeDistinguishedName([new AttributeTypeAndValue({ type, value })]);
 
 describe('encodeName', () => {
   it('writes a directory DN as @peculiar/asn1-x509 does: UTF8String values, IA5String DC and e-mail, PrintableString C', () => {
@@ -62,17 +63,36 @@ describe('encodeName', () => {
 
 describe('RFC 4514 strings', () => {
   it('formats most significant last, as LDAP and AD show DNs', () => {
-    expect(formatName([{ type: 'DC', value: 'local' }, { type: 'CN', value: 'Users' }, { type: 'CN', value: 'Alice' }])).toBe('CN=Alice,CN=Users,DC=local');
+    expect(
+      formatName([
+        { type: 'DC', value: 'local' },
+        { type: 'CN', value: 'Users' },
+        { type: 'CN', value: 'Alice' },
+      ]),
+    ).toBe('CN=Alice,CN=Users,DC=local');
   });
 
-  it.each(['Smith, John', 'a+b', 'say "hi"', 'back\\slash', '<tag>', 'semi;colon', 'eq=uals', '#hash', ' leading', 'trailing ', 'two  trailing  ', 'Zoë'])(
-    'escapes and parses back %j',
-    (value) => {
-      const attrs = [{ type: 'DC', value: 'local' }, { type: 'CN', value }];
-      const text = formatName(attrs);
-      expect(parseName(text)).toEqual(attrs);
-    },
-  );
+  it.each([
+    'Smith, John',
+    'a+b',
+    'say "hi"',
+    'back\\slash',
+    '<tag>',
+    'semi;colon',
+    'eq=uals',
+    '#hash',
+    ' leading',
+    'trailing ',
+    'two  trailing  ',
+    'Zoë',
+  ])('escapes and parses back %j', (value) => {
+    const attrs = [
+      { type: 'DC', value: 'local' },
+      { type: 'CN', value },
+    ];
+    const text = formatName(attrs);
+    expect(parseName(text)).toEqual(attrs);
+  });
 
   it('parses an AD DN into sequence order', () => {
     expect(parseName('CN=Alice Smith,CN=Users,DC=tessera,DC=local')).toEqual([

@@ -70,7 +70,8 @@ export function decodeName(der: Uint8Array, top: Tlv = readTlv(der, 0, der.lengt
     if (rdn.tag !== TAG.SET) throw new TesseraError('REQUEST_MALFORMED', 'a RelativeDistinguishedName is not a SET');
     for (const atv of children(der, rdn)) {
       const [t, v] = atv.tag === TAG.SEQUENCE ? children(der, atv) : [];
-      if (!t || !v || v.constructed) throw new TesseraError('REQUEST_MALFORMED', 'an AttributeTypeAndValue is not { type, value }');
+      if (!t || !v || v.constructed)
+        throw new TesseraError('REQUEST_MALFORMED', 'an AttributeTypeAndValue is not { type, value }');
       const type = read.oid(der, t);
       out.push({ type: OID_TO_SHORT[type] ?? type, value: read.string(der, v) });
     }
@@ -114,7 +115,10 @@ export function parseName(text: string): NameAttribute[] {
       if (eq <= 0) throw new Error(`not a distinguished name component: ${p}`);
       // RFC 4514 §2.4: an escaped trailing space ("\ ") is part of the value, so
       // only unescaped surrounding whitespace is trimmed before unescaping.
-      const value = p.slice(eq + 1).replace(/^\s+/, '').replace(/(?<!\\)\s+$/, '');
+      const value = p
+        .slice(eq + 1)
+        .replace(/^\s+/, '')
+        .replace(/(?<!\\)\s+$/, '');
       return { type: p.slice(0, eq).trim(), value: value.replace(/\\(.)/g, '$1') };
     })
     .reverse();

@@ -85,10 +85,12 @@ function decodeSubtree(der: Uint8Array, st: Tlv): Subtree {
   for (const r of rest) {
     if (r.tag === 0x80) {
       const c = read.bytes(der, r);
-      if (!(c.length === 1 && c[0] === 0)) return { form: 'unsupported', key: otherKey(der, base), why: 'a subtree with a minimum other than 0' };
+      if (!(c.length === 1 && c[0] === 0))
+        return { form: 'unsupported', key: otherKey(der, base), why: 'a subtree with a minimum other than 0' };
       // X.690 §11.5: minimum DEFAULT 0 is not encoded in DER.
       bad('GeneralSubtree encodes the default minimum 0');
-    } else if (r.tag === 0x81) return { form: 'unsupported', key: otherKey(der, base), why: 'a subtree with a maximum' };
+    } else if (r.tag === 0x81)
+      return { form: 'unsupported', key: otherKey(der, base), why: 'a subtree with a maximum' };
     else bad('unexpected field in GeneralSubtree');
   }
   switch (base.tag) {
@@ -153,7 +155,8 @@ export function subjectNames(subject: Uint8Array, san: Uint8Array | undefined): 
   for (const rdn of rdns) {
     for (const atv of children(subject, rdn)) {
       const [t, val] = children(subject, atv);
-      if (t?.tag === TAG.OID && val && read.oid(subject, t) === OID.emailAddress) out.push({ form: 'email', value: read.string(subject, val) });
+      if (t?.tag === TAG.OID && val && read.oid(subject, t) === OID.emailAddress)
+        out.push({ form: 'email', value: read.string(subject, val) });
     }
   }
   if (san) {
@@ -234,7 +237,8 @@ function uriHost(uri: string): string | undefined {
 
 function ipWithin(address: Buffer, base: { address: Buffer; mask: Buffer }): boolean {
   if (address.length !== base.address.length) return false;
-  for (let i = 0; i < address.length; i++) if ((address[i] & base.mask[i]) !== (base.address[i] & base.mask[i])) return false;
+  for (let i = 0; i < address.length; i++)
+    if ((address[i] & base.mask[i]) !== (base.address[i] & base.mask[i])) return false;
   return true;
 }
 
@@ -288,10 +292,13 @@ export function nameConstraintsProblem(names: readonly SubjectName[], nc: NameCo
     const permitted = (nc.permitted ?? []).filter((s) => formOf(s) === f);
     const excluded = (nc.excluded ?? []).filter((s) => formOf(s) === f);
     const unsupported = [...permitted, ...excluded].find((s) => s.form === 'unsupported');
-    if (unsupported && unsupported.form === 'unsupported') return `${describe(n)}: the CA constrains this name form with ${unsupported.why}, which cannot be processed`;
+    if (unsupported && unsupported.form === 'unsupported')
+      return `${describe(n)}: the CA constrains this name form with ${unsupported.why}, which cannot be processed`;
     // A URI without a host cannot be shown to be inside or outside a host constraint.
-    if (n.form === 'uri' && (permitted.length || excluded.length) && uriHost(n.value) === undefined) return `${describe(n)} has no host to check against the URI name constraints`;
-    if (permitted.length && !permitted.some((s) => within(n, s))) return `${describe(n)} is not within the permitted subtrees`;
+    if (n.form === 'uri' && (permitted.length || excluded.length) && uriHost(n.value) === undefined)
+      return `${describe(n)} has no host to check against the URI name constraints`;
+    if (permitted.length && !permitted.some((s) => within(n, s)))
+      return `${describe(n)} is not within the permitted subtrees`;
     const hit = excluded.find((s) => within(n, s));
     if (hit) return `${describe(n)} is within an excluded subtree`;
   }

@@ -40,7 +40,20 @@ import { createHash } from 'node:crypto';
 import { TesseraError } from '../errors/TesseraError.js';
 import type { ErrorCode } from '../errors/registry.js';
 import {
-  bitString, checkDer, children, enumerated, explicit, generalizedTime, nul, octets, oid, read, seq, TAG, tlv, type Tlv,
+  bitString,
+  checkDer,
+  children,
+  enumerated,
+  explicit,
+  generalizedTime,
+  nul,
+  octets,
+  oid,
+  read,
+  seq,
+  TAG,
+  tlv,
+  type Tlv,
 } from './der.js';
 import { extension } from './extensions.js';
 import { OID } from './oids.js';
@@ -122,11 +135,18 @@ export function encodeCertId(nameHash: Uint8Array, keyHash: Uint8Array, serialTl
 function readCertId(der: Buffer, t: Tlv, fail: (detail: string) => never): CertId {
   if (t.tag !== TAG.SEQUENCE) fail('CertID is not a SEQUENCE');
   const p = children(der, t);
-  if (p.length !== 4 || p[0].tag !== TAG.SEQUENCE || p[1].tag !== TAG.OCTET_STRING || p[2].tag !== TAG.OCTET_STRING || p[3].tag !== TAG.INTEGER) {
+  if (
+    p.length !== 4 ||
+    p[0].tag !== TAG.SEQUENCE ||
+    p[1].tag !== TAG.OCTET_STRING ||
+    p[2].tag !== TAG.OCTET_STRING ||
+    p[3].tag !== TAG.INTEGER
+  ) {
     fail('CertID is not { AlgorithmIdentifier, OCTET STRING, OCTET STRING, INTEGER }');
   }
   const alg = children(der, p[0]);
-  if (alg.length < 1 || alg.length > 2 || alg[0].tag !== TAG.OID || (alg[1] && alg[1].tag !== TAG.NULL)) fail('CertID hashAlgorithm is not { OID, NULL }');
+  if (alg.length < 1 || alg.length > 2 || alg[0].tag !== TAG.OID || (alg[1] && alg[1].tag !== TAG.NULL))
+    fail('CertID hashAlgorithm is not { OID, NULL }');
   const serialBytes = read.bytes(der, p[3]);
   // RFC 5280 §4.1.2.2: serials are positive; a negative one cannot name a certificate.
   if (serialBytes[0] & 0x80) fail('negative serial number');
@@ -192,13 +212,15 @@ function decodeRequest(der: Buffer, top: Tlv): OcspRequest {
   const fail = requestFail;
   if (top.tag !== TAG.SEQUENCE) fail('OCSPRequest is not a SEQUENCE');
   const outer = children(der, top);
-  if (outer.length < 1 || outer.length > 2 || outer[0].tag !== TAG.SEQUENCE || (outer[1] && outer[1].tag !== 0xa0)) fail('OCSPRequest is not { tbsRequest, [0] signature }');
+  if (outer.length < 1 || outer.length > 2 || outer[0].tag !== TAG.SEQUENCE || (outer[1] && outer[1].tag !== 0xa0))
+    fail('OCSPRequest is not { tbsRequest, [0] signature }');
   const fields = children(der, outer[0]);
   let i = 0;
   if (fields[i]?.tag === 0xa0) {
     // version [0] EXPLICIT Version DEFAULT v1: DER omits the default, but accept an explicit v1.
     const v = children(der, fields[i]);
-    if (v.length !== 1 || v[0].tag !== TAG.INTEGER || read.smallInt(der, v[0]) !== 0) fail('unsupported OCSP request version');
+    if (v.length !== 1 || v[0].tag !== TAG.INTEGER || read.smallInt(der, v[0]) !== 0)
+      fail('unsupported OCSP request version');
     i++;
   }
   if (fields[i]?.tag === 0xa1) i++; // requestorName: not used to authorise anything
@@ -214,7 +236,8 @@ function decodeRequest(der: Buffer, top: Tlv): OcspRequest {
   const certIds = requests.map((r) => {
     if (r.tag !== TAG.SEQUENCE) fail('Request is not a SEQUENCE');
     const parts = children(der, r);
-    if (parts.length < 1 || parts.length > 2 || (parts[1] && parts[1].tag !== 0xa0)) fail('Request is not { CertID, [0] extensions }');
+    if (parts.length < 1 || parts.length > 2 || (parts[1] && parts[1].tag !== 0xa0))
+      fail('Request is not { CertID, [0] extensions }');
     return readCertId(der, parts[0], fail);
   });
 
@@ -273,13 +296,23 @@ export function singleResponse(certIdDer: Buffer, status: CertStatus, thisUpdate
 /** ResponderID byKey: [2] EXPLICIT KeyHash, the SHA-1 of the responder's subjectPublicKey bits. */
 export const responderIdByKey = (keyHash: Buffer): Buffer => explicit(2, octets(keyHash));
 
-export function responseData(responderId: Buffer, producedAt: Date, singles: readonly Buffer[], extensions: readonly Buffer[]): Buffer {
+export function responseData(
+  responderId: Buffer,
+  producedAt: Date,
+  singles: readonly Buffer[],
+  extensions: readonly Buffer[],
+): Buffer {
   const exts = extensions.length ? [explicit(1, seq(...extensions))] : [];
   return seq(responderId, generalizedTime(producedAt), seq(...singles), ...exts);
 }
 
 /** The signed response wrapped as a successful OCSPResponse. */
-export function successfulResponse(tbsResponseData: Buffer, signatureAlgorithm: Buffer, signature: Buffer, certs: readonly Buffer[]): Buffer {
+export function successfulResponse(
+  tbsResponseData: Buffer,
+  signatureAlgorithm: Buffer,
+  signature: Buffer,
+  certs: readonly Buffer[],
+): Buffer {
   const certsField = certs.length ? [explicit(0, seq(...certs))] : [];
   const basic = seq(tbsResponseData, signatureAlgorithm, bitString(signature), ...certsField);
   return seq(enumerated(OCSP_STATUS.successful), explicit(0, seq(oid(OID.ocspBasic), octets(basic))));

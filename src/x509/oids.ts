@@ -119,4 +119,9 @@ export const EKU_NAMES: Record<string, string> = {
 };
 
 /** EKUs that let a certificate authenticate a user (Certipy find.py `client_authentication`). */
-export const AUTHENTICATION_EKUS: readonly string[] = [OID.clientAuth, OID.smartcardLogon, OID.pkinitClientAuth, OID.anyExtendedKeyUsage];
+export const AUTHENTICATION_EKUS: readonly string[] = [
+  OID.clientAuth,
+  OID.smartcardLogon,
+  OID.pkinitClientAuth,
+  OID.anyExtendedKeyUsage,
+];

@@ -19,7 +19,12 @@ import {
 } from '@peculiar/asn1-x509';
 import { describe, expect, it } from 'vitest';
 import { TesseraError } from '../errors/TesseraError.js';
-import { decodeCertificatePolicies, decodeInhibitAnyPolicy, decodePolicyConstraints, decodePolicyMappings } from './certificatePolicies.js';
+import {
+  decodeCertificatePolicies,
+  decodeInhibitAnyPolicy,
+  decodePolicyConstraints,
+  decodePolicyMappings,
+} from './certificatePolicies.js';
 import { nameKey, namesMatch, prepareString } from './compareNames.js';
 import { bmp, integer, oid, printable, seq, tlv, utf8 } from './der.js';
 import { decodeNameConstraints, nameConstraintsProblem, subjectNames } from './nameConstraints.js';
@@ -74,13 +79,23 @@ describe('nameConstraints', () => {
         new GeneralSubtree({ base: new GeneralName({ rfc822Name: '.example.com' }) }),
         new GeneralSubtree({ base: new GeneralName({ uniformResourceIdentifier: '.example.com' }) }),
         new GeneralSubtree({ base: new GeneralName({ iPAddress: '10.0.0.0/8' as never }) }),
-        new GeneralSubtree({ base: new GeneralName({ directoryName: AsnConvert.parse(encodeName([{ type: 'O', value: 'Org' }]), Name) }) }),
+        new GeneralSubtree({
+          base: new GeneralName({ directoryName: AsnConvert.parse(encodeName([{ type: 'O', value: 'Org' }]), Name) }),
+        }),
       ]),
     });
     const d = decodeNameConstraints(der(nc));
     expect(d.excluded).toBeUndefined();
     expect(d.permitted?.map((s) => s.form)).toEqual(['dns', 'email', 'uri', 'ip', 'dn']);
-    const onlyExcluded = decodeNameConstraints(der(new NameConstraints({ excludedSubtrees: new GeneralSubtrees([new GeneralSubtree({ base: new GeneralName({ dNSName: 'evil.com' }) })]) })));
+    const onlyExcluded = decodeNameConstraints(
+      der(
+        new NameConstraints({
+          excludedSubtrees: new GeneralSubtrees([
+            new GeneralSubtree({ base: new GeneralName({ dNSName: 'evil.com' }) }),
+          ]),
+        }),
+      ),
+    );
     expect(onlyExcluded.permitted).toBeUndefined();
     expect(onlyExcluded.excluded?.[0]).toEqual({ form: 'dns', value: 'evil.com' });
   });
@@ -93,16 +108,27 @@ describe('nameConstraints', () => {
 
   it('applies an rfc822Name constraint to the emailAddress of the subject DN', () => {
     const nc = decodeNameConstraints(seq(tlv(0xa0, seq(tlv(0x81, Buffer.from('example.com'))))));
-    const names = subjectNames(encodeName([{ type: 'CN', value: 'x' }, { type: 'E', value: 'x@other.com' }]), undefined);
+    const names = subjectNames(
+      encodeName([
+        { type: 'CN', value: 'x' },
+        { type: 'E', value: 'x@other.com' },
+      ]),
+      undefined,
+    );
     expect(nameConstraintsProblem(names, nc)).toMatch(/rfc822Name x@other\.com is not within/);
   });
 });
 
 describe('policy extensions', () => {
   it('certificatePolicies with and without qualifiers; a policy twice is refused', () => {
-    const cp = new CertificatePolicies([new PolicyInformation({ policyIdentifier: '1.2.3' }), new PolicyInformation({ policyIdentifier: OID.anyPolicy })]);
+    const cp = new CertificatePolicies([
+      new PolicyInformation({ policyIdentifier: '1.2.3' }),
+      new PolicyInformation({ policyIdentifier: OID.anyPolicy }),
+    ]);
     expect(decodeCertificatePolicies(der(cp))).toEqual(['1.2.3', OID.anyPolicy]);
-    expect(errorOf(() => decodeCertificatePolicies(seq(seq(oid('1.2.3')), seq(oid('1.2.3')))))).toMatch(/appears twice/);
+    expect(errorOf(() => decodeCertificatePolicies(seq(seq(oid('1.2.3')), seq(oid('1.2.3')))))).toMatch(
+      /appears twice/,
+    );
   });
 
   it('policyMappings, policyConstraints with either field, inhibitAnyPolicy', () => {
@@ -110,10 +136,17 @@ describe('policy extensions', () => {
     expect(decodePolicyMappings(der(pm))).toEqual([{ issuerDomainPolicy: '1.2.3', subjectDomainPolicy: '1.2.4' }]);
     // Hand-encoded: asn1-x509 2.x writes a SkipCerts of 0 with no content octets (80 00), which is not DER.
     expect(decodePolicyConstraints(seq(tlv(0x80, Buffer.from([0]))))).toEqual({ requireExplicitPolicy: 0 });
-    expect(errorOf(() => decodePolicyConstraints(der(new PolicyConstraints({ requireExplicitPolicy: 0 }))))).toMatch(/requireExplicitPolicy is empty/);
+    expect(errorOf(() => decodePolicyConstraints(der(new PolicyConstraints({ requireExplicitPolicy: 0 }))))).toMatch(
+      /requireExplicitPolicy is empty/,
+    );
     expect(decodePolicyConstraints(seq(tlv(0x81, Buffer.from([2]))))).toEqual({ inhibitPolicyMapping: 2 });
-    expect(decodePolicyConstraints(seq(tlv(0x80, Buffer.from([1])), tlv(0x81, Buffer.from([3]))))).toEqual({ requireExplicitPolicy: 1, inhibitPolicyMapping: 3 });
-    expect(errorOf(() => decodePolicyConstraints(seq(tlv(0x81, Buffer.from([1])), tlv(0x80, Buffer.from([1])))))).toMatch(/out of order/);
+    expect(decodePolicyConstraints(seq(tlv(0x80, Buffer.from([1])), tlv(0x81, Buffer.from([3]))))).toEqual({
+      requireExplicitPolicy: 1,
+      inhibitPolicyMapping: 3,
+    });
+    expect(
+      errorOf(() => decodePolicyConstraints(seq(tlv(0x81, Buffer.from([1])), tlv(0x80, Buffer.from([1]))))),
+    ).toMatch(/out of order/);
     expect(errorOf(() => decodePolicyConstraints(seq()))).toBe('empty policyConstraints');
     expect(decodeInhibitAnyPolicy(integer(0))).toBe(0);
     expect(decodeInhibitAnyPolicy(integer(5))).toBe(5);

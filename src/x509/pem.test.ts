@@ -12,7 +12,6 @@ import { codeOf } from '../../test/support/codeOf.js';
 const der = seq(integer(1), seq(integer(2)));
 const b64 = der.toString('base64');
 
-
 describe('decodeRequestBytes', () => {
   it('passes DER through', () => {
     expect(decodeRequestBytes(der)).toEqual(der);
@@ -26,7 +25,9 @@ describe('decodeRequestBytes', () => {
 
   it('reads PEM flattened onto one line and headerless base64 with CRLF', () => {
     expect(decodeRequestBytes(toPem(der, 'CERTIFICATE REQUEST').replace(/\n/g, ''))).toEqual(der);
-    expect(decodeRequestBytes(`-----BEGIN CERTIFICATE REQUEST----- ${b64} -----END CERTIFICATE REQUEST-----`)).toEqual(der);
+    expect(decodeRequestBytes(`-----BEGIN CERTIFICATE REQUEST----- ${b64} -----END CERTIFICATE REQUEST-----`)).toEqual(
+      der,
+    );
     expect(decodeRequestBytes(base64Lines(der, '\r\n'))).toEqual(der);
   });
 
@@ -45,7 +46,9 @@ describe('decodeRequestBytes', () => {
     expect(codeOf(() => decodeRequestBytes(''))).toBe('REQUEST_EMPTY');
     expect(codeOf(() => decodeRequestBytes(' \r\n\t '))).toBe('REQUEST_EMPTY');
     expect(codeOf(() => decodeRequestBytes(new Uint8Array(0)))).toBe('REQUEST_EMPTY');
-    expect(codeOf(() => decodeRequestBytes('-----BEGIN CERTIFICATE REQUEST-----\n-----END CERTIFICATE REQUEST-----'))).toBe('REQUEST_EMPTY');
+    expect(
+      codeOf(() => decodeRequestBytes('-----BEGIN CERTIFICATE REQUEST-----\n-----END CERTIFICATE REQUEST-----')),
+    ).toBe('REQUEST_EMPTY');
   });
 
   it('rejects base64 garbage and a BEGIN line without its END with REQUEST_MALFORMED', () => {
@@ -60,7 +63,9 @@ describe('decodeRequestBytes', () => {
     expect(codeOf(() => decodeRequestBytes('A'.repeat(MAX_REQUEST_TEXT + 1)))).toBe('REQUEST_TOO_LARGE');
     expect(codeOf(() => decodeRequestBytes(Buffer.alloc(MAX_REQUEST_TEXT + 1, 0x41)))).toBe('REQUEST_TOO_LARGE');
     // base64 that decodes to more than the DER cap.
-    expect(codeOf(() => decodeRequestBytes(Buffer.alloc(MAX_REQUEST_DER + 3, 0x30).toString('base64')))).toBe('REQUEST_TOO_LARGE');
+    expect(codeOf(() => decodeRequestBytes(Buffer.alloc(MAX_REQUEST_DER + 3, 0x30).toString('base64')))).toBe(
+      'REQUEST_TOO_LARGE',
+    );
     // Just under the caps is decoded (and left to the DER reader to judge).
     expect(decodeRequestBytes(Buffer.alloc(MAX_REQUEST_DER, 0x30)).length).toBe(MAX_REQUEST_DER);
   });
@@ -70,7 +75,8 @@ describe('PEM output', () => {
   it('writes 64-character lines that pemBlocks reads back', () => {
     const long = Buffer.from(randomBytes(500));
     const pem = toPem(long, 'CERTIFICATE');
-    for (const line of pem.split('\n').filter((l) => l && !l.startsWith('-----'))) expect(line.length).toBeLessThanOrEqual(64);
+    for (const line of pem.split('\n').filter((l) => l && !l.startsWith('-----')))
+      expect(line.length).toBeLessThanOrEqual(64);
     expect(pemBlocks(pem + toPem(der, 'CERTIFICATE'), 'CERTIFICATE')).toEqual([long, der]);
   });
 });

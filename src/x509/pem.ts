@@ -22,14 +22,16 @@ export function decodeRequestBytes(input: Uint8Array | string): Buffer {
   }
   // Bound the work before any parsing (docs/security.md §6.5, §7.1: the
   // parser has its own limit, not only the HTTP body limit).
-  if (input.length > MAX_REQUEST_TEXT) throw new TesseraError('REQUEST_TOO_LARGE', `${input.length} characters of text`);
+  if (input.length > MAX_REQUEST_TEXT)
+    throw new TesseraError('REQUEST_TOO_LARGE', `${input.length} characters of text`);
   let text = input.trim();
   if (text.length === 0) throw new TesseraError('REQUEST_EMPTY');
   const m = PEM_BLOCK.exec(text);
   // The block's own surrounding whitespace is not base64 (a PEM flattened onto one line
   // keeps a space after BEGIN and before END); spaces inside are form-encoded "+".
   if (m) text = m[2].trim();
-  else if (/-----BEGIN /.test(text)) throw new TesseraError('REQUEST_MALFORMED', 'PEM block without a matching END line');
+  else if (/-----BEGIN /.test(text))
+    throw new TesseraError('REQUEST_MALFORMED', 'PEM block without a matching END line');
   // Drop RFC 7468 / RFC 1421 headers such as "Proc-Type: ..." if present.
   text = text.replace(/^[A-Za-z-]+:.*$/gm, '');
   const compact = text.replace(/[\r\n\t]/g, '').replace(/ /g, '+');
@@ -50,7 +52,8 @@ export const MAX_REQUEST_DER = 64 * 1024;
 export const MAX_REQUEST_TEXT = 128 * 1024;
 
 function capped(der: Buffer): Buffer {
-  if (der.length > MAX_REQUEST_DER) throw new TesseraError('REQUEST_TOO_LARGE', `${der.length} bytes of DER (at most ${MAX_REQUEST_DER})`);
+  if (der.length > MAX_REQUEST_DER)
+    throw new TesseraError('REQUEST_TOO_LARGE', `${der.length} bytes of DER (at most ${MAX_REQUEST_DER})`);
   return der;
 }
 

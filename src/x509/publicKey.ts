@@ -19,7 +19,11 @@ const CURVES: Record<string, CurveName> = {
   [OID.secp384r1]: 'P-384',
   [OID.secp521r1]: 'P-521',
 };
-export const CURVE_OIDS: Record<CurveName, string> = { 'P-256': OID.secp256r1, 'P-384': OID.secp384r1, 'P-521': OID.secp521r1 };
+export const CURVE_OIDS: Record<CurveName, string> = {
+  'P-256': OID.secp256r1,
+  'P-384': OID.secp384r1,
+  'P-521': OID.secp521r1,
+};
 
 export function describeKey(k: PublicKeyInfo): string {
   return k.kind === 'rsa' ? `RSA ${k.bits}` : `ECDSA ${k.curve}`;
@@ -34,12 +38,16 @@ export function decodeSpki(spki: Uint8Array): PublicKeyInfo {
   const top = readTlv(spki, 0, spki.length);
   const [algId, bits] = children(spki, top);
   if (!algId || !bits || algId.tag !== TAG.SEQUENCE || bits.tag !== TAG.BIT_STRING) {
-    throw new TesseraError('REQUEST_MALFORMED', 'SubjectPublicKeyInfo is not SEQUENCE { AlgorithmIdentifier, BIT STRING }');
+    throw new TesseraError(
+      'REQUEST_MALFORMED',
+      'SubjectPublicKeyInfo is not SEQUENCE { AlgorithmIdentifier, BIT STRING }',
+    );
   }
   const [algOid, params] = children(spki, algId);
   const alg = read.oid(spki, algOid);
   if (alg === OID.rsaEncryption) {
-    if (params && params.tag !== TAG.NULL) throw new TesseraError('KEY_ALGORITHM_UNSUPPORTED', 'rsaEncryption with non-NULL parameters');
+    if (params && params.tag !== TAG.NULL)
+      throw new TesseraError('KEY_ALGORITHM_UNSUPPORTED', 'rsaEncryption with non-NULL parameters');
     const key = read.bytes(spki, bits).subarray(1);
     const rsaTop = readTlv(key, 0, key.length);
     const [modulus, exponent] = children(key, rsaTop);
@@ -144,8 +152,18 @@ const SIG_ALGS: Record<string, { kind: 'rsa-pkcs1' | 'ecdsa'; hash: HashName }> 
   [OID.ecdsaWithSHA384]: { kind: 'ecdsa', hash: 'sha384' },
   [OID.ecdsaWithSHA512]: { kind: 'ecdsa', hash: 'sha512' },
 };
-const HASH_OIDS: Record<string, HashName> = { [OID.sha1]: 'sha1', [OID.sha256]: 'sha256', [OID.sha384]: 'sha384', [OID.sha512]: 'sha512' };
-export const HASH_OID: Record<HashName, string> = { sha1: OID.sha1, sha256: OID.sha256, sha384: OID.sha384, sha512: OID.sha512 };
+const HASH_OIDS: Record<string, HashName> = {
+  [OID.sha1]: 'sha1',
+  [OID.sha256]: 'sha256',
+  [OID.sha384]: 'sha384',
+  [OID.sha512]: 'sha512',
+};
+export const HASH_OID: Record<HashName, string> = {
+  sha1: OID.sha1,
+  sha256: OID.sha256,
+  sha384: OID.sha384,
+  sha512: OID.sha512,
+};
 
 /** Decode a signature AlgorithmIdentifier (RFC 5280 §4.1.1.2) given as a full TLV. */
 export function decodeSignatureAlgorithm(der: Uint8Array): SignatureAlgorithm {
@@ -155,8 +173,10 @@ export function decodeSignatureAlgorithm(der: Uint8Array): SignatureAlgorithm {
   const known = SIG_ALGS[o];
   if (known) {
     // RFC 4055 §5 / RFC 5758 §3.2: RSA PKCS#1 v1.5 has NULL (tolerated absent), ECDSA has none.
-    if (known.kind === 'ecdsa' && params) throw new TesseraError('SIGNATURE_ALGORITHM_UNSUPPORTED', 'ECDSA algorithm with parameters');
-    if (known.kind === 'rsa-pkcs1' && params && params.tag !== TAG.NULL) throw new TesseraError('SIGNATURE_ALGORITHM_UNSUPPORTED', 'RSA algorithm with non-NULL parameters');
+    if (known.kind === 'ecdsa' && params)
+      throw new TesseraError('SIGNATURE_ALGORITHM_UNSUPPORTED', 'ECDSA algorithm with parameters');
+    if (known.kind === 'rsa-pkcs1' && params && params.tag !== TAG.NULL)
+      throw new TesseraError('SIGNATURE_ALGORITHM_UNSUPPORTED', 'RSA algorithm with non-NULL parameters');
     return { ...known, oid: o };
   }
   if (o === OID.rsassaPss) {
@@ -171,7 +191,8 @@ export function decodeSignatureAlgorithm(der: Uint8Array): SignatureAlgorithm {
           if (!HASH_OIDS[h]) throw new TesseraError('SIGNATURE_ALGORITHM_UNSUPPORTED', `PSS hash ${h}`);
           hash = HASH_OIDS[h];
         } else if (f.tag === 0xa2) saltLength = read.smallInt(der, inner);
-        else if (f.tag === 0xa3 && read.smallInt(der, inner) !== 1) throw new TesseraError('SIGNATURE_ALGORITHM_UNSUPPORTED', 'PSS trailer field');
+        else if (f.tag === 0xa3 && read.smallInt(der, inner) !== 1)
+          throw new TesseraError('SIGNATURE_ALGORITHM_UNSUPPORTED', 'PSS trailer field');
       }
     }
     return { kind: 'rsa-pss', hash, saltLength, oid: o };
@@ -182,7 +203,11 @@ export function decodeSignatureAlgorithm(der: Uint8Array): SignatureAlgorithm {
 /** AlgorithmIdentifier DER for the algorithms Tessera signs with (SHA-256 or stronger). */
 export function signatureAlgorithmDer(kind: 'rsa-pkcs1' | 'ecdsa', hash: Exclude<HashName, 'sha1'>): Buffer {
   if (kind === 'rsa-pkcs1') {
-    const o = { sha256: OID.sha256WithRSAEncryption, sha384: OID.sha384WithRSAEncryption, sha512: OID.sha512WithRSAEncryption }[hash];
+    const o = {
+      sha256: OID.sha256WithRSAEncryption,
+      sha384: OID.sha384WithRSAEncryption,
+      sha512: OID.sha512WithRSAEncryption,
+    }[hash];
     return seq(oid(o), nul());
   }
   const o = { sha256: OID.ecdsaWithSHA256, sha384: OID.ecdsaWithSHA384, sha512: OID.ecdsaWithSHA512 }[hash];
@@ -193,16 +218,30 @@ export function signatureAlgorithmDer(kind: 'rsa-pkcs1' | 'ecdsa', hash: Exclude
 export function pssAlgorithmDer(hash: Exclude<HashName, 'sha1'>): Buffer {
   const h = seq(oid(HASH_OID[hash]), nul());
   const salt = { sha256: 32, sha384: 48, sha512: 64 }[hash];
-  return seq(oid(OID.rsassaPss), seq(explicit(0, h), explicit(1, seq(oid('1.2.840.113549.1.1.8'), h)), explicit(2, integer(salt))));
+  return seq(
+    oid(OID.rsassaPss),
+    seq(explicit(0, h), explicit(1, seq(oid('1.2.840.113549.1.1.8'), h)), explicit(2, integer(salt))),
+  );
 }
 
 /** Verify `signature` over `data` with the SPKI, under the decoded algorithm. */
-export function verifySignature(alg: SignatureAlgorithm, key: KeyObject, keyInfo: PublicKeyInfo, data: Uint8Array, signature: Uint8Array): boolean {
+export function verifySignature(
+  alg: SignatureAlgorithm,
+  key: KeyObject,
+  keyInfo: PublicKeyInfo,
+  data: Uint8Array,
+  signature: Uint8Array,
+): boolean {
   const keyIsRsa = keyInfo.kind === 'rsa';
   if ((alg.kind === 'ecdsa') === keyIsRsa) return false;
   try {
     if (alg.kind === 'rsa-pss') {
-      return cryptoVerify(alg.hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: alg.saltLength }, signature);
+      return cryptoVerify(
+        alg.hash,
+        data,
+        { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: alg.saltLength },
+        signature,
+      );
     }
     return cryptoVerify(alg.hash, data, key, signature);
   } catch {
@@ -215,11 +254,23 @@ export function verifySignature(alg: SignatureAlgorithm, key: KeyObject, keyInfo
  * in the verification worker (verifyPool.ts). Same answers and errors as
  * `verifySignature(alg, publicKeyObject(spki), keyInfo, data, signature)`.
  */
-export async function verifySignatureAsync(alg: SignatureAlgorithm, spki: Uint8Array, keyInfo: PublicKeyInfo, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
+export async function verifySignatureAsync(
+  alg: SignatureAlgorithm,
+  spki: Uint8Array,
+  keyInfo: PublicKeyInfo,
+  data: Uint8Array,
+  signature: Uint8Array,
+): Promise<boolean> {
   if (keyInfo.kind === 'ec' && alg.kind === 'ecdsa') {
     // Fresh, exact-size copies: a view into a larger buffer would be cloned whole.
-    const r = await verifyInWorker({ spki: new Uint8Array(spki), hash: alg.hash, data: new Uint8Array(data), signature: new Uint8Array(signature) });
-    if (r?.kind === 'key') throw new TesseraError('KEY_ALGORITHM_UNSUPPORTED', `the public key cannot be loaded: ${r.message}`);
+    const r = await verifyInWorker({
+      spki: new Uint8Array(spki),
+      hash: alg.hash,
+      data: new Uint8Array(data),
+      signature: new Uint8Array(signature),
+    });
+    if (r?.kind === 'key')
+      throw new TesseraError('KEY_ALGORITHM_UNSUPPORTED', `the public key cannot be loaded: ${r.message}`);
     if (r) return r.kind === 'ok';
   }
   return verifySignature(alg, publicKeyObject(spki), keyInfo, data, signature);

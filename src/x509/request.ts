@@ -47,7 +47,15 @@ export function decodeRequest(der: Buffer): DecodedRequest {
     if (type !== OID.signedData) throw new TesseraError('REQUEST_FORMAT_UNSUPPORTED', `CMS content type ${type}`);
     return decodeCmsRequest(der);
   }
-  return { format: 'pkcs10', der, csr: parseCsr(der), requesterName: null, signers: [], attributes: {}, bodyPartId: null };
+  return {
+    format: 'pkcs10',
+    der,
+    csr: parseCsr(der),
+    requesterName: null,
+    signers: [],
+    attributes: {},
+    bodyPartId: null,
+  };
 }
 
 /**
@@ -59,7 +67,15 @@ export async function decodeRequestAsync(der: Buffer): Promise<DecodedRequest> {
   if (top.tag !== TAG.SEQUENCE) throw new TesseraError('REQUEST_MALFORMED', 'a request is a SEQUENCE');
   const first = children(der, top)[0];
   if (first && first.tag === TAG.OID) return decodeRequest(der);
-  return { format: 'pkcs10', der, csr: await parseCsrAsync(der), requesterName: null, signers: [], attributes: {}, bodyPartId: null };
+  return {
+    format: 'pkcs10',
+    der,
+    csr: await parseCsrAsync(der),
+    requesterName: null,
+    signers: [],
+    attributes: {},
+    bodyPartId: null,
+  };
 }
 
 /** True when the bytes look like a CMS ContentInfo rather than a PKCS#10. */

@@ -61,7 +61,9 @@ describe('CSR signatures checked off the event loop', () => {
   it('checks many at once and keeps each answer with its request', async () => {
     const good = der(opensslCsr('P-256').csr);
     const bad = corrupt(good);
-    const all = await Promise.all(Array.from({ length: 40 }, (_, i) => outcome(() => parseCsrAsync(i % 3 === 0 ? bad : good))));
+    const all = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => outcome(() => parseCsrAsync(i % 3 === 0 ? bad : good))),
+    );
     all.forEach((o, i) => expect(o.startsWith(i % 3 === 0 ? 'CSR_BAD_SIGNATURE' : 'ok')).toBe(true));
   });
 
@@ -80,7 +82,9 @@ describe('CSR signatures checked off the event loop', () => {
       syncCode = (e as TesseraError).code;
     }
     expect(syncCode).toBe('KEY_ALGORITHM_UNSUPPORTED');
-    await expect(verifySignatureAsync(alg, spki, decodeSpki(spki), data, sig)).rejects.toMatchObject({ code: 'KEY_ALGORITHM_UNSUPPORTED' });
+    await expect(verifySignatureAsync(alg, spki, decodeSpki(spki), data, sig)).rejects.toMatchObject({
+      code: 'KEY_ALGORITHM_UNSUPPORTED',
+    });
   });
 });
 
@@ -90,7 +94,11 @@ describe('publicKeyObject', () => {
     const spki = publicKey.export({ format: 'der', type: 'spki' });
     const k = publicKeyObject(spki);
     expect(k.asymmetricKeyType).toBe('rsa');
-    expect(k.export({ format: 'der', type: 'spki' }).equals(createPublicKey({ key: spki, format: 'der', type: 'spki' }).export({ format: 'der', type: 'spki' }))).toBe(true);
+    expect(
+      k
+        .export({ format: 'der', type: 'spki' })
+        .equals(createPublicKey({ key: spki, format: 'der', type: 'spki' }).export({ format: 'der', type: 'spki' })),
+    ).toBe(true);
   });
 
   it('refuses a truncated RSA SPKI as before', () => {

@@ -27,7 +27,10 @@ export interface VerifyJob {
 }
 
 /** `ok`: the signature verifies; `bad`: it does not; `key`: the key cannot be loaded (message). */
-export type VerifyOutcome = { readonly kind: 'ok' } | { readonly kind: 'bad' } | { readonly kind: 'key'; readonly message: string };
+export type VerifyOutcome =
+  | { readonly kind: 'ok' }
+  | { readonly kind: 'bad' }
+  | { readonly kind: 'key'; readonly message: string };
 
 // CommonJS source run with `eval`, so it works the same from dist/ and under the test runner.
 const WORKER_SOURCE = `
@@ -91,7 +94,14 @@ class VerifyPool {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      this.#queue.push({ id, spki: job.spki, hash: job.hash, data: job.data, signature: job.signature, pssSaltLength: job.pssSaltLength });
+      this.#queue.push({
+        id,
+        spki: job.spki,
+        hash: job.hash,
+        data: job.data,
+        signature: job.signature,
+        pssSaltLength: job.pssSaltLength,
+      });
       this.#refresh();
       if (!this.#scheduled) {
         this.#scheduled = true;
@@ -113,7 +123,7 @@ class VerifyPool {
   /** Keep the process alive only while checks are pending. */
   #refresh(): void {
     const busy = this.#pending.size > 0;
-    for (const w of this.#workers) (busy ? w.ref() : w.unref());
+    for (const w of this.#workers) busy ? w.ref() : w.unref();
   }
 
   #fail(e: unknown): void {

@@ -13,10 +13,21 @@ import { OID } from '../../src/x509/oids.js';
 import { certText } from '../support/openssl.js';
 import { LOCAL, newTestCa, type TestCa } from '../support/tessera.js';
 import { pkcs7OnBehalf } from '../cmc/pkijsPkcs7.js';
-import { agentWorld, csrFor, eoboCmc, expectRefused, newKey, submitAs, verifyLeaf, type AgentWorld } from './support.js';
+import {
+  agentWorld,
+  csrFor,
+  eoboCmc,
+  expectRefused,
+  newKey,
+  submitAs,
+  verifyLeaf,
+  type AgentWorld,
+} from './support.js';
 
 function sidOf(der: Buffer): string | null {
-  const ext = AsnConvert.parse(der, Certificate).tbsCertificate.extensions?.find((e) => e.extnID === OID.ntdsCaSecurityExt);
+  const ext = AsnConvert.parse(der, Certificate).tbsCertificate.extensions?.find(
+    (e) => e.extnID === OID.ntdsCaSecurityExt,
+  );
   return ext ? decodeSidExtensionValue(new Uint8Array(ext.extnValue.buffer)) : null;
 }
 
@@ -44,7 +55,11 @@ describe.each(['sqlite', 'postgres'] as const)('enroll on behalf on %s', (engine
   });
 
   it("issues bob's SmartcardLogon certificate after `agent allow`: bob's UPN and SID, audit names agent and bob", async () => {
-    const rule = await allowAgent(ca.t, LOCAL, { agent: 'Help Desk', target: 'Smartcard Users', template: 'SmartcardLogon' });
+    const rule = await allowAgent(ca.t, LOCAL, {
+      agent: 'Help Desk',
+      target: 'Smartcard Users',
+      template: 'SmartcardLogon',
+    });
     const { der, targetKey } = await eoboCmc({ target: `${w.domain}\\bob`, agent: w.agentCert });
     const r = await submitAs(ca.t, w.agent, der, 'SmartcardLogon');
     expect(r.disposition, `${r.code} ${r.message}`).toBe('issued');
@@ -57,21 +72,42 @@ describe.each(['sqlite', 'postgres'] as const)('enroll on behalf on %s', (engine
     expect(text).toContain('Microsoft Smartcard Login');
     expect(sidOf(cert)).toBe(w.bob.sid);
     // The certificate is for the key the request proved possession of: bob's new key.
-    expect(AsnConvert.serialize(AsnConvert.parse(cert, Certificate).tbsCertificate.subjectPublicKeyInfo)).toEqual(new Uint8Array(targetKey.spki).buffer);
+    expect(AsnConvert.serialize(AsnConvert.parse(cert, Certificate).tbsCertificate.subjectPublicKeyInfo)).toEqual(
+      new Uint8Array(targetKey.spki).buffer,
+    );
 
     const row = await ca.t.store.requests.get(r.requestId);
-    expect({ requester: row!.requester, subjectUser: row!.subjectUser, agent: row!.agent, format: row!.format }).toEqual({ requester: 'helpdesk', subjectUser: 'bob', agent: 'helpdesk', format: 'cmc' });
+    expect({
+      requester: row!.requester,
+      subjectUser: row!.subjectUser,
+      agent: row!.agent,
+      format: row!.format,
+    }).toEqual({ requester: 'helpdesk', subjectUser: 'bob', agent: 'helpdesk', format: 'cmc' });
     expect((await ca.t.store.certificates.get(r.serial!))?.subjectUser).toBe('bob');
-    const issued = (await ca.t.store.audit.list({ requestId: r.requestId })).find((a) => a.action === 'certificate.issued')!;
+    const issued = (await ca.t.store.audit.list({ requestId: r.requestId })).find(
+      (a) => a.action === 'certificate.issued',
+    )!;
     expect(issued.actor).toBe('helpdesk');
     expect(issued.target).toBe('bob');
-    expect(issued.details).toMatchObject({ agent: 'helpdesk', requester: 'helpdesk', template: 'SmartcardLogon', sid: w.bob.sid });
-    expect(JSON.stringify(issued.details.notes)).toContain(`agent restriction ${rule.id} lets helpdesk enroll bob for SmartcardLogon`);
+    expect(issued.details).toMatchObject({
+      agent: 'helpdesk',
+      requester: 'helpdesk',
+      template: 'SmartcardLogon',
+      sid: w.bob.sid,
+    });
+    expect(JSON.stringify(issued.details.notes)).toContain(
+      `agent restriction ${rule.id} lets helpdesk enroll bob for SmartcardLogon`,
+    );
   });
 
   it('accepts the PKCS#7 enroll-on-behalf form (RequesterName as a signed name-value pair)', async () => {
     const key = newKey();
-    const der = await pkcs7OnBehalf({ csr: await csrFor(key), requesterName: `${w.domain}\\bob`, agentCertificate: w.agentCert.der, agentKey: w.agentCert.key.privateKey });
+    const der = await pkcs7OnBehalf({
+      csr: await csrFor(key),
+      requesterName: `${w.domain}\\bob`,
+      agentCertificate: w.agentCert.der,
+      agentKey: w.agentCert.key.privateKey,
+    });
     const r = await submitAs(ca.t, w.agent, der, 'SmartcardLogon');
     expect(r.disposition, `${r.code} ${r.message}`).toBe('issued');
     expect(certText(r.certificate!)).toContain('othername: UPN::bob@tessera.local');

@@ -21,7 +21,13 @@ import { LOCAL, type TestCa } from '../support/tessera.js';
  * OpenSSL 3 refuses; toPem does not.)
  */
 export function verifyLeaf(der: Uint8Array, chainPem: string, extra: string[] = []): OpensslResult {
-  return openssl(['verify', '-CAfile', tmpFile(chainPem, 'chain.pem'), ...extra, tmpFile(toPem(der, 'CERTIFICATE'), 'leaf.pem')]);
+  return openssl([
+    'verify',
+    '-CAfile',
+    tmpFile(chainPem, 'chain.pem'),
+    ...extra,
+    tmpFile(toPem(der, 'CERTIFICATE'), 'leaf.pem'),
+  ]);
 }
 
 export interface TestKey {
@@ -34,7 +40,10 @@ export interface TestKey {
 }
 
 export function newKey(kind: 'P-256' | 'RSA-2048' = 'P-256'): TestKey {
-  const { publicKey, privateKey } = kind === 'P-256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const { publicKey, privateKey } =
+    kind === 'P-256'
+      ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      : generateKeyPairSync('rsa', { modulusLength: 2048 });
   return {
     spki: publicKey.export({ type: 'spki', format: 'der' }),
     keyKind: kind === 'P-256' ? 'ec' : 'rsa',
@@ -46,7 +55,9 @@ export function newKey(kind: 'P-256' | 'RSA-2048' = 'P-256'): TestKey {
 }
 
 export async function csrFor(key: TestKey, template?: string): Promise<Buffer> {
-  return Buffer.from(await buildCsr({ spki: key.spki, keyKind: key.keyKind, hash: key.hash, sign: key.sign, template }));
+  return Buffer.from(
+    await buildCsr({ spki: key.spki, keyKind: key.keyKind, hash: key.hash, sign: key.sign, template }),
+  );
 }
 
 export interface IssuedCert {
@@ -82,7 +93,12 @@ export async function eoboCmc(o: EoboOptions): Promise<{ der: Buffer; targetKey:
     hash: targetKey.hash,
     sign: targetKey.sign,
     regInfo: o.target === undefined ? undefined : requesterNameRegInfo(o.target),
-    agent: o.agent && { certificate: o.agent.der, keyKind: o.agent.key.keyKind, hash: o.agent.key.hash, sign: o.agent.key.sign },
+    agent: o.agent && {
+      certificate: o.agent.der,
+      keyKind: o.agent.key.keyKind,
+      hash: o.agent.key.hash,
+      sign: o.agent.key.sign,
+    },
   });
   return { der: Buffer.from(der), targetKey };
 }
@@ -108,13 +124,19 @@ export async function agentWorld(ca: TestCa): Promise<AgentWorld> {
   await createGroup(t, LOCAL, 'Smartcard Users');
   const agent = await ca.user('helpdesk', { groups: ['Enrollment Agents', 'Help Desk'] });
   const bob = await ca.user('bob', { groups: ['Smartcard Users'] });
-  for (const tpl of ['SmartcardLogon', 'SmartcardUser']) await setTemplateGrant(t, LOCAL, tpl, 'Enrollment Agents', true);
+  for (const tpl of ['SmartcardLogon', 'SmartcardUser'])
+    await setTemplateGrant(t, LOCAL, tpl, 'Enrollment Agents', true);
   const agentCert = await issueTo(t, agent, 'EnrollmentAgent');
   return { ca, agent, agentCert, bob, domain: t.config.domain.name };
 }
 
 /** Submit as `requester`, in process (the REST and certsrv entries call the same function). */
-export function submitAs(t: Tessera, requester: DirectoryUser, request: Uint8Array | string, template?: string): Promise<SubmitResult> {
+export function submitAs(
+  t: Tessera,
+  requester: DirectoryUser,
+  request: Uint8Array | string,
+  template?: string,
+): Promise<SubmitResult> {
   return submit(t, { request, template, requester, source: '192.0.2.10' });
 }
 
@@ -122,7 +144,12 @@ export function submitAs(t: Tessera, requester: DirectoryUser, request: Uint8Arr
  * The request was refused with `code`, recorded as denied, audited with both identities,
  * and no certificate was issued or even reserved for it.
  */
-export async function expectRefused(t: Tessera, r: SubmitResult, code: string, who: { requester: string; target?: string | null }): Promise<void> {
+export async function expectRefused(
+  t: Tessera,
+  r: SubmitResult,
+  code: string,
+  who: { requester: string; target?: string | null },
+): Promise<void> {
   expect({ disposition: r.disposition, code: r.code }, r.message).toEqual({ disposition: 'denied', code });
   expect(r.certificate).toBeNull();
   expect(r.serial).toBeNull();

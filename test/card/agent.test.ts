@@ -37,7 +37,8 @@ const work = tmpDir('agent-');
 
 beforeAll(async () => {
   hsm = newSoftHsm('agent-');
-  for (const label of ['Alice VSC', 'Throttle VSC', 'Gone VSC']) serials[label] = hsm.initToken(label, '12345678', '87654321');
+  for (const label of ['Alice VSC', 'Throttle VSC', 'Gone VSC'])
+    serials[label] = hsm.initToken(label, '12345678', '87654321');
   hsm.useInProcess();
   mod = Pkcs11Module.acquire(SOFTHSM2_MODULE);
   agent = new CardAgent({ module: mod, allowOrigins: [SITE, OTHER_SITE], log: (l) => logs.push(l) });
@@ -61,15 +62,31 @@ interface Answer {
   body: any;
 }
 
-function call(method: string, path: string, o: { origin?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Answer> {
+function call(
+  method: string,
+  path: string,
+  o: { origin?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const payload = o.body === undefined ? undefined : Buffer.from(JSON.stringify(o.body));
     const req = request(
-      { host: '127.0.0.1', port, method, path, headers: { ...(o.origin ? { origin: o.origin } : {}), ...(payload ? { 'content-type': 'application/json' } : {}), ...o.headers } },
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        headers: {
+          ...(o.origin ? { origin: o.origin } : {}),
+          ...(payload ? { 'content-type': 'application/json' } : {}),
+          ...o.headers,
+        },
+      },
       (res) => {
         let text = '';
         res.on('data', (c) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text ? JSON.parse(text) : undefined }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text ? JSON.parse(text) : undefined }),
+        );
       },
     );
     req.on('error', reject);
@@ -80,11 +97,23 @@ const page = (method: string, path: string, body?: unknown) => call(method, path
 
 /** pkcs11-tool -O after login: objects with kind, label and ID. */
 function objectsOnCard(serial: string) {
-  const out = hsm.pkcs11Tool(['--token-label', Object.keys(serials).find((l) => serials[l] === serial)!, '--login', '--pin', '12345678', '-O']);
+  const out = hsm.pkcs11Tool([
+    '--token-label',
+    Object.keys(serials).find((l) => serials[l] === serial)!,
+    '--login',
+    '--pin',
+    '12345678',
+    '-O',
+  ]);
   return out.stdout
     .split(/\n(?=\S)/)
     .filter((b) => / Object;/.test(b))
-    .map((b) => ({ kind: b.split(' Object')[0].trim(), label: /label:\s+(.*)/.exec(b)?.[1].trim() ?? '', id: /ID:\s+([0-9a-f]+)/.exec(b)?.[1] ?? '', text: b }));
+    .map((b) => ({
+      kind: b.split(' Object')[0].trim(),
+      label: /label:\s+(.*)/.exec(b)?.[1].trim() ?? '',
+      id: /ID:\s+([0-9a-f]+)/.exec(b)?.[1] ?? '',
+      text: b,
+    }));
 }
 
 describe('card agent: who may call it', () => {
@@ -108,16 +137,29 @@ describe('card agent: who may call it', () => {
     expect(get.body.code).toBe('CARD_AGENT_ORIGIN_REFUSED');
     expect(get.body.detail).toContain('https://evil.example');
     expect(get.headers['access-control-allow-origin']).toBeUndefined();
-    const pre = await call('OPTIONS', '/v1/keys', { origin: 'https://evil.example', headers: { 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+    const pre = await call('OPTIONS', '/v1/keys', {
+      origin: 'https://evil.example',
+      headers: { 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    });
     expect(pre.status).toBe(403);
     expect(pre.headers['access-control-allow-origin']).toBeUndefined();
-    const keys = await call('POST', '/v1/keys', { origin: 'https://evil.example', body: { card: { label: 'Alice VSC' }, pin: '12345678' } });
+    const keys = await call('POST', '/v1/keys', {
+      origin: 'https://evil.example',
+      body: { card: { label: 'Alice VSC' }, pin: '12345678' },
+    });
     expect(keys.body.code).toBe('CARD_AGENT_ORIGIN_REFUSED');
     expect(objectsOnCard(serials['Alice VSC']).filter((o) => o.kind === 'Private Key')).toHaveLength(0);
   });
 
-  it('answers the configured origin\'s CORS preflight (and Chrome Private Network Access)', async () => {
-    const pre = await call('OPTIONS', '/v1/keys', { origin: SITE, headers: { 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type', 'access-control-request-private-network': 'true' } });
+  it("answers the configured origin's CORS preflight (and Chrome Private Network Access)", async () => {
+    const pre = await call('OPTIONS', '/v1/keys', {
+      origin: SITE,
+      headers: {
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+        'access-control-request-private-network': 'true',
+      },
+    });
     expect(pre.status).toBe(204);
     expect(pre.headers['access-control-allow-origin']).toBe(SITE);
     expect(pre.headers['access-control-allow-methods']).toContain('POST');
@@ -142,23 +184,60 @@ describe('card agent: the seed end to end (list → generate → sign → submit
   const PIN = '12345678';
 
   async function enrollThroughAgent(format: 'pkcs10' | 'cmc', keyAlg: 'rsa' | 'ec', hash: 'sha1' | 'sha256') {
-    const gen = await page('POST', '/v1/keys', { card: { label: 'Alice VSC' }, pin: PIN, keyAlg, keySize: 2048, template: 'SmartcardUser' });
+    const gen = await page('POST', '/v1/keys', {
+      card: { label: 'Alice VSC' },
+      pin: PIN,
+      keyAlg,
+      keySize: 2048,
+      template: 'SmartcardUser',
+    });
     expect(gen.status, JSON.stringify(gen.body)).toBe(201);
     expect(gen.headers['access-control-allow-origin']).toBe(SITE);
     const spki = Buffer.from(gen.body.spki, 'base64');
     const session = gen.body.session as string;
     const reqHash = hash === 'sha1' ? 'SHA-1' : 'SHA-256';
     const signWith = (fmt: 'pkcs10' | 'cmc', content?: Uint8Array) => async (data: Uint8Array) => {
-      const r = await page('POST', '/v1/sign', { session, pin: PIN, hash, format: fmt, data: Buffer.from(data).toString('base64'), ...(content ? { content: Buffer.from(content).toString('base64') } : {}) });
+      const r = await page('POST', '/v1/sign', {
+        session,
+        pin: PIN,
+        hash,
+        format: fmt,
+        data: Buffer.from(data).toString('base64'),
+        ...(content ? { content: Buffer.from(content).toString('base64') } : {}),
+      });
       expect(r.status, JSON.stringify(r.body)).toBe(200);
       return new Uint8Array(Buffer.from(r.body.signature, 'base64'));
     };
-    const csr = await buildCsr({ spki, keyKind: keyAlg, hash: reqHash, sign: signWith('pkcs10'), template: 'SmartcardUser', csp: { keySpec: 1, provider: 'Tessera Card Agent (PKCS#11)' } });
-    const request = format === 'cmc' ? await buildCmcRequest({ csr, spki, keyKind: keyAlg, hash: reqHash, sign: signWith('cmc', encodePkiData({ csr })) }) : csr;
+    const csr = await buildCsr({
+      spki,
+      keyKind: keyAlg,
+      hash: reqHash,
+      sign: signWith('pkcs10'),
+      template: 'SmartcardUser',
+      csp: { keySpec: 1, provider: 'Tessera Card Agent (PKCS#11)' },
+    });
+    const request =
+      format === 'cmc'
+        ? await buildCmcRequest({
+            csr,
+            spki,
+            keyKind: keyAlg,
+            hash: reqHash,
+            sign: signWith('cmc', encodePkiData({ csr })),
+          })
+        : csr;
     // The page sends the request — never the PIN — to the CA.
-    const issued = await new CaClient(server.url, 'alice', PASSWORD, [readFileSync(server.chainFile)]).submit({ csr: toPem(request, 'CERTIFICATE REQUEST'), template: 'SmartcardUser' });
+    const issued = await new CaClient(server.url, 'alice', PASSWORD, [readFileSync(server.chainFile)]).submit({
+      csr: toPem(request, 'CERTIFICATE REQUEST'),
+      template: 'SmartcardUser',
+    });
     expect(issued.disposition).toBe('issued');
-    const inst = await page('POST', '/v1/certificates', { session, pin: PIN, certificate: issued.certificate, friendlyName: 'Smartcard Certificate' });
+    const inst = await page('POST', '/v1/certificates', {
+      session,
+      pin: PIN,
+      certificate: issued.certificate,
+      friendlyName: 'Smartcard Certificate',
+    });
     expect(inst.status, JSON.stringify(inst.body)).toBe(201);
     return { gen: gen.body, issued, inst: inst.body };
   }
@@ -167,7 +246,12 @@ describe('card agent: the seed end to end (list → generate → sign → submit
     const r = await page('GET', '/v1/cards');
     expect(r.status).toBe(200);
     const alice = r.body.cards.find((c: { label: string }) => c.label === 'Alice VSC');
-    expect(alice).toMatchObject({ serial: serials['Alice VSC'], virtual: true, pin: { locked: false, changeRequired: false }, certificates: [] });
+    expect(alice).toMatchObject({
+      serial: serials['Alice VSC'],
+      virtual: true,
+      pin: { locked: false, changeRequired: false },
+      certificates: [],
+    });
     const status = await page('GET', '/v1/status');
     expect(status.body).toMatchObject({ agent: 'tessera-card-agent', apiVersion: 1, module: { virtualCards: true } });
   });
@@ -175,8 +259,14 @@ describe('card agent: the seed end to end (list → generate → sign → submit
   it('PKCS#10 with RSA 2048: the certificate lands on the card next to the key generated there', async () => {
     const t0 = performance.now();
     const { gen, issued, inst } = await enrollThroughAgent('pkcs10', 'rsa', 'sha256');
-    console.log(`agent PKCS#10 RSA-2048 round trip ${Math.round(performance.now() - t0)} ms (on-card keygen ${gen.generationMs} ms)`);
-    expect(inst).toMatchObject({ card: { label: 'Alice VSC', serial: serials['Alice VSC'] }, label: 'Smartcard Certificate', alreadyPresent: false });
+    console.log(
+      `agent PKCS#10 RSA-2048 round trip ${Math.round(performance.now() - t0)} ms (on-card keygen ${gen.generationMs} ms)`,
+    );
+    expect(inst).toMatchObject({
+      card: { label: 'Alice VSC', serial: serials['Alice VSC'] },
+      label: 'Smartcard Certificate',
+      alreadyPresent: false,
+    });
     const f = join(work, 'agent-rsa.pem');
     writeFileSync(f, issued.certificate!);
     expect(openssl(['verify', '-CAfile', server.chainFile, f]).stdout).toContain(': OK');
@@ -186,15 +276,22 @@ describe('card agent: the seed end to end (list → generate → sign → submit
     const priv = objs.find((o) => o.kind === 'Private Key' && o.id === gen.keyId);
     expect(priv?.text).toMatch(/never extractable, local/);
     const ski = openssl(['x509', '-in', f, '-noout', '-ext', 'subjectKeyIdentifier']).stdout;
-    expect(ski.replace(/[^0-9A-F]/g, '').toLowerCase().endsWith(gen.keyId)).toBe(true);
+    expect(
+      ski
+        .replace(/[^0-9A-F]/g, '')
+        .toLowerCase()
+        .endsWith(gen.keyId),
+    ).toBe(true);
   });
 
-  it('CMC with SHA-1 (the seed\'s options) and CMC with ECDSA P-256', async () => {
+  it("CMC with SHA-1 (the seed's options) and CMC with ECDSA P-256", async () => {
     const a = await enrollThroughAgent('cmc', 'rsa', 'sha1');
     expect(a.inst.label).toBe('Smartcard Certificate');
     const b = await enrollThroughAgent('cmc', 'ec', 'sha256');
     expect(b.gen.key).toBe('ECDSA P-256');
-    const ids = objectsOnCard(serials['Alice VSC']).filter((o) => o.kind === 'Certificate').map((o) => o.id);
+    const ids = objectsOnCard(serials['Alice VSC'])
+      .filter((o) => o.kind === 'Certificate')
+      .map((o) => o.id);
     expect(ids).toEqual(expect.arrayContaining([a.gen.keyId, b.gen.keyId]));
     const card = (await page('GET', '/v1/cards')).body.cards.find((c: { label: string }) => c.label === 'Alice VSC');
     expect(card.certificates).toHaveLength(3);
@@ -205,15 +302,35 @@ describe('card agent: the seed end to end (list → generate → sign → submit
     const card = (await page('GET', '/v1/cards')).body.cards.find((c: { label: string }) => c.label === 'Alice VSC');
     const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
     // The key of a generate that got no certificate: no certificate belongs to it.
-    expect(card.keys.find((k: { id: string }) => k.id === spare.body.keyId)).toEqual({ id: spare.body.keyId, label: spare.body.container, key: 'EC P-256', spkiSha256: sha(Buffer.from(spare.body.spki, 'base64')), certificate: false });
+    expect(card.keys.find((k: { id: string }) => k.id === spare.body.keyId)).toEqual({
+      id: spare.body.keyId,
+      label: spare.body.container,
+      key: 'EC P-256',
+      spkiSha256: sha(Buffer.from(spare.body.spki, 'base64')),
+      certificate: false,
+    });
     // Each installed certificate: its fingerprint (judged on the DER pkcs11-tool reads) and its key marked as certified.
     for (const c of card.certificates as { id: string; sha256: string }[]) {
       const f = join(work, `on-card-${c.id}.der`);
-      expect(hsm.pkcs11Tool(['--token-label', 'Alice VSC', '--read-object', '--type', 'cert', '--id', c.id, '--output-file', f]).status).toBe(0);
+      expect(
+        hsm.pkcs11Tool([
+          '--token-label',
+          'Alice VSC',
+          '--read-object',
+          '--type',
+          'cert',
+          '--id',
+          c.id,
+          '--output-file',
+          f,
+        ]).status,
+      ).toBe(0);
       expect(c.sha256).toBe(sha(readFileSync(f)));
       expect(card.keys.find((k: { id: string }) => k.id === c.id)).toMatchObject({ certificate: true });
     }
-    expect((await page('POST', `/v1/sessions/${spare.body.session}/cancel`, { pin: PIN })).body).toMatchObject({ objectsRemoved: 2 });
+    expect((await page('POST', `/v1/sessions/${spare.body.session}/cancel`, { pin: PIN })).body).toMatchObject({
+      objectsRemoved: 2,
+    });
   });
 
   it('signs only a request for the key of the same operation, and only for the page that started it', async () => {
@@ -221,13 +338,33 @@ describe('card agent: the seed end to end (list → generate → sign → submit
     const other = await page('POST', '/v1/keys', { card: { serial: serials['Alice VSC'] }, pin: PIN, keyAlg: 'ec' });
     // A CertificationRequestInfo for the other operation's key.
     let captured: Uint8Array | undefined;
-    await buildCsr({ spki: Buffer.from(other.body.spki, 'base64'), keyKind: 'ec', hash: 'SHA-256', sign: async (d) => ((captured = d), new Uint8Array(64)) });
-    const wrongKey = await page('POST', '/v1/sign', { session: gen.body.session, pin: PIN, hash: 'sha256', format: 'pkcs10', data: Buffer.from(captured!).toString('base64') });
+    await buildCsr({
+      spki: Buffer.from(other.body.spki, 'base64'),
+      keyKind: 'ec',
+      hash: 'SHA-256',
+      sign: async (d) => ((captured = d), new Uint8Array(64)),
+    });
+    const wrongKey = await page('POST', '/v1/sign', {
+      session: gen.body.session,
+      pin: PIN,
+      hash: 'sha256',
+      format: 'pkcs10',
+      data: Buffer.from(captured!).toString('base64'),
+    });
     expect(wrongKey.status).toBe(400);
     expect(wrongKey.body.code).toBe('CARD_AGENT_REQUEST_REFUSED');
-    const arbitrary = await page('POST', '/v1/sign', { session: gen.body.session, pin: PIN, hash: 'sha256', format: 'pkcs10', data: Buffer.from('log me in as alice').toString('base64') });
+    const arbitrary = await page('POST', '/v1/sign', {
+      session: gen.body.session,
+      pin: PIN,
+      hash: 'sha256',
+      format: 'pkcs10',
+      data: Buffer.from('log me in as alice').toString('base64'),
+    });
     expect(arbitrary.body.code).toBe('CARD_AGENT_REQUEST_REFUSED');
-    const foreignPage = await call('POST', '/v1/sign', { origin: OTHER_SITE, body: { session: gen.body.session, pin: PIN, hash: 'sha256', data: Buffer.from(captured!).toString('base64') } });
+    const foreignPage = await call('POST', '/v1/sign', {
+      origin: OTHER_SITE,
+      body: { session: gen.body.session, pin: PIN, hash: 'sha256', data: Buffer.from(captured!).toString('base64') },
+    });
     expect(foreignPage.body.code).toBe('CARD_AGENT_SESSION_UNKNOWN');
     // Cancelling removes the unused keys from the card.
     for (const g of [gen, other]) {
@@ -264,7 +401,10 @@ describe('card agent: errors the page shows', () => {
     try {
       const p = (await fresh.listen(0)).port;
       const r = await new Promise<number>((resolve) => {
-        const req = request({ host: '127.0.0.1', port: p, method: 'GET', path: '/v1/cards', headers: { origin: SITE } }, (res) => (res.resume(), resolve(res.statusCode ?? 0)));
+        const req = request(
+          { host: '127.0.0.1', port: p, method: 'GET', path: '/v1/cards', headers: { origin: SITE } },
+          (res) => (res.resume(), resolve(res.statusCode ?? 0)),
+        );
         req.end();
       });
       expect(r).toBe(200);
@@ -283,8 +423,18 @@ describe('card agent: errors the page shows', () => {
     expect(gen.status).toBe(201);
     hsm.deleteToken(serials['Gone VSC']);
     let captured: Uint8Array | undefined;
-    await buildCsr({ spki: Buffer.from(gen.body.spki, 'base64'), keyKind: 'ec', hash: 'SHA-256', sign: async (d) => ((captured = d), new Uint8Array(64)) });
-    const r = await page('POST', '/v1/sign', { session: gen.body.session, pin: '12345678', hash: 'sha256', data: Buffer.from(captured!).toString('base64') });
+    await buildCsr({
+      spki: Buffer.from(gen.body.spki, 'base64'),
+      keyKind: 'ec',
+      hash: 'SHA-256',
+      sign: async (d) => ((captured = d), new Uint8Array(64)),
+    });
+    const r = await page('POST', '/v1/sign', {
+      session: gen.body.session,
+      pin: '12345678',
+      hash: 'sha256',
+      data: Buffer.from(captured!).toString('base64'),
+    });
     expect(r.status).toBe(409);
     expect(r.body.code).toBe('CARD_REMOVED');
     expect(r.body.card).toEqual({ label: 'Gone VSC', serial: serials['Gone VSC'] });
@@ -320,7 +470,21 @@ describe('`tessera card-agent` as its own process', () => {
     const { dirname, join: pjoin } = await import('node:path');
     const { fileURLToPath } = await import('node:url');
     const root = pjoin(dirname(fileURLToPath(import.meta.url)), '..', '..');
-    const child = spawn(process.execPath, ['--import', 'tsx', pjoin(root, 'test', 'card', 'helpers', 'tessera-cli.ts'), '--json', 'card-agent', '--port', '0', '--allow-origin', SITE], { env: hsm.env, cwd: root });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        pjoin(root, 'test', 'card', 'helpers', 'tessera-cli.ts'),
+        '--json',
+        'card-agent',
+        '--port',
+        '0',
+        '--allow-origin',
+        SITE,
+      ],
+      { env: hsm.env, cwd: root },
+    );
     try {
       let out = '';
       let err = '';

@@ -56,10 +56,19 @@ async function inject(method: 'GET' | 'POST' | 'OPTIONS' | 'HEAD', url: string, 
   const r = await agent.app.inject({
     method,
     url,
-    headers: { host, ...(origin ? { origin } : {}), ...(payload !== undefined ? { 'content-type': 'application/json' } : {}), ...c.headers },
+    headers: {
+      host,
+      ...(origin ? { origin } : {}),
+      ...(payload !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...c.headers,
+    },
     ...(payload !== undefined ? { payload } : {}),
   });
-  return { status: r.statusCode, headers: r.headers, body: r.body ? (JSON.parse(r.body) as Record<string, any>) : undefined };
+  return {
+    status: r.statusCode,
+    headers: r.headers,
+    body: r.body ? (JSON.parse(r.body) as Record<string, any>) : undefined,
+  };
 }
 
 /** What every problem document of the agent carries. */
@@ -87,11 +96,15 @@ describe('card agent routes (inject)', () => {
   it('GET /v1/cards: the present card, no PIN needed', async () => {
     const r = await inject('GET', '/v1/cards');
     expect(r.status).toBe(200);
-    expect(r.body!.cards).toEqual([expect.objectContaining({ label: 'Inject VSC', serial, virtual: true, certificates: [] })]);
+    expect(r.body!.cards).toEqual([
+      expect.objectContaining({ label: 'Inject VSC', serial, virtual: true, certificates: [] }),
+    ]);
   });
 
   it('POST /v1/keys, /v1/sign, /v1/certificates, /v1/sessions/:id/cancel: a key made, a request signed, issued, installed', async () => {
-    const gen = await inject('POST', '/v1/keys', { body: { card: { serial }, pin: PIN, keyAlg: 'ec', template: 'SmartcardUser' } });
+    const gen = await inject('POST', '/v1/keys', {
+      body: { card: { serial }, pin: PIN, keyAlg: 'ec', template: 'SmartcardUser' },
+    });
     expect(gen.status, JSON.stringify(gen.body)).toBe(201);
     expect(gen.body).toMatchObject({ card: { label: 'Inject VSC', serial }, key: 'ECDSA P-256', keyKind: 'ec' });
     const spki = Buffer.from(gen.body!.spki, 'base64');
@@ -102,7 +115,15 @@ describe('card agent routes (inject)', () => {
       template: 'SmartcardUser',
       csp: { keySpec: 1, provider: 'Tessera Card Agent (PKCS#11)' },
       sign: async (data) => {
-        const s = await inject('POST', '/v1/sign', { body: { session: gen.body!.session, pin: PIN, hash: 'sha256', format: 'pkcs10', data: Buffer.from(data).toString('base64') } });
+        const s = await inject('POST', '/v1/sign', {
+          body: {
+            session: gen.body!.session,
+            pin: PIN,
+            hash: 'sha256',
+            format: 'pkcs10',
+            data: Buffer.from(data).toString('base64'),
+          },
+        });
         expect(s.status, JSON.stringify(s.body)).toBe(200);
         return new Uint8Array(Buffer.from(s.body!.signature, 'base64'));
       },
@@ -111,9 +132,15 @@ describe('card agent routes (inject)', () => {
     const issued = await submit(ca.t, { request: Buffer.from(csr), requester: alice, source: 'test' });
     expect(issued.disposition, `${issued.code} ${issued.message}`).toBe('issued');
     const certificate = issued.certificate!.toString('base64');
-    const inst = await inject('POST', '/v1/certificates', { body: { session: gen.body!.session, pin: PIN, certificate } });
+    const inst = await inject('POST', '/v1/certificates', {
+      body: { session: gen.body!.session, pin: PIN, certificate },
+    });
     expect(inst.status, JSON.stringify(inst.body)).toBe(201);
-    expect(inst.body).toMatchObject({ card: { label: 'Inject VSC', serial }, id: gen.body!.keyId, alreadyPresent: false });
+    expect(inst.body).toMatchObject({
+      card: { label: 'Inject VSC', serial },
+      id: gen.body!.keyId,
+      alreadyPresent: false,
+    });
     const again = await inject('POST', '/v1/certificates', { body: { card: { serial }, pin: PIN, certificate } });
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ alreadyPresent: true });
@@ -153,8 +180,10 @@ describe('card agent HTTP contract (inject)', () => {
     }
   });
 
-  it('the configured origin\'s preflight: 204 with methods, headers, max-age and Private Network Access', async () => {
-    const pre = await inject('OPTIONS', '/v1/keys', { headers: { 'access-control-request-method': 'POST', 'access-control-request-private-network': 'true' } });
+  it("the configured origin's preflight: 204 with methods, headers, max-age and Private Network Access", async () => {
+    const pre = await inject('OPTIONS', '/v1/keys', {
+      headers: { 'access-control-request-method': 'POST', 'access-control-request-private-network': 'true' },
+    });
     expect(pre.status).toBe(204);
     expect(pre.headers).toMatchObject({
       'access-control-allow-origin': SITE,
@@ -173,7 +202,9 @@ describe('card agent HTTP contract (inject)', () => {
     for (const h of ['attacker.example', `attacker.example:${host.split(':')[1]}`, '127.0.0.1:1']) {
       expectProblem(await inject('GET', '/v1/status', { headers: { host: h } }), 403, 'CARD_AGENT_ORIGIN_REFUSED');
     }
-    expect((await inject('GET', '/v1/status', { headers: { host: host.replace('127.0.0.1', 'localhost') } })).status).toBe(200);
+    expect(
+      (await inject('GET', '/v1/status', { headers: { host: host.replace('127.0.0.1', 'localhost') } })).status,
+    ).toBe(200);
   });
 
   it('bodies: application/json objects only, at most 64 KiB', async () => {
@@ -192,7 +223,13 @@ describe('card agent HTTP contract (inject)', () => {
   });
 
   it('anything else: 404 NOT_FOUND, with CORS for the configured origin', async () => {
-    for (const [method, url] of [['GET', '/v1/keys'], ['POST', '/v1/status'], ['HEAD', '/v1/status'], ['GET', '/'], ['POST', '/v1/sessions/a.b/cancel']] as const) {
+    for (const [method, url] of [
+      ['GET', '/v1/keys'],
+      ['POST', '/v1/status'],
+      ['HEAD', '/v1/status'],
+      ['GET', '/'],
+      ['POST', '/v1/sessions/a.b/cancel'],
+    ] as const) {
       const r = await inject(method, url, method === 'POST' ? { body: {} } : {});
       expect(r.status, `${method} ${url}`).toBe(404);
       expect(r.headers['access-control-allow-origin']).toBe(SITE);

@@ -17,9 +17,22 @@ afterAll(() => hsm?.remove());
 
 const cli = (args: string[], input?: string) => tessera(['--json', ...args], { env: hsm.env, input });
 /** pkcs11-tool login with a PIN on the token labelled `label`: 0 = logged in. */
-const loginWith = (label: string, pin: string) => hsm.pkcs11Tool(['--token-label', label, '--login', '--pin', pin, '--list-objects']);
+const loginWith = (label: string, pin: string) =>
+  hsm.pkcs11Tool(['--token-label', label, '--login', '--pin', pin, '--list-objects']);
 /** pkcs11-tool as security officer (C_InitPIN needs a R/W SO session): re-sets the user PIN to `userPin`. */
-const soWorks = (label: string, soPin: string, userPin: string) => hsm.pkcs11Tool(['--token-label', label, '--login', '--login-type', 'so', '--so-pin', soPin, '--init-pin', '--new-pin', userPin]);
+const soWorks = (label: string, soPin: string, userPin: string) =>
+  hsm.pkcs11Tool([
+    '--token-label',
+    label,
+    '--login',
+    '--login-type',
+    'so',
+    '--so-pin',
+    soPin,
+    '--init-pin',
+    '--new-pin',
+    userPin,
+  ]);
 
 describe('tessera card', () => {
   let aliceSo = '';
@@ -56,7 +69,10 @@ describe('tessera card', () => {
     expect(argv.stderr).toContain('--pin puts the PIN where `ps`');
     expect(argv.json.soPin).toBeUndefined();
     expect(loginWith('Argv VSC', '24681357').status).toBe(0);
-    const stdin = await cli(['card', 'create', '--label', 'Stdin VSC', '--pin-stdin', '--so-pin-stdin'], '11223344\n44332211\n');
+    const stdin = await cli(
+      ['card', 'create', '--label', 'Stdin VSC', '--pin-stdin', '--so-pin-stdin'],
+      '11223344\n44332211\n',
+    );
     expect(stdin.status, stdin.stderr).toBe(0);
     expect(stdin.stderr).toBe('');
     expect(loginWith('Stdin VSC', '11223344').status).toBe(0);
@@ -100,7 +116,21 @@ describe('tessera card', () => {
 
   it('lists private keys after a PIN login, with their protection', async () => {
     // A key made by an independent tool on the card.
-    const gen = hsm.pkcs11Tool(['--token-label', 'Alice VSC', '--login', '--pin', '12345678', '--keypairgen', '--key-type', 'EC:prime256v1', '--label', 'other', '--id', 'a1b2', '--sensitive']);
+    const gen = hsm.pkcs11Tool([
+      '--token-label',
+      'Alice VSC',
+      '--login',
+      '--pin',
+      '12345678',
+      '--keypairgen',
+      '--key-type',
+      'EC:prime256v1',
+      '--label',
+      'other',
+      '--id',
+      'a1b2',
+      '--sensitive',
+    ]);
     expect(gen.status, gen.stderr).toBe(0);
     const without = await cli(['card', 'list', '--card', 'Alice VSC']);
     expect(without.json.cards[0].objects.filter((o: { class: string }) => o.class === 'privateKey')).toHaveLength(0);
@@ -124,7 +154,10 @@ describe('tessera card', () => {
   });
 
   it('unblock: a wrong administrator key is refused; the right one sets a new user PIN', async () => {
-    const bad = await cli(['card', 'unblock', '--card', 'Alice VSC', '--pin-stdin'], '0000-0000-0000-0000-0000\nReset-1357\n');
+    const bad = await cli(
+      ['card', 'unblock', '--card', 'Alice VSC', '--pin-stdin'],
+      '0000-0000-0000-0000-0000\nReset-1357\n',
+    );
     expect(bad.error?.code).toBe('CARD_PIN_INCORRECT');
     expect(bad.error?.detail).toContain('wrong administrator key (SO PIN) for card "Alice VSC"');
     expect(loginWith('Alice VSC', 'Alice-2468').status).toBe(0);
@@ -158,13 +191,46 @@ describe('tessera card', () => {
     const c = await cli(['card', 'create', '--label', 'Fresh VSC', '--force-pin-change']);
     expect(c.status, c.stderr).toBe(0);
     expect(c.stderr).toContain('must be changed before first use');
-    const enroll = () => cli(['enroll', '--server', 'https://127.0.0.1:9', '--user', 'alice', '--password-stdin', '--pin-stdin', '--card', 'Fresh VSC', '--format', 'pkcs10'], 'pw\n12345678\n');
+    const enroll = () =>
+      cli(
+        [
+          'enroll',
+          '--server',
+          'https://127.0.0.1:9',
+          '--user',
+          'alice',
+          '--password-stdin',
+          '--pin-stdin',
+          '--card',
+          'Fresh VSC',
+          '--format',
+          'pkcs10',
+        ],
+        'pw\n12345678\n',
+      );
     const refused = await enroll();
     expect(refused.error?.code).toBe('CARD_PIN_CHANGE_REQUIRED');
     expect(refused.error?.detail).toContain('tessera card change-pin --card "Fresh VSC"');
-    expect((await cli(['card', 'change-pin', '--card', 'Fresh VSC', '--pin-stdin'], '12345678\nFresh-9753\n')).status).toBe(0);
+    expect(
+      (await cli(['card', 'change-pin', '--card', 'Fresh VSC', '--pin-stdin'], '12345678\nFresh-9753\n')).status,
+    ).toBe(0);
     // Now it goes as far as the (absent) server.
-    const after = await cli(['enroll', '--server', 'https://127.0.0.1:9', '--user', 'alice', '--password-stdin', '--pin-stdin', '--card', 'Fresh VSC', '--format', 'pkcs10'], 'pw\nFresh-9753\n');
+    const after = await cli(
+      [
+        'enroll',
+        '--server',
+        'https://127.0.0.1:9',
+        '--user',
+        'alice',
+        '--password-stdin',
+        '--pin-stdin',
+        '--card',
+        'Fresh VSC',
+        '--format',
+        'pkcs10',
+      ],
+      'pw\nFresh-9753\n',
+    );
     expect(after.error?.code).toBe('SERVER_UNREACHABLE');
   });
 
@@ -194,16 +260,39 @@ describe('orphan keys: tessera card list marks them, tessera card remove-key rem
     const dir = join(hsm.dir, `key-${id}`);
     mkdirSync(dir, { recursive: true });
     const f = (n: string) => join(dir, n);
-    expect(openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', f('k.pem'), '-subj', `/CN=${cn}`, '-days', '30', '-out', f('c.pem')]).status).toBe(0);
+    expect(
+      openssl([
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        f('k.pem'),
+        '-subj',
+        `/CN=${cn}`,
+        '-days',
+        '30',
+        '-out',
+        f('c.pem'),
+      ]).status,
+    ).toBe(0);
     openssl(['pkey', '-in', f('k.pem'), '-outform', 'der', '-out', f('k.der')]);
     openssl(['pkey', '-in', f('k.pem'), '-pubout', '-outform', 'der', '-out', f('p.der')]);
     openssl(['x509', '-in', f('c.pem'), '-outform', 'der', '-out', f('c.der')]);
-    for (const [file, type, oid, lbl] of [['k.der', 'privkey', id, cn], ['p.der', 'pubkey', id, cn], ['c.der', 'cert', certId, `${cn} Certificate`]]) {
+    for (const [file, type, oid, lbl] of [
+      ['k.der', 'privkey', id, cn],
+      ['p.der', 'pubkey', id, cn],
+      ['c.der', 'cert', certId, `${cn} Certificate`],
+    ]) {
       const w = tool(['--write-object', f(file), '--type', type, '--id', oid, '--label', lbl]);
       expect(w.status, w.stderr).toBe(0);
     }
   };
-  const orphanKey = (id: string) => expect(tool(['--keypairgen', '--key-type', 'EC:prime256v1', '--id', id, '--label', `never installed ${id}`]).status).toBe(0);
+  const orphanKey = (id: string) =>
+    expect(
+      tool(['--keypairgen', '--key-type', 'EC:prime256v1', '--id', id, '--label', `never installed ${id}`]).status,
+    ).toBe(0);
 
   beforeAll(() => {
     hsm.initToken(label, PIN, '87654321');
@@ -216,13 +305,28 @@ describe('orphan keys: tessera card list marks them, tessera card remove-key rem
   it('list --login marks the private key without a certificate as an orphan, and says how to remove it', async () => {
     const r = await cli(['card', 'list', '--card', label, '--login', '--pin-stdin'], `${PIN}\n`);
     expect(r.status, r.stderr).toBe(0);
-    const keys = r.json.cards[0].objects.filter((o: { class: string }) => o.class === 'privateKey').map((o: { id: string; orphan: boolean }) => [o.id, o.orphan]).sort();
-    expect(keys).toEqual([['c1', false], ['d1', false], ['e1', true]]);
-    const text = await tessera(['card', 'list', '--card', label, '--login', '--pin-stdin'], { env: hsm.env, input: `${PIN}\n` });
+    const keys = r.json.cards[0].objects
+      .filter((o: { class: string }) => o.class === 'privateKey')
+      .map((o: { id: string; orphan: boolean }) => [o.id, o.orphan])
+      .sort();
+    expect(keys).toEqual([
+      ['c1', false],
+      ['d1', false],
+      ['e1', true],
+    ]);
+    const text = await tessera(['card', 'list', '--card', label, '--login', '--pin-stdin'], {
+      env: hsm.env,
+      input: `${PIN}\n`,
+    });
     expect(text.status, text.stderr).toBe(0);
     const lines = text.stdout.split('\n');
-    expect(lines.filter((l) => l.includes('ORPHAN'))).toEqual([expect.stringMatching(/^ {2}private key {2}id=e1 .*ORPHAN: no certificate on the card$/), expect.stringMatching(/^ {2}public key {3}id=e1 .*ORPHAN: no certificate on the card$/)]);
-    expect(text.stdout).toContain(`1 orphan key(s): install the certificate from "Pending / issued requests" on the enrollment site, or remove with: tessera card remove-key --card "${label}" --id e1`);
+    expect(lines.filter((l) => l.includes('ORPHAN'))).toEqual([
+      expect.stringMatching(/^ {2}private key {2}id=e1 .*ORPHAN: no certificate on the card$/),
+      expect.stringMatching(/^ {2}public key {3}id=e1 .*ORPHAN: no certificate on the card$/),
+    ]);
+    expect(text.stdout).toContain(
+      `1 orphan key(s): install the certificate from "Pending / issued requests" on the enrollment site, or remove with: tessera card remove-key --card "${label}" --id e1`,
+    );
   });
 
   it('refuses a key that has a certificate (same CKA_ID, or same public key), and changes nothing', async () => {
@@ -256,7 +360,14 @@ describe('orphan keys: tessera card list marks them, tessera card remove-key rem
     const r = await cli(['card', 'remove-key', '--card', label, '--id', 'E1', '--pin-stdin'], `${PIN}\n`);
     expect(r.status, r.stderr).toBe(0);
     expect(r.json.removed).toEqual([{ id: 'e1', privateKeys: 1, publicKeys: 1, certificates: [] }]);
-    expect(judged()).toEqual(['Certificate c1', 'Certificate d2', 'Private Key c1', 'Private Key d1', 'Public Key c1', 'Public Key d1']);
+    expect(judged()).toEqual([
+      'Certificate c1',
+      'Certificate d2',
+      'Private Key c1',
+      'Private Key d1',
+      'Public Key c1',
+      'Public Key d1',
+    ]);
     const p11 = hsm.p11tool(['--list-all', '--login', '--set-pin', PIN, `pkcs11:token=${encodeURIComponent(label)}`]);
     expect(p11.status, p11.stderr).toBe(0);
     expect(p11.stdout).toContain('ID: c1');
@@ -269,15 +380,30 @@ describe('orphan keys: tessera card list marks them, tessera card remove-key rem
     const r = await cli(['card', 'remove-key', '--card', label, '--orphans', '--pin-stdin'], `${PIN}\n`);
     expect(r.status, r.stderr).toBe(0);
     expect(r.json.removed.map((x: { id: string }) => x.id).sort()).toEqual(['f1', 'f2']);
-    expect(judged()).toEqual(['Certificate c1', 'Certificate d2', 'Private Key c1', 'Private Key d1', 'Public Key c1', 'Public Key d1']);
-    const again = await tessera(['card', 'remove-key', '--card', label, '--orphans', '--pin-stdin'], { env: hsm.env, input: `${PIN}\n` });
+    expect(judged()).toEqual([
+      'Certificate c1',
+      'Certificate d2',
+      'Private Key c1',
+      'Private Key d1',
+      'Public Key c1',
+      'Public Key d1',
+    ]);
+    const again = await tessera(['card', 'remove-key', '--card', label, '--orphans', '--pin-stdin'], {
+      env: hsm.env,
+      input: `${PIN}\n`,
+    });
     expect(again.stdout).toContain(`No orphan key on card "${label}"`);
   });
 
   it('--with-certificate removes a key together with its certificate', async () => {
-    const r = await cli(['card', 'remove-key', '--card', label, '--id', 'd1', '--with-certificate', '--pin-stdin'], `${PIN}\n`);
+    const r = await cli(
+      ['card', 'remove-key', '--card', label, '--id', 'd1', '--with-certificate', '--pin-stdin'],
+      `${PIN}\n`,
+    );
     expect(r.status, r.stderr).toBe(0);
-    expect(r.json.removed).toEqual([{ id: 'd1', privateKeys: 1, publicKeys: 1, certificates: ['Other ID Certificate'] }]);
+    expect(r.json.removed).toEqual([
+      { id: 'd1', privateKeys: 1, publicKeys: 1, certificates: ['Other ID Certificate'] },
+    ]);
     expect(judged()).toEqual(['Certificate c1', 'Private Key c1', 'Public Key c1']);
   });
 });

@@ -30,11 +30,25 @@ beforeAll(async () => {
   ca = await newTestCa({ keyAlgorithm: 'RSA-2048' });
   await setTemplateGrant(ca.t, LOCAL, 'SmartcardUser', 'Domain Users', true);
   const base = BUILTIN_TEMPLATES.find((t) => t.name === 'SmartcardUser')!;
-  await saveTemplate(ca.t, LOCAL, { ...base, name: 'SmartcardUserApproval', displayName: 'Smartcard User (approval)', issuance: { ...base.issuance, managerApproval: true }, enroll: ['Domain Users'] }, { create: true });
+  await saveTemplate(
+    ca.t,
+    LOCAL,
+    {
+      ...base,
+      name: 'SmartcardUserApproval',
+      displayName: 'Smartcard User (approval)',
+      issuance: { ...base.issuance, managerApproval: true },
+      enroll: ['Domain Users'],
+    },
+    { create: true },
+  );
   await ca.user('alice', { password: PASSWORD });
   server = await startTestServer(ca);
   for (const label of ['Alice VSC', 'Alice EC']) {
-    const r = await tessera(['--json', 'card', 'create', '--label', label, '--pin-stdin', '--so-pin-stdin'], { env: hsm.env, input: '12345678\n87654321\n' });
+    const r = await tessera(['--json', 'card', 'create', '--label', label, '--pin-stdin', '--so-pin-stdin'], {
+      env: hsm.env,
+      input: '12345678\n87654321\n',
+    });
     expect(r.status, r.stderr).toBe(0);
   }
 });
@@ -45,7 +59,22 @@ afterAll(async () => {
 });
 
 const enroll = (args: string[], input = `${PASSWORD}\n12345678\n`) =>
-  tessera(['--json', 'enroll', '--server', server.url, '--user', 'alice', '--password-stdin', '--pin-stdin', '--ca-cert', server.chainFile, ...args], { env: hsm.env, input });
+  tessera(
+    [
+      '--json',
+      'enroll',
+      '--server',
+      server.url,
+      '--user',
+      'alice',
+      '--password-stdin',
+      '--pin-stdin',
+      '--ca-cert',
+      server.chainFile,
+      ...args,
+    ],
+    { env: hsm.env, input },
+  );
 
 /** pkcs11-tool -O after login, split into objects. */
 function objectsOnCard(label: string): { kind: string; label: string; id: string; text: string }[] {
@@ -54,7 +83,12 @@ function objectsOnCard(label: string): { kind: string; label: string; id: string
   return r.stdout
     .split(/\n(?=\S)/)
     .filter((b) => / Object;/.test(b))
-    .map((b) => ({ kind: b.split(' Object')[0].trim(), label: /label:\s+(.*)/.exec(b)?.[1].trim() ?? '', id: /ID:\s+([0-9a-f]+)/.exec(b)?.[1] ?? '', text: b }));
+    .map((b) => ({
+      kind: b.split(' Object')[0].trim(),
+      label: /label:\s+(.*)/.exec(b)?.[1].trim() ?? '',
+      id: /ID:\s+([0-9a-f]+)/.exec(b)?.[1] ?? '',
+      text: b,
+    }));
 }
 
 function skiOf(pemFile: string): string {
@@ -69,9 +103,24 @@ describe('tessera enroll onto a card', () => {
   let keyId = '';
 
   it('PKCS#10, RSA 2048, SHA-256: key generated on the card, certificate issued and installed next to it', async () => {
-    const r = await enroll(['--card', 'Alice VSC', '--format', 'pkcs10', '--hash', 'sha256', '--key-size', '2048', '--friendly-name', 'Smartcard Certificate']);
+    const r = await enroll([
+      '--card',
+      'Alice VSC',
+      '--format',
+      'pkcs10',
+      '--hash',
+      'sha256',
+      '--key-size',
+      '2048',
+      '--friendly-name',
+      'Smartcard Certificate',
+    ]);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.json).toMatchObject({ disposition: 'issued', card: { label: 'Alice VSC' }, certificate: { label: 'Smartcard Certificate' } });
+    expect(r.json).toMatchObject({
+      disposition: 'issued',
+      card: { label: 'Alice VSC' },
+      certificate: { label: 'Smartcard Certificate' },
+    });
     timings.push({ what: 'pkcs10 rsa2048', ...r.json.timings });
     certFile = join(work, 'alice-pkcs10.pem');
     writeFileSync(certFile, r.json.certificate.pem);
@@ -92,28 +141,66 @@ describe('tessera enroll onto a card', () => {
     expect(priv?.label).toMatch(/^te-SmartcardUser-/);
   });
 
-  it('the key on the card is the certificate\'s key: pkcs11-tool signs on the card, openssl verifies with the certificate', () => {
+  it("the key on the card is the certificate's key: pkcs11-tool signs on the card, openssl verifies with the certificate", () => {
     const data = join(work, 'data.bin');
     writeFileSync(data, 'proof of possession, checked by openssl');
     const sig = join(work, 'data.sig');
-    const s = hsm.pkcs11Tool(['--token-label', 'Alice VSC', '--login', '--pin', '12345678', '--sign', '--mechanism', 'SHA256-RSA-PKCS', '--id', keyId, '--input-file', data, '--output-file', sig]);
+    const s = hsm.pkcs11Tool([
+      '--token-label',
+      'Alice VSC',
+      '--login',
+      '--pin',
+      '12345678',
+      '--sign',
+      '--mechanism',
+      'SHA256-RSA-PKCS',
+      '--id',
+      keyId,
+      '--input-file',
+      data,
+      '--output-file',
+      sig,
+    ]);
     expect(s.status, s.stderr).toBe(0);
     const pub = join(work, 'cert-pub.pem');
     writeFileSync(pub, openssl(['x509', '-in', certFile, '-noout', '-pubkey']).stdout);
     expect(openssl(['dgst', '-sha256', '-verify', pub, '-signature', sig, data]).stdout).toContain('Verified OK');
     // And the public key object on the card is byte-for-byte the certificate's.
     const cardPubFile = join(work, 'card-pub.der');
-    expect(hsm.pkcs11Tool(['--token-label', 'Alice VSC', '--read-object', '--type', 'pubkey', '--id', keyId, '--output-file', cardPubFile]).status).toBe(0);
+    expect(
+      hsm.pkcs11Tool([
+        '--token-label',
+        'Alice VSC',
+        '--read-object',
+        '--type',
+        'pubkey',
+        '--id',
+        keyId,
+        '--output-file',
+        cardPubFile,
+      ]).status,
+    ).toBe(0);
     const certPubDer = join(work, 'cert-pub.der');
     expect(openssl(['pkey', '-pubin', '-in', pub, '-outform', 'DER', '-out', certPubDer]).status).toBe(0);
     expect(readFileSync(cardPubFile).equals(readFileSync(certPubDer))).toBe(true);
   });
 
   it('p11tool (GnuTLS) lists the certificate with the friendly name and the key with the same ID', () => {
-    const withPin = hsm.run('sh', ['-c', `GNUTLS_PIN=12345678 p11tool --provider /usr/lib/softhsm/libsofthsm2.so --login --list-all 'pkcs11:token=Alice%20VSC'`]);
+    const withPin = hsm.run('sh', [
+      '-c',
+      `GNUTLS_PIN=12345678 p11tool --provider /usr/lib/softhsm/libsofthsm2.so --login --list-all 'pkcs11:token=Alice%20VSC'`,
+    ]);
     expect(withPin.status, withPin.stderr).toBe(0);
     const colonId = keyId.match(/../g)!.join(':');
-    const objs = withPin.stdout.split(/Object \d+:/).slice(1).map((b) => ({ type: /Type: (.*)/.exec(b)?.[1] ?? '', label: /Label: (.*)/.exec(b)?.[1] ?? '', id: /ID: (.*)/.exec(b)?.[1]?.trim() ?? '', flags: /Flags: (.*)/.exec(b)?.[1] ?? '' }));
+    const objs = withPin.stdout
+      .split(/Object \d+:/)
+      .slice(1)
+      .map((b) => ({
+        type: /Type: (.*)/.exec(b)?.[1] ?? '',
+        label: /Label: (.*)/.exec(b)?.[1] ?? '',
+        id: /ID: (.*)/.exec(b)?.[1]?.trim() ?? '',
+        flags: /Flags: (.*)/.exec(b)?.[1] ?? '',
+      }));
     const cert = objs.find((o) => o.type.startsWith('X.509 Certificate'));
     expect(cert).toMatchObject({ label: 'Smartcard Certificate', id: colonId });
     const priv = objs.find((o) => o.type.startsWith('Private key') && o.id === colonId);
@@ -125,15 +212,56 @@ describe('tessera enroll onto a card', () => {
   it('an independent client uses the card: OpenSSL s_client (pkcs11 engine) completes TLS client authentication against s_server -Verify 1', async () => {
     const port = await freePort();
     const conf = hsm.opensslEngineConf();
-    const srv: ChildProcess = spawn('openssl', ['s_server', '-accept', `127.0.0.1:${port}`, '-Verify', '1', '-CAfile', server.chainFile, '-cert', join(ca.dir, 'tls', 'server.pem'), '-key', join(ca.dir, 'tls', 'server.key'), '-www'], { env: hsm.env });
+    const srv: ChildProcess = spawn(
+      'openssl',
+      [
+        's_server',
+        '-accept',
+        `127.0.0.1:${port}`,
+        '-Verify',
+        '1',
+        '-CAfile',
+        server.chainFile,
+        '-cert',
+        join(ca.dir, 'tls', 'server.pem'),
+        '-key',
+        join(ca.dir, 'tls', 'server.key'),
+        '-www',
+      ],
+      { env: hsm.env },
+    );
     try {
       let out = '';
       srv.stdout!.on('data', (c) => (out += c));
       srv.stderr!.on('data', (c) => (out += c));
       for (let i = 0; i < 50 && !out.includes('ACCEPT'); i++) await new Promise((r) => setTimeout(r, 100));
-      const uri = `pkcs11:token=Alice%20VSC;id=${keyId.match(/../g)!.map((b) => `%${b}`).join('')};type=private;pin-value=12345678`;
+      const uri = `pkcs11:token=Alice%20VSC;id=${keyId
+        .match(/../g)!
+        .map((b) => `%${b}`)
+        .join('')};type=private;pin-value=12345678`;
       const client = await new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
-        const c = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost', '-CAfile', server.chainFile, '-engine', 'pkcs11', '-keyform', 'engine', '-key', uri, '-cert', certFile, '-ign_eof'], { env: { ...hsm.env, OPENSSL_CONF: conf } });
+        const c = spawn(
+          'openssl',
+          [
+            's_client',
+            '-connect',
+            `127.0.0.1:${port}`,
+            '-servername',
+            'localhost',
+            '-CAfile',
+            server.chainFile,
+            '-engine',
+            'pkcs11',
+            '-keyform',
+            'engine',
+            '-key',
+            uri,
+            '-cert',
+            certFile,
+            '-ign_eof',
+          ],
+          { env: { ...hsm.env, OPENSSL_CONF: conf } },
+        );
         let so = '';
         let se = '';
         c.stdout.on('data', (d) => (so += d));
@@ -152,13 +280,35 @@ describe('tessera enroll onto a card', () => {
   });
 
   it('CMC as in the seed (sha1, 2048, friendly name), and ECDSA P-256 with CMC', async () => {
-    const r = await enroll(['--card', 'Alice VSC', '--format', 'cmc', '--hash', 'sha1', '--key-size', '2048', '--friendly-name', 'Smartcard Certificate (CMC)']);
+    const r = await enroll([
+      '--card',
+      'Alice VSC',
+      '--format',
+      'cmc',
+      '--hash',
+      'sha1',
+      '--key-size',
+      '2048',
+      '--friendly-name',
+      'Smartcard Certificate (CMC)',
+    ]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.json.disposition).toBe('issued');
     timings.push({ what: 'cmc rsa2048 sha1', ...r.json.timings });
     const rows = await ca.t.store.requests.get(r.json.requestId);
     expect(rows?.format).toBe('cmc');
-    const ec = await enroll(['--card', 'Alice EC', '--format', 'cmc', '--key-alg', 'ec', '--curve', 'P-256', '--friendly-name', 'Smartcard Certificate']);
+    const ec = await enroll([
+      '--card',
+      'Alice EC',
+      '--format',
+      'cmc',
+      '--key-alg',
+      'ec',
+      '--curve',
+      'P-256',
+      '--friendly-name',
+      'Smartcard Certificate',
+    ]);
     expect(ec.status, ec.stderr).toBe(0);
     timings.push({ what: 'cmc ecP256', ...ec.json.timings });
     const f = join(work, 'alice-ec.pem');
@@ -167,7 +317,9 @@ describe('tessera enroll onto a card', () => {
     const objs = objectsOnCard('Alice EC');
     expect(objs.find((o) => o.kind === 'Certificate')?.id).toBe(skiOf(f));
     expect(objs.find((o) => o.kind === 'Private Key')?.text).toMatch(/EC/);
-    const card = objectsOnCard('Alice VSC').filter((o) => o.kind === 'Certificate').map((o) => o.label);
+    const card = objectsOnCard('Alice VSC')
+      .filter((o) => o.kind === 'Certificate')
+      .map((o) => o.label);
     expect(card.sort()).toEqual(['Smartcard Certificate', 'Smartcard Certificate (CMC)']);
   });
 
@@ -194,7 +346,16 @@ describe('tessera enroll onto a card', () => {
   });
 
   it('a pending request keeps the key; `enroll --retrieve` installs the certificate after approval', async () => {
-    const r = await enroll(['--card', 'Alice EC', '--format', 'pkcs10', '--key-alg', 'ec', '--template', 'SmartcardUserApproval']);
+    const r = await enroll([
+      '--card',
+      'Alice EC',
+      '--format',
+      'pkcs10',
+      '--key-alg',
+      'ec',
+      '--template',
+      'SmartcardUserApproval',
+    ]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.json.disposition).toBe('pending');
     const id = r.json.requestId;
@@ -204,9 +365,19 @@ describe('tessera enroll onto a card', () => {
     await setGroupMember(ca.t, LOCAL, 'Certificate Managers', 'carol', true);
     const approved = await resubmit(ca.t, await ca.actor('carol'), id);
     expect(approved.disposition).toBe('issued');
-    const later = await enroll(['--card', 'Alice EC', '--retrieve', String(id), '--friendly-name', 'Approved Smartcard Certificate']);
+    const later = await enroll([
+      '--card',
+      'Alice EC',
+      '--retrieve',
+      String(id),
+      '--friendly-name',
+      'Approved Smartcard Certificate',
+    ]);
     expect(later.status, later.stderr).toBe(0);
-    expect(later.json).toMatchObject({ disposition: 'issued', certificate: { label: 'Approved Smartcard Certificate' } });
+    expect(later.json).toMatchObject({
+      disposition: 'issued',
+      certificate: { label: 'Approved Smartcard Certificate' },
+    });
     const cert = objectsOnCard('Alice EC').find((o) => o.label === 'Approved Smartcard Certificate');
     expect(cert?.id).toBe(r.json.keyId);
     // Installing again changes nothing.
@@ -216,7 +387,21 @@ describe('tessera enroll onto a card', () => {
   });
 
   it('TLS to the CA is verified: without the Tessera root the server is not trusted', async () => {
-    const r = await tessera(['--json', 'enroll', '--server', server.url, '--user', 'alice', '--password-stdin', '--pin-stdin', '--card', 'Alice VSC'], { env: hsm.env, input: `${PASSWORD}\n12345678\n` });
+    const r = await tessera(
+      [
+        '--json',
+        'enroll',
+        '--server',
+        server.url,
+        '--user',
+        'alice',
+        '--password-stdin',
+        '--pin-stdin',
+        '--card',
+        'Alice VSC',
+      ],
+      { env: hsm.env, input: `${PASSWORD}\n12345678\n` },
+    );
     expect(r.error?.code).toBe('SERVER_UNTRUSTED');
   });
 

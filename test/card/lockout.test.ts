@@ -12,7 +12,14 @@
  * says how to get it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OPENCRYPTOKI_DEFAULT_SO_PIN, openCryptokiState, slotDaemonPid, softTokenSlot, takeSoftToken, type SoftToken } from '../support/opencryptoki.js';
+import {
+  OPENCRYPTOKI_DEFAULT_SO_PIN,
+  openCryptokiState,
+  slotDaemonPid,
+  softTokenSlot,
+  takeSoftToken,
+  type SoftToken,
+} from '../support/opencryptoki.js';
 import { newSoftHsm } from '../support/softhsm.js';
 import { tessera } from './helpers/cli.js';
 
@@ -63,7 +70,7 @@ describe('a token that locks its PIN (openCryptoki soft token)', () => {
     expect(listed.json.cards[0].pin.locked).toBe(true);
   });
 
-  it('unblock with the administrator key ends the lockout with a new PIN (within the card\'s 4–8 character rule)', async () => {
+  it("unblock with the administrator key ends the lockout with a new PIN (within the card's 4–8 character rule)", async () => {
     const tooLong = await cli(['card', 'unblock', '--card', LABEL, '--pin-stdin'], `${SO_PIN}\nUnblocked-2468\n`);
     expect(tooLong.error?.code).toBe('CARD_PIN_INVALID');
     expect(tooLong.error?.detail).toContain('4 to 8 characters');
@@ -90,7 +97,11 @@ describe('the machine after the lockout suite', () => {
   it("finds the soft token's slot from openCryptoki's configuration, whatever the token's state", () => {
     // Debian's default opencryptoki.conf puts the soft token in slot 3.
     expect(softTokenSlot()).toBe(3);
-    expect(softTokenSlot('version opencryptoki-3.1\n# slot 9 { stdll = libpkcs11_sw.so }\nslot 0\n{\nstdll = libpkcs11_tpm.so\n}\nslot 7 {\n stdll = /usr/lib/opencryptoki/stdll/libpkcs11_sw.so\n tokname = soft\n}\n')).toBe(7);
+    expect(
+      softTokenSlot(
+        'version opencryptoki-3.1\n# slot 9 { stdll = libpkcs11_sw.so }\nslot 0\n{\nstdll = libpkcs11_tpm.so\n}\nslot 7 {\n stdll = /usr/lib/opencryptoki/stdll/libpkcs11_sw.so\n tokname = soft\n}\n',
+      ),
+    ).toBe(7);
     expect(softTokenSlot('slot 0 { stdll = libpkcs11_tpm.so }')).toBeUndefined();
   });
 });

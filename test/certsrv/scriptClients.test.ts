@@ -31,8 +31,14 @@ afterAll(async () => {
 
 const form = (o: Record<string, string>) => new URLSearchParams(o).toString();
 const post = (body: string, headers: Record<string, string> = {}, user = 'alice') =>
-  app.inject({ method: 'POST', url: '/certsrv/certfnsh.asp', headers: { ...basic(user), 'content-type': 'application/x-www-form-urlencoded', ...headers }, payload: body });
-const get = (url: string, headers: Record<string, string> = {}, user = 'alice') => app.inject({ method: 'GET', url, headers: { ...basic(user), ...headers } });
+  app.inject({
+    method: 'POST',
+    url: '/certsrv/certfnsh.asp',
+    headers: { ...basic(user), 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    payload: body,
+  });
+const get = (url: string, headers: Record<string, string> = {}, user = 'alice') =>
+  app.inject({ method: 'GET', url, headers: { ...basic(user), ...headers } });
 
 describe('magnuswatn/certsrv (Python, certsrv.py v2.1.1)', () => {
   const UA = { 'user-agent': 'Mozilla/5.0 certsrv (https://github.com/magnuswatn/certsrv)' };
@@ -45,20 +51,42 @@ describe('magnuswatn/certsrv (Python, certsrv.py v2.1.1)', () => {
   });
 
   it('get_cert: issued → certnew.cer?ReqID=N&Enc=b64 with Content-Type application/pkix-cert', async () => {
-    const res = await post(form({ Mode: 'newreq', CertRequest: opensslCsr('rsa:2048').csr, CertAttrib: 'CertificateTemplate:SmartcardUser\r\n', FriendlyType: 'Saved-Request Certificate', TargetStoreFlags: '0', SaveCert: 'yes' }), UA);
+    const res = await post(
+      form({
+        Mode: 'newreq',
+        CertRequest: opensslCsr('rsa:2048').csr,
+        CertAttrib: 'CertificateTemplate:SmartcardUser\r\n',
+        FriendlyType: 'Saved-Request Certificate',
+        TargetStoreFlags: '0',
+        SaveCert: 'yes',
+      }),
+      UA,
+    );
     expect(res.statusCode).toBe(200);
     const id = /certnew.cer\?ReqID=(\d+)&/.exec(res.body)?.[1];
     expect(id).toMatch(/^\d+$/);
     const cert = await get(`/certsrv/certnew.cer?ReqID=${id}&Enc=b64`, UA);
     expect(cert.headers['content-type']).toBe('application/pkix-cert');
-    expect(cert.body).toMatch(/^-----BEGIN CERTIFICATE-----\r\n([A-Za-z0-9+/=]{64}\r\n)+[A-Za-z0-9+/=]{1,64}\r\n-----END CERTIFICATE-----\r\n$/);
+    expect(cert.body).toMatch(
+      /^-----BEGIN CERTIFICATE-----\r\n([A-Za-z0-9+/=]{64}\r\n)+[A-Za-z0-9+/=]{1,64}\r\n-----END CERTIFICATE-----\r\n$/,
+    );
     const der = await get(`/certsrv/certnew.cer?ReqID=${id}&Enc=bin`, UA);
     expect(der.rawPayload[0]).toBe(0x30);
     expect(certText(der.rawPayload)).toContain('UPN::alice@tessera.local');
   });
 
   it('get_cert: pending → "Certificate Pending" and "Your Request Id is N."; get_existing_cert then reads "Taken Under Submission"', async () => {
-    const res = await post(form({ Mode: 'newreq', CertRequest: opensslCsr('P-256').csr, CertAttrib: 'CertificateTemplate:SmartcardApproval\r\n', FriendlyType: 'Saved-Request Certificate', TargetStoreFlags: '0', SaveCert: 'yes' }), UA);
+    const res = await post(
+      form({
+        Mode: 'newreq',
+        CertRequest: opensslCsr('P-256').csr,
+        CertAttrib: 'CertificateTemplate:SmartcardApproval\r\n',
+        FriendlyType: 'Saved-Request Certificate',
+        TargetStoreFlags: '0',
+        SaveCert: 'yes',
+      }),
+      UA,
+    );
     expect(/certnew.cer\?ReqID=(\d+)&/.exec(res.body)).toBeNull();
     expect(res.body).toMatch(/Certificate Pending/);
     const id = /Your Request Id is (\d+)\./.exec(res.body)![1];
@@ -68,9 +96,30 @@ describe('magnuswatn/certsrv (Python, certsrv.py v2.1.1)', () => {
   });
 
   it('get_cert: denied → RequestDeniedException with the disposition message', async () => {
-    const unknown = await post(form({ Mode: 'newreq', CertRequest: opensslCsr('P-256').csr, CertAttrib: 'CertificateTemplate:NoSuchTemplate\r\n', FriendlyType: 'Saved-Request Certificate', TargetStoreFlags: '0', SaveCert: 'yes' }), UA);
-    expect(/The disposition message is "([^"]+)/.exec(unknown.body)?.[1]).toContain('The request was for a certificate template that is not supported');
-    const garbage = await post(form({ Mode: 'newreq', CertRequest: 'not a csr', CertAttrib: 'CertificateTemplate:SmartcardUser\r\n', TargetStoreFlags: '0', SaveCert: 'yes' }), UA);
+    const unknown = await post(
+      form({
+        Mode: 'newreq',
+        CertRequest: opensslCsr('P-256').csr,
+        CertAttrib: 'CertificateTemplate:NoSuchTemplate\r\n',
+        FriendlyType: 'Saved-Request Certificate',
+        TargetStoreFlags: '0',
+        SaveCert: 'yes',
+      }),
+      UA,
+    );
+    expect(/The disposition message is "([^"]+)/.exec(unknown.body)?.[1]).toContain(
+      'The request was for a certificate template that is not supported',
+    );
+    const garbage = await post(
+      form({
+        Mode: 'newreq',
+        CertRequest: 'not a csr',
+        CertAttrib: 'CertificateTemplate:SmartcardUser\r\n',
+        TargetStoreFlags: '0',
+        SaveCert: 'yes',
+      }),
+      UA,
+    );
     expect(/The disposition message is "([^"]+)/.exec(garbage.body)?.[1]).toMatch(/^Error Parsing Request/);
   });
 
@@ -90,7 +139,10 @@ describe('magnuswatn/certsrv (Python, certsrv.py v2.1.1)', () => {
 });
 
 describe('ly4k/Certipy (lib/req.py, commands/relay.py, commands/find.py)', () => {
-  const UA = { 'user-agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.0.0' };
+  const UA = {
+    'user-agent':
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.0.0',
+  };
 
   it('find: an unauthenticated GET /certsrv/ answers 401 (web enrollment enabled) and never offers NTLM', async () => {
     const res = await app.inject({ method: 'GET', url: '/certsrv/', headers: UA });
@@ -107,8 +159,21 @@ describe('ly4k/Certipy (lib/req.py, commands/relay.py, commands/find.py)', () =>
   });
 
   it('web_request + web_retrieve: "\\n"-joined attributes, no Enc → PEM; the SAN attribute does not reach the certificate (ESC6)', async () => {
-    const attrs = ['CertificateTemplate:SmartcardUser', 'SAN:upn=administrator@tessera.local&dns=dc.tessera.local'].join('\n');
-    const res = await post(form({ Mode: 'newreq', CertAttrib: attrs, CertRequest: opensslCsr('P-256').csr, TargetStoreFlags: '0', SaveCert: 'yes', ThumbPrint: '' }), UA);
+    const attrs = [
+      'CertificateTemplate:SmartcardUser',
+      'SAN:upn=administrator@tessera.local&dns=dc.tessera.local',
+    ].join('\n');
+    const res = await post(
+      form({
+        Mode: 'newreq',
+        CertAttrib: attrs,
+        CertRequest: opensslCsr('P-256').csr,
+        TargetStoreFlags: '0',
+        SaveCert: 'yes',
+        ThumbPrint: '',
+      }),
+      UA,
+    );
     const id = [...res.body.matchAll(/certnew.cer\?ReqID=([0-9]+)&/g)][0][1];
     const cert = await get(`/certsrv/certnew.cer?ReqID=${id}`, UA);
     expect(cert.body).toContain('BEGIN CERTIFICATE');
@@ -122,7 +187,18 @@ describe('ly4k/Certipy (lib/req.py, commands/relay.py, commands/find.py)', () =>
   });
 
   it('_handle_policy_denial: "Denied by Policy Module  0x…," with the HRESULT, for carol who may not enroll', async () => {
-    const res = await post(form({ Mode: 'newreq', CertAttrib: 'CertificateTemplate:SmartcardUser', CertRequest: opensslCsr('P-256').csr, TargetStoreFlags: '0', SaveCert: 'yes', ThumbPrint: '' }), UA, 'carol');
+    const res = await post(
+      form({
+        Mode: 'newreq',
+        CertAttrib: 'CertificateTemplate:SmartcardUser',
+        CertRequest: opensslCsr('P-256').csr,
+        TargetStoreFlags: '0',
+        SaveCert: 'yes',
+        ThumbPrint: '',
+      }),
+      UA,
+      'carol',
+    );
     expect(/certnew.cer\?ReqID=([0-9]+)&/.exec(res.body)).toBeNull();
     expect(res.body).not.toContain('template that is not supported');
     expect(/Your Request Id is ([0-9]+)/.exec(res.body)).not.toBeNull();
@@ -141,8 +217,18 @@ describe('ly4k/Certipy (lib/req.py, commands/relay.py, commands/find.py)', () =>
 
 describe('fortra/impacket ntlmrelayx adcsattack.py and pwnAD', () => {
   it('impacket: location="certnew.cer?ReqID=…& then GET certnew.cer?ReqID=N as PEM', async () => {
-    const body = new URLSearchParams({ Mode: 'newreq', CertRequest: opensslCsr('rsa:2048').csr, CertAttrib: 'CertificateTemplate:SmartcardUser', TargetStoreFlags: '0', SaveCert: 'yes', ThumbPrint: '' }).toString();
-    const res = await post(body, { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:78.0) Gecko/20100101 Firefox/78.0', 'content-length': String(Buffer.byteLength(body)) });
+    const body = new URLSearchParams({
+      Mode: 'newreq',
+      CertRequest: opensslCsr('rsa:2048').csr,
+      CertAttrib: 'CertificateTemplate:SmartcardUser',
+      TargetStoreFlags: '0',
+      SaveCert: 'yes',
+      ThumbPrint: '',
+    }).toString();
+    const res = await post(body, {
+      'user-agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:78.0) Gecko/20100101 Firefox/78.0',
+      'content-length': String(Buffer.byteLength(body)),
+    });
     const id = [...res.body.matchAll(/location="certnew.cer\?ReqID=(.*?)&/g)][0][1];
     const pem = await get(`/certsrv/certnew.cer?ReqID=${id}`);
     expect(openssl(['x509', '-noout', '-subject'], pem.body).status).toBe(0);
@@ -150,12 +236,17 @@ describe('fortra/impacket ntlmrelayx adcsattack.py and pwnAD', () => {
 
   it('pwnAD: a headerless base64 request with + as %2b and spaces as +, CertAttrib with %0d%0a', async () => {
     const { csr } = opensslCsr('P-256');
-    const b64 = csr.replace(/-----[^-]+-----/g, '').replace(/\s/g, '').replace(/\+/g, '%2b');
+    const b64 = csr
+      .replace(/-----[^-]+-----/g, '')
+      .replace(/\s/g, '')
+      .replace(/\+/g, '%2b');
     const body = `Mode=newreq&CertRequest=${b64}&CertAttrib=CertificateTemplate:SmartcardUser%0d%0aSAN:upn=administrator@tessera.local&TargetStoreFlags=0&SaveCert=yes&ThumbPrint=`;
     const res = await post(body);
     const id = /location="certnew.cer\?ReqID=(.*?)&/.exec(res.body)![1];
     const cert = await get(`/certsrv/certnew.cer?ReqID=${id}&Enc=b64`);
-    expect(certText(Buffer.from(cert.body.replace(/-----[^-]+-----|\s/g, ''), 'base64'))).not.toContain('administrator');
+    expect(certText(Buffer.from(cert.body.replace(/-----[^-]+-----|\s/g, ''), 'base64'))).not.toContain(
+      'administrator',
+    );
   });
 });
 
@@ -163,7 +254,18 @@ describe('nokia/adcs-issuer (Go, cert-manager issuer)', () => {
   const UA = { 'user-agent': 'Mozilla' };
 
   it('POST with a CertificateTemplate form field (ignored), then ENC=b64 retrieval switching on Content-Type', async () => {
-    const res = await post(form({ Mode: 'newreq', CertRequest: opensslCsr('P-256').csr, CertAttrib: 'CertificateTemplate:SmartcardUser', FriendlyType: 'Saved-Request Certificate', TargetStoreFlags: '0', SaveCert: 'yes', CertificateTemplate: 'SmartcardUser' }), UA);
+    const res = await post(
+      form({
+        Mode: 'newreq',
+        CertRequest: opensslCsr('P-256').csr,
+        CertAttrib: 'CertificateTemplate:SmartcardUser',
+        FriendlyType: 'Saved-Request Certificate',
+        TargetStoreFlags: '0',
+        SaveCert: 'yes',
+        CertificateTemplate: 'SmartcardUser',
+      }),
+      UA,
+    );
     expect(String(res.headers['content-type']).split(';')[0]).toBe('text/html');
     const id = /certnew.cer\?ReqID=([0-9]+)&/.exec(res.body)![1];
     const cert = await get(`/certsrv/certnew.cer?ReqID=${id}&ENC=b64`, UA);
@@ -171,28 +273,49 @@ describe('nokia/adcs-issuer (Go, cert-manager issuer)', () => {
   });
 
   it('pending: Disposition message and LastStatus items parsed from the text/html answer', async () => {
-    const res = await post(form({ Mode: 'newreq', CertRequest: opensslCsr('P-256').csr, CertAttrib: 'CertificateTemplate:SmartcardApproval', FriendlyType: 'Saved-Request Certificate', TargetStoreFlags: '0', SaveCert: 'yes' }), UA);
+    const res = await post(
+      form({
+        Mode: 'newreq',
+        CertRequest: opensslCsr('P-256').csr,
+        CertAttrib: 'CertificateTemplate:SmartcardApproval',
+        FriendlyType: 'Saved-Request Certificate',
+        TargetStoreFlags: '0',
+        SaveCert: 'yes',
+      }),
+      UA,
+    );
     const id = /Your Request Id is ([0-9]+)./.exec(res.body)![1];
     const r = await get(`/certsrv/certnew.cer?ReqID=${id}&ENC=b64`, UA);
     expect(String(r.headers['content-type']).split(';')[0]).toBe('text/html');
     expect(/Disposition message:[^\t]+\t\t([^\r\n]+)/.exec(r.body)?.[1]).toMatch(/Taken Under Submission/);
     expect(/LastStatus:[^\t]+\t\t([^\r\n]+)/.exec(r.body)?.[1]).toMatch(/0x[0-9a-f]{8} \(-\d+ [A-Z_]+\)/);
     // After approval the same retrieval gives the certificate.
-    await resubmit(ca.t, { kind: 'user', user: (await ca.t.directory.findUser('manager'))!, source: 'test' }, Number(id));
+    await resubmit(
+      ca.t,
+      { kind: 'user', user: (await ca.t.directory.findUser('manager'))!, source: 'test' },
+      Number(id),
+    );
     const issued = await get(`/certsrv/certnew.cer?ReqID=${id}&ENC=b64`, UA);
     expect(issued.headers['content-type']).toBe('application/pkix-cert');
   });
 
   it('CA certificate and chain by certcarc.asp nRenewals and ENC=b64', async () => {
     const n = /var nRenewals=([0-9]+);/.exec((await get('/certsrv/certcarc.asp', UA)).body)![1];
-    expect((await get(`/certsrv/certnew.cer?ReqID=CACert&ENC=b64&Renewal=${n}`, UA)).headers['content-type']).toBe('application/pkix-cert');
-    expect((await get(`/certsrv/certnew.p7b?ReqID=CACert&ENC=b64&Renewal=${n}`, UA)).headers['content-type']).toBe('application/x-pkcs7-certificates');
+    expect((await get(`/certsrv/certnew.cer?ReqID=CACert&ENC=b64&Renewal=${n}`, UA)).headers['content-type']).toBe(
+      'application/pkix-cert',
+    );
+    expect((await get(`/certsrv/certnew.p7b?ReqID=CACert&ENC=b64&Renewal=${n}`, UA)).headers['content-type']).toBe(
+      'application/x-pkcs7-certificates',
+    );
   });
 });
 
 describe('DavidVentura/caddy-certsrv (Go)', () => {
   it('takes the first link with b64 but neither p7b nor CA, after HTML-decoding &amp;', async () => {
-    const res = await post(form({ Mode: 'newreq', CertRequest: opensslCsr('P-256').csr, CertAttrib: 'CertificateTemplate:SmartcardUser' }), { 'user-agent': 'Go-http-client/1.1' });
+    const res = await post(
+      form({ Mode: 'newreq', CertRequest: opensslCsr('P-256').csr, CertAttrib: 'CertificateTemplate:SmartcardUser' }),
+      { 'user-agent': 'Go-http-client/1.1' },
+    );
     const hrefs = [...res.body.matchAll(/<a href="([^"]+)"/gi)].map((m) => m[1].replace(/&amp;/g, '&'));
     const link = hrefs.find((h) => h.includes('b64') && !h.includes('p7b') && !h.includes('CA'))!;
     expect(link).toMatch(/^certnew\.cer\?ReqID=\d+&Enc=b64$/);
@@ -202,7 +325,14 @@ describe('DavidVentura/caddy-certsrv (Go)', () => {
 
 describe('shell clients with real curl against the HTTPS listener', () => {
   // Asynchronous: the server under test runs in this process, so a synchronous child would block it.
-  const run = async (script: string, env: Record<string, string>) => (await promisify(execFile)('bash', ['-c', script], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 })).stdout;
+  const run = async (script: string, env: Record<string, string>) =>
+    (
+      await promisify(execFile)('bash', ['-c', script], {
+        env: { ...process.env, ...env },
+        encoding: 'utf8',
+        timeout: 60_000,
+      })
+    ).stdout;
 
   it('the StackOverflow curl recipe: inline PEM, handleGetCert line, relative GET', async () => {
     const csrFile = tmpFile(opensslCsr('rsa:2048').csr, 'req.csr');
@@ -217,7 +347,7 @@ curl -s --cacert "$CA" -u "alice:$PW" "$URL/certsrv/\${OUTPUTLINK}"`,
     expect(openssl(['verify', '-CAfile', server.chainFile, tmpFile(out, 'c.pem')]).stdout).toContain('OK');
   });
 
-  it("bgstack15 certreq.sh: curl -XGET with a form body, ReqID from cut -d= -f4, CA and chain with Renewal=0", async () => {
+  it('bgstack15 certreq.sh: curl -XGET with a form body, ReqID from cut -d= -f4, CA and chain with Renewal=0', async () => {
     const csrFile = tmpFile(opensslCsr('P-256').csr, 'req.csr');
     const dir = tmpFile('', 'x').replace(/\/x$/, '');
     const out = await run(
@@ -240,7 +370,10 @@ echo "REQID=\${REQID}"; head -n 1 "$DIR/ca.cer" | cut -d- -f6; grep -c 'BEGIN CE
   });
 
   it('answers with a Content-Length and no chunked encoding (Windows CE test tool)', async () => {
-    const headers = await run(`curl -s -D - -o /dev/null --cacert "$CA" -u "alice:$PW" "$URL/certsrv/certnew.cer?ReqID=CACert&Enc=b64"`, { CA: server.rootFile, PW: PASSWORD, URL: server.url });
+    const headers = await run(
+      `curl -s -D - -o /dev/null --cacert "$CA" -u "alice:$PW" "$URL/certsrv/certnew.cer?ReqID=CACert&Enc=b64"`,
+      { CA: server.rootFile, PW: PASSWORD, URL: server.url },
+    );
     expect(headers).toMatch(/content-length: \d+/i);
     expect(headers).not.toMatch(/transfer-encoding: chunked/i);
   });

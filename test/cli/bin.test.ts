@@ -35,7 +35,8 @@ function ensureBuilt(): void {
   const r = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { cwd: root, encoding: 'utf8' });
   // tsc still emits when a file elsewhere in the tree has type errors; what matters here is
   // that the CLI was rebuilt from the current sources.
-  if (!existsSync(builtMain) || statSync(builtMain).mtimeMs < sources) throw new Error(`build failed:\n${r.stdout}\n${r.stderr}`);
+  if (!existsSync(builtMain) || statSync(builtMain).mtimeMs < sources)
+    throw new Error(`build failed:\n${r.stdout}\n${r.stderr}`);
 }
 
 interface Run {
@@ -48,7 +49,12 @@ function tessera(dataDir: string, args: string[], input?: string): Run {
   const env = { ...process.env };
   delete env.TESSERA_DATABASE_URL;
   delete env.TESSERA_DATA;
-  const r = spawnSync(process.execPath, [bin, '--data', dataDir, ...args], { input: input ?? '', encoding: 'utf8', env, timeout: 60_000 });
+  const r = spawnSync(process.execPath, [bin, '--data', dataDir, ...args], {
+    input: input ?? '',
+    encoding: 'utf8',
+    env,
+    timeout: 60_000,
+  });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -59,7 +65,17 @@ describe('the tessera command (built bin, separate processes)', () => {
     ensureBuilt();
     work = tmpDir('tessera-bin-');
     data = join(work, 'data');
-    const init = tessera(data, ['init', '--key-alg', 'P-256', '--root-key-alg', 'P-256', '--hostname', 'localhost', '--public-url', 'http://pki.test.invalid']);
+    const init = tessera(data, [
+      'init',
+      '--key-alg',
+      'P-256',
+      '--root-key-alg',
+      'P-256',
+      '--hostname',
+      'localhost',
+      '--public-url',
+      'http://pki.test.invalid',
+    ]);
     expect(init.status, init.stderr).toBe(0);
   });
   afterAll(() => {
@@ -69,7 +85,8 @@ describe('the tessera command (built bin, separate processes)', () => {
   it('exits 0 for help, 2 for a usage error and 1 with the error code for a failure', () => {
     const help = tessera(data, ['--help']);
     expect(help.status).toBe(0);
-    for (const c of ['user', 'group', 'template', 'request', 'cert', 'audit']) expect(help.stdout).toMatch(new RegExp(`^\\s+${c} `, 'm'));
+    for (const c of ['user', 'group', 'template', 'request', 'cert', 'audit'])
+      expect(help.stdout).toMatch(new RegExp(`^\\s+${c} `, 'm'));
     const usage = tessera(data, ['cert', 'export']);
     expect(usage.status).toBe(2);
     expect(usage.stderr).toContain("missing required argument 'serial'");
@@ -78,11 +95,19 @@ describe('the tessera command (built bin, separate processes)', () => {
     expect(failure.stderr).toBe('tessera: The user does not exist in the directory. (nobody) [USER_UNKNOWN]\n');
     const json = tessera(data, ['--json', 'user', 'show', 'nobody']);
     expect(json.status).toBe(1);
-    expect(JSON.parse(json.stderr).error).toMatchObject({ code: 'USER_UNKNOWN', detail: 'nobody', hresult: '0x80070525' });
+    expect(JSON.parse(json.stderr).error).toMatchObject({
+      code: 'USER_UNKNOWN',
+      detail: 'nobody',
+      hresult: '0x80070525',
+    });
   });
 
   it('reads a password from a pipe with --password-stdin, never from an argument', async () => {
-    const add = tessera(data, ['user', 'add', 'alice', '--email', 'alice@example.com', '--password-stdin'], 'piped secret 42\n');
+    const add = tessera(
+      data,
+      ['user', 'add', 'alice', '--email', 'alice@example.com', '--password-stdin'],
+      'piped secret 42\n',
+    );
     expect(add.status, add.stderr).toBe(0);
     expect(add.stdout).not.toContain('piped secret');
     const empty = tessera(data, ['user', 'set-password', 'alice', '--password-stdin'], '');
@@ -105,7 +130,17 @@ describe('the tessera command (built bin, separate processes)', () => {
     const csrFile = join(work, 'alice.csr');
     writeFileSync(csrFile, opensslCsr('rsa:2048').csr);
     // Nobody holds Enroll on SmartcardUser after init: a recorded denial, exit 3.
-    const denied = tessera(data, ['--json', 'request', 'submit', '--csr', csrFile, '--template', 'SmartcardUser', '--as', 'alice']);
+    const denied = tessera(data, [
+      '--json',
+      'request',
+      'submit',
+      '--csr',
+      csrFile,
+      '--template',
+      'SmartcardUser',
+      '--as',
+      'alice',
+    ]);
     expect(denied.status).toBe(3);
     expect(JSON.parse(denied.stdout)).toMatchObject({ disposition: 'denied', code: 'ENROLL_DENIED' });
 
@@ -117,7 +152,17 @@ describe('the tessera command (built bin, separate processes)', () => {
       const r = tessera(data, args);
       expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(0);
     }
-    const issued = tessera(data, ['--json', 'request', 'submit', '--csr', csrFile, '--template', 'SmartcardUser', '--as', 'alice']);
+    const issued = tessera(data, [
+      '--json',
+      'request',
+      'submit',
+      '--csr',
+      csrFile,
+      '--template',
+      'SmartcardUser',
+      '--as',
+      'alice',
+    ]);
     expect(issued.status, issued.stderr).toBe(0);
     const { serial, disposition } = JSON.parse(issued.stdout);
     expect(disposition).toBe('issued');
@@ -129,7 +174,16 @@ describe('the tessera command (built bin, separate processes)', () => {
     writeFileSync(join(work, 'issuing.pem'), toPem(issuing, 'CERTIFICATE'));
     writeFileSync(join(work, 'root.pem'), toPem(rootCa, 'CERTIFICATE'));
     // The root alone is trusted; the issuing CA is only an intermediate to build the path.
-    const v = openssl(['verify', '-CAfile', join(work, 'root.pem'), '-untrusted', join(work, 'issuing.pem'), '-purpose', 'sslclient', join(work, 'leaf.pem')]);
+    const v = openssl([
+      'verify',
+      '-CAfile',
+      join(work, 'root.pem'),
+      '-untrusted',
+      join(work, 'issuing.pem'),
+      '-purpose',
+      'sslclient',
+      join(work, 'leaf.pem'),
+    ]);
     expect(v.stdout + v.stderr).toContain('leaf.pem: OK');
     // The root we trusted is the one init wrote for distribution.
     expect(rootCa.equals(readFileSync(join(data, 'certs', 'root.cer')))).toBe(true);
@@ -157,7 +211,9 @@ describe('the tessera command (built bin, separate processes)', () => {
     });
     const bad = tessera(data, ['audit', 'verify']);
     expect(bad.status).toBe(1);
-    expect(bad.stderr).toBe('tessera: The audit log failed verification. (record 3: the record was modified after it was written (2 records before it verified)) [AUDIT_CHAIN_BROKEN]\n');
+    expect(bad.stderr).toBe(
+      'tessera: The audit log failed verification. (record 3: the record was modified after it was written (2 records before it verified)) [AUDIT_CHAIN_BROKEN]\n',
+    );
     const json = tessera(data, ['--json', 'audit', 'verify']);
     expect(json.status).toBe(1);
     expect(JSON.parse(json.stderr).error.code).toBe('AUDIT_CHAIN_BROKEN');

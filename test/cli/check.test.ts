@@ -46,8 +46,14 @@ async function check(dir: string, extra: string[] = []): Promise<{ r: CliResult;
 }
 
 function expectClean(report: JsonReport): void {
-  expect(report.findings.filter((f) => f.rule.startsWith('ESC')), 'no ESC finding').toEqual([]);
-  expect(report.findings.filter((f) => f.severity === 'high'), 'no high finding').toEqual([]);
+  expect(
+    report.findings.filter((f) => f.rule.startsWith('ESC')),
+    'no ESC finding',
+  ).toEqual([]);
+  expect(
+    report.findings.filter((f) => f.severity === 'high'),
+    'no high finding',
+  ).toEqual([]);
   const byRule = new Map(report.rules.map((x) => [x.rule, x.status]));
   for (const esc of ESC_RULES) expect(['pass', 'not-applicable'], esc).toContain(byRule.get(esc));
 }
@@ -60,7 +66,10 @@ describe('tessera check on a default install', () => {
     const { r, report } = await check(dir);
     expect(r.status, r.stderr).toBe(0);
     expectClean(report);
-    expect(report.rules.find((x) => x.rule === 'http-listener')).toMatchObject({ status: 'pass', note: expect.stringContaining('POST /certsrv/certfnsh.asp') });
+    expect(report.rules.find((x) => x.rule === 'http-listener')).toMatchObject({
+      status: 'pass',
+      note: expect.stringContaining('POST /certsrv/certfnsh.asp'),
+    });
     expect(report.rules.find((x) => x.rule === 'startup')?.status).toBe('pass');
     // What a fresh install still has to do, by design: take the root key offline, move the passphrase out.
     expect(report.findings.map((f) => [f.severity, f.rule])).toEqual([
@@ -72,7 +81,9 @@ describe('tessera check on a default install', () => {
     const text = await cli(dir, ['check']);
     expect(text.status).toBe(0);
     expect(text.stdout).toMatch(/^Severity\s+Rule\s+Object\s+Finding\s+Fix$/m);
-    expect(text.stdout).toMatch(/^medium\s+root-key-online\s+keys\/root\.key\.pem\s+.*Move keys\/root\.key\.pem to offline media/m);
+    expect(text.stdout).toMatch(
+      /^medium\s+root-key-online\s+keys\/root\.key\.pem\s+.*Move keys\/root\.key\.pem to offline media/m,
+    );
     expect(text.stdout).toContain('0 high, 2 medium, 0 low, 1 info');
   });
 
@@ -93,9 +104,16 @@ describe('tessera check on crafted bad states', () => {
   const smartcardLogon = BUILTIN_TEMPLATES.find((t) => t.name === 'SmartcardLogon')!;
   const webServer = BUILTIN_TEMPLATES.find((t) => t.name === 'WebServer')!;
   /** A valid, harmless definition put over a crafted one afterwards (the store has no delete). */
-  const harmless = (name: string): Template => ({ ...smartcardLogon, name, displayName: name, enroll: [], enabled: false });
+  const harmless = (name: string): Template => ({
+    ...smartcardLogon,
+    name,
+    displayName: name,
+    enroll: [],
+    enabled: false,
+  });
   /** Straight into the store, past validateTemplate — as a bug or a hand-edited database would. */
-  const putRaw = (name: string, definition: unknown) => ca.t.store.transaction((tx) => tx.templates.put(name, definition, 'test', new Date()).then(() => undefined));
+  const putRaw = (name: string, definition: unknown) =>
+    ca.t.store.transaction((tx) => tx.templates.put(name, definition, 'test', new Date()).then(() => undefined));
 
   beforeAll(async () => {
     ca = await newTestCa();
@@ -125,18 +143,41 @@ describe('tessera check on crafted bad states', () => {
     expect(r.status).toBe(1);
     expect(r.error().code).toBe('SELF_AUDIT_FAILED');
     expect(r.error().detail).toContain('ESC1 (template OpenLogon)');
-    expect(findingsOf(report, 'ESC1')).toEqual([expect.objectContaining({ severity: 'high', object: 'template OpenLogon', fix: expect.stringContaining('subjectName.source=directory') })]);
-    expect(findingsOf(report, 'ESC9')).toEqual([expect.objectContaining({ severity: 'high', object: 'template OpenLogon', fix: expect.stringContaining('includeSid=true') })]);
-    expect(findingsOf(report, 'ESC15')).toEqual([expect.objectContaining({ severity: 'medium', object: 'template OpenLogon' })]);
-    expect(findingsOf(report, 'template-invalid')).toEqual([expect.objectContaining({ severity: 'high', finding: expect.stringContaining('ESC1') })]);
+    expect(findingsOf(report, 'ESC1')).toEqual([
+      expect.objectContaining({
+        severity: 'high',
+        object: 'template OpenLogon',
+        fix: expect.stringContaining('subjectName.source=directory'),
+      }),
+    ]);
+    expect(findingsOf(report, 'ESC9')).toEqual([
+      expect.objectContaining({
+        severity: 'high',
+        object: 'template OpenLogon',
+        fix: expect.stringContaining('includeSid=true'),
+      }),
+    ]);
+    expect(findingsOf(report, 'ESC15')).toEqual([
+      expect.objectContaining({ severity: 'medium', object: 'template OpenLogon' }),
+    ]);
+    expect(findingsOf(report, 'template-invalid')).toEqual([
+      expect.objectContaining({ severity: 'high', finding: expect.stringContaining('ESC1') }),
+    ]);
     // Tessera refuses to open the data directory: reported, and the HTTP probe is skipped.
-    expect(findingsOf(report, 'startup')).toEqual([expect.objectContaining({ severity: 'high', finding: expect.stringContaining('CONFIG_INVALID') })]);
+    expect(findingsOf(report, 'startup')).toEqual([
+      expect.objectContaining({ severity: 'high', finding: expect.stringContaining('CONFIG_INVALID') }),
+    ]);
     expect(report.rules.find((x) => x.rule === 'http-listener')?.status).toBe('skipped');
     // The same template with manager approval is not exploitable alone (Certipy's gate), but still invalid.
-    await putRaw('OpenLogon', { ...(await ca.t.store.templates.get('OpenLogon'))!.definition as object, issuance: { managerApproval: true, agentSignatures: 0, agentPolicy: null } });
+    await putRaw('OpenLogon', {
+      ...((await ca.t.store.templates.get('OpenLogon'))!.definition as object),
+      issuance: { managerApproval: true, agentSignatures: 0, agentPolicy: null },
+    });
     const gated = (await check(ca.dir)).report;
     expect(findingsOf(gated, 'ESC1')).toEqual([]);
-    expect(findingsOf(gated, 'ESC16')).toEqual([expect.objectContaining({ severity: 'medium', object: 'template OpenLogon' })]);
+    expect(findingsOf(gated, 'ESC16')).toEqual([
+      expect.objectContaining({ severity: 'medium', object: 'template OpenLogon' }),
+    ]);
     await putRaw('OpenLogon', harmless('OpenLogon'));
     expectClean((await check(ca.dir)).report);
   });
@@ -145,8 +186,20 @@ describe('tessera check on crafted bad states', () => {
     await putRaw('AnyPurpose', { ...smartcardLogon, name: 'AnyPurpose', ekus: [], enroll: ['Domain Users'] });
     const { r, report } = await check(ca.dir);
     expect(r.status).toBe(1);
-    expect(findingsOf(report, 'ESC2')).toEqual([expect.objectContaining({ severity: 'high', object: 'template AnyPurpose', finding: expect.stringContaining('no EKU') })]);
-    expect(findingsOf(report, 'ESC3')).toEqual([expect.objectContaining({ severity: 'high', object: 'template AnyPurpose', finding: expect.stringContaining('Domain Users') })]);
+    expect(findingsOf(report, 'ESC2')).toEqual([
+      expect.objectContaining({
+        severity: 'high',
+        object: 'template AnyPurpose',
+        finding: expect.stringContaining('no EKU'),
+      }),
+    ]);
+    expect(findingsOf(report, 'ESC3')).toEqual([
+      expect.objectContaining({
+        severity: 'high',
+        object: 'template AnyPurpose',
+        finding: expect.stringContaining('Domain Users'),
+      }),
+    ]);
     await putRaw('AnyPurpose', harmless('AnyPurpose'));
   });
 
@@ -154,17 +207,37 @@ describe('tessera check on crafted bad states', () => {
     const agentTpl = BUILTIN_TEMPLATES.find((t) => t.name === 'EnrollmentAgent')!;
     await putRaw('EnrollmentAgent', { ...agentTpl, enroll: ['Enrollment Agents', 'Domain Users'] });
     const { report } = await check(ca.dir);
-    expect(findingsOf(report, 'ESC3')).toEqual([expect.objectContaining({ severity: 'high', object: 'template EnrollmentAgent', fix: expect.stringContaining('revoke-grant EnrollmentAgent "Domain Users"') })]);
+    expect(findingsOf(report, 'ESC3')).toEqual([
+      expect.objectContaining({
+        severity: 'high',
+        object: 'template EnrollmentAgent',
+        fix: expect.stringContaining('revoke-grant EnrollmentAgent "Domain Users"'),
+      }),
+    ]);
     await putRaw('EnrollmentAgent', agentTpl);
   });
 
   it('ESC17 + ESC15: the WebServer template without manager approval, open to Domain Users', async () => {
-    await putRaw('OpenWeb', { ...webServer, name: 'OpenWeb', enroll: ['Domain Users'], issuance: { managerApproval: false, agentSignatures: 0, agentPolicy: null } });
+    await putRaw('OpenWeb', {
+      ...webServer,
+      name: 'OpenWeb',
+      enroll: ['Domain Users'],
+      issuance: { managerApproval: false, agentSignatures: 0, agentPolicy: null },
+    });
     const { report } = await check(ca.dir);
-    expect(findingsOf(report, 'ESC17')).toEqual([expect.objectContaining({ severity: 'high', object: 'template OpenWeb' })]);
-    expect(findingsOf(report, 'ESC15')).toEqual([expect.objectContaining({ severity: 'medium', object: 'template OpenWeb' })]);
+    expect(findingsOf(report, 'ESC17')).toEqual([
+      expect.objectContaining({ severity: 'high', object: 'template OpenWeb' }),
+    ]);
+    expect(findingsOf(report, 'ESC15')).toEqual([
+      expect.objectContaining({ severity: 'medium', object: 'template OpenWeb' }),
+    ]);
     // Granted to the CA administrators only, the same template is not flagged (they own the CA anyway).
-    await putRaw('OpenWeb', { ...webServer, name: 'OpenWeb', enroll: ['CA Administrators'], issuance: { managerApproval: false, agentSignatures: 0, agentPolicy: null } });
+    await putRaw('OpenWeb', {
+      ...webServer,
+      name: 'OpenWeb',
+      enroll: ['CA Administrators'],
+      issuance: { managerApproval: false, agentSignatures: 0, agentPolicy: null },
+    });
     expect(findingsOf((await check(ca.dir)).report, 'ESC17')).toEqual([]);
     await putRaw('OpenWeb', harmless('OpenWeb'));
   });
@@ -177,7 +250,13 @@ describe('tessera check on crafted bad states', () => {
     await ca.t.store.groups.addMember((await ca.t.store.groups.byName('Certificate Managers'))!.id, eve.id);
     const { r, report } = await check(ca.dir);
     expect(r.status).toBe(1);
-    expect(findingsOf(report, 'ESC7')).toEqual([expect.objectContaining({ severity: 'high', object: 'user eve', fix: expect.stringContaining('remove-member "Certificate Managers" eve') })]);
+    expect(findingsOf(report, 'ESC7')).toEqual([
+      expect.objectContaining({
+        severity: 'high',
+        object: 'user eve',
+        fix: expect.stringContaining('remove-member "Certificate Managers" eve'),
+      }),
+    ]);
     await setGroupMember(ca.t, LOCAL, 'Certificate Managers', 'eve', false);
     expectClean((await check(ca.dir)).report);
   });
@@ -185,7 +264,13 @@ describe('tessera check on crafted bad states', () => {
   it('ESC3: an agent restriction letting Domain Users enroll Domain Users for every template', async () => {
     const rule = await allowAgent(ca.t, LOCAL, { agent: 'Domain Users', target: 'Domain Users', template: '*' });
     const { report } = await check(ca.dir);
-    expect(findingsOf(report, 'ESC3')).toEqual([expect.objectContaining({ severity: 'high', object: `agent restriction ${rule.id}`, finding: expect.stringContaining('Do not restrict enrollment agents') })]);
+    expect(findingsOf(report, 'ESC3')).toEqual([
+      expect.objectContaining({
+        severity: 'high',
+        object: `agent restriction ${rule.id}`,
+        finding: expect.stringContaining('Do not restrict enrollment agents'),
+      }),
+    ]);
     await removeAgentRestriction(ca.t, LOCAL, rule.id);
   });
 
@@ -193,9 +278,17 @@ describe('tessera check on crafted bad states', () => {
     const file = join(ca.dir, 'tessera.json');
     const original = readFileSync(file, 'utf8');
     try {
-      writeFileSync(file, JSON.stringify({ ...JSON.parse(original), roles: { ...JSON.parse(original).roles, caAdministrators: 'Domain Users' } }));
+      writeFileSync(
+        file,
+        JSON.stringify({
+          ...JSON.parse(original),
+          roles: { ...JSON.parse(original).roles, caAdministrators: 'Domain Users' },
+        }),
+      );
       const { report } = await check(ca.dir);
-      expect(findingsOf(report, 'ESC4')).toEqual([expect.objectContaining({ severity: 'high', object: 'role caAdministrators' })]);
+      expect(findingsOf(report, 'ESC4')).toEqual([
+        expect.objectContaining({ severity: 'high', object: 'role caAdministrators' }),
+      ]);
     } finally {
       writeFileSync(file, original, { mode: 0o600 });
     }
@@ -207,7 +300,13 @@ describe('tessera check on crafted bad states', () => {
     try {
       const { r, report } = await check(ca.dir);
       expect(r.status).toBe(1);
-      expect(findingsOf(report, 'data-permissions')).toEqual([expect.objectContaining({ severity: 'high', object: 'keys', fix: '`chmod go-rwx keys` in the data directory.' })]);
+      expect(findingsOf(report, 'data-permissions')).toEqual([
+        expect.objectContaining({
+          severity: 'high',
+          object: 'keys',
+          fix: '`chmod go-rwx keys` in the data directory.',
+        }),
+      ]);
     } finally {
       chmodSync(keys, 0o700);
     }
@@ -218,10 +317,18 @@ describe('tessera check on crafted bad states', () => {
     const overlapMs = ca.t.config.crl.overlapHours * 3_600_000;
     const soon = await check(ca.dir, ['--at', new Date(full.nextUpdate.getTime() - overlapMs / 4).toISOString()]);
     expect(soon.r.status, soon.r.stderr).toBe(1); // the delta CRL (24 h) is long stale by then
-    expect(findingsOf(soon.report, 'crl-freshness')).toContainEqual(expect.objectContaining({ severity: 'medium', object: 'CA issuing', finding: expect.stringContaining(`number ${full.number}`) }));
+    expect(findingsOf(soon.report, 'crl-freshness')).toContainEqual(
+      expect.objectContaining({
+        severity: 'medium',
+        object: 'CA issuing',
+        finding: expect.stringContaining(`number ${full.number}`),
+      }),
+    );
     const stale = await check(ca.dir, ['--at', new Date(full.nextUpdate.getTime() + 1000).toISOString()]);
     expect(stale.r.status).toBe(1);
-    expect(findingsOf(stale.report, 'crl-freshness')).toContainEqual(expect.objectContaining({ severity: 'high', object: 'CA issuing', finding: expect.stringContaining('expired') }));
+    expect(findingsOf(stale.report, 'crl-freshness')).toContainEqual(
+      expect.objectContaining({ severity: 'high', object: 'CA issuing', finding: expect.stringContaining('expired') }),
+    );
     expect(stale.report.at).toBe(new Date(full.nextUpdate.getTime() + 1000).toISOString());
     expect((await cli(ca.dir, ['--json', 'check', '--at', 'yesterday'])).error().code).toBe('INPUT_INVALID');
   });
@@ -231,6 +338,8 @@ describe('tessera check on crafted bad states', () => {
     const now = await check(ca.dir);
     expect(now.report.rules.find((x) => x.rule === 'ocsp-signer')).toMatchObject({ status: 'pass' });
     const later = await check(ca.dir, ['--at', new Date(id.notAfter.getTime() + 1000).toISOString()]);
-    expect(findingsOf(later.report, 'ocsp-signer')).toEqual([expect.objectContaining({ severity: 'high', finding: expect.stringContaining('expired') })]);
+    expect(findingsOf(later.report, 'ocsp-signer')).toEqual([
+      expect.objectContaining({ severity: 'high', finding: expect.stringContaining('expired') }),
+    ]);
   });
 });

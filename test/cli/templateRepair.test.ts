@@ -24,7 +24,10 @@ afterAll(async () => {
 
 describe('repairing a template that was made invalid in the database', () => {
   it('the server does not start, naming the template and the rule', async () => {
-    await expect(Tessera.open(ca.dir)).rejects.toMatchObject({ code: 'CONFIG_INVALID', detail: expect.stringMatching(/SmartcardLogon.*KB5014754/) });
+    await expect(Tessera.open(ca.dir)).rejects.toMatchObject({
+      code: 'CONFIG_INVALID',
+      detail: expect.stringMatching(/SmartcardLogon.*KB5014754/),
+    });
   });
 
   it('the CLI still lists templates and refuses to show the broken one as valid', async () => {

@@ -21,16 +21,34 @@ import type { TestKey } from '../agents/support.js';
 
 const ab = toArrayBuffer;
 
-export const tcr = (bodyPartID: number, csr: Uint8Array) => new TaggedRequest({ tcr: new TaggedCertificationRequest({ bodyPartID, certificationRequest: ab(csr) }) });
+export const tcr = (bodyPartID: number, csr: Uint8Array) =>
+  new TaggedRequest({ tcr: new TaggedCertificationRequest({ bodyPartID, certificationRequest: ab(csr) }) });
 /** A syntactically plausible CRMF CertReqMsg (RFC 4211): certReq SEQUENCE { certReqId 0, certTemplate {} }. */
-export const crm = () => new TaggedRequest({ crm: new CertReqMsg({ certReq: ab(new Uint8Array([0x30, 0x05, 0x02, 0x01, 0x00, 0x30, 0x00])) }) });
-export const control = (bodyPartID: number, attrType: string, ...values: Uint8Array[]) => new TaggedAttribute({ bodyPartID, attrType, attrValues: values.map(ab) });
-export const octets = (text: string) => new Uint8Array(AsnConvert.serialize(new OctetString(ab(new TextEncoder().encode(text)))));
+export const crm = () =>
+  new TaggedRequest({
+    crm: new CertReqMsg({ certReq: ab(new Uint8Array([0x30, 0x05, 0x02, 0x01, 0x00, 0x30, 0x00])) }),
+  });
+export const control = (bodyPartID: number, attrType: string, ...values: Uint8Array[]) =>
+  new TaggedAttribute({ bodyPartID, attrType, attrValues: values.map(ab) });
+export const octets = (text: string) =>
+  new Uint8Array(AsnConvert.serialize(new OctetString(ab(new TextEncoder().encode(text)))));
 export const regInfo = (bodyPartID: number, text: string) => control(bodyPartID, CMC_OID.regInfo, octets(text));
-export const nestedContent = (bodyPartID: number) => new TaggedContentInfo({ bodyPartID, contentInfo: ab(new Uint8Array([0x30, 0x0b, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01])) });
+export const nestedContent = (bodyPartID: number) =>
+  new TaggedContentInfo({
+    bodyPartID,
+    contentInfo: ab(new Uint8Array([0x30, 0x0b, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01])),
+  });
 
-export function pkiData(o: { controls?: TaggedAttribute[]; requests?: TaggedRequest[]; cms?: TaggedContentInfo[] }): Uint8Array {
-  return new Uint8Array(AsnConvert.serialize(new PKIData({ controlSequence: o.controls ?? [], reqSequence: o.requests ?? [], cmsSequence: o.cms ?? [] })));
+export function pkiData(o: {
+  controls?: TaggedAttribute[];
+  requests?: TaggedRequest[];
+  cms?: TaggedContentInfo[];
+}): Uint8Array {
+  return new Uint8Array(
+    AsnConvert.serialize(
+      new PKIData({ controlSequence: o.controls ?? [], reqSequence: o.requests ?? [], cmsSequence: o.cms ?? [] }),
+    ),
+  );
 }
 
 export interface CraftSigner {
@@ -42,7 +60,10 @@ export interface CraftSigner {
 
 export async function signerFor(s: CraftSigner, eContentType: string, eContent: Uint8Array): Promise<SignerInfo> {
   return makeSignerInfo({
-    sid: 'requestSpki' in s.as ? { subjectKeyIdentifier: await requestKeyIdentifier(s.as.requestSpki) } : { certificate: s.as.certificate },
+    sid:
+      'requestSpki' in s.as
+        ? { subjectKeyIdentifier: await requestKeyIdentifier(s.as.requestSpki) }
+        : { certificate: s.as.certificate },
     hash: s.key.hash,
     signatureAlgorithm: signatureAlgorithm(s.key.keyKind, s.key.hash),
     eContentType,
@@ -52,10 +73,16 @@ export async function signerFor(s: CraftSigner, eContentType: string, eContent: 
 }
 
 /** SignedData { id-cct-PKIData, content, certificates, signers }. */
-export async function signedCmc(content: Uint8Array, signers: readonly CraftSigner[], certificates: readonly Uint8Array[] = []): Promise<Buffer> {
+export async function signedCmc(
+  content: Uint8Array,
+  signers: readonly CraftSigner[],
+  certificates: readonly Uint8Array[] = [],
+): Promise<Buffer> {
   const infos = [];
   for (const s of signers) infos.push(await signerFor(s, CMC_OID.idCctPKIData, content));
-  return Buffer.from(encodeSignedData({ eContentType: CMC_OID.idCctPKIData, eContent: content, certificates, signerInfos: infos }));
+  return Buffer.from(
+    encodeSignedData({ eContentType: CMC_OID.idCctPKIData, eContent: content, certificates, signerInfos: infos }),
+  );
 }
 
 export interface SignedDataTampering {

@@ -24,7 +24,6 @@ import { codeOf } from '../support/codeOf.js';
 const testdata = join(import.meta.dirname, 'testdata');
 const fixture = (name: string) => readFileSync(join(testdata, name));
 
-
 describe('Windows certreq samples (MicrosoftDocs cmc-encoded-asn-1.md, cmc-eobo-encoded-asn-1.md)', () => {
   it('the DER fixtures are what make-fixtures.mjs produces from the hex dumps', () => {
     const r = spawnSync(process.execPath, [join(testdata, 'make-fixtures.mjs'), '--check'], { encoding: 'utf8' });
@@ -79,20 +78,69 @@ describe('Windows certreq samples (MicrosoftDocs cmc-encoded-asn-1.md, cmc-eobo-
 });
 
 describe('CMC signed by openssl cms -sign (an independent CMS implementation)', () => {
-  function opensslCmc(opts: { keyid?: boolean; nocerts?: boolean; key?: 'P-256' | 'rsa:2048'; agent?: boolean; regInfoText?: string } = {}) {
+  function opensslCmc(
+    opts: {
+      keyid?: boolean;
+      nocerts?: boolean;
+      key?: 'P-256' | 'rsa:2048';
+      agent?: boolean;
+      regInfoText?: string;
+    } = {},
+  ) {
     const dir = tmpDir('cmc-openssl-');
     const { csr, keyFile } = opensslCsr(opts.key ?? 'P-256', { subject: '/CN=ignored' });
     const csrDer = decodeRequestBytes(csr);
     const pki = encodePkiData({ csr: csrDer, regInfo: opts.regInfoText ?? 'RequesterName=TESSERA%5Cbob&' });
     writeFileSync(join(dir, 'pkidata.der'), pki);
     // A self-signed certificate for the request key: the SignerInfo identifies it by SKI or issuer/serial.
-    execFileSync('openssl', ['req', '-x509', '-new', '-key', keyFile, '-subj', '/CN=pop', '-days', '1', '-out', join(dir, 'pop.pem')], { stdio: 'pipe' });
-    const args = ['cms', '-sign', '-in', join(dir, 'pkidata.der'), '-binary', '-nodetach', '-econtent_type', CMC_OID.idCctPKIData, '-outform', 'DER', '-md', 'sha256', '-signer', join(dir, 'pop.pem'), '-inkey', keyFile];
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-new', '-key', keyFile, '-subj', '/CN=pop', '-days', '1', '-out', join(dir, 'pop.pem')],
+      { stdio: 'pipe' },
+    );
+    const args = [
+      'cms',
+      '-sign',
+      '-in',
+      join(dir, 'pkidata.der'),
+      '-binary',
+      '-nodetach',
+      '-econtent_type',
+      CMC_OID.idCctPKIData,
+      '-outform',
+      'DER',
+      '-md',
+      'sha256',
+      '-signer',
+      join(dir, 'pop.pem'),
+      '-inkey',
+      keyFile,
+    ];
     let agentPem: string | undefined;
     if (opts.agent) {
       const agentKey = join(dir, 'agent.key');
-      execFileSync('openssl', ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', agentKey], { stdio: 'pipe' });
-      execFileSync('openssl', ['req', '-x509', '-new', '-key', agentKey, '-subj', '/CN=agent', '-days', '1', '-addext', `extendedKeyUsage=${OID.certificateRequestAgent}`, '-out', join(dir, 'agent.pem')], { stdio: 'pipe' });
+      execFileSync('openssl', ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', agentKey], {
+        stdio: 'pipe',
+      });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-new',
+          '-key',
+          agentKey,
+          '-subj',
+          '/CN=agent',
+          '-days',
+          '1',
+          '-addext',
+          `extendedKeyUsage=${OID.certificateRequestAgent}`,
+          '-out',
+          join(dir, 'agent.pem'),
+        ],
+        { stdio: 'pipe' },
+      );
       args.push('-signer', join(dir, 'agent.pem'), '-inkey', agentKey);
       agentPem = readFileSync(join(dir, 'agent.pem'), 'utf8');
     }
@@ -106,7 +154,9 @@ describe('CMC signed by openssl cms -sign (an independent CMS implementation)', 
 
   it('decodes a PKIData signed with the request key, sid = subjectKeyIdentifier, no certificates', () => {
     const { der, csrDer } = opensslCmc({ keyid: true, nocerts: true });
-    expect(openssl(['cms', '-cmsout', '-print', '-inform', 'DER'], der).stdout).toContain('eContentType: id-cct-PKIData');
+    expect(openssl(['cms', '-cmsout', '-print', '-inform', 'DER'], der).stdout).toContain(
+      'eContentType: id-cct-PKIData',
+    );
     const d = decodeRequest(der);
     expect(d.format).toBe('cmc');
     expect(d.csr.der.equals(csrDer)).toBe(true);
@@ -129,7 +179,9 @@ describe('CMC signed by openssl cms -sign (an independent CMS implementation)', 
   });
 
   it('refuses regInfo that is not name=value pairs with valid percent-encoding', () => {
-    expect(codeOf(() => decodeRequest(opensslCmc({ regInfoText: 'RequesterName=%ZZ&' }).der))).toBe('REQUEST_MALFORMED');
+    expect(codeOf(() => decodeRequest(opensslCmc({ regInfoText: 'RequesterName=%ZZ&' }).der))).toBe(
+      'REQUEST_MALFORMED',
+    );
   });
 });
 
@@ -138,14 +190,39 @@ describe('PKCS#7 enroll-on-behalf (Certipy / CertEnroll shape, built with PKI.js
     const dir = tmpDir('p7-agent-');
     const key = newKey('RSA-2048');
     writeFileSync(join(dir, 'k.pem'), key.pem);
-    execFileSync('openssl', ['req', '-x509', '-new', '-key', join(dir, 'k.pem'), '-subj', '/CN=agent', '-days', '1', '-addext', `extendedKeyUsage=${OID.certificateRequestAgent}`, '-outform', 'DER', '-out', join(dir, 'c.der')], { stdio: 'pipe' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-new',
+        '-key',
+        join(dir, 'k.pem'),
+        '-subj',
+        '/CN=agent',
+        '-days',
+        '1',
+        '-addext',
+        `extendedKeyUsage=${OID.certificateRequestAgent}`,
+        '-outform',
+        'DER',
+        '-out',
+        join(dir, 'c.der'),
+      ],
+      { stdio: 'pipe' },
+    );
     return { der: readFileSync(join(dir, 'c.der')), key };
   }
 
   it('reads RequesterName from the agent SignerInfo signed attributes and verifies the signature', async () => {
     const agent = agentCert();
     const csr = await csrFor(newKey(), 'SmartcardLogon');
-    const der = await pkcs7OnBehalf({ csr, requesterName: 'TESSERA\\bob', agentCertificate: agent.der, agentKey: agent.key.privateKey });
+    const der = await pkcs7OnBehalf({
+      csr,
+      requesterName: 'TESSERA\\bob',
+      agentCertificate: agent.der,
+      agentKey: agent.key.privateKey,
+    });
     // openssl agrees it is a valid SignedData over the PKCS#10.
     const v = openssl(['cms', '-verify', '-noverify', '-inform', 'DER', '-binary'], der);
     expect(v.stderr).toContain('Verification successful');
@@ -163,32 +240,66 @@ describe('PKCS#7 enroll-on-behalf (Certipy / CertEnroll shape, built with PKI.js
 
   it('refuses the BER form (a constructed OCTET STRING) with REQUEST_NOT_DER: requests are DER only', async () => {
     const agent = agentCert();
-    const der = await pkcs7OnBehalf({ csr: await csrFor(newKey()), requesterName: 'TESSERA\\bob', agentCertificate: agent.der, agentKey: agent.key.privateKey, ber: true });
-    expect(openssl(['cms', '-verify', '-noverify', '-inform', 'DER', '-binary', '-out', '/dev/null'], der).status).toBe(0);
+    const der = await pkcs7OnBehalf({
+      csr: await csrFor(newKey()),
+      requesterName: 'TESSERA\\bob',
+      agentCertificate: agent.der,
+      agentKey: agent.key.privateKey,
+      ber: true,
+    });
+    expect(openssl(['cms', '-verify', '-noverify', '-inform', 'DER', '-binary', '-out', '/dev/null'], der).status).toBe(
+      0,
+    );
     expect(codeOf(() => decodeRequest(der))).toBe('REQUEST_NOT_DER');
   });
 
   it('ignores a RequesterName that is not authenticated (an unsigned attribute)', async () => {
     const agent = agentCert();
-    const der = await pkcs7OnBehalf({ csr: await csrFor(newKey()), requesterName: 'TESSERA\\bob', agentCertificate: agent.der, agentKey: agent.key.privateKey, unsigned: true });
+    const der = await pkcs7OnBehalf({
+      csr: await csrFor(newKey()),
+      requesterName: 'TESSERA\\bob',
+      agentCertificate: agent.der,
+      agentKey: agent.key.privateKey,
+      unsigned: true,
+    });
     expect(decodeRequest(der).requesterName).toBeNull();
   });
 
   it('checks the versions of a PKCS#7 over id-data by RFC 5652 too: SignedData 1 and SignerInfo 1 with issuerAndSerialNumber', async () => {
     const agent = agentCert();
-    const der = await pkcs7OnBehalf({ csr: await csrFor(newKey()), requesterName: 'TESSERA\\bob', agentCertificate: agent.der, agentKey: agent.key.privateKey });
+    const der = await pkcs7OnBehalf({
+      csr: await csrFor(newKey()),
+      requesterName: 'TESSERA\\bob',
+      agentCertificate: agent.der,
+      agentKey: agent.key.privateKey,
+    });
     expect(decodeRequest(der).format).toBe('pkcs7');
     const as3 = tamperSignedData(der, { version: 3 });
-    expect(() => decodeRequest(as3)).toThrow(expect.objectContaining({ code: 'CMC_SIGNED_DATA_INVALID', detail: 'SignedData.version is 3, but its contents make it version 1 (RFC 5652 §5.1)' }));
+    expect(() => decodeRequest(as3)).toThrow(
+      expect.objectContaining({
+        code: 'CMC_SIGNED_DATA_INVALID',
+        detail: 'SignedData.version is 3, but its contents make it version 1 (RFC 5652 §5.1)',
+      }),
+    );
     const signer3 = tamperSignedData(der, { signerVersions: [3] });
-    expect(() => decodeRequest(signer3)).toThrow(expect.objectContaining({ code: 'CMC_SIGNED_DATA_INVALID', detail: expect.stringContaining('a SignerInfo whose sid is an issuerAndSerialNumber has version 1') }));
+    expect(() => decodeRequest(signer3)).toThrow(
+      expect.objectContaining({
+        code: 'CMC_SIGNED_DATA_INVALID',
+        detail: expect.stringContaining('a SignerInfo whose sid is an issuerAndSerialNumber has version 1'),
+      }),
+    );
   });
 
   it('refuses a PKCS#7 whose content is not a valid PKCS#10', async () => {
     const agent = agentCert();
     const csr = Buffer.from(await csrFor(newKey()));
     csr[csr.length - 3] ^= 0xff; // break the PKCS#10's own signature
-    const der = await pkcs7OnBehalf({ csr, requesterName: 'TESSERA\\bob', agentCertificate: agent.der, agentKey: agent.key.privateKey });
+    const der = await pkcs7OnBehalf({
+      csr,
+      requesterName: 'TESSERA\\bob',
+      agentCertificate: agent.der,
+      agentKey: agent.key.privateKey,
+    });
     expect(codeOf(() => decodeRequest(der))).toBe('CSR_BAD_SIGNATURE');
   });
 });
@@ -223,14 +334,26 @@ describe('structural refusals, each with its code', () => {
   it('CMC_CONTROL_UNSUPPORTED for a control Tessera does not implement (addExtensions, a private OID)', async () => {
     const c = await csr();
     for (const type of [CMC_OID.addExtensions, CMC_OID.identityProofV2, '1.2.3.4.5']) {
-      const der = await signedCmc(pkiData({ controls: [control(2, type, new Uint8Array([0x30, 0x00]))], requests: [tcr(1, c)] }), [pop]);
-      expect(codeOf(() => decodeRequest(der)), type).toBe('CMC_CONTROL_UNSUPPORTED');
+      const der = await signedCmc(
+        pkiData({ controls: [control(2, type, new Uint8Array([0x30, 0x00]))], requests: [tcr(1, c)] }),
+        [pop],
+      );
+      expect(
+        codeOf(() => decodeRequest(der)),
+        type,
+      ).toBe('CMC_CONTROL_UNSUPPORTED');
     }
   });
 
   it('records transactionId and senderNonce for the response', async () => {
     const der = await signedCmc(
-      pkiData({ controls: [control(2, CMC_OID.transactionId, new Uint8Array([0x02, 0x02, 0x01, 0x00])), control(3, CMC_OID.senderNonce, new Uint8Array([0x04, 0x03, 1, 2, 3]))], requests: [tcr(1, await csr())] }),
+      pkiData({
+        controls: [
+          control(2, CMC_OID.transactionId, new Uint8Array([0x02, 0x02, 0x01, 0x00])),
+          control(3, CMC_OID.senderNonce, new Uint8Array([0x04, 0x03, 1, 2, 3])),
+        ],
+        requests: [tcr(1, await csr())],
+      }),
       [pop],
     );
     const d = decodeRequest(der);
@@ -244,7 +367,13 @@ describe('structural refusals, each with its code', () => {
   });
 
   it('REQUEST_MALFORMED for two regInfo controls naming different targets', async () => {
-    const der = await signedCmc(pkiData({ controls: [regInfo(2, 'RequesterName=a&'), regInfo(3, 'RequesterName=b&')], requests: [tcr(1, await csr())] }), [pop]);
+    const der = await signedCmc(
+      pkiData({
+        controls: [regInfo(2, 'RequesterName=a&'), regInfo(3, 'RequesterName=b&')],
+        requests: [tcr(1, await csr())],
+      }),
+      [pop],
+    );
     expect(codeOf(() => decodeRequest(der))).toBe('REQUEST_MALFORMED');
   });
 
@@ -254,7 +383,9 @@ describe('structural refusals, each with its code', () => {
   });
 
   it('CMC_POP_INVALID when the request-key SignerInfo is signed by another key', async () => {
-    const der = await signedCmc(pkiData({ requests: [tcr(1, await csr())] }), [{ as: { requestSpki: key.spki }, key: newKey() }]);
+    const der = await signedCmc(pkiData({ requests: [tcr(1, await csr())] }), [
+      { as: { requestSpki: key.spki }, key: newKey() },
+    ]);
     expect(codeOf(() => decodeRequest(der))).toBe('CMC_POP_INVALID');
   });
 
@@ -266,16 +397,37 @@ describe('structural refusals, each with its code', () => {
 
   it('CMC_SIGNER_UNKNOWN when a SignerInfo names a certificate the request does not carry', async () => {
     const other = newKey();
-    const der = await signedCmc(pkiData({ requests: [tcr(1, await csr())] }), [pop, { as: { requestSpki: other.spki }, key: other }]);
+    const der = await signedCmc(pkiData({ requests: [tcr(1, await csr())] }), [
+      pop,
+      { as: { requestSpki: other.spki }, key: other },
+    ]);
     expect(codeOf(() => decodeRequest(der))).toBe('CMC_SIGNER_UNKNOWN');
   });
 
   it('REQUEST_FORMAT_UNSUPPORTED for a SignedData over another content type', async () => {
     const { encodeSignedData } = await import('../../src/x509/cmc/buildCmcRequest.js');
-    const der = Buffer.from(encodeSignedData({ eContentType: '1.2.840.113549.1.9.16.1.4', eContent: new Uint8Array([0x30, 0x00]), certificates: [], signerInfos: [] }));
+    const der = Buffer.from(
+      encodeSignedData({
+        eContentType: '1.2.840.113549.1.9.16.1.4',
+        eContent: new Uint8Array([0x30, 0x00]),
+        certificates: [],
+        signerInfos: [],
+      }),
+    );
     expect(codeOf(() => decodeRequest(der))).toBe('CMC_UNSIGNED');
-    const signed = await (await import('./craft.js')).signerFor(pop, '1.2.840.113549.1.9.16.1.4', new Uint8Array([0x30, 0x00]));
-    const der2 = Buffer.from(encodeSignedData({ eContentType: '1.2.840.113549.1.9.16.1.4', eContent: new Uint8Array([0x30, 0x00]), certificates: [], signerInfos: [signed] }));
+    const signed = await (await import('./craft.js')).signerFor(
+      pop,
+      '1.2.840.113549.1.9.16.1.4',
+      new Uint8Array([0x30, 0x00]),
+    );
+    const der2 = Buffer.from(
+      encodeSignedData({
+        eContentType: '1.2.840.113549.1.9.16.1.4',
+        eContent: new Uint8Array([0x30, 0x00]),
+        certificates: [],
+        signerInfos: [signed],
+      }),
+    );
     expect(codeOf(() => decodeRequest(der2))).toBe('REQUEST_FORMAT_UNSUPPORTED');
   });
 
@@ -310,7 +462,9 @@ describe('structural refusals, each with its code', () => {
     const placeholder = new Uint8Array(nested.length);
     placeholder.set(nested.subarray(0, head));
     placeholder[0] = 0x04;
-    const content = Buffer.from(pkiData({ controls: [control(2, CMC_OID.regInfo, placeholder)], requests: [tcr(1, await csr())] }));
+    const content = Buffer.from(
+      pkiData({ controls: [control(2, CMC_OID.regInfo, placeholder)], requests: [tcr(1, await csr())] }),
+    );
     const at = content.indexOf(Buffer.from(placeholder));
     expect(at).toBeGreaterThan(0);
     content.set(nested, at);
@@ -327,7 +481,16 @@ describe('signer certificates of the wrong shape are malformed input, never a cr
     const { explicit, integer, oid, seq, bitString, time } = await import('../../src/x509/der.js');
     const key = newKey();
     const name = seq();
-    const tbs = seq(explicit(0, integer(2)), integer(1), seq(oid(OID.ecdsaWithSHA256)), name, seq(time(new Date(0)), time(new Date(86_400_000))), name, key.spki, explicit(3, seq(seq())));
+    const tbs = seq(
+      explicit(0, integer(2)),
+      integer(1),
+      seq(oid(OID.ecdsaWithSHA256)),
+      name,
+      seq(time(new Date(0)), time(new Date(86_400_000))),
+      name,
+      key.spki,
+      explicit(3, seq(seq())),
+    );
     const cert = seq(tbs, seq(oid(OID.ecdsaWithSHA256)), bitString(Buffer.from([0x30, 0x00])));
     expect(codeOf(() => read(cert))).toBe('REQUEST_MALFORMED');
   });

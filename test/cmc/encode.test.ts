@@ -28,7 +28,10 @@ async function craftSenderNonceRequest(): Promise<{ der: Buffer; key: TestKey }>
   const key = newKey();
   const nonce = randomBytes(8);
   const content = pkiData({
-    controls: [control(2, CMC_OID.transactionId, new Uint8Array([0x02, 0x02, 0x12, 0x34])), control(3, CMC_OID.senderNonce, new Uint8Array([0x04, 0x08, ...nonce]))],
+    controls: [
+      control(2, CMC_OID.transactionId, new Uint8Array([0x02, 0x02, 0x12, 0x34])),
+      control(3, CMC_OID.senderNonce, new Uint8Array([0x04, 0x08, ...nonce])),
+    ],
     requests: [tcr(1, await csrFor(key))],
   });
   return { der: await signedCmc(content, [{ as: { requestSpki: key.spki }, key }]), key };
@@ -78,11 +81,24 @@ describe('CMC requests built by buildCmcRequest', () => {
   it('with an RSA key and SHA-384, and a custom bodyPartID', async () => {
     const dir = tmpDir('cmc-enc-');
     const key = { ...newKey('RSA-2048'), hash: 'SHA-384' as const };
-    const rsaKey: TestKey = { ...key, sign: async (d) => (await import('node:crypto')).sign('sha384', d, key.privateKey) };
+    const rsaKey: TestKey = {
+      ...key,
+      sign: async (d) => (await import('node:crypto')).sign('sha384', d, key.privateKey),
+    };
     const csr = await csrFor(rsaKey);
-    const der = await buildCmcRequest({ csr, spki: rsaKey.spki, keyKind: 'rsa', hash: 'SHA-384', sign: rsaKey.sign, bodyPartId: 7, regInfo: requesterNameRegInfo('TESSERA\\bob') });
+    const der = await buildCmcRequest({
+      csr,
+      spki: rsaKey.spki,
+      keyKind: 'rsa',
+      hash: 'SHA-384',
+      sign: rsaKey.sign,
+      bodyPartId: 7,
+      regInfo: requesterNameRegInfo('TESSERA\\bob'),
+    });
     writeFileSync(join(dir, 'pop.pem'), popCertPem(rsaKey, dir));
-    expect(cmsVerify(der, ['-noverify', '-certfile', join(dir, 'pop.pem')]).stderr).toContain('Verification successful');
+    expect(cmsVerify(der, ['-noverify', '-certfile', join(dir, 'pop.pem')]).stderr).toContain(
+      'Verification successful',
+    );
     const d = decodeRequest(Buffer.from(der));
     expect(d.bodyPartId).toBe(7);
     expect(d.requesterName).toBe('TESSERA\\bob');
@@ -119,19 +135,46 @@ describe('CMC requests built by buildCmcRequest', () => {
       writeFileSync(join(dir, 'trust.pem'), ca.chainPem + pop);
       // The POP signer's self-signed certificate comes in by -certfile (CMC requests carry none);
       // -purpose any: the agent certificate's EKU is Certificate Request Agent, not S/MIME.
-      const v = cmsVerify(der, ['-CAfile', join(dir, 'trust.pem'), '-certfile', join(dir, 'pop.pem'), '-purpose', 'any']);
+      const v = cmsVerify(der, [
+        '-CAfile',
+        join(dir, 'trust.pem'),
+        '-certfile',
+        join(dir, 'pop.pem'),
+        '-purpose',
+        'any',
+      ]);
       expect(v.stderr).toContain('Verification successful');
       // RFC 5652 §5.1/§5.3: SignedData v3; the POP signer (SKI) v3, the agent (issuerAndSerialNumber) v1.
       const sd = AsnConvert.parse(AsnConvert.parse(der, ContentInfo).content, SignedData);
       expect(sd.version).toBe(3);
-      expect(sd.signerInfos.map((s) => [s.version, !!s.sid.subjectKeyIdentifier, !!s.sid.issuerAndSerialNumber]).sort()).toEqual([
+      expect(
+        sd.signerInfos.map((s) => [s.version, !!s.sid.subjectKeyIdentifier, !!s.sid.issuerAndSerialNumber]).sort(),
+      ).toEqual([
         [1, false, true],
         [3, true, false],
       ]);
       // `openssl pkcs7` (PKCS #7 v1.5) cannot read a subjectKeyIdentifier SignerInfo, so the
       // CMS tool writes out the certificates the request carries: exactly the agent's.
       const certsOut = join(dir, 'certs.pem');
-      expect(openssl(['cms', '-verify', '-noverify', '-inform', 'DER', '-binary', '-certfile', join(dir, 'pop.pem'), '-certsout', certsOut, '-out', '/dev/null'], Buffer.from(der)).status).toBe(0);
+      expect(
+        openssl(
+          [
+            'cms',
+            '-verify',
+            '-noverify',
+            '-inform',
+            'DER',
+            '-binary',
+            '-certfile',
+            join(dir, 'pop.pem'),
+            '-certsout',
+            certsOut,
+            '-out',
+            '/dev/null',
+          ],
+          Buffer.from(der),
+        ).status,
+      ).toBe(0);
       const carried = pemBlocks(readFileSync(certsOut, 'utf8'), 'CERTIFICATE');
       expect(carried.map((c) => c.equals(agent.der))).toEqual([true]);
       expect(openssl(['x509', '-noout', '-subject', '-in', certsOut]).stdout).toContain('CN = Agent1');
@@ -144,7 +187,17 @@ describe('CMC requests built by buildCmcRequest', () => {
     const entry = resolve(dirname(new URL(import.meta.url).pathname), '../../src/x509/cmc/buildCmcRequest.ts');
     const root = resolve(dirname(entry), '../../..');
     // esbuild fails on any node: import when bundling for the browser platform.
-    const r = await build({ entryPoints: [entry], bundle: true, platform: 'browser', format: 'esm', write: false, logLevel: 'silent', metafile: true, absWorkingDir: root, tsconfig: join(root, 'tsconfig.json') });
+    const r = await build({
+      entryPoints: [entry],
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      write: false,
+      logLevel: 'silent',
+      metafile: true,
+      absWorkingDir: root,
+      tsconfig: join(root, 'tsconfig.json'),
+    });
     expect(r.errors).toEqual([]);
     const code = r.outputFiles[0].text;
     expect(code).not.toMatch(/from ["']node:|require\(["']node:/);
@@ -152,7 +205,10 @@ describe('CMC requests built by buildCmcRequest', () => {
     // Our own modules in the bundle use Uint8Array and WebCrypto, never Node's Buffer.
     const ours = Object.keys(r.metafile!.inputs).filter((f) => f.startsWith('src/'));
     expect(ours).toContain('src/x509/cmc/makeSignerInfo.ts');
-    const code_ = (f: string) => readFileSync(join(root, f), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+    const code_ = (f: string) =>
+      readFileSync(join(root, f), 'utf8')
+        .replace(/\/\*[\s\S]*?\*\//g, '')
+        .replace(/\/\/.*$/gm, '');
     for (const f of ours) expect(code_(f), f).not.toMatch(/\bBuffer\b|from ['"]node:/);
   });
 });
@@ -173,7 +229,11 @@ describe.each(['P-256', 'RSA-2048'] as const)('CMC full responses signed by a %s
     expect(sd.encapContentInfo.eContentType).toBe(CMC_OID.idCctPKIResponse);
     const resp = AsnConvert.parse(sd.encapContentInfo.eContent!.single!.buffer, PKIResponse);
     const values = new Map(resp.controlSequence.map((c) => [c.attrType, c.attrValues[0]]));
-    return { info: AsnConvert.parse(values.get(CMC_OID.statusInfo)!, CMCStatusInfo), types: resp.controlSequence.map((c) => c.attrType), values };
+    return {
+      info: AsnConvert.parse(values.get(CMC_OID.statusInfo)!, CMCStatusInfo),
+      types: resp.controlSequence.map((c) => c.attrType),
+      values,
+    };
   }
 
   it('success: openssl verifies the CA signature, the certificates are the issued one and the chain', async () => {
@@ -201,15 +261,28 @@ describe.each(['P-256', 'RSA-2048'] as const)('CMC full responses signed by a %s
     const s = statusOf(resp);
     expect(s.info.cMCStatus).toBe(CMC_STATUS.success);
     expect(s.info.bodyList).toEqual([1]);
-    expect(s.types).toEqual([CMC_OID.statusInfo, CMC_OID.transactionId, CMC_OID.recipientNonce, CMC_OID.msAddAttributes]);
+    expect(s.types).toEqual([
+      CMC_OID.statusInfo,
+      CMC_OID.transactionId,
+      CMC_OID.recipientNonce,
+      CMC_OID.msAddAttributes,
+    ]);
     // RFC 5272 §6.6: the sender's nonce comes back as recipientNonce, the transactionId as sent.
-    expect(Buffer.from(s.values.get(CMC_OID.recipientNonce)!).toString('hex')).toBe(`0408${decoded.attributes['cmc-sendernonce']}`);
+    expect(Buffer.from(s.values.get(CMC_OID.recipientNonce)!).toString('hex')).toBe(
+      `0408${decoded.attributes['cmc-sendernonce']}`,
+    );
     expect(Buffer.from(s.values.get(CMC_OID.transactionId)!).toString('hex')).toBe('02021234');
     expect(key).toBeDefined();
   });
 
   it('failed: status failed with a CMCFailInfo and the disposition message, still verifiable', async () => {
-    const resp = await buildCmcResponse(ca.t.issuing, { status: 'failed', bodyPartId: 3, chain: ca.t.chain(), statusString: 'Denied by Policy Module', failInfo: cmcFailInfo('CMC_POP_INVALID') });
+    const resp = await buildCmcResponse(ca.t.issuing, {
+      status: 'failed',
+      bodyPartId: 3,
+      chain: ca.t.chain(),
+      statusString: 'Denied by Policy Module',
+      failInfo: cmcFailInfo('CMC_POP_INVALID'),
+    });
     expect(cmsVerify(resp, ['-CAfile', join(dir, 'chain.pem'), '-purpose', 'any']).ok).toBe(true);
     const s = statusOf(resp);
     expect(s.info.cMCStatus).toBe(CMC_STATUS.failed);
@@ -222,7 +295,13 @@ describe.each(['P-256', 'RSA-2048'] as const)('CMC full responses signed by a %s
 
   it('pending: PendInfo carries the request ID and a whole-second time', async () => {
     const now = new Date('2030-01-02T03:04:05.678Z');
-    const resp = await buildCmcResponse(ca.t.issuing, { status: 'pending', bodyPartId: null, chain: ca.t.chain(), requestId: 4242, now });
+    const resp = await buildCmcResponse(ca.t.issuing, {
+      status: 'pending',
+      bodyPartId: null,
+      chain: ca.t.chain(),
+      requestId: 4242,
+      now,
+    });
     expect(cmsVerify(resp, ['-CAfile', join(dir, 'chain.pem'), '-purpose', 'any']).ok).toBe(true);
     const s = statusOf(resp);
     expect(s.info.cMCStatus).toBe(CMC_STATUS.pending);
@@ -237,20 +316,42 @@ describe.each(['P-256', 'RSA-2048'] as const)('CMC full responses signed by a %s
     const r = await submitAs(ca.t, bob, request, 'SmartcardUser');
     const row = (await ca.t.store.requests.get(r.requestId))!;
     const decoded = decodeRequest(row.requestDer!);
-    const ok = await cmcResponseFor(ca.t.issuing, ca.t.chain(), r, { bodyPartId: decoded.bodyPartId, attributes: row.attributes });
+    const ok = await cmcResponseFor(ca.t.issuing, ca.t.chain(), r, {
+      bodyPartId: decoded.bodyPartId,
+      attributes: row.attributes,
+    });
     expect(cmsVerify(ok, ['-CAfile', join(dir, 'chain.pem'), '-purpose', 'any']).ok).toBe(true);
     expect(statusOf(ok).info.cMCStatus).toBe(CMC_STATUS.success);
     // The stored request attributes carried the nonce through to the response.
-    expect(Buffer.from(statusOf(ok).values.get(CMC_OID.recipientNonce)!).toString('hex')).toBe(`0408${row.attributes['cmc-sendernonce']}`);
+    expect(Buffer.from(statusOf(ok).values.get(CMC_OID.recipientNonce)!).toString('hex')).toBe(
+      `0408${row.attributes['cmc-sendernonce']}`,
+    );
     const denied = await submitAs(ca.t, bob, request, 'NoSuchTemplate');
     const failed = statusOf(await cmcResponseFor(ca.t.issuing, ca.t.chain(), denied));
-    expect([failed.info.cMCStatus, failed.info.otherInfo?.failInfo, failed.info.statusString]).toEqual([CMC_STATUS.failed, CMC_FAIL_INFO.badRequest, denied.message]);
-    const pending = statusOf(await cmcResponseFor(ca.t.issuing, ca.t.chain(), { requestId: 77, disposition: 'pending', code: null, message: 'Taken Under Submission', certificate: null }));
+    expect([failed.info.cMCStatus, failed.info.otherInfo?.failInfo, failed.info.statusString]).toEqual([
+      CMC_STATUS.failed,
+      CMC_FAIL_INFO.badRequest,
+      denied.message,
+    ]);
+    const pending = statusOf(
+      await cmcResponseFor(ca.t.issuing, ca.t.chain(), {
+        requestId: 77,
+        disposition: 'pending',
+        code: null,
+        message: 'Taken Under Submission',
+        certificate: null,
+      }),
+    );
     expect(pending.info.cMCStatus).toBe(CMC_STATUS.pending);
   });
 
   it('a tampered response fails openssl verification', async () => {
-    const resp = await buildCmcResponse(ca.t.issuing, { status: 'failed', bodyPartId: 1, chain: ca.t.chain(), statusString: 'x' });
+    const resp = await buildCmcResponse(ca.t.issuing, {
+      status: 'failed',
+      bodyPartId: 1,
+      chain: ca.t.chain(),
+      statusString: 'x',
+    });
     const bad = Buffer.from(resp);
     const at = bad.indexOf(Buffer.from([0x0c, 0x01, 0x78])); // statusString "x"
     expect(at).toBeGreaterThan(0);

@@ -46,10 +46,17 @@ export async function pkcs7OnBehalf(o: {
   });
   const appPolicies = new pkijs.Attribute({
     type: '1.3.6.1.4.1.311.21.10',
-    values: [new asn1js.Sequence({ value: [new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: '1.3.6.1.5.5.7.3.2' })] })] })],
+    values: [
+      new asn1js.Sequence({
+        value: [new asn1js.Sequence({ value: [new asn1js.ObjectIdentifier({ value: '1.3.6.1.5.5.7.3.2' })] })],
+      }),
+    ],
   });
   const signed = [
-    new pkijs.Attribute({ type: '1.2.840.113549.1.9.3', values: [new asn1js.ObjectIdentifier({ value: '1.2.840.113549.1.7.1' })] }),
+    new pkijs.Attribute({
+      type: '1.2.840.113549.1.9.3',
+      values: [new asn1js.ObjectIdentifier({ value: '1.2.840.113549.1.7.1' })],
+    }),
     new pkijs.Attribute({ type: '1.2.840.113549.1.9.4', values: [new asn1js.OctetString({ valueHex: digest })] }),
     appPolicies,
     ...(o.unsigned ? [] : [pair]),
@@ -60,7 +67,10 @@ export async function pkcs7OnBehalf(o: {
     signedAttrs: new pkijs.SignedAndUnsignedAttributes({ type: 0, attributes: signed }),
     ...(o.unsigned ? { unsignedAttrs: new pkijs.SignedAndUnsignedAttributes({ type: 1, attributes: [pair] }) } : {}),
   });
-  const eci = new pkijs.EncapsulatedContentInfo({ eContentType: '1.2.840.113549.1.7.1', eContent: new asn1js.OctetString({ valueHex: o.csr }) });
+  const eci = new pkijs.EncapsulatedContentInfo({
+    eContentType: '1.2.840.113549.1.7.1',
+    eContent: new asn1js.OctetString({ valueHex: o.csr }),
+  });
   if (!o.ber) eci.eContent = new asn1js.OctetString({ valueHex: o.csr });
   const sd = new pkijs.SignedData({
     version: 1,

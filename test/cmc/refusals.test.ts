@@ -25,11 +25,30 @@ describe('undecodable CMC, refused through submit', () => {
   afterAll(async () => ca?.close());
 
   const cases: [string, () => Promise<Uint8Array | string>][] = [
-    ['CMC_MULTIPLE_REQUESTS', async () => signedCmc(pkiData({ requests: [tcr(1, await csrFor(key)), tcr(2, await csrFor(key))] }), [pop])],
+    [
+      'CMC_MULTIPLE_REQUESTS',
+      async () => signedCmc(pkiData({ requests: [tcr(1, await csrFor(key)), tcr(2, await csrFor(key))] }), [pop]),
+    ],
     ['CMC_CRMF_UNSUPPORTED', async () => signedCmc(pkiData({ requests: [crm()] }), [pop])],
     ['CMC_UNSIGNED', async () => signedCmc(pkiData({ requests: [tcr(1, await csrFor(key))] }), [])],
-    ['CMC_POP_INVALID', async () => signedCmc(pkiData({ requests: [tcr(1, await csrFor(key))] }), [{ as: { requestSpki: key.spki }, key: newKey() }])],
-    ['CMC_CONTROL_UNSUPPORTED', async () => signedCmc(pkiData({ controls: [control(2, CMC_OID.addExtensions, new Uint8Array([0x30, 0]))], requests: [tcr(1, await csrFor(key))] }), [pop])],
+    [
+      'CMC_POP_INVALID',
+      async () =>
+        signedCmc(pkiData({ requests: [tcr(1, await csrFor(key))] }), [
+          { as: { requestSpki: key.spki }, key: newKey() },
+        ]),
+    ],
+    [
+      'CMC_CONTROL_UNSUPPORTED',
+      async () =>
+        signedCmc(
+          pkiData({
+            controls: [control(2, CMC_OID.addExtensions, new Uint8Array([0x30, 0]))],
+            requests: [tcr(1, await csrFor(key))],
+          }),
+          [pop],
+        ),
+    ],
     [
       'REQUEST_MALFORMED',
       async () => {
@@ -63,26 +82,59 @@ describe('undecodable CMC, refused through submit', () => {
     const good = async () => signedCmc(pkiData({ requests: [tcr(1, await csrFor(key))] }), [pop]);
     const sha = (o: string, ...params: Buffer[]) => seq(oid(o), ...params);
     const tampered: [string, (der: Buffer) => Buffer, RegExp][] = [
-      ['SignedData version 71', (der) => tamperSignedData(der, { version: 71 }), /^SignedData\.version is 71, but its contents make it version 3 \(RFC 5652 §5\.1\)$/],
-      ['SignedData version 1 around CMC content (id-cct-PKIData makes it 3)', (der) => tamperSignedData(der, { version: 1 }), /^SignedData\.version is 1, but its contents make it version 3/],
-      ['SignerInfo version −95', (der) => tamperSignedData(der, { signerVersions: [-95] }), /^SignerInfo 1: version is -95, but a SignerInfo whose sid is a subjectKeyIdentifier has version 3 \(RFC 5652 §5\.3\)$/],
-      ['SignerInfo version 1 with a subjectKeyIdentifier sid', (der) => tamperSignedData(der, { signerVersions: [1] }), /^SignerInfo 1: version is 1, but/],
+      [
+        'SignedData version 71',
+        (der) => tamperSignedData(der, { version: 71 }),
+        /^SignedData\.version is 71, but its contents make it version 3 \(RFC 5652 §5\.1\)$/,
+      ],
+      [
+        'SignedData version 1 around CMC content (id-cct-PKIData makes it 3)',
+        (der) => tamperSignedData(der, { version: 1 }),
+        /^SignedData\.version is 1, but its contents make it version 3/,
+      ],
+      [
+        'SignerInfo version −95',
+        (der) => tamperSignedData(der, { signerVersions: [-95] }),
+        /^SignerInfo 1: version is -95, but a SignerInfo whose sid is a subjectKeyIdentifier has version 3 \(RFC 5652 §5\.3\)$/,
+      ],
+      [
+        'SignerInfo version 1 with a subjectKeyIdentifier sid',
+        (der) => tamperSignedData(der, { signerVersions: [1] }),
+        /^SignerInfo 1: version is 1, but/,
+      ],
       [
         'random bytes in the digestAlgorithms set',
-        (der) => tamperSignedData(der, { digestAlgorithms: setOf(octets(Buffer.from('9f3c1e7a5b0d2c4e6f8a1b3c5d7e9f0a', 'hex')), sha(OID.sha256)) }),
+        (der) =>
+          tamperSignedData(der, {
+            digestAlgorithms: setOf(octets(Buffer.from('9f3c1e7a5b0d2c4e6f8a1b3c5d7e9f0a', 'hex')), sha(OID.sha256)),
+          }),
         /^digestAlgorithms item 1 is not an AlgorithmIdentifier \{ OBJECT IDENTIFIER, parameters \}$/,
       ],
-      ['digestAlgorithms without the signer’s SHA-256', (der) => tamperSignedData(der, { digestAlgorithms: setOf(sha(OID.sha384)) }), /^SignerInfo 1 uses digest algorithm 2\.16\.840\.1\.101\.3\.4\.2\.1, which SignedData\.digestAlgorithms does not list/],
+      [
+        'digestAlgorithms without the signer’s SHA-256',
+        (der) => tamperSignedData(der, { digestAlgorithms: setOf(sha(OID.sha384)) }),
+        /^SignerInfo 1 uses digest algorithm 2\.16\.840\.1\.101\.3\.4\.2\.1, which SignedData\.digestAlgorithms does not list/,
+      ],
       ['an empty digestAlgorithms set', (der) => tamperSignedData(der, { digestAlgorithms: setOf() }), /does not list/],
-      ['digest algorithm parameters that are not NULL', (der) => tamperSignedData(der, { digestAlgorithms: setOf(sha(OID.sha256, integer(5))) }), /parameters are absent or NULL \(RFC 5754 §2\)/],
-      ['digestAlgorithms that is not a SET', (der) => tamperSignedData(der, { digestAlgorithms: seq(sha(OID.sha256)) }), /^SignedData\.digestAlgorithms is not a SET OF DigestAlgorithmIdentifier$/],
+      [
+        'digest algorithm parameters that are not NULL',
+        (der) => tamperSignedData(der, { digestAlgorithms: setOf(sha(OID.sha256, integer(5))) }),
+        /parameters are absent or NULL \(RFC 5754 §2\)/,
+      ],
+      [
+        'digestAlgorithms that is not a SET',
+        (der) => tamperSignedData(der, { digestAlgorithms: seq(sha(OID.sha256)) }),
+        /^SignedData\.digestAlgorithms is not a SET OF DigestAlgorithmIdentifier$/,
+      ],
     ];
     for (const [name, tamper, detail] of tampered) {
       it(`${name}: denied, audited with the reason, nothing issued`, async () => {
         const before = await ca.t.store.certificates.countByStatus();
         const r = await submitAs(ca.t, alice, tamper(await good()), 'SmartcardUser');
         await expectRefused(ca.t, r, 'CMC_SIGNED_DATA_INVALID', { requester: 'alice', target: null });
-        const audit = (await ca.t.store.audit.list({ requestId: r.requestId })).find((a) => a.action === 'request.denied')!;
+        const audit = (await ca.t.store.audit.list({ requestId: r.requestId })).find(
+          (a) => a.action === 'request.denied',
+        )!;
         expect((audit.details as { detail: string }).detail).toMatch(detail);
         expect(await ca.t.store.certificates.countByStatus()).toEqual(before);
       });
@@ -90,7 +142,14 @@ describe('undecodable CMC, refused through submit', () => {
 
     it('the same request untampered, and with the fields rewritten to their right values, is issued', async () => {
       const der = await good();
-      for (const request of [der, tamperSignedData(der, { version: 3, signerVersions: [3], digestAlgorithms: setOf(sha(OID.sha256, nul()), sha(OID.sha384)) })]) {
+      for (const request of [
+        der,
+        tamperSignedData(der, {
+          version: 3,
+          signerVersions: [3],
+          digestAlgorithms: setOf(sha(OID.sha256, nul()), sha(OID.sha384)),
+        }),
+      ]) {
         const r = await submitAs(ca.t, alice, request, 'SmartcardUser');
         expect(r.disposition, `${r.code} ${r.message}`).toBe('issued');
       }
@@ -103,7 +162,11 @@ describe('undecodable CMC, refused through submit', () => {
     const r = await submitAs(ca.t, alice, der, 'SmartcardUser');
     await expectRefused(ca.t, r, 'USER_UNKNOWN', { requester: 'alice', target: null });
     const audit = (await ca.t.store.audit.list({ requestId: r.requestId })).find((a) => a.action === 'request.denied')!;
-    expect(audit.details).toMatchObject({ agent: 'alice', detail: 'RequesterName Domain\\TargetUser', template: 'SmartcardUser' });
+    expect(audit.details).toMatchObject({
+      agent: 'alice',
+      detail: 'RequesterName Domain\\TargetUser',
+      template: 'SmartcardUser',
+    });
     expect((await ca.t.store.requests.get(r.requestId))?.format).toBe('cmc');
   });
 
@@ -115,7 +178,12 @@ describe('undecodable CMC, refused through submit', () => {
 
   it('accepts the CMC as PEM text with a NEW CERTIFICATE REQUEST label (certreq output)', async () => {
     const { toPem } = await import('../../src/x509/pem.js');
-    const r = await submitAs(ca.t, alice, toPem((await eoboCmc({})).der, 'NEW CERTIFICATE REQUEST', '\r\n'), 'SmartcardUser');
+    const r = await submitAs(
+      ca.t,
+      alice,
+      toPem((await eoboCmc({})).der, 'NEW CERTIFICATE REQUEST', '\r\n'),
+      'SmartcardUser',
+    );
     expect(r.disposition, `${r.code} ${r.message}`).toBe('issued');
   });
 });

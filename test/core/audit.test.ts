@@ -31,7 +31,7 @@ async function rawClient(engine: 'sqlite' | 'postgres', target: string): Promise
     const db = new BetterSqlite3(target);
     return {
       run: async (sql, ...params) => void db.prepare(sql).run(...params),
-      rows: async <T,>(sql: string, ...params: unknown[]) => db.prepare(sql).all(...params) as T[],
+      rows: async <T>(sql: string, ...params: unknown[]) => db.prepare(sql).all(...params) as T[],
       close: async () => void db.close(),
     };
   }
@@ -44,7 +44,7 @@ async function rawClient(engine: 'sqlite' | 'postgres', target: string): Promise
   };
   return {
     run: async (sql, ...params) => void (await client.query(numbered(sql), params)),
-    rows: async <T,>(sql: string, ...params: unknown[]) => (await client.query(numbered(sql), params)).rows as T[],
+    rows: async <T>(sql: string, ...params: unknown[]) => (await client.query(numbered(sql), params)).rows as T[],
     close: () => client.end(),
   };
 }
@@ -65,7 +65,17 @@ interface AuditRow {
 
 /** The chain hash recomputed the way a tamperer without the key would: plain SHA-256. */
 function sha256Only(prev: string, r: AuditRow): string {
-  const canonical = JSON.stringify([Number(r.seq), Number(r.at), r.actor, r.action, r.target, r.request_id === null ? null : Number(r.request_id), r.serial, r.source, r.details]);
+  const canonical = JSON.stringify([
+    Number(r.seq),
+    Number(r.at),
+    r.actor,
+    r.action,
+    r.target,
+    r.request_id === null ? null : Number(r.request_id),
+    r.serial,
+    r.source,
+    r.details,
+  ]);
   return createHash('sha256').update(prev).update('\n').update(canonical).digest('hex');
 }
 
@@ -76,7 +86,14 @@ describe.each(['sqlite', 'postgres'] as const)('audit log tampering on %s', (eng
     const store = await Store.open(target, key);
     for (let i = 1; i <= 8; i++) {
       await store.transaction((tx) =>
-        tx.audit.append({ actor: i % 2 ? 'carol' : 'alice', action: i % 3 ? 'request.denied' : 'certificate.issued', requestId: i, target: 'alice', source: '192.0.2.1', details: { code: 'ENROLL_DENIED', i } }),
+        tx.audit.append({
+          actor: i % 2 ? 'carol' : 'alice',
+          action: i % 3 ? 'request.denied' : 'certificate.issued',
+          requestId: i,
+          target: 'alice',
+          source: '192.0.2.1',
+          details: { code: 'ENROLL_DENIED', i },
+        }),
       );
     }
     expect(await store.audit.verify()).toEqual({ ok: true, records: 8 });
@@ -87,7 +104,11 @@ describe.each(['sqlite', 'postgres'] as const)('audit log tampering on %s', (eng
   it('detects a modified record and names it', async () => {
     const { store, raw, done } = await freshLog();
     await raw.run(`UPDATE audit SET details = ? WHERE seq = 4`, JSON.stringify({ code: 'ISSUED_OK', i: 4 }));
-    expect(await store.audit.verify()).toEqual({ ok: false, records: 3, problem: { seq: 4, reason: 'the record was modified after it was written' } });
+    expect(await store.audit.verify()).toEqual({
+      ok: false,
+      records: 3,
+      problem: { seq: 4, reason: 'the record was modified after it was written' },
+    });
     await done();
   });
 
@@ -101,7 +122,11 @@ describe.each(['sqlite', 'postgres'] as const)('audit log tampering on %s', (eng
   it('detects a deleted middle record', async () => {
     const { store, raw, done } = await freshLog();
     await raw.run(`DELETE FROM audit WHERE seq = 4`);
-    expect(await store.audit.verify()).toEqual({ ok: false, records: 3, problem: { seq: 4, reason: 'record 4 is missing (next is 5)' } });
+    expect(await store.audit.verify()).toEqual({
+      ok: false,
+      records: 3,
+      problem: { seq: 4, reason: 'record 4 is missing (next is 5)' },
+    });
     await done();
   });
 
@@ -110,14 +135,22 @@ describe.each(['sqlite', 'postgres'] as const)('audit log tampering on %s', (eng
     await raw.run(`UPDATE audit SET seq = -1 WHERE seq = 3`);
     await raw.run(`UPDATE audit SET seq = 3 WHERE seq = 5`);
     await raw.run(`UPDATE audit SET seq = 5 WHERE seq = -1`);
-    expect(await store.audit.verify()).toMatchObject({ ok: false, records: 2, problem: { seq: 3, reason: expect.stringMatching(/link to the previous record is broken/) } });
+    expect(await store.audit.verify()).toMatchObject({
+      ok: false,
+      records: 2,
+      problem: { seq: 3, reason: expect.stringMatching(/link to the previous record is broken/) },
+    });
     await done();
   });
 
   it('detects deleted tail records', async () => {
     const { store, raw, done } = await freshLog();
     await raw.run(`DELETE FROM audit WHERE seq >= 7`);
-    expect(await store.audit.verify()).toEqual({ ok: false, records: 6, problem: { seq: 7, reason: 'the log ends at record 6 but its head says 8: records were removed from the end' } });
+    expect(await store.audit.verify()).toEqual({
+      ok: false,
+      records: 6,
+      problem: { seq: 7, reason: 'the log ends at record 6 but its head says 8: records were removed from the end' },
+    });
     await done();
   });
 
@@ -128,7 +161,10 @@ describe.each(['sqlite', 'postgres'] as const)('audit log tampering on %s', (eng
     const [head] = await raw.rows<{ value: string }>(`SELECT value FROM meta WHERE key = 'audit_head'`);
     const forged = { ...JSON.parse(head.value), seq: 6, hash: six.hash };
     await raw.run(`UPDATE meta SET value = ? WHERE key = 'audit_head'`, JSON.stringify(forged));
-    expect(await store.audit.verify()).toMatchObject({ ok: false, problem: { seq: 6, reason: expect.stringMatching(/head of the log .* was altered/) } });
+    expect(await store.audit.verify()).toMatchObject({
+      ok: false,
+      problem: { seq: 6, reason: expect.stringMatching(/head of the log .* was altered/) },
+    });
     await done();
   });
 
@@ -139,14 +175,25 @@ describe.each(['sqlite', 'postgres'] as const)('audit log tampering on %s', (eng
     const rehashed = sha256Only(changed.prev, changed);
     await raw.run(`UPDATE audit SET details = ?, hash = ? WHERE seq = 4`, changed.details, rehashed);
     await raw.run(`UPDATE audit SET prev = ? WHERE seq = 5`, rehashed);
-    expect(await store.audit.verify()).toEqual({ ok: false, records: 3, problem: { seq: 4, reason: 'the record was modified after it was written' } });
+    expect(await store.audit.verify()).toEqual({
+      ok: false,
+      records: 3,
+      problem: { seq: 4, reason: 'the record was modified after it was written' },
+    });
     await done();
   });
 
   it('detects a forged record appended at the end', async () => {
     const { store, raw, done } = await freshLog();
     const [last] = await raw.rows<AuditRow>(`SELECT * FROM audit WHERE seq = 8`);
-    const forged: AuditRow = { ...last, seq: 9, actor: 'system', action: 'ca.initialized', prev: last.hash, details: '{}' };
+    const forged: AuditRow = {
+      ...last,
+      seq: 9,
+      actor: 'system',
+      action: 'ca.initialized',
+      prev: last.hash,
+      details: '{}',
+    };
     forged.hash = sha256Only(forged.prev, forged);
     await raw.run(
       `INSERT INTO audit (seq, at, actor, action, target, request_id, serial, source, details, prev, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -177,7 +224,12 @@ describe.each(['sqlite', 'postgres'] as const)("a Tessera's own audit log on %s"
   it('records init, administration and issuance in one chain that verifies, and fails once edited', async () => {
     await setTemplateGrant(ca.t, LOCAL, 'SmartcardUser', 'Domain Users', true);
     const alice = await ca.user('alice');
-    const r = await submit(ca.t, { request: opensslCsr('P-256').csr, template: 'SmartcardUser', requester: alice, source: '192.0.2.1' });
+    const r = await submit(ca.t, {
+      request: opensslCsr('P-256').csr,
+      template: 'SmartcardUser',
+      requester: alice,
+      source: '192.0.2.1',
+    });
     expect(r.disposition).toBe('issued');
     const actions = (await ca.t.store.audit.list({ limit: 100 })).map((a) => a.action).reverse();
     expect(actions[0]).toBe('ca.initialized');
@@ -190,7 +242,10 @@ describe.each(['sqlite', 'postgres'] as const)("a Tessera's own audit log on %s"
     const raw = await rawClient(engine, target);
     try {
       // Hide who received the certificate.
-      await raw.run(`UPDATE audit SET target = 'bob' WHERE action = 'certificate.issued' AND request_id = ?`, r.requestId);
+      await raw.run(
+        `UPDATE audit SET target = 'bob' WHERE action = 'certificate.issued' AND request_id = ?`,
+        r.requestId,
+      );
     } finally {
       await raw.close();
     }
@@ -200,6 +255,8 @@ describe.each(['sqlite', 'postgres'] as const)("a Tessera's own audit log on %s"
     const verify = await cli(ca.dir, ['--json', 'audit', 'verify']);
     expect(verify.status).not.toBe(0);
     expect(verify.error().code).toBe('AUDIT_CHAIN_BROKEN');
-    expect(verify.error().detail).toMatch(new RegExp(`^record ${issued.seq}: the record was modified after it was written`));
+    expect(verify.error().detail).toMatch(
+      new RegExp(`^record ${issued.seq}: the record was modified after it was written`),
+    );
   });
 });

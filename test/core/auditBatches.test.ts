@@ -33,14 +33,17 @@ describe.each(['sqlite', 'postgres'] as const)('audit chain under group commit o
     const unit = (s: Store, node: string, i: number) =>
       s.batch(async (tx) => {
         const seqs = [];
-        for (let k = 0; k < 3; k++) seqs.push(await tx.audit.append({ actor: node, action: 'test.batch', details: { i, k } }));
+        for (let k = 0; k < 3; k++)
+          seqs.push(await tx.audit.append({ actor: node, action: 'test.batch', details: { i, k } }));
         if (i % 7 === 3) throw new TesseraError('REQUEST_NOT_PENDING', `unit ${i} fails after appending`);
         return seqs;
       });
     const runs = [Promise.allSettled(Array.from({ length: 60 }, (_, i) => unit(store, 'node0', i)))];
     if (other) runs.push(Promise.allSettled(Array.from({ length: 60 }, (_, i) => unit(other!, 'node1', i))));
     const settled = (await Promise.all(runs)).flat();
-    const ok = settled.filter((s): s is PromiseFulfilledResult<number[]> => s.status === 'fulfilled').map((s) => s.value);
+    const ok = settled
+      .filter((s): s is PromiseFulfilledResult<number[]> => s.status === 'fulfilled')
+      .map((s) => s.value);
     const failed = settled.filter((s) => s.status === 'rejected');
     expect(failed.length).toBe((other ? 2 : 1) * 9);
     // Each surviving unit's records are consecutive, and no sequence number is used twice.

@@ -37,7 +37,13 @@ describe.each(['sqlite', 'postgres'] as const)('read caches on %s', (engine) => 
     await ca?.close();
   });
 
-  const enroll = async (who = 'dana') => submit(server, { request: csr, template: 'SmartcardUser', requester: (await server.directory.findUser(who))!, source: 'test' });
+  const enroll = async (who = 'dana') =>
+    submit(server, {
+      request: csr,
+      template: 'SmartcardUser',
+      requester: (await server.directory.findUser(who))!,
+      source: 'test',
+    });
 
   it('refuses a user disabled through the same Tessera at once', async () => {
     await ca.user('erin');

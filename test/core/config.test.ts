@@ -17,7 +17,11 @@ import { initDataDir } from '../../src/setup/initDataDir.js';
 import { BUILTIN_TEMPLATES } from '../../src/template/builtinTemplates.js';
 import { Tessera } from '../../src/Tessera.js';
 import { bitString, explicit, integer, integerFromUnsigned, seq, time } from '../../src/x509/der.js';
-import { basicConstraintsExtension, keyUsageExtension, subjectKeyIdentifierExtension } from '../../src/x509/extensions.js';
+import {
+  basicConstraintsExtension,
+  keyUsageExtension,
+  subjectKeyIdentifierExtension,
+} from '../../src/x509/extensions.js';
 import { encodeName } from '../../src/x509/name.js';
 import { keyIdentifier } from '../../src/x509/publicKey.js';
 import { tmpDir } from '../support/openssl.js';
@@ -27,10 +31,20 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-async function dataDir(): Promise<{ dir: string; paths: ReturnType<typeof dataPaths>; sql(statement: string, ...params: unknown[]): void }> {
+async function dataDir(): Promise<{
+  dir: string;
+  paths: ReturnType<typeof dataPaths>;
+  sql(statement: string, ...params: unknown[]): void;
+}> {
   const dir = tmpDir('config-');
   dirs.push(dir);
-  await initDataDir({ dataDir: dir, keyAlgorithm: 'P-256', rootKeyAlgorithm: 'P-256', publicUrl: 'http://pki.test.invalid', hostnames: ['localhost'] });
+  await initDataDir({
+    dataDir: dir,
+    keyAlgorithm: 'P-256',
+    rootKeyAlgorithm: 'P-256',
+    publicUrl: 'http://pki.test.invalid',
+    hostnames: ['localhost'],
+  });
   const paths = dataPaths(dir);
   return {
     dir,
@@ -65,19 +79,26 @@ const editConfig = (file: string, edit: (c: Record<string, unknown>) => void) =>
 };
 
 /** A CA certificate for the issuing CA, signed by `issuerSigner` and naming the root as issuer. */
-async function issuingCertificate(paths: ReturnType<typeof dataPaths>, opts: { key?: CaKeyAlgorithm | 'RSA-1024'; signedBy?: 'root' | 'stranger'; now?: Date; validityDays?: number } = {}) {
+async function issuingCertificate(
+  paths: ReturnType<typeof dataPaths>,
+  opts: { key?: CaKeyAlgorithm | 'RSA-1024'; signedBy?: 'root' | 'stranger'; now?: Date; validityDays?: number } = {},
+) {
   const passphrase = await readPassphrase(paths.passphrase);
   const root = await FileSigner.load(paths.caKey('root'), passphrase);
   const rootCert = readCaCertificate(readFileSync(paths.caCert('root')));
   const keyFile = paths.caKey('issuing');
   rmSync(keyFile);
   const subjectKey = await FileSigner.generate(keyFile, (opts.key ?? 'P-256') as CaKeyAlgorithm, passphrase);
-  const signer = opts.signedBy === 'stranger' ? await FileSigner.generate(`${keyFile}.stranger`, 'P-256', passphrase) : root;
+  const signer =
+    opts.signedBy === 'stranger' ? await FileSigner.generate(`${keyFile}.stranger`, 'P-256', passphrase) : root;
   return createCaCertificate({
     issuerSigner: signer,
     issuer: rootCert,
     subjectKey: subjectKey.publicKey,
-    subject: [{ type: 'O', value: 'Tessera Tests' }, { type: 'CN', value: 'Test Issuing CA' }],
+    subject: [
+      { type: 'O', value: 'Tessera Tests' },
+      { type: 'CN', value: 'Test Issuing CA' },
+    ],
     validityDays: opts.validityDays ?? 365,
     pathLen: 0,
     now: opts.now,
@@ -121,7 +142,9 @@ describe('Tessera.open refuses an inconsistent configuration', () => {
     const { dir, sql } = await dataDir();
     const bad = { ...BUILTIN_TEMPLATES.find((t) => t.name === 'SmartcardUser')!, includeSid: false };
     sql(`UPDATE templates SET definition = ? WHERE name = 'SmartcardUser'`, JSON.stringify(bad));
-    expect(await refusal(dir)).toMatch(/stored template SmartcardUser is invalid: SmartcardUser: includeSid: .*must include the SID extension \(KB5014754, ESC9\)/);
+    expect(await refusal(dir)).toMatch(
+      /stored template SmartcardUser is invalid: SmartcardUser: includeSid: .*must include the SID extension \(KB5014754, ESC9\)/,
+    );
   });
 
   it('refuses a stored template whose key usage contradicts its EKU or key spec', async () => {
@@ -150,7 +173,9 @@ describe('Tessera.open refuses an inconsistent configuration', () => {
     const { dir, paths, sql } = await dataDir();
     const lookAlike = await issuingCertificate(paths, { signedBy: 'stranger' });
     sql(`UPDATE cas SET certificate = ? WHERE id = 'issuing'`, lookAlike);
-    expect(await refusal(dir)).toMatch(/the certificate of CA "issuing" does not verify with the key of its issuer "root"/);
+    expect(await refusal(dir)).toMatch(
+      /the certificate of CA "issuing" does not verify with the key of its issuer "root"/,
+    );
   });
 
   it('refuses an expired issuing CA certificate', async () => {
@@ -177,7 +202,14 @@ describe('Tessera.open refuses an inconsistent configuration', () => {
       seq(time(now), time(new Date(now.getTime() + 86_400_000 * 30))),
       encodeName([{ type: 'CN', value: 'Not A CA' }]),
       issuingKey.publicKey,
-      explicit(3, seq(basicConstraintsExtension(false), keyUsageExtension(['digitalSignature', 'keyCertSign']), subjectKeyIdentifierExtension(keyIdentifier(issuingKey.publicKey)))),
+      explicit(
+        3,
+        seq(
+          basicConstraintsExtension(false),
+          keyUsageExtension(['digitalSignature', 'keyCertSign']),
+          subjectKeyIdentifierExtension(keyIdentifier(issuingKey.publicKey)),
+        ),
+      ),
     );
     const cert = seq(tbs, root.algorithm, bitString(await root.sign(tbs)));
     sql(`UPDATE cas SET certificate = ? WHERE id = 'issuing'`, cert);

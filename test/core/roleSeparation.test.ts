@@ -30,7 +30,12 @@ describe.each(['sqlite', 'postgres'] as const)('role separation on %s', (engine)
   let ca: TestCa;
   let app: FastifyInstance;
   const groupsOf = async (name: string) => (await ca.t.directory.findUser(name))!.groups;
-  const refusals = async () => (await ca.t.store.audit.list({ action: 'group.member_refused' })).map((a) => ({ actor: a.actor, target: a.target, details: a.details }));
+  const refusals = async () =>
+    (await ca.t.store.audit.list({ action: 'group.member_refused' })).map((a) => ({
+      actor: a.actor,
+      target: a.target,
+      details: a.details,
+    }));
 
   beforeAll(async () => {
     ca = await newTestCa({ engine });
@@ -40,7 +45,18 @@ describe.each(['sqlite', 'postgres'] as const)('role separation on %s', (engine)
     await ca.user('dave');
     await ca.user('alice');
     const base = BUILTIN_TEMPLATES.find((x) => x.name === 'SmartcardUser')!;
-    await saveTemplate(ca.t, LOCAL, { ...base, name: 'Approved', displayName: 'Approved', enroll: ['Domain Users'], issuance: { ...base.issuance, managerApproval: true } }, { create: true });
+    await saveTemplate(
+      ca.t,
+      LOCAL,
+      {
+        ...base,
+        name: 'Approved',
+        displayName: 'Approved',
+        enroll: ['Domain Users'],
+        issuance: { ...base.issuance, managerApproval: true },
+      },
+      { create: true },
+    );
     app = await buildTestApp(ca);
   });
   afterAll(async () => {
@@ -53,23 +69,37 @@ describe.each(['sqlite', 'postgres'] as const)('role separation on %s', (engine)
     const before = (await ca.t.store.audit.list({ limit: 1 }))[0].seq;
     await expect(setGroupMember(ca.t, admin, 'Certificate Managers', 'admin', true)).rejects.toMatchObject({
       code: 'ROLE_CONFLICT',
-      detail: 'admin cannot be added to Certificate Managers: membership of both CA Administrators and Certificate Managers would make one account CA Administrator and Certificate Manager',
+      detail:
+        'admin cannot be added to Certificate Managers: membership of both CA Administrators and Certificate Managers would make one account CA Administrator and Certificate Manager',
     });
     expect(await groupsOf('admin')).not.toContain('Certificate Managers');
     // One record, the refusal: the addition's own record went with the rollback.
     const after = await ca.t.store.audit.list({ afterSeq: before });
     expect(after.map((a) => a.action)).toEqual(['group.member_refused']);
-    expect(after[0]).toMatchObject({ actor: 'admin', target: 'Certificate Managers', source: '127.0.0.1', details: { user: 'admin', code: 'ROLE_CONFLICT' } });
+    expect(after[0]).toMatchObject({
+      actor: 'admin',
+      target: 'Certificate Managers',
+      source: '127.0.0.1',
+      details: { user: 'admin', code: 'ROLE_CONFLICT' },
+    });
     expect(await ca.t.store.audit.verify()).toMatchObject({ ok: true });
   });
 
   it('refuses another administrator, and the local administrator, putting a certificate manager in CA Administrators', async () => {
-    await expect(setGroupMember(ca.t, await ca.actor('admin2'), 'CA Administrators', 'carol', true)).rejects.toMatchObject({ code: 'ROLE_CONFLICT' });
-    await expect(setGroupMember(ca.t, LOCAL, 'ca administrators', 'carol', true)).rejects.toMatchObject({ code: 'ROLE_CONFLICT' });
-    await expect(setGroupMember(ca.t, LOCAL, 'Certificate Managers', 'admin2', true)).rejects.toMatchObject({ code: 'ROLE_CONFLICT' });
+    await expect(
+      setGroupMember(ca.t, await ca.actor('admin2'), 'CA Administrators', 'carol', true),
+    ).rejects.toMatchObject({ code: 'ROLE_CONFLICT' });
+    await expect(setGroupMember(ca.t, LOCAL, 'ca administrators', 'carol', true)).rejects.toMatchObject({
+      code: 'ROLE_CONFLICT',
+    });
+    await expect(setGroupMember(ca.t, LOCAL, 'Certificate Managers', 'admin2', true)).rejects.toMatchObject({
+      code: 'ROLE_CONFLICT',
+    });
     expect(await groupsOf('carol')).toEqual(['Certificate Managers', 'Domain Users']);
     expect(await groupsOf('admin2')).toEqual(['CA Administrators', 'Domain Users']);
-    expect((await refusals()).slice(0, 3).map((r) => [r.actor, r.target, (r.details as { user: string }).user])).toEqual([
+    expect(
+      (await refusals()).slice(0, 3).map((r) => [r.actor, r.target, (r.details as { user: string }).user]),
+    ).toEqual([
       ['local:test', 'Certificate Managers', 'admin2'],
       ['local:test', 'CA Administrators', 'carol'],
       ['admin2', 'CA Administrators', 'carol'],
@@ -89,25 +119,48 @@ describe.each(['sqlite', 'postgres'] as const)('role separation on %s', (engine)
   });
 
   it('refuses creating an account in both groups, audited as user.create_refused, and creates nothing', async () => {
-    await expect(createUser(ca.t, await ca.actor('admin'), { username: 'eve', password: 'correct horse battery', groups: ['Certificate Managers', 'CA Administrators'] })).rejects.toMatchObject({ code: 'ROLE_CONFLICT' });
+    await expect(
+      createUser(ca.t, await ca.actor('admin'), {
+        username: 'eve',
+        password: 'correct horse battery',
+        groups: ['Certificate Managers', 'CA Administrators'],
+      }),
+    ).rejects.toMatchObject({ code: 'ROLE_CONFLICT' });
     expect(await ca.t.store.users.byUsername('eve')).toBeUndefined();
     const [rec] = await ca.t.store.audit.list({ action: 'user.create_refused', limit: 1 });
-    expect(rec).toMatchObject({ actor: 'admin', target: 'eve', details: { code: 'ROLE_CONFLICT', groups: ['Domain Users', 'Certificate Managers', 'CA Administrators'] } });
+    expect(rec).toMatchObject({
+      actor: 'admin',
+      target: 'eve',
+      details: { code: 'ROLE_CONFLICT', groups: ['Domain Users', 'Certificate Managers', 'CA Administrators'] },
+    });
   });
 
   it('two concurrent additions of one user to the two role groups: exactly one succeeds', async () => {
     await ca.user('frank');
-    const results = await Promise.allSettled([setGroupMember(ca.t, LOCAL, 'CA Administrators', 'frank', true), setGroupMember(ca.t, LOCAL, 'Certificate Managers', 'frank', true)]);
+    const results = await Promise.allSettled([
+      setGroupMember(ca.t, LOCAL, 'CA Administrators', 'frank', true),
+      setGroupMember(ca.t, LOCAL, 'Certificate Managers', 'frank', true),
+    ]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
     expect(failed.reason).toMatchObject({ code: 'ROLE_CONFLICT' });
-    expect((await groupsOf('frank')).filter((g) => g === 'CA Administrators' || g === 'Certificate Managers')).toHaveLength(1);
+    expect(
+      (await groupsOf('frank')).filter((g) => g === 'CA Administrators' || g === 'Certificate Managers'),
+    ).toHaveLength(1);
   });
 
   it('the REST API answers 403 ROLE_CONFLICT with the same rule (POST /api/v1/groups/{name}/members)', async () => {
-    const r = await app.inject({ method: 'POST', url: '/api/v1/groups/Certificate%20Managers/members', headers: basic('admin'), payload: { username: 'admin' } });
+    const r = await app.inject({
+      method: 'POST',
+      url: '/api/v1/groups/Certificate%20Managers/members',
+      headers: basic('admin'),
+      payload: { username: 'admin' },
+    });
     expect(r.statusCode).toBe(403);
-    expect(r.json()).toMatchObject({ code: 'ROLE_CONFLICT', hresult: '0x80094008 (-2146877432 CERTSRV_E_ROLECONFLICT)' });
+    expect(r.json()).toMatchObject({
+      code: 'ROLE_CONFLICT',
+      hresult: '0x80094008 (-2146877432 CERTSRV_E_ROLECONFLICT)',
+    });
     expect(await groupsOf('admin')).not.toContain('Certificate Managers');
   });
 
@@ -117,11 +170,18 @@ describe.each(['sqlite', 'postgres'] as const)('role separation on %s', (engine)
     await ca.t.store.groups.addMember((await ca.t.store.groups.byName('Certificate Managers'))!.id, m.id);
     const mallory: Actor = await ca.actor('mallory');
     const alice = (await ca.t.directory.findUser('alice'))!;
-    const pending = await submit(ca.t, { request: opensslCsr('P-256').csr, template: 'Approved', requester: alice, source: 'test' });
+    const pending = await submit(ca.t, {
+      request: opensslCsr('P-256').csr,
+      template: 'Approved',
+      requester: alice,
+      source: 'test',
+    });
     expect(pending.disposition).toBe('pending');
     await expect(resubmit(ca.t, mallory, pending.requestId)).rejects.toMatchObject({ code: 'ROLE_CONFLICT' });
     expect((await ca.t.store.requests.get(pending.requestId))?.disposition).toBe('pending');
-    await expect(createGroup(ca.t, mallory, `G${randomBytes(3).toString('hex')}`)).rejects.toMatchObject({ code: 'ROLE_CONFLICT' });
+    await expect(createGroup(ca.t, mallory, `G${randomBytes(3).toString('hex')}`)).rejects.toMatchObject({
+      code: 'ROLE_CONFLICT',
+    });
     // Another administrator takes one role away; then each role works again.
     expect(await setGroupMember(ca.t, await ca.actor('admin'), 'Certificate Managers', 'mallory', false)).toBe(true);
     expect((await resubmit(ca.t, await ca.actor('carol'), pending.requestId)).disposition).toBe('issued');
@@ -134,18 +194,51 @@ describe('role separation switched off ("roleSeparation": false in tessera.json)
     const file = join(ca.dir, 'tessera.json');
     const config = await loadConfig(file);
     expect(config.roleSeparation).toBeUndefined(); // on by default
-    expect(configProblems({ ...config, roleSeparation: 'no' as unknown as boolean })).toContain('roleSeparation: true (the default) or false');
+    expect(configProblems({ ...config, roleSeparation: 'no' as unknown as boolean })).toContain(
+      'roleSeparation: true (the default) or false',
+    );
     await saveConfig(file, { ...config, roleSeparation: false });
     await ca.t.close();
     const t = await Tessera.open(ca.dir, { caches: { ttlMs: 0 } });
     try {
-      await createUser(t, LOCAL, { username: 'solo', displayName: 'Solo', email: 'solo@example.com', password: 'correct horse battery', groups: ['CA Administrators'] });
-      await createUser(t, LOCAL, { username: 'alice', displayName: 'Alice', email: 'alice@example.com', password: 'correct horse battery' });
-      const actor = async (name: string): Promise<Actor> => ({ kind: 'user', user: (await t.directory.findUser(name))!, source: '127.0.0.1' });
+      await createUser(t, LOCAL, {
+        username: 'solo',
+        displayName: 'Solo',
+        email: 'solo@example.com',
+        password: 'correct horse battery',
+        groups: ['CA Administrators'],
+      });
+      await createUser(t, LOCAL, {
+        username: 'alice',
+        displayName: 'Alice',
+        email: 'alice@example.com',
+        password: 'correct horse battery',
+      });
+      const actor = async (name: string): Promise<Actor> => ({
+        kind: 'user',
+        user: (await t.directory.findUser(name))!,
+        source: '127.0.0.1',
+      });
       expect(await setGroupMember(t, await actor('solo'), 'Certificate Managers', 'solo', true)).toBe(true);
       const base = BUILTIN_TEMPLATES.find((x) => x.name === 'SmartcardUser')!;
-      await saveTemplate(t, await actor('solo'), { ...base, name: 'Approved', displayName: 'Approved', enroll: ['Domain Users'], issuance: { ...base.issuance, managerApproval: true } }, { create: true });
-      const pending = await submit(t, { request: opensslCsr('P-256').csr, template: 'Approved', requester: (await t.directory.findUser('alice'))!, source: 'test' });
+      await saveTemplate(
+        t,
+        await actor('solo'),
+        {
+          ...base,
+          name: 'Approved',
+          displayName: 'Approved',
+          enroll: ['Domain Users'],
+          issuance: { ...base.issuance, managerApproval: true },
+        },
+        { create: true },
+      );
+      const pending = await submit(t, {
+        request: opensslCsr('P-256').csr,
+        template: 'Approved',
+        requester: (await t.directory.findUser('alice'))!,
+        source: 'test',
+      });
       expect((await resubmit(t, await actor('solo'), pending.requestId)).disposition).toBe('issued');
     } finally {
       await t.close();

@@ -19,7 +19,8 @@ import { LOCAL, newTestCa, type TestCa } from '../support/tessera.js';
 describe('RSA key bounds', () => {
   let ca: TestCa;
   let alice: DirectoryUser;
-  const send = (request: Uint8Array | string, template = 'SmartcardUser') => submit(ca.t, { request, template, requester: alice, source: '192.0.2.10' });
+  const send = (request: Uint8Array | string, template = 'SmartcardUser') =>
+    submit(ca.t, { request, template, requester: alice, source: '192.0.2.10' });
   const deniedDetail = async (requestId: number) => {
     const rec = (await ca.t.store.audit.list({ requestId })).find((a) => a.action === 'request.denied')!;
     return (rec.details as { detail: string }).detail;
@@ -36,7 +37,9 @@ describe('RSA key bounds', () => {
     const csr = readFileSync(new URL('./testdata/rsa16384.csr.pem', import.meta.url), 'utf8');
     const r = await send(csr);
     await expectRefused(ca.t, r, 'KEY_ALGORITHM_UNSUPPORTED', { requester: 'alice' });
-    expect(await deniedDetail(r.requestId)).toBe('RSA 16384 is above the maximum of 8192 bits for SmartcardUser (keyAlgorithms.rsaMaxBits)');
+    expect(await deniedDetail(r.requestId)).toBe(
+      'RSA 16384 is above the maximum of 8192 bits for SmartcardUser (keyAlgorithms.rsaMaxBits)',
+    );
     expect(r.message).toContain('The public key algorithm in the request is not supported.');
   });
 
@@ -55,7 +58,19 @@ describe('RSA key bounds', () => {
     const csr = craftCsr({ key: generateKeyPairSync('rsa', { modulusLength: 2048, publicExponent: 3 }).privateKey });
     await expectRefused(ca.t, await send(csr), 'KEY_ALGORITHM_UNSUPPORTED', { requester: 'alice' });
     const base = (await ca.t.templates.get('SmartcardUser'))!;
-    await saveTemplate(ca.t, LOCAL, { ...base, name: 'OddExponent', displayName: 'Odd exponent', schemaVersion: 2, oid: '2.25.4242', keyAlgorithms: { ...base.keyAlgorithms, rsaPublicExponent: 'odd' } }, { create: true });
+    await saveTemplate(
+      ca.t,
+      LOCAL,
+      {
+        ...base,
+        name: 'OddExponent',
+        displayName: 'Odd exponent',
+        schemaVersion: 2,
+        oid: '2.25.4242',
+        keyAlgorithms: { ...base.keyAlgorithms, rsaPublicExponent: 'odd' },
+      },
+      { create: true },
+    );
     const r = await send(csr, 'OddExponent');
     expect(r.disposition, `${r.code} ${r.message}`).toBe('issued');
     expect(certText(r.certificate!)).toContain('Exponent: 3 (0x3)');

@@ -19,7 +19,12 @@ describe('Web Server host names', () => {
   let admin: DirectoryUser;
   let manager: Actor;
   const send = (subject: string, addext: string[] = []) =>
-    submit(ca.t, { request: opensslCsr('P-256', { subject, addext }).csr, template: 'WebServer', requester: admin, source: '192.0.2.10' });
+    submit(ca.t, {
+      request: opensslCsr('P-256', { subject, addext }).csr,
+      template: 'WebServer',
+      requester: admin,
+      source: '192.0.2.10',
+    });
   const issue = async (subject: string, addext: string[] = []) => {
     const pending = await send(subject, addext);
     expect(pending.disposition, `${pending.code} ${pending.message}`).toBe('pending');
@@ -46,7 +51,12 @@ describe('Web Server host names', () => {
   });
 
   it('denies an invalid dNSName beside a valid CN, and a wildcard the template does not allow', async () => {
-    await expectRefused(ca.t, await send('/CN=www.example.com', ['subjectAltName=DNS:www.example.com.']), 'NAME_INVALID', { requester: 'admin' });
+    await expectRefused(
+      ca.t,
+      await send('/CN=www.example.com', ['subjectAltName=DNS:www.example.com.']),
+      'NAME_INVALID',
+      { requester: 'admin' },
+    );
     await expectRefused(ca.t, await send('/CN=*.example.com'), 'NAME_NOT_ALLOWED', { requester: 'admin' });
   });
 
@@ -55,12 +65,16 @@ describe('Web Server host names', () => {
     const text = certText(der);
     expect(text).toMatch(/Subject: CN\s?=\s?www\.example\.com\n/);
     expect(text).toMatch(/X509v3 Subject Alternative Name: \n\s+DNS:www\.example\.com\n/);
-    expect(verifyCert(der, ca.chainPem, ['-purpose', 'sslserver', '-verify_hostname', 'www.example.com']).status).toBe(0);
+    expect(verifyCert(der, ca.chainPem, ['-purpose', 'sslserver', '-verify_hostname', 'www.example.com']).status).toBe(
+      0,
+    );
     expect(verifyCert(der, ca.chainPem, ['-verify_hostname', 'other.example.com']).status).not.toBe(0);
   });
 
   it('keeps the requested dNSNames after the CN, without repeating it', async () => {
-    const text = certText(await issue('/CN=www.example.com', ['subjectAltName=DNS:api.example.com,DNS:www.example.com']));
+    const text = certText(
+      await issue('/CN=www.example.com', ['subjectAltName=DNS:api.example.com,DNS:www.example.com']),
+    );
     expect(text).toMatch(/X509v3 Subject Alternative Name: \n\s+DNS:www\.example\.com, DNS:api\.example\.com\n/);
   });
 
@@ -71,7 +85,9 @@ describe('Web Server host names', () => {
     const v6 = await issue('/CN=2001:DB8::7', ['subjectAltName=DNS:v6.example.com']);
     const text = certText(v6);
     expect(text).toMatch(/Subject: CN\s?=\s?2001:db8::7\n/);
-    expect(text).toMatch(/X509v3 Subject Alternative Name: \n\s+IP Address:2001:DB8:0:0:0:0:0:7, DNS:v6\.example\.com\n/);
+    expect(text).toMatch(
+      /X509v3 Subject Alternative Name: \n\s+IP Address:2001:DB8:0:0:0:0:0:7, DNS:v6\.example\.com\n/,
+    );
     expect(verifyCert(v6, ca.chainPem, ['-verify_ip', '2001:db8::7']).status).toBe(0);
   });
 });

@@ -54,7 +54,6 @@ async function caErr(p: Promise<unknown>): Promise<unknown> {
   throw new Error('expected a rejection');
 }
 
-
 const WORKER = fileURLToPath(new URL('../support/storeWorker.ts', import.meta.url));
 
 /**
@@ -63,17 +62,43 @@ const WORKER = fileURLToPath(new URL('../support/storeWorker.ts', import.meta.ur
  * better-sqlite3 waits for them synchronously, so two connections in one process would
  * only deadlock); on PostgreSQL, another Store instance with its own pool.
  */
-async function otherNode(engine: 'sqlite' | 'postgres', target: string, other: Store, job: 'insert' | 'approve' | 'audit', arg: number): Promise<{ go(): Promise<unknown> }> {
+async function otherNode(
+  engine: 'sqlite' | 'postgres',
+  target: string,
+  other: Store,
+  job: 'insert' | 'approve' | 'audit',
+  arg: number,
+): Promise<{ go(): Promise<unknown> }> {
   if (engine === 'postgres') {
     return {
       go: async () => {
-        if (job === 'approve') return other.transaction((tx) => tx.requests.resolve(arg, ['pending'], { disposition: 'issuing', code: null, message: 'Issuing', resolvedAt: T0, resolvedBy: 'worker' }));
-        if (job === 'audit') return Promise.all(Array.from({ length: arg }, (_, i) => other.batch((tx) => tx.audit.append({ actor: 'worker', action: 'test.concurrent', details: { i } }))));
-        return Promise.all(Array.from({ length: arg }, () => other.batch((tx) => tx.requests.insert(request({ requester: 'worker' })))));
+        if (job === 'approve')
+          return other.transaction((tx) =>
+            tx.requests.resolve(arg, ['pending'], {
+              disposition: 'issuing',
+              code: null,
+              message: 'Issuing',
+              resolvedAt: T0,
+              resolvedBy: 'worker',
+            }),
+          );
+        if (job === 'audit')
+          return Promise.all(
+            Array.from({ length: arg }, (_, i) =>
+              other.batch((tx) => tx.audit.append({ actor: 'worker', action: 'test.concurrent', details: { i } })),
+            ),
+          );
+        return Promise.all(
+          Array.from({ length: arg }, () => other.batch((tx) => tx.requests.insert(request({ requester: 'worker' })))),
+        );
       },
     };
   }
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, target, auditKey.toString('hex'), job, String(arg)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', WORKER, target, auditKey.toString('hex'), job, String(arg)],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
   let out = '';
   let errText = '';
   child.stderr.on('data', (d) => (errText += d));
@@ -106,7 +131,16 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract on %s', (engine) 
     target = engine === 'sqlite' ? join(tmpDir('store-'), 'tessera.db') : newPgDatabase('store');
     store = await Store.open(target, auditKey);
     other = await Store.open(target, auditKey);
-    await store.cas.insert({ id: 'issuing', name: 'Test Issuing CA', role: 'issuing', parentId: null, certificate: Buffer.from('3000', 'hex'), keyRef: 'keys/issuing.key.pem', renewal: 0, createdAt: T0 });
+    await store.cas.insert({
+      id: 'issuing',
+      name: 'Test Issuing CA',
+      role: 'issuing',
+      parentId: null,
+      certificate: Buffer.from('3000', 'hex'),
+      keyRef: 'keys/issuing.key.pem',
+      renewal: 0,
+      createdAt: T0,
+    });
   });
   afterEach(async () => {
     await other?.close();
@@ -150,17 +184,55 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract on %s', (engine) 
     it('moves a request only from the expected disposition', async () => {
       const id = await store.requests.insert(request());
       const at = new Date(T0.getTime() + 1000);
-      expect(await store.requests.resolve(id, ['issuing'], { disposition: 'issued', code: null, message: 'Issued', resolvedAt: at, resolvedBy: 'carol' })).toBe(false);
-      expect(await store.requests.resolve(id, ['pending'], { disposition: 'denied', code: 'DENIED_BY_MANAGER', message: 'no', resolvedAt: at, resolvedBy: 'carol' })).toBe(true);
-      expect(await store.requests.resolve(id, ['pending'], { disposition: 'issuing', code: null, message: 'x', resolvedAt: at, resolvedBy: 'dave' })).toBe(false);
-      expect(await store.requests.get(id)).toMatchObject({ disposition: 'denied', code: 'DENIED_BY_MANAGER', resolvedAt: at, resolvedBy: 'carol' });
+      expect(
+        await store.requests.resolve(id, ['issuing'], {
+          disposition: 'issued',
+          code: null,
+          message: 'Issued',
+          resolvedAt: at,
+          resolvedBy: 'carol',
+        }),
+      ).toBe(false);
+      expect(
+        await store.requests.resolve(id, ['pending'], {
+          disposition: 'denied',
+          code: 'DENIED_BY_MANAGER',
+          message: 'no',
+          resolvedAt: at,
+          resolvedBy: 'carol',
+        }),
+      ).toBe(true);
+      expect(
+        await store.requests.resolve(id, ['pending'], {
+          disposition: 'issuing',
+          code: null,
+          message: 'x',
+          resolvedAt: at,
+          resolvedBy: 'dave',
+        }),
+      ).toBe(false);
+      expect(await store.requests.get(id)).toMatchObject({
+        disposition: 'denied',
+        code: 'DENIED_BY_MANAGER',
+        resolvedAt: at,
+        resolvedBy: 'carol',
+      });
     });
 
     it('lets exactly one of two concurrent approvals win, across two nodes', async () => {
       for (let round = 0; round < 3; round++) {
         const id = await store.requests.insert(request());
         const node = await otherNode(engine, target, other, 'approve', id);
-        const mine = () => store.transaction((tx) => tx.requests.resolve(id, ['pending'], { disposition: 'issuing', code: null, message: 'Issuing', resolvedAt: T0, resolvedBy: 'carol' }));
+        const mine = () =>
+          store.transaction((tx) =>
+            tx.requests.resolve(id, ['pending'], {
+              disposition: 'issuing',
+              code: null,
+              message: 'Issuing',
+              resolvedAt: T0,
+              resolvedBy: 'carol',
+            }),
+          );
         const results = await Promise.all([mine(), node.go()]);
         expect(results.filter(Boolean)).toHaveLength(1);
         expect((await store.requests.get(id))?.resolvedBy).toBe(results[0] ? 'carol' : 'worker');
@@ -169,14 +241,25 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract on %s', (engine) 
 
     it('lists by disposition, requester (any case), page and limit, newest first', async () => {
       const ids = [];
-      for (let i = 0; i < 3; i++) ids.push(await store.requests.insert(request({ requester: 'ListUser', disposition: 'denied', code: 'ENROLL_DENIED' })));
+      for (let i = 0; i < 3; i++)
+        ids.push(
+          await store.requests.insert(request({ requester: 'ListUser', disposition: 'denied', code: 'ENROLL_DENIED' })),
+        );
       // Another requester's requests, one denied and one pending, that the filters must leave out.
-      const otherDenied = await store.requests.insert(request({ requester: 'bob', disposition: 'denied', code: 'ENROLL_DENIED' }));
+      const otherDenied = await store.requests.insert(
+        request({ requester: 'bob', disposition: 'denied', code: 'ENROLL_DENIED' }),
+      );
       const otherPending = await store.requests.insert(request({ requester: 'bob' }));
       const listed = await store.requests.list({ requester: 'listuser' });
       expect(listed.map((r) => r.id)).toEqual([...ids].reverse());
-      expect((await store.requests.list({ requester: 'LISTUSER', limit: 2 })).map((r) => r.id)).toEqual([ids[2], ids[1]]);
-      expect((await store.requests.list({ requester: 'listuser', beforeId: ids[2] })).map((r) => r.id)).toEqual([ids[1], ids[0]]);
+      expect((await store.requests.list({ requester: 'LISTUSER', limit: 2 })).map((r) => r.id)).toEqual([
+        ids[2],
+        ids[1],
+      ]);
+      expect((await store.requests.list({ requester: 'listuser', beforeId: ids[2] })).map((r) => r.id)).toEqual([
+        ids[1],
+        ids[0],
+      ]);
       const denied = await store.requests.list({ disposition: 'denied' });
       expect(denied.every((r) => r.disposition === 'denied')).toBe(true);
       expect(denied.map((r) => r.id)).toEqual([otherDenied, ...[...ids].reverse()]);
@@ -195,20 +278,30 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract on %s', (engine) 
     });
 
     it('hands out unique, increasing request IDs to 200 concurrent group commits', async () => {
-      const ids = await Promise.all(Array.from({ length: 200 }, (_, i) => store.batch((tx) => tx.requests.insert(request({ requestSha256: String(i).padStart(64, '0') })))));
+      const ids = await Promise.all(
+        Array.from({ length: 200 }, (_, i) =>
+          store.batch((tx) => tx.requests.insert(request({ requestSha256: String(i).padStart(64, '0') }))),
+        ),
+      );
       expect(new Set(ids).size).toBe(200);
       // Units join the commit in the order they were queued, so IDs follow submission order.
       expect(ids).toEqual([...ids].sort((a, b) => a - b));
-      for (let i = 0; i < 200; i += 50) expect((await store.requests.get(ids[i]))?.requestSha256).toBe(String(i).padStart(64, '0'));
+      for (let i = 0; i < 200; i += 50)
+        expect((await store.requests.get(ids[i]))?.requestSha256).toBe(String(i).padStart(64, '0'));
     });
 
     it('hands out unique request IDs when two nodes insert at once', async () => {
       const node = await otherNode(engine, target, other, 'insert', 100);
-      const [a, b] = (await Promise.all([Promise.all(Array.from({ length: 100 }, () => store.batch((tx) => tx.requests.insert(request())))), node.go()])) as [number[], number[]];
+      const [a, b] = (await Promise.all([
+        Promise.all(Array.from({ length: 100 }, () => store.batch((tx) => tx.requests.insert(request())))),
+        node.go(),
+      ])) as [number[], number[]];
       expect(new Set([...a, ...b]).size).toBe(200);
       expect(a).toEqual([...a].sort((x, y) => x - y));
       expect(b).toEqual([...b].sort((x, y) => x - y));
-      expect((await store.requests.list({ requester: 'worker', limit: 1000 })).map((r) => r.id).sort((x, y) => x - y)).toEqual(b);
+      expect(
+        (await store.requests.list({ requester: 'worker', limit: 1000 })).map((r) => r.id).sort((x, y) => x - y),
+      ).toEqual(b);
       expect(await store.requests.count()).toEqual({ pending: 200 });
     });
   });
@@ -239,9 +332,21 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract on %s', (engine) 
         }),
       );
       const settled = await Promise.allSettled(units);
-      expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
+      expect(settled.map((s) => s.status)).toEqual([
+        'fulfilled',
+        'fulfilled',
+        'fulfilled',
+        'fulfilled',
+        'rejected',
+        'fulfilled',
+        'fulfilled',
+        'fulfilled',
+        'fulfilled',
+        'fulfilled',
+      ]);
       expect(((settled[4] as PromiseRejectedResult).reason as TesseraError).code).toBe('REQUEST_NOT_PENDING');
-      for (let i = 0; i < 10; i++) expect(await store.requests.list({ requester: `neighbour${i}` })).toHaveLength(i === 4 ? 0 : 1);
+      for (let i = 0; i < 10; i++)
+        expect(await store.requests.list({ requester: `neighbour${i}` })).toHaveLength(i === 4 ? 0 : 1);
     });
 
     it('settles a unit only after its commit: the row is visible to another Store when the promise resolves', async () => {
@@ -252,7 +357,20 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract on %s', (engine) 
 
   describe('certificates', () => {
     const reserve = (s: Store, sn: string, requestId = 1) =>
-      s.certificates.reserve({ serial: sn, caId: 'issuing', requestId, subject: 'CN=Alice', subjectUser: 'alice', template: 'SmartcardUser', notBefore: T0, notAfter: new Date(T0.getTime() + 86_400_000), tbs: Buffer.from('30020500', 'hex') }, T0);
+      s.certificates.reserve(
+        {
+          serial: sn,
+          caId: 'issuing',
+          requestId,
+          subject: 'CN=Alice',
+          subjectUser: 'alice',
+          template: 'SmartcardUser',
+          notBefore: T0,
+          notAfter: new Date(T0.getTime() + 86_400_000),
+          tbs: Buffer.from('30020500', 'hex'),
+        },
+        T0,
+      );
 
     it('enforces unique serials in the database: a second reservation of a serial fails', async () => {
       const sn = serial();
@@ -268,7 +386,13 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract on %s', (engine) 
       const sn = serial();
       const requestId = await store.requests.insert(request({ disposition: 'issuing' }));
       await reserve(store, sn, requestId);
-      expect(await store.certificates.get(sn)).toMatchObject({ status: 'reserved', der: null, requestId, caId: 'issuing', subjectUser: 'alice' });
+      expect(await store.certificates.get(sn)).toMatchObject({
+        status: 'reserved',
+        der: null,
+        requestId,
+        caId: 'issuing',
+        subjectUser: 'alice',
+      });
       expect(await store.certificates.tbs(sn)).toEqual(Buffer.from('30020500', 'hex'));
       expect(await store.certificates.byRequest(requestId)).toBeUndefined();
       expect(await store.certificates.revoke(sn, T0, 1)).toBe(false);
@@ -286,9 +410,17 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract on %s', (engine) 
       expect(await store.certificates.release(sn)).toBe(false);
       expect(await store.certificates.revoke(sn, issuedAt, 6)).toBe(true);
       expect(await store.certificates.revoke(sn, issuedAt, 1)).toBe(false);
-      expect(await store.certificates.get(sn)).toMatchObject({ status: 'revoked', revocationReason: 6, revokedAt: issuedAt });
+      expect(await store.certificates.get(sn)).toMatchObject({
+        status: 'revoked',
+        revocationReason: 6,
+        revokedAt: issuedAt,
+      });
       expect(await store.certificates.release(sn)).toBe(true);
-      expect(await store.certificates.get(sn)).toMatchObject({ status: 'issued', revokedAt: null, revocationReason: null });
+      expect(await store.certificates.get(sn)).toMatchObject({
+        status: 'issued',
+        revokedAt: null,
+        revocationReason: null,
+      });
       expect(await store.certificates.revoke(sn, issuedAt, 1)).toBe(true);
       expect(await store.certificates.release(sn)).toBe(false);
     });
@@ -304,16 +436,57 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract on %s', (engine) 
     });
 
     it('refuses a certificate for a CA that does not exist', async () => {
-      const err = await caErr(store.certificates.reserve({ serial: serial(), caId: 'nope', requestId: 1, subject: '', subjectUser: null, template: null, notBefore: T0, notAfter: T0, tbs: Buffer.alloc(1) }, T0));
+      const err = await caErr(
+        store.certificates.reserve(
+          {
+            serial: serial(),
+            caId: 'nope',
+            requestId: 1,
+            subject: '',
+            subjectUser: null,
+            template: null,
+            notBefore: T0,
+            notAfter: T0,
+            tbs: Buffer.alloc(1),
+          },
+          T0,
+        ),
+      );
       expect(err).toBeDefined();
     });
 
     it('lists by status and user and counts statuses', async () => {
       const sn = serial();
-      await store.certificates.reserve({ serial: sn, caId: 'issuing', requestId: 1, subject: 'CN=Bob', subjectUser: 'Bob', template: 'User', notBefore: T0, notAfter: T0, tbs: Buffer.alloc(1) }, T0);
+      await store.certificates.reserve(
+        {
+          serial: sn,
+          caId: 'issuing',
+          requestId: 1,
+          subject: 'CN=Bob',
+          subjectUser: 'Bob',
+          template: 'User',
+          notBefore: T0,
+          notAfter: T0,
+          tbs: Buffer.alloc(1),
+        },
+        T0,
+      );
       // Another user's certificate, issued, that the filters must leave out.
       const issued = serial();
-      await store.certificates.reserve({ serial: issued, caId: 'issuing', requestId: 2, subject: 'CN=Carol', subjectUser: 'carol', template: 'User', notBefore: T0, notAfter: T0, tbs: Buffer.alloc(1) }, T0);
+      await store.certificates.reserve(
+        {
+          serial: issued,
+          caId: 'issuing',
+          requestId: 2,
+          subject: 'CN=Carol',
+          subjectUser: 'carol',
+          template: 'User',
+          notBefore: T0,
+          notAfter: T0,
+          tbs: Buffer.alloc(1),
+        },
+        T0,
+      );
       await store.certificates.markIssued(issued, Buffer.from('3000', 'hex'), T0);
       expect((await store.certificates.list({ subjectUser: 'BOB' })).map((c) => c.serial)).toEqual([sn]);
       const reserved = await store.certificates.list({ status: 'reserved' });
@@ -326,7 +499,17 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract on %s', (engine) 
 
   describe('users and groups', () => {
     it('creates users, finds them by name, UPN, SID and e-mail regardless of case', async () => {
-      const u = await store.users.create({ username: 'Erin', upn: 'Erin@Tessera.Local', email: 'erin@example.com', displayName: 'Erin E', sid: 'S-1-5-21-1-2-3-2001', dn: 'CN=Erin E,CN=Users,DC=tessera,DC=local', enabled: true, passwordHash: 'h1', createdAt: T0 });
+      const u = await store.users.create({
+        username: 'Erin',
+        upn: 'Erin@Tessera.Local',
+        email: 'erin@example.com',
+        displayName: 'Erin E',
+        sid: 'S-1-5-21-1-2-3-2001',
+        dn: 'CN=Erin E,CN=Users,DC=tessera,DC=local',
+        enabled: true,
+        passwordHash: 'h1',
+        createdAt: T0,
+      });
       expect(u).toMatchObject({ username: 'Erin', enabled: true, createdAt: T0 });
       expect((await store.users.byUsername('erin'))?.id).toBe(u.id);
       expect((await store.users.byUpn('erin@tessera.local'))?.id).toBe(u.id);
@@ -337,23 +520,70 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract on %s', (engine) 
       await store.users.setEnabled(u.id, false);
       await store.users.setPasswordHash(u.id, 'h2');
       await store.users.update(u.id, { email: 'erin2@example.com', displayName: 'Erin Two' });
-      expect(await store.users.byUsername('erin')).toMatchObject({ enabled: false, email: 'erin2@example.com', displayName: 'Erin Two' });
+      expect(await store.users.byUsername('erin')).toMatchObject({
+        enabled: false,
+        email: 'erin2@example.com',
+        displayName: 'Erin Two',
+      });
       expect(await store.users.passwordHash('erin')).toBe('h2');
     });
 
     it('enforces unique usernames, UPNs and SIDs in the database; e-mail may repeat', async () => {
-      const base = { email: 'shared@example.com', displayName: 'F', dn: 'CN=F', enabled: true, passwordHash: null, createdAt: T0 };
+      const base = {
+        email: 'shared@example.com',
+        displayName: 'F',
+        dn: 'CN=F',
+        enabled: true,
+        passwordHash: null,
+        createdAt: T0,
+      };
       await store.users.create({ ...base, username: 'frank', upn: 'frank@tessera.local', sid: 'S-1-5-21-1-2-3-2101' });
-      expect(isUniqueViolation(await caErr(store.users.create({ ...base, username: 'frank', upn: 'other@tessera.local', sid: 'S-1-5-21-1-2-3-2102' })))).toBe(true);
-      expect(isUniqueViolation(await caErr(store.users.create({ ...base, username: 'frank2', upn: 'frank@tessera.local', sid: 'S-1-5-21-1-2-3-2103' })))).toBe(true);
-      expect(isUniqueViolation(await caErr(store.users.create({ ...base, username: 'frank3', upn: 'f3@tessera.local', sid: 'S-1-5-21-1-2-3-2101' })))).toBe(true);
+      expect(
+        isUniqueViolation(
+          await caErr(
+            store.users.create({ ...base, username: 'frank', upn: 'other@tessera.local', sid: 'S-1-5-21-1-2-3-2102' }),
+          ),
+        ),
+      ).toBe(true);
+      expect(
+        isUniqueViolation(
+          await caErr(
+            store.users.create({ ...base, username: 'frank2', upn: 'frank@tessera.local', sid: 'S-1-5-21-1-2-3-2103' }),
+          ),
+        ),
+      ).toBe(true);
+      expect(
+        isUniqueViolation(
+          await caErr(
+            store.users.create({ ...base, username: 'frank3', upn: 'f3@tessera.local', sid: 'S-1-5-21-1-2-3-2101' }),
+          ),
+        ),
+      ).toBe(true);
       await store.users.create({ ...base, username: 'frank4', upn: null, sid: 'S-1-5-21-1-2-3-2104' });
-      expect((await store.users.byEmail('shared@example.com')).map((u) => u.username).sort()).toEqual(['frank', 'frank4']);
+      expect((await store.users.byEmail('shared@example.com')).map((u) => u.username).sort()).toEqual([
+        'frank',
+        'frank4',
+      ]);
     });
 
     it('keeps group memberships, idempotently', async () => {
-      const g = await store.groups.create({ name: 'Smartcard Users', sid: 'S-1-5-21-1-2-3-3001', description: 'may enroll', createdAt: T0 });
-      const u = await store.users.create({ username: 'gina', upn: 'gina@tessera.local', email: null, displayName: 'Gina', sid: 'S-1-5-21-1-2-3-2201', dn: 'CN=Gina', enabled: true, passwordHash: null, createdAt: T0 });
+      const g = await store.groups.create({
+        name: 'Smartcard Users',
+        sid: 'S-1-5-21-1-2-3-3001',
+        description: 'may enroll',
+        createdAt: T0,
+      });
+      const u = await store.users.create({
+        username: 'gina',
+        upn: 'gina@tessera.local',
+        email: null,
+        displayName: 'Gina',
+        sid: 'S-1-5-21-1-2-3-2201',
+        dn: 'CN=Gina',
+        enabled: true,
+        passwordHash: null,
+        createdAt: T0,
+      });
       expect((await store.groups.byName('smartcard users'))?.id).toBe(g.id);
       expect(await store.groups.addMember(g.id, u.id)).toBe(true);
       expect(await store.groups.addMember(g.id, u.id)).toBe(false);
@@ -363,15 +593,33 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract on %s', (engine) 
       expect(await store.groups.removeMember(g.id, u.id)).toBe(true);
       expect(await store.groups.removeMember(g.id, u.id)).toBe(false);
       expect(await store.groups.groupsOf(u.id)).toEqual([]);
-      expect(isUniqueViolation(await caErr(store.groups.create({ name: 'Smartcard Users', sid: 'S-1-5-21-1-2-3-3002', description: '', createdAt: T0 })))).toBe(true);
+      expect(
+        isUniqueViolation(
+          await caErr(
+            store.groups.create({
+              name: 'Smartcard Users',
+              sid: 'S-1-5-21-1-2-3-3002',
+              description: '',
+              createdAt: T0,
+            }),
+          ),
+        ),
+      ).toBe(true);
     });
   });
 
   describe('templates, meta and CAs', () => {
     it('versions template saves and finds them regardless of case', async () => {
       expect(await store.templates.put('Custom', { name: 'Custom', v: 1 }, 'admin', T0)).toBe(1);
-      expect(await store.templates.put('Custom', { name: 'Custom', v: 2 }, 'admin2', new Date(T0.getTime() + 1))).toBe(2);
-      expect(await store.templates.get('custom')).toMatchObject({ name: 'Custom', definition: { name: 'Custom', v: 2 }, version: 2, updatedBy: 'admin2' });
+      expect(await store.templates.put('Custom', { name: 'Custom', v: 2 }, 'admin2', new Date(T0.getTime() + 1))).toBe(
+        2,
+      );
+      expect(await store.templates.get('custom')).toMatchObject({
+        name: 'Custom',
+        definition: { name: 'Custom', v: 2 },
+        version: 2,
+        updatedBy: 'admin2',
+      });
       expect((await store.templates.list()).map((t) => t.name)).toEqual(['Custom']);
       expect(await store.templates.get('missing')).toBeUndefined();
     });
@@ -384,7 +632,13 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract on %s', (engine) 
     });
 
     it('keeps CA records', async () => {
-      expect(await store.cas.get('issuing')).toMatchObject({ id: 'issuing', role: 'issuing', parentId: null, active: true, renewal: 0 });
+      expect(await store.cas.get('issuing')).toMatchObject({
+        id: 'issuing',
+        role: 'issuing',
+        parentId: null,
+        active: true,
+        renewal: 0,
+      });
       expect(await store.cas.get('nope')).toBeUndefined();
     });
   });
@@ -392,11 +646,33 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract on %s', (engine) 
   describe('sessions and sign-in failures', () => {
     const at = (ms: number) => new Date(T0.getTime() + ms);
     const session = (id: string, username: string, over: Partial<Parameters<Store['sessions']['create']>[0]> = {}) =>
-      store.transaction((tx) => tx.sessions.create({ id, username, method: 'password', source: '192.0.2.7', roles: ['caAdministrators'], epoch: 0, createdAt: T0, expiresAt: at(3600_000), ...over }));
+      store.transaction((tx) =>
+        tx.sessions.create({
+          id,
+          username,
+          method: 'password',
+          source: '192.0.2.7',
+          roles: ['caAdministrators'],
+          epoch: 0,
+          createdAt: T0,
+          expiresAt: at(3600_000),
+          ...over,
+        }),
+      );
 
     it('keeps a session until it is ended or expires, and another node sees the end at once', async () => {
       await session('s-1', 'Hanna');
-      expect(await other.sessions.active('s-1', at(1000))).toMatchObject({ id: 's-1', username: 'Hanna', method: 'password', source: '192.0.2.7', roles: ['caAdministrators'], epoch: 0, createdAt: T0, expiresAt: at(3600_000), endedAt: null });
+      expect(await other.sessions.active('s-1', at(1000))).toMatchObject({
+        id: 's-1',
+        username: 'Hanna',
+        method: 'password',
+        source: '192.0.2.7',
+        roles: ['caAdministrators'],
+        epoch: 0,
+        createdAt: T0,
+        expiresAt: at(3600_000),
+        endedAt: null,
+      });
       expect(await store.sessions.active('s-1', at(3600_000))).toBeUndefined();
       expect(await store.sessions.active('nope', at(1000))).toBeUndefined();
       expect(await store.transaction((tx) => tx.sessions.end('s-1', at(2000), 'signed_out'))).toBe(true);
@@ -438,40 +714,81 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract on %s', (engine) 
     it('counts failures per (user, address) and per address, starting again after the forget horizon', async () => {
       const forget = (t: number) => ({ pair: at(t - 60_000), address: at(t - 30_000) });
       expect(await store.signinFailures.get('kim', '192.0.2.9')).toEqual({});
-      expect(await store.transaction((tx) => tx.signinFailures.record('kim', '192.0.2.9', at(0), forget(0)))).toEqual({ pair: 1, address: 1 });
-      expect(await store.transaction((tx) => tx.signinFailures.record('kim', '192.0.2.9', at(1000), forget(1000)))).toEqual({ pair: 2, address: 2 });
-      expect(await store.transaction((tx) => tx.signinFailures.record('lee', '192.0.2.9', at(2000), forget(2000)))).toEqual({ pair: 1, address: 3 });
-      expect(await other.signinFailures.get('kim', '192.0.2.9')).toEqual({ pair: { failures: 2, lastFailureAt: at(1000) }, address: { failures: 3, lastFailureAt: at(2000) } });
+      expect(await store.transaction((tx) => tx.signinFailures.record('kim', '192.0.2.9', at(0), forget(0)))).toEqual({
+        pair: 1,
+        address: 1,
+      });
+      expect(
+        await store.transaction((tx) => tx.signinFailures.record('kim', '192.0.2.9', at(1000), forget(1000))),
+      ).toEqual({ pair: 2, address: 2 });
+      expect(
+        await store.transaction((tx) => tx.signinFailures.record('lee', '192.0.2.9', at(2000), forget(2000))),
+      ).toEqual({ pair: 1, address: 3 });
+      expect(await other.signinFailures.get('kim', '192.0.2.9')).toEqual({
+        pair: { failures: 2, lastFailureAt: at(1000) },
+        address: { failures: 3, lastFailureAt: at(2000) },
+      });
       expect(await other.signinFailures.get('kim', '192.0.2.10')).toEqual({});
       // 40 s later the address count (30 s horizon) starts again, the pair's (60 s) does not.
-      expect(await store.transaction((tx) => tx.signinFailures.record('kim', '192.0.2.9', at(42_000), forget(42_000)))).toEqual({ pair: 3, address: 1 });
+      expect(
+        await store.transaction((tx) => tx.signinFailures.record('kim', '192.0.2.9', at(42_000), forget(42_000))),
+      ).toEqual({ pair: 3, address: 1 });
       await store.signinFailures.clear('kim', '192.0.2.9');
-      expect(await store.signinFailures.get('kim', '192.0.2.9')).toEqual({ address: { failures: 1, lastFailureAt: at(42_000) } });
+      expect(await store.signinFailures.get('kim', '192.0.2.9')).toEqual({
+        address: { failures: 1, lastFailureAt: at(42_000) },
+      });
       expect(await store.signinFailures.purge(at(42_000))).toBe(1);
-      expect(await store.signinFailures.get('lee', '192.0.2.9')).toEqual({ address: { failures: 1, lastFailureAt: at(42_000) } });
+      expect(await store.signinFailures.get('lee', '192.0.2.9')).toEqual({
+        address: { failures: 1, lastFailureAt: at(42_000) },
+      });
     });
 
     it('loses no failure when two nodes count at once', async () => {
       const forget = { pair: at(-60_000), address: at(-60_000) };
       await Promise.all([
-        ...Array.from({ length: 10 }, () => store.batch((tx) => tx.signinFailures.record('max', '198.51.100.1', T0, forget))),
-        ...(engine === 'postgres' ? Array.from({ length: 10 }, () => other.batch((tx) => tx.signinFailures.record('max', '198.51.100.1', T0, forget))) : []),
+        ...Array.from({ length: 10 }, () =>
+          store.batch((tx) => tx.signinFailures.record('max', '198.51.100.1', T0, forget)),
+        ),
+        ...(engine === 'postgres'
+          ? Array.from({ length: 10 }, () =>
+              other.batch((tx) => tx.signinFailures.record('max', '198.51.100.1', T0, forget)),
+            )
+          : []),
       ]);
-      expect((await store.signinFailures.get('max', '198.51.100.1')).pair?.failures).toBe(engine === 'postgres' ? 20 : 10);
+      expect((await store.signinFailures.get('max', '198.51.100.1')).pair?.failures).toBe(
+        engine === 'postgres' ? 20 : 10,
+      );
     });
   });
 
   describe('audit log', () => {
     it('appends numbered, hash-chained records inside the caller’s transaction and lists them', async () => {
       const seqs = await store.transaction(async (tx) => [
-        await tx.audit.append({ actor: 'carol', action: 'request.denied', requestId: 7, target: 'alice', source: '192.0.2.1', details: { code: 'ENROLL_DENIED' } }),
+        await tx.audit.append({
+          actor: 'carol',
+          action: 'request.denied',
+          requestId: 7,
+          target: 'alice',
+          source: '192.0.2.1',
+          details: { code: 'ENROLL_DENIED' },
+        }),
         await tx.audit.append({ actor: 'carol', action: 'certificate.revoked', serial: 'ab', details: {} }),
       ]);
       expect(seqs[1]).toBe(seqs[0] + 1);
       const [rec] = await store.audit.list({ requestId: 7 });
-      expect(rec).toMatchObject({ seq: seqs[0], actor: 'carol', action: 'request.denied', target: 'alice', requestId: 7, source: '192.0.2.1', details: { code: 'ENROLL_DENIED' } });
+      expect(rec).toMatchObject({
+        seq: seqs[0],
+        actor: 'carol',
+        action: 'request.denied',
+        target: 'alice',
+        requestId: 7,
+        source: '192.0.2.1',
+        details: { code: 'ENROLL_DENIED' },
+      });
       expect(rec.hash).toMatch(/^[0-9a-f]{64}$/);
-      expect((await store.audit.list({ action: 'certificate.revoked', serial: 'ab' })).map((r) => r.seq)).toEqual([seqs[1]]);
+      expect((await store.audit.list({ action: 'certificate.revoked', serial: 'ab' })).map((r) => r.seq)).toEqual([
+        seqs[1],
+      ]);
       expect((await store.audit.list({ afterSeq: seqs[0] })).map((r) => r.seq)).toEqual([seqs[1]]);
       expect(await store.audit.verify()).toMatchObject({ ok: true });
       expect(await store.audit.verify()).toEqual({ ok: true, records: 2 });
@@ -479,7 +796,14 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract on %s', (engine) 
 
     it('stays one unbroken chain when two nodes append at once', async () => {
       const node = await otherNode(engine, target, other, 'audit', 20);
-      const [mine, theirs] = (await Promise.all([Promise.all(Array.from({ length: 20 }, (_, i) => store.batch((tx) => tx.audit.append({ actor: 'node0', action: 'test.concurrent', details: { i } })))), node.go()])) as [number[], number[]];
+      const [mine, theirs] = (await Promise.all([
+        Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            store.batch((tx) => tx.audit.append({ actor: 'node0', action: 'test.concurrent', details: { i } })),
+          ),
+        ),
+        node.go(),
+      ])) as [number[], number[]];
       expect(new Set([...mine, ...theirs]).size).toBe(40);
       const v = await store.audit.verify();
       expect(v).toMatchObject({ ok: true });
@@ -492,7 +816,10 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract on %s', (engine) 
     it('starts two nodes on an empty log without colliding on the first record', async () => {
       const fresh = engine === 'sqlite' ? join(tmpDir('store-'), 'fresh.db') : newPgDatabase('fresh');
       // On PostgreSQL both nodes open (and migrate) at once; on SQLite `tessera init` creates the file first.
-      const [a, b] = engine === 'postgres' ? await Promise.all([Store.open(fresh, auditKey), Store.open(fresh, auditKey)]) : [await Store.open(fresh, auditKey), undefined];
+      const [a, b] =
+        engine === 'postgres'
+          ? await Promise.all([Store.open(fresh, auditKey), Store.open(fresh, auditKey)])
+          : [await Store.open(fresh, auditKey), undefined];
       try {
         const node = await otherNode(engine, fresh, b!, 'audit', 1);
         await Promise.all([a.transaction((tx) => tx.audit.append({ actor: 'a', action: 'first' })), node.go()]);
@@ -519,16 +846,23 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract on %s', (engine) 
     it('classifies a full SQLite database as STORAGE_FULL and changes nothing', async () => {
       if (engine !== 'sqlite') {
         // PostgreSQL cannot be filled here; its SQLSTATE 53100 is mapped below.
-        expect((classifyStorageError(Object.assign(new Error('could not extend file'), { code: '53100' })) as TesseraError).code).toBe('STORAGE_FULL');
+        expect(
+          (classifyStorageError(Object.assign(new Error('could not extend file'), { code: '53100' })) as TesseraError)
+            .code,
+        ).toBe('STORAGE_FULL');
         return;
       }
       const file = join(tmpDir('full-'), 'full.db');
       const small = await Store.open(file, auditKey);
       try {
-        const pages = Number((await sql<{ page_count: number }>`PRAGMA page_count`.execute(small.db)).rows[0].page_count);
+        const pages = Number(
+          (await sql<{ page_count: number }>`PRAGMA page_count`.execute(small.db)).rows[0].page_count,
+        );
         await sql.raw(`PRAGMA max_page_count = ${pages + 2}`).execute(small.db);
         const before = await small.requests.count();
-        const err = await caErr(small.batch((tx) => tx.requests.insert(request({ requestDer: randomBytes(64 * 1024) }))));
+        const err = await caErr(
+          small.batch((tx) => tx.requests.insert(request({ requestDer: randomBytes(64 * 1024) }))),
+        );
         expect(err).toBeInstanceOf(TesseraError);
         expect((err as TesseraError).code).toBe('STORAGE_FULL');
         expect(await small.requests.count()).toEqual(before);
@@ -541,8 +875,17 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract on %s', (engine) 
       const sn = serial();
       const reserve = (s: Store) =>
         s.certificates.reserve(
-          { serial: sn, caId: 'issuing', requestId: 1, subject: 'CN=A', subjectUser: 'a', template: 'T', notBefore: T0,
-            notAfter: T0, tbs: Buffer.from('3000', 'hex') },
+          {
+            serial: sn,
+            caId: 'issuing',
+            requestId: 1,
+            subject: 'CN=A',
+            subjectUser: 'a',
+            template: 'T',
+            notBefore: T0,
+            notAfter: T0,
+            tbs: Buffer.from('3000', 'hex'),
+          },
           T0,
         );
       await reserve(store);
@@ -575,12 +918,22 @@ describe.each(['sqlite', 'postgres'] as const)('Store contract on %s', (engine) 
       const code = (e: unknown) => (classifyStorageError(e) as TesseraError).code;
       expect(code(Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' }))).toBe('STORAGE_FULL');
       expect(code(Object.assign(new Error('write'), { code: 'ENOSPC' }))).toBe('STORAGE_FULL');
-      expect(code(Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR_WRITE' }))).toBe('STORAGE_UNAVAILABLE');
+      expect(code(Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR_WRITE' }))).toBe(
+        'STORAGE_UNAVAILABLE',
+      );
       expect(code(Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' }))).toBe('STORAGE_UNAVAILABLE');
-      expect(code(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toBe('STORAGE_UNAVAILABLE');
-      expect(code(Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }))).toBe('STORAGE_UNAVAILABLE');
-      expect(code(Object.assign(new Error('database "x" does not exist'), { code: '3D000' }))).toBe('STORAGE_UNAVAILABLE');
-      expect(code(Object.assign(new Error('password authentication failed'), { code: '28P01' }))).toBe('STORAGE_UNAVAILABLE');
+      expect(code(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toBe(
+        'STORAGE_UNAVAILABLE',
+      );
+      expect(
+        code(Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' })),
+      ).toBe('STORAGE_UNAVAILABLE');
+      expect(code(Object.assign(new Error('database "x" does not exist'), { code: '3D000' }))).toBe(
+        'STORAGE_UNAVAILABLE',
+      );
+      expect(code(Object.assign(new Error('password authentication failed'), { code: '28P01' }))).toBe(
+        'STORAGE_UNAVAILABLE',
+      );
       const unique = Object.assign(new Error('duplicate key'), { code: '23505' });
       expect(classifyStorageError(unique)).toBe(unique);
       const te = new TesseraError('INPUT_INVALID');

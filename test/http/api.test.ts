@@ -26,7 +26,12 @@ afterAll(async () => {
 });
 
 const post = (body: unknown, user = 'alice', headers: Record<string, string> = {}) =>
-  app.inject({ method: 'POST', url: '/api/v1/requests', headers: { ...basic(user), ...headers }, payload: body as object });
+  app.inject({
+    method: 'POST',
+    url: '/api/v1/requests',
+    headers: { ...basic(user), ...headers },
+    payload: body as object,
+  });
 
 describe('POST /api/v1/requests', () => {
   it('answers 201 with the certificate and chain for an issued request', async () => {
@@ -48,7 +53,11 @@ describe('POST /api/v1/requests', () => {
     expect(message).toContain('Taken Under Submission');
     const got = await app.inject({ method: 'GET', url: `/api/v1/requests/${requestId}`, headers: basic('alice') });
     expect(got.json()).toMatchObject({ requestId, disposition: 'pending' });
-    const approved = await app.inject({ method: 'POST', url: `/api/v1/requests/${requestId}/approve`, headers: basic('manager') });
+    const approved = await app.inject({
+      method: 'POST',
+      url: `/api/v1/requests/${requestId}/approve`,
+      headers: basic('manager'),
+    });
     expect(approved.statusCode).toBe(200);
     const after = await app.inject({ method: 'GET', url: `/api/v1/requests/${requestId}`, headers: basic('alice') });
     expect(after.json()).toMatchObject({ disposition: 'issued', resolvedBy: 'manager' });
@@ -60,7 +69,12 @@ describe('POST /api/v1/requests', () => {
     expect(res.statusCode).toBe(403);
     expect(res.headers['content-type']).toContain('application/problem+json');
     const p = res.json();
-    expect(p).toMatchObject({ code: 'ENROLL_DENIED', status: 403, disposition: 'denied', hresult: '0x80094012 (-2146877422 CERTSRV_E_TEMPLATE_DENIED)' });
+    expect(p).toMatchObject({
+      code: 'ENROLL_DENIED',
+      status: 403,
+      disposition: 'denied',
+      hresult: '0x80094012 (-2146877422 CERTSRV_E_TEMPLATE_DENIED)',
+    });
     expect(p.requestId).toBeGreaterThan(0);
     const stored = await ca.t.store.requests.get(p.requestId);
     expect(stored?.disposition).toBe('denied');
@@ -69,7 +83,10 @@ describe('POST /api/v1/requests', () => {
   it('names an unknown template in the message', async () => {
     const res = await post({ csr: opensslCsr('P-256').csr, template: 'NoSuchTemplate' });
     expect(res.statusCode).toBe(400);
-    expect(res.json()).toMatchObject({ code: 'TEMPLATE_UNKNOWN', detail: 'The request was for a certificate template that is not supported by the Tessera policy: NoSuchTemplate.' });
+    expect(res.json()).toMatchObject({
+      code: 'TEMPLATE_UNKNOWN',
+      detail: 'The request was for a certificate template that is not supported by the Tessera policy: NoSuchTemplate.',
+    });
   });
 
   it('refuses a garbage request with REQUEST_MALFORMED and records it', async () => {
@@ -85,7 +102,12 @@ describe('POST /api/v1/requests', () => {
   });
 
   it('rejects malformed JSON and unknown fields with INPUT_INVALID', async () => {
-    const bad = await app.inject({ method: 'POST', url: '/api/v1/requests', headers: { ...basic('alice'), 'content-type': 'application/json' }, payload: '{"csr": ' });
+    const bad = await app.inject({
+      method: 'POST',
+      url: '/api/v1/requests',
+      headers: { ...basic('alice'), 'content-type': 'application/json' },
+      payload: '{"csr": ',
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().code).toBe('INPUT_INVALID');
     const extra = await post({ csr: 'x', template: 'SmartcardUser', subject: 'CN=admin' });
@@ -94,7 +116,9 @@ describe('POST /api/v1/requests', () => {
   });
 
   it('returns the DER certificate when asked for application/pkix-cert', async () => {
-    const res = await post({ csr: opensslCsr('P-256').csr, template: 'SmartcardUser' }, 'alice', { accept: 'application/pkix-cert' });
+    const res = await post({ csr: opensslCsr('P-256').csr, template: 'SmartcardUser' }, 'alice', {
+      accept: 'application/pkix-cert',
+    });
     expect(res.statusCode).toBe(201);
     expect(res.headers['content-type']).toBe('application/pkix-cert');
     expect(res.rawPayload[0]).toBe(0x30);
@@ -103,7 +127,12 @@ describe('POST /api/v1/requests', () => {
   it('accepts a raw DER PKCS#10 body', async () => {
     const { csr } = opensslCsr('P-256');
     const der = Buffer.from(csr.replace(/-----[^-]+-----|\s/g, ''), 'base64');
-    const res = await app.inject({ method: 'POST', url: '/api/v1/requests/raw?template=SmartcardUser', headers: { ...basic('alice'), 'content-type': 'application/pkcs10' }, payload: der });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/requests/raw?template=SmartcardUser',
+      headers: { ...basic('alice'), 'content-type': 'application/pkcs10' },
+      payload: der,
+    });
     expect(res.statusCode).toBe(201);
   });
 
@@ -127,20 +156,45 @@ describe('GET /api/v1/certificates/:serial', () => {
     const url = `/api/v1/certificates/${issued.serial}`;
     const json = await app.inject({ method: 'GET', url, headers: basic('alice') });
     expect(json.json()).toMatchObject({ serial: issued.serial, status: 'issued', subjectUser: 'alice' });
-    const pem = await app.inject({ method: 'GET', url, headers: { ...basic('alice'), accept: 'application/x-pem-file' } });
+    const pem = await app.inject({
+      method: 'GET',
+      url,
+      headers: { ...basic('alice'), accept: 'application/x-pem-file' },
+    });
     expect(pem.body).toContain('-----BEGIN CERTIFICATE-----');
-    const der = await app.inject({ method: 'GET', url, headers: { ...basic('alice'), accept: 'application/pkix-cert' } });
+    const der = await app.inject({
+      method: 'GET',
+      url,
+      headers: { ...basic('alice'), accept: 'application/pkix-cert' },
+    });
     expect(der.headers['content-type']).toBe('application/pkix-cert');
-    expect(der.rawPayload.equals(Buffer.from(issued.certificate.replace(/-----[^-]+-----|\s/g, ''), 'base64'))).toBe(true);
+    expect(der.rawPayload.equals(Buffer.from(issued.certificate.replace(/-----[^-]+-----|\s/g, ''), 'base64'))).toBe(
+      true,
+    );
   });
 
   it('lets the subject revoke for key compromise but not with a manager-only reason', async () => {
     const issued = (await post({ csr: opensslCsr('P-256').csr, template: 'SmartcardUser' })).json();
-    const hold = await app.inject({ method: 'POST', url: `/api/v1/certificates/${issued.serial}/revoke`, headers: basic('alice'), payload: { reason: 'certificateHold' } });
+    const hold = await app.inject({
+      method: 'POST',
+      url: `/api/v1/certificates/${issued.serial}/revoke`,
+      headers: basic('alice'),
+      payload: { reason: 'certificateHold' },
+    });
     expect(hold.statusCode).toBe(403);
-    const kc = await app.inject({ method: 'POST', url: `/api/v1/certificates/${issued.serial}/revoke`, headers: basic('alice'), payload: { reason: 'keyCompromise' } });
+    const kc = await app.inject({
+      method: 'POST',
+      url: `/api/v1/certificates/${issued.serial}/revoke`,
+      headers: basic('alice'),
+      payload: { reason: 'keyCompromise' },
+    });
     expect(kc.json()).toMatchObject({ status: 'revoked', reason: 'keyCompromise' });
-    const again = await app.inject({ method: 'POST', url: `/api/v1/certificates/${issued.serial}/revoke`, headers: basic('alice'), payload: { reason: 'keyCompromise' } });
+    const again = await app.inject({
+      method: 'POST',
+      url: `/api/v1/certificates/${issued.serial}/revoke`,
+      headers: basic('alice'),
+      payload: { reason: 'keyCompromise' },
+    });
     expect(again.statusCode).toBe(400);
     const audit = await ca.t.store.audit.list({ action: 'certificate.revoked', serial: issued.serial });
     expect(audit[0]).toMatchObject({ actor: 'alice', details: { reason: 'keyCompromise' } });
@@ -157,7 +211,11 @@ describe('templates, CA, OpenAPI', () => {
   });
 
   it('serves the chain as a certs-only PKCS#7 by Accept', async () => {
-    const res = await app.inject({ method: 'GET', url: '/api/v1/ca', headers: { accept: 'application/x-pkcs7-certificates' } });
+    const res = await app.inject({
+      method: 'GET',
+      url: '/api/v1/ca',
+      headers: { accept: 'application/x-pkcs7-certificates' },
+    });
     expect(res.headers['content-type']).toBe('application/x-pkcs7-certificates');
     expect(res.rawPayload[0]).toBe(0x30);
   });
@@ -165,7 +223,15 @@ describe('templates, CA, OpenAPI', () => {
   it('documents every route in the OpenAPI document', async () => {
     const doc = (await app.inject({ method: 'GET', url: '/api/v1/openapi.json' })).json();
     expect(doc.openapi).toBe('3.1.0');
-    for (const path of ['/api/v1/requests', '/api/v1/requests/{id}', '/api/v1/requests/{id}/approve', '/api/v1/certificates/{serial}/revoke', '/api/v1/templates', '/api/v1/ca', '/api/v1/audit/verify']) {
+    for (const path of [
+      '/api/v1/requests',
+      '/api/v1/requests/{id}',
+      '/api/v1/requests/{id}/approve',
+      '/api/v1/certificates/{serial}/revoke',
+      '/api/v1/templates',
+      '/api/v1/ca',
+      '/api/v1/audit/verify',
+    ]) {
       expect(Object.keys(doc.paths)).toContain(path);
     }
     expect(doc.paths['/api/v1/requests'].post.summary).toMatch(/Submit/);
@@ -174,10 +240,19 @@ describe('templates, CA, OpenAPI', () => {
 
 describe('limits, health, metrics', () => {
   it('rate limits enrollment per user', async () => {
-    const limited = await buildApp({ tessera: ca.t, sessionKey: randomBytes(32), limits: { enrollPerMinutePerUser: 2 } });
+    const limited = await buildApp({
+      tessera: ca.t,
+      sessionKey: randomBytes(32),
+      limits: { enrollPerMinutePerUser: 2 },
+    });
     const codes: number[] = [];
     for (let i = 0; i < 3; i++) {
-      const r = await limited.inject({ method: 'POST', url: '/api/v1/requests', headers: basic('alice'), payload: { csr: opensslCsr('P-256').csr, template: 'SmartcardUser' } });
+      const r = await limited.inject({
+        method: 'POST',
+        url: '/api/v1/requests',
+        headers: basic('alice'),
+        payload: { csr: opensslCsr('P-256').csr, template: 'SmartcardUser' },
+      });
       codes.push(r.statusCode);
     }
     expect(codes).toEqual([201, 201, 429]);
@@ -186,7 +261,10 @@ describe('limits, health, metrics', () => {
 
   it('slows the address that failed for a user, even with the right password, and says for how long', async () => {
     const limited = await buildApp({ tessera: ca.t, sessionKey: randomBytes(32), limits: { authFailures: 3 } });
-    for (let i = 0; i < 3; i++) expect((await limited.inject({ method: 'GET', url: '/api/v1/me', headers: basic('carol', 'nope nope') })).statusCode).toBe(401);
+    for (let i = 0; i < 3; i++)
+      expect(
+        (await limited.inject({ method: 'GET', url: '/api/v1/me', headers: basic('carol', 'nope nope') })).statusCode,
+      ).toBe(401);
     const right = await limited.inject({ method: 'GET', url: '/api/v1/me', headers: basic('carol') });
     expect(right.statusCode).toBe(429);
     expect(right.json().code).toBe('RATE_LIMITED');
@@ -215,7 +293,11 @@ describe('limits, health, metrics', () => {
     const logged = await buildApp({
       tessera: ca.t,
       sessionKey: randomBytes(32),
-      logger: { level: 'trace', redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' }, stream: { write: (l: string) => lines.push(l) } } as never,
+      logger: {
+        level: 'trace',
+        redact: { paths: ['req.headers.authorization', 'req.headers.cookie'], censor: '[redacted]' },
+        stream: { write: (l: string) => lines.push(l) },
+      } as never,
     });
     await logged.inject({ method: 'GET', url: '/api/v1/me', headers: basic('alice', 'secret-password-xyz') });
     await logged.close();
@@ -228,7 +310,11 @@ describe('limits, health, metrics', () => {
 
 describe('sessions', () => {
   it('signs in once, then authenticates by cookie and demands the anti-forgery token on changes', async () => {
-    const login = await app.inject({ method: 'POST', url: '/api/v1/session', payload: { username: 'alice', password: 'correct horse battery' } });
+    const login = await app.inject({
+      method: 'POST',
+      url: '/api/v1/session',
+      payload: { username: 'alice', password: 'correct horse battery' },
+    });
     expect(login.statusCode).toBe(200);
     const setCookie = String(login.headers['set-cookie']);
     expect(setCookie).toMatch(/tessera_session=[^;]+; .*HttpOnly/);
@@ -241,14 +327,28 @@ describe('sessions', () => {
     const forged = await app.inject({ method: 'POST', url: '/api/v1/requests', headers: { cookie }, payload: body });
     expect(forged.statusCode).toBe(403);
     expect(forged.json().code).toBe('CSRF_TOKEN_INVALID');
-    const wrong = await app.inject({ method: 'POST', url: '/api/v1/requests', headers: { cookie, 'x-csrf-token': (csrfToken[0] === 'x' ? 'y' : 'x') + csrfToken.slice(1) }, payload: body });
+    const wrong = await app.inject({
+      method: 'POST',
+      url: '/api/v1/requests',
+      headers: { cookie, 'x-csrf-token': (csrfToken[0] === 'x' ? 'y' : 'x') + csrfToken.slice(1) },
+      payload: body,
+    });
     expect(wrong.statusCode).toBe(403);
-    const ok = await app.inject({ method: 'POST', url: '/api/v1/requests', headers: { cookie, 'x-csrf-token': csrfToken }, payload: body });
+    const ok = await app.inject({
+      method: 'POST',
+      url: '/api/v1/requests',
+      headers: { cookie, 'x-csrf-token': csrfToken },
+      payload: body,
+    });
     expect(ok.statusCode).toBe(201);
   });
 
   it('refuses a tampered or foreign session cookie', async () => {
-    const login = await app.inject({ method: 'POST', url: '/api/v1/session', payload: { username: 'carol', password: 'correct horse battery' } });
+    const login = await app.inject({
+      method: 'POST',
+      url: '/api/v1/session',
+      payload: { username: 'carol', password: 'correct horse battery' },
+    });
     const cookie = String(login.headers['set-cookie']).split(';')[0];
     const [name, value] = cookie.split('=');
     const parts = value.split('.');
@@ -262,7 +362,11 @@ describe('sessions', () => {
 
   it('ends a session when the account is disabled', async () => {
     await ca.user('dave');
-    const login = await app.inject({ method: 'POST', url: '/api/v1/session', payload: { username: 'dave', password: 'correct horse battery' } });
+    const login = await app.inject({
+      method: 'POST',
+      url: '/api/v1/session',
+      payload: { username: 'dave', password: 'correct horse battery' },
+    });
     const cookie = String(login.headers['set-cookie']).split(';')[0];
     expect((await app.inject({ method: 'GET', url: '/api/v1/me', headers: { cookie } })).statusCode).toBe(200);
     const { setUserEnabled } = await import('../../src/ra/admin/users.js');
@@ -271,7 +375,11 @@ describe('sessions', () => {
   });
 
   it('refuses a wrong password at sign-in without setting a cookie', async () => {
-    const login = await app.inject({ method: 'POST', url: '/api/v1/session', payload: { username: 'alice', password: 'nope' } });
+    const login = await app.inject({
+      method: 'POST',
+      url: '/api/v1/session',
+      payload: { username: 'alice', password: 'nope' },
+    });
     expect(login.statusCode).toBe(401);
     expect(login.headers['set-cookie']).toBeUndefined();
   });
@@ -297,7 +405,10 @@ describe('CMC over the REST API (RFC 5273)', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toContain('application/pkcs7-mime');
     const chainFile = tmpFile(ca.chainPem, 'chain.pem');
-    const verified = openssl(['cms', '-verify', '-inform', 'DER', '-CAfile', chainFile, '-out', '/dev/null'], res.rawPayload);
+    const verified = openssl(
+      ['cms', '-verify', '-inform', 'DER', '-CAfile', chainFile, '-out', '/dev/null'],
+      res.rawPayload,
+    );
     expect(verified.stderr).toContain('Verification successful');
     const printed = openssl(['cms', '-cmsout', '-print', '-inform', 'DER'], res.rawPayload).stdout;
     expect(printed).toContain('eContentType: id-cct-PKIResponse');
@@ -312,7 +423,12 @@ describe('remembered password checks', () => {
     const me = (pw: string) => app.inject({ method: 'GET', url: '/api/v1/me', headers: basic('erin', pw) });
     expect((await me('correct horse battery')).statusCode).toBe(200);
     expect((await me('correct horse battery')).statusCode).toBe(200);
-    const changed = await app.inject({ method: 'PATCH', url: '/api/v1/users/erin', headers: basic('erin'), payload: { password: 'a brand new password' } });
+    const changed = await app.inject({
+      method: 'PATCH',
+      url: '/api/v1/users/erin',
+      headers: basic('erin'),
+      payload: { password: 'a brand new password' },
+    });
     expect(changed.statusCode).toBe(200);
     expect((await me('correct horse battery')).statusCode).toBe(401);
     expect((await me('a brand new password')).statusCode).toBe(200);

@@ -16,7 +16,14 @@ import { basic, buildTestApp } from '../support/app.js';
 
 type Who = 'anonymous' | 'user' | 'other' | 'agent' | 'manager' | 'admin' | 'auditor';
 const WHO: Who[] = ['anonymous', 'user', 'other', 'agent', 'manager', 'admin', 'auditor'];
-const ACCOUNT: Record<Exclude<Who, 'anonymous'>, string> = { user: 'alice', other: 'bob', agent: 'agent', manager: 'manager', admin: 'admin', auditor: 'auditor' };
+const ACCOUNT: Record<Exclude<Who, 'anonymous'>, string> = {
+  user: 'alice',
+  other: 'bob',
+  agent: 'agent',
+  manager: 'manager',
+  admin: 'admin',
+  auditor: 'auditor',
+};
 
 interface Case {
   readonly name: string;
@@ -41,7 +48,12 @@ async function issueFor(user: string, template = 'SmartcardUser'): Promise<{ ser
 
 async function pendingFor(user: string): Promise<number> {
   const u = (await ca.t.directory.findUser(user))!;
-  const r = await submit(ca.t, { request: opensslCsr('P-256').csr, template: 'SmartcardApproval', requester: u, source: 'test' });
+  const r = await submit(ca.t, {
+    request: opensslCsr('P-256').csr,
+    template: 'SmartcardApproval',
+    requester: u,
+    source: 'test',
+  });
   if (r.disposition !== 'pending') throw new Error(`not pending: ${r.code}`);
   return r.requestId;
 }
@@ -63,18 +75,68 @@ const inject = (method: string, url: string, body?: unknown) => (headers: Record
   app.inject({ method: method as 'GET', url, headers, ...(body === undefined ? {} : { payload: body as object }) });
 
 const csrBody = () => ({ csr: opensslCsr('P-256').csr, template: 'SmartcardUser' });
-const templateCopy = async (name: string) => ({ ...(await ca.t.templates.get('SmartcardUser'))!, name, displayName: name, schemaVersion: 2 as const, oid: `2.25.${1000 + seq}` });
+const templateCopy = async (name: string) => ({
+  ...(await ca.t.templates.get('SmartcardUser'))!,
+  name,
+  displayName: name,
+  schemaVersion: 2 as const,
+  oid: `2.25.${1000 + seq}`,
+});
 
 const CASES: Case[] = [
-  { name: 'POST /requests (Smartcard User)', allowed: ['user', 'other'], refusal: 403, call: (h) => inject('POST', '/api/v1/requests', csrBody())(h) },
-  { name: 'GET /requests', allowed: ['user', 'other', 'agent', 'manager', 'admin', 'auditor'], call: inject('GET', '/api/v1/requests') },
-  { name: "GET /requests/:id (alice's)", allowed: ['user', 'manager', 'admin', 'auditor'], refusal: 404, call: async (h) => inject('GET', `/api/v1/requests/${(await issueFor('alice')).requestId}`)(h) },
-  { name: "POST /requests/:id/approve (alice's)", allowed: ['manager'], refusal: 403, call: async (h) => inject('POST', `/api/v1/requests/${await pendingFor('alice')}/approve`)(h) },
-  { name: "POST /requests/:id/deny (alice's)", allowed: ['manager'], refusal: 403, call: async (h) => inject('POST', `/api/v1/requests/${await pendingFor('alice')}/deny`, { reason: 'no' })(h) },
-  { name: 'GET /certificates', allowed: ['user', 'other', 'agent', 'manager', 'admin', 'auditor'], call: inject('GET', '/api/v1/certificates') },
-  { name: 'GET /certificates?user=alice', allowed: ['user', 'manager', 'admin', 'auditor'], refusal: 403, call: inject('GET', '/api/v1/certificates?user=alice') },
-  { name: "GET /certificates/:serial (alice's)", allowed: ['user', 'manager', 'admin', 'auditor'], refusal: 404, call: async (h) => inject('GET', `/api/v1/certificates/${(await issueFor('alice')).serial}`)(h) },
-  { name: "POST /certificates/:serial/revoke (alice's, keyCompromise)", allowed: ['user', 'manager'], refusal: 404, call: async (h) => inject('POST', `/api/v1/certificates/${(await issueFor('alice')).serial}/revoke`, { reason: 'keyCompromise' })(h) },
+  {
+    name: 'POST /requests (Smartcard User)',
+    allowed: ['user', 'other'],
+    refusal: 403,
+    call: (h) => inject('POST', '/api/v1/requests', csrBody())(h),
+  },
+  {
+    name: 'GET /requests',
+    allowed: ['user', 'other', 'agent', 'manager', 'admin', 'auditor'],
+    call: inject('GET', '/api/v1/requests'),
+  },
+  {
+    name: "GET /requests/:id (alice's)",
+    allowed: ['user', 'manager', 'admin', 'auditor'],
+    refusal: 404,
+    call: async (h) => inject('GET', `/api/v1/requests/${(await issueFor('alice')).requestId}`)(h),
+  },
+  {
+    name: "POST /requests/:id/approve (alice's)",
+    allowed: ['manager'],
+    refusal: 403,
+    call: async (h) => inject('POST', `/api/v1/requests/${await pendingFor('alice')}/approve`)(h),
+  },
+  {
+    name: "POST /requests/:id/deny (alice's)",
+    allowed: ['manager'],
+    refusal: 403,
+    call: async (h) => inject('POST', `/api/v1/requests/${await pendingFor('alice')}/deny`, { reason: 'no' })(h),
+  },
+  {
+    name: 'GET /certificates',
+    allowed: ['user', 'other', 'agent', 'manager', 'admin', 'auditor'],
+    call: inject('GET', '/api/v1/certificates'),
+  },
+  {
+    name: 'GET /certificates?user=alice',
+    allowed: ['user', 'manager', 'admin', 'auditor'],
+    refusal: 403,
+    call: inject('GET', '/api/v1/certificates?user=alice'),
+  },
+  {
+    name: "GET /certificates/:serial (alice's)",
+    allowed: ['user', 'manager', 'admin', 'auditor'],
+    refusal: 404,
+    call: async (h) => inject('GET', `/api/v1/certificates/${(await issueFor('alice')).serial}`)(h),
+  },
+  {
+    name: "POST /certificates/:serial/revoke (alice's, keyCompromise)",
+    allowed: ['user', 'manager'],
+    refusal: 404,
+    call: async (h) =>
+      inject('POST', `/api/v1/certificates/${(await issueFor('alice')).serial}/revoke`, { reason: 'keyCompromise' })(h),
+  },
   {
     name: "POST /certificates/:serial/release (alice's, on hold)",
     allowed: ['manager'],
@@ -85,12 +147,45 @@ const CASES: Case[] = [
       return inject('POST', `/api/v1/certificates/${serial}/release`)(h);
     },
   },
-  { name: 'GET /templates', allowed: ['user', 'other', 'agent', 'manager', 'admin', 'auditor'], call: inject('GET', '/api/v1/templates') },
-  { name: 'GET /templates?all=true', allowed: ['admin'], refusal: 403, call: inject('GET', '/api/v1/templates?all=true') },
-  { name: 'GET /templates/:name', allowed: ['admin'], refusal: 403, call: inject('GET', '/api/v1/templates/SmartcardUser') },
-  { name: 'POST /templates', allowed: ['admin'], refusal: 403, call: async (h) => inject('POST', '/api/v1/templates', await templateCopy(`Copy${++seq}`))(h) },
-  { name: 'PUT /templates/:name', allowed: ['admin'], refusal: 403, call: async (h) => inject('PUT', '/api/v1/templates/SmartcardApproval', { ...(await ca.t.templates.get('SmartcardApproval'))!, validityDays: 300 + (++seq % 50) })(h) },
-  { name: 'POST /templates/:name/grants', allowed: ['admin'], refusal: 403, call: inject('POST', '/api/v1/templates/SmartcardApproval/grants', { group: 'Smartcard Users' }) },
+  {
+    name: 'GET /templates',
+    allowed: ['user', 'other', 'agent', 'manager', 'admin', 'auditor'],
+    call: inject('GET', '/api/v1/templates'),
+  },
+  {
+    name: 'GET /templates?all=true',
+    allowed: ['admin'],
+    refusal: 403,
+    call: inject('GET', '/api/v1/templates?all=true'),
+  },
+  {
+    name: 'GET /templates/:name',
+    allowed: ['admin'],
+    refusal: 403,
+    call: inject('GET', '/api/v1/templates/SmartcardUser'),
+  },
+  {
+    name: 'POST /templates',
+    allowed: ['admin'],
+    refusal: 403,
+    call: async (h) => inject('POST', '/api/v1/templates', await templateCopy(`Copy${++seq}`))(h),
+  },
+  {
+    name: 'PUT /templates/:name',
+    allowed: ['admin'],
+    refusal: 403,
+    call: async (h) =>
+      inject('PUT', '/api/v1/templates/SmartcardApproval', {
+        ...(await ca.t.templates.get('SmartcardApproval'))!,
+        validityDays: 300 + (++seq % 50),
+      })(h),
+  },
+  {
+    name: 'POST /templates/:name/grants',
+    allowed: ['admin'],
+    refusal: 403,
+    call: inject('POST', '/api/v1/templates/SmartcardApproval/grants', { group: 'Smartcard Users' }),
+  },
   {
     name: 'DELETE /templates/:name/grants/:group',
     allowed: ['admin'],
@@ -101,33 +196,96 @@ const CASES: Case[] = [
     },
   },
   { name: 'GET /users', allowed: ['admin'], refusal: 403, call: inject('GET', '/api/v1/users') },
-  { name: 'POST /users', allowed: ['admin'], refusal: 403, call: (h) => inject('POST', '/api/v1/users', { username: `new${++seq}`, password: 'another good password' })(h) },
+  {
+    name: 'POST /users',
+    allowed: ['admin'],
+    refusal: 403,
+    call: (h) => inject('POST', '/api/v1/users', { username: `new${++seq}`, password: 'another good password' })(h),
+  },
   { name: 'GET /users/alice', allowed: ['user', 'admin'], refusal: 403, call: inject('GET', '/api/v1/users/alice') },
-  { name: 'PATCH /users/carol (disable)', allowed: ['admin'], refusal: 403, call: inject('PATCH', '/api/v1/users/carol', { enabled: true }) },
-  { name: 'PATCH /users/alice (own password)', allowed: ['user', 'admin'], refusal: 403, call: inject('PATCH', '/api/v1/users/alice', { password: 'correct horse battery' }) },
+  {
+    name: 'PATCH /users/carol (disable)',
+    allowed: ['admin'],
+    refusal: 403,
+    call: inject('PATCH', '/api/v1/users/carol', { enabled: true }),
+  },
+  {
+    name: 'PATCH /users/alice (own password)',
+    allowed: ['user', 'admin'],
+    refusal: 403,
+    call: inject('PATCH', '/api/v1/users/alice', { password: 'correct horse battery' }),
+  },
   { name: 'GET /groups', allowed: ['admin'], refusal: 403, call: inject('GET', '/api/v1/groups') },
-  { name: 'POST /groups', allowed: ['admin'], refusal: 403, call: (h) => inject('POST', '/api/v1/groups', { name: `Group ${++seq}` })(h) },
-  { name: 'GET /groups/:name', allowed: ['admin'], refusal: 403, call: inject('GET', '/api/v1/groups/Smartcard%20Users') },
-  { name: 'POST /groups/:name/members', allowed: ['admin'], refusal: 403, call: inject('POST', '/api/v1/groups/Auditors/members', { username: 'carol' }) },
+  {
+    name: 'POST /groups',
+    allowed: ['admin'],
+    refusal: 403,
+    call: (h) => inject('POST', '/api/v1/groups', { name: `Group ${++seq}` })(h),
+  },
+  {
+    name: 'GET /groups/:name',
+    allowed: ['admin'],
+    refusal: 403,
+    call: inject('GET', '/api/v1/groups/Smartcard%20Users'),
+  },
+  {
+    name: 'POST /groups/:name/members',
+    allowed: ['admin'],
+    refusal: 403,
+    call: inject('POST', '/api/v1/groups/Auditors/members', { username: 'carol' }),
+  },
   {
     name: 'DELETE /groups/:name/members/:user',
     allowed: ['admin'],
     refusal: 403,
     call: async (h) => {
-      await app.inject({ method: 'POST', url: '/api/v1/groups/Domain%20Users/members', headers: basic('admin'), payload: { username: 'carol' } });
-      await app.inject({ method: 'POST', url: '/api/v1/groups/Enrollment%20Agents/members', headers: basic('admin'), payload: { username: 'carol' } });
+      await app.inject({
+        method: 'POST',
+        url: '/api/v1/groups/Domain%20Users/members',
+        headers: basic('admin'),
+        payload: { username: 'carol' },
+      });
+      await app.inject({
+        method: 'POST',
+        url: '/api/v1/groups/Enrollment%20Agents/members',
+        headers: basic('admin'),
+        payload: { username: 'carol' },
+      });
       return inject('DELETE', '/api/v1/groups/Enrollment%20Agents/members/carol')(h);
     },
   },
   { name: 'GET /ca', allowed: WHO, public: true, call: inject('GET', '/api/v1/ca') },
   { name: 'DELETE /session', allowed: WHO, public: true, call: inject('DELETE', '/api/v1/session') },
   { name: 'GET /openapi.json', allowed: WHO, public: true, call: inject('GET', '/api/v1/openapi.json') },
-  { name: 'GET /me', allowed: ['user', 'other', 'agent', 'manager', 'admin', 'auditor'], call: inject('GET', '/api/v1/me') },
+  {
+    name: 'GET /me',
+    allowed: ['user', 'other', 'agent', 'manager', 'admin', 'auditor'],
+    call: inject('GET', '/api/v1/me'),
+  },
   { name: 'GET /audit', allowed: ['admin', 'auditor'], refusal: 403, call: inject('GET', '/api/v1/audit') },
-  { name: 'GET /audit/verify', allowed: ['admin', 'auditor'], refusal: 403, call: inject('GET', '/api/v1/audit/verify') },
-  { name: 'GET /metrics (from another host)', allowed: ['admin', 'auditor'], refusal: 403, call: (h) => app.inject({ method: 'GET', url: '/metrics', headers: h, remoteAddress: '10.1.2.3' }) },
-  { name: 'GET /metrics (from loopback)', allowed: ['admin', 'auditor'], refusal: 403, call: (h) => app.inject({ method: 'GET', url: '/metrics', headers: h, remoteAddress: '127.0.0.1' }) },
-  { name: 'GET /readyz (from another host)', allowed: ['user', 'other', 'agent', 'manager', 'admin', 'auditor'], call: (h) => app.inject({ method: 'GET', url: '/readyz', headers: h, remoteAddress: '10.1.2.3' }) },
+  {
+    name: 'GET /audit/verify',
+    allowed: ['admin', 'auditor'],
+    refusal: 403,
+    call: inject('GET', '/api/v1/audit/verify'),
+  },
+  {
+    name: 'GET /metrics (from another host)',
+    allowed: ['admin', 'auditor'],
+    refusal: 403,
+    call: (h) => app.inject({ method: 'GET', url: '/metrics', headers: h, remoteAddress: '10.1.2.3' }),
+  },
+  {
+    name: 'GET /metrics (from loopback)',
+    allowed: ['admin', 'auditor'],
+    refusal: 403,
+    call: (h) => app.inject({ method: 'GET', url: '/metrics', headers: h, remoteAddress: '127.0.0.1' }),
+  },
+  {
+    name: 'GET /readyz (from another host)',
+    allowed: ['user', 'other', 'agent', 'manager', 'admin', 'auditor'],
+    call: (h) => app.inject({ method: 'GET', url: '/readyz', headers: h, remoteAddress: '10.1.2.3' }),
+  },
 ];
 
 describe('REST authorization matrix', () => {

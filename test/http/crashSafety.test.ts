@@ -24,7 +24,11 @@ import { LOCAL, newTestCa } from '../support/tessera.js';
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'tessera.js');
 
 function serve(dataDir: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [BIN, '--data', dataDir, 'serve', '--host', '127.0.0.1', '--port', String(port), '--http-port', '0', '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [BIN, '--data', dataDir, 'serve', '--host', '127.0.0.1', '--port', String(port), '--http-port', '0', '--quiet'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   return new Promise((resolve, reject) => {
     let out = '';
     const onData = (d: Buffer) => {
@@ -39,7 +43,10 @@ function serve(dataDir: string, port: number): Promise<ChildProcess> {
 
 describe('SIGKILL during a concurrency-32 run', () => {
   it('loses no issued certificate and leaves nothing half-done', async () => {
-    expect(existsSync(join(import.meta.dirname, '..', '..', 'dist', 'entry', 'cli', 'main.js')), 'run `node scripts/build.mjs` first').toBe(true);
+    expect(
+      existsSync(join(import.meta.dirname, '..', '..', 'dist', 'entry', 'cli', 'main.js')),
+      'run `node scripts/build.mjs` first',
+    ).toBe(true);
     const ca = await newTestCa();
     await createGroup(ca.t, LOCAL, 'Smartcard Users');
     await ca.user('alice', { groups: ['Smartcard Users'] });
@@ -123,11 +130,23 @@ describe('PostgreSQL stopped mid-run', () => {
     const endpoint = `${server.url}/api/v1/requests`;
     const bodies = (await makeCsrs(60)).map((csr) => JSON.stringify({ csr, template: 'SmartcardUser' }));
     try {
-      const before = await runLoad({ agent, url: endpoint, auth: `alice:${PASSWORD}`, bodies: bodies.slice(0, 20), concurrency: 8 });
+      const before = await runLoad({
+        agent,
+        url: endpoint,
+        auth: `alice:${PASSWORD}`,
+        bodies: bodies.slice(0, 20),
+        concurrency: 8,
+      });
       expect(before.every((r) => r.status === 201)).toBe(true);
 
       await pg.pause();
-      const during = await runLoad({ agent, url: endpoint, auth: `alice:${PASSWORD}`, bodies: bodies.slice(20, 36), concurrency: 8 });
+      const during = await runLoad({
+        agent,
+        url: endpoint,
+        auth: `alice:${PASSWORD}`,
+        bodies: bodies.slice(20, 36),
+        concurrency: 8,
+      });
       for (const r of during) {
         expect(r.status).toBe(503);
         expect(JSON.parse(r.body).code).toBe('STORAGE_UNAVAILABLE');

@@ -48,20 +48,34 @@ describe('a disabled account', () => {
   });
 
   it('is answered alike at POST /api/v1/session', async () => {
-    const right = await app.inject({ method: 'POST', url: '/api/v1/session', payload: { username: 'dora', password: PASSWORD } });
-    const wrong = await app.inject({ method: 'POST', url: '/api/v1/session', payload: { username: 'dora', password: 'not the password' } });
+    const right = await app.inject({
+      method: 'POST',
+      url: '/api/v1/session',
+      payload: { username: 'dora', password: PASSWORD },
+    });
+    const wrong = await app.inject({
+      method: 'POST',
+      url: '/api/v1/session',
+      payload: { username: 'dora', password: 'not the password' },
+    });
     expect(right.statusCode).toBe(401);
     expect(answer(right)).toEqual(answer(wrong));
   });
 
   it('is answered alike on the certsrv sign-in form and with Basic on certsrv', async () => {
     const form = (password: string) =>
-      app.inject({ method: 'POST', url: '/certsrv/signin', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' }, payload: `username=dora&password=${encodeURIComponent(password)}` });
+      app.inject({
+        method: 'POST',
+        url: '/certsrv/signin',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+        payload: `username=dora&password=${encodeURIComponent(password)}`,
+      });
     const right = await form(PASSWORD);
     expect(right.statusCode).toBe(401);
     expect(right.body).toContain('The user name or password is incorrect.');
     expect(answer(right)).toEqual(answer(await form('not the password')));
-    const page = (password: string) => app.inject({ method: 'GET', url: '/certsrv/', headers: { ...basic('dora', password), accept: 'text/html' } });
+    const page = (password: string) =>
+      app.inject({ method: 'GET', url: '/certsrv/', headers: { ...basic('dora', password), accept: 'text/html' } });
     const rightBasic = await page(PASSWORD);
     expect(rightBasic.statusCode).toBe(401);
     expect(rightBasic.body).not.toMatch(/disabled|USER_DISABLED/i);

@@ -23,13 +23,32 @@ interface Res {
   body: Buffer;
 }
 
-function get(url: string, o: { ca?: string; cert?: string; key?: string; auth?: string; method?: string; body?: string; headers?: Record<string, string> } = {}): Promise<Res> {
+function get(
+  url: string,
+  o: {
+    ca?: string;
+    cert?: string;
+    key?: string;
+    auth?: string;
+    method?: string;
+    body?: string;
+    headers?: Record<string, string>;
+  } = {},
+): Promise<Res> {
   const u = new URL(url);
   const fn = u.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const req = fn(
       u,
-      { method: o.method ?? 'GET', ca: o.ca, cert: o.cert, key: o.key, auth: o.auth, headers: o.headers, agent: false } as never,
+      {
+        method: o.method ?? 'GET',
+        ca: o.ca,
+        cert: o.cert,
+        key: o.key,
+        auth: o.auth,
+        headers: o.headers,
+        agent: false,
+      } as never,
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c) => chunks.push(c));
@@ -102,8 +121,34 @@ describe('HTTPS listener', () => {
     const { execFileSync } = await import('node:child_process');
     const { tmpDir } = await import('../support/openssl.js');
     const dir = tmpDir();
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${dir}/k.pem`, '-out', `${dir}/c.pem`, '-subj', '/CN=alice', '-addext', 'extendedKeyUsage=clientAuth', '-days', '1'], { stdio: 'pipe' });
-    const res = await get(`${server.url}/api/v1/me`, { ca: root, cert: readFileSync(`${dir}/c.pem`, 'utf8'), key: readFileSync(`${dir}/k.pem`, 'utf8') });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        `${dir}/k.pem`,
+        '-out',
+        `${dir}/c.pem`,
+        '-subj',
+        '/CN=alice',
+        '-addext',
+        'extendedKeyUsage=clientAuth',
+        '-days',
+        '1',
+      ],
+      { stdio: 'pipe' },
+    );
+    const res = await get(`${server.url}/api/v1/me`, {
+      ca: root,
+      cert: readFileSync(`${dir}/c.pem`, 'utf8'),
+      key: readFileSync(`${dir}/k.pem`, 'utf8'),
+    });
     expect(res.status).toBe(401);
   });
 });

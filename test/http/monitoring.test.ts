@@ -32,10 +32,14 @@ afterAll(async () => {
 
 const LOOPBACK = ['127.0.0.1', '::1', '::ffff:127.0.0.1', '127.0.0.53'];
 const REMOTE = '10.1.2.3';
-const get = (a: FastifyInstance, url: string, remoteAddress: string, headers: Record<string, string> = {}) => a.inject({ method: 'GET', url, remoteAddress, headers });
+const get = (a: FastifyInstance, url: string, remoteAddress: string, headers: Record<string, string> = {}) =>
+  a.inject({ method: 'GET', url, remoteAddress, headers });
 
 /** The same data directory opened with another `monitoring` section, as after an edit of tessera.json and a restart. */
-async function withMonitoring(monitoring: MonitoringSettings, fn: (a: FastifyInstance) => Promise<void>): Promise<void> {
+async function withMonitoring(
+  monitoring: MonitoringSettings,
+  fn: (a: FastifyInstance) => Promise<void>,
+): Promise<void> {
   const path = ca.t.paths.config;
   const original = await loadConfig(path);
   await saveConfig(path, { ...original, monitoring });
@@ -128,9 +132,15 @@ describe('the monitoring settings', () => {
   it('refuses unknown values and keys at start, naming the setting', () => {
     const c = ca.t.config;
     expect(configProblems({ ...c, monitoring: {} })).toEqual([]);
-    expect(configProblems({ ...c, monitoring: { metricsWithoutCredentials: 'anyone' } as never })).toEqual(['monitoring.metricsWithoutCredentials: "none" or "loopback"']);
-    expect(configProblems({ ...c, monitoring: { readyzWithoutCredentials: true } as never })).toEqual(['monitoring.readyzWithoutCredentials: "none", "loopback" or "anyone"']);
-    expect(configProblems({ ...c, monitoring: { metrics: 'loopback' } as never })).toEqual(['monitoring.metrics: not a setting (metricsWithoutCredentials, readyzWithoutCredentials)']);
+    expect(configProblems({ ...c, monitoring: { metricsWithoutCredentials: 'anyone' } as never })).toEqual([
+      'monitoring.metricsWithoutCredentials: "none" or "loopback"',
+    ]);
+    expect(configProblems({ ...c, monitoring: { readyzWithoutCredentials: true } as never })).toEqual([
+      'monitoring.readyzWithoutCredentials: "none", "loopback" or "anyone"',
+    ]);
+    expect(configProblems({ ...c, monitoring: { metrics: 'loopback' } as never })).toEqual([
+      'monitoring.metrics: not a setting (metricsWithoutCredentials, readyzWithoutCredentials)',
+    ]);
     expect(configProblems({ ...c, monitoring: 'loopback' as never })).toEqual(['monitoring: an object']);
   });
 });

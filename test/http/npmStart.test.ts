@@ -14,8 +14,27 @@ import { tmpDir } from '../support/openssl.js';
 const ROOT = join(import.meta.dirname, '..', '..');
 let child: ChildProcess | undefined;
 
-function npmStart(dataDir: string, port: number, httpPort: number, signinPort: number): Promise<{ child: ChildProcess; output: () => string }> {
-  const c = spawn('npm', ['start', '--', '--port', String(port), '--http-port', String(httpPort), '--signin-port', String(signinPort), '--quiet'], { cwd: ROOT, env: { ...process.env, TESSERA_DATA: dataDir }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+function npmStart(
+  dataDir: string,
+  port: number,
+  httpPort: number,
+  signinPort: number,
+): Promise<{ child: ChildProcess; output: () => string }> {
+  const c = spawn(
+    'npm',
+    [
+      'start',
+      '--',
+      '--port',
+      String(port),
+      '--http-port',
+      String(httpPort),
+      '--signin-port',
+      String(signinPort),
+      '--quiet',
+    ],
+    { cwd: ROOT, env: { ...process.env, TESSERA_DATA: dataDir }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+  );
   child = c;
   let out = '';
   return new Promise((resolve, reject) => {
@@ -41,7 +60,11 @@ function stop(c: ChildProcess): Promise<void> {
   });
 }
 
-function get(url: string, ca: string, auth?: string): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+function get(
+  url: string,
+  ca: string,
+  auth?: string,
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
     request(url, { ca, auth }, (res) => {
       let d = '';
@@ -65,7 +88,8 @@ describe('npm start', () => {
     const signinPort = await freePort();
     const first = await npmStart(data, port, httpPort, signinPort);
     const out = first.output();
-    for (const user of ['alice', 'bob', 'carol', 'agent', 'manager', 'admin']) expect(out).toMatch(new RegExp(`\\n  ${user} +\\S+-\\S+`));
+    for (const user of ['alice', 'bob', 'carol', 'agent', 'manager', 'admin'])
+      expect(out).toMatch(new RegExp(`\\n  ${user} +\\S+-\\S+`));
     expect(out).toMatch(/Root CA SHA-256 fingerprint: ([0-9A-F]{2}:){31}[0-9A-F]{2}/);
     const creds = readFileSync(join(data, 'demo-credentials.txt'), 'utf8');
     expect(statSync(join(data, 'demo-credentials.txt')).mode & 0o777).toBe(0o600);
@@ -89,15 +113,26 @@ describe('npm start', () => {
     expect(/<option value="[^"]*" data-name="([^"]+)"[^>]* selected[ >]/.exec(form.body)?.[1]).toBe('SmartcardUser');
     // The seed's second method out of the box, and the output says so: agent is offered both
     // smart card templates at the station (Enroll), and the restrictions let it enroll bob.
-    expect(out).toContain('agent may enroll members of Smartcard Users (alice, bob) for Smartcard User and Smartcard Logon');
+    expect(out).toContain(
+      'agent may enroll members of Smartcard Users (alice, bob) for Smartcard User and Smartcard Logon',
+    );
     expect(out).toContain(`/certsrv/certsces.asp`);
     const agentPassword = /\n  agent +(\S+)/.exec(out)![1];
     const stationPage = await get(`https://localhost:${port}/certsrv/certsces.asp`, rootPem, `agent:${agentPassword}`);
     expect(stationPage.status).toBe(200);
-    expect([...stationPage.body.matchAll(/data-name="([^"]+)"/g)].map((m) => m[1])).toEqual(expect.arrayContaining(['SmartcardUser', 'SmartcardLogon']));
-    const rules = spawnSync(process.execPath, [join(ROOT, 'bin', 'tessera.js'), '--json', 'agent', 'list'], { env: { ...process.env, TESSERA_DATA: data }, encoding: 'utf8' });
+    expect([...stationPage.body.matchAll(/data-name="([^"]+)"/g)].map((m) => m[1])).toEqual(
+      expect.arrayContaining(['SmartcardUser', 'SmartcardLogon']),
+    );
+    const rules = spawnSync(process.execPath, [join(ROOT, 'bin', 'tessera.js'), '--json', 'agent', 'list'], {
+      env: { ...process.env, TESSERA_DATA: data },
+      encoding: 'utf8',
+    });
     expect(rules.status, rules.stderr).toBe(0);
-    expect((JSON.parse(rules.stdout) as { rules: { agent: string; target: string; template: string }[] }).rules.map((r) => `${r.agent} → ${r.target}: ${r.template}`).sort()).toEqual([
+    expect(
+      (JSON.parse(rules.stdout) as { rules: { agent: string; target: string; template: string }[] }).rules
+        .map((r) => `${r.agent} → ${r.target}: ${r.template}`)
+        .sort(),
+    ).toEqual([
       'Enrollment Agents → Smartcard Users: SmartcardLogon',
       'Enrollment Agents → Smartcard Users: SmartcardUser',
     ]);

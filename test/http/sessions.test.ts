@@ -29,7 +29,8 @@ async function signIn(app: FastifyInstance, username: string, password = PASSWOR
   return { cookie: String(r.headers['set-cookie']).split(';')[0], csrf: r.json().csrfToken };
 }
 
-const me = async (app: FastifyInstance, s: Signed) => (await app.inject({ method: 'GET', url: '/api/v1/me', headers: { cookie: s.cookie } })).statusCode;
+const me = async (app: FastifyInstance, s: Signed) =>
+  (await app.inject({ method: 'GET', url: '/api/v1/me', headers: { cookie: s.cookie } })).statusCode;
 
 describe('ending sessions', () => {
   let ca: TestCa;
@@ -45,30 +46,52 @@ describe('ending sessions', () => {
     await ca?.close();
   });
 
-  const ends = async (user: string) => (await ca.t.store.audit.list({ action: 'session.ended', limit: 1000 })).filter((r) => r.target === user).sort((x, y) => x.seq - y.seq);
+  const ends = async (user: string) =>
+    (await ca.t.store.audit.list({ action: 'session.ended', limit: 1000 }))
+      .filter((r) => r.target === user)
+      .sort((x, y) => x.seq - y.seq);
 
   it('DELETE /api/v1/session ends that session: a kept copy of the cookie no longer works', async () => {
     await ca.user('sofia');
     const s = await signIn(app, 'sofia');
     const other = await signIn(app, 'sofia');
     expect(await me(app, s)).toBe(200);
-    const out = await app.inject({ method: 'DELETE', url: '/api/v1/session', headers: { cookie: s.cookie, 'x-csrf-token': s.csrf } });
+    const out = await app.inject({
+      method: 'DELETE',
+      url: '/api/v1/session',
+      headers: { cookie: s.cookie, 'x-csrf-token': s.csrf },
+    });
     expect(out.statusCode).toBe(200);
     expect(String(out.headers['set-cookie'])).toMatch(/tessera_session=;/);
     expect(await me(app, s)).toBe(401);
     // Only that session: the other one goes on.
     expect(await me(app, other)).toBe(200);
-    expect((await ends('sofia')).map((r) => [r.actor, r.details])).toEqual([['sofia', { reason: 'signed_out', method: 'password', sessions: 1 }]]);
+    expect((await ends('sofia')).map((r) => [r.actor, r.details])).toEqual([
+      ['sofia', { reason: 'signed_out', method: 'password', sessions: 1 }],
+    ]);
   });
 
   it('POST /certsrv/signout ends the session on the site and on the API', async () => {
     await ca.user('tomas');
     const s = await signIn(app, 'tomas');
-    const page = await app.inject({ method: 'GET', url: '/certsrv/', headers: { cookie: s.cookie, accept: 'text/html' } });
+    const page = await app.inject({
+      method: 'GET',
+      url: '/certsrv/',
+      headers: { cookie: s.cookie, accept: 'text/html' },
+    });
     expect(page.statusCode).toBe(200);
-    const out = await app.inject({ method: 'POST', url: '/certsrv/signout', headers: { cookie: s.cookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: `csrf=${encodeURIComponent(s.csrf)}` });
+    const out = await app.inject({
+      method: 'POST',
+      url: '/certsrv/signout',
+      headers: { cookie: s.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `csrf=${encodeURIComponent(s.csrf)}`,
+    });
     expect(out.statusCode).toBe(303);
-    const after = await app.inject({ method: 'GET', url: '/certsrv/', headers: { cookie: s.cookie, accept: 'text/html' } });
+    const after = await app.inject({
+      method: 'GET',
+      url: '/certsrv/',
+      headers: { cookie: s.cookie, accept: 'text/html' },
+    });
     expect(after.statusCode).toBe(302);
     expect(after.headers.location).toMatch(/^\/certsrv\/signin\?.*expired=1/);
     expect(await me(app, s)).toBe(401);
@@ -78,11 +101,18 @@ describe('ending sessions', () => {
   it("an administrator resetting carol's password ends every session of carol's, audited once", async () => {
     const a = await signIn(app, 'carol');
     const b = await signIn(app, 'carol');
-    const reset = await app.inject({ method: 'PATCH', url: '/api/v1/users/carol', headers: basic('admin'), payload: { password: 'a brand new passphrase' } });
+    const reset = await app.inject({
+      method: 'PATCH',
+      url: '/api/v1/users/carol',
+      headers: basic('admin'),
+      payload: { password: 'a brand new passphrase' },
+    });
     expect(reset.statusCode, reset.body).toBe(200);
     expect(await me(app, a)).toBe(401);
     expect(await me(app, b)).toBe(401);
-    expect((await ends('carol')).map((r) => [r.actor, r.details])).toEqual([['admin', { reason: 'password_set', sessions: 2 }]]);
+    expect((await ends('carol')).map((r) => [r.actor, r.details])).toEqual([
+      ['admin', { reason: 'password_set', sessions: 2 }],
+    ]);
     // The new password opens a new session; the old one no longer does.
     expect(await me(app, await signIn(app, 'carol', 'a brand new passphrase'))).toBe(200);
     // By UPN too (the epoch is kept under the account name).
@@ -93,7 +123,12 @@ describe('ending sessions', () => {
   it('changing your own password ends your sessions, the one you changed it from included', async () => {
     await ca.user('ursula');
     const s = await signIn(app, 'ursula');
-    const changed = await app.inject({ method: 'PATCH', url: '/api/v1/users/ursula', headers: { cookie: s.cookie, 'x-csrf-token': s.csrf }, payload: { password: 'ursula has a new one' } });
+    const changed = await app.inject({
+      method: 'PATCH',
+      url: '/api/v1/users/ursula',
+      headers: { cookie: s.cookie, 'x-csrf-token': s.csrf },
+      payload: { password: 'ursula has a new one' },
+    });
     expect(changed.statusCode, changed.body).toBe(200);
     expect(await me(app, s)).toBe(401);
   });
@@ -111,14 +146,22 @@ describe('ending sessions', () => {
   it('leaving a role group (CA Administrators here) ends the sessions; joining or leaving a group that grants only Enroll does not', async () => {
     await ca.user('wanda', { groups: ['CA Administrators'] });
     const s = await signIn(app, 'wanda');
-    expect((await app.inject({ method: 'GET', url: '/api/v1/users', headers: { cookie: s.cookie } })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'GET', url: '/api/v1/users', headers: { cookie: s.cookie } })).statusCode).toBe(
+      200,
+    );
     await setGroupMember(ca.t, LOCAL, 'Smartcard Users', 'wanda', true);
     await setGroupMember(ca.t, LOCAL, 'Smartcard Users', 'wanda', false);
     expect(await me(app, s)).toBe(200);
-    const removed = await app.inject({ method: 'DELETE', url: '/api/v1/groups/CA%20Administrators/members/wanda', headers: basic('admin') });
+    const removed = await app.inject({
+      method: 'DELETE',
+      url: '/api/v1/groups/CA%20Administrators/members/wanda',
+      headers: basic('admin'),
+    });
     expect(removed.statusCode, removed.body).toBe(200);
     expect(await me(app, s)).toBe(401);
-    expect((await ends('wanda')).map((r) => r.details)).toEqual([{ reason: 'role_removed', sessions: 1, group: 'CA Administrators', role: 'caAdministrators' }]);
+    expect((await ends('wanda')).map((r) => r.details)).toEqual([
+      { reason: 'role_removed', sessions: 1, group: 'CA Administrators', role: 'caAdministrators' },
+    ]);
   });
 
   it('notices a change made in the directory behind Tessera (as in LDAP): a lost role or a disabled account ends the session', async () => {
@@ -170,7 +213,15 @@ describe.each(['sqlite', 'postgres'] as const)('two nodes on one %s database', (
   it('a sign-out on one node is refused on the other at once', async () => {
     const s = await signIn(a, 'carol');
     expect(await me(b, s)).toBe(200);
-    expect((await b.inject({ method: 'DELETE', url: '/api/v1/session', headers: { cookie: s.cookie, 'x-csrf-token': s.csrf } })).statusCode).toBe(200);
+    expect(
+      (
+        await b.inject({
+          method: 'DELETE',
+          url: '/api/v1/session',
+          headers: { cookie: s.cookie, 'x-csrf-token': s.csrf },
+        })
+      ).statusCode,
+    ).toBe(200);
     expect(await me(a, s)).toBe(401);
     expect(await me(b, s)).toBe(401);
   });
@@ -179,10 +230,21 @@ describe.each(['sqlite', 'postgres'] as const)('two nodes on one %s database', (
     const s = await signIn(a, 'carol');
     // Node a remembers carol's Basic check for a minute.
     expect((await a.inject({ method: 'GET', url: '/api/v1/me', headers: basic('carol') })).statusCode).toBe(200);
-    expect((await b.inject({ method: 'PATCH', url: '/api/v1/users/carol', headers: basic('admin'), payload: { password: 'reset on node b' } })).statusCode).toBe(200);
+    expect(
+      (
+        await b.inject({
+          method: 'PATCH',
+          url: '/api/v1/users/carol',
+          headers: basic('admin'),
+          payload: { password: 'reset on node b' },
+        })
+      ).statusCode,
+    ).toBe(200);
     expect(await me(a, s)).toBe(401);
     expect((await a.inject({ method: 'GET', url: '/api/v1/me', headers: basic('carol') })).statusCode).toBe(401);
-    expect((await a.inject({ method: 'GET', url: '/api/v1/me', headers: basic('carol', 'reset on node b') })).statusCode).toBe(200);
+    expect(
+      (await a.inject({ method: 'GET', url: '/api/v1/me', headers: basic('carol', 'reset on node b') })).statusCode,
+    ).toBe(200);
     await setUserPassword(ca.t, LOCAL, 'carol', PASSWORD);
   });
 
@@ -191,7 +253,16 @@ describe.each(['sqlite', 'postgres'] as const)('two nodes on one %s database', (
     // Both nodes have carol's account in their directory cache now.
     expect(await me(a, s)).toBe(200);
     expect(await me(b, s)).toBe(200);
-    expect((await a.inject({ method: 'PATCH', url: '/api/v1/users/carol', headers: basic('admin'), payload: { enabled: false } })).statusCode).toBe(200);
+    expect(
+      (
+        await a.inject({
+          method: 'PATCH',
+          url: '/api/v1/users/carol',
+          headers: basic('admin'),
+          payload: { enabled: false },
+        })
+      ).statusCode,
+    ).toBe(200);
     expect(await me(b, s)).toBe(401);
   });
 });

@@ -35,7 +35,9 @@ beforeAll(async () => {
   // alice (Smartcard Users), carol, manager, admin.
   ca = await newCertsrvCa();
   for (const u of ['dora', 'eve', 'fred', 'gus', 'hal']) await ca.user(u);
-  nodes = await Promise.all([0, 1].map(() => Tessera.open(ca.dir, { now: () => new Date(clock), caches: { ttlMs: 0 }, withIssuingKey: false })));
+  nodes = await Promise.all(
+    [0, 1].map(() => Tessera.open(ca.dir, { now: () => new Date(clock), caches: { ttlMs: 0 }, withIssuingKey: false })),
+  );
   const sessionKey = randomBytes(32);
   // Three free failures per (user, address); thirty per address.
   [app, other] = await Promise.all(nodes.map((t) => buildApp({ tessera: t, sessionKey, limits: { authFailures: 3 } })));
@@ -47,7 +49,8 @@ afterAll(async () => {
   await ca?.close();
 });
 
-const me = (from: string, user: string, password = PASSWORD, on = app) => on.inject({ method: 'GET', url: '/api/v1/me', headers: basic(user, password), remoteAddress: from });
+const me = (from: string, user: string, password = PASSWORD, on = app) =>
+  on.inject({ method: 'GET', url: '/api/v1/me', headers: basic(user, password), remoteAddress: from });
 
 describe('failures per (user, address)', () => {
   it('the attacker at address A failing for carol does not stop carol signing in from address B', async () => {
@@ -57,9 +60,20 @@ describe('failures per (user, address)', () => {
     expect((await me(A, 'carol')).statusCode).toBe(429);
     // From B: Basic, the API session and the sign-in form all take the right password.
     expect((await me(B, 'carol')).statusCode).toBe(200);
-    const session = await app.inject({ method: 'POST', url: '/api/v1/session', payload: { username: 'carol', password: PASSWORD }, remoteAddress: B });
+    const session = await app.inject({
+      method: 'POST',
+      url: '/api/v1/session',
+      payload: { username: 'carol', password: PASSWORD },
+      remoteAddress: B,
+    });
     expect(session.statusCode).toBe(200);
-    const form = await app.inject({ method: 'POST', url: '/certsrv/signin', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `username=carol&password=${encodeURIComponent(PASSWORD)}&return=%2Fcertsrv%2F`, remoteAddress: B });
+    const form = await app.inject({
+      method: 'POST',
+      url: '/certsrv/signin',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `username=carol&password=${encodeURIComponent(PASSWORD)}&return=%2Fcertsrv%2F`,
+      remoteAddress: B,
+    });
     expect(form.statusCode).toBe(303);
   });
 
@@ -76,7 +90,13 @@ describe('failures per (user, address)', () => {
       expect((await me(A, 'dora', `late guess ${i}`)).statusCode).toBe(401);
     }
     expect(waits).toEqual(['1', '2', '4']);
-    const page = await app.inject({ method: 'POST', url: '/certsrv/signin', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `username=dora&password=${encodeURIComponent(PASSWORD)}`, remoteAddress: A });
+    const page = await app.inject({
+      method: 'POST',
+      url: '/certsrv/signin',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `username=dora&password=${encodeURIComponent(PASSWORD)}`,
+      remoteAddress: A,
+    });
     expect(page.statusCode).toBe(429);
     expect(page.headers['retry-after']).toBe('8');
     // The wait runs out: the right password gets in, and dora's count from A starts again.
@@ -84,12 +104,16 @@ describe('failures per (user, address)', () => {
     expect((await me(A, 'dora')).statusCode).toBe(200);
     expect((await me(A, 'dora', 'one typo')).statusCode).toBe(401);
     expect((await me(A, 'dora')).statusCode).toBe(200);
-    const audit = (await ca.t.store.audit.list({ action: 'auth.failed', actor: 'dora', limit: 100 })).sort((x, y) => x.seq - y.seq);
+    const audit = (await ca.t.store.audit.list({ action: 'auth.failed', actor: 'dora', limit: 100 })).sort(
+      (x, y) => x.seq - y.seq,
+    );
     expect(audit.slice(0, 6).map((r) => r.details.failures)).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
   it('lets a parallel burst of guesses through no faster than one after another', async () => {
-    const codes = (await Promise.all(Array.from({ length: 20 }, (_, i) => me(A, 'alice', `burst ${i}`)))).map((r) => r.statusCode);
+    const codes = (await Promise.all(Array.from({ length: 20 }, (_, i) => me(A, 'alice', `burst ${i}`)))).map(
+      (r) => r.statusCode,
+    );
     expect(codes.filter((c) => c === 401)).toHaveLength(3);
     expect(codes.filter((c) => c === 429)).toHaveLength(17);
   });
@@ -100,7 +124,8 @@ describe('failures per (user, address)', () => {
   });
 
   it('counts IPv6 clients by their /64', async () => {
-    for (const host of ['10', '20', '30']) expect((await me(`2001:db8:1:2::${host}`, 'eve', 'guess')).statusCode).toBe(401);
+    for (const host of ['10', '20', '30'])
+      expect((await me(`2001:db8:1:2::${host}`, 'eve', 'guess')).statusCode).toBe(401);
     expect((await me('2001:db8:1:2:ffff::1', 'eve')).statusCode).toBe(429);
     expect((await me('2001:db8:1:3::1', 'eve')).statusCode).toBe(200);
   });
@@ -127,7 +152,12 @@ describe('failures per address', () => {
 
 describe('never slowed', () => {
   it('an existing session keeps working from the address that is being slowed', async () => {
-    const login = await app.inject({ method: 'POST', url: '/api/v1/session', payload: { username: 'hal', password: PASSWORD }, remoteAddress: B });
+    const login = await app.inject({
+      method: 'POST',
+      url: '/api/v1/session',
+      payload: { username: 'hal', password: PASSWORD },
+      remoteAddress: B,
+    });
     const cookie = String(login.headers['set-cookie']).split(';')[0];
     for (let i = 0; i < 5; i++) await me(A, 'hal', `guess ${i}`);
     // hal's password, just checked at his sign-in from B, is remembered for a minute; a

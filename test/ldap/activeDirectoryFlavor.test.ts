@@ -27,7 +27,14 @@ describe('LdapDirectory (Active Directory flavor) against slapd over LDAPS', () 
 
   it('maps sAMAccountName, userPrincipalName, the binary objectSid and whenCreated', async () => {
     const alice = await dir.authenticate('alice', PASSWORDS.alice);
-    expect(alice).toMatchObject({ username: 'alice', upn: 'alice@example.test', email: 'alice@example.test', displayName: 'Alice Liddell', sid: `${DOMAIN_SID}-1105`, enabled: true });
+    expect(alice).toMatchObject({
+      username: 'alice',
+      upn: 'alice@example.test',
+      email: 'alice@example.test',
+      displayName: 'Alice Liddell',
+      sid: `${DOMAIN_SID}-1105`,
+      enabled: true,
+    });
     expect(alice.createdAt.toISOString()).toBe('2024-01-02T03:04:05.000Z');
   });
 
@@ -38,7 +45,9 @@ describe('LdapDirectory (Active Directory flavor) against slapd over LDAPS', () 
 
   it('adds the primary group (primaryGroupID 513 → Domain Users, found by objectSid), which memberOf never lists', async () => {
     const bob = await dir.findUser('bob');
-    expect(bob!.groups).toEqual(expect.arrayContaining(['Domain Users', G('Domain Users'), 'Help Desk', 'Smartcard Users']));
+    expect(bob!.groups).toEqual(
+      expect.arrayContaining(['Domain Users', G('Domain Users'), 'Help Desk', 'Smartcard Users']),
+    );
     // carol has primaryGroupID but no objectSid: no domain to resolve it in.
     expect((await dir.findUser('carol'))!.groups).toEqual([]);
   });

@@ -17,14 +17,40 @@ describe('tessera directory', () => {
   const config = () => readFileSync(dataPaths(dir).config, 'utf8');
   const configure = (...extra: string[]) =>
     cli(dir, [
-      '--json', 'directory', 'configure-ldap', '--flavor', 'openldap', '--url', slapd.ldapUrl, '--bind-dn', SERVICE_DN, '--bind-password-env', 'TESSERA_TEST_LDAP_PASSWORD',
-      '--base-dn', BASE_DN, '--user-base-dn', `ou=People,${BASE_DN}`, '--group-base-dn', `ou=Groups,${BASE_DN}`, '--ca-file', slapd.caFile, ...extra,
+      '--json',
+      'directory',
+      'configure-ldap',
+      '--flavor',
+      'openldap',
+      '--url',
+      slapd.ldapUrl,
+      '--bind-dn',
+      SERVICE_DN,
+      '--bind-password-env',
+      'TESSERA_TEST_LDAP_PASSWORD',
+      '--base-dn',
+      BASE_DN,
+      '--user-base-dn',
+      `ou=People,${BASE_DN}`,
+      '--group-base-dn',
+      `ou=Groups,${BASE_DN}`,
+      '--ca-file',
+      slapd.caFile,
+      ...extra,
     ]);
 
   beforeAll(async () => {
     slapd = await startSlapd();
     dir = tmpDir('tessera-dircli-');
-    await initDataDir({ dataDir: dir, keyAlgorithm: 'P-256', rootKeyAlgorithm: 'P-256', domain: 'EXAMPLE', dnsDomain: 'example.test', hostnames: ['localhost'], publicUrl: 'http://pki.example.test' });
+    await initDataDir({
+      dataDir: dir,
+      keyAlgorithm: 'P-256',
+      rootKeyAlgorithm: 'P-256',
+      domain: 'EXAMPLE',
+      dnsDomain: 'example.test',
+      hostnames: ['localhost'],
+      publicUrl: 'http://pki.example.test',
+    });
     process.env.TESSERA_TEST_LDAP_PASSWORD = slapd.servicePassword;
   });
   afterAll(async () => slapd?.close());
@@ -50,11 +76,20 @@ describe('tessera directory', () => {
     const r = await configure('--check', '--publish');
     expect(r.status, r.stderr).toBe(0);
     const out = r.json();
-    expect(out.connection).toMatchObject({ transport: 'startTls', nesting: 'walk', userBaseDn: `ou=People,${BASE_DN}` });
+    expect(out.connection).toMatchObject({
+      transport: 'startTls',
+      nesting: 'walk',
+      userBaseDn: `ou=People,${BASE_DN}`,
+    });
     // The role groups of `tessera init` do not exist in this directory; the command says so.
     expect(out.missingRoleGroups).toContain('CA Administrators');
     const written = JSON.parse(config());
-    expect(written.directory).toMatchObject({ type: 'ldap', flavor: 'openldap', bindPasswordEnv: 'TESSERA_TEST_LDAP_PASSWORD', publish: true });
+    expect(written.directory).toMatchObject({
+      type: 'ldap',
+      flavor: 'openldap',
+      bindPasswordEnv: 'TESSERA_TEST_LDAP_PASSWORD',
+      publish: true,
+    });
     expect(config()).not.toContain(slapd.servicePassword);
   });
 
@@ -71,8 +106,16 @@ describe('tessera directory', () => {
   });
 
   it('checks a password from standard input', async () => {
-    expect((await cli(dir, ['--json', 'directory', 'test', '--user', 'alice', '--password-stdin'], { stdin: `${PASSWORDS.alice}\n` })).status).toBe(0);
-    const bad = await cli(dir, ['--json', 'directory', 'test', '--user', 'alice', '--password-stdin'], { stdin: 'wrong\n' });
+    expect(
+      (
+        await cli(dir, ['--json', 'directory', 'test', '--user', 'alice', '--password-stdin'], {
+          stdin: `${PASSWORDS.alice}\n`,
+        })
+      ).status,
+    ).toBe(0);
+    const bad = await cli(dir, ['--json', 'directory', 'test', '--user', 'alice', '--password-stdin'], {
+      stdin: 'wrong\n',
+    });
     expect(bad.status).toBe(1);
     expect(bad.error().code).toBe('AUTH_FAILED');
     const unknown = await cli(dir, ['--json', 'directory', 'test', '--user', 'nobody']);

@@ -19,7 +19,11 @@ export interface LogLine {
 }
 
 /** Settings for the suite's slapd: StartTLS on ldap:// with the throwaway CA, short timeouts. */
-export function ldapSettings(slapd: Slapd, flavor: LdapSettings['flavor'], over: Partial<LdapSettings> = {}): LdapSettings {
+export function ldapSettings(
+  slapd: Slapd,
+  flavor: LdapSettings['flavor'],
+  over: Partial<LdapSettings> = {},
+): LdapSettings {
   return {
     flavor,
     url: slapd.ldapUrl,
@@ -30,13 +34,20 @@ export function ldapSettings(slapd: Slapd, flavor: LdapSettings['flavor'], over:
     userBaseDn: `ou=People,${BASE_DN}`,
     groupBaseDn: `ou=Groups,${BASE_DN}`,
     // The test tree's users carry both inetOrgPerson and the AD-like auxiliary class.
-    ...(flavor === 'activeDirectory' ? { userFilter: '(&(objectCategory=person)(objectClass=user))', groupFilter: '(objectClass=group)' } : {}),
+    ...(flavor === 'activeDirectory'
+      ? { userFilter: '(&(objectCategory=person)(objectClass=user))', groupFilter: '(objectClass=group)' }
+      : {}),
     timeouts: { connectMs: 2000, operationMs: 2000 },
     ...over,
   };
 }
 
-export function newDirectory(slapd: Slapd, flavor: LdapSettings['flavor'], over: Partial<LdapSettings> = {}, extra: { ca?: string | null; password?: string; log?: LogLine[] } = {}): LdapDirectory {
+export function newDirectory(
+  slapd: Slapd,
+  flavor: LdapSettings['flavor'],
+  over: Partial<LdapSettings> = {},
+  extra: { ca?: string | null; password?: string; log?: LogLine[] } = {},
+): LdapDirectory {
   const settings = ldapSettings(slapd, flavor, over);
   const log = extra.log;
   return new LdapDirectory({
@@ -52,7 +63,11 @@ export function newDirectory(slapd: Slapd, flavor: LdapSettings['flavor'], over:
  * A new data directory whose tessera.json points at the suite's slapd; open it with
  * Tessera.open (the service password comes from TESSERA_TEST_LDAP_PASSWORD).
  */
-export async function ldapDataDir(slapd: Slapd, flavor: LdapSettings['flavor'], over: Partial<LdapSettings> = {}): Promise<string> {
+export async function ldapDataDir(
+  slapd: Slapd,
+  flavor: LdapSettings['flavor'],
+  over: Partial<LdapSettings> = {},
+): Promise<string> {
   const dir = tmpDir('tessera-ldap-data-');
   await initDataDir({
     dataDir: dir,
@@ -74,7 +89,9 @@ export async function ldapDataDir(slapd: Slapd, flavor: LdapSettings['flavor'], 
 }
 
 /** How a promise failed: the TesseraError, its code and detail, and how long it took. */
-export async function failure(p: Promise<unknown>): Promise<{ err: TesseraError; code: string; detail: string; ms: number }> {
+export async function failure(
+  p: Promise<unknown>,
+): Promise<{ err: TesseraError; code: string; detail: string; ms: number }> {
   const started = performance.now();
   try {
     await p;

@@ -22,7 +22,12 @@ const G = (cn: string) => `cn=${cn},ou=Groups,${BASE_DN}`;
 
 /** The certificates ldapsearch sees on an entry, as base64 DER. */
 function publishedOn(slapd: Slapd, uid: string): string[] {
-  const ldif = slapd.ldapsearch(`uid=${uid},ou=People,${BASE_DN}`, '(objectClass=*)', ['userCertificate;binary'], 'base');
+  const ldif = slapd.ldapsearch(
+    `uid=${uid},ou=People,${BASE_DN}`,
+    '(objectClass=*)',
+    ['userCertificate;binary'],
+    'base',
+  );
   return [...ldif.matchAll(/^userCertificate;binary:: (\S+)$/gm)].map((m) => m[1]);
 }
 
@@ -38,7 +43,8 @@ function sidExtensionOf(der: Buffer): string | undefined {
   const offset = /^\s*(\d+):/.exec(top[at + 1] ?? '')?.[1];
   if (!offset) return undefined;
   const inner = openssl(['asn1parse', '-inform', 'DER', '-in', file, '-strparse', offset]).stdout;
-  const hex = /OCTET STRING\s+\[HEX DUMP\]:([0-9A-F]+)/.exec(inner)?.[1] ?? /OCTET STRING\s+:(S-1-[\d-]+)/.exec(inner)?.[1];
+  const hex =
+    /OCTET STRING\s+\[HEX DUMP\]:([0-9A-F]+)/.exec(inner)?.[1] ?? /OCTET STRING\s+:(S-1-[\d-]+)/.exec(inner)?.[1];
   if (!hex) return undefined;
   return hex.startsWith('S-1-') ? hex : Buffer.from(hex, 'hex').toString('ascii');
 }
@@ -52,7 +58,10 @@ describe('issuance with the LDAP directory', () => {
     slapd = await startSlapd();
     const dir = await ldapDataDir(slapd, 'openldap', { publish: true });
     t = await Tessera.open(dir, { log: { warn: (_o, msg) => warnings.push(msg) } });
-    chainPem = t.chain().map((c) => toPem(c, 'CERTIFICATE')).join('');
+    chainPem = t
+      .chain()
+      .map((c) => toPem(c, 'CERTIFICATE'))
+      .join('');
     // Enroll for Smartcard User by group name, for Smartcard Logon by group DN.
     await setTemplateGrant(t, LOCAL, 'SmartcardUser', 'Smartcard Users', true);
     await setTemplateGrant(t, LOCAL, 'SmartcardLogon', G('Help Desk'), true);
@@ -63,7 +72,8 @@ describe('issuance with the LDAP directory', () => {
   });
 
   const signIn = (name: string) => t.directory.authenticate(name, PASSWORDS[name]);
-  const enroll = async (user: DirectoryUser, template = 'SmartcardUser') => submit(t, { request: opensslCsr('P-256').csr, template, requester: user, source: 'test' });
+  const enroll = async (user: DirectoryUser, template = 'SmartcardUser') =>
+    submit(t, { request: opensslCsr('P-256').csr, template, requester: user, source: 'test' });
 
   it('opens the LDAP directory from tessera.json and refuses to grant Enroll to a group the directory lacks', async () => {
     expect(t.directory).toBeInstanceOf(LdapDirectory);
@@ -79,17 +89,21 @@ describe('issuance with the LDAP directory', () => {
     expect(templates.filter((tpl) => mayEnroll(alice, tpl)).map((x) => x.name)).toContain('SmartcardUser');
     expect(templates.filter((tpl) => mayEnroll(alice, tpl)).map((x) => x.name)).not.toContain('SmartcardLogon');
     // bob: Help Desk directly (DN grant), Smartcard Users through Help Desk (name grant).
-    expect(templates.filter((tpl) => mayEnroll(bob, tpl)).map((x) => x.name)).toEqual(expect.arrayContaining(['SmartcardUser', 'SmartcardLogon']));
+    expect(templates.filter((tpl) => mayEnroll(bob, tpl)).map((x) => x.name)).toEqual(
+      expect.arrayContaining(['SmartcardUser', 'SmartcardLogon']),
+    );
     expect(templates.filter((tpl) => mayEnroll(carol, tpl))).toEqual([]);
   });
 
-  it("issues alice a Smartcard User certificate carrying her directory names and SID", async () => {
+  it('issues alice a Smartcard User certificate carrying her directory names and SID', async () => {
     const alice = await signIn('alice');
     const r = await enroll(alice);
     expect(r.disposition).toBe('issued');
     expect(verifyCert(r.certificate!, chainPem).stdout).toContain('OK');
     const text = certText(r.certificate!);
-    expect(text).toMatch(/Subject: DC\s?=\s?test, DC\s?=\s?example, OU\s?=\s?People, UID\s?=\s?alice, emailAddress\s?=\s?alice@example.test/);
+    expect(text).toMatch(
+      /Subject: DC\s?=\s?test, DC\s?=\s?example, OU\s?=\s?People, UID\s?=\s?alice, emailAddress\s?=\s?alice@example.test/,
+    );
     expect(text).toContain('othername: UPN::alice@example.test');
     expect(text).toContain('email:alice@example.test');
     // KB5014754: the SID extension (1.3.6.1.4.1.311.25.2) with alice's objectSid/sambaSID.
@@ -110,7 +124,7 @@ describe('issuance with the LDAP directory', () => {
     expect([r.disposition, r.code]).toEqual(['denied', 'USER_DISABLED']);
   });
 
-  it("puts a DN with an escaped comma into the certificate subject as one RDN", async () => {
+  it('puts a DN with an escaped comma into the certificate subject as one RDN', async () => {
     const oneil = await signIn('oneil');
     const r = await enroll(oneil);
     expect(r.disposition).toBe('issued');

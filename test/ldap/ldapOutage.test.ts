@@ -42,7 +42,12 @@ describe('directory outage and recovery', () => {
       expect(patient.poolStats().idle).toBeGreaterThan(1);
       await slapd.stop('SIGKILL');
 
-      for (const op of [() => patient.findUser('alice'), () => patient.authenticate('alice', PASSWORDS.alice), () => patient.groupExists('Smartcard Users'), () => patient.findUsersByEmail('alice@example.test')]) {
+      for (const op of [
+        () => patient.findUser('alice'),
+        () => patient.authenticate('alice', PASSWORDS.alice),
+        () => patient.groupExists('Smartcard Users'),
+        () => patient.findUsersByEmail('alice@example.test'),
+      ]) {
         const { err, ms } = await failure(op());
         // Never "unknown user" or "wrong password": an outage is not a denial.
         expect(err.code).toBe('DIRECTORY_UNAVAILABLE');
@@ -82,10 +87,21 @@ describe('directory outage and recovery', () => {
     exits.register(new LdapPublisher(dir));
     const der = pemBlocks(readFileSync(slapd.caFile, 'utf8'), 'CERTIFICATE')[0];
     await slapd.stop();
-    exits.emit({ kind: 'issued', requestId: 1, serial: '01', template: 'SmartcardUser', subjectUser: 'carol', der, latencyMs: 0 });
+    exits.emit({
+      kind: 'issued',
+      requestId: 1,
+      serial: '01',
+      template: 'SmartcardUser',
+      subjectUser: 'carol',
+      der,
+      latencyMs: 0,
+    });
     await new Promise((r) => setTimeout(r, 300));
     await slapd.start();
-    const onCarol = () => slapd.ldapsearch(`uid=carol,ou=People,${BASE_DN}`, '(objectClass=*)', ['userCertificate;binary'], 'base').includes(der.toString('base64'));
+    const onCarol = () =>
+      slapd
+        .ldapsearch(`uid=carol,ou=People,${BASE_DN}`, '(objectClass=*)', ['userCertificate;binary'], 'base')
+        .includes(der.toString('base64'));
     await eventually(onCarol);
     expect(log.some((l) => l.msg === 'exit module failed; retrying')).toBe(true);
   });
@@ -97,7 +113,10 @@ describe('enrollment while the directory is down', () => {
   let alice: DirectoryUser;
   beforeAll(async () => {
     slapd = await startSlapd();
-    const dir = await ldapDataDir(slapd, 'openldap', { url: slapd.ldapsUrl, timeouts: { connectMs: 1000, operationMs: 1000 } });
+    const dir = await ldapDataDir(slapd, 'openldap', {
+      url: slapd.ldapsUrl,
+      timeouts: { connectMs: 1000, operationMs: 1000 },
+    });
     t = await Tessera.open(dir);
     await setTemplateGrant(t, LOCAL, 'SmartcardUser', 'Smartcard Users', true);
     alice = await t.directory.authenticate('alice', PASSWORDS.alice);
@@ -111,17 +130,28 @@ describe('enrollment while the directory is down', () => {
     const before = await t.store.requests.list();
     await slapd.stop('SIGKILL');
     try {
-      expect((await failure(t.directory.authenticate('alice', PASSWORDS.alice))).err.code).toBe('DIRECTORY_UNAVAILABLE');
+      expect((await failure(t.directory.authenticate('alice', PASSWORDS.alice))).err.code).toBe(
+        'DIRECTORY_UNAVAILABLE',
+      );
       // alice signed in before the outage; her request needs the directory (name owners) and fails whole.
-      const { err } = await failure(submit(t, { request: opensslCsr('P-256').csr, template: 'SmartcardUser', requester: alice, source: 'test' }));
+      const { err } = await failure(
+        submit(t, { request: opensslCsr('P-256').csr, template: 'SmartcardUser', requester: alice, source: 'test' }),
+      );
       expect(err.code).toBe('DIRECTORY_UNAVAILABLE');
-      expect((await failure(setTemplateGrant(t, LOCAL, 'SmartcardLogon', 'Smartcard Users', true))).err.code).toBe('DIRECTORY_UNAVAILABLE');
+      expect((await failure(setTemplateGrant(t, LOCAL, 'SmartcardLogon', 'Smartcard Users', true))).err.code).toBe(
+        'DIRECTORY_UNAVAILABLE',
+      );
       expect(await t.store.requests.list()).toEqual(before);
       expect((await t.templates.get('SmartcardLogon'))!.enroll).not.toContain('Smartcard Users');
     } finally {
       await slapd.start();
     }
-    const r = await submit(t, { request: opensslCsr('P-256').csr, template: 'SmartcardUser', requester: alice, source: 'test' });
+    const r = await submit(t, {
+      request: opensslCsr('P-256').csr,
+      template: 'SmartcardUser',
+      requester: alice,
+      source: 'test',
+    });
     expect(r.disposition).toBe('issued');
   });
 });

@@ -57,7 +57,13 @@ function refusingStartTls(): Promise<{ server: Server; url: string; received: ()
     sock.on('error', () => {});
   });
   return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => resolve({ server, url: `ldap://127.0.0.1:${(server.address() as { port: number }).port}`, received: () => Buffer.concat(chunks) })),
+    server.listen(0, '127.0.0.1', () =>
+      resolve({
+        server,
+        url: `ldap://127.0.0.1:${(server.address() as { port: number }).port}`,
+        received: () => Buffer.concat(chunks),
+      }),
+    ),
   );
 }
 
@@ -68,7 +74,11 @@ function silent(): Promise<{ server: Server; port: number; sockets: Socket[] }> 
     sockets.push(s);
     s.on('error', () => {});
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port, sockets })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({ server, port: (server.address() as { port: number }).port, sockets }),
+    ),
+  );
 }
 
 describe('LDAP transport security', () => {

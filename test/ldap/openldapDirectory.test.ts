@@ -79,7 +79,9 @@ describe('LdapDirectory (OpenLDAP flavor) against slapd', () => {
 
   it('finds nested groups: bob is in Smartcard Users through Help Desk', async () => {
     const bob = await dir.authenticate('bob', PASSWORDS.bob);
-    expect(bob.groups).toEqual(expect.arrayContaining(['Help Desk', 'Smartcard Users', G('Help Desk'), G('Smartcard Users')]));
+    expect(bob.groups).toEqual(
+      expect.arrayContaining(['Help Desk', 'Smartcard Users', G('Help Desk'), G('Smartcard Users')]),
+    );
   });
 
   it('walks a membership cycle (Loop A ⇄ Loop B) once and stops', async () => {
@@ -114,7 +116,9 @@ describe('LdapDirectory (OpenLDAP flavor) against slapd', () => {
     expect(oneil.dn).toBe("CN=Shaun O'Neil\\, Jr. (Ops),OU=People,DC=example,DC=test");
     // slapd writes the group DN as cn=R&D\2C Lab (EU) — groups keep the server's spelling —
     // and the walk passes it as a filter value.
-    expect(oneil.groups).toEqual(expect.arrayContaining(['R&D, Lab (EU)', `cn=R&D\\2C Lab (EU),ou=Groups,${BASE_DN}`, 'Smartcard Users']));
+    expect(oneil.groups).toEqual(
+      expect.arrayContaining(['R&D, Lab (EU)', `cn=R&D\\2C Lab (EU),ou=Groups,${BASE_DN}`, 'Smartcard Users']),
+    );
     expect((await dir.findUser('frank'))!.groups).toContain('Smartcard Users');
     expect(ONEIL_DN).toContain('\\,');
   });
@@ -125,7 +129,10 @@ describe('LdapDirectory (OpenLDAP flavor) against slapd', () => {
     expect((await dir.findUserByUpn('bob@example.test'))?.username).toBe('bob');
     // A constructed UPN with another suffix names nobody here.
     expect(await dir.findUserByUpn('bob@elsewhere.test')).toBeUndefined();
-    expect((await dir.findUsersByEmail('shared@example.test')).map((u) => u.username).sort()).toEqual(['mallory', 'trent']);
+    expect((await dir.findUsersByEmail('shared@example.test')).map((u) => u.username).sort()).toEqual([
+      'mallory',
+      'trent',
+    ]);
     expect(await dir.findUsersByEmail('nobody@example.test')).toEqual([]);
   });
 
@@ -146,7 +153,18 @@ describe('LdapDirectory (OpenLDAP flavor) against slapd', () => {
   });
 
   it('finds nothing for LDAP filter injection attempts (RFC 4515 values)', async () => {
-    const attempts = ['*', '*)(uid=*', 'alice)(|(uid=*', '*)(|(objectClass=*)', 'al*', '(uid=alice)', 'alice\\', 'alice\u0000', '*)(userPassword=*', ')(cn=*'];
+    const attempts = [
+      '*',
+      '*)(uid=*',
+      'alice)(|(uid=*',
+      '*)(|(objectClass=*)',
+      'al*',
+      '(uid=alice)',
+      'alice\\',
+      'alice\u0000',
+      '*)(userPassword=*',
+      ')(cn=*',
+    ];
     for (const a of attempts) {
       expect(await dir.findUser(a), a).toBeUndefined();
       expect(await codeOf(dir.authenticate(a, PASSWORDS.alice)), a).toBe('AUTH_FAILED');
@@ -159,7 +177,14 @@ describe('LdapDirectory (OpenLDAP flavor) against slapd', () => {
   });
 
   it('treats DN injection attempts as names that do not exist (RFC 4514)', async () => {
-    const attempts = [`cn=Smartcard Users,ou=Groups,${BASE_DN})(cn=*`, 'cn=*', `cn=Smartcard Users\\,ou=Groups,${BASE_DN}`, 'cn=x,,dc=test', `cn=Help Desk,ou=Groups,${BASE_DN},`, 'cn=\\zz'];
+    const attempts = [
+      `cn=Smartcard Users,ou=Groups,${BASE_DN})(cn=*`,
+      'cn=*',
+      `cn=Smartcard Users\\,ou=Groups,${BASE_DN}`,
+      'cn=x,,dc=test',
+      `cn=Help Desk,ou=Groups,${BASE_DN},`,
+      'cn=\\zz',
+    ];
     for (const a of attempts) expect(await dir.groupExists(a), a).toBe(false);
     // A sign-in name that looks like a DN is an account name, not a bind DN.
     expect(await codeOf(dir.authenticate(`uid=alice,ou=People,${BASE_DN}`, PASSWORDS.alice))).toBe('AUTH_FAILED');

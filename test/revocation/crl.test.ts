@@ -154,7 +154,11 @@ describe.each(['sqlite', 'postgres'] as const)('CRLs on %s', (engine) => {
       return got;
     };
     const otherProcess = async () => {
-      const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../support/crlWorker.ts', import.meta.url)), ca.dir, '8'], { env: { ...process.env, TESSERA_DATABASE_URL: '' } });
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        ['--import', 'tsx', fileURLToPath(new URL('../support/crlWorker.ts', import.meta.url)), ca.dir, '8'],
+        { env: { ...process.env, TESSERA_DATABASE_URL: '' } },
+      );
       return JSON.parse(stdout) as { number: number; thisUpdate: number }[];
     };
     try {
@@ -167,7 +171,8 @@ describe.each(['sqlite', 'postgres'] as const)('CRLs on %s', (engine) => {
       // Each node sees its own numbers strictly increase.
       for (const r of runs) for (let i = 1; i < r.length; i++) expect(r[i].number).toBeGreaterThan(r[i - 1].number);
       // And the stored CRLs agree: every delta's base is a full CRL with a lower number.
-      for (const c of await ca.t.store.crls.list('issuing', 100)) if (c.kind === 'delta') expect(c.baseNumber!).toBeLessThan(c.number);
+      for (const c of await ca.t.store.crls.list('issuing', 100))
+        if (c.kind === 'delta') expect(c.baseNumber!).toBeLessThan(c.number);
     } finally {
       await nodeA.close();
       await nodeB?.close();

@@ -42,7 +42,15 @@ describe('GET /pki', () => {
       expect(r.statusCode).toBe(200);
       expect(r.headers['content-type']).toBe('application/pkix-cert');
       expect(r.rawPayload.equals(ca.t.caRecord(id).certificate)).toBe(true);
-      expect((await app.inject({ method: 'GET', url: `/pki/${id}.cer`, headers: { 'if-none-match': String(r.headers.etag) } })).statusCode).toBe(304);
+      expect(
+        (
+          await app.inject({
+            method: 'GET',
+            url: `/pki/${id}.cer`,
+            headers: { 'if-none-match': String(r.headers.etag) },
+          })
+        ).statusCode,
+      ).toBe(304);
     }
   });
 
@@ -55,13 +63,44 @@ describe('GET /pki', () => {
     const maxAge = Number(/max-age=(\d+)/.exec(String(r.headers['cache-control']))![1]);
     expect(maxAge).toBeGreaterThan(0);
     expect(Date.now() + maxAge * 1000).toBeLessThanOrEqual(c.nextUpdate.getTime() + 1000);
-    expect((await app.inject({ method: 'GET', url: '/pki/issuing.crl', headers: { 'if-none-match': `"x", ${r.headers.etag}` } })).statusCode).toBe(304);
-    expect((await app.inject({ method: 'GET', url: '/pki/issuing.crl', headers: { 'if-none-match': '"issuing-full-1"' } })).statusCode).toBe(200);
-    expect((await app.inject({ method: 'GET', url: '/pki/issuing.crl', headers: { 'if-modified-since': String(r.headers['last-modified']) } })).statusCode).toBe(304);
-    expect((await app.inject({ method: 'GET', url: '/pki/issuing.crl', headers: { 'if-modified-since': new Date(c.thisUpdate.getTime() - 1000).toUTCString() } })).statusCode).toBe(200);
+    expect(
+      (
+        await app.inject({
+          method: 'GET',
+          url: '/pki/issuing.crl',
+          headers: { 'if-none-match': `"x", ${r.headers.etag}` },
+        })
+      ).statusCode,
+    ).toBe(304);
+    expect(
+      (await app.inject({ method: 'GET', url: '/pki/issuing.crl', headers: { 'if-none-match': '"issuing-full-1"' } }))
+        .statusCode,
+    ).toBe(200);
+    expect(
+      (
+        await app.inject({
+          method: 'GET',
+          url: '/pki/issuing.crl',
+          headers: { 'if-modified-since': String(r.headers['last-modified']) },
+        })
+      ).statusCode,
+    ).toBe(304);
+    expect(
+      (
+        await app.inject({
+          method: 'GET',
+          url: '/pki/issuing.crl',
+          headers: { 'if-modified-since': new Date(c.thisUpdate.getTime() - 1000).toUTCString() },
+        })
+      ).statusCode,
+    ).toBe(200);
     // A new CRL changes the tag: a cache holding the old one gets the new body.
     const next = await publishCrl(ca.t);
-    const r2 = await app.inject({ method: 'GET', url: '/pki/issuing.crl', headers: { 'if-none-match': String(r.headers.etag) } });
+    const r2 = await app.inject({
+      method: 'GET',
+      url: '/pki/issuing.crl',
+      headers: { 'if-none-match': String(r.headers.etag) },
+    });
     expect(r2.statusCode).toBe(200);
     expect(r2.headers.etag).toBe(`"issuing-full-${next.number}"`);
     const head = await app.inject({ method: 'HEAD', url: '/pki/issuing.crl' });
@@ -69,7 +108,14 @@ describe('GET /pki', () => {
   });
 
   it('answers 404 for an unknown CA, a delta of a certificate, and other names', async () => {
-    for (const url of ['/pki/nope.crl', '/pki/root+.cer', '/pki/issuing.pem', '/pki/..%2Fetc%2Fpasswd', '/pki/ISSUING.crl', '/pki/root+.crl']) {
+    for (const url of [
+      '/pki/nope.crl',
+      '/pki/root+.cer',
+      '/pki/issuing.pem',
+      '/pki/..%2Fetc%2Fpasswd',
+      '/pki/ISSUING.crl',
+      '/pki/root+.crl',
+    ]) {
       const r = await app.inject({ method: 'GET', url });
       expect(r.statusCode, url).toBe(404);
     }

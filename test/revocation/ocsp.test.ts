@@ -20,24 +20,64 @@ import { files, leaf, ocspQuery, opensslAsync, serveRevocation, TestClock } from
 
 const MALFORMED = ocspErrorResponse('malformedRequest');
 
-async function post(url: string, body: Buffer | string, type = 'application/ocsp-request'): Promise<{ status: number; body: Buffer; headers: Headers }> {
-  const r = await fetch(`${url}/ocsp`, { method: 'POST', headers: { 'content-type': type }, body: typeof body === 'string' ? body : new Uint8Array(body) });
+async function post(
+  url: string,
+  body: Buffer | string,
+  type = 'application/ocsp-request',
+): Promise<{ status: number; body: Buffer; headers: Headers }> {
+  const r = await fetch(`${url}/ocsp`, {
+    method: 'POST',
+    headers: { 'content-type': type },
+    body: typeof body === 'string' ? body : new Uint8Array(body),
+  });
   return { status: r.status, body: Buffer.from(await r.arrayBuffer()), headers: r.headers };
 }
 
 /** An OCSP request made by openssl (DER), without sending it. */
 function opensslRequest(issuerDer: Buffer, certs: Buffer[], extra: string[] = []): Buffer {
-  const f = files({ 'issuer.pem': { cert: issuerDer }, ...Object.fromEntries(certs.map((c, i) => [`c${i}.pem`, { cert: c }])) });
+  const f = files({
+    'issuer.pem': { cert: issuerDer },
+    ...Object.fromEntries(certs.map((c, i) => [`c${i}.pem`, { cert: c }])),
+  });
   const out = join(tmpDir('req-'), 'req.der');
-  const r = openssl(['ocsp', '-issuer', f['issuer.pem'], ...certs.flatMap((_, i) => ['-cert', f[`c${i}.pem`]]), '-reqout', out, ...extra]);
+  const r = openssl([
+    'ocsp',
+    '-issuer',
+    f['issuer.pem'],
+    ...certs.flatMap((_, i) => ['-cert', f[`c${i}.pem`]]),
+    '-reqout',
+    out,
+    ...extra,
+  ]);
   expect(r.status, r.stderr).toBe(0);
   return readFileSync(out);
 }
 
 /** Judge a DER response with openssl: verify it and print statuses. */
-function judgeResponse(resp: Buffer, issuerDer: Buffer, chainPem: string, certs: Buffer[], extra: string[] = []): string {
-  const f = files({ 'resp.der': resp, 'issuer.pem': { cert: issuerDer }, 'chain.pem': chainPem, ...Object.fromEntries(certs.map((c, i) => [`c${i}.pem`, { cert: c }])) });
-  const r = openssl(['ocsp', '-respin', f['resp.der'], '-issuer', f['issuer.pem'], '-CAfile', f['chain.pem'], ...certs.flatMap((_, i) => ['-cert', f[`c${i}.pem`]]), ...extra]);
+function judgeResponse(
+  resp: Buffer,
+  issuerDer: Buffer,
+  chainPem: string,
+  certs: Buffer[],
+  extra: string[] = [],
+): string {
+  const f = files({
+    'resp.der': resp,
+    'issuer.pem': { cert: issuerDer },
+    'chain.pem': chainPem,
+    ...Object.fromEntries(certs.map((c, i) => [`c${i}.pem`, { cert: c }])),
+  });
+  const r = openssl([
+    'ocsp',
+    '-respin',
+    f['resp.der'],
+    '-issuer',
+    f['issuer.pem'],
+    '-CAfile',
+    f['chain.pem'],
+    ...certs.flatMap((_, i) => ['-cert', f[`c${i}.pem`]]),
+    ...extra,
+  ]);
   return r.stdout + r.stderr;
 }
 
@@ -54,7 +94,8 @@ describe.each(['sqlite', 'postgres'] as const)('OCSP responder on %s', (engine) 
     await server?.close();
     await ca?.close();
   });
-  const query = (what: { certs?: Buffer[]; serials?: string[] }, extra: string[] = []) => ocspQuery(server.url, issuing, ca.chainPem, what, extra);
+  const query = (what: { certs?: Buffer[]; serials?: string[] }, extra: string[] = []) =>
+    ocspQuery(server.url, issuing, ca.chainPem, what, extra);
 
   it('answers good for an issued certificate, with the nonce echoed, signed by a delegated responder openssl accepts', async () => {
     const c = await leaf(ca.t);
@@ -163,7 +204,11 @@ describe.each(['sqlite', 'postgres'] as const)('OCSP responder on %s', (engine) 
   it('serves GET /ocsp/{base64} (standard, URL-encoded, and base64url) with RFC 5019 caching headers and 304', async () => {
     const c = await leaf(ca.t);
     const req = opensslRequest(issuing, [c.der], ['-no_nonce']);
-    for (const path of [encodeURIComponent(req.toString('base64')), req.toString('base64url'), req.toString('base64')]) {
+    for (const path of [
+      encodeURIComponent(req.toString('base64')),
+      req.toString('base64url'),
+      req.toString('base64'),
+    ]) {
       const r = await fetch(`${server.url}/ocsp/${path}`);
       expect(r.status).toBe(200);
       expect(r.headers.get('content-type')).toBe('application/ocsp-response');
@@ -201,7 +246,10 @@ describe.each(['sqlite', 'postgres'] as const)('OCSP responder on %s', (engine) 
       expect(r.status, name).toBe(200);
       expect(r.body.equals(MALFORMED), name).toBe(true);
     }
-    const empty = await fetch(`${server.url}/ocsp`, { method: 'POST', headers: { 'content-type': 'application/ocsp-request' } });
+    const empty = await fetch(`${server.url}/ocsp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/ocsp-request' },
+    });
     expect(Buffer.from(await empty.arrayBuffer()).equals(MALFORMED)).toBe(true);
     // A URL that is not valid percent-encoding is refused by the router before any route (400).
     expect((await fetch(`${server.url}/ocsp/%ZZ`)).status).toBe(400);
@@ -212,7 +260,9 @@ describe.each(['sqlite', 'postgres'] as const)('OCSP responder on %s', (engine) 
     }
     // openssl itself reports the status it got.
     const f = files({ 'bad.der': Buffer.from('garbage') });
-    expect((await opensslAsync(['ocsp', '-reqin', f['bad.der'], '-url', `${server.url}/ocsp`])).stderr).toMatch(/malformed|Error/i);
+    expect((await opensslAsync(['ocsp', '-reqin', f['bad.der'], '-url', `${server.url}/ocsp`])).stderr).toMatch(
+      /malformed|Error/i,
+    );
     // Still up.
     expect((await query({ certs: [c.der] })).out).toMatch(/: good/);
   });
@@ -232,12 +282,19 @@ describe.each(['sqlite', 'postgres'] as const)('OCSP responder on %s', (engine) 
     // Rebuild the request with our own nonce: OCSPRequest { TBSRequest { requestList, [2] { Extensions } } }.
     const top = readSeq(base);
     const tbs = readSeq(top);
-    const withNonce = (n: number) => seq(seq(tbs, explicit(2, seq(seq(oid('1.3.6.1.5.5.7.48.1.2'), octets(octets(Buffer.alloc(n, 7))))))));
+    const withNonce = (n: number) =>
+      seq(seq(tbs, explicit(2, seq(seq(oid('1.3.6.1.5.5.7.48.1.2'), octets(octets(Buffer.alloc(n, 7))))))));
     const long = await post(server.url, withNonce(33));
     expect(long.body.equals(MALFORMED)).toBe(true);
     const ok = await post(server.url, withNonce(32));
     // -reqin: openssl compares the request's nonce with the response's.
-    const text = judgeResponse(ok.body, issuing, ca.chainPem, [], ['-resp_text', '-reqin', files({ 'req.der': withNonce(32) })['req.der']]);
+    const text = judgeResponse(
+      ok.body,
+      issuing,
+      ca.chainPem,
+      [],
+      ['-resp_text', '-reqin', files({ 'req.der': withNonce(32) })['req.der']],
+    );
     expect(text).toContain('Response verify OK');
     expect(text).toContain('OCSP Nonce');
     expect(text).toContain('0707070707070707');
@@ -304,7 +361,9 @@ describe('OCSP responder cache', () => {
     const issuing = ca.t.caRecord('issuing').certificate;
     const f = files({ 'issuer.pem': { cert: issuing } });
     const out = join(tmpDir('req-'), 'req.der');
-    expect(openssl(['ocsp', '-issuer', f['issuer.pem'], '-serial', '0x1234567890', '-no_nonce', '-reqout', out]).status).toBe(0);
+    expect(
+      openssl(['ocsp', '-issuer', f['issuer.pem'], '-serial', '0x1234567890', '-no_nonce', '-reqout', out]).status,
+    ).toBe(0);
     const a = await responder.respond(readFileSync(out));
     const text = judgeResponse(a.der, issuing, ca.chainPem, [], ['-resp_text']);
     expect(text).toContain('Cert Status: revoked');
@@ -321,7 +380,8 @@ describe('OCSP responder cache', () => {
     const flaky: OcspSource = {
       cas: [{ id: 'issuing', certificate: ca.t.caCertificate('issuing') }],
       statusOf: (s) => (down ? Promise.reject(new TesseraError('STORAGE_UNAVAILABLE')) : real.statusOf(s)),
-      revocationVersion: () => (down ? Promise.reject(new TesseraError('STORAGE_UNAVAILABLE')) : real.revocationVersion()),
+      revocationVersion: () =>
+        down ? Promise.reject(new TesseraError('STORAGE_UNAVAILABLE')) : real.revocationVersion(),
       changedSerials: (a, b) => real.changedSerials(a, b),
       signingIdentity: (id) => ocspSigningKeysFor(ca.t).current(id),
       now: clock.now,

@@ -112,8 +112,14 @@ describe('tessera crl', () => {
     const out = `${ca.dir}/issuing.crl.pem`;
     const r = await cli('crl', 'show', '--out', out, '--pem');
     expect(r.status).toBe(0);
-    expect(JSON.parse(r.out)).toMatchObject({ ca: 'issuing', kind: 'full', url: 'http://pki.test.invalid/pki/issuing.crl' });
-    expect(openssl(['crl', '-in', out, '-CAfile', `${ca.dir}/certs/chain.pem`, '-verify', '-noout']).stderr).toContain('verify OK');
+    expect(JSON.parse(r.out)).toMatchObject({
+      ca: 'issuing',
+      kind: 'full',
+      url: 'http://pki.test.invalid/pki/issuing.crl',
+    });
+    expect(openssl(['crl', '-in', out, '-CAfile', `${ca.dir}/certs/chain.pem`, '-verify', '-noout']).stderr).toContain(
+      'verify OK',
+    );
   });
 
   it('refuses a delta CRL for the offline root with a stable code', async () => {

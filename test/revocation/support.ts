@@ -20,7 +20,9 @@ export async function leaf(t: Tessera, days = 30): Promise<{ serial: string; der
 }
 
 /** Files in a fresh directory: name → path. DER certificates and CRLs are written as PEM. */
-export function files(entries: Record<string, string | Buffer | { crl: Buffer } | { cert: Buffer }>): Record<string, string> {
+export function files(
+  entries: Record<string, string | Buffer | { crl: Buffer } | { cert: Buffer }>,
+): Record<string, string> {
   const dir = tmpDir('rev-');
   const out: Record<string, string> = {};
   for (const [name, v] of Object.entries(entries)) {
@@ -46,7 +48,11 @@ export function verifyCrl(der: Buffer, caDer: Buffer): OpensslResult {
 
 /** `openssl verify -crl_check` of a leaf against the chain and some CRLs. */
 export function verifyWithCrls(leafDer: Buffer, chainPem: string, crls: Buffer[], extra: string[] = []): OpensslResult {
-  const f = files({ 'leaf.pem': { cert: leafDer }, 'chain.pem': chainPem, ...Object.fromEntries(crls.map((c, i) => [`crl${i}.pem`, { crl: c }])) });
+  const f = files({
+    'leaf.pem': { cert: leafDer },
+    'chain.pem': chainPem,
+    ...Object.fromEntries(crls.map((c, i) => [`crl${i}.pem`, { crl: c }])),
+  });
   const crlArgs = crls.flatMap((_, i) => ['-CRLfile', f[`crl${i}.pem`]]);
   return openssl(['verify', '-CAfile', f['chain.pem'], '-crl_check', ...extra, ...crlArgs, f['leaf.pem']]);
 }
@@ -84,15 +90,42 @@ export function opensslAsync(args: string[]): Promise<OpensslResult> {
     const err: Buffer[] = [];
     p.stdout.on('data', (d: Buffer) => out.push(d));
     p.stderr.on('data', (d: Buffer) => err.push(d));
-    p.on('close', (code) => resolve({ status: code ?? -1, stdout: Buffer.concat(out).toString('latin1'), stderr: Buffer.concat(err).toString('latin1') }));
+    p.on('close', (code) =>
+      resolve({
+        status: code ?? -1,
+        stdout: Buffer.concat(out).toString('latin1'),
+        stderr: Buffer.concat(err).toString('latin1'),
+      }),
+    );
   });
 }
 
 /** `openssl ocsp` as a client of a responder URL; returns its combined output. */
-export async function ocspQuery(url: string, issuerDer: Buffer, chainPem: string, what: { certs?: Buffer[]; serials?: string[] }, extra: string[] = []): Promise<OpensslResult & { out: string }> {
-  const f = files({ 'issuer.pem': { cert: issuerDer }, 'chain.pem': chainPem, ...Object.fromEntries((what.certs ?? []).map((c, i) => [`c${i}.pem`, { cert: c }])) });
+export async function ocspQuery(
+  url: string,
+  issuerDer: Buffer,
+  chainPem: string,
+  what: { certs?: Buffer[]; serials?: string[] },
+  extra: string[] = [],
+): Promise<OpensslResult & { out: string }> {
+  const f = files({
+    'issuer.pem': { cert: issuerDer },
+    'chain.pem': chainPem,
+    ...Object.fromEntries((what.certs ?? []).map((c, i) => [`c${i}.pem`, { cert: c }])),
+  });
   // A digest option must come before -cert / -serial.
-  const args = ['ocsp', ...extra, '-issuer', f['issuer.pem'], '-CAfile', f['chain.pem'], '-url', `${url}/ocsp`, '-timeout', '10'];
+  const args = [
+    'ocsp',
+    ...extra,
+    '-issuer',
+    f['issuer.pem'],
+    '-CAfile',
+    f['chain.pem'],
+    '-url',
+    `${url}/ocsp`,
+    '-timeout',
+    '10',
+  ];
   (what.certs ?? []).forEach((_, i) => args.push('-cert', f[`c${i}.pem`]));
   for (const s of what.serials ?? []) args.push('-serial', s);
   const r = await opensslAsync(args);

@@ -41,7 +41,12 @@ let certFile = '';
 let keyId = '';
 
 /** Run a command to completion with the card's environment (and more). */
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, input = ''): Promise<{ status: number; stdout: string; stderr: string }> {
+function run(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  input = '',
+): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const c = spawn(cmd, args, { env });
     let stdout = '';
@@ -71,7 +76,23 @@ beforeAll(async () => {
 
   serve = spawn(
     process.execPath,
-    ['--import', 'tsx', join(ROOT, 'test', 'card', 'helpers', 'tessera-cli.ts'), '-d', ca.dir, 'serve', '--host', '127.0.0.1', '--port', String(ports.https), '--http-port', String(ports.http), '--signin-port', String(ports.signin), '--quiet'],
+    [
+      '--import',
+      'tsx',
+      join(ROOT, 'test', 'card', 'helpers', 'tessera-cli.ts'),
+      '-d',
+      ca.dir,
+      'serve',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(ports.https),
+      '--http-port',
+      String(ports.http),
+      '--signin-port',
+      String(ports.signin),
+      '--quiet',
+    ],
     { cwd: ROOT, env: { ...hsm.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   await new Promise<void>((resolve, reject) => {
@@ -89,10 +110,32 @@ beforeAll(async () => {
   });
 
   // Alice's card: created, then enrolled through Tessera — the key is generated on the card.
-  const created = await tessera(['--json', 'card', 'create', '--label', 'Alice VSC', '--pin-stdin', '--so-pin-stdin'], { env: hsm.env, input: `${PIN}\n87654321\n` });
+  const created = await tessera(['--json', 'card', 'create', '--label', 'Alice VSC', '--pin-stdin', '--so-pin-stdin'], {
+    env: hsm.env,
+    input: `${PIN}\n87654321\n`,
+  });
   expect(created.status, created.stderr).toBe(0);
   const enrolled = await tessera(
-    ['--json', 'enroll', '--server', `https://localhost:${ports.https}`, '--user', 'alice', '--password-stdin', '--pin-stdin', '--ca-cert', chainFile, '--card', 'Alice VSC', '--format', 'pkcs10', '--key-size', '2048', '--friendly-name', 'Smartcard Certificate'],
+    [
+      '--json',
+      'enroll',
+      '--server',
+      `https://localhost:${ports.https}`,
+      '--user',
+      'alice',
+      '--password-stdin',
+      '--pin-stdin',
+      '--ca-cert',
+      chainFile,
+      '--card',
+      'Alice VSC',
+      '--format',
+      'pkcs10',
+      '--key-size',
+      '2048',
+      '--friendly-name',
+      'Smartcard Certificate',
+    ],
     { env: hsm.env, input: `${PASSWORD}\n${PIN}\n` },
   );
   expect(enrolled.status, enrolled.stderr).toBe(0);
@@ -113,34 +156,83 @@ afterAll(async () => {
 });
 
 /** The RFC 7512 URI of alice's private key on the card, PIN included (as scripts pass it). */
-const keyUri = () => `pkcs11:token=Alice%20VSC;id=${keyId.match(/../g)!.map((b) => `%${b}`).join('')};type=private;pin-value=${PIN}`;
+const keyUri = () =>
+  `pkcs11:token=Alice%20VSC;id=${keyId
+    .match(/../g)!
+    .map((b) => `%${b}`)
+    .join('')};type=private;pin-value=${PIN}`;
 
 describe('tessera serve --signin-port', () => {
   it('announces the sign-in listener', () => {
-    expect(serveOutput).toContain(`Smart card sign-in ("Test my smart card"): https://127.0.0.1:${ports.signin}/signin`);
+    expect(serveOutput).toContain(
+      `Smart card sign-in ("Test my smart card"): https://127.0.0.1:${ports.signin}/signin`,
+    );
   });
 });
 
 describe('independent TLS clients with the key on the card', () => {
-  it('curl (OpenSSL + pkcs11 engine) signs in and gets alice\'s identity; its session cookie opens /certsrv as alice', async () => {
+  it("curl (OpenSSL + pkcs11 engine) signs in and gets alice's identity; its session cookie opens /certsrv as alice", async () => {
     const env = { ...hsm.env, OPENSSL_CONF: hsm.opensslEngineConf() };
     const jar = join(work, 'cookies.txt');
     const r = await run(
       'curl',
-      ['--silent', '--show-error', '--fail-with-body', '--engine', 'pkcs11', '--key-type', 'ENG', '--key', keyUri(), '--cert', certFile, '--cacert', chainFile, '--resolve', `localhost:${ports.signin}:127.0.0.1`, '--cookie-jar', jar, `https://localhost:${ports.signin}/signin.json`],
+      [
+        '--silent',
+        '--show-error',
+        '--fail-with-body',
+        '--engine',
+        'pkcs11',
+        '--key-type',
+        'ENG',
+        '--key',
+        keyUri(),
+        '--cert',
+        certFile,
+        '--cacert',
+        chainFile,
+        '--resolve',
+        `localhost:${ports.signin}:127.0.0.1`,
+        '--cookie-jar',
+        jar,
+        `https://localhost:${ports.signin}/signin.json`,
+      ],
       env,
     );
     expect(r.status, r.stderr + r.stdout).toBe(0);
     const json = JSON.parse(r.stdout);
-    expect(json).toMatchObject({ result: 'signed-in', user: { username: 'alice', upn: 'alice@tessera.local' }, mapping: { kind: 'sid-extension', strength: 'strong' } });
+    expect(json).toMatchObject({
+      result: 'signed-in',
+      user: { username: 'alice', upn: 'alice@tessera.local' },
+      mapping: { kind: 'sid-extension', strength: 'strong' },
+    });
     expect(json.checks.every((c: { status: string }) => c.status === 'passed')).toBe(true);
     // The revocation check asked Tessera's OCSP responder over HTTP.
     expect(json.checks.find((c: { id: string }) => c.id === 'revocation').summary).toMatch(/: OCSP;/);
-    const home = await run('curl', ['--silent', '--show-error', '--cacert', chainFile, '--resolve', `localhost:${ports.https}:127.0.0.1`, '--cookie', jar, '-H', 'Accept: text/html', `https://localhost:${ports.https}/certsrv/`], hsm.env);
+    const home = await run(
+      'curl',
+      [
+        '--silent',
+        '--show-error',
+        '--cacert',
+        chainFile,
+        '--resolve',
+        `localhost:${ports.https}:127.0.0.1`,
+        '--cookie',
+        jar,
+        '-H',
+        'Accept: text/html',
+        `https://localhost:${ports.https}/certsrv/`,
+      ],
+      hsm.env,
+    );
     expect(home.status, home.stderr).toBe(0);
     expect(home.stdout).toContain('Alice (alice)');
     // The server's audit trail has the sign-in, by certificate serial.
-    const serial = openssl(['x509', '-in', certFile, '-noout', '-serial']).stdout.split('=')[1].trim().toLowerCase().replace(/^0+/, '');
+    const serial = openssl(['x509', '-in', certFile, '-noout', '-serial'])
+      .stdout.split('=')[1]
+      .trim()
+      .toLowerCase()
+      .replace(/^0+/, '');
     const records = await ca.t.store.audit.list({ action: 'signin.succeeded', limit: 10 });
     expect(records.some((a) => a.actor === 'alice' && a.serial === serial)).toBe(true);
   });
@@ -150,7 +242,26 @@ describe('independent TLS clients with the key on the card', () => {
     for (const version of ['-tls1_3', '-tls1_2']) {
       const r = await run(
         'openssl',
-        ['s_client', version, '-connect', `127.0.0.1:${ports.signin}`, '-servername', 'localhost', '-CAfile', chainFile, '-engine', 'pkcs11', '-keyform', 'engine', '-key', keyUri(), '-cert', certFile, '-quiet', '-ign_eof'],
+        [
+          's_client',
+          version,
+          '-connect',
+          `127.0.0.1:${ports.signin}`,
+          '-servername',
+          'localhost',
+          '-CAfile',
+          chainFile,
+          '-engine',
+          'pkcs11',
+          '-keyform',
+          'engine',
+          '-key',
+          keyUri(),
+          '-cert',
+          certFile,
+          '-quiet',
+          '-ign_eof',
+        ],
         env,
         'GET /signin.json HTTP/1.0\r\nHost: localhost\r\n\r\n',
       );
@@ -161,15 +272,51 @@ describe('independent TLS clients with the key on the card', () => {
     }
   });
 
-  it('without the card\'s key (no client certificate) the same listener refuses', async () => {
-    const r = await run('curl', ['--silent', '--cacert', chainFile, '--resolve', `localhost:${ports.signin}:127.0.0.1`, '-w', '\n%{http_code}', `https://localhost:${ports.signin}/signin.json`], hsm.env);
+  it("without the card's key (no client certificate) the same listener refuses", async () => {
+    const r = await run(
+      'curl',
+      [
+        '--silent',
+        '--cacert',
+        chainFile,
+        '--resolve',
+        `localhost:${ports.signin}:127.0.0.1`,
+        '-w',
+        '\n%{http_code}',
+        `https://localhost:${ports.signin}/signin.json`,
+      ],
+      hsm.env,
+    );
     const [body, code] = r.stdout.split('\n');
     expect(code).toBe('401');
-    expect(JSON.parse(body)).toMatchObject({ result: 'refused', code: 'SIGNIN_REFUSED', failedCheck: { code: 'SIGNIN_CERT_MISSING' } });
+    expect(JSON.parse(body)).toMatchObject({
+      result: 'refused',
+      code: 'SIGNIN_REFUSED',
+      failedCheck: { code: 'SIGNIN_CERT_MISSING' },
+    });
     // Proof of possession was not performed: there was no certificate whose key could sign.
-    expect(JSON.parse(body).checks[0]).toMatchObject({ id: 'possession', status: 'failed', code: 'SIGNIN_CERT_MISSING' });
-    const page = await run('curl', ['--silent', '--cacert', chainFile, '--resolve', `localhost:${ports.signin}:127.0.0.1`, '-H', 'Accept: text/html', `https://localhost:${ports.signin}/signin`], hsm.env);
-    expect(page.stdout).toMatch(/<tr data-check="possession" data-status="failed">.*✘ failed.*Not performed: No client certificate was presented/);
+    expect(JSON.parse(body).checks[0]).toMatchObject({
+      id: 'possession',
+      status: 'failed',
+      code: 'SIGNIN_CERT_MISSING',
+    });
+    const page = await run(
+      'curl',
+      [
+        '--silent',
+        '--cacert',
+        chainFile,
+        '--resolve',
+        `localhost:${ports.signin}:127.0.0.1`,
+        '-H',
+        'Accept: text/html',
+        `https://localhost:${ports.signin}/signin`,
+      ],
+      hsm.env,
+    );
+    expect(page.stdout).toMatch(
+      /<tr data-check="possession" data-status="failed">.*✘ failed.*Not performed: No client certificate was presented/,
+    );
     expect(page.stdout).not.toContain('✔ passed');
   });
 
@@ -177,16 +324,37 @@ describe('independent TLS clients with the key on the card', () => {
     const env = { ...hsm.env, OPENSSL_CONF: hsm.opensslEngineConf() };
     const r = await run(
       'curl',
-      ['--silent', '--show-error', '--fail-with-body', '--engine', 'pkcs11', '--key-type', 'ENG', '--key', keyUri(), '--cert', certFile, '--cacert', chainFile, '--resolve', `localhost:${ports.signin}:127.0.0.1`, '-H', 'Accept: text/html', `https://localhost:${ports.signin}/signin`],
+      [
+        '--silent',
+        '--show-error',
+        '--fail-with-body',
+        '--engine',
+        'pkcs11',
+        '--key-type',
+        'ENG',
+        '--key',
+        keyUri(),
+        '--cert',
+        certFile,
+        '--cacert',
+        chainFile,
+        '--resolve',
+        `localhost:${ports.signin}:127.0.0.1`,
+        '-H',
+        'Accept: text/html',
+        `https://localhost:${ports.signin}/signin`,
+      ],
       env,
     );
     expect(r.status, r.stderr + r.stdout).toBe(0);
-    expect(r.stdout).toMatch(/<tr data-check="possession" data-status="passed">.*✔ passed.*handshake: CertificateVerify signed/);
+    expect(r.stdout).toMatch(
+      /<tr data-check="possession" data-status="passed">.*✔ passed.*handshake: CertificateVerify signed/,
+    );
   });
 });
 
 describe('Linux smart card logon: libpam-pkcs11', () => {
-  it('pklogin_finder checks the card\'s certificate against the Tessera CA and CRL and its ms (UPN) mapper finds alice; another CA, another domain or a revocation maps nobody', async () => {
+  it("pklogin_finder checks the card's certificate against the Tessera CA and CRL and its ms (UPN) mapper finds alice; another CA, another domain or a revocation maps nobody", async () => {
     const dir = join(work, 'pam');
     const caDir = join(dir, 'cacerts');
     const crlDir = join(dir, 'crls');
@@ -243,26 +411,52 @@ describe('Linux smart card logon: libpam-pkcs11', () => {
       return run('pklogin_finder', [`config_file=${file}`], hsm.env);
     };
     // The ms mapper checks the UPN's domain: another domain maps nobody.
-    const otherDomain = await variant('domain', (t) => t.replace('domainname = "tessera.local"', 'domainname = "example.org"'));
+    const otherDomain = await variant('domain', (t) =>
+      t.replace('domainname = "tessera.local"', 'domainname = "example.org"'),
+    );
     expect(otherDomain.stdout.trim()).toBe('');
     expect(otherDomain.status).not.toBe(0);
     // The "ca" policy: with another CA in ca_dir, the card's certificate is not trusted.
     const otherCaDir = join(dir, 'other-cacerts');
     mkdirSync(otherCaDir);
-    writeFileSync(join(otherCaDir, 'other.pem'), openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'other.key'), '-subj', '/CN=Other Root', '-days', '1']).stdout);
+    writeFileSync(
+      join(otherCaDir, 'other.pem'),
+      openssl([
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:P-256',
+        '-nodes',
+        '-keyout',
+        join(dir, 'other.key'),
+        '-subj',
+        '/CN=Other Root',
+        '-days',
+        '1',
+      ]).stdout,
+    );
     expect(openssl(['rehash', otherCaDir]).status).toBe(0);
     const otherCa = await variant('ca', (t) => t.replace(`ca_dir = ${caDir}`, `ca_dir = ${otherCaDir}`));
     expect(otherCa.stdout.trim()).toBe('');
     expect(otherCa.status).not.toBe(0);
     // The "crl_offline" policy: once Tessera's CRL lists the certificate, alice is not found.
-    const serial = openssl(['x509', '-in', certFile, '-noout', '-serial']).stdout.split('=')[1].trim().toLowerCase().replace(/^0+/, '');
+    const serial = openssl(['x509', '-in', certFile, '-noout', '-serial'])
+      .stdout.split('=')[1]
+      .trim()
+      .toLowerCase()
+      .replace(/^0+/, '');
     await revoke(ca.t, LOCAL, serial, 'keyCompromise');
     await publishCrl(ca.t, { kind: 'full' });
     let crl: Buffer | undefined;
     for (let i = 0; i < 50 && !crl; i++) {
       const res = await fetch(`http://127.0.0.1:${ports.http}/pki/issuing.crl`);
       const der = Buffer.from(await res.arrayBuffer());
-      if (openssl(['crl', '-inform', 'DER', '-noout', '-text'], der).stdout.toUpperCase().includes(serial.toUpperCase())) crl = der;
+      if (
+        openssl(['crl', '-inform', 'DER', '-noout', '-text'], der).stdout.toUpperCase().includes(serial.toUpperCase())
+      )
+        crl = der;
       else await new Promise((r) => setTimeout(r, 200));
     }
     expect(crl, 'the served CRL lists the revoked certificate').toBeDefined();
@@ -277,11 +471,37 @@ describe('Linux smart card logon: libpam-pkcs11', () => {
 describe('after revocation (the last test: the card above was revoked)', () => {
   it('the sign-in listener refuses the card: OCSP says revoked', async () => {
     const env = { ...hsm.env, OPENSSL_CONF: hsm.opensslEngineConf() };
-    const r = await run('curl', ['--silent', '--engine', 'pkcs11', '--key-type', 'ENG', '--key', keyUri(), '--cert', certFile, '--cacert', chainFile, '--resolve', `localhost:${ports.signin}:127.0.0.1`, '-w', '\n%{http_code}', `https://localhost:${ports.signin}/signin.json`], env);
+    const r = await run(
+      'curl',
+      [
+        '--silent',
+        '--engine',
+        'pkcs11',
+        '--key-type',
+        'ENG',
+        '--key',
+        keyUri(),
+        '--cert',
+        certFile,
+        '--cacert',
+        chainFile,
+        '--resolve',
+        `localhost:${ports.signin}:127.0.0.1`,
+        '-w',
+        '\n%{http_code}',
+        `https://localhost:${ports.signin}/signin.json`,
+      ],
+      env,
+    );
     const [body, code] = r.stdout.split('\n');
     expect(code, r.stderr).toBe('403');
-    expect(JSON.parse(body)).toMatchObject({ result: 'refused', failedCheck: { id: 'revocation', code: 'SIGNIN_REVOKED' } });
-    const [record] = (await ca.t.store.audit.list({ action: 'signin.refused', limit: 100 })).sort((a, b) => b.seq - a.seq);
+    expect(JSON.parse(body)).toMatchObject({
+      result: 'refused',
+      failedCheck: { id: 'revocation', code: 'SIGNIN_REVOKED' },
+    });
+    const [record] = (await ca.t.store.audit.list({ action: 'signin.refused', limit: 100 })).sort(
+      (a, b) => b.seq - a.seq,
+    );
     expect(record.details).toMatchObject({ code: 'SIGNIN_REVOKED', check: 'revocation' });
   });
 });

@@ -46,15 +46,48 @@ beforeAll(async () => {
   await setTemplateGrant(ca.t, LOCAL, 'SmartcardUser', 'Domain Users', true);
   const base = BUILTIN_TEMPLATES.find((x) => x.name === 'SmartcardUser')!;
   // Certificates a CA may well issue, but not for sign-in: e-mail only, and without digitalSignature.
-  await saveTemplate(ca.t, LOCAL, { ...base, name: 'SecureEmailOnly', displayName: 'Secure Email only', ekus: [OID.emailProtection], enroll: ['Domain Users'] }, { create: true });
-  await saveTemplate(ca.t, LOCAL, { ...base, name: 'EncryptionOnly', displayName: 'Encryption only', ekus: [OID.emailProtection], keyUsage: ['keyEncipherment'], enroll: ['Domain Users'] }, { create: true });
+  await saveTemplate(
+    ca.t,
+    LOCAL,
+    {
+      ...base,
+      name: 'SecureEmailOnly',
+      displayName: 'Secure Email only',
+      ekus: [OID.emailProtection],
+      enroll: ['Domain Users'],
+    },
+    { create: true },
+  );
+  await saveTemplate(
+    ca.t,
+    LOCAL,
+    {
+      ...base,
+      name: 'EncryptionOnly',
+      displayName: 'Encryption only',
+      ekus: [OID.emailProtection],
+      keyUsage: ['keyEncipherment'],
+      enroll: ['Domain Users'],
+    },
+    { create: true },
+  );
   alice = await ca.user('alice');
   aliceCert = await issue(ca.t, alice);
   main = await startTestServer(ca);
   const sessionKey = Buffer.from(readFileSync(join(ca.dir, 'keys', 'session.key'), 'utf8').trim(), 'hex');
   const settings = await validatorSettingsFor(ca.t);
-  const validator = new SmartCardValidator({ ...settings, revocation: { ...settings.revocation, crlCacheMs: 0, timeoutMs: 2000 } }, { accounts: ca.t.directory, now: clock.now });
-  signin = await startSigninServer({ tessera: ca.t, sessionKey, host: '127.0.0.1', port: 0, validator, limits: { perAddress: 0, perCertificate: 0 } });
+  const validator = new SmartCardValidator(
+    { ...settings, revocation: { ...settings.revocation, crlCacheMs: 0, timeoutMs: 2000 } },
+    { accounts: ca.t.directory, now: clock.now },
+  );
+  signin = await startSigninServer({
+    tessera: ca.t,
+    sessionKey,
+    host: '127.0.0.1',
+    port: 0,
+    validator,
+    limits: { perAddress: 0, perCertificate: 0 },
+  });
 });
 afterAll(async () => {
   await signin?.close();
@@ -64,8 +97,10 @@ afterAll(async () => {
 });
 
 const url = (path = '/signin.json') => `${signin.url.replace('127.0.0.1', 'localhost')}${path}`;
-const present = (h: Holder, o: { path?: string; accept?: string; chain?: Buffer[] } = {}) => tlsGet(url(o.path), { ca: main.rootPem, key: h.key, chain: o.chain ?? [h.der], accept: o.accept });
-const audits = async (action: string) => (await ca.t.store.audit.list({ action, limit: 1000 })).sort((a, b) => b.seq - a.seq);
+const present = (h: Holder, o: { path?: string; accept?: string; chain?: Buffer[] } = {}) =>
+  tlsGet(url(o.path), { ca: main.rootPem, key: h.key, chain: o.chain ?? [h.der], accept: o.accept });
+const audits = async (action: string) =>
+  (await ca.t.store.audit.list({ action, limit: 1000 })).sort((a, b) => b.seq - a.seq);
 
 /** The answer refuses with SIGNIN_REFUSED, names the failed check and its code, and the audit says the same. */
 async function expectRefused(a: Awaited<ReturnType<typeof tlsGet>>, check: string, code: string, detail?: RegExp) {
@@ -81,7 +116,7 @@ async function expectRefused(a: Awaited<ReturnType<typeof tlsGet>>, check: strin
 }
 
 describe('a smart card certificate Tessera issued', () => {
-  it("signs alice in: her identity, every check, a session cookie that works on /certsrv, and an audit record", async () => {
+  it('signs alice in: her identity, every check, a session cookie that works on /certsrv, and an audit record', async () => {
     const a = await present(aliceCert);
     expect(a.status, a.body).toBe(200);
     expect(a.json).toMatchObject({
@@ -92,7 +127,9 @@ describe('a smart card certificate Tessera issued', () => {
     });
     expect(a.json.checks.map((c: { status: string }) => c.status)).toEqual(Array(12).fill('passed'));
     expect(a.json.checks[0].summary).toMatch(/^TLSv1\.3 handshake: CertificateVerify/);
-    expect(a.json.checks.find((c: { id: string }) => c.id === 'revocation').summary).toMatch(/CN=Alice.*: OCSP; CN=Test Issuing CA.*: CRL/);
+    expect(a.json.checks.find((c: { id: string }) => c.id === 'revocation').summary).toMatch(
+      /CN=Alice.*: OCSP; CN=Test Issuing CA.*: CRL/,
+    );
     expect(a.cookie).toMatch(/^tessera_session=/);
     expect(String(a.headers['set-cookie'])).toMatch(/HttpOnly; Secure; SameSite=Strict/);
     // Cookies are per host, not per port: the session is alice's on the enrollment site.
@@ -101,17 +138,24 @@ describe('a smart card certificate Tessera issued', () => {
     expect(home.body).toContain('Alice (alice)');
     const [record] = await audits('signin.succeeded');
     expect(record).toMatchObject({ actor: 'alice', target: 'alice', serial: aliceCert.serial, source: '127.0.0.1' });
-    expect(record.details).toMatchObject({ method: 'smartcard', mapping: { kind: 'sid-extension', strength: 'strong', sid: alice.sid } });
+    expect(record.details).toMatchObject({
+      method: 'smartcard',
+      mapping: { kind: 'sid-extension', strength: 'strong', sid: alice.sid },
+    });
   });
 
-  it("signs alice in with her card while her password is being slowed from the same address (the card is never throttled)", async () => {
+  it('signs alice in with her card while her password is being slowed from the same address (the card is never throttled)', async () => {
     const { request } = await import('node:https');
     const basicMe = (password: string) =>
       new Promise<number>((resolve, reject) => {
-        const req = request(`${main.url}/api/v1/me`, { ca: main.rootPem, agent: false, auth: `alice:${password}` }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode!));
-        });
+        const req = request(
+          `${main.url}/api/v1/me`,
+          { ca: main.rootPem, agent: false, auth: `alice:${password}` },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode!));
+          },
+        );
         req.on('error', reject);
         req.end();
       });
@@ -132,7 +176,11 @@ describe('a smart card certificate Tessera issued', () => {
     expect(page.body).toMatch(/You are signed in as <strong>Alice<\/strong> \(<span id="username">alice<\/span>\)/);
     expect(page.body.match(/<tr data-check="[a-zA-Z]+" data-status="passed">/g)).toHaveLength(12);
     expect(page.body).toContain('Strong — SID extension');
-    const css = await tlsGet(url('/certsrv/static/tessera.css'), { ca: main.rootPem, key: aliceCert.key, chain: [aliceCert.der] });
+    const css = await tlsGet(url('/certsrv/static/tessera.css'), {
+      ca: main.rootPem,
+      key: aliceCert.key,
+      chain: [aliceCert.der],
+    });
     expect(css.status).toBe(200);
     const json = await present(aliceCert, { path: '/signin', accept: 'application/json' });
     expect(json.json.result).toBe('signed-in');
@@ -147,12 +195,20 @@ describe('a smart card certificate Tessera issued', () => {
 
   it('without a client certificate proof of possession is not performed — never shown as passed (JSON and page)', async () => {
     const a = await tlsGet(url(), { ca: main.rootPem });
-    expect(a.json.checks[0]).toEqual({ id: 'possession', title: 'Proof of possession of the private key', status: 'failed', code: 'SIGNIN_CERT_MISSING', summary: expect.stringMatching(/^Not performed: No client certificate was presented/) });
+    expect(a.json.checks[0]).toEqual({
+      id: 'possession',
+      title: 'Proof of possession of the private key',
+      status: 'failed',
+      code: 'SIGNIN_CERT_MISSING',
+      summary: expect.stringMatching(/^Not performed: No client certificate was presented/),
+    });
     expect(a.json.checks.slice(1).every((c: { status: string }) => c.status === 'not run')).toBe(true);
     expect(a.json.failedCheck).toMatchObject({ id: 'possession', code: 'SIGNIN_CERT_MISSING' });
     const page = await tlsGet(url('/signin'), { ca: main.rootPem, accept: 'text/html' });
     expect(page.status).toBe(401);
-    expect(page.body).toMatch(/<tr data-check="possession" data-status="failed"><td>Proof of possession of the private key<\/td><td class="error">✘ failed<\/td><td>Not performed: No client certificate was presented/);
+    expect(page.body).toMatch(
+      /<tr data-check="possession" data-status="failed"><td>Proof of possession of the private key<\/td><td class="error">✘ failed<\/td><td>Not performed: No client certificate was presented/,
+    );
     expect(page.body).not.toContain('data-status="passed"');
     expect(page.body).not.toContain('✔ passed');
     // With alice's certificate and key the same check passes.
@@ -167,7 +223,12 @@ describe('refusals, each with its reason', () => {
     const cert = await issue(ca.t, bob);
     expect((await present(cert)).status).toBe(200);
     await revoke(ca.t, LOCAL, cert.serial, 'keyCompromise');
-    const last = await expectRefused(await present(cert), 'revocation', 'SIGNIN_REVOKED', /^OCSP http:\/\/127\.0\.0\.1:\d+\/ocsp: .* revoked at .*reason 1 \(responder: delegated\)/);
+    const last = await expectRefused(
+      await present(cert),
+      'revocation',
+      'SIGNIN_REVOKED',
+      /^OCSP http:\/\/127\.0\.0\.1:\d+\/ocsp: .* revoked at .*reason 1 \(responder: delegated\)/,
+    );
     expect(last.actor).toBe('anonymous');
   });
 
@@ -179,11 +240,18 @@ describe('refusals, each with its reason', () => {
     await publishCrl(ca.t, { kind: 'delta' });
     faults.ocsp = 'down';
     try {
-      await expectRefused(await present(cert), 'revocation', 'SIGNIN_REVOKED', /^CRL http:\/\/127\.0\.0\.1:\d+\/pki\/issuing\.crl.*revoked/);
+      await expectRefused(
+        await present(cert),
+        'revocation',
+        'SIGNIN_REVOKED',
+        /^CRL http:\/\/127\.0\.0\.1:\d+\/pki\/issuing\.crl.*revoked/,
+      );
       // And a good certificate signs in by the CRL alone.
       const ok = await present(aliceCert);
       expect(ok.status, ok.body).toBe(200);
-      expect(ok.json.checks.find((c: { id: string }) => c.id === 'revocation').summary).toMatch(/CN=Alice.*: CRL \(with delta\)/);
+      expect(ok.json.checks.find((c: { id: string }) => c.id === 'revocation').summary).toMatch(
+        /CN=Alice.*: CRL \(with delta\)/,
+      );
     } finally {
       faults.ocsp = 'up';
     }
@@ -196,7 +264,12 @@ describe('refusals, each with its reason', () => {
       await expectRefused(await present(aliceCert), 'revocation', 'SIGNIN_REVOCATION_UNKNOWN', /stale: nextUpdate/);
       clock.offsetMs = 0;
       faults.crl = 'down';
-      await expectRefused(await present(aliceCert), 'revocation', 'SIGNIN_REVOCATION_UNKNOWN', /OCSP .*ocsp: .*ECONNRESET|socket hang up/);
+      await expectRefused(
+        await present(aliceCert),
+        'revocation',
+        'SIGNIN_REVOCATION_UNKNOWN',
+        /OCSP .*ocsp: .*ECONNRESET|socket hang up/,
+      );
     } finally {
       clock.offsetMs = 0;
       faults.ocsp = 'up';
@@ -217,8 +290,20 @@ describe('refusals, each with its reason', () => {
     const pki = await new PkiServer().start();
     try {
       const other = hierarchy(pki, 'Elsewhere');
-      const forged = makeCert({ subject: [{ type: 'CN', value: 'Alice' }], issuer: other.issuing, ca: false, keyUsage: ['digitalSignature'], eku: [OID.clientAuth, OID.smartcardLogon], san: [{ type: 'upn', value: 'alice@tessera.local' }], sid: alice.sid! });
-      const a = await tlsGet(url(), { ca: main.rootPem, key: forged.key.privateKey, chain: [forged.der, other.issuing.der, other.root.der] });
+      const forged = makeCert({
+        subject: [{ type: 'CN', value: 'Alice' }],
+        issuer: other.issuing,
+        ca: false,
+        keyUsage: ['digitalSignature'],
+        eku: [OID.clientAuth, OID.smartcardLogon],
+        san: [{ type: 'upn', value: 'alice@tessera.local' }],
+        sid: alice.sid!,
+      });
+      const a = await tlsGet(url(), {
+        ca: main.rootPem,
+        key: forged.key.privateKey,
+        chain: [forged.der, other.issuing.der, other.root.der],
+      });
       const last = await expectRefused(a, 'path', 'SIGNIN_CHAIN_UNTRUSTED');
       // Nothing about alice reaches the audit's actor or the client: it was never mapped.
       expect(last.actor).toBe('anonymous');
@@ -230,12 +315,22 @@ describe('refusals, each with its reason', () => {
 
   it('missing the Smart Card Logon EKU', async () => {
     const dave = await ca.user('dave');
-    await expectRefused(await present(await issue(ca.t, dave, 'SecureEmailOnly')), 'eku', 'SIGNIN_EKU', /lacks Smart Card Logon/);
+    await expectRefused(
+      await present(await issue(ca.t, dave, 'SecureEmailOnly')),
+      'eku',
+      'SIGNIN_EKU',
+      /lacks Smart Card Logon/,
+    );
   });
 
   it('missing digitalSignature', async () => {
     const erin = await ca.user('erin');
-    await expectRefused(await present(await issue(ca.t, erin, 'EncryptionOnly', 'rsa')), 'keyUsage', 'SIGNIN_KEY_USAGE', /keyUsage is keyEncipherment/);
+    await expectRefused(
+      await present(await issue(ca.t, erin, 'EncryptionOnly', 'rsa')),
+      'keyUsage',
+      'SIGNIN_KEY_USAGE',
+      /keyUsage is keyEncipherment/,
+    );
   });
 
   it("SID mismatch (ESC9/ESC10): mallory's certificate carries alice's UPN while its SID is mallory's", async () => {
@@ -253,7 +348,12 @@ describe('refusals, each with its reason', () => {
       await tx.users.update(aliceRec.id, { upn: 'alice@tessera.local' });
     });
     const a = await present(cert);
-    const last = await expectRefused(a, 'mapping', 'SIGNIN_CERTIFICATE_MISMATCH', /UPN alice@tessera\.local names alice .* but its SID .* is mallory's/);
+    const last = await expectRefused(
+      a,
+      'mapping',
+      'SIGNIN_CERTIFICATE_MISMATCH',
+      /UPN alice@tessera\.local names alice .* but its SID .* is mallory's/,
+    );
     // mallory learns nothing about alice's account.
     expect(a.body).not.toContain(alice.sid!);
     expect(last.details.code).toBe('SIGNIN_CERTIFICATE_MISMATCH');
@@ -283,14 +383,29 @@ describe('refusals, each with its reason', () => {
   it('a certificate presented without its key: the handshake refuses it (decrypt_error) and no request ever reaches the validator', async () => {
     const before = (await audits('signin.refused')).length + (await audits('signin.succeeded')).length;
     const port = Number(new URL(signin.url).port);
-    const request = 'GET /signin.json HTTP/1.1\r\nHost: localhost\r\nAccept: application/json\r\nConnection: close\r\n\r\n';
+    const request =
+      'GET /signin.json HTTP/1.1\r\nHost: localhost\r\nAccept: application/json\r\nConnection: close\r\n\r\n';
     const stranger = (await import('node:crypto')).generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
-    const stolen = await rawTlsRequest({ host: '127.0.0.1', port, servername: 'localhost', chain: [aliceCert.der], key: stranger, request });
+    const stolen = await rawTlsRequest({
+      host: '127.0.0.1',
+      port,
+      servername: 'localhost',
+      chain: [aliceCert.der],
+      key: stranger,
+      request,
+    });
     // RFC 5246 §7.2.2: decrypt_error (51), "a handshake cryptographic operation failed, including being unable to correctly verify a signature".
     expect(stolen).toMatchObject({ kind: 'alert', level: 2, description: 51 });
     expect((await audits('signin.refused')).length + (await audits('signin.succeeded')).length).toBe(before);
     // The same raw client with alice's key completes the handshake and signs in.
-    const owner = await rawTlsRequest({ host: '127.0.0.1', port, servername: 'localhost', chain: [aliceCert.der], key: aliceCert.key, request });
+    const owner = await rawTlsRequest({
+      host: '127.0.0.1',
+      port,
+      servername: 'localhost',
+      chain: [aliceCert.der],
+      key: aliceCert.key,
+      request,
+    });
     expect(owner.kind).toBe('response');
     expect(owner.kind === 'response' && owner.http).toMatch(/^HTTP\/1\.1 200 OK/);
     expect(owner.kind === 'response' && owner.http).toContain('"username":"alice"');
@@ -305,12 +420,22 @@ describe('proof of possession on every connection', () => {
     const once = (session?: Buffer) =>
       new Promise<{ reused: boolean; session: Buffer | undefined; body: string }>((resolve, reject) => {
         let saved: Buffer | undefined;
-        const s = connect({ host: '127.0.0.1', port, servername: 'localhost', ca: main.rootPem, key: aliceCert.key.export({ format: 'pem', type: 'pkcs8' }), cert: toPem(aliceCert.der, 'CERTIFICATE'), ...(session ? { session } : {}) });
+        const s = connect({
+          host: '127.0.0.1',
+          port,
+          servername: 'localhost',
+          ca: main.rootPem,
+          key: aliceCert.key.export({ format: 'pem', type: 'pkcs8' }),
+          cert: toPem(aliceCert.der, 'CERTIFICATE'),
+          ...(session ? { session } : {}),
+        });
         s.on('session', (b: Buffer) => (saved = b));
         let body = '';
         let reused = false;
         s.on('secureConnect', () => (reused = s.isSessionReused()));
-        s.on('secureConnect', () => s.write('GET /signin.json HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'));
+        s.on('secureConnect', () =>
+          s.write('GET /signin.json HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'),
+        );
         s.on('data', (d) => (body += d));
         s.on('error', reject);
         s.on('close', () => resolve({ reused, session: saved, body }));
@@ -339,7 +464,11 @@ describe('rate limits', () => {
       limits: { perAddress: 5, perCertificate: 2 },
     });
     try {
-      const go = (h: Holder | undefined) => tlsGet(`${limited.url.replace('127.0.0.1', 'localhost')}/signin.json`, { ca: main.rootPem, ...(h ? { key: h.key, chain: [h.der] } : {}) });
+      const go = (h: Holder | undefined) =>
+        tlsGet(`${limited.url.replace('127.0.0.1', 'localhost')}/signin.json`, {
+          ca: main.rootPem,
+          ...(h ? { key: h.key, chain: [h.der] } : {}),
+        });
       expect((await go(aliceCert)).status).toBe(200);
       expect((await go(aliceCert)).status).toBe(200);
       const third = await go(aliceCert);

@@ -32,7 +32,13 @@ describe('strong mappings', () => {
   });
 
   it('by the SAN URI tag:microsoft.com,2022-09-14:sid: when there is no SID extension', async () => {
-    const leaf = w.leaf(w.alice, { sid: undefined, san: [{ type: 'upn', value: w.alice.upn! }, { type: 'uri', value: `${SID_URI_PREFIX}${w.alice.sid}` }] });
+    const leaf = w.leaf(w.alice, {
+      sid: undefined,
+      san: [
+        { type: 'upn', value: w.alice.upn! },
+        { type: 'uri', value: `${SID_URI_PREFIX}${w.alice.sid}` },
+      ],
+    });
     const d = await w.validator().validate([leaf.der], TLS_POSSESSION);
     expect(mapping(d)).toMatchObject({ kind: 'sid-uri', strength: 'strong', sid: w.alice.sid });
   });
@@ -73,7 +79,12 @@ describe('mismatches: KDC_ERR_CERTIFICATE_MISMATCH (ESC9, ESC10, ESC14)', () => 
     expect(failed(d)).toMatchObject({ code: 'SIGNIN_CERTIFICATE_MISMATCH' });
     d = await w.validator().validate([w.leaf(w.alice, { sid: 'S-1-5-21-1-2-3-99999', san: [] }).der], TLS_POSSESSION);
     expect(failed(d)).toMatchObject({ code: 'SIGNIN_NOT_MAPPED' });
-    const two = w.leaf(w.alice, { san: [{ type: 'upn', value: w.alice.upn! }, { type: 'uri', value: `${SID_URI_PREFIX}${w.bob.sid}` }] });
+    const two = w.leaf(w.alice, {
+      san: [
+        { type: 'upn', value: w.alice.upn! },
+        { type: 'uri', value: `${SID_URI_PREFIX}${w.bob.sid}` },
+      ],
+    });
     d = await w.validator().validate([two.der], TLS_POSSESSION);
     expect(failed(d)).toMatchObject({ code: 'SIGNIN_CERTIFICATE_MISMATCH' });
     expect(d.ok || d.detail).toMatch(/different SIDs/);
@@ -82,16 +93,28 @@ describe('mismatches: KDC_ERR_CERTIFICATE_MISMATCH (ESC9, ESC10, ESC14)', () => 
   it('refuses an explicit mapping to alice on a certificate whose UPN names bob', async () => {
     const leaf = w.leaf(w.alice, { sid: undefined, san: [{ type: 'upn', value: w.bob.upn! }] });
     const p = parseCertificate(leaf.der);
-    const d = await w.validator({ mapping: { explicit: { alice: [`X509:<SKI>${p.subjectKeyId!.toString('hex')}`] } } }).validate([leaf.der], TLS_POSSESSION);
+    const d = await w
+      .validator({ mapping: { explicit: { alice: [`X509:<SKI>${p.subjectKeyId!.toString('hex')}`] } } })
+      .validate([leaf.der], TLS_POSSESSION);
     expect(failed(d)).toMatchObject({ code: 'SIGNIN_CERTIFICATE_MISMATCH' });
   });
 
   it('exactly one account: two UPNs, or explicit mappings to two accounts, are ambiguous', async () => {
-    const twoUpns = w.leaf(w.alice, { sid: undefined, san: [{ type: 'upn', value: w.alice.upn! }, { type: 'upn', value: w.bob.upn! }] });
-    expect(failed(await w.validator().validate([twoUpns.der], TLS_POSSESSION))).toMatchObject({ code: 'SIGNIN_MAPPING_AMBIGUOUS' });
+    const twoUpns = w.leaf(w.alice, {
+      sid: undefined,
+      san: [
+        { type: 'upn', value: w.alice.upn! },
+        { type: 'upn', value: w.bob.upn! },
+      ],
+    });
+    expect(failed(await w.validator().validate([twoUpns.der], TLS_POSSESSION))).toMatchObject({
+      code: 'SIGNIN_MAPPING_AMBIGUOUS',
+    });
     const leaf = w.leaf(w.alice, { sid: undefined, san: [] });
     const ski = `X509:<SKI>${parseCertificate(leaf.der).subjectKeyId!.toString('hex')}`;
-    const d = await w.validator({ mapping: { explicit: { alice: [ski], bob: [ski] } } }).validate([leaf.der], TLS_POSSESSION);
+    const d = await w
+      .validator({ mapping: { explicit: { alice: [ski], bob: [ski] } } })
+      .validate([leaf.der], TLS_POSSESSION);
     expect(failed(d)).toMatchObject({ code: 'SIGNIN_MAPPING_AMBIGUOUS' });
   });
 });
@@ -104,12 +127,16 @@ describe('weak mapping (UPN only)', () => {
     const weak = await w.validator({ mapping: { allowWeakUpn: true } }).validate([leaf.der], TLS_POSSESSION);
     expect(weak.ok && weak.account.username).toBe('alice');
     expect(mapping(weak)).toMatchObject({ kind: 'upn', strength: 'weak' });
-    expect(weak.checks.find((c) => c.id === 'mapping')!.summary).toMatch(/^weak mapping \(UPN alice@tessera\.local only\)/);
+    expect(weak.checks.find((c) => c.id === 'mapping')!.summary).toMatch(
+      /^weak mapping \(UPN alice@tessera\.local only\)/,
+    );
   });
 
   it('a UPN that names no account maps nothing', async () => {
     const leaf = w.leaf(w.alice, { sid: undefined, san: [{ type: 'upn', value: 'nobody@tessera.local' }] });
-    expect(failed(await w.validator({ mapping: { allowWeakUpn: true } }).validate([leaf.der], TLS_POSSESSION))).toMatchObject({ code: 'SIGNIN_NOT_MAPPED' });
+    expect(
+      failed(await w.validator({ mapping: { allowWeakUpn: true } }).validate([leaf.der], TLS_POSSESSION)),
+    ).toMatchObject({ code: 'SIGNIN_NOT_MAPPED' });
   });
 });
 

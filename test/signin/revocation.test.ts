@@ -10,7 +10,16 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SigninDecision } from '../../src/signin/SmartCardValidator.js';
 import { OID } from '../../src/x509/oids.js';
 import { craftedWorld, TLS_POSSESSION, type CraftedWorld } from './support/crafted.js';
-import { hierarchy, makeCert, makeCrl, makeOcspResponse, newKey, ocspErrorResponse, otherNonce, type Issued } from './support/pki.js';
+import {
+  hierarchy,
+  makeCert,
+  makeCrl,
+  makeOcspResponse,
+  newKey,
+  ocspErrorResponse,
+  otherNonce,
+  type Issued,
+} from './support/pki.js';
 
 let w: CraftedWorld;
 let leaf: Issued;
@@ -26,9 +35,18 @@ beforeEach(() => {
 
 const failed = (d: SigninDecision) => d.checks.find((c) => c.status === 'failed');
 const revocationSummary = (d: SigninDecision) => d.checks.find((c) => c.id === 'revocation')!.summary;
-const run = (o: Parameters<CraftedWorld['validator']>[0] = {}, now?: () => Date) => w.validator(o, now).validate([leaf.der], TLS_POSSESSION);
+const run = (o: Parameters<CraftedWorld['validator']>[0] = {}, now?: () => Date) =>
+  w.validator(o, now).validate([leaf.der], TLS_POSSESSION);
 const delegated = (o: Partial<Parameters<typeof makeCert>[0]> = {}) =>
-  makeCert({ subject: [{ type: 'CN', value: 'Unit OCSP Responder' }], issuer: w.issuing, ca: false, keyUsage: ['digitalSignature'], eku: [OID.OCSPSigning], ocspNoCheck: true, ...o });
+  makeCert({
+    subject: [{ type: 'CN', value: 'Unit OCSP Responder' }],
+    issuer: w.issuing,
+    ca: false,
+    keyUsage: ['digitalSignature'],
+    eku: [OID.OCSPSigning],
+    ocspNoCheck: true,
+    ...o,
+  });
 
 describe('OCSP answers that are trusted', () => {
   it('good, signed by the CA itself', async () => {
@@ -39,13 +57,27 @@ describe('OCSP answers that are trusted', () => {
 
   it('good, signed by a delegated responder certificate the CA issued with id-kp-OCSPSigning (and ocsp-nocheck)', async () => {
     const r = delegated();
-    w.pki.ocsp = (q) => makeOcspResponse({ certId: q.certId, status: { kind: 'good' }, nonce: q.nonce, signer: r, includeCerts: [r.der] });
+    w.pki.ocsp = (q) =>
+      makeOcspResponse({
+        certId: q.certId,
+        status: { kind: 'good' },
+        nonce: q.nonce,
+        signer: r,
+        includeCerts: [r.der],
+      });
     expect((await run()).ok).toBe(true);
   });
 
-  it('a delegated responder without ocsp-nocheck is itself checked against the CA\'s CRL', async () => {
+  it("a delegated responder without ocsp-nocheck is itself checked against the CA's CRL", async () => {
     const r = delegated({ ocspNoCheck: false, crlUrls: [`${w.pki.url}/Unit-issuing.crl`] });
-    w.pki.ocsp = (q) => makeOcspResponse({ certId: q.certId, status: { kind: 'good' }, nonce: q.nonce, signer: r, includeCerts: [r.der] });
+    w.pki.ocsp = (q) =>
+      makeOcspResponse({
+        certId: q.certId,
+        status: { kind: 'good' },
+        nonce: q.nonce,
+        signer: r,
+        includeCerts: [r.der],
+      });
     expect((await run()).ok).toBe(true);
     w.publishCrls({ revokedLeaves: [r.serial] });
     const d = await run();
@@ -62,14 +94,21 @@ describe('OCSP answers that are trusted', () => {
 
 describe('OCSP says revoked or unknown', () => {
   it('revoked: refused (SIGNIN_REVOKED)', async () => {
-    w.pki.ocsp = (q) => makeOcspResponse({ certId: q.certId, status: { kind: 'revoked', revokedAt: new Date(Date.now() - 1000), reason: 1 }, nonce: q.nonce, signer: w.issuing });
+    w.pki.ocsp = (q) =>
+      makeOcspResponse({
+        certId: q.certId,
+        status: { kind: 'revoked', revokedAt: new Date(Date.now() - 1000), reason: 1 },
+        nonce: q.nonce,
+        signer: w.issuing,
+      });
     const d = await run();
     expect(failed(d)).toMatchObject({ id: 'revocation', code: 'SIGNIN_REVOKED' });
     expect(d.ok || d.detail).toMatch(/^OCSP http:.*revoked at .*reason 1 \(responder: ca\)/);
   });
 
   it('unknown: refused, not traded for the CRL', async () => {
-    w.pki.ocsp = (q) => makeOcspResponse({ certId: q.certId, status: { kind: 'unknown' }, nonce: q.nonce, signer: w.issuing });
+    w.pki.ocsp = (q) =>
+      makeOcspResponse({ certId: q.certId, status: { kind: 'unknown' }, nonce: q.nonce, signer: w.issuing });
     const before = w.pki.requests.filter((r) => r.endsWith('Unit-issuing.crl')).length;
     expect(failed(await run())).toMatchObject({ code: 'SIGNIN_OCSP_INVALID' });
     expect(w.pki.requests.filter((r) => r.endsWith('Unit-issuing.crl')).length).toBe(before);
@@ -79,7 +118,8 @@ describe('OCSP says revoked or unknown', () => {
 describe('OCSP answers that cannot be trusted (RFC 6960 §4.2.2.1, §4.2.2.2; docs/security.md §8.10)', () => {
   it('signed by an unrelated key', async () => {
     const stranger = { ...w.issuing, key: newKey() };
-    w.pki.ocsp = (q) => makeOcspResponse({ certId: q.certId, status: { kind: 'good' }, nonce: q.nonce, signer: stranger });
+    w.pki.ocsp = (q) =>
+      makeOcspResponse({ certId: q.certId, status: { kind: 'good' }, nonce: q.nonce, signer: stranger });
     const d = await run();
     expect(failed(d)).toMatchObject({ code: 'SIGNIN_OCSP_INVALID' });
     expect(d.ok || d.detail).toMatch(/neither the CA nor a certificate in the response/);
@@ -87,46 +127,105 @@ describe('OCSP answers that cannot be trusted (RFC 6960 §4.2.2.1, §4.2.2.2; do
 
   it('claiming to be the CA (ResponderID of its key) with a signature by another key', async () => {
     const stranger = { ...w.issuing, key: newKey() };
-    w.pki.ocsp = (q) => makeOcspResponse({ certId: q.certId, status: { kind: 'good' }, nonce: q.nonce, signer: stranger, responderKey: w.issuing.key });
+    w.pki.ocsp = (q) =>
+      makeOcspResponse({
+        certId: q.certId,
+        status: { kind: 'good' },
+        nonce: q.nonce,
+        signer: stranger,
+        responderKey: w.issuing.key,
+      });
     const d = await run();
     expect(d.ok || d.detail).toMatch(/response signature by "CN=Unit Issuing CA,O=Unit Org" is not acceptable/);
   });
 
   it('by a responder certificate without id-kp-OCSPSigning, or issued by another CA', async () => {
     const noEku = delegated({ eku: [OID.clientAuth] });
-    w.pki.ocsp = (q) => makeOcspResponse({ certId: q.certId, status: { kind: 'good' }, nonce: q.nonce, signer: noEku, includeCerts: [noEku.der] });
+    w.pki.ocsp = (q) =>
+      makeOcspResponse({
+        certId: q.certId,
+        status: { kind: 'good' },
+        nonce: q.nonce,
+        signer: noEku,
+        includeCerts: [noEku.der],
+      });
     let d = await run();
     expect(d.ok || d.detail).toMatch(/not authorised: no id-kp-OCSPSigning/);
     const other = hierarchy(w.pki, 'Rogue');
-    const rogue = makeCert({ subject: [{ type: 'CN', value: 'Rogue OCSP' }], issuer: other.issuing, ca: false, keyUsage: ['digitalSignature'], eku: [OID.OCSPSigning], ocspNoCheck: true });
-    w.pki.ocsp = (q) => makeOcspResponse({ certId: q.certId, status: { kind: 'good' }, nonce: q.nonce, signer: rogue, includeCerts: [rogue.der] });
+    const rogue = makeCert({
+      subject: [{ type: 'CN', value: 'Rogue OCSP' }],
+      issuer: other.issuing,
+      ca: false,
+      keyUsage: ['digitalSignature'],
+      eku: [OID.OCSPSigning],
+      ocspNoCheck: true,
+    });
+    w.pki.ocsp = (q) =>
+      makeOcspResponse({
+        certId: q.certId,
+        status: { kind: 'good' },
+        nonce: q.nonce,
+        signer: rogue,
+        includeCerts: [rogue.der],
+      });
     d = await run();
     expect(failed(d)).toMatchObject({ code: 'SIGNIN_OCSP_INVALID' });
     expect(d.ok || d.detail).toMatch(/was not issued by "CN=Unit Issuing CA,O=Unit Org"/);
   });
 
   it('stale (nextUpdate passed, thisUpdate too old) or from the future', async () => {
-    w.pki.ocsp = (q) => makeOcspResponse({ certId: q.certId, status: { kind: 'good' }, nonce: q.nonce, signer: w.issuing, thisUpdate: new Date(Date.now() - 7200_000), nextUpdate: new Date(Date.now() - 3600_000) });
+    w.pki.ocsp = (q) =>
+      makeOcspResponse({
+        certId: q.certId,
+        status: { kind: 'good' },
+        nonce: q.nonce,
+        signer: w.issuing,
+        thisUpdate: new Date(Date.now() - 7200_000),
+        nextUpdate: new Date(Date.now() - 3600_000),
+      });
     let d = await run();
     expect(d.ok || d.detail).toMatch(/stale: nextUpdate .* has passed/);
-    w.pki.ocsp = (q) => makeOcspResponse({ certId: q.certId, status: { kind: 'good' }, nonce: q.nonce, signer: w.issuing, thisUpdate: new Date(Date.now() - 3 * 86_400_000), nextUpdate: new Date(Date.now() + 86_400_000) });
+    w.pki.ocsp = (q) =>
+      makeOcspResponse({
+        certId: q.certId,
+        status: { kind: 'good' },
+        nonce: q.nonce,
+        signer: w.issuing,
+        thisUpdate: new Date(Date.now() - 3 * 86_400_000),
+        nextUpdate: new Date(Date.now() + 86_400_000),
+      });
     d = await run();
     expect(d.ok || d.detail).toMatch(/stale: thisUpdate .* is older than 86400 s/);
-    w.pki.ocsp = (q) => makeOcspResponse({ certId: q.certId, status: { kind: 'good' }, nonce: q.nonce, signer: w.issuing, thisUpdate: new Date(Date.now() + 3600_000), nextUpdate: new Date(Date.now() + 7200_000) });
+    w.pki.ocsp = (q) =>
+      makeOcspResponse({
+        certId: q.certId,
+        status: { kind: 'good' },
+        nonce: q.nonce,
+        signer: w.issuing,
+        thisUpdate: new Date(Date.now() + 3600_000),
+        nextUpdate: new Date(Date.now() + 7200_000),
+      });
     d = await run();
     expect(failed(d)).toMatchObject({ code: 'SIGNIN_OCSP_INVALID' });
     expect(d.ok || d.detail).toMatch(/thisUpdate .* is in the future/);
   });
 
   it('with a different nonce', async () => {
-    w.pki.ocsp = (q) => makeOcspResponse({ certId: q.certId, status: { kind: 'good' }, nonce: otherNonce(), signer: w.issuing });
+    w.pki.ocsp = (q) =>
+      makeOcspResponse({ certId: q.certId, status: { kind: 'good' }, nonce: otherNonce(), signer: w.issuing });
     const d = await run({ revocation: { requireNonce: false } });
     expect(d.ok || d.detail).toMatch(/different nonce/);
   });
 
   it('about another certificate (CertID mismatch)', async () => {
     const other = w.leaf(w.bob);
-    w.pki.ocsp = (q) => makeOcspResponse({ certId: Buffer.from(q.certId.toString('hex').replace(leaf.serial, other.serial), 'hex'), status: { kind: 'good' }, nonce: q.nonce, signer: w.issuing });
+    w.pki.ocsp = (q) =>
+      makeOcspResponse({
+        certId: Buffer.from(q.certId.toString('hex').replace(leaf.serial, other.serial), 'hex'),
+        status: { kind: 'good' },
+        nonce: q.nonce,
+        signer: w.issuing,
+      });
     const d = await run();
     expect(failed(d)).toMatchObject({ code: 'SIGNIN_OCSP_INVALID' });
     expect(d.ok || d.detail).toMatch(/about another certificate/);
@@ -151,13 +250,22 @@ describe('OCSP unavailable: the CRL decides', () => {
     w.publishCrls({ revokedLeaves: [leaf.serial] });
     const d = await run();
     expect(failed(d)).toMatchObject({ id: 'revocation', code: 'SIGNIN_REVOKED' });
-    expect(d.ok || d.detail).toMatch(/^CRL http:.*Unit-issuing\.crl: "CN=Alice,O=Unit Org" \(serial [0-9a-f]+\) revoked/);
+    expect(d.ok || d.detail).toMatch(
+      /^CRL http:.*Unit-issuing\.crl: "CN=Alice,O=Unit Org" \(serial [0-9a-f]+\) revoked/,
+    );
   });
 
   it('fail closed: OCSP down and the CRL stale, missing, badly signed, from a CA without cRLSign, or a delta at the CDP', async () => {
     w.pki.ocsp = () => 'close';
     const variants: [string, Buffer | { status: number }][] = [
-      ['stale', makeCrl({ issuer: w.issuing, thisUpdate: new Date(Date.now() - 3 * 86_400_000), nextUpdate: new Date(Date.now() - 86_400_000) })],
+      [
+        'stale',
+        makeCrl({
+          issuer: w.issuing,
+          thisUpdate: new Date(Date.now() - 3 * 86_400_000),
+          nextUpdate: new Date(Date.now() - 86_400_000),
+        }),
+      ],
       ['missing', { status: 404 }],
       ['badly signed', makeCrl({ issuer: w.issuing, signingKey: newKey() })],
       ['no nextUpdate', makeCrl({ issuer: w.issuing, nextUpdate: null })],
@@ -176,10 +284,18 @@ describe('OCSP unavailable: the CRL decides', () => {
   });
 
   it('a CA that may not sign CRLs (no cRLSign) cannot vouch by CRL', async () => {
-    const noCrlSign = makeCert({ subject: [{ type: 'CN', value: 'No cRLSign CA' }], issuer: w.root, ca: true, keyUsage: ['digitalSignature', 'keyCertSign'], crlUrls: [`${w.pki.url}/Unit-root.crl`] });
+    const noCrlSign = makeCert({
+      subject: [{ type: 'CN', value: 'No cRLSign CA' }],
+      issuer: w.root,
+      ca: true,
+      keyUsage: ['digitalSignature', 'keyCertSign'],
+      crlUrls: [`${w.pki.url}/Unit-root.crl`],
+    });
     w.pki.crls.set('nocrlsign.crl', makeCrl({ issuer: noCrlSign }));
     const l = w.leaf(w.alice, { issuer: noCrlSign, crlUrls: [`${w.pki.url}/nocrlsign.crl`], ocspUrl: undefined });
-    const d = await w.validator({ authenticationCas: [noCrlSign.der] }).validate([l.der, noCrlSign.der], TLS_POSSESSION);
+    const d = await w
+      .validator({ authenticationCas: [noCrlSign.der] })
+      .validate([l.der, noCrlSign.der], TLS_POSSESSION);
     expect(failed(d)).toMatchObject({ code: 'SIGNIN_REVOCATION_UNKNOWN' });
     expect(d.ok || d.detail).toMatch(/may not sign CRLs \(no cRLSign\)/);
   });
@@ -197,22 +313,42 @@ describe('delta CRLs (RFC 5280 §5.2.4, §6.3.3)', () => {
   });
 
   it('a revocation only the delta lists refuses; removeFromCRL in the delta releases a hold', async () => {
-    w.pki.crls.set('Unit-issuing.crl', makeCrl({ issuer: w.issuing, number: 5, freshest: [`${w.pki.url}/Unit-issuing-delta.crl`] }));
-    w.pki.crls.set('Unit-issuing-delta.crl', makeCrl({ issuer: w.issuing, number: 6, deltaOf: 5, revoked: [{ serial: leaf.serial, reason: 1 }] }));
+    w.pki.crls.set(
+      'Unit-issuing.crl',
+      makeCrl({ issuer: w.issuing, number: 5, freshest: [`${w.pki.url}/Unit-issuing-delta.crl`] }),
+    );
+    w.pki.crls.set(
+      'Unit-issuing-delta.crl',
+      makeCrl({ issuer: w.issuing, number: 6, deltaOf: 5, revoked: [{ serial: leaf.serial, reason: 1 }] }),
+    );
     let d = await run();
     expect(failed(d)).toMatchObject({ code: 'SIGNIN_REVOKED' });
     expect(d.ok || d.detail).toMatch(/with its delta/);
 
     // On hold in the complete CRL, released (removeFromCRL) by the newer delta.
-    w.pki.crls.set('Unit-issuing.crl', makeCrl({ issuer: w.issuing, number: 7, freshest: [`${w.pki.url}/Unit-issuing-delta.crl`], revoked: [{ serial: leaf.serial, reason: 6 }] }));
-    w.pki.crls.set('Unit-issuing-delta.crl', makeCrl({ issuer: w.issuing, number: 8, deltaOf: 7, revoked: [{ serial: leaf.serial, reason: 8 }] }));
+    w.pki.crls.set(
+      'Unit-issuing.crl',
+      makeCrl({
+        issuer: w.issuing,
+        number: 7,
+        freshest: [`${w.pki.url}/Unit-issuing-delta.crl`],
+        revoked: [{ serial: leaf.serial, reason: 6 }],
+      }),
+    );
+    w.pki.crls.set(
+      'Unit-issuing-delta.crl',
+      makeCrl({ issuer: w.issuing, number: 8, deltaOf: 7, revoked: [{ serial: leaf.serial, reason: 8 }] }),
+    );
     d = await run();
     expect(d.ok, JSON.stringify(d.checks)).toBe(true);
     expect(revocationSummary(d)).toMatch(/CRL \(with delta\)/);
   });
 
   it('a delta that is announced but unavailable, or based on a newer CRL, leaves the status unknown', async () => {
-    w.pki.crls.set('Unit-issuing.crl', makeCrl({ issuer: w.issuing, number: 5, freshest: [`${w.pki.url}/Unit-issuing-delta.crl`] }));
+    w.pki.crls.set(
+      'Unit-issuing.crl',
+      makeCrl({ issuer: w.issuing, number: 5, freshest: [`${w.pki.url}/Unit-issuing-delta.crl`] }),
+    );
     w.pki.crls.set('Unit-issuing-delta.crl', { status: 404 });
     expect(failed(await run())).toMatchObject({ code: 'SIGNIN_REVOCATION_UNKNOWN' });
     w.pki.crls.set('Unit-issuing-delta.crl', makeCrl({ issuer: w.issuing, number: 9, deltaOf: 8 }));
@@ -222,7 +358,7 @@ describe('delta CRLs (RFC 5280 §5.2.4, §6.3.3)', () => {
 });
 
 describe('every certificate but the anchor', () => {
-  it('refuses when the root\'s CRL revokes the issuing CA', async () => {
+  it("refuses when the root's CRL revokes the issuing CA", async () => {
     w.publishCrls({ revokedCas: [w.issuing.serial] });
     const d = await run();
     expect(failed(d)).toMatchObject({ id: 'revocation', code: 'SIGNIN_REVOKED' });

@@ -53,7 +53,13 @@ describe('signin settings', () => {
       'signin.revocation.crlFiles: a list of CRL files or directories',
       'signin.clockSkewSeconds: 0 or more',
     ]);
-    expect(signinSettingsProblems({ port: 8444, eku: 'either', mapping: { explicit: { alice: ['X509:<I>DC=local,DC=tessera,CN=CA<SR>0a0b'] } } })).toEqual([]);
+    expect(
+      signinSettingsProblems({
+        port: 8444,
+        eku: 'either',
+        mapping: { explicit: { alice: ['X509:<I>DC=local,DC=tessera,CN=CA<SR>0a0b'] } },
+      }),
+    ).toEqual([]);
   });
 
   it('a tessera.json with a bad signin section is refused as a whole', () => {
@@ -67,7 +73,12 @@ describe('signin settings', () => {
     const [issuing, root] = ca.t.chain();
     expect(s.trustAnchors.map((d) => Buffer.from(d).equals(root))).toEqual([true]);
     expect(s.authenticationCas.map((d) => Buffer.from(d).equals(issuing))).toEqual([true]);
-    expect(s).toMatchObject({ eku: 'smartcardLogon', mapping: { allowWeakUpn: false, creationToleranceSeconds: 600 }, clockSkewSeconds: 300, notBeforeSkewSeconds: 0 });
+    expect(s).toMatchObject({
+      eku: 'smartcardLogon',
+      mapping: { allowWeakUpn: false, creationToleranceSeconds: 600 },
+      clockSkewSeconds: 300,
+      notBeforeSkewSeconds: 0,
+    });
   });
 
   it('reads configured trust files from the data directory, and refuses a missing one', async () => {
@@ -82,12 +93,19 @@ describe('signin settings', () => {
       const t = await open({ authenticationCas: ['partner.pem', 'certs/chain.pem'] });
       try {
         const s = await validatorSettingsFor(t);
-        expect(s.authenticationCas.map((d) => parseCertificate(d).subjectText)).toEqual(['CN=Partner Issuing CA,O=Partner Org', 'CN=Test Issuing CA,O=Tessera Tests', 'CN=Test Root CA,O=Tessera Tests']);
+        expect(s.authenticationCas.map((d) => parseCertificate(d).subjectText)).toEqual([
+          'CN=Partner Issuing CA,O=Partner Org',
+          'CN=Test Issuing CA,O=Tessera Tests',
+          'CN=Test Root CA,O=Tessera Tests',
+        ]);
       } finally {
         await t.close();
       }
       // The revocation modes and the local CRL files map onto the validator's settings.
-      const t3 = await open({ revocation: { mode: 'soft-fail', sources: 'crl', crlFiles: ['crls'] }, notBeforeSkewSeconds: 5 });
+      const t3 = await open({
+        revocation: { mode: 'soft-fail', sources: 'crl', crlFiles: ['crls'] },
+        notBeforeSkewSeconds: 5,
+      });
       try {
         const s = await validatorSettingsFor(t3);
         expect(s.revocation).toMatchObject({ mode: 'soft-fail', ocsp: false, crlFiles: [join(ca.dir, 'crls')] });
@@ -123,6 +141,8 @@ describe('startServer', () => {
     } finally {
       await server.close();
     }
-    await expect(tlsGet(`https://localhost:${port}/signin.json`, { ca: server.rootPem })).rejects.toThrow(/ECONNREFUSED/);
+    await expect(tlsGet(`https://localhost:${port}/signin.json`, { ca: server.rootPem })).rejects.toThrow(
+      /ECONNREFUSED/,
+    );
   });
 });

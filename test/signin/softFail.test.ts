@@ -43,7 +43,10 @@ beforeAll(async () => {
       sessionKey,
       host: '127.0.0.1',
       port: 0,
-      validator: new SmartCardValidator({ ...settings, revocation: { ...settings.revocation, crlCacheMs: 0, timeoutMs: 2000, mode } }, { accounts: ca.t.directory }),
+      validator: new SmartCardValidator(
+        { ...settings, revocation: { ...settings.revocation, crlCacheMs: 0, timeoutMs: 2000, mode } },
+        { accounts: ca.t.directory },
+      ),
       limits: { perAddress: 0, perCertificate: 0 },
     });
   soft = await start('soft-fail');
@@ -57,8 +60,10 @@ afterAll(async () => {
   await ca?.close();
 });
 
-const present = (s: SigninServer, h: Holder) => tlsGet(`${s.url.replace('127.0.0.1', 'localhost')}/signin.json`, { ca: main.rootPem, key: h.key, chain: [h.der] });
-const audits = async (action: string) => (await ca.t.store.audit.list({ action, limit: 1000 })).sort((a, b) => b.seq - a.seq);
+const present = (s: SigninServer, h: Holder) =>
+  tlsGet(`${s.url.replace('127.0.0.1', 'localhost')}/signin.json`, { ca: main.rootPem, key: h.key, chain: [h.der] });
+const audits = async (action: string) =>
+  (await ca.t.store.audit.list({ action, limit: 1000 })).sort((a, b) => b.seq - a.seq);
 
 describe('revocation soft-fail on the sign-in listener', () => {
   it('lets the sign-in through when no revocation answer can be had, with the warnings in every audit record', async () => {

@@ -32,7 +32,8 @@ function parseError(der: Buffer): string {
   return 'parsed';
 }
 
-const failedCheck = (d: Awaited<ReturnType<SmartCardValidator['validate']>>) => d.checks.find((c) => c.status === 'failed');
+const failedCheck = (d: Awaited<ReturnType<SmartCardValidator['validate']>>) =>
+  d.checks.find((c) => c.status === 'failed');
 
 describe('a well-formed chain', () => {
   it('signs in as the account the SID names, every check passed in order', async () => {
@@ -42,11 +43,30 @@ describe('a well-formed chain', () => {
     if (!d.ok) return;
     expect(d.account.username).toBe('alice');
     expect(d.mapping).toMatchObject({ kind: 'sid-extension', strength: 'strong', sid: w.alice.sid });
-    expect(d.checks.map((c) => c.id)).toEqual(['possession', 'parse', 'path', 'authenticationCa', 'signatures', 'constraints', 'validity', 'keyUsage', 'eku', 'revocation', 'mapping', 'account']);
+    expect(d.checks.map((c) => c.id)).toEqual([
+      'possession',
+      'parse',
+      'path',
+      'authenticationCa',
+      'signatures',
+      'constraints',
+      'validity',
+      'keyUsage',
+      'eku',
+      'revocation',
+      'mapping',
+      'account',
+    ]);
     expect(d.checks.every((c) => c.status === 'passed')).toBe(true);
-    expect(d.path.map((c) => c.subject)).toEqual(['CN=Alice,O=Unit Org', 'CN=Unit Issuing CA,O=Unit Org', 'CN=Unit Root CA,O=Unit Org']);
+    expect(d.path.map((c) => c.subject)).toEqual([
+      'CN=Alice,O=Unit Org',
+      'CN=Unit Issuing CA,O=Unit Org',
+      'CN=Unit Root CA,O=Unit Org',
+    ]);
     // The leaf by OCSP, the issuing CA by the root's CRL (its certificate names no responder).
-    expect(d.checks.find((c) => c.id === 'revocation')!.summary).toMatch(/CN=Alice,O=Unit Org: OCSP; CN=Unit Issuing CA,O=Unit Org: CRL/);
+    expect(d.checks.find((c) => c.id === 'revocation')!.summary).toMatch(
+      /CN=Alice,O=Unit Org: OCSP; CN=Unit Issuing CA,O=Unit Org: CRL/,
+    );
   });
 
   it('builds the path from the trust list when the client sends the end entity alone', async () => {
@@ -69,7 +89,12 @@ describe('proof of possession', () => {
   it('fails possession as not performed when no certificate was presented, even if the caller claims proof', async () => {
     const d = await w.validator().validate([], TLS_POSSESSION);
     expect(d.ok).toBe(false);
-    expect(d.checks[0]).toMatchObject({ id: 'possession', status: 'failed', code: 'SIGNIN_CERT_MISSING', summary: expect.stringMatching(/^Not performed: No client certificate was presented/) });
+    expect(d.checks[0]).toMatchObject({
+      id: 'possession',
+      status: 'failed',
+      code: 'SIGNIN_CERT_MISSING',
+      summary: expect.stringMatching(/^Not performed: No client certificate was presented/),
+    });
     expect(d.checks.slice(1).every((c) => c.status === 'not run')).toBe(true);
   });
 });
@@ -88,19 +113,51 @@ describe('strict DER parsing (check 1)', () => {
   });
 
   it('refuses the same extension twice, an unknown critical extension, explicit defaults and empty EKU or key usage', () => {
-    const twice = makeCert({ subject: [{ type: 'CN', value: 'x' }], issuer: w.issuing, ca: false, eku: [OID.smartcardLogon], extra: [extension(OID.extKeyUsage, false, seq(oid(OID.clientAuth)))] });
+    const twice = makeCert({
+      subject: [{ type: 'CN', value: 'x' }],
+      issuer: w.issuing,
+      ca: false,
+      eku: [OID.smartcardLogon],
+      extra: [extension(OID.extKeyUsage, false, seq(oid(OID.clientAuth)))],
+    });
     expect(parseError(twice.der)).toMatch(/extension 2\.5\.29\.37 appears twice/);
-    const critical = makeCert({ subject: [{ type: 'CN', value: 'x' }], issuer: w.issuing, ca: false, extra: [extension('1.2.3.4.5', true, Buffer.from([5, 0]))] });
+    const critical = makeCert({
+      subject: [{ type: 'CN', value: 'x' }],
+      issuer: w.issuing,
+      ca: false,
+      extra: [extension('1.2.3.4.5', true, Buffer.from([5, 0]))],
+    });
     expect(parseError(critical.der)).toMatch(/unrecognised critical extension 1\.2\.3\.4\.5/);
-    const nameConstraints = makeCert({ subject: [{ type: 'CN', value: 'x' }], issuer: w.issuing, ca: true, extra: [extension(OID.nameConstraints, true, seq())] });
+    const nameConstraints = makeCert({
+      subject: [{ type: 'CN', value: 'x' }],
+      issuer: w.issuing,
+      ca: true,
+      extra: [extension(OID.nameConstraints, true, seq())],
+    });
     // Name constraints are processed now (validatePath.ts), so a critical one is recognised; an
     // empty one is still refused (RFC 5280 §4.2.1.10: permittedSubtrees or excludedSubtrees MUST be present).
     expect(parseError(nameConstraints.der)).toMatch(/SIGNIN_CERT_MALFORMED: empty nameConstraints/);
-    const explicitFalse = makeCert({ subject: [{ type: 'CN', value: 'x' }], issuer: w.issuing, ca: null, extra: [seq(oid(OID.basicConstraints), bool(true), octets(seq(bool(false))))] });
+    const explicitFalse = makeCert({
+      subject: [{ type: 'CN', value: 'x' }],
+      issuer: w.issuing,
+      ca: null,
+      extra: [seq(oid(OID.basicConstraints), bool(true), octets(seq(bool(false))))],
+    });
     expect(parseError(explicitFalse.der)).toMatch(/cA FALSE/);
-    const emptyEku = makeCert({ subject: [{ type: 'CN', value: 'x' }], issuer: w.issuing, ca: false, extra: [extension(OID.extKeyUsage, false, seq())] });
+    const emptyEku = makeCert({
+      subject: [{ type: 'CN', value: 'x' }],
+      issuer: w.issuing,
+      ca: false,
+      extra: [extension(OID.extKeyUsage, false, seq())],
+    });
     expect(parseError(emptyEku.der)).toMatch(/empty extKeyUsage/);
-    const emptyKu = makeCert({ subject: [{ type: 'CN', value: 'x' }], issuer: w.issuing, ca: false, keyUsage: null, extra: [extension(OID.keyUsage, true, tlv(0x03, Buffer.from([0])))] });
+    const emptyKu = makeCert({
+      subject: [{ type: 'CN', value: 'x' }],
+      issuer: w.issuing,
+      ca: false,
+      keyUsage: null,
+      extra: [extension(OID.keyUsage, true, tlv(0x03, Buffer.from([0])))],
+    });
     expect(parseError(emptyKu.der)).toMatch(/keyUsage with no bit set/);
   });
 
@@ -112,7 +169,12 @@ describe('strict DER parsing (check 1)', () => {
     // Swap the UTCTime notAfter for a GeneralizedTime with fractional seconds (RFC 5280 §4.1.2.5.2).
     const der = Buffer.from(w.leaf(w.alice).der);
     const i = der.indexOf(Buffer.from([0x17, 0x0d]), der.indexOf(Buffer.from([0x17, 0x0d])) + 2);
-    const frac = Buffer.concat([der.subarray(0, i), Buffer.from([0x18, 0x0d]), Buffer.from('20991231235.5', 'latin1'), der.subarray(i + 15)]);
+    const frac = Buffer.concat([
+      der.subarray(0, i),
+      Buffer.from([0x18, 0x0d]),
+      Buffer.from('20991231235.5', 'latin1'),
+      der.subarray(i + 15),
+    ]);
     expect(parseError(frac)).toMatch(/SIGNIN_CERT_MALFORMED: GeneralizedTime .* is not YYYYMMDDHHMMSSZ/);
   });
 
@@ -132,22 +194,38 @@ describe('strict DER parsing (check 1)', () => {
 describe('path building to trust anchors and the authentication trust list (docs/security.md §8.3–8.4)', () => {
   it('refuses a certificate from another CA carrying a valid UPN and SID: no path to a trust anchor', async () => {
     const other = hierarchy(w.pki, 'Evil');
-    const leaf = makeCert({ subject: [{ type: 'CN', value: 'Alice' }], issuer: other.issuing, ca: false, eku: [OID.smartcardLogon], san: [{ type: 'upn', value: w.alice.upn! }], sid: w.alice.sid! });
+    const leaf = makeCert({
+      subject: [{ type: 'CN', value: 'Alice' }],
+      issuer: other.issuing,
+      ca: false,
+      eku: [OID.smartcardLogon],
+      san: [{ type: 'upn', value: w.alice.upn! }],
+      sid: w.alice.sid!,
+    });
     const d = await w.validator().validate([leaf.der, other.issuing.der, other.root.der], TLS_POSSESSION);
     expect(failedCheck(d)).toMatchObject({ id: 'path', code: 'SIGNIN_CHAIN_UNTRUSTED' });
   });
 
   it('refuses another trusted root whose CA is not in the authentication trust list (NTAuth)', async () => {
     const other = hierarchy(w.pki, 'Public');
-    const leaf = makeCert({ subject: [{ type: 'CN', value: 'Alice' }], issuer: other.issuing, ca: false, eku: [OID.smartcardLogon], san: [{ type: 'upn', value: w.alice.upn! }], sid: w.alice.sid! });
+    const leaf = makeCert({
+      subject: [{ type: 'CN', value: 'Alice' }],
+      issuer: other.issuing,
+      ca: false,
+      eku: [OID.smartcardLogon],
+      san: [{ type: 'upn', value: w.alice.upn! }],
+      sid: w.alice.sid!,
+    });
     // The other root is trusted (say, for TLS), but only Unit Issuing CA may issue sign-in certificates.
     const v = w.validator({ trustAnchors: [w.root.der, other.root.der] });
     const d = await v.validate([leaf.der, other.issuing.der], TLS_POSSESSION);
     expect(failedCheck(d)).toMatchObject({ id: 'authenticationCa', code: 'SIGNIN_CA_NOT_TRUSTED_FOR_LOGON' });
-    expect(d.ok || d.detail).toMatch(/"CN=Public Issuing CA,O=Public Org" chains to the trusted root "CN=Public Root CA,O=Public Org" but is not in the authentication trust list/);
+    expect(d.ok || d.detail).toMatch(
+      /"CN=Public Issuing CA,O=Public Org" chains to the trusted root "CN=Public Root CA,O=Public Org" but is not in the authentication trust list/,
+    );
   });
 
-  it('refuses a certificate that copies the issuing CA\'s name but is signed by another key', async () => {
+  it("refuses a certificate that copies the issuing CA's name but is signed by another key", async () => {
     const forged = w.leaf(w.alice, { signingKey: newKey() });
     const d = await w.validator().validate([forged.der], TLS_POSSESSION);
     expect(failedCheck(d)).toMatchObject({ id: 'path', code: 'SIGNIN_SIGNATURE_INVALID' });
@@ -155,7 +233,9 @@ describe('path building to trust anchors and the authentication trust list (docs
 
   it('refuses SHA-1 signatures and RSA keys below 2048 bits', async () => {
     const sha1 = w.leaf(w.alice, { hash: 'sha1' });
-    expect(failedCheck(await w.validator().validate([sha1.der], TLS_POSSESSION))).toMatchObject({ code: 'SIGNIN_SIGNATURE_INVALID' });
+    expect(failedCheck(await w.validator().validate([sha1.der], TLS_POSSESSION))).toMatchObject({
+      code: 'SIGNIN_SIGNATURE_INVALID',
+    });
     const weak = w.leaf(w.alice, { key: newKey('rsa1024') });
     const d = await w.validator().validate([weak.der], TLS_POSSESSION);
     expect(failedCheck(d)).toMatchObject({ id: 'signatures', code: 'SIGNIN_SIGNATURE_INVALID' });
@@ -183,19 +263,36 @@ describe('CA constraints (RFC 5280 §6.1.4; docs/security.md §8.6)', () => {
 
   it('refuses a path through an end entity acting as a CA, a CA without keyCertSign, and a broken pathLenConstraint', async () => {
     // An end entity in the middle of the path: NTAuth CA ← "Not a CA" ← root.
-    const notCa = makeCert({ subject: [{ type: 'CN', value: 'Not a CA' }], issuer: w.root, ca: false, keyUsage: ['digitalSignature', 'keyCertSign'] });
+    const notCa = makeCert({
+      subject: [{ type: 'CN', value: 'Not a CA' }],
+      issuer: w.root,
+      ca: false,
+      keyUsage: ['digitalSignature', 'keyCertSign'],
+    });
     const under = makeCert({ subject: [{ type: 'CN', value: 'Under an end entity' }], issuer: notCa, ca: true });
-    let d = await w.validator({ authenticationCas: [under.der] }).validate([w.leaf(w.alice, { issuer: under }).der, under.der, notCa.der], TLS_POSSESSION);
+    let d = await w
+      .validator({ authenticationCas: [under.der] })
+      .validate([w.leaf(w.alice, { issuer: under }).der, under.der, notCa.der], TLS_POSSESSION);
     expect(failedCheck(d)).toMatchObject({ id: 'constraints', code: 'SIGNIN_BASIC_CONSTRAINTS' });
     expect(d.ok || d.detail).toMatch(/"CN=Not a CA" issued "CN=Under an end entity" but is not a CA/);
 
-    const noCertSign = makeCert({ subject: [{ type: 'CN', value: 'No keyCertSign' }], issuer: w.root, ca: true, keyUsage: ['digitalSignature', 'cRLSign'] });
-    d = await new SmartCardValidator({ trustAnchors: [w.root.der], authenticationCas: [noCertSign.der, w.issuing.der], revocation: { crlCacheMs: 0 } }, { accounts: w.ca.t.directory }).validate([w.leaf(w.alice, { issuer: noCertSign }).der], TLS_POSSESSION);
+    const noCertSign = makeCert({
+      subject: [{ type: 'CN', value: 'No keyCertSign' }],
+      issuer: w.root,
+      ca: true,
+      keyUsage: ['digitalSignature', 'cRLSign'],
+    });
+    d = await new SmartCardValidator(
+      { trustAnchors: [w.root.der], authenticationCas: [noCertSign.der, w.issuing.der], revocation: { crlCacheMs: 0 } },
+      { accounts: w.ca.t.directory },
+    ).validate([w.leaf(w.alice, { issuer: noCertSign }).der], TLS_POSSESSION);
     expect(failedCheck(d)).toMatchObject({ id: 'constraints', code: 'SIGNIN_BASIC_CONSTRAINTS' });
     expect(d.ok || d.detail).toMatch(/no keyCertSign/);
 
     const sub = makeCert({ subject: [{ type: 'CN', value: 'Below pathLen 0' }], issuer: w.issuing, ca: true });
-    d = await w.validator({ authenticationCas: [sub.der] }).validate([w.leaf(w.alice, { issuer: sub }).der, sub.der, w.issuing.der], TLS_POSSESSION);
+    d = await w
+      .validator({ authenticationCas: [sub.der] })
+      .validate([w.leaf(w.alice, { issuer: sub }).der, sub.der, w.issuing.der], TLS_POSSESSION);
     expect(failedCheck(d)).toMatchObject({ id: 'constraints', code: 'SIGNIN_BASIC_CONSTRAINTS' });
     expect(d.ok || d.detail).toMatch(/allows 0 CA certificates below it, the path has 1/);
   });
@@ -203,7 +300,10 @@ describe('CA constraints (RFC 5280 §6.1.4; docs/security.md §8.6)', () => {
 
 describe('validity at the injected clock', () => {
   it('refuses an expired certificate and one not yet valid, allowing the configured skew', async () => {
-    const leaf = w.leaf(w.alice, { notBefore: new Date(Date.now() - 86_400_000), notAfter: new Date(Date.now() + 86_400_000) });
+    const leaf = w.leaf(w.alice, {
+      notBefore: new Date(Date.now() - 86_400_000),
+      notAfter: new Date(Date.now() + 86_400_000),
+    });
     const later = new Date(Date.now() + 2 * 86_400_000);
     let d = await w.validator({}, () => later).validate([leaf.der], TLS_POSSESSION);
     expect(failedCheck(d)).toMatchObject({ id: 'validity', code: 'SIGNIN_CERT_EXPIRED' });
@@ -218,7 +318,10 @@ describe('validity at the injected clock', () => {
     d = await w.validator().validate([seconds.der], TLS_POSSESSION);
     expect(failedCheck(d)).toMatchObject({ id: 'validity', code: 'SIGNIN_CERT_EXPIRED' });
     const slightly = w.leaf(w.alice, { notBefore: new Date(Date.now() + 120_000) });
-    expect(failedCheck(await w.validator().validate([slightly.der], TLS_POSSESSION))).toMatchObject({ id: 'validity', code: 'SIGNIN_CERT_EXPIRED' });
+    expect(failedCheck(await w.validator().validate([slightly.der], TLS_POSSESSION))).toMatchObject({
+      id: 'validity',
+      code: 'SIGNIN_CERT_EXPIRED',
+    });
     expect((await w.validator({ notBeforeSkewSeconds: 300 }).validate([slightly.der], TLS_POSSESSION)).ok).toBe(true);
   });
 });
@@ -233,13 +336,22 @@ describe('key usage and extended key usage (ff404293; ESC2, ESC15)', () => {
 
   it('requires Smart Card Logon by default; Client Authentication only where configured; never Any Purpose or no EKU', async () => {
     const clientOnly = w.leaf(w.alice, { eku: [OID.clientAuth] });
-    expect(failedCheck(await w.validator().validate([clientOnly.der], TLS_POSSESSION))).toMatchObject({ id: 'eku', code: 'SIGNIN_EKU' });
-    expect((await w.validator({ eku: 'clientAuthentication' }).validate([clientOnly.der], TLS_POSSESSION)).ok).toBe(true);
+    expect(failedCheck(await w.validator().validate([clientOnly.der], TLS_POSSESSION))).toMatchObject({
+      id: 'eku',
+      code: 'SIGNIN_EKU',
+    });
+    expect((await w.validator({ eku: 'clientAuthentication' }).validate([clientOnly.der], TLS_POSSESSION)).ok).toBe(
+      true,
+    );
     expect((await w.validator({ eku: 'either' }).validate([clientOnly.der], TLS_POSSESSION)).ok).toBe(true);
     const email = w.leaf(w.alice, { eku: [OID.emailProtection] });
-    expect(failedCheck(await w.validator({ eku: 'either' }).validate([email.der], TLS_POSSESSION))).toMatchObject({ code: 'SIGNIN_EKU' });
+    expect(failedCheck(await w.validator({ eku: 'either' }).validate([email.der], TLS_POSSESSION))).toMatchObject({
+      code: 'SIGNIN_EKU',
+    });
     const any = w.leaf(w.alice, { eku: [OID.anyExtendedKeyUsage] });
-    expect(failedCheck(await w.validator({ eku: 'either' }).validate([any.der], TLS_POSSESSION))).toMatchObject({ code: 'SIGNIN_EKU' });
+    expect(failedCheck(await w.validator({ eku: 'either' }).validate([any.der], TLS_POSSESSION))).toMatchObject({
+      code: 'SIGNIN_EKU',
+    });
     const none = w.leaf(w.alice, { eku: null });
     expect(failedCheck(await w.validator().validate([none.der], TLS_POSSESSION))).toMatchObject({ code: 'SIGNIN_EKU' });
   });
@@ -254,8 +366,16 @@ describe('key usage and extended key usage (ff404293; ESC2, ESC15)', () => {
   });
 
   it('refuses a leaf under a CA whose own EKU excludes sign-in', async () => {
-    const tlsOnly = makeCert({ subject: [{ type: 'CN', value: 'TLS-only CA' }], issuer: w.root, ca: true, eku: [OID.serverAuth], crlUrls: [`${w.pki.url}/Unit-root.crl`] });
-    const d = await w.validator({ authenticationCas: [tlsOnly.der] }).validate([w.leaf(w.alice, { issuer: tlsOnly }).der, tlsOnly.der], TLS_POSSESSION);
+    const tlsOnly = makeCert({
+      subject: [{ type: 'CN', value: 'TLS-only CA' }],
+      issuer: w.root,
+      ca: true,
+      eku: [OID.serverAuth],
+      crlUrls: [`${w.pki.url}/Unit-root.crl`],
+    });
+    const d = await w
+      .validator({ authenticationCas: [tlsOnly.der] })
+      .validate([w.leaf(w.alice, { issuer: tlsOnly }).der, tlsOnly.der], TLS_POSSESSION);
     expect(failedCheck(d)).toMatchObject({ id: 'eku', code: 'SIGNIN_EKU' });
     expect(d.ok || d.detail).toMatch(/restricted to EKU/);
   });
@@ -274,8 +394,36 @@ describe('configuration', () => {
   it('refuses a trust list that holds an end-entity certificate, and weak explicit mappings (ESC14)', () => {
     const leaf = w.leaf(w.alice);
     const accounts = { accounts: w.ca.t.directory };
-    expect(configError(() => new SmartCardValidator({ trustAnchors: [leaf.der], authenticationCas: [w.issuing.der] }, accounts))).toMatch(/^CONFIG_INVALID: .* is not a CA certificate/);
-    expect(configError(() => new SmartCardValidator({ trustAnchors: [w.root.der], authenticationCas: [w.issuing.der], mapping: { explicit: { alice: ['X509:<I>CN=Unit Issuing CA<S>CN=Alice'] } } }, accounts))).toMatch(/^CONFIG_INVALID: .*weak .*ESC14/);
-    expect(configError(() => new SmartCardValidator({ trustAnchors: [w.root.der], authenticationCas: [w.issuing.der], mapping: { explicit: { alice: ['X509:<RFC822>alice@example.com'] } } }, accounts))).toMatch(/^CONFIG_INVALID: .*weak/);
+    expect(
+      configError(
+        () => new SmartCardValidator({ trustAnchors: [leaf.der], authenticationCas: [w.issuing.der] }, accounts),
+      ),
+    ).toMatch(/^CONFIG_INVALID: .* is not a CA certificate/);
+    expect(
+      configError(
+        () =>
+          new SmartCardValidator(
+            {
+              trustAnchors: [w.root.der],
+              authenticationCas: [w.issuing.der],
+              mapping: { explicit: { alice: ['X509:<I>CN=Unit Issuing CA<S>CN=Alice'] } },
+            },
+            accounts,
+          ),
+      ),
+    ).toMatch(/^CONFIG_INVALID: .*weak .*ESC14/);
+    expect(
+      configError(
+        () =>
+          new SmartCardValidator(
+            {
+              trustAnchors: [w.root.der],
+              authenticationCas: [w.issuing.der],
+              mapping: { explicit: { alice: ['X509:<RFC822>alice@example.com'] } },
+            },
+            accounts,
+          ),
+      ),
+    ).toMatch(/^CONFIG_INVALID: .*weak/);
   });
 });

@@ -27,10 +27,24 @@ const failed = (d: SigninDecision) => d.checks.find((c) => c.status === 'failed'
 
 describe('RFC 5280 §6.1 rules in the sign-in decision', () => {
   it('a sub-CA with a non-critical UPN name constraint cannot sign anyone in outside it', async () => {
-    const upnOnly = extension(OID.nameConstraints, false, seq(tlv(0xa0, seq(encodeGeneralName({ type: 'upn', value: '@partner.example' })))));
-    const sub = makeCert({ subject: [{ type: 'O', value: 'Unit Org' }, { type: 'CN', value: 'Partner CA' }], issuer: w.root, ca: true, extra: [upnOnly] });
+    const upnOnly = extension(
+      OID.nameConstraints,
+      false,
+      seq(tlv(0xa0, seq(encodeGeneralName({ type: 'upn', value: '@partner.example' })))),
+    );
+    const sub = makeCert({
+      subject: [
+        { type: 'O', value: 'Unit Org' },
+        { type: 'CN', value: 'Partner CA' },
+      ],
+      issuer: w.root,
+      ca: true,
+      extra: [upnOnly],
+    });
     const leaf = w.leaf(w.alice, { issuer: sub });
-    const d = await w.validator({ authenticationCas: [w.issuing.der, sub.der] }).validate([leaf.der, sub.der], TLS_POSSESSION);
+    const d = await w
+      .validator({ authenticationCas: [w.issuing.der, sub.der] })
+      .validate([leaf.der, sub.der], TLS_POSSESSION);
     expect(failed(d)).toMatchObject({ id: 'constraints', code: 'SIGNIN_NAME_CONSTRAINTS' });
     expect(d.ok || d.detail).toMatch(/UPN alice@.* is not within the permitted subtrees of "CN=Partner CA,O=Unit Org"/);
   });
@@ -38,14 +52,29 @@ describe('RFC 5280 §6.1 rules in the sign-in decision', () => {
   it('a non-critical requireExplicitPolicy is not ignored', async () => {
     const explicit = extension(OID.policyConstraints, false, seq(tlv(0x80, Buffer.from([0]))));
     const policies = extension(OID.certificatePolicies, false, seq(seq(tlv(0x06, Buffer.from([0x2a, 0x03, 0x04])))));
-    const sub = makeCert({ subject: [{ type: 'O', value: 'Unit Org' }, { type: 'CN', value: 'Policy CA' }], issuer: w.root, ca: true, extra: [policies, explicit] });
-    const d = await w.validator({ authenticationCas: [w.issuing.der, sub.der] }).validate([w.leaf(w.alice, { issuer: sub }).der, sub.der], TLS_POSSESSION);
+    const sub = makeCert({
+      subject: [
+        { type: 'O', value: 'Unit Org' },
+        { type: 'CN', value: 'Policy CA' },
+      ],
+      issuer: w.root,
+      ca: true,
+      extra: [policies, explicit],
+    });
+    const d = await w
+      .validator({ authenticationCas: [w.issuing.der, sub.der] })
+      .validate([w.leaf(w.alice, { issuer: sub }).der, sub.der], TLS_POSSESSION);
     expect(failed(d)).toMatchObject({ id: 'constraints', code: 'SIGNIN_POLICY' });
   });
 
   it('an extra presented certificate with an unknown critical extension does not refuse a valid sign-in; on the path it does', async () => {
     const unknown = extension('1.3.6.1.4.1.55555.7', true, Buffer.from([5, 0]));
-    const stray = makeCert({ subject: [{ type: 'CN', value: 'Stray CA' }], issuer: w.root, ca: true, extra: [unknown] });
+    const stray = makeCert({
+      subject: [{ type: 'CN', value: 'Stray CA' }],
+      issuer: w.root,
+      ca: true,
+      extra: [unknown],
+    });
     const ok = await w.validator().validate([w.leaf(w.alice).der, w.issuing.der, stray.der], TLS_POSSESSION);
     expect(ok.ok, JSON.stringify(failed(ok))).toBe(true);
     const d = await w.validator().validate([w.leaf(w.alice, { extra: [unknown] }).der], TLS_POSSESSION);
@@ -63,10 +92,18 @@ describe('RFC 5280 §6.1 rules in the sign-in decision', () => {
 describe('configuration', () => {
   it('refuses at start a trust anchor no path could end at (basicConstraints not critical)', async () => {
     const { SmartCardValidator } = await import('../../src/signin/SmartCardValidator.js');
-    const soft = makeCert({ subject: [{ type: 'CN', value: 'Soft Root' }], ca: null, keyUsage: ['keyCertSign', 'cRLSign'], extra: [extension(OID.basicConstraints, false, seq(tlv(0x01, Buffer.from([0xff]))))] });
+    const soft = makeCert({
+      subject: [{ type: 'CN', value: 'Soft Root' }],
+      ca: null,
+      keyUsage: ['keyCertSign', 'cRLSign'],
+      extra: [extension(OID.basicConstraints, false, seq(tlv(0x01, Buffer.from([0xff]))))],
+    });
     let message = 'accepted';
     try {
-      new SmartCardValidator({ trustAnchors: [soft.der], authenticationCas: [w.issuing.der] }, { accounts: w.ca.t.directory });
+      new SmartCardValidator(
+        { trustAnchors: [soft.der], authenticationCas: [w.issuing.der] },
+        { accounts: w.ca.t.directory },
+      );
     } catch (e) {
       message = `${(e as { code: string }).code}: ${(e as { detail: string }).detail}`;
     }
@@ -90,7 +127,9 @@ describe('revocation modes', () => {
     try {
       const hard = await w.validator().validate([w.leaf(w.alice).der], TLS_POSSESSION);
       expect(failed(hard)).toMatchObject({ id: 'revocation', code: 'SIGNIN_REVOCATION_UNKNOWN' });
-      const soft = await w.validator({ revocation: { crlCacheMs: 0, timeoutMs: 2000, mode: 'soft-fail' } }).validate([w.leaf(w.alice).der], TLS_POSSESSION);
+      const soft = await w
+        .validator({ revocation: { crlCacheMs: 0, timeoutMs: 2000, mode: 'soft-fail' } })
+        .validate([w.leaf(w.alice).der], TLS_POSSESSION);
       expect(soft.ok, JSON.stringify(failed(soft))).toBe(true);
       if (!soft.ok) return;
       expect(soft.warnings?.length).toBe(2);
@@ -103,7 +142,9 @@ describe('revocation modes', () => {
     w.pki.ocsp = () => ({ status: 503 });
     w.publishCrls({ revokedLeaves: [leaf.serial] });
     try {
-      const d = await w.validator({ revocation: { crlCacheMs: 0, timeoutMs: 2000, mode: 'soft-fail' } }).validate([leaf.der], TLS_POSSESSION);
+      const d = await w
+        .validator({ revocation: { crlCacheMs: 0, timeoutMs: 2000, mode: 'soft-fail' } })
+        .validate([leaf.der], TLS_POSSESSION);
       expect(failed(d)).toMatchObject({ id: 'revocation', code: 'SIGNIN_REVOKED' });
     } finally {
       restore();
@@ -120,7 +161,10 @@ describe('revocation modes', () => {
       const v = () => w.validator({ revocation: { ocsp: false, crlFiles: [dir], crlCacheMs: 0, timeoutMs: 2000 } });
       const d = await v().validate([leaf.der], TLS_POSSESSION);
       expect(d.ok, JSON.stringify(failed(d))).toBe(true);
-      writeFileSync(join(dir, 'issuing.crl'), makeCrl({ issuer: w.issuing, revoked: [{ serial: leaf.serial, reason: 1 }] }));
+      writeFileSync(
+        join(dir, 'issuing.crl'),
+        makeCrl({ issuer: w.issuing, revoked: [{ serial: leaf.serial, reason: 1 }] }),
+      );
       const r = await v().validate([leaf.der], TLS_POSSESSION);
       expect(failed(r)).toMatchObject({ id: 'revocation', code: 'SIGNIN_REVOKED' });
       expect(r.ok || r.detail).toMatch(/^local CRL: .*reason 1/);
@@ -137,11 +181,26 @@ describe('revocation modes', () => {
     const u1 = `${w.pki.url}/part-compromise.crl`;
     const u2 = `${w.pki.url}/part-other.crl`;
     const dp = (u: string, reasons: Buffer) => seq(tlv(0xa0, tlv(0xa0, tlv(0x86, Buffer.from(u)))), tlv(0x81, reasons));
-    const idp = (u: string, reasons: Buffer) => extension(OID.issuingDistributionPoint, true, seq(tlv(0xa0, tlv(0xa0, tlv(0x86, Buffer.from(u)))), tlv(0x83, reasons)));
-    const leaf = w.leaf(w.alice, { crlUrls: [], ocspUrl: undefined, extra: [extension(OID.cRLDistributionPoints, false, seq(dp(u1, compromise), dp(u2, others)))] });
+    const idp = (u: string, reasons: Buffer) =>
+      extension(
+        OID.issuingDistributionPoint,
+        true,
+        seq(tlv(0xa0, tlv(0xa0, tlv(0x86, Buffer.from(u)))), tlv(0x83, reasons)),
+      );
+    const leaf = w.leaf(w.alice, {
+      crlUrls: [],
+      ocspUrl: undefined,
+      extra: [extension(OID.cRLDistributionPoints, false, seq(dp(u1, compromise), dp(u2, others)))],
+    });
     const publish = (revoked: { serial: string; reason: number }[] = []) => {
-      w.pki.crls.set('part-compromise.crl', makeCrl({ issuer: w.issuing, extra: [idp(u1, compromise)], revoked: revoked.filter((r) => r.reason <= 2) }));
-      w.pki.crls.set('part-other.crl', makeCrl({ issuer: w.issuing, extra: [idp(u2, others)], revoked: revoked.filter((r) => r.reason > 2) }));
+      w.pki.crls.set(
+        'part-compromise.crl',
+        makeCrl({ issuer: w.issuing, extra: [idp(u1, compromise)], revoked: revoked.filter((r) => r.reason <= 2) }),
+      );
+      w.pki.crls.set(
+        'part-other.crl',
+        makeCrl({ issuer: w.issuing, extra: [idp(u2, others)], revoked: revoked.filter((r) => r.reason > 2) }),
+      );
     };
     const v = () => w.validator({ revocation: { ocsp: false, crlCacheMs: 0, timeoutMs: 2000 } });
     try {
@@ -167,7 +226,9 @@ describe('revocation modes', () => {
     w.pki.ocsp = () => ({ status: 503 });
     try {
       const before = w.pki.requests.filter((r) => r.endsWith('.crl')).length;
-      const d = await w.validator({ revocation: { crl: false, crlCacheMs: 0, timeoutMs: 2000 } }).validate([w.leaf(w.alice).der], TLS_POSSESSION);
+      const d = await w
+        .validator({ revocation: { crl: false, crlCacheMs: 0, timeoutMs: 2000 } })
+        .validate([w.leaf(w.alice).der], TLS_POSSESSION);
       expect(failed(d)).toMatchObject({ id: 'revocation', code: 'SIGNIN_REVOCATION_UNKNOWN' });
       expect(w.pki.requests.filter((r) => r.endsWith('.crl')).length).toBe(before);
     } finally {

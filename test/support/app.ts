@@ -4,7 +4,10 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp, type Limits } from '../../src/entry/http/buildApp.js';
 import type { TestCa } from './tessera.js';
 
-export async function buildTestApp(ca: TestCa, limits: Limits = { enrollPerMinutePerUser: 0, enrollPerMinutePerAddress: 0 }): Promise<FastifyInstance> {
+export async function buildTestApp(
+  ca: TestCa,
+  limits: Limits = { enrollPerMinutePerUser: 0, enrollPerMinutePerAddress: 0 },
+): Promise<FastifyInstance> {
   return buildApp({ tessera: ca.t, sessionKey: randomBytes(32), limits });
 }
 

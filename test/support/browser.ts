@@ -11,7 +11,15 @@ import { tmpDir } from './openssl.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
-export const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 export const SCREENSHOTS = join(process.cwd(), 'test-output', 'screenshots');
 
@@ -38,7 +46,13 @@ export async function launchChromium(): Promise<TestBrowser> {
     // Chromium keeps its NSS database (~/.local/share/pki/nssdb) and dconf cache under
     // $HOME whatever the profile: point HOME and the XDG directories into the profile so
     // a run leaves nothing in the real home directory.
-    env: { ...process.env, HOME: profile, XDG_CONFIG_HOME: join(profile, '.config'), XDG_CACHE_HOME: join(profile, '.cache'), XDG_DATA_HOME: join(profile, '.local', 'share') },
+    env: {
+      ...process.env,
+      HOME: profile,
+      XDG_CONFIG_HOME: join(profile, '.config'),
+      XDG_CACHE_HOME: join(profile, '.cache'),
+      XDG_DATA_HOME: join(profile, '.local', 'share'),
+    },
     ignoreHTTPSErrors: true,
     acceptDownloads: true,
     viewport: { width: 1100, height: 900 },

@@ -10,10 +10,31 @@ export async function newCertsrvCa(): Promise<TestCa> {
   await ca.user('carol', { displayName: 'Carol White' });
   await ca.user('manager', { groups: ['Certificate Managers'] });
   await ca.user('admin', { groups: ['CA Administrators'] });
-  for (const tpl of ['SmartcardUser', 'SmartcardLogon']) await setTemplateGrant(ca.t, LOCAL, tpl, 'Smartcard Users', true);
+  for (const tpl of ['SmartcardUser', 'SmartcardLogon'])
+    await setTemplateGrant(ca.t, LOCAL, tpl, 'Smartcard Users', true);
   const base = (await ca.t.templates.get('SmartcardUser'))!;
-  await saveTemplate(ca.t, LOCAL, { ...base, name: 'SmartcardApproval', displayName: 'Smartcard User (approval)', issuance: { ...base.issuance, managerApproval: true } }, { create: true });
-  await saveTemplate(ca.t, LOCAL, { ...base, name: 'SmartcardByAgent', displayName: 'Smartcard User (agent)', issuance: { ...base.issuance, agentSignatures: 1, agentPolicy: '1.3.6.1.4.1.311.20.2.1' } }, { create: true });
+  await saveTemplate(
+    ca.t,
+    LOCAL,
+    {
+      ...base,
+      name: 'SmartcardApproval',
+      displayName: 'Smartcard User (approval)',
+      issuance: { ...base.issuance, managerApproval: true },
+    },
+    { create: true },
+  );
+  await saveTemplate(
+    ca.t,
+    LOCAL,
+    {
+      ...base,
+      name: 'SmartcardByAgent',
+      displayName: 'Smartcard User (agent)',
+      issuance: { ...base.issuance, agentSignatures: 1, agentPolicy: '1.3.6.1.4.1.311.20.2.1' },
+    },
+    { create: true },
+  );
   await setTemplateGrant(ca.t, LOCAL, 'WebServer', 'Smartcard Users', true);
   return ca;
 }

@@ -42,7 +42,8 @@ function publicSpki(priv: KeyObject): Buffer {
 }
 
 /** An Extension TLV (critical FALSE omitted, as DER requires). */
-export const ext = (id: string, value: Buffer, critical = false): Buffer => (critical ? seq(oid(id), bool(true), octets(value)) : seq(oid(id), octets(value)));
+export const ext = (id: string, value: Buffer, critical = false): Buffer =>
+  critical ? seq(oid(id), bool(true), octets(value)) : seq(oid(id), octets(value));
 
 /** An Attribute TLV with one value. */
 export const attr = (id: string, value: Buffer): Buffer => seq(oid(id), setOf(value));

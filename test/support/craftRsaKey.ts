@@ -36,7 +36,10 @@ function randomOdd(bits: number): bigint {
   return n | (1n << BigInt(bits - 1)) | 1n;
 }
 
-export function rsaKeyWithExponent(modulusBits: number, exponentBits: number): { privateKey: KeyObject; spki: Buffer; exponent: bigint } {
+export function rsaKeyWithExponent(
+  modulusBits: number,
+  exponentBits: number,
+): { privateKey: KeyObject; spki: Buffer; exponent: bigint } {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: modulusBits });
   const jwk = privateKey.export({ format: 'jwk' });
   const p = big(jwk.p!);
@@ -47,7 +50,17 @@ export function rsaKeyWithExponent(modulusBits: number, exponentBits: number): {
   const d = inverse(e, phi);
   const key = createPrivateKey({
     format: 'jwk',
-    key: { kty: 'RSA', n: jwk.n!, e: b64(e), d: b64(d), p: jwk.p!, q: jwk.q!, dp: b64(d % (p - 1n)), dq: b64(d % (q - 1n)), qi: b64(inverse(q, p)) },
+    key: {
+      kty: 'RSA',
+      n: jwk.n!,
+      e: b64(e),
+      d: b64(d),
+      p: jwk.p!,
+      q: jwk.q!,
+      dp: b64(d % (p - 1n)),
+      dq: b64(d % (q - 1n)),
+      qi: b64(inverse(q, p)),
+    },
   });
   return { privateKey: key, spki: createPublicKey(key).export({ format: 'der', type: 'spki' }), exponent: e };
 }

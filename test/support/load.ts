@@ -11,9 +11,17 @@ import { toPem } from '../../src/x509/pem.js';
 export async function makeCsrs(n: number, kind: 'ec' | 'rsa' = 'ec'): Promise<string[]> {
   const out: string[] = [];
   for (let i = 0; i < n; i++) {
-    const { privateKey, publicKey } = kind === 'ec' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const { privateKey, publicKey } =
+      kind === 'ec'
+        ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+        : generateKeyPairSync('rsa', { modulusLength: 2048 });
     const spki = publicKey.export({ format: 'der', type: 'spki' });
-    const der = await buildCsr({ spki, keyKind: kind, hash: 'SHA-256', sign: async (d) => sign('sha256', d, privateKey) });
+    const der = await buildCsr({
+      spki,
+      keyKind: kind,
+      hash: 'SHA-256',
+      sign: async (d) => sign('sha256', d, privateKey),
+    });
     out.push(toPem(der, 'CERTIFICATE REQUEST'));
   }
   return out;
@@ -28,12 +36,22 @@ export interface Outcome {
 export function post(agent: Agent, url: string, auth: string, body: string, timeoutMs = 20_000): Promise<Outcome> {
   const started = performance.now();
   return new Promise((resolve) => {
-    const req = request(url, { method: 'POST', agent, auth, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }, timeout: timeoutMs }, (res) => {
-      let data = '';
-      res.on('data', (c) => (data += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data, ms: performance.now() - started }));
-      res.on('error', () => resolve({ status: -1, body: '', ms: performance.now() - started }));
-    });
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        auth,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        timeout: timeoutMs,
+      },
+      (res) => {
+        let data = '';
+        res.on('data', (c) => (data += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data, ms: performance.now() - started }));
+        res.on('error', () => resolve({ status: -1, body: '', ms: performance.now() - started }));
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', (e) => resolve({ status: -1, body: String(e), ms: performance.now() - started }));
     req.end(body);
@@ -41,7 +59,14 @@ export function post(agent: Agent, url: string, auth: string, body: string, time
 }
 
 /** Run `bodies` through `concurrency` workers; `onResult` may stop the run by returning false. */
-export async function runLoad(o: { agent: Agent; url: string; auth: string; bodies: string[]; concurrency: number; onResult?: (r: Outcome, i: number) => boolean | void }): Promise<Outcome[]> {
+export async function runLoad(o: {
+  agent: Agent;
+  url: string;
+  auth: string;
+  bodies: string[];
+  concurrency: number;
+  onResult?: (r: Outcome, i: number) => boolean | void;
+}): Promise<Outcome[]> {
   const results: Outcome[] = [];
   let next = 0;
   let stop = false;

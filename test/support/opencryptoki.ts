@@ -22,7 +22,10 @@ import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const OPENCRYPTOKI_MODULE = ['/usr/lib/x86_64-linux-gnu/pkcs11/libopencryptoki.so', '/usr/lib/aarch64-linux-gnu/pkcs11/libopencryptoki.so'].find((p) => existsSync(p));
+export const OPENCRYPTOKI_MODULE = [
+  '/usr/lib/x86_64-linux-gnu/pkcs11/libopencryptoki.so',
+  '/usr/lib/aarch64-linux-gnu/pkcs11/libopencryptoki.so',
+].find((p) => existsSync(p));
 export const OPENCRYPTOKI_CONF = '/etc/opencryptoki/opencryptoki.conf';
 /** openCryptoki's documented default SO PIN of an uninitialized token. */
 export const OPENCRYPTOKI_DEFAULT_SO_PIN = '87654321';
@@ -35,7 +38,10 @@ const PIDFILE = '/run/pkcsslotd.pid';
  * segment per token directory the library opened (/dev/shm/var.lib.opencryptoki.*).
  */
 const STATE_DIRS = ['/var/lib/opencryptoki/swtok', '/run/lock/opencryptoki', PIDFILE];
-const shmSegments = () => readdirSync('/dev/shm').filter((f) => f.startsWith('var.lib.opencryptoki.')).map((f) => `/dev/shm/${f}`);
+const shmSegments = () =>
+  readdirSync('/dev/shm')
+    .filter((f) => f.startsWith('var.lib.opencryptoki.'))
+    .map((f) => `/dev/shm/${f}`);
 const statePaths = () => [...STATE_DIRS, ...shmSegments()];
 
 /**
@@ -113,7 +119,10 @@ export function takeSoftToken(label: string, userPin: string, env: NodeJS.Proces
   if (!OPENCRYPTOKI_MODULE || !existsSync(SLOTD) || !existsSync(OPENCRYPTOKI_CONF)) {
     throw new Error('this suite needs openCryptoki: apt-get install -y opencryptoki');
   }
-  if (process.getuid?.() !== 0) throw new Error('this suite drives the system openCryptoki soft token and needs root (or membership of the pkcs11 group and write access to /var/lib/opencryptoki)');
+  if (process.getuid?.() !== 0)
+    throw new Error(
+      'this suite drives the system openCryptoki soft token and needs root (or membership of the pkcs11 group and write access to /var/lib/opencryptoki)',
+    );
   const slot = softTokenSlot();
   if (slot === undefined) throw new Error(`no soft token (stdll = libpkcs11_sw.so) in ${OPENCRYPTOKI_CONF}`);
 
@@ -154,9 +163,29 @@ export function takeSoftToken(label: string, userPin: string, env: NodeJS.Proces
       const r = spawnSync('pkcs11-tool', ['--module', OPENCRYPTOKI_MODULE, ...args], { env });
       return { status: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
     };
-    const init = tool(['--slot', String(slot), '--init-token', '--so-pin', OPENCRYPTOKI_DEFAULT_SO_PIN, '--label', label]);
-    if (init.status !== 0) throw new Error(`could not initialize the openCryptoki soft token in slot ${slot}:\n${init.out}`);
-    const pin = tool(['--slot', String(slot), '--login', '--login-type', 'so', '--so-pin', OPENCRYPTOKI_DEFAULT_SO_PIN, '--init-pin', '--new-pin', userPin]);
+    const init = tool([
+      '--slot',
+      String(slot),
+      '--init-token',
+      '--so-pin',
+      OPENCRYPTOKI_DEFAULT_SO_PIN,
+      '--label',
+      label,
+    ]);
+    if (init.status !== 0)
+      throw new Error(`could not initialize the openCryptoki soft token in slot ${slot}:\n${init.out}`);
+    const pin = tool([
+      '--slot',
+      String(slot),
+      '--login',
+      '--login-type',
+      'so',
+      '--so-pin',
+      OPENCRYPTOKI_DEFAULT_SO_PIN,
+      '--init-pin',
+      '--new-pin',
+      userPin,
+    ]);
     if (pin.status !== 0) throw new Error(`could not set the user PIN of the openCryptoki soft token:\n${pin.out}`);
     return { module: OPENCRYPTOKI_MODULE, slot, env, tool, restore };
   } catch (e) {

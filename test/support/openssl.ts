@@ -20,7 +20,11 @@ export interface OpensslResult {
 /** Run openssl with args; never throws, so tests can assert failures too. */
 export function openssl(args: string[], input?: string | Buffer): OpensslResult {
   // With encoding 'buffer', Node reads a string `input` as text in that encoding and fails; pass bytes.
-  const r = spawnSync('openssl', args, { input: typeof input === 'string' ? Buffer.from(input) : input, encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 });
+  const r = spawnSync('openssl', args, {
+    input: typeof input === 'string' ? Buffer.from(input) : input,
+    encoding: 'buffer',
+    maxBuffer: 256 * 1024 * 1024,
+  });
   return { status: r.status ?? -1, stdout: r.stdout.toString('latin1'), stderr: r.stderr.toString('latin1') };
 }
 
@@ -34,16 +38,35 @@ export function tmpFile(content: string | Buffer, name = 'f'): string {
 export type KeySpecArg = 'rsa:1024' | 'rsa:2048' | 'rsa:3072' | 'rsa:4096' | 'P-256' | 'P-384' | 'P-521';
 
 /** A CSR made by `openssl req` (PEM) and its private key (PEM). */
-export function opensslCsr(key: KeySpecArg = 'rsa:2048', opts: { subject?: string; addext?: string[]; digest?: string } = {}): { csr: string; key: string; keyFile: string } {
+export function opensslCsr(
+  key: KeySpecArg = 'rsa:2048',
+  opts: { subject?: string; addext?: string[]; digest?: string } = {},
+): { csr: string; key: string; keyFile: string } {
   const dir = tmpDir('csr-');
   const keyFile = join(dir, 'key.pem');
   const csrFile = join(dir, 'req.pem');
   if (key.startsWith('rsa:')) {
-    execFileSync('openssl', ['genpkey', '-algorithm', 'RSA', '-pkeyopt', `rsa_keygen_bits:${key.slice(4)}`, '-out', keyFile], { stdio: 'pipe' });
+    execFileSync(
+      'openssl',
+      ['genpkey', '-algorithm', 'RSA', '-pkeyopt', `rsa_keygen_bits:${key.slice(4)}`, '-out', keyFile],
+      { stdio: 'pipe' },
+    );
   } else {
-    execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', `ec_paramgen_curve:${key}`, '-out', keyFile], { stdio: 'pipe' });
+    execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', `ec_paramgen_curve:${key}`, '-out', keyFile], {
+      stdio: 'pipe',
+    });
   }
-  const args = ['req', '-new', '-key', keyFile, '-subj', opts.subject ?? '/CN=ignored', '-out', csrFile, `-${opts.digest ?? 'sha256'}`];
+  const args = [
+    'req',
+    '-new',
+    '-key',
+    keyFile,
+    '-subj',
+    opts.subject ?? '/CN=ignored',
+    '-out',
+    csrFile,
+    `-${opts.digest ?? 'sha256'}`,
+  ];
   for (const e of opts.addext ?? []) args.push('-addext', e);
   execFileSync('openssl', args, { stdio: 'pipe' });
   return { csr: readFileSync(csrFile, 'utf8'), key: readFileSync(keyFile, 'utf8'), keyFile };
@@ -61,7 +84,10 @@ export function verifyCert(leafDer: Buffer, caPem: string, extra: string[] = [])
   const ca = join(dir, 'ca.pem');
   // No empty line before END when the base64 is a multiple of 64 characters: OpenSSL
   // refuses such a PEM ("Could not read certificate file"), which made this flaky.
-  const lines = leafDer.toString('base64').match(/.{1,64}/g)!.join('\n');
+  const lines = leafDer
+    .toString('base64')
+    .match(/.{1,64}/g)!
+    .join('\n');
   writeFileSync(leaf, `-----BEGIN CERTIFICATE-----\n${lines}\n-----END CERTIFICATE-----\n`);
   writeFileSync(ca, caPem);
   return openssl(['verify', '-CAfile', ca, ...extra, leaf]);

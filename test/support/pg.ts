@@ -8,6 +8,10 @@ import { postgresBinDir } from './postgres.js';
 export function newPgDatabase(prefix = 't'): string {
   const port = inject('pgPort');
   const name = `${prefix}_${randomBytes(6).toString('hex')}`;
-  execFileSync(join(postgresBinDir(), 'psql'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'tessera', '-d', 'postgres', '-c', `CREATE DATABASE "${name}"`], { stdio: 'pipe' });
+  execFileSync(
+    join(postgresBinDir(), 'psql'),
+    ['-h', '127.0.0.1', '-p', String(port), '-U', 'tessera', '-d', 'postgres', '-c', `CREATE DATABASE "${name}"`],
+    { stdio: 'pipe' },
+  );
   return `postgres://tessera@127.0.0.1:${port}/${name}`;
 }

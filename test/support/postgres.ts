@@ -12,7 +12,9 @@ import { freePort } from './ports.js';
 export function postgresBinDir(): string {
   const base = '/usr/lib/postgresql';
   if (!existsSync(base)) throw new Error('PostgreSQL is not installed: apt-get install -y postgresql');
-  const versions = readdirSync(base).filter((v) => existsSync(join(base, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a));
+  const versions = readdirSync(base)
+    .filter((v) => existsSync(join(base, v, 'bin', 'initdb')))
+    .sort((a, b) => Number(b) - Number(a));
   if (!versions.length) throw new Error('no PostgreSQL server binaries under /usr/lib/postgresql');
   return join(base, versions[0], 'bin');
 }
@@ -44,13 +46,29 @@ export async function startPostgres(): Promise<PgCluster> {
   }
   chmodSync(dir, 0o700);
   const wrap = asPostgres();
-  const run = (cmd: string, args: string[]) => execFileSync(wrap[0] ?? cmd, wrap.length ? [...wrap.slice(1), cmd, ...args] : args, { stdio: 'pipe' });
+  const run = (cmd: string, args: string[]) =>
+    execFileSync(wrap[0] ?? cmd, wrap.length ? [...wrap.slice(1), cmd, ...args] : args, { stdio: 'pipe' });
   run(join(bin, 'initdb'), ['-D', data, '-U', 'tessera', '--auth=trust', '-E', 'UTF8', '--no-sync']);
   const port = await freePort();
   let proc: ChildProcess | undefined;
   const start = async () => {
-    const args = ['-D', data, '-k', dir, '-h', '127.0.0.1', '-p', String(port), '-c', 'fsync=off', '-c', 'max_connections=200'];
-    proc = wrap.length ? spawn(wrap[0], [...wrap.slice(1), join(bin, 'postgres'), ...args], { stdio: 'ignore' }) : spawn(join(bin, 'postgres'), args, { stdio: 'ignore' });
+    const args = [
+      '-D',
+      data,
+      '-k',
+      dir,
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '-c',
+      'fsync=off',
+      '-c',
+      'max_connections=200',
+    ];
+    proc = wrap.length
+      ? spawn(wrap[0], [...wrap.slice(1), join(bin, 'postgres'), ...args], { stdio: 'ignore' })
+      : spawn(join(bin, 'postgres'), args, { stdio: 'ignore' });
     for (let i = 0; i < 100; i++) {
       try {
         execFileSync(join(bin, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
@@ -85,7 +103,11 @@ export async function startPostgres(): Promise<PgCluster> {
     port,
     dir,
     async createDatabase(name) {
-      execFileSync(join(bin, 'psql'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'tessera', '-d', 'postgres', '-c', `CREATE DATABASE "${name}"`], { stdio: 'pipe' });
+      execFileSync(
+        join(bin, 'psql'),
+        ['-h', '127.0.0.1', '-p', String(port), '-U', 'tessera', '-d', 'postgres', '-c', `CREATE DATABASE "${name}"`],
+        { stdio: 'pipe' },
+      );
       return url(name);
     },
     async stop() {

@@ -24,9 +24,19 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(ca: TestCa, o: { http?: boolean } & Partial<ServeOptions> = {}): Promise<TestServer> {
+export async function startTestServer(
+  ca: TestCa,
+  o: { http?: boolean } & Partial<ServeOptions> = {},
+): Promise<TestServer> {
   const httpPort = o.http ? await freePort() : 0;
-  const server = await startServer(ca.t, { host: '127.0.0.1', port: 0, httpPort, logger: false, closeTessera: false, ...o });
+  const server = await startServer(ca.t, {
+    host: '127.0.0.1',
+    port: 0,
+    httpPort,
+    logger: false,
+    closeTessera: false,
+    ...o,
+  });
   const chain = ca.t.chain();
   const dir = tmpDir('server-');
   const rootPem = toPem(chain[chain.length - 1], 'CERTIFICATE');

@@ -143,17 +143,110 @@ interface SeedUser {
 }
 
 const USERS: readonly SeedUser[] = [
-  { uid: 'alice', cn: 'Alice Liddell', sn: 'Liddell', mail: 'alice@example.test', upn: 'alice@example.test', rid: 1105, uac: 512, accountExpires: '9223372036854775807', whenCreated: '20240102030405.0Z' },
-  { uid: 'bob', cn: 'Bob Builder', sn: 'Builder', mail: 'bob@example.test', upn: 'bob@example.test', rid: 1106, uac: 66048, accountExpires: '0', whenCreated: '20240203040506.0Z' },
-  { uid: 'carol', cn: 'Carol Danvers', sn: 'Danvers', mail: 'carol@example.test', uac: 512, whenCreated: '20240304050607.0Z' },
-  { uid: 'dave', cn: 'Dave Disabled', sn: 'Disabled', mail: 'dave@example.test', upn: 'dave@example.test', rid: 1108, uac: 514, locked: true, whenCreated: '20240405060708.0Z' },
-  { uid: 'erin', cn: 'Erin Chain', sn: 'Chain', mail: 'erin@example.test', upn: 'erin@example.test', rid: 1109, uac: 512, whenCreated: '20240506070809.0Z' },
-  { uid: 'frank', cn: 'Frank Lab', sn: 'Lab', mail: 'frank@example.test', upn: 'frank@example.test', rid: 1110, uac: 512, whenCreated: '20240607080910.0Z' },
+  {
+    uid: 'alice',
+    cn: 'Alice Liddell',
+    sn: 'Liddell',
+    mail: 'alice@example.test',
+    upn: 'alice@example.test',
+    rid: 1105,
+    uac: 512,
+    accountExpires: '9223372036854775807',
+    whenCreated: '20240102030405.0Z',
+  },
+  {
+    uid: 'bob',
+    cn: 'Bob Builder',
+    sn: 'Builder',
+    mail: 'bob@example.test',
+    upn: 'bob@example.test',
+    rid: 1106,
+    uac: 66048,
+    accountExpires: '0',
+    whenCreated: '20240203040506.0Z',
+  },
+  {
+    uid: 'carol',
+    cn: 'Carol Danvers',
+    sn: 'Danvers',
+    mail: 'carol@example.test',
+    uac: 512,
+    whenCreated: '20240304050607.0Z',
+  },
+  {
+    uid: 'dave',
+    cn: 'Dave Disabled',
+    sn: 'Disabled',
+    mail: 'dave@example.test',
+    upn: 'dave@example.test',
+    rid: 1108,
+    uac: 514,
+    locked: true,
+    whenCreated: '20240405060708.0Z',
+  },
+  {
+    uid: 'erin',
+    cn: 'Erin Chain',
+    sn: 'Chain',
+    mail: 'erin@example.test',
+    upn: 'erin@example.test',
+    rid: 1109,
+    uac: 512,
+    whenCreated: '20240506070809.0Z',
+  },
+  {
+    uid: 'frank',
+    cn: 'Frank Lab',
+    sn: 'Lab',
+    mail: 'frank@example.test',
+    upn: 'frank@example.test',
+    rid: 1110,
+    uac: 512,
+    whenCreated: '20240607080910.0Z',
+  },
   // accountExpires 132223104000000000 is 2020-01-01T00:00:00Z as a FILETIME.
-  { uid: 'grace', cn: 'Grace Expired', sn: 'Expired', mail: 'grace@example.test', upn: 'grace@example.test', rid: 1111, uac: 512, accountExpires: '132223104000000000', whenCreated: '20190101000000.0Z' },
-  { uid: 'mallory', cn: 'Mallory Shared', sn: 'Shared', mail: 'shared@example.test', upn: 'dup@example.test', rid: 1112, uac: 512, whenCreated: '20240101000000.0Z' },
-  { uid: 'trent', cn: 'Trent Shared', sn: 'Shared', mail: 'shared@example.test', upn: 'dup@example.test', rid: 1113, uac: 512, whenCreated: '20240101000000.0Z' },
-  { uid: 'oneil', cn: "Shaun O'Neil, Jr. (Ops)", sn: "O'Neil", rdn: ONEIL_DN, mail: 'oneil@example.test', upn: 'oneil@example.test', rid: 1114, uac: 512, whenCreated: '20240808080808.0Z' },
+  {
+    uid: 'grace',
+    cn: 'Grace Expired',
+    sn: 'Expired',
+    mail: 'grace@example.test',
+    upn: 'grace@example.test',
+    rid: 1111,
+    uac: 512,
+    accountExpires: '132223104000000000',
+    whenCreated: '20190101000000.0Z',
+  },
+  {
+    uid: 'mallory',
+    cn: 'Mallory Shared',
+    sn: 'Shared',
+    mail: 'shared@example.test',
+    upn: 'dup@example.test',
+    rid: 1112,
+    uac: 512,
+    whenCreated: '20240101000000.0Z',
+  },
+  {
+    uid: 'trent',
+    cn: 'Trent Shared',
+    sn: 'Shared',
+    mail: 'shared@example.test',
+    upn: 'dup@example.test',
+    rid: 1113,
+    uac: 512,
+    whenCreated: '20240101000000.0Z',
+  },
+  {
+    uid: 'oneil',
+    cn: "Shaun O'Neil, Jr. (Ops)",
+    sn: "O'Neil",
+    rdn: ONEIL_DN,
+    mail: 'oneil@example.test',
+    upn: 'oneil@example.test',
+    rid: 1114,
+    uac: 512,
+    whenCreated: '20240808080808.0Z',
+  },
 ];
 
 const userDn = (u: SeedUser) => u.rdn ?? `uid=${u.uid},ou=People,${BASE_DN}`;
@@ -165,15 +258,35 @@ function seedLdif(servicePassword: string): string {
   const out: string[] = [];
   const entry = (lines: string[]) => out.push(lines.join('\n') + '\n');
   entry([`dn: ${BASE_DN}`, 'objectClass: dcObject', 'objectClass: organization', 'o: Example', 'dc: example']);
-  for (const ou of ['People', 'Groups', 'Services']) entry([`dn: ou=${ou},${BASE_DN}`, 'objectClass: organizationalUnit', `ou: ${ou}`]);
+  for (const ou of ['People', 'Groups', 'Services'])
+    entry([`dn: ou=${ou},${BASE_DN}`, 'objectClass: organizationalUnit', `ou: ${ou}`]);
   entry([`dn: ou=Legacy,ou=Groups,${BASE_DN}`, 'objectClass: organizationalUnit', 'ou: Legacy']);
-  entry([`dn: ${SERVICE_DN}`, 'objectClass: organizationalRole', 'objectClass: simpleSecurityObject', 'cn: tessera', `userPassword:: ${b64(servicePassword)}`]);
+  entry([
+    `dn: ${SERVICE_DN}`,
+    'objectClass: organizationalRole',
+    'objectClass: simpleSecurityObject',
+    'cn: tessera',
+    `userPassword:: ${b64(servicePassword)}`,
+  ]);
   for (const u of USERS) {
-    const l = [`dn:: ${b64(userDn(u))}`, 'objectClass: inetOrgPerson', 'objectClass: user', `uid: ${u.uid}`, `cn:: ${b64(u.cn)}`, `sn:: ${b64(u.sn)}`, `displayName:: ${b64(u.cn)}`];
+    const l = [
+      `dn:: ${b64(userDn(u))}`,
+      'objectClass: inetOrgPerson',
+      'objectClass: user',
+      `uid: ${u.uid}`,
+      `cn:: ${b64(u.cn)}`,
+      `sn:: ${b64(u.sn)}`,
+      `displayName:: ${b64(u.cn)}`,
+    ];
     l.push(`userPassword:: ${b64(PASSWORDS[u.uid])}`, `sAMAccountName: ${u.uid}`, 'objectCategory: person');
     if (u.mail) l.push(`mail: ${u.mail}`);
     if (u.upn) l.push(`userPrincipalName: ${u.upn}`);
-    if (u.rid) l.push(`objectSid:: ${b64(sidBytes(`${DOMAIN_SID}-${u.rid}`))}`, `sambaSID: ${DOMAIN_SID}-${u.rid}`, 'primaryGroupID: 513');
+    if (u.rid)
+      l.push(
+        `objectSid:: ${b64(sidBytes(`${DOMAIN_SID}-${u.rid}`))}`,
+        `sambaSID: ${DOMAIN_SID}-${u.rid}`,
+        'primaryGroupID: 513',
+      );
     if (u.uac !== undefined) l.push(`userAccountControl: ${u.uac}`);
     if (u.accountExpires) l.push(`accountExpires: ${u.accountExpires}`);
     if (u.whenCreated) l.push(`whenCreated: ${u.whenCreated}`);
@@ -181,7 +294,14 @@ function seedLdif(servicePassword: string): string {
     entry(l);
   }
   const group = (dn: string, members: string[], extra: string[] = []) =>
-    entry([`dn:: ${b64(dn)}`, 'objectClass: groupOfNames', 'objectClass: group', `cn:: ${b64(/^cn=((?:\\.|[^,])*)/.exec(dn)![1].replace(/\\(.)/g, '$1'))}`, ...members.map((m) => `member:: ${b64(m)}`), ...extra]);
+    entry([
+      `dn:: ${b64(dn)}`,
+      'objectClass: groupOfNames',
+      'objectClass: group',
+      `cn:: ${b64(/^cn=((?:\\.|[^,])*)/.exec(dn)![1].replace(/\\(.)/g, '$1'))}`,
+      ...members.map((m) => `member:: ${b64(m)}`),
+      ...extra,
+    ]);
   const u = (uid: string) => userDn(USERS.find((x) => x.uid === uid)!);
   // Inner groups first, so the memberof overlay gives nested groups their memberOf too.
   group(groupDn('Help Desk'), [u('bob')]);
@@ -194,7 +314,11 @@ function seedLdif(servicePassword: string): string {
     const name = `Chain${String(i).padStart(2, '0')}`;
     group(groupDn(name), [i === 1 ? u('erin') : groupDn(`Chain${String(i - 1).padStart(2, '0')}`)]);
   }
-  group(groupDn('Domain Users'), [PLACEHOLDER], [`objectSid:: ${b64(sidBytes(`${DOMAIN_SID}-513`))}`, 'sAMAccountName: Domain Users']);
+  group(
+    groupDn('Domain Users'),
+    [PLACEHOLDER],
+    [`objectSid:: ${b64(sidBytes(`${DOMAIN_SID}-513`))}`, 'sAMAccountName: Domain Users'],
+  );
   group(groupDn('Admins'), [PLACEHOLDER]);
   group(groupDn('Admins', 'ou=Legacy,ou=Groups'), [PLACEHOLDER]);
   return out.join('\n');
@@ -205,16 +329,54 @@ function makeCerts(dir: string): void {
   const ec = (out: string) => run(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', out]);
   for (const ca of ['ca', 'other-ca']) {
     ec(`${ca}.key`);
-    run(['req', '-x509', '-new', '-key', `${ca}.key`, '-subj', `/CN=Tessera Test Directory ${ca}`, '-days', '2', '-sha256', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign', '-out', `${ca}.pem`]);
+    run([
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      `${ca}.key`,
+      '-subj',
+      `/CN=Tessera Test Directory ${ca}`,
+      '-days',
+      '2',
+      '-sha256',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+      '-out',
+      `${ca}.pem`,
+    ]);
   }
   ec('server.key');
   run(['req', '-new', '-key', 'server.key', '-subj', '/CN=localhost', '-out', 'server.csr']);
-  writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\nbasicConstraints=CA:FALSE\n');
-  run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-sha256', '-extfile', 'server.ext', '-out', 'server.pem']);
+  writeFileSync(
+    join(dir, 'server.ext'),
+    'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\nbasicConstraints=CA:FALSE\n',
+  );
+  run([
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-sha256',
+    '-extfile',
+    'server.ext',
+    '-out',
+    'server.pem',
+  ]);
 }
 
 export async function startSlapd(): Promise<Slapd> {
-  if (spawnSync('/usr/sbin/slapd', ['-VV']).error) throw new Error('slapd is not installed: apt-get install -y slapd ldap-utils');
+  if (spawnSync('/usr/sbin/slapd', ['-VV']).error)
+    throw new Error('slapd is not installed: apt-get install -y slapd ldap-utils');
   const dir = tmpDir('tessera-slapd-');
   mkdirSync(join(dir, 'db'));
   makeCerts(dir);
@@ -264,23 +426,32 @@ access to * by users read by * none
   let proc: ChildProcess | undefined;
   let frozen = false;
 
-  const ready = () => spawnSync('ldapsearch', ['-x', '-H', ldapUrl, '-b', '', '-s', 'base', '-o', 'nettimeout=1', 'namingContexts'], { env, stdio: 'ignore', timeout: 3000 }).status === 0;
+  const ready = () =>
+    spawnSync('ldapsearch', ['-x', '-H', ldapUrl, '-b', '', '-s', 'base', '-o', 'nettimeout=1', 'namingContexts'], {
+      env,
+      stdio: 'ignore',
+      timeout: 3000,
+    }).status === 0;
   const start = async () => {
     const log = join(dir, 'slapd.log');
-    proc = spawn('/usr/sbin/slapd', ['-f', join(dir, 'slapd.conf'), '-h', `${ldapUrl}/ ${ldapsUrl}/`, '-d', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    proc = spawn('/usr/sbin/slapd', ['-f', join(dir, 'slapd.conf'), '-h', `${ldapUrl}/ ${ldapsUrl}/`, '-d', '0'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     proc.stderr?.on('data', (d: Buffer) => writeFileSync(log, d, { flag: 'a' }));
     for (let i = 0; i < 100; i++) {
       if (proc.exitCode !== null) break;
       if (ready()) return;
       await new Promise((r) => setTimeout(r, 100));
     }
-    throw new Error(`slapd did not start:\n${(() => {
-      try {
-        return readFileSync(log, 'utf8');
-      } catch {
-        return '(no log)';
-      }
-    })()}`);
+    throw new Error(
+      `slapd did not start:\n${(() => {
+        try {
+          return readFileSync(log, 'utf8');
+        } catch {
+          return '(no log)';
+        }
+      })()}`,
+    );
   };
   const stop = async (signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM') => {
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
@@ -297,7 +468,10 @@ access to * by users read by * none
   await start();
   const ldif = join(dir, 'seed.ldif');
   writeFileSync(ldif, seedLdif(servicePassword));
-  execFileSync('ldapmodify', ['-x', '-a', '-H', ldapUrl, '-ZZ', '-D', ADMIN_DN, '-w', adminPassword, '-f', ldif], { env, stdio: 'pipe' });
+  execFileSync('ldapmodify', ['-x', '-a', '-H', ldapUrl, '-ZZ', '-D', ADMIN_DN, '-w', adminPassword, '-f', ldif], {
+    env,
+    stdio: 'pipe',
+  });
 
   return {
     dir,
@@ -328,10 +502,36 @@ access to * by users read by * none
       frozen = false;
     },
     ldapsearch(base, filter, attrs = [], scope = 'sub') {
-      return execFileSync('ldapsearch', ['-x', '-LLL', '-o', 'ldif-wrap=no', '-H', ldapUrl, '-ZZ', '-D', ADMIN_DN, '-w', adminPassword, '-s', scope, '-b', base, filter, ...attrs], { env, stdio: 'pipe' }).toString('utf8');
+      return execFileSync(
+        'ldapsearch',
+        [
+          '-x',
+          '-LLL',
+          '-o',
+          'ldif-wrap=no',
+          '-H',
+          ldapUrl,
+          '-ZZ',
+          '-D',
+          ADMIN_DN,
+          '-w',
+          adminPassword,
+          '-s',
+          scope,
+          '-b',
+          base,
+          filter,
+          ...attrs,
+        ],
+        { env, stdio: 'pipe' },
+      ).toString('utf8');
     },
     ldapmodify(text) {
-      execFileSync('ldapmodify', ['-x', '-H', ldapUrl, '-ZZ', '-D', ADMIN_DN, '-w', adminPassword], { env, input: text, stdio: 'pipe' });
+      execFileSync('ldapmodify', ['-x', '-H', ldapUrl, '-ZZ', '-D', ADMIN_DN, '-w', adminPassword], {
+        env,
+        input: text,
+        stdio: 'pipe',
+      });
     },
     async close() {
       await stop();

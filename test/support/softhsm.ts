@@ -9,8 +9,13 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpDir } from './openssl.js';
 
-export const SOFTHSM2_MODULE = ['/usr/lib/softhsm/libsofthsm2.so', '/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so'].find((p) => existsSync(p)) ?? '/usr/lib/softhsm/libsofthsm2.so';
-export const PKCS11_ENGINE = ['/usr/lib/x86_64-linux-gnu/engines-3/pkcs11.so', '/usr/lib/aarch64-linux-gnu/engines-3/pkcs11.so'].find((p) => existsSync(p));
+export const SOFTHSM2_MODULE =
+  ['/usr/lib/softhsm/libsofthsm2.so', '/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so'].find((p) => existsSync(p)) ??
+  '/usr/lib/softhsm/libsofthsm2.so';
+export const PKCS11_ENGINE = [
+  '/usr/lib/x86_64-linux-gnu/engines-3/pkcs11.so',
+  '/usr/lib/aarch64-linux-gnu/engines-3/pkcs11.so',
+].find((p) => existsSync(p));
 
 export interface ToolResult {
   readonly status: number;
@@ -18,7 +23,11 @@ export interface ToolResult {
   readonly stderr: string;
 }
 
-const result = (r: SpawnSyncReturns<Buffer>): ToolResult => ({ status: r.status ?? -1, stdout: r.stdout?.toString('utf8') ?? '', stderr: r.stderr?.toString('utf8') ?? '' });
+const result = (r: SpawnSyncReturns<Buffer>): ToolResult => ({
+  status: r.status ?? -1,
+  stdout: r.stdout?.toString('utf8') ?? '',
+  stderr: r.stderr?.toString('utf8') ?? '',
+});
 
 export interface SoftHsm {
   readonly dir: string;
@@ -47,16 +56,24 @@ export function newSoftHsm(prefix = 'softhsm-'): SoftHsm {
   const tokenDir = join(dir, 'tokens');
   mkdirSync(tokenDir);
   const conf = join(dir, 'softhsm2.conf');
-  writeFileSync(conf, `directories.tokendir = ${tokenDir}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`);
+  writeFileSync(
+    conf,
+    `directories.tokendir = ${tokenDir}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`,
+  );
   const env = { ...process.env, SOFTHSM2_CONF: conf };
-  const run = (cmd: string, args: string[], input?: string | Buffer) => result(spawnSync(cmd, args, { env, input, maxBuffer: 64 * 1024 * 1024 }));
+  const run = (cmd: string, args: string[], input?: string | Buffer) =>
+    result(spawnSync(cmd, args, { env, input, maxBuffer: 64 * 1024 * 1024 }));
   return {
     dir,
     tokenDir,
     conf,
     env,
     initToken(label, pin, soPin) {
-      const out = execFileSync('softhsm2-util', ['--init-token', '--free', '--label', label, '--pin', pin, '--so-pin', soPin], { env }).toString();
+      const out = execFileSync(
+        'softhsm2-util',
+        ['--init-token', '--free', '--label', label, '--pin', pin, '--so-pin', soPin],
+        { env },
+      ).toString();
       const m = /reassigned to slot (\d+)/.exec(out);
       const show = execFileSync('softhsm2-util', ['--show-slots'], { env }).toString();
       const block = show.split(/\n(?=Slot )/).find((b) => m && b.startsWith(`Slot ${m[1]}\n`));

@@ -44,9 +44,21 @@ if (job === 'insert') {
     ),
   );
 } else if (job === 'approve') {
-  result = await store.transaction((tx) => tx.requests.resolve(Number(arg), ['pending'], { disposition: 'issuing', code: null, message: 'Issuing', resolvedAt: at, resolvedBy: 'worker' }));
+  result = await store.transaction((tx) =>
+    tx.requests.resolve(Number(arg), ['pending'], {
+      disposition: 'issuing',
+      code: null,
+      message: 'Issuing',
+      resolvedAt: at,
+      resolvedBy: 'worker',
+    }),
+  );
 } else if (job === 'audit') {
-  result = await Promise.all(Array.from({ length: Number(arg) }, (_, i) => store.batch((tx) => tx.audit.append({ actor: 'worker', action: 'test.concurrent', details: { i } }))));
+  result = await Promise.all(
+    Array.from({ length: Number(arg) }, (_, i) =>
+      store.batch((tx) => tx.audit.append({ actor: 'worker', action: 'test.concurrent', details: { i } })),
+    ),
+  );
 } else {
   throw new Error(`unknown job ${job}`);
 }

@@ -27,7 +27,13 @@ export interface TestCa {
 }
 
 export async function newTestCa(
-  opts: { engine?: 'sqlite' | 'postgres'; keyAlgorithm?: CaKeyAlgorithm; rootKeyAlgorithm?: CaKeyAlgorithm; singleTier?: boolean; publicUrl?: string } = {},
+  opts: {
+    engine?: 'sqlite' | 'postgres';
+    keyAlgorithm?: CaKeyAlgorithm;
+    rootKeyAlgorithm?: CaKeyAlgorithm;
+    singleTier?: boolean;
+    publicUrl?: string;
+  } = {},
 ): Promise<TestCa> {
   const dir = tmpDir('tessera-data-');
   const database = opts.engine === 'postgres' ? newPgDatabase() : undefined;
@@ -46,13 +52,22 @@ export async function newTestCa(
   // process (the CLI) and read the result back at once. The caches and their bound are
   // tested on their own in test/core/caches.test.ts.
   const t = await Tessera.open(dir, { caches: { ttlMs: 0 } });
-  const chainPem = t.chain().map((c) => toPem(c, 'CERTIFICATE')).join('');
+  const chainPem = t
+    .chain()
+    .map((c) => toPem(c, 'CERTIFICATE'))
+    .join('');
   return {
     t,
     dir,
     chainPem,
     async user(name, u = {}) {
-      await createUser(t, LOCAL, { username: name, displayName: u.displayName ?? name[0].toUpperCase() + name.slice(1), email: u.email === undefined ? `${name}@example.com` : u.email, password: u.password ?? 'correct horse battery', ...u });
+      await createUser(t, LOCAL, {
+        username: name,
+        displayName: u.displayName ?? name[0].toUpperCase() + name.slice(1),
+        email: u.email === undefined ? `${name}@example.com` : u.email,
+        password: u.password ?? 'correct horse battery',
+        ...u,
+      });
       return (await t.directory.findUser(name))!;
     },
     async actor(name) {

@@ -19,7 +19,15 @@ import { startTestServer, type TestServer } from '../support/server.js';
 import { newSoftHsm, type SoftHsm } from '../support/softhsm.js';
 import type { TestCa } from '../support/tessera.js';
 import { startCardAgent, type AgentProcess } from './cardAgentProcess.js';
-import { buildClientBundle, docScreenshot, fieldErrorText, PASSWORD, scriptReady, signIn, statusText } from './support.js';
+import {
+  buildClientBundle,
+  docScreenshot,
+  fieldErrorText,
+  PASSWORD,
+  scriptReady,
+  signIn,
+  statusText,
+} from './support.js';
 
 let ca: TestCa;
 let t: Tessera;
@@ -74,7 +82,7 @@ const noAgentText = (url: string) =>
   `No card agent answered at ${url}. Start the Tessera card agent: tessera card-agent --allow-origin ${server.url} (if it runs on another port, enter its address under "Card agent" and choose "Find cards").`;
 
 describe.skipIf(!chromiumAvailable())('the card provider when something is off, in Chromium', () => {
-  it("starts from the site's configured card agent address; the button is \"Find cards\"", async () => {
+  it('starts from the site\'s configured card agent address; the button is "Find cards"', async () => {
     await openForm();
     expect(await page.inputValue('#tbAgentUrl')).toBe(agentUrl);
     await page.selectOption('#lbCSP', 'card');

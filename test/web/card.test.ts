@@ -18,7 +18,18 @@ import { certText } from '../support/openssl.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { newSoftHsm, SOFTHSM2_MODULE, type SoftHsm } from '../support/softhsm.js';
 import type { TestCa } from '../support/tessera.js';
-import { buildClientBundle, docScreenshot, fieldErrorText, heading, PASSWORD, scriptReady, signIn, statusText, storedKeys, submitAndWait } from './support.js';
+import {
+  buildClientBundle,
+  docScreenshot,
+  fieldErrorText,
+  heading,
+  PASSWORD,
+  scriptReady,
+  signIn,
+  statusText,
+  storedKeys,
+  submitAndWait,
+} from './support.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PIN = '12345678';
@@ -34,7 +45,23 @@ let serial = '';
 
 async function startAgent(): Promise<void> {
   // The real command, from the sources (as test/card/agent.test.ts runs it).
-  agent = spawn(process.execPath, ['--import', 'tsx', join(root, 'test', 'card', 'helpers', 'tessera-cli.ts'), '--json', 'card-agent', '--port', '0', '--allow-origin', server.url, '--module', SOFTHSM2_MODULE], { env: hsm.env, cwd: root });
+  agent = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(root, 'test', 'card', 'helpers', 'tessera-cli.ts'),
+      '--json',
+      'card-agent',
+      '--port',
+      '0',
+      '--allow-origin',
+      server.url,
+      '--module',
+      SOFTHSM2_MODULE,
+    ],
+    { env: hsm.env, cwd: root },
+  );
   let out = '';
   agent.stdout!.on('data', (c) => (out += c));
   agent.stderr!.on('data', (c) => (agentLog += c));
@@ -72,7 +99,12 @@ function cardObjects(): { kind: string; label: string; id: string; text: string 
   return out
     .split(/\n(?=\S)/)
     .filter((b) => / Object;/.test(b))
-    .map((b) => ({ kind: b.split(' Object')[0].trim(), label: /label:\s+(.*)/.exec(b)?.[1].trim() ?? '', id: /ID:\s+([0-9a-f]+)/.exec(b)?.[1] ?? '', text: b }));
+    .map((b) => ({
+      kind: b.split(' Object')[0].trim(),
+      label: /label:\s+(.*)/.exec(b)?.[1].trim() ?? '',
+      id: /ID:\s+([0-9a-f]+)/.exec(b)?.[1] ?? '',
+      text: b,
+    }));
 }
 
 describe.skipIf(!chromiumAvailable())('the seed on a smart card: Chromium → card agent → SoftHSM2', () => {
@@ -86,10 +118,12 @@ describe.skipIf(!chromiumAvailable())('the seed on a smart card: Chromium → ca
     await screenshot(page, 'card-01-insert-the-card');
   });
 
-  it('step 7: the card appears after it is inserted; the seed\'s options with the smart card provider', async () => {
+  it("step 7: the card appears after it is inserted; the seed's options with the smart card provider", async () => {
     serial = hsm.initToken('Alice VSC', PIN, '87654321');
     await page.click('#btnRefreshCards');
-    await expect.poll(() => page.locator('#lbCard option').allInnerTexts(), { timeout: 20_000 }).toEqual([`Alice VSC (serial ${serial}) — virtual card`]);
+    await expect
+      .poll(() => page.locator('#lbCard option').allInnerTexts(), { timeout: 20_000 })
+      .toEqual([`Alice VSC (serial ${serial}) — virtual card`]);
     expect(await page.locator('#lbCard-error').count()).toBe(0);
     await page.selectOption('#lbCertTemplate', { label: 'Smartcard User' });
     await page.check('#rbKeyGen0');
@@ -129,7 +163,20 @@ describe.skipIf(!chromiumAvailable())('the seed on a smart card: Chromium → ca
     keyId = m![2];
     // Nothing secret is kept for a card key: the card, the key ID, the public key, the agent's address.
     const kept = (await storedKeys(page)).find((k) => k.handle === thumbprint);
-    expect(kept?.fields).toEqual(['agentUrl', 'alg', 'card', 'container', 'created', 'friendlyName', 'handle', 'keyId', 'provider', 'spki', 'templateDisplay', 'templateName']);
+    expect(kept?.fields).toEqual([
+      'agentUrl',
+      'alg',
+      'card',
+      'container',
+      'created',
+      'friendlyName',
+      'handle',
+      'keyId',
+      'provider',
+      'spki',
+      'templateDisplay',
+      'templateName',
+    ]);
     await scriptReady(page);
     expect(await page.isVisible('#installCard')).toBe(true);
     expect(await page.isVisible('#tbPfxPassword')).toBe(false);
@@ -152,10 +199,22 @@ describe.skipIf(!chromiumAvailable())('the seed on a smart card: Chromium → ca
     expect(priv?.text).toMatch(/never extractable, local/);
     expect(priv?.text).toMatch(/sensitive/);
     const certFile = join(hsm.dir, 'on-card.der');
-    const read = hsm.pkcs11Tool(['--token-label', 'Alice VSC', '--read-object', '--type', 'cert', '--id', keyId, '--output-file', certFile]);
+    const read = hsm.pkcs11Tool([
+      '--token-label',
+      'Alice VSC',
+      '--read-object',
+      '--type',
+      'cert',
+      '--id',
+      keyId,
+      '--output-file',
+      certFile,
+    ]);
     expect(read.status, read.stderr).toBe(0);
     const der = readFileSync(certFile);
-    const row = (await ca.t.store.requests.list({ limit: 100 })).find((r) => r.template === 'SmartcardUser' && r.requester === 'alice' && r.disposition === 'issued');
+    const row = (await ca.t.store.requests.list({ limit: 100 })).find(
+      (r) => r.template === 'SmartcardUser' && r.requester === 'alice' && r.disposition === 'issued',
+    );
     const issued = (await ca.t.store.certificates.byRequest(row!.id))!;
     expect(der.equals(Buffer.from(issued.der!))).toBe(true);
     expect(row?.format).toBe('cmc');
@@ -173,13 +232,17 @@ describe.skipIf(!chromiumAvailable())('the seed on a smart card: Chromium → ca
     await scriptReady(page);
     await page.selectOption('#lbCertTemplate', { label: 'Smartcard User (approval)' });
     await page.selectOption('#lbCSP', 'card');
-    await expect.poll(() => page.locator('#lbCard option').allInnerTexts(), { timeout: 20_000 }).toEqual([`Alice VSC (serial ${serial}) — virtual card`]);
+    await expect
+      .poll(() => page.locator('#lbCard option').allInnerTexts(), { timeout: 20_000 })
+      .toEqual([`Alice VSC (serial ${serial}) — virtual card`]);
     await page.selectOption('#lbKeyAlg', 'P-256');
     await page.fill('#tbPin', PIN);
     await page.fill('#tbFriendlyName', 'Approved Card Certificate');
     expect(await submitAndWait(page)).toBe('result-pending');
     const id = Number(await page.getAttribute('#result', 'data-req-id'));
-    await expect.poll(() => statusText(page), { timeout: 20_000 }).toContain(`The key for request ${id} is on the smart card "Alice VSC"`);
+    await expect
+      .poll(() => statusText(page), { timeout: 20_000 })
+      .toContain(`The key for request ${id} is on the smart card "Alice VSC"`);
     const approved = await cli(ca.dir, ['request', 'approve', String(id), '--as', 'manager']);
     expect(approved.status, approved.stderr).toBe(0);
     await page.goto(`${server.url}/certsrv/certckpn.asp`);
@@ -192,7 +255,12 @@ describe.skipIf(!chromiumAvailable())('the seed on a smart card: Chromium → ca
     await page.fill('#installCard #tbPin', PIN);
     await page.click('#btnInstall');
     await expect.poll(() => statusText(page), { timeout: 30_000 }).toMatch(/^Installed on the smart card "Alice VSC"/);
-    expect(cardObjects().filter((o) => o.kind === 'Certificate').map((o) => o.label).sort()).toEqual(['Approved Card Certificate', 'Smartcard Certificate']);
+    expect(
+      cardObjects()
+        .filter((o) => o.kind === 'Certificate')
+        .map((o) => o.label)
+        .sort(),
+    ).toEqual(['Approved Card Certificate', 'Smartcard Certificate']);
   });
 
   it('"Install this certificate" never clicked: Pending / issued requests finds the key on the card and installs the certificate later', async () => {
@@ -200,19 +268,30 @@ describe.skipIf(!chromiumAvailable())('the seed on a smart card: Chromium → ca
     await scriptReady(page);
     await page.selectOption('#lbCertTemplate', { label: 'Smartcard User' });
     await page.selectOption('#lbCSP', 'card');
-    await expect.poll(() => page.locator('#lbCard option').allInnerTexts(), { timeout: 20_000 }).toEqual([`Alice VSC (serial ${serial}) — virtual card`]);
+    await expect
+      .poll(() => page.locator('#lbCard option').allInnerTexts(), { timeout: 20_000 })
+      .toEqual([`Alice VSC (serial ${serial}) — virtual card`]);
     await page.fill('#tbKeySize', '2048');
     await page.fill('#tbPin', PIN);
     await page.fill('#tbFriendlyName', 'Finished Later');
     expect(await submitAndWait(page)).toBe('result-issued');
     const id = Number(await page.getAttribute('#result', 'data-req-id'));
-    const laterKeyId = /^card:[0-9a-f]+:([0-9a-f]+)$/.exec((await page.getAttribute('#result', 'data-thumbprint'))!)![1];
+    const laterKeyId = /^card:[0-9a-f]+:([0-9a-f]+)$/.exec(
+      (await page.getAttribute('#result', 'data-thumbprint'))!,
+    )![1];
     // The user leaves without installing: the key is on the card, its certificate is not.
-    expect(cardObjects().filter((o) => o.id === laterKeyId).map((o) => o.kind).sort()).toEqual(['Private Key', 'Public Key']);
+    expect(
+      cardObjects()
+        .filter((o) => o.id === laterKeyId)
+        .map((o) => o.kind)
+        .sort(),
+    ).toEqual(['Private Key', 'Public Key']);
 
     await page.goto(`${server.url}/certsrv/certckpn.asp`);
     await scriptReady(page);
-    await expect.poll(() => page.locator(`#cardState${id}`).innerText(), { timeout: 20_000 }).toMatch(/^Key on "Alice VSC", certificate not installed/);
+    await expect
+      .poll(() => page.locator(`#cardState${id}`).innerText(), { timeout: 20_000 })
+      .toMatch(/^Key on "Alice VSC", certificate not installed/);
     expect(await page.isVisible(`#btnInstall${id}`)).toBe(true);
     expect(await page.isVisible('#installLater')).toBe(true);
     expect(await statusText(page)).toContain('issued for a key on your smart card but never installed');
@@ -225,20 +304,40 @@ describe.skipIf(!chromiumAvailable())('the seed on a smart card: Chromium → ca
     expect(await fieldErrorText(page, 'tbPin')).toBe('Enter the smart card PIN.');
     await page.fill('#tbPin', PIN);
     await page.click(`#btnInstall${id}`);
-    await expect.poll(() => statusText(page), { timeout: 30_000 }).toMatch(new RegExp(`^Installed the certificate of request ${id} on the smart card "Alice VSC" \\(serial ${serial}\\) as "Finished Later", next to its key \\(ID ${laterKeyId}\\)`));
+    await expect
+      .poll(() => statusText(page), { timeout: 30_000 })
+      .toMatch(
+        new RegExp(
+          `^Installed the certificate of request ${id} on the smart card "Alice VSC" \\(serial ${serial}\\) as "Finished Later", next to its key \\(ID ${laterKeyId}\\)`,
+        ),
+      );
     await screenshot(page, 'card-07-installed-later');
 
     // pkcs11-tool: the issued certificate is now on the card, next to its key, under the friendly name.
     const cert = cardObjects().find((o) => o.kind === 'Certificate' && o.id === laterKeyId);
     expect(cert?.label).toBe('Finished Later');
     const certFile = join(hsm.dir, 'later.der');
-    expect(hsm.pkcs11Tool(['--token-label', 'Alice VSC', '--read-object', '--type', 'cert', '--id', laterKeyId, '--output-file', certFile]).status).toBe(0);
+    expect(
+      hsm.pkcs11Tool([
+        '--token-label',
+        'Alice VSC',
+        '--read-object',
+        '--type',
+        'cert',
+        '--id',
+        laterKeyId,
+        '--output-file',
+        certFile,
+      ]).status,
+    ).toBe(0);
     const issued = (await ca.t.store.certificates.byRequest(id))!;
     expect(readFileSync(certFile).equals(Buffer.from(issued.der!))).toBe(true);
     // Seen again, nothing is left to install.
     await page.reload();
     await scriptReady(page);
-    await expect.poll(() => page.locator(`#cardState${id}`).innerText(), { timeout: 20_000 }).toBe('Installed on "Alice VSC"');
+    await expect
+      .poll(() => page.locator(`#cardState${id}`).innerText(), { timeout: 20_000 })
+      .toBe('Installed on "Alice VSC"');
     expect(await page.locator('button[id^="btnInstall"]').count()).toBe(0);
   });
 });

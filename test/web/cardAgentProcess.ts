@@ -21,14 +21,26 @@ export interface AgentProcess {
 export async function startCardAgent(hsm: SoftHsm, origins: readonly string[], port = 0): Promise<AgentProcess> {
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--import', 'tsx', join(root, 'test', 'card', 'helpers', 'tessera-cli.ts'), '--json', 'card-agent', '--port', String(port), ...origins.flatMap((o) => ['--allow-origin', o]), '--module', SOFTHSM2_MODULE],
+    [
+      '--import',
+      'tsx',
+      join(root, 'test', 'card', 'helpers', 'tessera-cli.ts'),
+      '--json',
+      'card-agent',
+      '--port',
+      String(port),
+      ...origins.flatMap((o) => ['--allow-origin', o]),
+      '--module',
+      SOFTHSM2_MODULE,
+    ],
     { env: hsm.env, cwd: root },
   );
   let out = '';
   let err = '';
   child.stdout!.on('data', (c) => (out += c));
   child.stderr!.on('data', (c) => (err += c));
-  for (let i = 0; i < 300 && !out.includes('}') && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 300 && !out.includes('}') && child.exitCode === null; i++)
+    await new Promise((r) => setTimeout(r, 100));
   if (!out.includes('}')) {
     child.kill('SIGTERM');
     throw new Error(`the card agent did not start:\n${out}\n${err}`);

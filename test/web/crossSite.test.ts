@@ -26,7 +26,8 @@ const attackerPage = (action: string, fields: Record<string, string>) =>
     .join('')}</form><script>document.forms[0].submit()</script>`;
 const pages = new Map<string, string>();
 
-const members = async (group: string) => (await ca.t.store.groups.members((await ca.t.store.groups.byName(group))!.id)).map((m) => m.username.toLowerCase());
+const members = async (group: string) =>
+  (await ca.t.store.groups.members((await ca.t.store.groups.byName(group))!.id)).map((m) => m.username.toLowerCase());
 
 beforeAll(async () => {
   if (!chromiumAvailable()) return;
@@ -53,12 +54,17 @@ describe.skipIf(!chromiumAvailable())('cross-site forms in Chromium', () => {
     const page = await browser.newPage();
     // The administrator once opened the API in this browser: Chromium answered the Basic
     // challenge and keeps the credentials for /api/v1/.
-    const me = await page.goto(`${server.url.replace('https://', `https://admin:${encodeURIComponent(PASSWORD)}@`)}/api/v1/me`);
+    const me = await page.goto(
+      `${server.url.replace('https://', `https://admin:${encodeURIComponent(PASSWORD)}@`)}/api/v1/me`,
+    );
     expect(me?.status()).toBe(200);
     const again = await page.goto(`${server.url}/api/v1/me`);
     expect(await again?.json()).toMatchObject({ username: 'admin', authenticatedBy: 'basic' });
 
-    pages.set('/groups', attackerPage(`${server.url}/api/v1/groups/CA%20Administrators/members`, { username: 'carol' }));
+    pages.set(
+      '/groups',
+      attackerPage(`${server.url}/api/v1/groups/CA%20Administrators/members`, { username: 'carol' }),
+    );
     const answer = page.waitForResponse((r) => r.url().includes('/api/v1/groups/'));
     await page.goto(`${evilUrl}/groups`);
     const res = await answer;
@@ -66,12 +72,20 @@ describe.skipIf(!chromiumAvailable())('cross-site forms in Chromium', () => {
     expect((await res.json()).code).toBe('CROSS_SITE_REFUSED');
     expect(await members('CA Administrators')).not.toContain('carol');
     const [audit] = await ca.t.store.audit.list({ action: 'request.cross_site_refused', limit: 1 });
-    expect(audit.details).toMatchObject({ reason: 'Sec-Fetch-Site: cross-site', credentials: 'basic', claimedUser: 'admin' });
+    expect(audit.details).toMatchObject({
+      reason: 'Sec-Fetch-Site: cross-site',
+      credentials: 'basic',
+      claimedUser: 'admin',
+    });
 
     // The same browser, from the site's own origin: JSON with the cached credentials works.
     await page.goto(`${server.url}/api/v1/me`);
     const added = await page.evaluate(async () => {
-      const r = await fetch('/api/v1/groups/Smartcard%20Users/members', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'carol' }) });
+      const r = await fetch('/api/v1/groups/Smartcard%20Users/members', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'carol' }),
+      });
       return r.status;
     });
     expect(added).toBe(200);
@@ -81,7 +95,10 @@ describe.skipIf(!chromiumAvailable())('cross-site forms in Chromium', () => {
   it('a form on another site cannot sign the browser in as the attacker', async () => {
     const page = await browser.newPage();
     await browser.context.clearCookies();
-    pages.set('/signin', attackerPage(`${server.url}/certsrv/signin`, { username: 'carol', password: PASSWORD, return: '/certsrv/' }));
+    pages.set(
+      '/signin',
+      attackerPage(`${server.url}/certsrv/signin`, { username: 'carol', password: PASSWORD, return: '/certsrv/' }),
+    );
     const answer = page.waitForResponse((r) => r.url().endsWith('/certsrv/signin') && r.request().method() === 'POST');
     await page.goto(`${evilUrl}/signin`);
     const res = await answer;

@@ -21,7 +21,18 @@ import { newCertsrvCa } from '../support/certsrvCa.js';
 import { openssl, opensslCsr, tmpDir } from '../support/openssl.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { LOCAL, type TestCa } from '../support/tessera.js';
-import { buildClientBundle, fieldErrorText, heading, installDownload, pageId, PASSWORD, scriptReady, signIn, statusText, submitAndWait } from './support.js';
+import {
+  buildClientBundle,
+  fieldErrorText,
+  heading,
+  installDownload,
+  pageId,
+  PASSWORD,
+  scriptReady,
+  signIn,
+  statusText,
+  submitAndWait,
+} from './support.js';
 
 let ca: TestCa;
 let server: TestServer;
@@ -65,7 +76,9 @@ describe.skipIf(!chromiumAvailable())('web enrollment flows in Chromium', () => 
       expect(await heading(page)).toBe('Certificate Pending');
       const id = Number(await page.getAttribute('#result', 'data-req-id'));
       expect(await page.locator('#locInfoReqID').innerText()).toBe(`Your Request Id is ${id}.`);
-      await expect.poll(() => statusText(page), { timeout: 20_000 }).toContain(`This browser keeps the key for request ${id}`);
+      await expect
+        .poll(() => statusText(page), { timeout: 20_000 })
+        .toContain(`This browser keeps the key for request ${id}`);
       await screenshot(page, 'pending-01-certificate-pending');
 
       // Still pending when checked before approval.
@@ -98,15 +111,21 @@ describe.skipIf(!chromiumAvailable())('web enrollment flows in Chromium', () => 
       expect(info.stdout + info.stderr).toContain('friendlyName: Approved Smartcard');
       expect(info.stdout + info.stderr).toContain('BEGIN PRIVATE KEY');
       const leaf = join(work, 'pending-leaf.pem');
-      writeFileSync(leaf, openssl(['pkcs12', '-in', d.file, '-passin', 'pass:pending-install-1', '-nokeys', '-clcerts']).stdout);
+      writeFileSync(
+        leaf,
+        openssl(['pkcs12', '-in', d.file, '-passin', 'pass:pending-install-1', '-nokeys', '-clcerts']).stdout,
+      );
       expect(openssl(['verify', '-CAfile', server.chainFile, leaf]).stdout).toContain(': OK');
       expect((await ca.t.store.requests.get(id))?.disposition).toBe('issued');
       // Installed: the page told the site (certrmpn.asp Action=inst), so the request left this browser's pending list.
       await expect
-        .poll(async () => {
-          await page.goto(`${server.url}/certsrv/certckpn.asp`);
-          return page.locator(`#chk${id}`).count();
-        }, { timeout: 20_000 })
+        .poll(
+          async () => {
+            await page.goto(`${server.url}/certsrv/certckpn.asp`);
+            return page.locator(`#chk${id}`).count();
+          },
+          { timeout: 20_000 },
+        )
         .toBe(0);
     } finally {
       await browser.close();
@@ -118,29 +137,44 @@ describe.skipIf(!chromiumAvailable())('web enrollment flows in Chromium', () => 
     const { browser, page } = await session('alice');
     try {
       // A request alice made elsewhere (its key is in an OpenSSL file, not in this browser).
-      const made = await submit(ca.t, { request: opensslCsr('P-256').csr, attributes: 'CertificateTemplate:SmartcardUser\r\n', requester: (await ca.t.directory.findUser('alice'))!, source: 'test' });
+      const made = await submit(ca.t, {
+        request: opensslCsr('P-256').csr,
+        attributes: 'CertificateTemplate:SmartcardUser\r\n',
+        requester: (await ca.t.directory.findUser('alice'))!,
+        source: 'test',
+      });
       expect(made.disposition).toBe('issued');
       const id = made.requestId;
       await page.goto(`${server.url}/certsrv/certckpn.asp`);
       // This browser has no Requests cookie; post chkpnd as the list would.
-      await page.evaluate(({ id }) => {
-        const f = document.createElement('form');
-        f.method = 'post';
-        f.action = 'certfnsh.asp';
-        const csrf = document.querySelector<HTMLMetaElement>('meta[name=csrf]')!.content;
-        for (const [n, v] of [['Mode', 'chkpnd'], ['ReqID', String(id)], ['SaveCert', 'no'], ['csrf', csrf]]) {
-          const i = document.createElement('input');
-          i.type = 'hidden';
-          i.name = n;
-          i.value = v;
-          f.append(i);
-        }
-        document.body.append(f);
-        f.submit();
-      }, { id });
+      await page.evaluate(
+        ({ id }) => {
+          const f = document.createElement('form');
+          f.method = 'post';
+          f.action = 'certfnsh.asp';
+          const csrf = document.querySelector<HTMLMetaElement>('meta[name=csrf]')!.content;
+          for (const [n, v] of [
+            ['Mode', 'chkpnd'],
+            ['ReqID', String(id)],
+            ['SaveCert', 'no'],
+            ['csrf', csrf],
+          ]) {
+            const i = document.createElement('input');
+            i.type = 'hidden';
+            i.name = n;
+            i.value = v;
+            f.append(i);
+          }
+          document.body.append(f);
+          f.submit();
+        },
+        { id },
+      );
       await page.waitForURL(/certfnsh\.asp/);
       expect(await pageId(page), await page.locator('main').innerText()).toBe('result-issued');
-      await expect.poll(() => statusText(page), { timeout: 20_000 }).toContain(`This browser does not hold the private key for request ${id}`);
+      await expect
+        .poll(() => statusText(page), { timeout: 20_000 })
+        .toContain(`This browser does not hold the private key for request ${id}`);
       expect(await page.isDisabled('#btnInstall')).toBe(true);
     } finally {
       await browser.close();
@@ -160,12 +194,20 @@ describe.skipIf(!chromiumAvailable())('web enrollment flows in Chromium', () => 
       expect(await heading(page)).toBe('Certificate Request Denied');
       const id = Number(await page.getAttribute('#result', 'data-req-id'));
       const reason = await page.locator('#locInfoReqIDandReason').innerText();
-      expect(reason).toMatch(new RegExp(`^Your Request Id is ${id}\\. The disposition message is "Denied by Policy Module +0x80094012, The permissions on the certificate template do not allow the current user to enroll`));
+      expect(reason).toMatch(
+        new RegExp(
+          `^Your Request Id is ${id}\\. The disposition message is "Denied by Policy Module +0x80094012, The permissions on the certificate template do not allow the current user to enroll`,
+        ),
+      );
       // The HTML keeps the two spaces Certipy's regex needs.
       expect(await page.content()).toContain('Denied by Policy Module  0x80094012,');
       await screenshot(page, 'denied-01-certificate-request-denied');
       const row = await ca.t.store.requests.get(id);
-      expect({ disposition: row?.disposition, code: row?.code, requester: row?.requester }).toEqual({ disposition: 'denied', code: 'ENROLL_DENIED', requester: 'carol' });
+      expect({ disposition: row?.disposition, code: row?.code, requester: row?.requester }).toEqual({
+        disposition: 'denied',
+        code: 'ENROLL_DENIED',
+        requester: 'carol',
+      });
     } finally {
       await browser.close();
     }
@@ -175,7 +217,9 @@ describe.skipIf(!chromiumAvailable())('web enrollment flows in Chromium', () => 
     const { browser, page } = await session('alice');
     try {
       await page.goto(`${server.url}/certsrv/certrqad.asp`);
-      await page.getByRole('link', { name: /Submit a certificate request by using a base-64-encoded CMC or PKCS #10 file/ }).click();
+      await page
+        .getByRole('link', { name: /Submit a certificate request by using a base-64-encoded CMC or PKCS #10 file/ })
+        .click();
       expect(await pageId(page)).toBe('request-paste');
       const csr = opensslCsr('rsa:2048', { subject: '/CN=ignored by the CA' });
       await page.fill('#CertRequest', csr.csr);
@@ -189,7 +233,9 @@ describe.skipIf(!chromiumAvailable())('web enrollment flows in Chromium', () => 
       const pem = await download(page, 'a[href*="certnew.cer?ReqID="][href$="Enc=b64"]', 'pasted.cer');
       expect(readFileSync(pem, 'utf8')).toContain('-----BEGIN CERTIFICATE-----');
       expect(openssl(['verify', '-CAfile', server.chainFile, pem]).stdout).toContain(': OK');
-      expect(openssl(['x509', '-in', pem, '-noout', '-pubkey']).stdout).toBe(openssl(['pkey', '-in', csr.keyFile, '-pubout']).stdout);
+      expect(openssl(['x509', '-in', pem, '-noout', '-pubkey']).stdout).toBe(
+        openssl(['pkey', '-in', csr.keyFile, '-pubout']).stdout,
+      );
       expect(openssl(['x509', '-in', pem, '-noout', '-subject']).stdout).not.toContain('ignored');
       const p7b = await download(page, 'a[href*="certnew.p7b?ReqID="][href$="Enc=bin"]', 'pasted.p7b');
       const certs = openssl(['pkcs7', '-inform', 'DER', '-in', p7b, '-print_certs', '-noout']).stdout;
@@ -213,7 +259,9 @@ describe.skipIf(!chromiumAvailable())('web enrollment flows in Chromium', () => 
       expect(openssl(['verify', '-CAfile', server.rootFile, caPem]).stdout).toContain(': OK');
       const p7b = await download(page, '#lnkChainB64', 'chain.p7b');
       // CryptoAPI's quirk, kept for clients: base64 PKCS#7 under a CERTIFICATE header (docs/certsrv.md §4).
-      const b64 = readFileSync(p7b, 'utf8').replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
+      const b64 = readFileSync(p7b, 'utf8')
+        .replace(/-----[^-]+-----/g, '')
+        .replace(/\s+/g, '');
       const printed = openssl(['pkcs7', '-inform', 'DER', '-print_certs', '-noout'], Buffer.from(b64, 'base64')).stdout;
       expect(printed.match(/^subject=/gm)).toHaveLength(2);
       const crl = await download(page, '#lnkCrl', 'ca.crl');
@@ -247,4 +295,3 @@ describe.skipIf(!chromiumAvailable())('web enrollment flows in Chromium', () => 
     }
   });
 });
-

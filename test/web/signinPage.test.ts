@@ -20,7 +20,13 @@ describe('"Test my smart card" in Chromium without a certificate', () => {
     if (!chromiumAvailable()) throw new Error('the web suites need Chromium: apt-get install -y chromium');
     ca = await newTestCa();
     const sessionKey = randomBytes(32);
-    signin = await startSigninServer({ tessera: ca.t, sessionKey, host: '127.0.0.1', port: 0, limits: { perAddress: 0, perCertificate: 0 } });
+    signin = await startSigninServer({
+      tessera: ca.t,
+      sessionKey,
+      host: '127.0.0.1',
+      port: 0,
+      limits: { perAddress: 0, perCertificate: 0 },
+    });
     browser = await launchChromium();
   });
   afterAll(async () => {

@@ -19,7 +19,17 @@ import { chromiumAvailable, launchChromium, screenshot, type TestBrowser } from 
 import { certText, openssl, tmpDir } from '../support/openssl.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { LOCAL, newTestCa, type TestCa } from '../support/tessera.js';
-import { buildClientBundle, fieldErrorText, heading, installDownload, PASSWORD, scriptReady, signIn, statusText, submitAndWait } from './support.js';
+import {
+  buildClientBundle,
+  fieldErrorText,
+  heading,
+  installDownload,
+  PASSWORD,
+  scriptReady,
+  signIn,
+  statusText,
+  submitAndWait,
+} from './support.js';
 
 const AGENT_P12_PASSWORD = 'agent-p12-password';
 let ca: TestCa;
@@ -36,7 +46,11 @@ beforeAll(async () => {
   ca = await newTestCa();
   await createGroup(ca.t, LOCAL, 'Help Desk');
   await createGroup(ca.t, LOCAL, 'Smartcard Users');
-  await ca.user('helpdesk', { password: PASSWORD, displayName: 'Help Desk', groups: ['Enrollment Agents', 'Help Desk'] });
+  await ca.user('helpdesk', {
+    password: PASSWORD,
+    displayName: 'Help Desk',
+    groups: ['Enrollment Agents', 'Help Desk'],
+  });
   bobSid = (await ca.user('bob', { password: PASSWORD, displayName: 'Bob Jones', groups: ['Smartcard Users'] })).sid!;
   await setTemplateGrant(ca.t, LOCAL, 'SmartcardLogon', 'Enrollment Agents', true);
   domain = ca.t.config.domain.name;
@@ -83,8 +97,13 @@ describe.skipIf(!chromiumAvailable())('the enrollment station in Chromium', () =
     expect(d.name).toBe('Help Desk Enrollment Agent.p12');
     agentP12 = d.file;
     const cert = join(work, 'agent.pem');
-    writeFileSync(cert, openssl(['pkcs12', '-in', agentP12, '-passin', `pass:${AGENT_P12_PASSWORD}`, '-nokeys', '-clcerts']).stdout);
-    expect(openssl(['x509', '-in', cert, '-noout', '-ext', 'extendedKeyUsage']).stdout).toContain('1.3.6.1.4.1.311.20.2.1');
+    writeFileSync(
+      cert,
+      openssl(['pkcs12', '-in', agentP12, '-passin', `pass:${AGENT_P12_PASSWORD}`, '-nokeys', '-clcerts']).stdout,
+    );
+    expect(openssl(['x509', '-in', cert, '-noout', '-ext', 'extendedKeyUsage']).stdout).toContain(
+      '1.3.6.1.4.1.311.20.2.1',
+    );
   });
 
   it('the station says what is wrong next to the field: no user, a wrong PKCS#12 password', async () => {
@@ -102,12 +121,23 @@ describe.skipIf(!chromiumAvailable())('the enrollment station in Chromium', () =
     await fillStation({ password: AGENT_P12_PASSWORD });
     expect(await submitAndWait(page)).toBe('result-denied');
     expect(await heading(page)).toBe('Certificate Request Denied');
-    expect(await page.locator('#locInfoReqIDandReason').innerText()).toMatch(/Denied by Policy Module +0x80094011, The enrollment agent restrictions do not allow this agent to enroll this user/);
+    expect(await page.locator('#locInfoReqIDandReason').innerText()).toMatch(
+      /Denied by Policy Module +0x80094011, The enrollment agent restrictions do not allow this agent to enroll this user/,
+    );
     await screenshot(page, 'station-02-denied-no-restriction');
   });
 
   it("after `tessera agent allow`, helpdesk enrolls bob: bob's certificate carries bob's UPN and SID and is installed for bob", async () => {
-    const rule = await cli(ca.dir, ['agent', 'allow', '--agent', 'Help Desk', '--for', 'Smartcard Users', '--template', 'SmartcardLogon']);
+    const rule = await cli(ca.dir, [
+      'agent',
+      'allow',
+      '--agent',
+      'Help Desk',
+      '--for',
+      'Smartcard Users',
+      '--template',
+      'SmartcardLogon',
+    ]);
     expect(rule.status, rule.stderr).toBe(0);
     await fillStation({ password: AGENT_P12_PASSWORD });
     await screenshot(page, 'station-03-form');
@@ -126,7 +156,10 @@ describe.skipIf(!chromiumAvailable())('the enrollment station in Chromium', () =
     expect(info.status, info.stderr).toBe(0);
     expect(info.stdout + info.stderr).toContain('friendlyName: Bob Smartcard Logon');
     const leaf = join(work, 'bob.pem');
-    writeFileSync(leaf, openssl(['pkcs12', '-in', d.file, '-passin', 'pass:bob-p12-password', '-nokeys', '-clcerts']).stdout);
+    writeFileSync(
+      leaf,
+      openssl(['pkcs12', '-in', d.file, '-passin', 'pass:bob-p12-password', '-nokeys', '-clcerts']).stdout,
+    );
     expect(openssl(['verify', '-CAfile', server.chainFile, leaf]).stdout).toContain(': OK');
     const der = Buffer.from(openssl(['x509', '-in', leaf, '-outform', 'DER']).stdout, 'latin1');
     const text = certText(der);
@@ -138,11 +171,23 @@ describe.skipIf(!chromiumAvailable())('the enrollment station in Chromium', () =
     expect(openssl(['asn1parse', '-inform', 'DER'], der).stdout).toContain('1.3.6.1.4.1.311.25.2');
     expect(der.includes(Buffer.from(bobSid))).toBe(true);
     const key = join(work, 'bob.key');
-    writeFileSync(key, openssl(['pkcs12', '-in', d.file, '-passin', 'pass:bob-p12-password', '-nocerts', '-nodes']).stdout);
-    expect(openssl(['pkey', '-in', key, '-pubout']).stdout).toBe(openssl(['x509', '-in', leaf, '-noout', '-pubkey']).stdout);
+    writeFileSync(
+      key,
+      openssl(['pkcs12', '-in', d.file, '-passin', 'pass:bob-p12-password', '-nocerts', '-nodes']).stdout,
+    );
+    expect(openssl(['pkey', '-in', key, '-pubout']).stdout).toBe(
+      openssl(['x509', '-in', leaf, '-noout', '-pubkey']).stdout,
+    );
 
-    const row = (await ca.t.store.requests.list({ limit: 20 })).find((r) => r.disposition === 'issued' && r.template === 'SmartcardLogon');
-    expect({ requester: row?.requester, subjectUser: row?.subjectUser, agent: row?.agent, format: row?.format }).toEqual({ requester: 'helpdesk', subjectUser: 'bob', agent: 'helpdesk', format: 'cmc' });
+    const row = (await ca.t.store.requests.list({ limit: 20 })).find(
+      (r) => r.disposition === 'issued' && r.template === 'SmartcardLogon',
+    );
+    expect({
+      requester: row?.requester,
+      subjectUser: row?.subjectUser,
+      agent: row?.agent,
+      format: row?.format,
+    }).toEqual({ requester: 'helpdesk', subjectUser: 'bob', agent: 'helpdesk', format: 'cmc' });
     expect(readFileSync(d.file).length).toBeGreaterThan(1000);
   });
 });

@@ -23,14 +23,29 @@ export async function buildClientBundle(): Promise<void> {
   const outDir = join(root, 'dist', 'web', 'public');
   mkdirSync(outDir, { recursive: true });
   const tmp = join(outDir, `enroll.${process.pid}.${Date.now()}.tmp.js`);
-  await build({ entryPoints: [join(root, 'src', 'client', 'web', 'main.ts')], bundle: true, format: 'esm', target: ['es2022'], minify: true, sourcemap: false, outfile: tmp, logLevel: 'warning' });
+  await build({
+    entryPoints: [join(root, 'src', 'client', 'web', 'main.ts')],
+    bundle: true,
+    format: 'esm',
+    target: ['es2022'],
+    minify: true,
+    sourcemap: false,
+    outfile: tmp,
+    logLevel: 'warning',
+  });
   renameSync(tmp, join(outDir, 'enroll.js'));
   const css = join(root, 'src', 'web', 'static', 'tessera.css');
   if (existsSync(css) && !existsSync(join(outDir, 'tessera.css'))) copyFileSync(css, join(outDir, 'tessera.css'));
 }
 
 /** Sign in through the form the site redirects to. */
-export async function signIn(page: Page, base: string, username: string, password = PASSWORD, shot?: string): Promise<void> {
+export async function signIn(
+  page: Page,
+  base: string,
+  username: string,
+  password = PASSWORD,
+  shot?: string,
+): Promise<void> {
   await page.goto(`${base}/certsrv/`);
   await page.waitForFunction(() => document.body?.dataset.page === 'signin');
   await page.fill('#username', username);
@@ -38,7 +53,8 @@ export async function signIn(page: Page, base: string, username: string, passwor
   if (shot) await screenshot(page, shot);
   await Promise.all([page.waitForURL(/\/certsrv\/($|\?|certdflt)/), page.click('button[type=submit]')]);
   const landed = await pageId(page);
-  if (landed !== 'welcome') throw new Error(`signing in as ${username} landed on "${landed}": ${await page.locator('main').innerText()}`);
+  if (landed !== 'welcome')
+    throw new Error(`signing in as ${username} landed on "${landed}": ${await page.locator('main').innerText()}`);
 }
 
 export const pageId = (page: Page) => page.evaluate(() => document.body.dataset.page ?? '');
@@ -68,7 +84,10 @@ export async function submitAndWait(page: Page, button = '#btnSubmit', timeout =
 }
 
 /** Click Install and save the download. */
-export async function installDownload(page: Page, dir: string): Promise<{ file: string; name: string; download: Download }> {
+export async function installDownload(
+  page: Page,
+  dir: string,
+): Promise<{ file: string; name: string; download: Download }> {
   const [download] = await Promise.all([page.waitForEvent('download', { timeout: 60_000 }), page.click('#btnInstall')]);
   const name = download.suggestedFilename();
   const file = join(dir, name);

@@ -51,8 +51,19 @@ export interface GeneratedCrl {
   readonly entries: number;
 }
 
-export async function generateCrl(crls: CrlStore, caId: string, ca: CaCertificate, signer: CrlSigner, plan: CrlPlan): Promise<GeneratedCrl> {
-  const enc = new CrlEncoder({ issuer: ca.subjectDer, signatureAlgorithm: signer.algorithm, thisUpdate: plan.thisUpdate, nextUpdate: plan.nextUpdate });
+export async function generateCrl(
+  crls: CrlStore,
+  caId: string,
+  ca: CaCertificate,
+  signer: CrlSigner,
+  plan: CrlPlan,
+): Promise<GeneratedCrl> {
+  const enc = new CrlEncoder({
+    issuer: ca.subjectDer,
+    signatureAlgorithm: signer.algorithm,
+    thisUpdate: plan.thisUpdate,
+    nextUpdate: plan.nextUpdate,
+  });
   if (plan.kind === 'full') {
     for await (const page of crls.revokedPages(caId, plan.expiredBefore.getTime())) {
       for (const r of page) enc.add(r.serial, Number(r.revoked_at), r.revocation_reason);
@@ -80,7 +91,12 @@ export async function generateCrl(crls: CrlStore, caId: string, ca: CaCertificat
   const signature = await signer.sign(tbs);
   // Check the signature before anything is published (a faulty key or HSM never
   // produces a CRL relying parties would reject).
-  const ok = verify(signingHash(ca.key), tbs, createPublicKey({ key: ca.spki, format: 'der', type: 'spki' }), signature);
+  const ok = verify(
+    signingHash(ca.key),
+    tbs,
+    createPublicKey({ key: ca.spki, format: 'der', type: 'spki' }),
+    signature,
+  );
   if (!ok) throw new TesseraError('CRL_SIGNATURE_INVALID', `CRL ${plan.number} of ${caId}`);
   return { der: enc.certificateList(signature), entries: enc.count };
 }

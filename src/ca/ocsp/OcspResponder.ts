@@ -99,7 +99,8 @@ interface Entry {
   lastUsed: number;
 }
 
-const issuerKey = (hashOid: string, nameHash: Uint8Array, keyHash: Uint8Array) => `${hashOid}|${Buffer.from(nameHash).toString('hex')}|${Buffer.from(keyHash).toString('hex')}`;
+const issuerKey = (hashOid: string, nameHash: Uint8Array, keyHash: Uint8Array) =>
+  `${hashOid}|${Buffer.from(nameHash).toString('hex')}|${Buffer.from(keyHash).toString('hex')}`;
 
 const wholeSecond = (ms: number) => Math.floor(ms / 1000) * 1000;
 
@@ -176,13 +177,20 @@ export class OcspResponder {
         } else missing.push(i);
       });
       if (missing.length) {
-        const filled = await this.#fill(caId!, missing.map((i) => req.certIds[i]));
+        const filled = await this.#fill(
+          caId!,
+          missing.map((i) => req.certIds[i]),
+        );
         missing.forEach((i, k) => (entries[i] = filled[k]));
       }
       if (entries.length === 1 && !req.nonce) {
         const e = entries[0];
         const r = e.response ?? (await this.#signSingle(e));
-        return { der: r.der, status: 'successful', cache: { producedAt: new Date(r.producedAt), nextUpdate: new Date(e.nextUpdate), etag: r.etag } };
+        return {
+          der: r.der,
+          status: 'successful',
+          cache: { producedAt: new Date(r.producedAt), nextUpdate: new Date(e.nextUpdate), etag: r.etag },
+        };
       }
       // A nonce (RFC 6960 §4.4.1, echoed as received) or several CertIDs: one new envelope
       // around the cached SingleResponses.
@@ -190,13 +198,24 @@ export class OcspResponder {
       const exts: Buffer[] = [];
       if (req.nonce) exts.push(req.nonce);
       if (entries.some((e) => e.nonIssued && this.#nonIssued === 'revoked')) exts.push(extendedRevokeExtension());
-      const rd = responseData(responderIdByKey(id.keyHash), new Date(wholeSecond(now)), entries.map((e) => e.single), exts);
+      const rd = responseData(
+        responderIdByKey(id.keyHash),
+        new Date(wholeSecond(now)),
+        entries.map((e) => e.single),
+        exts,
+      );
       const sig = await id.sign(rd);
       return { der: successfulResponse(rd, id.algorithm, sig, [id.certificate]), status: 'successful' };
     } catch (e) {
       const code = (e as { code?: string }).code;
       // The database or the signing key is away: the client should retry (RFC 6960 §4.2.1 tryLater).
-      if (code === 'STORAGE_UNAVAILABLE' || code === 'STORAGE_FULL' || code === 'OCSP_SIGNER_UNAVAILABLE' || code === 'CA_KEY_UNAVAILABLE') return fail('tryLater');
+      if (
+        code === 'STORAGE_UNAVAILABLE' ||
+        code === 'STORAGE_FULL' ||
+        code === 'OCSP_SIGNER_UNAVAILABLE' ||
+        code === 'CA_KEY_UNAVAILABLE'
+      )
+        return fail('tryLater');
       return fail('internalError');
     }
   }
@@ -206,7 +225,8 @@ export class OcspResponder {
    * (or within freshnessMs). Concurrent callers share one version read.
    */
   fresh(): Promise<void> {
-    if (this.#freshnessMs > 0 && this.#seenVersion >= 0 && Date.now() - this.#checkStartedAt <= this.#freshnessMs) return Promise.resolve();
+    if (this.#freshnessMs > 0 && this.#seenVersion >= 0 && Date.now() - this.#checkStartedAt <= this.#freshnessMs)
+      return Promise.resolve();
     return this.refresh();
   }
 
@@ -250,7 +270,8 @@ export class OcspResponder {
     const now = Date.now();
     this.#recentChanges.set(serial, { version, at: now });
     if (this.#recentChanges.size > 10_000) {
-      for (const [s, c] of this.#recentChanges) if (now - c.at > 60_000 || this.#recentChanges.size > 10_000) this.#recentChanges.delete(s);
+      for (const [s, c] of this.#recentChanges)
+        if (now - c.at > 60_000 || this.#recentChanges.size > 10_000) this.#recentChanges.delete(s);
     }
     const keys = this.#bySerial.get(serial);
     if (!keys) return;
@@ -264,7 +285,11 @@ export class OcspResponder {
     }
     // Keep the cache warm: the next request for this serial is a lookup again (a few
     // CertID forms per serial at most; after a mass revocation the rest fill on demand).
-    for (const e of again.slice(0, 8)) void this.#fill(e.caId, [e.certId]).then(([n]) => this.#signSingle(n), () => {});
+    for (const e of again.slice(0, 8))
+      void this.#fill(e.caId, [e.certId]).then(
+        ([n]) => this.#signSingle(n),
+        () => {},
+      );
   }
 
   /** Drop cached answers for a serial with no change recorded (a certificate was just issued: a cached "unknown" is wrong now). */
@@ -320,11 +345,13 @@ export class OcspResponder {
       let status: CertStatus;
       let nonIssued = false;
       if (row?.status === 'issued') status = { kind: 'good' };
-      else if (row?.status === 'revoked') status = { kind: 'revoked', revokedAt: new Date(Number(row.revoked_at)), reason: row.revocation_reason };
+      else if (row?.status === 'revoked')
+        status = { kind: 'revoked', revokedAt: new Date(Number(row.revoked_at)), reason: row.revocation_reason };
       else {
         // Never issued by this CA (no row, or a reservation that was never signed and released).
         nonIssued = true;
-        status = this.#nonIssued === 'revoked' ? { kind: 'revoked', revokedAt: new Date(0), reason: 6 } : { kind: 'unknown' };
+        status =
+          this.#nonIssued === 'revoked' ? { kind: 'revoked', revokedAt: new Date(0), reason: 6 } : { kind: 'unknown' };
       }
       const e: Entry = {
         key: c.der.toString('latin1'),
@@ -396,7 +423,11 @@ export class OcspResponder {
     let dropped = 0;
     let renewed = 0;
     for (const e of [...this.#entries.values()]) {
-      if (now >= e.nextUpdate - 60_000 || (e.nonIssued && now >= e.renewAt) || (now >= e.renewAt && e.lastUsed < e.thisUpdate)) {
+      if (
+        now >= e.nextUpdate - 60_000 ||
+        (e.nonIssued && now >= e.renewAt) ||
+        (now >= e.renewAt && e.lastUsed < e.thisUpdate)
+      ) {
         this.#remove(e);
         dropped++;
       } else if (now >= e.renewAt && !this.#renewingKeys.has(e.key)) {

@@ -20,8 +20,20 @@ import { TesseraError } from '../../errors/TesseraError.js';
 export const MODULE_ENV = 'TESSERA_PKCS11_MODULE';
 
 /** Where Debian and others put SoftHSM2 (the default virtual card) and OpenSC (physical cards). */
-export const SOFTHSM2_MODULES = ['/usr/lib/softhsm/libsofthsm2.so', '/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so', '/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so', '/usr/local/lib/softhsm/libsofthsm2.so', '/opt/homebrew/lib/softhsm/libsofthsm2.so'];
-export const OPENSC_MODULES = ['/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so', '/usr/lib/aarch64-linux-gnu/opensc-pkcs11.so', '/usr/lib/opensc-pkcs11.so', '/usr/local/lib/opensc-pkcs11.so', '/Library/OpenSC/lib/opensc-pkcs11.so'];
+export const SOFTHSM2_MODULES = [
+  '/usr/lib/softhsm/libsofthsm2.so',
+  '/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so',
+  '/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so',
+  '/usr/local/lib/softhsm/libsofthsm2.so',
+  '/opt/homebrew/lib/softhsm/libsofthsm2.so',
+];
+export const OPENSC_MODULES = [
+  '/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so',
+  '/usr/lib/aarch64-linux-gnu/opensc-pkcs11.so',
+  '/usr/lib/opensc-pkcs11.so',
+  '/usr/local/lib/opensc-pkcs11.so',
+  '/Library/OpenSC/lib/opensc-pkcs11.so',
+];
 
 /** `--module`, then TESSERA_PKCS11_MODULE, then the first SoftHSM2 found. */
 export function resolveModulePath(option?: string): string {
@@ -35,7 +47,11 @@ export function resolveModulePath(option?: string): string {
     return chosen;
   }
   const found = SOFTHSM2_MODULES.find((p) => existsSync(p));
-  if (!found) throw new TesseraError('CARD_MODULE_UNAVAILABLE', `SoftHSM2 is not installed (apt-get install softhsm2); or pass --module / ${MODULE_ENV}`);
+  if (!found)
+    throw new TesseraError(
+      'CARD_MODULE_UNAVAILABLE',
+      `SoftHSM2 is not installed (apt-get install softhsm2); or pass --module / ${MODULE_ENV}`,
+    );
   return found;
 }
 
@@ -86,7 +102,11 @@ export class Pkcs11Module {
     } catch (e) {
       // Another user of the same library in this process (rare) already initialized it.
       if (!(e as Error).message.includes('CKR_CRYPTOKI_ALREADY_INITIALIZED')) {
-        throw new TesseraError('CARD_MODULE_UNAVAILABLE', `C_Initialize of ${this.path} failed: ${(e as Error).message}`, { cause: e });
+        throw new TesseraError(
+          'CARD_MODULE_UNAVAILABLE',
+          `C_Initialize of ${this.path} failed: ${(e as Error).message}`,
+          { cause: e },
+        );
       }
     }
     this.#initialized = true;

@@ -84,7 +84,8 @@ export function normalizeOrigin(o: string): string {
   } catch {
     throw new TesseraError('INPUT_INVALID', `--allow-origin ${o}: an origin such as https://ca.example.com:8443`);
   }
-  if (!['https:', 'http:'].includes(u.protocol) || u.origin === 'null') throw new TesseraError('INPUT_INVALID', `--allow-origin ${o}: an http(s) origin`);
+  if (!['https:', 'http:'].includes(u.protocol) || u.origin === 'null')
+    throw new TesseraError('INPUT_INVALID', `--allow-origin ${o}: an http(s) origin`);
   return u.origin;
 }
 
@@ -103,7 +104,8 @@ export class CardAgent {
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(o: CardAgentOptions) {
-    if (!o.allowOrigins.length) throw new TesseraError('INPUT_INVALID', 'the card agent needs at least one --allow-origin');
+    if (!o.allowOrigins.length)
+      throw new TesseraError('INPUT_INVALID', 'the card agent needs at least one --allow-origin');
     this.#mod = o.module;
     this.#origins = new Set(o.allowOrigins.map(normalizeOrigin));
     this.#ttl = o.sessionTtlMs ?? 10 * 60_000;
@@ -159,10 +161,15 @@ export class CardAgent {
     app.addHook('onRequest', async (req, reply) => {
       const o = origin(req);
       if (!this.#hostOk(req.headers.host)) {
-        throw new TesseraError('CARD_AGENT_ORIGIN_REFUSED', `Host ${req.headers.host ?? '(none)'} is not the agent's loopback address`);
+        throw new TesseraError(
+          'CARD_AGENT_ORIGIN_REFUSED',
+          `Host ${req.headers.host ?? '(none)'} is not the agent's loopback address`,
+        );
       }
       if (!allowed(req)) {
-        const why = o ? `Origin ${o} is not configured (--allow-origin)` : 'the request has no Origin header; only web pages of the configured CA sites may call the agent';
+        const why = o
+          ? `Origin ${o} is not configured (--allow-origin)`
+          : 'the request has no Origin header; only web pages of the configured CA sites may call the agent';
         throw new TesseraError('CARD_AGENT_ORIGIN_REFUSED', why);
       }
       if (req.method === 'OPTIONS') {
@@ -218,10 +225,18 @@ export class CardAgent {
 
     route('GET', '/v1/status', async () => {
       const i = this.#mod.info;
-      const module = { manufacturer: i.manufacturer, description: i.description, version: i.version, virtualCards: this.#mod.isSoftHsm };
+      const module = {
+        manufacturer: i.manufacturer,
+        description: i.description,
+        version: i.version,
+        virtualCards: this.#mod.isSoftHsm,
+      };
       return { status: 200, body: { agent: 'tessera-card-agent', apiVersion: AGENT_API_VERSION, module } };
     });
-    route('GET', '/v1/cards', async () => ({ status: 200, body: { cards: await this.#exclusive(() => this.#cards()) } }));
+    route('GET', '/v1/cards', async () => ({
+      status: 200,
+      body: { cards: await this.#exclusive(() => this.#cards()) },
+    }));
     route('POST', '/v1/keys', (req) => this.#exclusive(() => this.#generate(body(req), origin(req)!)));
     route('POST', '/v1/sign', (req) => this.#exclusive(() => this.#sign(body(req), origin(req)!)));
     route('POST', '/v1/certificates', (req) => this.#exclusive(() => this.#install(body(req), origin(req)!)));
@@ -289,14 +304,35 @@ export class CardAgent {
           manufacturer: c.manufacturer,
           model: c.model,
           virtual: this.#mod.isSoftHsm,
-          pin: { locked: c.pin.locked, finalTry: c.pin.finalTry, countLow: this.#mod.isSoftHsm ? false : c.pin.countLow, changeRequired, agentThrottled: (this.#wrongPins.get(c.serial) ?? 0) >= this.#limit },
+          pin: {
+            locked: c.pin.locked,
+            finalTry: c.pin.finalTry,
+            countLow: this.#mod.isSoftHsm ? false : c.pin.countLow,
+            changeRequired,
+            agentThrottled: (this.#wrongPins.get(c.serial) ?? 0) >= this.#limit,
+          },
           publicKeys: objs.filter((o) => o.class === 'publicKey').length,
           // Public key objects only (no PIN): the page matches an issued certificate to its key
           // by public key or CKA_ID and offers to install it (docs/cards.md "Orphan keys").
-          keys: objs.filter((o) => o.class === 'publicKey').map((o) => ({ id: o.id, label: o.label, key: o.key ?? null, spkiSha256: o.spkiSha256 ?? null, certificate: !o.orphan })),
+          keys: objs
+            .filter((o) => o.class === 'publicKey')
+            .map((o) => ({
+              id: o.id,
+              label: o.label,
+              key: o.key ?? null,
+              spkiSha256: o.spkiSha256 ?? null,
+              certificate: !o.orphan,
+            })),
           certificates: objs
             .filter((o) => o.class === 'certificate')
-            .map((o) => ({ label: o.label, id: o.id, subject: o.subject ?? null, notAfter: o.notAfter?.toISOString() ?? null, sha256: o.sha256 ?? null, enrollmentAgent: agentIds.has(o.id) })),
+            .map((o) => ({
+              label: o.label,
+              id: o.id,
+              subject: o.subject ?? null,
+              notAfter: o.notAfter?.toISOString() ?? null,
+              sha256: o.sha256 ?? null,
+              enrollmentAgent: agentIds.has(o.id),
+            })),
         };
       } finally {
         s.close();
@@ -306,23 +342,30 @@ export class CardAgent {
 
   /** Log in with the PIN, counting consecutive wrong PINs per card (see the header comment). */
   #login(s: CardSession, pin: unknown): void {
-    if (typeof pin !== 'string' || pin.length === 0) throw new CardError('CARD_CANCELLED', s.card, 'no PIN was entered');
+    if (typeof pin !== 'string' || pin.length === 0)
+      throw new CardError('CARD_CANCELLED', s.card, 'no PIN was entered');
     const serial = s.card.serial;
     if ((this.#wrongPins.get(serial) ?? 0) >= this.#limit) {
-      throw new CardError('CARD_AGENT_PIN_THROTTLED', s.card, `${this.#limit} wrong PINs in a row for card ${describeCard(s.card)} through this agent; the agent no longer passes PINs for it to the card until it is restarted`);
+      throw new CardError(
+        'CARD_AGENT_PIN_THROTTLED',
+        s.card,
+        `${this.#limit} wrong PINs in a row for card ${describeCard(s.card)} through this agent; the agent no longer passes PINs for it to the card until it is restarted`,
+      );
     }
     try {
       s.login(pin);
       this.#wrongPins.delete(serial);
     } catch (e) {
-      if (e instanceof TesseraError && e.code === 'CARD_PIN_INCORRECT') this.#wrongPins.set(serial, (this.#wrongPins.get(serial) ?? 0) + 1);
+      if (e instanceof TesseraError && e.code === 'CARD_PIN_INCORRECT')
+        this.#wrongPins.set(serial, (this.#wrongPins.get(serial) ?? 0) + 1);
       throw e;
     }
   }
 
   #session(id: unknown, origin: string): AgentSession {
     const s = typeof id === 'string' ? this.#sessions.get(id) : undefined;
-    if (!s || s.origin !== origin) throw new TesseraError('CARD_AGENT_SESSION_UNKNOWN', 'no such card operation for this page');
+    if (!s || s.origin !== origin)
+      throw new TesseraError('CARD_AGENT_SESSION_UNKNOWN', 'no such card operation for this page');
     if (s.expires <= this.#now()) {
       this.#sessions.delete(s.id);
       throw new TesseraError('CARD_AGENT_SESSION_UNKNOWN', 'the card operation expired');
@@ -336,7 +379,11 @@ export class CardAgent {
       return findCard(this.#mod, { serial: a.card.serial });
     } catch (e) {
       if (e instanceof TesseraError && e.code === 'CARD_NOT_FOUND') {
-        throw new CardError('CARD_REMOVED', a.card, `card ${describeCard(a.card)} was removed after the key was generated; insert it and start again`);
+        throw new CardError(
+          'CARD_REMOVED',
+          a.card,
+          `card ${describeCard(a.card)} was removed after the key was generated; insert it and start again`,
+        );
       }
       throw e;
     }
@@ -345,7 +392,11 @@ export class CardAgent {
   async #generate(body: Record<string, unknown>, origin: string): Promise<Answer> {
     const sel = selector(body.card);
     const alg = str(body.keyAlg) ?? 'rsa';
-    const spec = parseKeySpec(alg, alg === 'rsa' ? ((body.keySize as number | undefined) ?? 2048) : undefined, str(body.curve));
+    const spec = parseKeySpec(
+      alg,
+      alg === 'rsa' ? ((body.keySize as number | undefined) ?? 2048) : undefined,
+      str(body.curve),
+    );
     const card = findCard(this.#mod, sel);
     const s = CardSession.open(this.#mod, card);
     try {
@@ -356,12 +407,31 @@ export class CardAgent {
       const key = await s.generateKeyPair(spec, container);
       const ms = performance.now() - started;
       const id = randomBytes(16).toString('base64url');
-      this.#sessions.set(id, { id, origin, card: { label: card.label, serial: card.serial }, keyId: key.id, spki: key.spki, spec, container, expires: this.#now() + this.#ttl, installed: false });
+      this.#sessions.set(id, {
+        id,
+        origin,
+        card: { label: card.label, serial: card.serial },
+        keyId: key.id,
+        spki: key.spki,
+        spec,
+        container,
+        expires: this.#now() + this.#ttl,
+        installed: false,
+      });
       this.#expire();
       return {
         status: 201,
         card: describeCard(card),
-        body: { session: id, card: { label: card.label, serial: card.serial }, spki: key.spki.toString('base64'), keyId: key.id.toString('hex'), container, key: describeKeySpec(spec), keyKind: spec.kind, generationMs: Math.round(ms) },
+        body: {
+          session: id,
+          card: { label: card.label, serial: card.serial },
+          spki: key.spki.toString('base64'),
+          keyId: key.id.toString('hex'),
+          container,
+          key: describeKeySpec(spec),
+          keyKind: spec.kind,
+          generationMs: Math.round(ms),
+        },
       };
     } finally {
       s.close();
@@ -374,14 +444,25 @@ export class CardAgent {
     const data = b64(body.data, 'data');
     const format = str(body.format) ?? 'pkcs10';
     if (format === 'pkcs10') checkPkcs10Info(data, a.spki);
-    else if (format === 'cmc') checkCmcSignedAttributes(data, body.content === undefined ? undefined : b64(body.content, 'content'), hash, a.spki);
+    else if (format === 'cmc')
+      checkCmcSignedAttributes(
+        data,
+        body.content === undefined ? undefined : b64(body.content, 'content'),
+        hash,
+        a.spki,
+      );
     else throw new TesseraError('INPUT_INVALID', 'format: pkcs10 or cmc');
     const card = this.#sessionCard(a);
     const s = CardSession.open(this.#mod, card);
     try {
       this.#login(s, body.pin);
       const key = s.findKeyFor(a.spki, a.keyId);
-      if (!key) throw new CardError('CARD_KEY_NOT_FOUND', a.card, `the key generated in this operation is no longer on card ${describeCard(a.card)}`);
+      if (!key)
+        throw new CardError(
+          'CARD_KEY_NOT_FOUND',
+          a.card,
+          `the key generated in this operation is no longer on card ${describeCard(a.card)}`,
+        );
       const signature = await s.sign(key.privateKey, a.spki, hash, data);
       return { status: 200, card: describeCard(card), body: { signature: signature.toString('base64') } };
     } finally {
@@ -405,7 +486,16 @@ export class CardAgent {
       if (friendlyName.length > 128) throw new TesseraError('INPUT_INVALID', 'friendlyName: at most 128 characters');
       const r = s.installCertificate(der, friendlyName);
       if (a) a.installed = true;
-      return { status: r.alreadyPresent ? 200 : 201, card: describeCard(card), body: { card: { label: card.label, serial: card.serial }, id: r.id, label: r.label, alreadyPresent: r.alreadyPresent } };
+      return {
+        status: r.alreadyPresent ? 200 : 201,
+        card: describeCard(card),
+        body: {
+          card: { label: card.label, serial: card.serial },
+          id: r.id,
+          label: r.label,
+          alreadyPresent: r.alreadyPresent,
+        },
+      };
     } finally {
       s.close();
     }
@@ -437,7 +527,8 @@ function str(v: unknown): string | undefined {
 }
 
 function b64(v: unknown, name: string): Buffer {
-  if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v) || v.length === 0) throw new TesseraError('INPUT_INVALID', `${name}: base64`);
+  if (typeof v !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(v) || v.length === 0)
+    throw new TesseraError('INPUT_INVALID', `${name}: base64`);
   return Buffer.from(v, 'base64');
 }
 

@@ -32,13 +32,25 @@ export function checkPkcs10Info(data: Buffer, spki: Buffer): void {
     if (e instanceof TesseraError && e.code === 'CARD_AGENT_REQUEST_REFUSED') throw e;
     return refuse('the data to sign is not DER');
   }
-  if (parts.length !== 4 || parts[0].tag !== TAG.INTEGER || parts[1].tag !== TAG.SEQUENCE || parts[2].tag !== TAG.SEQUENCE || parts[3].tag !== 0xa0) {
+  if (
+    parts.length !== 4 ||
+    parts[0].tag !== TAG.INTEGER ||
+    parts[1].tag !== TAG.SEQUENCE ||
+    parts[2].tag !== TAG.SEQUENCE ||
+    parts[3].tag !== 0xa0
+  ) {
     refuse('the data to sign is not a CertificationRequestInfo');
   }
-  if (!read.whole(data, parts[2]).equals(spki)) refuse('the request is for a different public key than the one generated in this operation');
+  if (!read.whole(data, parts[2]).equals(spki))
+    refuse('the request is for a different public key than the one generated in this operation');
 }
 
-export function checkCmcSignedAttributes(data: Buffer, content: Buffer | undefined, hash: CardHash, spki: Buffer): void {
+export function checkCmcSignedAttributes(
+  data: Buffer,
+  content: Buffer | undefined,
+  hash: CardHash,
+  spki: Buffer,
+): void {
   if (!content) return refuse('a CMC signature needs the PKIData content it covers');
   let contentType: string | undefined;
   let digest: Buffer | undefined;
@@ -50,7 +62,8 @@ export function checkCmcSignedAttributes(data: Buffer, content: Buffer | undefin
       const oid = read.oid(data, type);
       const vals = children(data, values);
       if (oid === OID_CONTENT_TYPE && vals.length === 1) contentType = read.oid(data, vals[0]);
-      if (oid === OID_MESSAGE_DIGEST && vals.length === 1 && vals[0].tag === TAG.OCTET_STRING) digest = read.bytes(data, vals[0]);
+      if (oid === OID_MESSAGE_DIGEST && vals.length === 1 && vals[0].tag === TAG.OCTET_STRING)
+        digest = read.bytes(data, vals[0]);
     }
     checkDer(content, { maxDepth: 48, maxNodes: 50_000 });
   } catch (e) {
@@ -58,6 +71,7 @@ export function checkCmcSignedAttributes(data: Buffer, content: Buffer | undefin
     return refuse('the CMC data to sign is not DER');
   }
   if (contentType !== OID_PKIDATA) refuse('CMC signed attributes must name id-cct-PKIData as the content type');
-  if (!digest || !digest.equals(createHash(hash).update(content).digest())) refuse('the messageDigest does not match the PKIData');
+  if (!digest || !digest.equals(createHash(hash).update(content).digest()))
+    refuse('the messageDigest does not match the PKIData');
   if (!content.includes(spki)) refuse('the PKIData does not carry the public key generated in this operation');
 }

@@ -63,7 +63,8 @@ export function caBundle(files: readonly Buffer[]): string[] {
   const out: string[] = [];
   for (const f of files) {
     const text = f.toString('latin1');
-    if (text.includes('-----BEGIN CERTIFICATE-----')) out.push(...pemBlocks(text, 'CERTIFICATE').map((d) => toPem(d, 'CERTIFICATE')));
+    if (text.includes('-----BEGIN CERTIFICATE-----'))
+      out.push(...pemBlocks(text, 'CERTIFICATE').map((d) => toPem(d, 'CERTIFICATE')));
     else out.push(toPem(f, 'CERTIFICATE'));
   }
   return out;
@@ -81,7 +82,8 @@ export class CaClient {
     } catch {
       throw new TesseraError('INPUT_INVALID', `--server ${server}: an https:// URL`);
     }
-    if (base.protocol !== 'https:') throw new TesseraError('INPUT_INVALID', `--server ${server}: must be https:// (the password goes over it)`);
+    if (base.protocol !== 'https:')
+      throw new TesseraError('INPUT_INVALID', `--server ${server}: must be https:// (the password goes over it)`);
     this.#base = base;
     this.#auth = 'Basic ' + Buffer.from(`${user}:${password}`, 'utf8').toString('base64');
     this.#ca = caCertificates?.length ? caBundle(caCertificates) : undefined;
@@ -105,7 +107,12 @@ export class CaClient {
     return (json as unknown as { templates: TemplateSummary[] }).templates;
   }
 
-  #call(method: string, path: string, body?: unknown, accept?: (json: Record<string, unknown>) => boolean): Promise<EnrollResponse> {
+  #call(
+    method: string,
+    path: string,
+    body?: unknown,
+    accept?: (json: Record<string, unknown>) => boolean,
+  ): Promise<EnrollResponse> {
     const url = new URL(path, this.#base);
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body), 'utf8');
     return new Promise((resolve, reject) => {
@@ -121,17 +128,19 @@ export class CaClient {
           ca: this.#ca,
           timeout: 60_000,
         },
-        (res) => collect(res).then((text) => {
-          try {
-            resolve(interpret(res, text, url, accept));
-          } catch (e) {
-            reject(e);
-          }
-        }, reject),
+        (res) =>
+          collect(res).then((text) => {
+            try {
+              resolve(interpret(res, text, url, accept));
+            } catch (e) {
+              reject(e);
+            }
+          }, reject),
       );
       req.on('timeout', () => req.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
       req.on('error', (e: NodeJS.ErrnoException) => {
-        if (e.code && TLS_TRUST_ERRORS.has(e.code)) reject(new TesseraError('SERVER_UNTRUSTED', `${url.origin}: ${e.code} (${e.message})`));
+        if (e.code && TLS_TRUST_ERRORS.has(e.code))
+          reject(new TesseraError('SERVER_UNTRUSTED', `${url.origin}: ${e.code} (${e.message})`));
         else reject(new TesseraError('SERVER_UNREACHABLE', `${url.origin}: ${e.code ?? e.message}`));
       });
       req.end(payload);
@@ -148,7 +157,12 @@ function collect(res: IncomingMessage): Promise<string> {
   });
 }
 
-function interpret(res: IncomingMessage, text: string, url: URL, accept?: (json: Record<string, unknown>) => boolean): EnrollResponse {
+function interpret(
+  res: IncomingMessage,
+  text: string,
+  url: URL,
+  accept?: (json: Record<string, unknown>) => boolean,
+): EnrollResponse {
   const status = res.statusCode ?? 0;
   let json: Record<string, unknown> = {};
   try {
@@ -157,14 +171,20 @@ function interpret(res: IncomingMessage, text: string, url: URL, accept?: (json:
     throw new TesseraError('SERVER_UNREACHABLE', `${url.origin} answered ${status} with a body that is not JSON`);
   }
   if (accept && status === 200) {
-    if (!accept(json)) throw new TesseraError('SERVER_UNREACHABLE', `${url.origin} answered ${status} with a body of the wrong shape`);
+    if (!accept(json))
+      throw new TesseraError('SERVER_UNREACHABLE', `${url.origin} answered ${status} with a body of the wrong shape`);
     return json as unknown as EnrollResponse;
   }
   if (status === 200 || status === 201 || status === 202) {
-    if (typeof json.requestId !== 'number' || typeof json.disposition !== 'string') throw new TesseraError('SERVER_UNREACHABLE', `${url.origin} answered ${status} without requestId and disposition`);
+    if (typeof json.requestId !== 'number' || typeof json.disposition !== 'string')
+      throw new TesseraError(
+        'SERVER_UNREACHABLE',
+        `${url.origin} answered ${status} without requestId and disposition`,
+      );
     return json as unknown as EnrollResponse;
   }
   const code = typeof json.code === 'string' ? json.code : 'INTERNAL';
-  const detail = typeof json.detail === 'string' ? json.detail : typeof json.title === 'string' ? json.title : `HTTP ${status}`;
+  const detail =
+    typeof json.detail === 'string' ? json.detail : typeof json.title === 'string' ? json.title : `HTTP ${status}`;
   throw new ServerRefusal(code, detail, status, typeof json.requestId === 'number' ? json.requestId : undefined);
 }

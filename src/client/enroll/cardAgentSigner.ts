@@ -64,12 +64,20 @@ export function findCardByLabelOrSerial(mod: Pkcs11Module, name: string, option 
   const byLabel = cards.filter((c) => c.label === name);
   if (byLabel.length === 1) return byLabel[0];
   if (byLabel.length > 1) {
-    throw new CardError('CARD_AMBIGUOUS', { label: name, serial: '' }, `${byLabel.length} cards are labelled "${name}": ${byLabel.map(describeCard).join(', ')}; give the serial number instead (${option} ${byLabel[0].serial})`);
+    throw new CardError(
+      'CARD_AMBIGUOUS',
+      { label: name, serial: '' },
+      `${byLabel.length} cards are labelled "${name}": ${byLabel.map(describeCard).join(', ')}; give the serial number instead (${option} ${byLabel[0].serial})`,
+    );
   }
   const bySerial = cards.filter((c) => c.serial.toLowerCase() === name.toLowerCase());
   if (bySerial.length === 1) return bySerial[0];
   const present = cards.length ? `; present: ${cards.map(describeCard).join(', ')}` : '; no card is present';
-  throw new CardError('CARD_NOT_FOUND', { label: name, serial: '' }, `no smart card with the label or serial "${name}" in ${mod.info.description || mod.path}${present}`);
+  throw new CardError(
+    'CARD_NOT_FOUND',
+    { label: name, serial: '' },
+    `no smart card with the label or serial "${name}" in ${mod.info.description || mod.path}${present}`,
+  );
 }
 
 /** RFC 5480 §4 / RFC 8017: SHA-256 for RSA and P-256, the curve's size for larger curves. */
@@ -79,7 +87,10 @@ export function hashForKey(spki: Uint8Array): CardHash {
   return k.curve === 'P-384' ? 'sha384' : k.curve === 'P-521' ? 'sha512' : 'sha256';
 }
 
-export const isAgentCertificate = (c: SignerCertificate) => c.ekus.includes(OID.certificateRequestAgent) || c.ekus.includes(OID.anyExtendedKeyUsage) || c.applicationPolicies.includes(OID.certificateRequestAgent);
+export const isAgentCertificate = (c: SignerCertificate) =>
+  c.ekus.includes(OID.certificateRequestAgent) ||
+  c.ekus.includes(OID.anyExtendedKeyUsage) ||
+  c.applicationPolicies.includes(OID.certificateRequestAgent);
 
 export async function openCardAgentSigner(i: CardAgentSignerInput): Promise<CardAgentSigner> {
   const card = findCardByLabelOrSerial(i.module, i.card);
@@ -120,7 +131,12 @@ interface Chosen {
 
 function pairGiven(s: CardSession, card: CardRef, cert: SignerCertificate): Chosen {
   const key = s.findKeyFor(cert.spki, cert.keyId);
-  if (!key) throw new CardError('CARD_KEY_NOT_FOUND', card, `card ${describeCard(card)} holds no private key for the --agent-cert certificate (serial ${cert.serial})`);
+  if (!key)
+    throw new CardError(
+      'CARD_KEY_NOT_FOUND',
+      card,
+      `card ${describeCard(card)} holds no private key for the --agent-cert certificate (serial ${cert.serial})`,
+    );
   return { cert, privateKey: key.privateKey, id: key.id };
 }
 
@@ -142,11 +158,16 @@ function chooseOnCard(s: CardSession, card: CardRef, now: Date): Chosen {
     const key = s.findKeyFor(cert.spki, s.attr(h, P.CKA_ID));
     if (key) agents.push({ cert, privateKey: key.privateKey, id: key.id });
   }
-  const valid = agents.filter((a) => a.cert.notBefore <= now && now < a.cert.notAfter).sort((a, b) => b.cert.notBefore.getTime() - a.cert.notBefore.getTime());
+  const valid = agents
+    .filter((a) => a.cert.notBefore <= now && now < a.cert.notAfter)
+    .sort((a, b) => b.cert.notBefore.getTime() - a.cert.notBefore.getTime());
   if (valid.length) return valid[0];
   const what = agents.length
     ? `only enrollment agent certificates that are expired or not yet valid (${agents.map((a) => `serial ${a.cert.serial}, valid ${a.cert.notBefore.toISOString()} to ${a.cert.notAfter.toISOString()}`).join('; ')})`
     : `no enrollment agent certificate (Certificate Request Agent, ${OID.certificateRequestAgent}) with its private key among its ${certificates} certificate(s)`;
-  throw new CardError('CARD_NO_AGENT_CERTIFICATE', card, `card ${describeCard(card)} holds ${what}; enroll one onto it with \`tessera enroll --template EnrollmentAgent --card "${card.label}"\`, or name the certificate with --agent-cert`);
+  throw new CardError(
+    'CARD_NO_AGENT_CERTIFICATE',
+    card,
+    `card ${describeCard(card)} holds ${what}; enroll one onto it with \`tessera enroll --template EnrollmentAgent --card "${card.label}"\`, or name the certificate with --agent-cert`,
+  );
 }
-

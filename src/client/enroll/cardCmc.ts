@@ -21,5 +21,13 @@ export interface CardCmcInput {
 }
 
 export function buildCardCmc(i: CardCmcInput): Promise<Uint8Array> {
-  return buildCmcRequest({ csr: i.csr, spki: i.spki, keyKind: i.keyKind, hash: REQUEST_HASH[i.hash], sign: i.sign, regInfo: i.regInfo, agent: i.agent });
+  return buildCmcRequest({
+    csr: i.csr,
+    spki: i.spki,
+    keyKind: i.keyKind,
+    hash: REQUEST_HASH[i.hash],
+    sign: i.sign,
+    regInfo: i.regInfo,
+    agent: i.agent,
+  });
 }

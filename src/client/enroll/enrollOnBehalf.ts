@@ -14,7 +14,13 @@
  * `tessera enroll-on-behalf` (src/entry/cli/commands/enrollOnBehalf.ts) is the command
  * line around this module: options, files, secrets, output.
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign as cryptoSign,
+  type KeyObject,
+} from 'node:crypto';
 import { unlink, writeFile } from 'node:fs/promises';
 import { findCard, type CardSelector } from '../../card/Card.js';
 import { describeCard } from '../../card/CardError.js';
@@ -40,7 +46,8 @@ interface Signing {
 
 /** Hash for a key: SHA-256 for RSA and P-256, the curve's size for larger curves (RFC 5480 §4). */
 function signingFor(key: KeyObject): Signing {
-  if (key.asymmetricKeyType === 'rsa') return { keyKind: 'rsa', hash: 'SHA-256', sign: async (d) => cryptoSign('sha256', d, key) };
+  if (key.asymmetricKeyType === 'rsa')
+    return { keyKind: 'rsa', hash: 'SHA-256', sign: async (d) => cryptoSign('sha256', d, key) };
   if (key.asymmetricKeyType === 'ec') {
     const curve = key.asymmetricKeyDetails?.namedCurve;
     const hash: RequestHash = curve === 'secp384r1' ? 'SHA-384' : curve === 'secp521r1' ? 'SHA-512' : 'SHA-256';
@@ -69,22 +76,36 @@ export function loadAgentCertificate(data: Buffer, path: string): Buffer {
   try {
     readSignerCertificate(der);
   } catch (e) {
-    throw new TesseraError('INPUT_INVALID', `--agent-cert ${path}: not an X.509 certificate (${(e as TesseraError).detail ?? (e as Error).message})`);
+    throw new TesseraError(
+      'INPUT_INVALID',
+      `--agent-cert ${path}: not an X.509 certificate (${(e as TesseraError).detail ?? (e as Error).message})`,
+    );
   }
   return der;
 }
 
 function loadKey(data: Buffer, path: string): KeyObject {
-  if (data.toString('latin1').includes('ENCRYPTED')) throw new TesseraError('INPUT_INVALID', `--agent-key ${path}: encrypted keys are not supported yet; use an unencrypted PKCS #8 PEM file with restricted permissions`);
+  if (data.toString('latin1').includes('ENCRYPTED'))
+    throw new TesseraError(
+      'INPUT_INVALID',
+      `--agent-key ${path}: encrypted keys are not supported yet; use an unencrypted PKCS #8 PEM file with restricted permissions`,
+    );
   try {
-    return createPrivateKey(data.toString('latin1').includes('-----BEGIN') ? data : { key: data, format: 'der', type: 'pkcs8' });
+    return createPrivateKey(
+      data.toString('latin1').includes('-----BEGIN') ? data : { key: data, format: 'der', type: 'pkcs8' },
+    );
   } catch (e) {
     throw new TesseraError('INPUT_INVALID', `--agent-key ${path}: not a private key (${(e as Error).message})`);
   }
 }
 
 /** The agent's key file (`--agent-key`) as the co-signer, refused unless it belongs to the agent certificate. */
-export function fileAgentSigner(certificate: Buffer, certPath: string, keyData: Buffer, keyPath: string): CmcAgentSigner {
+export function fileAgentSigner(
+  certificate: Buffer,
+  certPath: string,
+  keyData: Buffer,
+  keyPath: string,
+): CmcAgentSigner {
   const agentKey = loadKey(keyData, keyPath);
   const spki = Buffer.from(createPublicKey(agentKey).export({ type: 'spki', format: 'der' }));
   if (!spki.equals(readSignerCertificate(certificate).spki)) {
@@ -104,7 +125,10 @@ async function writeKeyFile(path: string, pem: string): Promise<void> {
     // Never overwrite a key; readable by the owner only.
     await writeFile(path, pem, { mode: 0o600, flag: 'wx' });
   } catch (e) {
-    throw new TesseraError('FILE_NOT_WRITABLE', `${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new TesseraError(
+      'FILE_NOT_WRITABLE',
+      `${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
 }
 
@@ -147,7 +171,11 @@ export interface OnBehalfInput {
   /** The PKCS#11 module, needed for the agent's card and for the target's card. */
   readonly module?: Pkcs11Module;
   /** The target's card: the new key is generated on it and the certificate installed there. */
-  readonly targetCard?: { readonly selector: CardSelector; readonly pin: () => Promise<string>; readonly friendlyName: string };
+  readonly targetCard?: {
+    readonly selector: CardSelector;
+    readonly pin: () => Promise<string>;
+    readonly friendlyName: string;
+  };
   /** Without a target card: where the target's new private key goes (default: <user>.key.pem). */
   readonly outKey?: string;
 }
@@ -163,7 +191,10 @@ export async function enrollOnBehalf(i: OnBehalfInput): Promise<OnBehalfResult> 
   if (module && agentCardName !== undefined) {
     const agentCard = findCardByLabelOrSerial(module, agentCardName);
     if (i.targetCard && findCard(module, i.targetCard.selector).serial === agentCard.serial) {
-      throw new TesseraError('INPUT_INVALID', `--card and --agent-card name the same card ${describeCard(agentCard)}: the new key belongs on the target user's card`);
+      throw new TesseraError(
+        'INPUT_INVALID',
+        `--card and --agent-card name the same card ${describeCard(agentCard)}: the new key belongs on the target user's card`,
+      );
     }
   } else if (module && i.targetCard) findCard(module, i.targetCard.selector);
   let cardAgent: CardAgentSigner | undefined;
@@ -218,13 +249,26 @@ function agentReport(agent: CmcAgentSigner, onCard: CardAgentSigner | undefined,
 }
 
 /** The target's key in a file beside the command (the original flow). */
-async function withKeyFile(i: OnBehalfInput, regInfo: string, agent: CmcAgentSigner, agentInfo: AgentReport): Promise<OnBehalfResult> {
+async function withKeyFile(
+  i: OnBehalfInput,
+  regInfo: string,
+  agent: CmcAgentSigner,
+  agentInfo: AgentReport,
+): Promise<OnBehalfResult> {
   // The target's key, its PKCS#10 (empty subject: the CA names it from the directory) and the CMC.
   const key = generate(i.keyAlg);
   const spki = createPublicKey(key).export({ type: 'spki', format: 'der' });
   const own = signingFor(key);
   const csr = await buildCsr({ spki, keyKind: own.keyKind, hash: own.hash, sign: own.sign, template: i.template });
-  const cmc = await buildCmcRequest({ csr, spki, keyKind: own.keyKind, hash: own.hash, sign: own.sign, regInfo, agent });
+  const cmc = await buildCmcRequest({
+    csr,
+    spki,
+    keyKind: own.keyKind,
+    hash: own.hash,
+    sign: own.sign,
+    regInfo,
+    agent,
+  });
 
   // The key is on disk before the request leaves, so an issued certificate never lacks it.
   const keyFile: string = i.outKey ?? `${accountOf(i.target)}.key.pem`;
@@ -240,5 +284,13 @@ async function withKeyFile(i: OnBehalfInput, regInfo: string, agent: CmcAgentSig
     await unlink(keyFile).catch(() => {});
     throw new TesseraError('INTERNAL', `the server answered ${r.disposition}: ${r.message}`);
   }
-  return { requestId: r.requestId, disposition: r.disposition, message: r.message, serial: r.serial ?? null, certificate: r.certificate ?? null, keyFile, agent: agentInfo };
+  return {
+    requestId: r.requestId,
+    disposition: r.disposition,
+    message: r.message,
+    serial: r.serial ?? null,
+    certificate: r.certificate ?? null,
+    keyFile,
+    agent: agentInfo,
+  };
 }

@@ -69,7 +69,12 @@ export interface EnrollOnCardResult {
   readonly container: string;
   readonly certificate?: { readonly pem: string; readonly label: string; readonly id: string };
   /** Milliseconds, for the record (docs/cards.md). */
-  readonly timings: { readonly keygen: number; readonly sign: number; readonly submit: number; readonly install?: number };
+  readonly timings: {
+    readonly keygen: number;
+    readonly sign: number;
+    readonly submit: number;
+    readonly install?: number;
+  };
 }
 
 /**
@@ -88,7 +93,8 @@ export async function templateKeySpec(client: CaClient, template: string): Promi
 }
 
 export async function enrollOnCard(i: EnrollOnCardInput): Promise<EnrollOnCardResult> {
-  if ((i.agent || i.regInfo !== undefined) && i.format !== 'cmc') throw new TesseraError('INPUT_INVALID', 'a request on behalf of another user is a CMC request (--format cmc)');
+  if ((i.agent || i.regInfo !== undefined) && i.format !== 'cmc')
+    throw new TesseraError('INPUT_INVALID', 'a request on behalf of another user is a CMC request (--format cmc)');
   const card = findCard(i.module, i.card);
   const s = CardSession.open(i.module, card);
   try {
@@ -115,7 +121,18 @@ export async function enrollOnCard(i: EnrollOnCardInput): Promise<EnrollOnCardRe
         csp: { keySpec: keySpec === 'signature' ? 2 : 1, provider: CARD_PROVIDER },
         clientInfo: { clientId: 1, machine: hostname(), user: userInfo().username, process: 'tessera' },
       });
-      request = i.format === 'cmc' ? await buildCardCmc({ csr, spki: key.spki, keyKind: i.key.kind, hash: i.hash, sign, regInfo: i.regInfo, agent: i.agent }) : csr;
+      request =
+        i.format === 'cmc'
+          ? await buildCardCmc({
+              csr,
+              spki: key.spki,
+              keyKind: i.key.kind,
+              hash: i.hash,
+              sign,
+              regInfo: i.regInfo,
+              agent: i.agent,
+            })
+          : csr;
     } catch (e) {
       s.destroyById(key.id);
       throw e;
@@ -124,14 +141,26 @@ export async function enrollOnCard(i: EnrollOnCardInput): Promise<EnrollOnCardRe
     t0 = performance.now();
     let r: EnrollResponse;
     try {
-      r = await i.client.submit({ csr: toPem(request, i.format === 'cmc' ? 'CMS' : 'CERTIFICATE REQUEST'), template: i.template, ...(i.attributes ? { attributes: i.attributes } : {}) });
+      r = await i.client.submit({
+        csr: toPem(request, i.format === 'cmc' ? 'CMS' : 'CERTIFICATE REQUEST'),
+        template: i.template,
+        ...(i.attributes ? { attributes: i.attributes } : {}),
+      });
     } catch (e) {
       // A definite refusal: the key has no future. Network trouble: the request may exist, keep the key.
       if (e instanceof ServerRefusal && s.present()) s.destroyById(key.id);
       throw e;
     }
     const submit = performance.now() - t0;
-    const base = { requestId: r.requestId, disposition: r.disposition, message: r.message, serial: r.serial, card: { label: card.label, serial: card.serial }, keyId: key.id.toString('hex'), container };
+    const base = {
+      requestId: r.requestId,
+      disposition: r.disposition,
+      message: r.message,
+      serial: r.serial,
+      card: { label: card.label, serial: card.serial },
+      keyId: key.id.toString('hex'),
+      container,
+    };
     if (r.disposition === 'pending') return { ...base, timings: { keygen, sign: signMs, submit } };
     if (r.disposition !== 'issued' || !r.certificate) {
       if (s.present()) s.destroyById(key.id);
@@ -144,10 +173,20 @@ export async function enrollOnCard(i: EnrollOnCardInput): Promise<EnrollOnCardRe
     } catch (e) {
       // Issued but not on the card (removed, full): say how to finish, with the request ID.
       const err = e instanceof TesseraError ? e : new TesseraError('CARD_ERROR', String(e));
-      throw new CardError(err.code, base.card, `${err.detail ?? err.message}; the certificate was issued (request ${r.requestId}, serial ${r.serial ?? '?'}): install it with \`tessera enroll --retrieve ${r.requestId}\` once the card is back`, null, { cause: e });
+      throw new CardError(
+        err.code,
+        base.card,
+        `${err.detail ?? err.message}; the certificate was issued (request ${r.requestId}, serial ${r.serial ?? '?'}): install it with \`tessera enroll --retrieve ${r.requestId}\` once the card is back`,
+        null,
+        { cause: e },
+      );
     }
     const install = performance.now() - t0;
-    return { ...base, certificate: { pem: r.certificate, label: installed.label, id: installed.id }, timings: { keygen, sign: signMs, submit, install } };
+    return {
+      ...base,
+      certificate: { pem: r.certificate, label: installed.label, id: installed.id },
+      timings: { keygen, sign: signMs, submit, install },
+    };
   } finally {
     s.close();
   }
@@ -163,7 +202,16 @@ export interface RetrieveOnCardInput extends EnrollTarget {
 export async function retrieveOnCard(i: RetrieveOnCardInput): Promise<EnrollOnCardResult> {
   const r = await i.client.get(i.requestId);
   const card = findCard(i.module, i.card);
-  const base = { requestId: r.requestId, disposition: r.disposition, message: r.message, serial: r.serial, card: { label: card.label, serial: card.serial }, keyId: '', container: '', timings: { keygen: 0, sign: 0, submit: 0 } };
+  const base = {
+    requestId: r.requestId,
+    disposition: r.disposition,
+    message: r.message,
+    serial: r.serial,
+    card: { label: card.label, serial: card.serial },
+    keyId: '',
+    container: '',
+    timings: { keygen: 0, sign: 0, submit: 0 },
+  };
   if (r.disposition === 'pending') return base;
   if (r.disposition !== 'issued' || !r.certificate) throw notIssued(r, base.card);
   const s = CardSession.open(i.module, card);
@@ -171,7 +219,12 @@ export async function retrieveOnCard(i: RetrieveOnCardInput): Promise<EnrollOnCa
     s.login(await i.pin());
     const t0 = performance.now();
     const installed = s.installCertificate(pemBlocks(r.certificate, 'CERTIFICATE')[0], i.friendlyName);
-    return { ...base, keyId: installed.id, certificate: { pem: r.certificate, label: installed.label, id: installed.id }, timings: { ...base.timings, install: performance.now() - t0 } };
+    return {
+      ...base,
+      keyId: installed.id,
+      certificate: { pem: r.certificate, label: installed.label, id: installed.id },
+      timings: { ...base.timings, install: performance.now() - t0 },
+    };
   } finally {
     s.close();
   }

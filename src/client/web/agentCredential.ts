@@ -46,7 +46,8 @@ export function describeAgentCertificate(der: Uint8Array): AgentCertificateInfo 
   const c = pkijs.Certificate.fromBER(exact(der));
   let requestAgent = false;
   for (const ext of c.extensions ?? []) {
-    if (ext.extnID === EKU && ext.parsedValue instanceof pkijs.ExtKeyUsage) requestAgent ||= ext.parsedValue.keyPurposes.includes(CERTIFICATE_REQUEST_AGENT);
+    if (ext.extnID === EKU && ext.parsedValue instanceof pkijs.ExtKeyUsage)
+      requestAgent ||= ext.parsedValue.keyPurposes.includes(CERTIFICATE_REQUEST_AGENT);
     if (ext.extnID === APPLICATION_POLICIES) {
       // Same encoding as certificatePolicies (wincrypt.h szOID_APPLICATION_CERT_POLICIES; docs/certsrv.md §7).
       try {
@@ -60,15 +61,27 @@ export function describeAgentCertificate(der: Uint8Array): AgentCertificateInfo 
   return { subject: commonNameOf(c), notBefore: c.notBefore.value, notAfter: c.notAfter.value, requestAgent };
 }
 
-export async function loadAgentCredential(file: Uint8Array, password: string, hash: RequestHash, now = new Date()): Promise<CmcAgentSigner & { info: AgentCertificateInfo }> {
-  if (!file.length) throw new AgentCredentialError('Choose your enrollment agent certificate file (.p12 or .pfx).', 'fileAgentPfx');
-  if (file.length > MAX_PFX_BYTES) throw new AgentCredentialError('This file is too large to be an enrollment agent PKCS#12 file.', 'fileAgentPfx');
-  if (!password) throw new AgentCredentialError('Enter the password of your enrollment agent certificate file.', 'tbAgentPfxPassword');
+export async function loadAgentCredential(
+  file: Uint8Array,
+  password: string,
+  hash: RequestHash,
+  now = new Date(),
+): Promise<CmcAgentSigner & { info: AgentCertificateInfo }> {
+  if (!file.length)
+    throw new AgentCredentialError('Choose your enrollment agent certificate file (.p12 or .pfx).', 'fileAgentPfx');
+  if (file.length > MAX_PFX_BYTES)
+    throw new AgentCredentialError('This file is too large to be an enrollment agent PKCS#12 file.', 'fileAgentPfx');
+  if (!password)
+    throw new AgentCredentialError(
+      'Enter the password of your enrollment agent certificate file.',
+      'tbAgentPfxPassword',
+    );
   let contents;
   try {
     contents = await readPkcs12(file, password);
   } catch (e) {
-    if (e instanceof Pkcs12Error) throw new AgentCredentialError(e.message, e.reason === 'password' ? 'tbAgentPfxPassword' : 'fileAgentPfx');
+    if (e instanceof Pkcs12Error)
+      throw new AgentCredentialError(e.message, e.reason === 'password' ? 'tbAgentPfxPassword' : 'fileAgentPfx');
     throw e;
   }
   let info: AgentCertificateInfo;
@@ -77,11 +90,27 @@ export async function loadAgentCredential(file: Uint8Array, password: string, ha
   } catch {
     throw new AgentCredentialError('The certificate in this file could not be read.', 'fileAgentPfx');
   }
-  if (!info.requestAgent) throw new AgentCredentialError(`The certificate of ${info.subject} in this file is not an enrollment agent certificate (it lacks Certificate Request Agent, ${CERTIFICATE_REQUEST_AGENT}). Request an Enrollment Agent certificate first.`, 'fileAgentPfx');
-  if (now > info.notAfter) throw new AgentCredentialError(`Your enrollment agent certificate expired on ${info.notAfter.toLocaleDateString()}. Request a new Enrollment Agent certificate.`, 'fileAgentPfx');
-  if (now < info.notBefore) throw new AgentCredentialError(`Your enrollment agent certificate is not valid before ${info.notBefore.toLocaleString()}.`, 'fileAgentPfx');
+  if (!info.requestAgent)
+    throw new AgentCredentialError(
+      `The certificate of ${info.subject} in this file is not an enrollment agent certificate (it lacks Certificate Request Agent, ${CERTIFICATE_REQUEST_AGENT}). Request an Enrollment Agent certificate first.`,
+      'fileAgentPfx',
+    );
+  if (now > info.notAfter)
+    throw new AgentCredentialError(
+      `Your enrollment agent certificate expired on ${info.notAfter.toLocaleDateString()}. Request a new Enrollment Agent certificate.`,
+      'fileAgentPfx',
+    );
+  if (now < info.notBefore)
+    throw new AgentCredentialError(
+      `Your enrollment agent certificate is not valid before ${info.notBefore.toLocaleString()}.`,
+      'fileAgentPfx',
+    );
   const type = pkcs8KeyType(contents.privateKey);
-  if (!type) throw new AgentCredentialError('The key in this file is neither RSA nor ECDSA (P-256, P-384, P-521).', 'fileAgentPfx');
+  if (!type)
+    throw new AgentCredentialError(
+      'The key in this file is neither RSA nor ECDSA (P-256, P-384, P-521).',
+      'fileAgentPfx',
+    );
   const key = await importSigningKey(contents.privateKey, type, hash);
   contents.privateKey.fill(0);
   return { certificate: contents.certificate, keyKind: key.keyKind, hash, sign: key.sign, info };

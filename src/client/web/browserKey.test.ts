@@ -16,20 +16,25 @@ describe('browser keys (WebCrypto)', () => {
     ['rsa', 'RSA', /Public-Key: \(2048 bit\)/],
     ['P-256', 'EC', /NIST CURVE: P-256/],
     ['P-384', 'EC', /NIST CURVE: P-384/],
-  ] as const)('creates %s keys OpenSSL reads, and the sealed PKCS#8 matches the public key', async (alg, type, shape) => {
-    const k = await browserKeyOnDisk(alg);
-    const pub = openssl(['pkey', '-pubin', '-inform', 'DER', '-noout', '-text'], Buffer.from(k.key.spki));
-    expect(pub.status, pub.stderr).toBe(0);
-    expect(pub.stdout).toMatch(shape);
-    expect(k.key.keyKind).toBe(type === 'RSA' ? 'rsa' : 'ec');
-    // The unsealed private key's public half is the SPKI the request carries.
-    const derived = openssl(['pkey', '-in', k.keyFile, '-pubout', '-outform', 'DER']);
-    expect(Buffer.from(derived.stdout, 'latin1').equals(Buffer.from(k.key.spki))).toBe(true);
-  });
+  ] as const)(
+    'creates %s keys OpenSSL reads, and the sealed PKCS#8 matches the public key',
+    async (alg, type, shape) => {
+      const k = await browserKeyOnDisk(alg);
+      const pub = openssl(['pkey', '-pubin', '-inform', 'DER', '-noout', '-text'], Buffer.from(k.key.spki));
+      expect(pub.status, pub.stderr).toBe(0);
+      expect(pub.stdout).toMatch(shape);
+      expect(k.key.keyKind).toBe(type === 'RSA' ? 'rsa' : 'ec');
+      // The unsealed private key's public half is the SPKI the request carries.
+      const derived = openssl(['pkey', '-in', k.keyFile, '-pubout', '-outform', 'DER']);
+      expect(Buffer.from(derived.stdout, 'latin1').equals(Buffer.from(k.key.spki))).toBe(true);
+    },
+  );
 
   it('creates an RSA key of the size asked for (3072)', async () => {
     const k = await generateBrowserKey('rsa', 3072, 'SHA-256');
-    expect(openssl(['pkey', '-pubin', '-inform', 'DER', '-noout', '-text'], Buffer.from(k.spki)).stdout).toContain('3072 bit');
+    expect(openssl(['pkey', '-pubin', '-inform', 'DER', '-noout', '-text'], Buffer.from(k.spki)).stdout).toContain(
+      '3072 bit',
+    );
   });
 
   it.each([
@@ -37,17 +42,20 @@ describe('browser keys (WebCrypto)', () => {
     ['rsa', 'SHA-256', 'sha256'],
     ['P-256', 'SHA-256', 'sha256'],
     ['P-384', 'SHA-384', 'sha384'],
-  ] as const)('signs %s with %s in the form X.509 uses (ECDSA as DER), verified by openssl dgst', async (alg, hash, dgst) => {
-    const k = await browserKeyOnDisk(alg, hash);
-    const data = new TextEncoder().encode('to be signed');
-    const sig = await k.key.sign(data);
-    const pubFile = join(k.dir, 'pub.pem');
-    writeFileSync(pubFile, toPem(k.key.spki, 'PUBLIC KEY'));
-    const sigFile = join(k.dir, 'sig.bin');
-    writeFileSync(sigFile, sig);
-    const v = openssl(['dgst', `-${dgst}`, '-verify', pubFile, '-signature', sigFile], Buffer.from(data));
-    expect(v.stdout, v.stderr).toContain('Verified OK');
-  });
+  ] as const)(
+    'signs %s with %s in the form X.509 uses (ECDSA as DER), verified by openssl dgst',
+    async (alg, hash, dgst) => {
+      const k = await browserKeyOnDisk(alg, hash);
+      const data = new TextEncoder().encode('to be signed');
+      const sig = await k.key.sign(data);
+      const pubFile = join(k.dir, 'pub.pem');
+      writeFileSync(pubFile, toPem(k.key.spki, 'PUBLIC KEY'));
+      const sigFile = join(k.dir, 'sig.bin');
+      writeFileSync(sigFile, sig);
+      const v = openssl(['dgst', `-${dgst}`, '-verify', pubFile, '-signature', sigFile], Buffer.from(data));
+      expect(v.stdout, v.stderr).toContain('Verified OK');
+    },
+  );
 
   it('keeps the private key only sealed under a non-extractable AES-GCM key', async () => {
     const k = await generateBrowserKey('P-256', 0, 'SHA-256');

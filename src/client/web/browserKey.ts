@@ -36,9 +36,14 @@ export interface BrowserKey {
 
 export function webCryptoSigner(privateKey: CryptoKey, keyKind: 'rsa' | 'ec', hash: RequestHash): SignCallback {
   return async (data) => {
-    if (keyKind === 'rsa') return new Uint8Array(await globalThis.crypto.subtle.sign({ name: 'RSASSA-PKCS1-v1_5' }, privateKey, exact(data)));
+    if (keyKind === 'rsa')
+      return new Uint8Array(
+        await globalThis.crypto.subtle.sign({ name: 'RSASSA-PKCS1-v1_5' }, privateKey, exact(data)),
+      );
     // WebCrypto ECDSA signatures are IEEE P1363 (r||s); X.509 and CMS want DER.
-    return p1363ToDer(new Uint8Array(await globalThis.crypto.subtle.sign({ name: 'ECDSA', hash }, privateKey, exact(data))));
+    return p1363ToDer(
+      new Uint8Array(await globalThis.crypto.subtle.sign({ name: 'ECDSA', hash }, privateKey, exact(data))),
+    );
   };
 }
 
@@ -51,7 +56,9 @@ export async function sealPrivateKey(pkcs8: Uint8Array): Promise<SealedKey> {
 }
 
 export async function unsealPrivateKey(s: SealedKey): Promise<Uint8Array> {
-  return new Uint8Array(await globalThis.crypto.subtle.decrypt({ name: 'AES-GCM', iv: exact(s.iv) }, s.vault, exact(s.sealed)));
+  return new Uint8Array(
+    await globalThis.crypto.subtle.decrypt({ name: 'AES-GCM', iv: exact(s.iv) }, s.vault, exact(s.sealed)),
+  );
 }
 
 /** Generate a key pair for a request signed with `hash`. RSA: `keySize` bits, e = 65537. */
@@ -59,7 +66,9 @@ export async function generateBrowserKey(alg: KeyAlg, keySize: number, hash: Req
   const subtle = globalThis.crypto.subtle;
   const t0 = performance.now();
   const params: RsaHashedKeyGenParams | EcKeyGenParams =
-    alg === 'rsa' ? { name: 'RSASSA-PKCS1-v1_5', modulusLength: keySize, publicExponent: new Uint8Array([1, 0, 1]), hash } : { name: 'ECDSA', namedCurve: alg };
+    alg === 'rsa'
+      ? { name: 'RSASSA-PKCS1-v1_5', modulusLength: keySize, publicExponent: new Uint8Array([1, 0, 1]), hash }
+      : { name: 'ECDSA', namedCurve: alg };
   const pair = (await subtle.generateKey(params, true, ['sign', 'verify'])) as CryptoKeyPair;
   const generationMs = performance.now() - t0;
   const spki = new Uint8Array(await subtle.exportKey('spki', pair.publicKey));
@@ -72,7 +81,11 @@ export async function generateBrowserKey(alg: KeyAlg, keySize: number, hash: Req
  * Import a PKCS#8 key (the enrollment agent's, read from their PKCS#12) as a
  * non-extractable signing key for `hash`.
  */
-export async function importSigningKey(pkcs8: Uint8Array, type: 'rsa' | 'P-256' | 'P-384' | 'P-521', hash: RequestHash): Promise<{ keyKind: 'rsa' | 'ec'; sign: SignCallback }> {
+export async function importSigningKey(
+  pkcs8: Uint8Array,
+  type: 'rsa' | 'P-256' | 'P-384' | 'P-521',
+  hash: RequestHash,
+): Promise<{ keyKind: 'rsa' | 'ec'; sign: SignCallback }> {
   const subtle = globalThis.crypto.subtle;
   if (type === 'rsa') {
     const key = await subtle.importKey('pkcs8', exact(pkcs8), { name: 'RSASSA-PKCS1-v1_5', hash }, false, ['sign']);

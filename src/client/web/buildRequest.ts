@@ -47,7 +47,8 @@ export interface EnrollmentRequest {
 }
 
 export async function buildEnrollmentRequest(o: EnrollmentRequestOptions): Promise<EnrollmentRequest> {
-  if ((o.regInfo !== undefined || o.agent) && o.format !== 'cmc') throw new RangeError('enroll on behalf needs the CMC format');
+  if ((o.regInfo !== undefined || o.agent) && o.format !== 'cmc')
+    throw new RangeError('enroll on behalf needs the CMC format');
   const csr = await buildCsr({
     spki: o.key.spki,
     keyKind: o.key.keyKind,
@@ -61,8 +62,21 @@ export async function buildEnrollmentRequest(o: EnrollmentRequestOptions): Promi
   if (o.format === 'pkcs10') return { der: csr, csr, format: 'pkcs10' };
   // The PKIData buildCmcRequest will encode (same inputs, same DER), for the card agent's check.
   const content = encodePkiData({ csr, regInfo: o.regInfo });
-  const der = await buildCmcRequest({ csr, spki: o.key.spki, keyKind: o.key.keyKind, hash: o.hash, sign: o.key.signCmc(content), regInfo: o.regInfo, agent: o.agent });
+  const der = await buildCmcRequest({
+    csr,
+    spki: o.key.spki,
+    keyKind: o.key.keyKind,
+    hash: o.hash,
+    sign: o.key.signCmc(content),
+    regInfo: o.regInfo,
+    agent: o.agent,
+  });
   return { der, csr, format: 'cmc' };
 }
 
-export const HASHES: Record<string, RequestHash> = { sha1: 'SHA-1', sha256: 'SHA-256', sha384: 'SHA-384', sha512: 'SHA-512' };
+export const HASHES: Record<string, RequestHash> = {
+  sha1: 'SHA-1',
+  sha256: 'SHA-256',
+  sha384: 'SHA-384',
+  sha512: 'SHA-512',
+};

@@ -11,11 +11,30 @@ export interface AgentCard {
   readonly manufacturer?: string;
   readonly model?: string;
   readonly virtual?: boolean;
-  readonly pin?: { readonly locked?: boolean; readonly finalTry?: boolean; readonly countLow?: boolean; readonly changeRequired?: boolean; readonly agentThrottled?: boolean };
+  readonly pin?: {
+    readonly locked?: boolean;
+    readonly finalTry?: boolean;
+    readonly countLow?: boolean;
+    readonly changeRequired?: boolean;
+    readonly agentThrottled?: boolean;
+  };
   /** `enrollmentAgent`: an enrollment agent's own certificate (Certificate Request Agent). */
-  readonly certificates?: readonly { readonly label: string; readonly id: string; readonly subject?: string; readonly notAfter?: string; readonly sha256?: string | null; readonly enrollmentAgent?: boolean }[];
+  readonly certificates?: readonly {
+    readonly label: string;
+    readonly id: string;
+    readonly subject?: string;
+    readonly notAfter?: string;
+    readonly sha256?: string | null;
+    readonly enrollmentAgent?: boolean;
+  }[];
   /** Public key objects: CKA_ID (hex), SHA-256 of the SubjectPublicKeyInfo, whether a certificate on the card belongs to the key. */
-  readonly keys?: readonly { readonly id: string; readonly label: string; readonly key?: string | null; readonly spkiSha256?: string | null; readonly certificate?: boolean }[];
+  readonly keys?: readonly {
+    readonly id: string;
+    readonly label: string;
+    readonly key?: string | null;
+    readonly spkiSha256?: string | null;
+    readonly certificate?: boolean;
+  }[];
 }
 
 export interface GeneratedCardKey {
@@ -74,11 +93,19 @@ export function cardProblemMessage(p: Problem, origin: string): CardAgentError {
     case 'CARD_MODULE_UNAVAILABLE':
       return new CardAgentError(code, `${title}${more}`, 'lbCard', card);
     case 'CARD_PIN_INCORRECT': {
-      const tries = /attempt|retry|lock/i.test(detail) ? '' : p.pinTries === 'final' ? ' One attempt is left before the card locks its PIN.' : p.pinTries === 'low' ? ' The card reports that few attempts are left.' : '';
+      const tries = /attempt|retry|lock/i.test(detail)
+        ? ''
+        : p.pinTries === 'final'
+          ? ' One attempt is left before the card locks its PIN.'
+          : p.pinTries === 'low'
+            ? ' The card reports that few attempts are left.'
+            : '';
       return new CardAgentError(code, `${title}${more}${tries}`, 'tbPin', card);
     }
     case 'CARD_PIN_LOCKED': {
-      const unblock = /tessera card unblock/.test(more) ? '' : ` Unblock it with: tessera card unblock --card "${card?.label ?? '<card label>'}".`;
+      const unblock = /tessera card unblock/.test(more)
+        ? ''
+        : ` Unblock it with: tessera card unblock --card "${card?.label ?? '<card label>'}".`;
       return new CardAgentError(code, `${title}${more}${unblock}`, 'tbPin', card);
     }
     case 'CARD_AGENT_PIN_THROTTLED':
@@ -87,7 +114,11 @@ export function cardProblemMessage(p: Problem, origin: string): CardAgentError {
     case 'CARD_CANCELLED':
       return new CardAgentError(code, `${title} Enter the PIN and submit again to continue.`, 'tbPin', card);
     case 'CARD_AGENT_ORIGIN_REFUSED':
-      return new CardAgentError(code, `${title} Start it for this site: tessera card-agent --allow-origin ${origin}`, 'tbAgentUrl');
+      return new CardAgentError(
+        code,
+        `${title} Start it for this site: tessera card-agent --allow-origin ${origin}`,
+        'tbAgentUrl',
+      );
     default:
       return new CardAgentError(code, `${title}${more}`, null, card);
   }
@@ -121,7 +152,12 @@ export class CardAgentClient {
 
   constructor(baseUrl: string, origin: string) {
     const u = parseAgentUrl(baseUrl);
-    if (!u) throw new CardAgentError('AGENT_URL_INVALID', 'The card agent address must be on this computer, for example http://127.0.0.1:8399.', 'tbAgentUrl');
+    if (!u)
+      throw new CardAgentError(
+        'AGENT_URL_INVALID',
+        'The card agent address must be on this computer, for example http://127.0.0.1:8399.',
+        'tbAgentUrl',
+      );
     this.#base = u.origin;
     this.#origin = origin;
   }
@@ -145,14 +181,23 @@ export class CardAgentClient {
       // Nothing listening, or an agent that refuses this origin: it answers without CORS
       // headers, so the page cannot read the answer. An opaque (no-cors) request tells the
       // two apart: it completes whenever something answered at that address.
-      if (await this.#answersAtAll()) throw new CardAgentError('CARD_AGENT_ORIGIN_REFUSED', originRefusedMessage(this.#base, this.#origin), 'tbAgentUrl');
+      if (await this.#answersAtAll())
+        throw new CardAgentError(
+          'CARD_AGENT_ORIGIN_REFUSED',
+          originRefusedMessage(this.#base, this.#origin),
+          'tbAgentUrl',
+        );
       throw new CardAgentError('AGENT_UNREACHABLE', notRunningMessage(this.#base, this.#origin), 'tbAgentUrl');
     }
     let json: unknown;
     try {
       json = await res.json();
     } catch {
-      throw new CardAgentError('AGENT_BAD_ANSWER', `The program at ${this.#base} is not the Tessera card agent.`, 'tbAgentUrl');
+      throw new CardAgentError(
+        'AGENT_BAD_ANSWER',
+        `The program at ${this.#base} is not the Tessera card agent.`,
+        'tbAgentUrl',
+      );
     }
     if (!res.ok) throw cardProblemMessage((json ?? {}) as Problem, this.#origin);
     return json as T;
@@ -167,10 +212,24 @@ export class CardAgentClient {
     }
   }
 
-  async status(): Promise<{ agent: string; apiVersion: number; module?: { description?: string; virtualCards?: boolean } }> {
+  async status(): Promise<{
+    agent: string;
+    apiVersion: number;
+    module?: { description?: string; virtualCards?: boolean };
+  }> {
     const s = await this.#call<{ agent: string; apiVersion: number }>('GET', '/v1/status');
-    if (s?.agent !== 'tessera-card-agent') throw new CardAgentError('AGENT_BAD_ANSWER', `The program at ${this.#base} is not the Tessera card agent.`, 'tbAgentUrl');
-    if (s.apiVersion !== 1) throw new CardAgentError('AGENT_VERSION', `The card agent at ${this.#base} speaks API version ${s.apiVersion}; this page needs version 1. Update Tessera on this computer.`, 'tbAgentUrl');
+    if (s?.agent !== 'tessera-card-agent')
+      throw new CardAgentError(
+        'AGENT_BAD_ANSWER',
+        `The program at ${this.#base} is not the Tessera card agent.`,
+        'tbAgentUrl',
+      );
+    if (s.apiVersion !== 1)
+      throw new CardAgentError(
+        'AGENT_VERSION',
+        `The card agent at ${this.#base} speaks API version ${s.apiVersion}; this page needs version 1. Update Tessera on this computer.`,
+        'tbAgentUrl',
+      );
     return s;
   }
 
@@ -178,8 +237,22 @@ export class CardAgentClient {
     return (await this.#call<{ cards: AgentCard[] }>('GET', '/v1/cards')).cards ?? [];
   }
 
-  async generate(o: { serial: string; pin: string; alg: 'rsa' | 'P-256' | 'P-384'; keySize: number; template: string; container?: string }): Promise<GeneratedCardKey> {
-    const r = await this.#call<{ session: string; card: { label: string; serial: string }; spki: string; keyId: string; container: string; keyKind: string }>('POST', '/v1/keys', {
+  async generate(o: {
+    serial: string;
+    pin: string;
+    alg: 'rsa' | 'P-256' | 'P-384';
+    keySize: number;
+    template: string;
+    container?: string;
+  }): Promise<GeneratedCardKey> {
+    const r = await this.#call<{
+      session: string;
+      card: { label: string; serial: string };
+      spki: string;
+      keyId: string;
+      container: string;
+      keyKind: string;
+    }>('POST', '/v1/keys', {
       card: { serial: o.serial },
       pin: o.pin,
       keyAlg: o.alg === 'rsa' ? 'rsa' : 'ec',
@@ -187,10 +260,24 @@ export class CardAgentClient {
       template: o.template,
       ...(o.container ? { container: o.container } : {}),
     });
-    return { session: r.session, card: r.card, spki: fromBase64(r.spki), keyId: r.keyId, container: r.container, keyKind: o.alg === 'rsa' ? 'rsa' : 'ec' };
+    return {
+      session: r.session,
+      card: r.card,
+      spki: fromBase64(r.spki),
+      keyId: r.keyId,
+      container: r.container,
+      keyKind: o.alg === 'rsa' ? 'rsa' : 'ec',
+    };
   }
 
-  async sign(o: { session: string; pin: string; hash: 'sha1' | 'sha256' | 'sha384' | 'sha512'; format: 'pkcs10' | 'cmc'; data: Uint8Array; content?: Uint8Array }): Promise<Uint8Array> {
+  async sign(o: {
+    session: string;
+    pin: string;
+    hash: 'sha1' | 'sha256' | 'sha384' | 'sha512';
+    format: 'pkcs10' | 'cmc';
+    data: Uint8Array;
+    content?: Uint8Array;
+  }): Promise<Uint8Array> {
     const r = await this.#call<{ signature: string }>('POST', '/v1/sign', {
       session: o.session,
       pin: o.pin,
@@ -202,7 +289,13 @@ export class CardAgentClient {
     return fromBase64(r.signature);
   }
 
-  async install(o: { serial: string; pin: string; certificate: Uint8Array; friendlyName?: string; session?: string }): Promise<{ card: { label: string; serial: string }; id: string; label: string; alreadyPresent: boolean }> {
+  async install(o: {
+    serial: string;
+    pin: string;
+    certificate: Uint8Array;
+    friendlyName?: string;
+    session?: string;
+  }): Promise<{ card: { label: string; serial: string }; id: string; label: string; alreadyPresent: boolean }> {
     return this.#call('POST', '/v1/certificates', {
       ...(o.session ? { session: o.session } : { card: { serial: o.serial } }),
       pin: o.pin,
@@ -219,6 +312,12 @@ export class CardAgentClient {
 
 /** "Alice VSC (serial 5ef2…) — virtual card, PIN locked" for the card list. */
 export function describeAgentCard(c: AgentCard): string {
-  const notes = [c.virtual ? 'virtual card' : '', c.certificates?.some((x) => x.enrollmentAgent) ? 'holds an Enrollment Agent certificate' : '', c.pin?.locked ? 'PIN locked' : '', c.pin?.changeRequired ? 'PIN must be changed' : '', c.pin?.agentThrottled ? 'too many wrong PINs' : ''].filter(Boolean);
+  const notes = [
+    c.virtual ? 'virtual card' : '',
+    c.certificates?.some((x) => x.enrollmentAgent) ? 'holds an Enrollment Agent certificate' : '',
+    c.pin?.locked ? 'PIN locked' : '',
+    c.pin?.changeRequired ? 'PIN must be changed' : '',
+    c.pin?.agentThrottled ? 'too many wrong PINs' : '',
+  ].filter(Boolean);
   return `${c.label} (serial ${c.serial})${notes.length ? ` — ${notes.join(', ')}` : ''}`;
 }

@@ -7,34 +7,60 @@
  * card, which SoftHSM2 cannot produce (it never locks a PIN).
  */
 import { describe, expect, it } from 'vitest';
-import { CardAgentError, describeAgentCard, notRunningMessage, originRefusedMessage, type AgentCard } from './cardAgent.js';
+import {
+  CardAgentError,
+  describeAgentCard,
+  notRunningMessage,
+  originRefusedMessage,
+  type AgentCard,
+} from './cardAgent.js';
 import { cardChoiceProblem, cardToSelect, FIND_CARDS } from './cardChoice.js';
 
 const URL = 'http://127.0.0.1:9123';
 const SITE = 'https://ca.example.test:8443';
 const alice: AgentCard = { label: 'Alice VSC', serial: 'aa01', pin: { locked: false } };
 const locked: AgentCard = { label: 'Locked VSC', serial: 'bb02', pin: { locked: true } };
-const agentCard: AgentCard = { label: 'Helpdesk VSC', serial: 'cc03', certificates: [{ label: 'Enrollment Agent', id: '01', enrollmentAgent: true }] };
-const bob: AgentCard = { label: 'Bob VSC', serial: 'dd04', certificates: [{ label: 'Old', id: '02', enrollmentAgent: false }] };
+const agentCard: AgentCard = {
+  label: 'Helpdesk VSC',
+  serial: 'cc03',
+  certificates: [{ label: 'Enrollment Agent', id: '01', enrollmentAgent: true }],
+};
+const bob: AgentCard = {
+  label: 'Bob VSC',
+  serial: 'dd04',
+  certificates: [{ label: 'Old', id: '02', enrollmentAgent: false }],
+};
 
 describe('what Submit says when no usable card is chosen', () => {
   it('no agent answered: the address that was tried and how to start the agent for this site', () => {
     const error = new CardAgentError('AGENT_UNREACHABLE', notRunningMessage(URL, SITE), 'tbAgentUrl');
-    expect(cardChoiceProblem({ url: URL, error }, '')).toEqual({ code: 'AGENT_UNREACHABLE', field: 'tbAgentUrl', message: error.message });
-    expect(error.message).toBe(`No card agent answered at ${URL}. Start the Tessera card agent: tessera card-agent --allow-origin ${SITE} (if it runs on another port, enter its address under "Card agent" and choose "Find cards").`);
+    expect(cardChoiceProblem({ url: URL, error }, '')).toEqual({
+      code: 'AGENT_UNREACHABLE',
+      field: 'tbAgentUrl',
+      message: error.message,
+    });
+    expect(error.message).toBe(
+      `No card agent answered at ${URL}. Start the Tessera card agent: tessera card-agent --allow-origin ${SITE} (if it runs on another port, enter its address under "Card agent" and choose "Find cards").`,
+    );
   });
 
   it('the agent refused this site: said as such, with the option that admits the site', () => {
     const error = new CardAgentError('CARD_AGENT_ORIGIN_REFUSED', originRefusedMessage(URL, SITE), 'tbAgentUrl');
     const p = cardChoiceProblem({ url: URL, error }, '');
     expect(p).toMatchObject({ code: 'CARD_AGENT_ORIGIN_REFUSED', field: 'tbAgentUrl' });
-    expect(p!.message).toBe(`The card agent at ${URL} answered but refused this site (${SITE}): it was started for other sites only. Start it again with this site among its origins: tessera card-agent --allow-origin ${SITE}`);
+    expect(p!.message).toBe(
+      `The card agent at ${URL} answered but refused this site (${SITE}): it was started for other sites only. Start it again with this site among its origins: tessera card-agent --allow-origin ${SITE}`,
+    );
   });
 
   it('no card: the agent runs, the card is missing, and the button to press is "Find cards"', () => {
     expect(FIND_CARDS).toBe('Find cards');
     const p = cardChoiceProblem({ url: URL, cards: [] }, '');
-    expect(p).toEqual({ code: 'CARD_NOT_FOUND', field: 'lbCard', message: `The card agent at ${URL} is running, but no smart card is present. Insert the smart card, then choose "Find cards".` });
+    expect(p).toEqual({
+      code: 'CARD_NOT_FOUND',
+      field: 'lbCard',
+      message: `The card agent at ${URL} is running, but no smart card is present. Insert the smart card, then choose "Find cards".`,
+    });
     expect(p!.message).not.toContain('Refresh');
   });
 
@@ -42,7 +68,8 @@ describe('what Submit says when no usable card is chosen', () => {
     expect(cardChoiceProblem({ url: URL, cards: [locked, alice] }, 'bb02')).toEqual({
       code: 'CARD_PIN_LOCKED',
       field: 'lbCard',
-      message: 'The PIN of the smart card "Locked VSC" (serial bb02) is locked: it was entered wrongly too many times. Unblock it with: tessera card unblock --card "Locked VSC", then choose "Find cards".',
+      message:
+        'The PIN of the smart card "Locked VSC" (serial bb02) is locked: it was entered wrongly too many times. Unblock it with: tessera card unblock --card "Locked VSC", then choose "Find cards".',
     });
   });
 
@@ -57,8 +84,12 @@ describe('what Submit says when no usable card is chosen', () => {
   });
 
   it('a card chosen earlier that has gone, and a form that never looked', () => {
-    expect(cardChoiceProblem({ url: URL, cards: [bob] }, 'aa01')!.message).toBe('The smart card with serial aa01 is no longer present. Insert it, then choose "Find cards".');
-    expect(cardChoiceProblem(null, '')!.message).toBe('Choose "Find cards" to look for the smart card through the card agent.');
+    expect(cardChoiceProblem({ url: URL, cards: [bob] }, 'aa01')!.message).toBe(
+      'The smart card with serial aa01 is no longer present. Insert it, then choose "Find cards".',
+    );
+    expect(cardChoiceProblem(null, '')!.message).toBe(
+      'Choose "Find cards" to look for the smart card through the card agent.',
+    );
   });
 });
 
@@ -70,13 +101,13 @@ describe('which card the list selects', () => {
     expect(cardToSelect([], '')).toBe('');
   });
 
-  it('the enrollment station: nothing by itself — not the agent\'s own card, not any card — but keeps what the agent picked', () => {
+  it("the enrollment station: nothing by itself — not the agent's own card, not any card — but keeps what the agent picked", () => {
     expect(cardToSelect([agentCard, bob], '', { station: true })).toBe('');
     expect(cardToSelect([bob], '', { station: true })).toBe('');
     expect(cardToSelect([agentCard, bob], 'dd04', { station: true })).toBe('dd04');
   });
 
-  it("the list marks a card holding an Enrollment Agent certificate", () => {
+  it('the list marks a card holding an Enrollment Agent certificate', () => {
     expect(describeAgentCard(agentCard)).toBe('Helpdesk VSC (serial cc03) — holds an Enrollment Agent certificate');
     expect(describeAgentCard(bob)).toBe('Bob VSC (serial dd04)');
   });

@@ -10,7 +10,9 @@ import { CardAgentError, type AgentCard, type CardField } from './cardAgent.js';
 export const FIND_CARDS = 'Find cards';
 
 /** What the last "Find cards" found: the cards, or why there are none. */
-export type CardLook = { readonly url: string; readonly cards: readonly AgentCard[] } | { readonly url: string; readonly error: CardAgentError };
+export type CardLook =
+  | { readonly url: string; readonly cards: readonly AgentCard[] }
+  | { readonly url: string; readonly error: CardAgentError };
 
 export interface CardChoiceProblem {
   readonly code: string;
@@ -40,15 +42,35 @@ export function cardToSelect(cards: readonly AgentCard[], before: string, o: { s
 }
 
 /** Why the chosen card (a serial, or '' for none) cannot be used, or null when it can. */
-export function cardChoiceProblem(look: CardLook | null, chosen: string, o: { station?: boolean } = {}): CardChoiceProblem | null {
-  if (!look) return { code: 'CARD_NOT_FOUND', field: 'lbCard', message: `Choose "${FIND_CARDS}" to look for the smart card through the card agent.` };
-  if ('error' in look) return { code: look.error.code, field: look.error.field ?? 'tbAgentUrl', message: look.error.message };
+export function cardChoiceProblem(
+  look: CardLook | null,
+  chosen: string,
+  o: { station?: boolean } = {},
+): CardChoiceProblem | null {
+  if (!look)
+    return {
+      code: 'CARD_NOT_FOUND',
+      field: 'lbCard',
+      message: `Choose "${FIND_CARDS}" to look for the smart card through the card agent.`,
+    };
+  if ('error' in look)
+    return { code: look.error.code, field: look.error.field ?? 'tbAgentUrl', message: look.error.message };
   if (!look.cards.length) return { code: 'CARD_NOT_FOUND', field: 'lbCard', message: noCardMessage(look.url) };
   const card = look.cards.find((c) => c.serial === chosen);
   if (!card) {
-    if (chosen) return { code: 'CARD_NOT_FOUND', field: 'lbCard', message: `The smart card with serial ${chosen} is no longer present. Insert it, then choose "${FIND_CARDS}".` };
+    if (chosen)
+      return {
+        code: 'CARD_NOT_FOUND',
+        field: 'lbCard',
+        message: `The smart card with serial ${chosen} is no longer present. Insert it, then choose "${FIND_CARDS}".`,
+      };
     return o.station
-      ? { code: 'CARD_NOT_CHOSEN', field: 'lbCard', message: "Choose the user's smart card in the list. A card marked \"holds an Enrollment Agent certificate\" is an enrollment agent's own card, not the user's." }
+      ? {
+          code: 'CARD_NOT_CHOSEN',
+          field: 'lbCard',
+          message:
+            "Choose the user's smart card in the list. A card marked \"holds an Enrollment Agent certificate\" is an enrollment agent's own card, not the user's.",
+        }
       : { code: 'CARD_NOT_CHOSEN', field: 'lbCard', message: 'Choose your smart card in the list.' };
   }
   if (card.pin?.locked) return { code: 'CARD_PIN_LOCKED', field: 'lbCard', message: lockedCardMessage(card) };

@@ -18,15 +18,21 @@ export function parseTypedAttributes(text: string): { lines: string[] } | Attrib
     const colon = line.indexOf(':');
     if (colon <= 0) return { message: `Line ${i + 1} ("${line.slice(0, 40)}") is not Name:Value.` };
     const name = line.slice(0, colon).trim();
-    if (!/^[A-Za-z][A-Za-z0-9_.-]*$/.test(name)) return { message: `Line ${i + 1}: "${name.slice(0, 40)}" is not an attribute name.` };
-    if (/^certificatetemplate$/i.test(name)) return { message: 'Choose the certificate template in the list above; a CertificateTemplate line here is not used.' };
+    if (!/^[A-Za-z][A-Za-z0-9_.-]*$/.test(name))
+      return { message: `Line ${i + 1}: "${name.slice(0, 40)}" is not an attribute name.` };
+    if (/^certificatetemplate$/i.test(name))
+      return {
+        message: 'Choose the certificate template in the list above; a CertificateTemplate line here is not used.',
+      };
   }
   if (lines.join('\r\n').length > 4000) return { message: 'The attributes are too long (at most 4000 characters).' };
   return { lines };
 }
 
 export function buildCertAttrib(templateName: string, typed: readonly string[], userAgent: string): string {
-  return [`CertificateTemplate:${templateName}`, ...typed, `UserAgent:${userAgent.replace(/[\r\n]/g, ' ')}`].map((l) => `${l}\r\n`).join('');
+  return [`CertificateTemplate:${templateName}`, ...typed, `UserAgent:${userAgent.replace(/[\r\n]/g, ' ')}`]
+    .map((l) => `${l}\r\n`)
+    .join('');
 }
 
 /** `<display name> Certificate (<local date and time>)`, as certrqma.asp names the pending entry. */
@@ -36,6 +42,10 @@ export function friendlyType(display: string, when: Date): string {
 
 /** A file name for the PKCS#12 download: the friendly name without characters file systems refuse. */
 export function p12FileName(friendlyName: string): string {
-  const base = friendlyName.replace(/[\\/:*?"<>|\u0000-\u001f]/g, '_').trim().slice(0, 100) || 'certificate';
+  const base =
+    friendlyName
+      .replace(/[\\/:*?"<>|\u0000-\u001f]/g, '_')
+      .trim()
+      .slice(0, 100) || 'certificate';
   return `${base}.p12`;
 }

@@ -13,8 +13,33 @@ import { CardAgentClient, CardAgentError, describeAgentCard, parseAgentUrl, type
 import { cardChoiceProblem, cardToSelect, FIND_CARDS, noCardMessage, type CardLook } from './cardChoice.js';
 import { keyStorageProblem, webCryptoProblem } from './env.js';
 import { cardHandle, KeyStore, type KeyRecord } from './keyStore.js';
-import { agentTemplateMessage, allowsAlg, checkKeyChoice, defaultKeySize, keySpecNumber, keyUsageFor, parseTemplate, type KeyAlg, type KeyUsageChoice, type TemplateInfo } from './template.js';
-import { byId, clearErrors, clearFieldError, csrfToken, fieldError, mustId, PageError, radios, radioValue, setBusy, setHidden, setStatus, showFailure } from './ui.js';
+import {
+  agentTemplateMessage,
+  allowsAlg,
+  checkKeyChoice,
+  defaultKeySize,
+  keySpecNumber,
+  keyUsageFor,
+  parseTemplate,
+  type KeyAlg,
+  type KeyUsageChoice,
+  type TemplateInfo,
+} from './template.js';
+import {
+  byId,
+  clearErrors,
+  clearFieldError,
+  csrfToken,
+  fieldError,
+  mustId,
+  PageError,
+  radios,
+  radioValue,
+  setBusy,
+  setHidden,
+  setStatus,
+  showFailure,
+} from './ui.js';
 
 export const AGENT_URL_KEY = 'tessera.cardAgentUrl';
 
@@ -156,7 +181,10 @@ export async function refreshCards(): Promise<AgentCard[]> {
     if (sel) {
       const before = sel.value;
       const options = cards.map((c) => cardOption(c.serial, describeAgentCard(c), c.label));
-      sel.replaceChildren(...(stationForm && cards.length ? [cardOption('', "(choose the user's card)")] : []), ...options);
+      sel.replaceChildren(
+        ...(stationForm && cards.length ? [cardOption('', "(choose the user's card)")] : []),
+        ...options,
+      );
       sel.value = cardToSelect(cards, before, { station: stationForm });
     }
     if (!cards.length) {
@@ -166,7 +194,10 @@ export async function refreshCards(): Promise<AgentCard[]> {
       const found = `Card agent found: ${cards.length === 1 ? '1 smart card' : `${cards.length} smart cards`} present.`;
       const locked = sel?.value ? cardChoiceProblem(lastLook, sel.value, { station: stationForm }) : null;
       if (locked) fieldError(locked.field, locked.message, false);
-      setStatus(locked ? `${found} ${locked.message}` : stationForm && !sel?.value ? `${found} Choose the user's card.` : found, locked ? 'error' : 'info');
+      setStatus(
+        locked ? `${found} ${locked.message}` : stationForm && !sel?.value ? `${found} Choose the user's card.` : found,
+        locked ? 'error' : 'info',
+      );
     }
     return cards;
   } catch (e) {
@@ -224,7 +255,12 @@ export interface RequestChoices {
   readonly hash: RequestHash;
   readonly attributes: string[];
   readonly friendlyName: string;
-  readonly card?: { readonly client: CardAgentClient; readonly serial: string; readonly label: string; readonly pin: string };
+  readonly card?: {
+    readonly client: CardAgentClient;
+    readonly serial: string;
+    readonly label: string;
+    readonly pin: string;
+  };
 }
 
 const CONTAINER_RE = /^[A-Za-z0-9 _.@()-]{1,64}$/;
@@ -240,26 +276,39 @@ export function readChoices(o: { station?: boolean } = {}): RequestChoices {
   const template = selectedTemplate();
   if (!template) throw new PageError('Choose a certificate template.', 'lbCertTemplate');
   if (template.agentSignatures > 0 && !o.station) throw new PageError(agentTemplateMessage(template), 'lbCertTemplate');
-  if (radioValue('rbKeyGen') === '1') throw new PageError('Tessera always creates a new key set for a request: the card agent does not sign requests with a key already on the card. Choose "Create new key set".', 'rbKeyGen');
+  if (radioValue('rbKeyGen') === '1')
+    throw new PageError(
+      'Tessera always creates a new key set for a request: the card agent does not sign requests with a key already on the card. Choose "Create new key set".',
+      'rbKeyGen',
+    );
 
   const algSel = byId<HTMLSelectElement>('lbKeyAlg');
-  const alg = (algSel?.value ?? (template.rsaMin !== null ? 'rsa' : template.ecCurves[0] ?? 'rsa')) as KeyAlg;
+  const alg = (algSel?.value ?? (template.rsaMin !== null ? 'rsa' : (template.ecCurves[0] ?? 'rsa'))) as KeyAlg;
   if (!['rsa', 'P-256', 'P-384'].includes(alg)) throw new PageError('Choose a key algorithm.', 'lbKeyAlg');
   const sizeText = byId<HTMLInputElement>('tbKeySize')?.value.trim();
-  const keySize = sizeText === undefined || sizeText === '' ? (byId('tbKeySize') ? NaN : defaultKeySize(template)) : Number(sizeText);
+  const keySize =
+    sizeText === undefined || sizeText === '' ? (byId('tbKeySize') ? NaN : defaultKeySize(template)) : Number(sizeText);
   const problem = checkKeyChoice(template, alg, keySize);
   if (problem) throw new PageError(problem.message, problem.field);
 
   const keyUsage = (radioValue('rbKeyUsage') ?? keyUsageFor(template)) as KeyUsageChoice;
   if (keyUsage !== keyUsageFor(template)) {
-    throw new PageError(`The ${template.display} template fixes the key usage to ${{ '0': 'Exchange', '1': 'Signature', '2': 'Both' }[keyUsageFor(template)]}.`, 'rbKeyUsage');
+    throw new PageError(
+      `The ${template.display} template fixes the key usage to ${{ '0': 'Exchange', '1': 'Signature', '2': 'Both' }[keyUsageFor(template)]}.`,
+      'rbKeyUsage',
+    );
   }
 
   let container = '';
   if (radioValue('rbGenContName') === '1') {
     container = byId<HTMLInputElement>('tbContainerName')?.value.trim() ?? '';
-    if (!container) throw new PageError('Type a key container name, or choose "Automatic key container name".', 'tbContainerName');
-    if (!CONTAINER_RE.test(container)) throw new PageError('A container name has at most 64 letters, digits, spaces and . _ - @ ( ).', 'tbContainerName');
+    if (!container)
+      throw new PageError('Type a key container name, or choose "Automatic key container name".', 'tbContainerName');
+    if (!CONTAINER_RE.test(container))
+      throw new PageError(
+        'A container name has at most 64 letters, digits, spaces and . _ - @ ( ).',
+        'tbContainerName',
+      );
   }
 
   const format = o.station || radioValue('rbRequestFormat') !== '1' ? 'cmc' : 'pkcs10';
@@ -271,8 +320,10 @@ export function readChoices(o: { station?: boolean } = {}): RequestChoices {
   if ('message' in typed) throw new PageError(typed.message, 'taAttrib');
 
   const friendlyName = byId<HTMLInputElement>('tbFriendlyName')?.value.trim() ?? '';
-  if (friendlyName.length > 100) throw new PageError('The friendly name is too long (at most 100 characters).', 'tbFriendlyName');
-  if (/[\u0000-\u001f\u007f]/.test(friendlyName)) throw new PageError('The friendly name cannot hold control characters.', 'tbFriendlyName');
+  if (friendlyName.length > 100)
+    throw new PageError('The friendly name is too long (at most 100 characters).', 'tbFriendlyName');
+  if (/[\u0000-\u001f\u007f]/.test(friendlyName))
+    throw new PageError('The friendly name cannot hold control characters.', 'tbFriendlyName');
 
   const provider = selectedProvider();
   let card: RequestChoices['card'];
@@ -288,7 +339,8 @@ export function readChoices(o: { station?: boolean } = {}): RequestChoices {
     const opt = sel?.selectedOptions[0];
     const problem = cardChoiceProblem(lastLook, opt?.value ?? '', { station: o.station });
     if (problem) throw new PageError(problem.message, problem.field);
-    if (!opt?.value) throw new PageError(`Insert the smart card, then choose "${FIND_CARDS}" and pick the card.`, 'lbCard');
+    if (!opt?.value)
+      throw new PageError(`Insert the smart card, then choose "${FIND_CARDS}" and pick the card.`, 'lbCard');
     const pin = byId<HTMLInputElement>('tbPin')?.value ?? '';
     if (!pin) throw new PageError('Enter the smart card PIN.', 'tbPin');
     card = { client, serial: opt.value, label: opt.dataset.label ?? opt.value, pin };
@@ -297,7 +349,21 @@ export function readChoices(o: { station?: boolean } = {}): RequestChoices {
     if (storage) throw new PageError(storage, 'lbCSP');
   }
   const exportable = provider === 'browser' && !!byId<HTMLInputElement>('cbMarkKeyExportable')?.checked;
-  return { template, provider, alg, keySize, keyUsage, container, exportable, format, hashName, hash, attributes: typed.lines, friendlyName, card };
+  return {
+    template,
+    provider,
+    alg,
+    keySize,
+    keyUsage,
+    container,
+    exportable,
+    format,
+    hashName,
+    hash,
+    attributes: typed.lines,
+    friendlyName,
+    card,
+  };
 }
 
 // --- Creating the key and the request ---------------------------------------------------------
@@ -318,24 +384,68 @@ function cardFailure(e: unknown): never {
  * Create the key with the chosen provider and build the signed request. `onBehalf` adds
  * the RequesterName regInfo and the enrollment agent's co-signature.
  */
-export async function prepareRequest(c: RequestChoices, progress: (m: string) => void, onBehalf?: { regInfo: string; agent: CmcAgentSigner; target: string }): Promise<PreparedRequest> {
+export async function prepareRequest(
+  c: RequestChoices,
+  progress: (m: string) => void,
+  onBehalf?: { regInfo: string; agent: CmcAgentSigner; target: string },
+): Promise<PreparedRequest> {
   const container = c.container || `te-${c.template.name}-${globalThis.crypto.randomUUID?.() ?? randomHex(16)}`;
-  const base = { created: Date.now(), templateName: c.template.name, templateDisplay: c.template.display, friendlyName: c.friendlyName, alg: c.alg, ...(onBehalf ? { target: onBehalf.target } : {}) };
+  const base = {
+    created: Date.now(),
+    templateName: c.template.name,
+    templateDisplay: c.template.display,
+    friendlyName: c.friendlyName,
+    alg: c.alg,
+    ...(onBehalf ? { target: onBehalf.target } : {}),
+  };
   const build = (key: RequestKey, provider: string) =>
-    buildEnrollmentRequest({ key, hash: c.hash, format: c.format, template: c.template, keySpec: keySpecNumber(c.keyUsage), provider, regInfo: onBehalf?.regInfo, agent: onBehalf?.agent });
+    buildEnrollmentRequest({
+      key,
+      hash: c.hash,
+      format: c.format,
+      template: c.template,
+      keySpec: keySpecNumber(c.keyUsage),
+      provider,
+      regInfo: onBehalf?.regInfo,
+      agent: onBehalf?.agent,
+    });
 
   if (c.provider === 'browser') {
-    progress(c.alg === 'rsa' ? `Creating an RSA ${c.keySize}-bit key in this browser…` : `Creating an ECDSA ${c.alg} key in this browser…`);
+    progress(
+      c.alg === 'rsa'
+        ? `Creating an RSA ${c.keySize}-bit key in this browser…`
+        : `Creating an ECDSA ${c.alg} key in this browser…`,
+    );
     const key = await generateBrowserKey(c.alg, c.keySize, c.hash);
     progress('Signing the request with the new key…');
-    const req = await build({ spki: key.spki, keyKind: key.keyKind, signPkcs10: key.sign, signCmc: () => key.sign }, BROWSER_PROVIDER);
-    const record: KeyRecord = { ...base, handle: randomHex(20), provider: 'browser', exportable: c.exportable, container, spki: key.spki, key: key.sealed };
+    const req = await build(
+      { spki: key.spki, keyKind: key.keyKind, signPkcs10: key.sign, signCmc: () => key.sign },
+      BROWSER_PROVIDER,
+    );
+    const record: KeyRecord = {
+      ...base,
+      handle: randomHex(20),
+      provider: 'browser',
+      exportable: c.exportable,
+      container,
+      spki: key.spki,
+      key: key.sealed,
+    };
     return { der: req.der, record, abandon: async () => {} };
   }
 
   const card = c.card!;
   progress(`Creating the key on the smart card "${card.label}" (this can take a few seconds)…`);
-  const gen = await card.client.generate({ serial: card.serial, pin: card.pin, alg: c.alg, keySize: c.keySize, template: c.template.name, container: c.container || undefined }).catch(cardFailure);
+  const gen = await card.client
+    .generate({
+      serial: card.serial,
+      pin: card.pin,
+      alg: c.alg,
+      keySize: c.keySize,
+      template: c.template.name,
+      container: c.container || undefined,
+    })
+    .catch(cardFailure);
   const abandon = async () => {
     try {
       await card.client.cancel(gen.session, card.pin);
@@ -345,8 +455,12 @@ export async function prepareRequest(c: RequestChoices, progress: (m: string) =>
   };
   try {
     progress(`Signing the request on the smart card "${gen.card.label}"…`);
-    const sign = (format: 'pkcs10' | 'cmc', content?: Uint8Array) => (data: Uint8Array) => card.client.sign({ session: gen.session, pin: card.pin, hash: c.hashName, format, data, content });
-    const req = await build({ spki: gen.spki, keyKind: gen.keyKind, signPkcs10: sign('pkcs10'), signCmc: (content) => sign('cmc', content) }, CARD_PROVIDER);
+    const sign = (format: 'pkcs10' | 'cmc', content?: Uint8Array) => (data: Uint8Array) =>
+      card.client.sign({ session: gen.session, pin: card.pin, hash: c.hashName, format, data, content });
+    const req = await build(
+      { spki: gen.spki, keyKind: gen.keyKind, signPkcs10: sign('pkcs10'), signCmc: (content) => sign('cmc', content) },
+      CARD_PROVIDER,
+    );
     const record: KeyRecord = {
       ...base,
       handle: cardHandle(gen.card.serial, gen.keyId),

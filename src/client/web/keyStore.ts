@@ -114,7 +114,9 @@ export class KeyStore {
   }
 
   async handleForRequest(requestId: number): Promise<string | undefined> {
-    const r = (await promised(this.db.transaction(REQUESTS).objectStore(REQUESTS).get(requestId))) as { handle: string } | undefined;
+    const r = (await promised(this.db.transaction(REQUESTS).objectStore(REQUESTS).get(requestId))) as
+      | { handle: string }
+      | undefined;
     return r?.handle;
   }
 

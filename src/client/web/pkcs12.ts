@@ -53,7 +53,11 @@ const passwordBytes = (p: string) => exact(new TextEncoder().encode(p));
 function certBag(der: Uint8Array, attributes: pkijs.Attribute[]): pkijs.SafeBag {
   // certValue set directly (not parsedValue), so the certificate bytes are kept exactly.
   const bag = new pkijs.CertBag({ certId: OID_X509_CERT, certValue: new asn1js.OctetString({ valueHex: exact(der) }) });
-  return new pkijs.SafeBag({ bagId: OID_CERT_BAG, bagValue: bag, ...(attributes.length ? { bagAttributes: attributes } : {}) });
+  return new pkijs.SafeBag({
+    bagId: OID_CERT_BAG,
+    bagValue: bag,
+    ...(attributes.length ? { bagAttributes: attributes } : {}),
+  });
 }
 
 export async function buildPkcs12(o: Pkcs12Input): Promise<Uint8Array> {
@@ -62,11 +66,17 @@ export async function buildPkcs12(o: Pkcs12Input): Promise<Uint8Array> {
   const password = passwordBytes(o.password);
   const localKeyId = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-1', exact(o.certificate)));
   const attrs = () => [
-    ...(o.friendlyName ? [new pkijs.Attribute({ type: OID_FRIENDLY_NAME, values: [new asn1js.BmpString({ value: o.friendlyName })] })] : []),
+    ...(o.friendlyName
+      ? [new pkijs.Attribute({ type: OID_FRIENDLY_NAME, values: [new asn1js.BmpString({ value: o.friendlyName })] })]
+      : []),
     new pkijs.Attribute({ type: OID_LOCAL_KEY_ID, values: [new asn1js.OctetString({ valueHex: exact(localKeyId) })] }),
   ];
   // pkijs types the algorithm as CBC/GCM params with an iv; it draws the iv itself.
-  const pbes2 = { contentEncryptionAlgorithm: { name: 'AES-CBC', length: 256 } as unknown as pkijs.ContentEncryptionAlgorithm, hmacHashAlgorithm: 'SHA-256', iterationCount: PBKDF2_ITERATIONS };
+  const pbes2 = {
+    contentEncryptionAlgorithm: { name: 'AES-CBC', length: 256 } as unknown as pkijs.ContentEncryptionAlgorithm,
+    hmacHashAlgorithm: 'SHA-256',
+    iterationCount: PBKDF2_ITERATIONS,
+  };
 
   const keyBag = new pkijs.PKCS8ShroudedKeyBag({ parsedValue: pkijs.PrivateKeyInfo.fromBER(exact(o.privateKey)) });
   await keyBag.makeInternalValues({ password, ...pbes2 }, crypto);
@@ -78,8 +88,20 @@ export async function buildPkcs12(o: Pkcs12Input): Promise<Uint8Array> {
         parsedValue: {
           safeContents: [
             // The shrouded key bag is already encrypted: plain Data around it (as OpenSSL does).
-            { privacyMode: 0, value: new pkijs.SafeContents({ safeBags: [new pkijs.SafeBag({ bagId: OID_KEY_BAG_SHROUDED, bagValue: keyBag, bagAttributes: attrs() })] }) },
-            { privacyMode: 1, value: new pkijs.SafeContents({ safeBags: [certBag(o.certificate, attrs()), ...o.chain.map((c) => certBag(c, []))] }) },
+            {
+              privacyMode: 0,
+              value: new pkijs.SafeContents({
+                safeBags: [
+                  new pkijs.SafeBag({ bagId: OID_KEY_BAG_SHROUDED, bagValue: keyBag, bagAttributes: attrs() }),
+                ],
+              }),
+            },
+            {
+              privacyMode: 1,
+              value: new pkijs.SafeContents({
+                safeBags: [certBag(o.certificate, attrs()), ...o.chain.map((c) => certBag(c, []))],
+              }),
+            },
           ],
         },
       }),
@@ -87,7 +109,10 @@ export async function buildPkcs12(o: Pkcs12Input): Promise<Uint8Array> {
   });
   const safe = pfx.parsedValue!.authenticatedSafe!;
   await safe.makeInternalValues({ safeContents: [{}, { password, ...pbes2 }] }, crypto);
-  await pfx.makeInternalValues({ password, iterations: MAC_ITERATIONS, pbkdf2HashAlgorithm: 'SHA-256', hmacHashAlgorithm: 'SHA-256' } as never, crypto);
+  await pfx.makeInternalValues(
+    { password, iterations: MAC_ITERATIONS, pbkdf2HashAlgorithm: 'SHA-256', hmacHashAlgorithm: 'SHA-256' } as never,
+    crypto,
+  );
   return new Uint8Array(pfx.toSchema().toBER(false));
 }
 
@@ -134,7 +159,8 @@ function describeBag(bag: pkijs.SafeBag): BagEntry {
 
 const PBES2 = '1.2.840.113549.1.5.13';
 const ENCRYPTED_DATA = '1.2.840.113549.1.7.6';
-const LEGACY_MESSAGE = 'This PKCS#12 file uses legacy encryption (RC2 or 3DES), which browsers cannot open. Export it again with AES, for example with OpenSSL 3: openssl pkcs12 -export (without -legacy).';
+const LEGACY_MESSAGE =
+  'This PKCS#12 file uses legacy encryption (RC2 or 3DES), which browsers cannot open. Export it again with AES, for example with OpenSSL 3: openssl pkcs12 -export (without -legacy).';
 
 /**
  * Whether an EncryptedData of the file uses something other than PBES2. Parsed from a
@@ -145,7 +171,12 @@ function usesLegacyEncryption(der: Uint8Array): boolean {
     const pfx = pkijs.PFX.fromBER(exact(der));
     if (pfx.authSafe.contentType !== '1.2.840.113549.1.7.1') return false;
     const safe = pkijs.AuthenticatedSafe.fromBER((pfx.authSafe.content as asn1js.OctetString).getValue());
-    return safe.safeContents.some((ci) => ci.contentType === ENCRYPTED_DATA && new pkijs.EncryptedData({ schema: ci.content }).encryptedContentInfo.contentEncryptionAlgorithm.algorithmId !== PBES2);
+    return safe.safeContents.some(
+      (ci) =>
+        ci.contentType === ENCRYPTED_DATA &&
+        new pkijs.EncryptedData({ schema: ci.content }).encryptedContentInfo.contentEncryptionAlgorithm.algorithmId !==
+          PBES2,
+    );
   } catch {
     return false;
   }
@@ -178,7 +209,8 @@ export async function readPkcs12(der: Uint8Array, password: string): Promise<Pkc
     throw new Pkcs12Error('password', 'The password does not open this PKCS#12 file.');
   }
   const bags: BagEntry[] = [];
-  for (const sc of (safe.parsedValue?.safeContents ?? []) as { value: pkijs.SafeContents }[]) for (const b of sc.value.safeBags) bags.push(describeBag(b));
+  for (const sc of (safe.parsedValue?.safeContents ?? []) as { value: pkijs.SafeContents }[])
+    for (const b of sc.value.safeBags) bags.push(describeBag(b));
 
   const keyEntry = bags.find((b) => b.bag.bagId === OID_KEY_BAG_SHROUDED || b.bag.bagId === OID_KEY_BAG);
   if (!keyEntry) throw new Pkcs12Error('no-key', 'This PKCS#12 file holds no private key.');
@@ -187,7 +219,11 @@ export async function readPkcs12(der: Uint8Array, password: string): Promise<Pkc
     const shrouded = keyEntry.bag.bagValue as pkijs.PKCS8ShroudedKeyBag;
     if (shrouded.encryptionAlgorithm.algorithmId !== PBES2) throw new Pkcs12Error('legacy', LEGACY_MESSAGE);
     try {
-      await (shrouded as unknown as { parseInternalValues(p: { password: ArrayBuffer }, c: pkijs.ICryptoEngine): Promise<void> }).parseInternalValues({ password: pw }, crypto);
+      await (
+        shrouded as unknown as {
+          parseInternalValues(p: { password: ArrayBuffer }, c: pkijs.ICryptoEngine): Promise<void>;
+        }
+      ).parseInternalValues({ password: pw }, crypto);
     } catch {
       throw new Pkcs12Error('password', 'The password does not open the private key in this PKCS#12 file.');
     }
@@ -197,7 +233,10 @@ export async function readPkcs12(der: Uint8Array, password: string): Promise<Pkc
   }
   const certs = bags
     .filter((b) => b.bag.bagId === OID_CERT_BAG && (b.bag.bagValue as pkijs.CertBag).certId === OID_X509_CERT)
-    .map((b) => ({ ...b, der: new Uint8Array(((b.bag.bagValue as pkijs.CertBag).certValue as asn1js.OctetString).valueBlock.valueHexView) }));
+    .map((b) => ({
+      ...b,
+      der: new Uint8Array(((b.bag.bagValue as pkijs.CertBag).certValue as asn1js.OctetString).valueBlock.valueHexView),
+    }));
   if (!certs.length) throw new Pkcs12Error('no-certificate', 'This PKCS#12 file holds no certificate.');
   // Pair by localKeyId first; otherwise by public key.
   let leaf = keyEntry.localKeyId ? certs.find((c) => c.localKeyId === keyEntry.localKeyId) : undefined;
@@ -236,7 +275,13 @@ async function publicKeyOf(key: pkijs.PrivateKeyInfo, crypto: pkijs.ICryptoEngin
     if (alg === '1.2.840.113549.1.1.1') {
       const k = await crypto.importKey('pkcs8', pkcs8, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, true, ['sign']);
       const jwk = (await crypto.exportKey('jwk', k)) as JsonWebKey;
-      const pub = await crypto.importKey('jwk', { kty: 'RSA', n: jwk.n, e: jwk.e }, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, true, ['verify']);
+      const pub = await crypto.importKey(
+        'jwk',
+        { kty: 'RSA', n: jwk.n, e: jwk.e },
+        { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+        true,
+        ['verify'],
+      );
       return new Uint8Array((await crypto.exportKey('spki', pub)) as ArrayBuffer);
     }
     if (alg === '1.2.840.10045.2.1') {
@@ -244,7 +289,13 @@ async function publicKeyOf(key: pkijs.PrivateKeyInfo, crypto: pkijs.ICryptoEngin
       if (!curve) return null;
       const k = await crypto.importKey('pkcs8', pkcs8, { name: 'ECDSA', namedCurve: curve }, true, ['sign']);
       const jwk = (await crypto.exportKey('jwk', k)) as JsonWebKey;
-      const pub = await crypto.importKey('jwk', { kty: 'EC', crv: jwk.crv, x: jwk.x, y: jwk.y }, { name: 'ECDSA', namedCurve: curve }, true, ['verify']);
+      const pub = await crypto.importKey(
+        'jwk',
+        { kty: 'EC', crv: jwk.crv, x: jwk.x, y: jwk.y },
+        { name: 'ECDSA', namedCurve: curve },
+        true,
+        ['verify'],
+      );
       return new Uint8Array((await crypto.exportKey('spki', pub)) as ArrayBuffer);
     }
   } catch {
@@ -253,7 +304,11 @@ async function publicKeyOf(key: pkijs.PrivateKeyInfo, crypto: pkijs.ICryptoEngin
   return null;
 }
 
-const CURVES: Record<string, 'P-256' | 'P-384' | 'P-521'> = { '1.2.840.10045.3.1.7': 'P-256', '1.3.132.0.34': 'P-384', '1.3.132.0.35': 'P-521' };
+const CURVES: Record<string, 'P-256' | 'P-384' | 'P-521'> = {
+  '1.2.840.10045.3.1.7': 'P-256',
+  '1.3.132.0.34': 'P-384',
+  '1.3.132.0.35': 'P-521',
+};
 
 /** The named curve of an EC PKCS#8 key (from the AlgorithmIdentifier parameters). */
 export function ecCurveOf(key: pkijs.PrivateKeyInfo): 'P-256' | 'P-384' | 'P-521' | null {

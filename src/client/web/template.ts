@@ -79,7 +79,10 @@ export interface KeyChoiceProblem {
 /** What is wrong with this key choice for the template, or null. */
 export function checkKeyChoice(t: TemplateInfo, alg: KeyAlg, keySize: number): KeyChoiceProblem | null {
   if (!allowsAlg(t, alg)) {
-    const allowed = [t.rsaMin !== null ? `RSA (at least ${t.rsaMin} bits)` : '', ...t.ecCurves.map((c) => `ECDSA ${c}`)].filter(Boolean);
+    const allowed = [
+      t.rsaMin !== null ? `RSA (at least ${t.rsaMin} bits)` : '',
+      ...t.ecCurves.map((c) => `ECDSA ${c}`),
+    ].filter(Boolean);
     return {
       field: 'lbKeyAlg',
       message: allowed.length
@@ -88,10 +91,16 @@ export function checkKeyChoice(t: TemplateInfo, alg: KeyAlg, keySize: number): K
     };
   }
   if (alg === 'rsa') {
-    if (!Number.isInteger(keySize) || keySize <= 0) return { field: 'tbKeySize', message: 'Enter the key size in bits, for example 2048.' };
-    if (keySize < (t.rsaMin ?? 0)) return { field: 'tbKeySize', message: `The ${t.display} template needs an RSA key of at least ${t.rsaMin} bits; ${keySize} is too small.` };
+    if (!Number.isInteger(keySize) || keySize <= 0)
+      return { field: 'tbKeySize', message: 'Enter the key size in bits, for example 2048.' };
+    if (keySize < (t.rsaMin ?? 0))
+      return {
+        field: 'tbKeySize',
+        message: `The ${t.display} template needs an RSA key of at least ${t.rsaMin} bits; ${keySize} is too small.`,
+      };
     // WebCrypto and the cards take multiples of 8 up to 16384; beyond 4096 generation takes minutes.
-    if (keySize % 8 !== 0) return { field: 'tbKeySize', message: 'The key size must be a multiple of 8 bits (2048, 3072 or 4096).' };
+    if (keySize % 8 !== 0)
+      return { field: 'tbKeySize', message: 'The key size must be a multiple of 8 bits (2048, 3072 or 4096).' };
     if (keySize > 8192) return { field: 'tbKeySize', message: 'Key sizes above 8192 bits are not supported.' };
   }
   return null;

@@ -91,7 +91,8 @@ export function clearFieldError(id: string): void {
 }
 
 export function clearErrors(): void {
-  for (const el of Array.from(document.querySelectorAll<HTMLElement>('.field-error[data-for]'))) clearFieldError(el.dataset.for!);
+  for (const el of Array.from(document.querySelectorAll<HTMLElement>('.field-error[data-for]')))
+    clearFieldError(el.dataset.for!);
   const s = byId('status');
   if (s?.dataset.kind === 'error') setStatus('');
 }
@@ -107,7 +108,10 @@ export function showFailure(e: unknown, doing: string): void {
   // For developers only; the page shows no stack trace.
   console.error(e);
   const name = e instanceof DOMException ? ` (${e.name})` : '';
-  setStatus(`Something went wrong while ${doing}${name}. Reload the page and try again; if it happens again, contact your administrator.`, 'error');
+  setStatus(
+    `Something went wrong while ${doing}${name}. Reload the page and try again; if it happens again, contact your administrator.`,
+    'error',
+  );
 }
 
 export function setBusy(button: HTMLButtonElement | null, busy: boolean): void {
@@ -118,7 +122,10 @@ export function setBusy(button: HTMLButtonElement | null, busy: boolean): void {
 }
 
 export function radioValue(name: string): string | null {
-  return (document.querySelector<HTMLInputElement>(`input[type="radio"][name="${CSS.escape(name)}"]:checked`) ?? null)?.value ?? null;
+  return (
+    (document.querySelector<HTMLInputElement>(`input[type="radio"][name="${CSS.escape(name)}"]:checked`) ?? null)
+      ?.value ?? null
+  );
 }
 
 export function radios(name: string): HTMLInputElement[] {

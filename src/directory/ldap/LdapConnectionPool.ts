@@ -61,7 +61,11 @@ function destroy(client: Client): void {
  * close/end handlers stay on the plain socket and compare it with the TLS socket that
  * replaced it, so `isBound` stays true and the next request waits for its timeout.
  */
-function watchedFactories(): { createConnection: typeof netConnect; createSecureConnection: typeof tlsConnect; live: Liveness } {
+function watchedFactories(): {
+  createConnection: typeof netConnect;
+  createSecureConnection: typeof tlsConnect;
+  live: Liveness;
+} {
   let markLost: (e: Error) => void = () => {};
   const live: Liveness = {
     dead: false,
@@ -193,7 +197,9 @@ export class LdapConnectionPool {
           if (this.s.transport === 'startTls') await client.startTLS(this.tlsOptions(url));
           await client.bind(dn, password);
         };
-        await deadline(steps(), this.s.connectTimeoutMs + this.s.operationTimeoutMs, `connecting to ${url}`, () => destroy(client));
+        await deadline(steps(), this.s.connectTimeoutMs + this.s.operationTimeoutMs, `connecting to ${url}`, () =>
+          destroy(client),
+        );
         return { client, url, live };
       } catch (e) {
         destroy(client);
@@ -233,16 +239,27 @@ export class LdapConnectionPool {
       let broken = false;
       try {
         // Race the operation against the socket closing: ldapts may not notice (see watchedFactories).
-        return await deadline(Promise.race([fn(conn.client), conn.live.lost]), this.s.operationTimeoutMs + 1000, what, () => {
-          broken = true;
-          destroy(conn.client);
-        });
+        return await deadline(
+          Promise.race([fn(conn.client), conn.live.lost]),
+          this.s.operationTimeoutMs + 1000,
+          what,
+          () => {
+            broken = true;
+            destroy(conn.client);
+          },
+        );
       } catch (e) {
         if (!isResultCode(e)) broken = true;
         if (conn.live.dead) broken = true;
-        const stale = broken && conn.reused && (conn.live.dead || (!(e instanceof DeadlineError) && !/timed out/i.test(String((e as Error)?.message))));
+        const stale =
+          broken &&
+          conn.reused &&
+          (conn.live.dead || (!(e instanceof DeadlineError) && !/timed out/i.test(String((e as Error)?.message))));
         if (stale && opts.idempotent && attempt === 0) {
-          this.log.warn({ url: conn.url, err: describeLdapError(e) }, 'directory connection was lost; retrying on a new one');
+          this.log.warn(
+            { url: conn.url, err: describeLdapError(e) },
+            'directory connection was lost; retrying on a new one',
+          );
           continue;
         }
         throw e;
@@ -300,7 +317,9 @@ export class LdapConnectionPool {
         timer: setTimeout(() => {
           const i = this.#waiters.indexOf(waiter);
           if (i >= 0) this.#waiters.splice(i, 1);
-          reject(new Error(`all ${this.s.poolSize} directory connections stayed busy for ${this.s.operationTimeoutMs} ms`));
+          reject(
+            new Error(`all ${this.s.poolSize} directory connections stayed busy for ${this.s.operationTimeoutMs} ms`),
+          );
         }, this.s.operationTimeoutMs),
       };
       waiter.timer.unref();

@@ -18,9 +18,23 @@ import { TesseraError } from '../../errors/TesseraError.js';
 import { isSid } from '../../x509/generalNames.js';
 import { splitAccountName, type Directory, type DirectoryUser } from '../Directory.js';
 import { dnKey, escapeDnValue, formatDn, leafValue, looksLikeDn, parseDn } from './dn.js';
-import { and, eq, inChainGroupsFilter, memberOfAnyFilter, nestingFromCapabilities, parseConfigFilter } from './filters.js';
+import {
+  and,
+  eq,
+  inChainGroupsFilter,
+  memberOfAnyFilter,
+  nestingFromCapabilities,
+  parseConfigFilter,
+} from './filters.js';
 import { LdapConnectionPool, type LdapLogger } from './LdapConnectionPool.js';
-import { AD_DISABLED_SUBCODES, adBindSubcode, isInvalidCredentials, isNoSuchObject, isResultCode, unavailable } from './ldapErrors.js';
+import {
+  AD_DISABLED_SUBCODES,
+  adBindSubcode,
+  isInvalidCredentials,
+  isNoSuchObject,
+  isResultCode,
+  unavailable,
+} from './ldapErrors.js';
 import { ldapSettingsProblems, resolveLdapSettings, type ResolvedLdapSettings } from './ldapSettings.js';
 import { mapAccount, text, userAttributes, type LdapAccount, type LdapEntry } from './mapAccount.js';
 import { encodeSid } from './sid.js';
@@ -60,10 +74,22 @@ interface CertificateChange {
   readonly running: string;
   readonly failing: string;
 }
-const PUBLISH = { operation: 'add', done: 'published', already: 'present', alreadyCode: 20,
-  running: 'publishing to', failing: 'publishing a certificate to' } as const;
-const UNPUBLISH = { operation: 'delete', done: 'removed', already: 'absent', alreadyCode: 16,
-  running: 'unpublishing from', failing: 'removing a certificate from' } as const;
+const PUBLISH = {
+  operation: 'add',
+  done: 'published',
+  already: 'present',
+  alreadyCode: 20,
+  running: 'publishing to',
+  failing: 'publishing a certificate to',
+} as const;
+const UNPUBLISH = {
+  operation: 'delete',
+  done: 'removed',
+  already: 'absent',
+  alreadyCode: 16,
+  running: 'unpublishing from',
+  failing: 'removing a certificate from',
+} as const;
 
 export class LdapDirectory implements Directory {
   readonly kind = 'ldap' as const;
@@ -95,25 +121,37 @@ export class LdapDirectory implements Directory {
 
   async authenticate(username: string, password: string): Promise<DirectoryUser> {
     if (typeof password !== 'string' || password.length === 0) throw new TesseraError('AUTH_FAILED', 'empty password');
-    if (password.length > MAX_PASSWORD || typeof username !== 'string') throw new TesseraError('AUTH_FAILED', 'password or user name too long');
+    if (password.length > MAX_PASSWORD || typeof username !== 'string')
+      throw new TesseraError('AUTH_FAILED', 'password or user name too long');
     let account: LdapAccount | undefined;
     try {
       account = await this.#lookup(username);
     } catch (e) {
       if (!(e instanceof TesseraError && e.code === 'NAME_NOT_UNIQUE')) throw e;
-      this.#log.warn({ username: username.slice(0, 128), detail: e.detail }, 'sign-in name matches several directory entries; refused');
+      this.#log.warn(
+        { username: username.slice(0, 128), detail: e.detail },
+        'sign-in name matches several directory entries; refused',
+      );
     }
     // For an unknown name, bind as a DN that cannot exist, so that both cases cost the
     // same round trips and the response time does not tell which names exist.
-    const bindDn = account?.entryDn ?? `cn=${escapeDnValue(`tessera-no-such-user-${randomBytes(8).toString('hex')}`)},${this.settings.userBaseDn}`;
+    const bindDn =
+      account?.entryDn ??
+      `cn=${escapeDnValue(`tessera-no-such-user-${randomBytes(8).toString('hex')}`)},${this.settings.userBaseDn}`;
     try {
       await this.#pool.verifyPassword(bindDn, password);
     } catch (e) {
       if (e instanceof TesseraError) throw e;
       if (isInvalidCredentials(e)) {
         const sub = adBindSubcode(e);
-        if (account && sub && AD_DISABLED_SUBCODES.has(sub)) throw new TesseraError('USER_DISABLED', `${account.user.username} (Active Directory bind data ${sub})`);
-        throw new TesseraError('AUTH_FAILED', account ? `bind as ${account.entryDn} refused${sub ? ` (data ${sub})` : ''}` : `no directory account "${username.slice(0, 128)}"`);
+        if (account && sub && AD_DISABLED_SUBCODES.has(sub))
+          throw new TesseraError('USER_DISABLED', `${account.user.username} (Active Directory bind data ${sub})`);
+        throw new TesseraError(
+          'AUTH_FAILED',
+          account
+            ? `bind as ${account.entryDn} refused${sub ? ` (data ${sub})` : ''}`
+            : `no directory account "${username.slice(0, 128)}"`,
+        );
       }
       throw unavailable(e, `checking the password of ${account?.entryDn ?? 'an unknown user'}`);
     }
@@ -170,16 +208,34 @@ export class LdapDirectory implements Directory {
         return false;
       }
       try {
-        const r = await this.#pool.run(`group ${dn}`, (c) => c.search(dn, { scope: 'base', filter: this.#groupFilter, attributes: ['1.1'], sizeLimit: 1, timeLimit: this.#timeLimit() }), { idempotent: true });
+        const r = await this.#pool.run(
+          `group ${dn}`,
+          (c) =>
+            c.search(dn, {
+              scope: 'base',
+              filter: this.#groupFilter,
+              attributes: ['1.1'],
+              sizeLimit: 1,
+              timeLimit: this.#timeLimit(),
+            }),
+          { idempotent: true },
+        );
         return r.searchEntries.length > 0;
       } catch (e) {
         if (isNoSuchObject(e) || (isResultCode(e) && e.code === 34)) return false; // noSuchObject, invalidDNSyntax
         throw unavailable(e, `looking up group ${dn}`);
       }
     }
-    const groups = await this.#searchGroups(and(this.#groupFilter, eq(this.settings.attributes.groupName, name)), 2, `group ${name}`);
+    const groups = await this.#searchGroups(
+      and(this.#groupFilter, eq(this.settings.attributes.groupName, name)),
+      2,
+      `group ${name}`,
+    );
     if (groups.length > 1) {
-      throw new TesseraError('INPUT_INVALID', `the group name "${name}" is held by several groups (${groups.map((g) => g.dn).join('; ')}); name the group by its DN`);
+      throw new TesseraError(
+        'INPUT_INVALID',
+        `the group name "${name}" is held by several groups (${groups.map((g) => g.dn).join('; ')}); name the group by its DN`,
+      );
     }
     return groups.length === 1;
   }
@@ -222,21 +278,50 @@ export class LdapDirectory implements Directory {
    * Check the connection for `tessera directory test`: the service account binds, the
    * root DSE answers, the user and group bases exist. Throws DIRECTORY_UNAVAILABLE.
    */
-  async probe(): Promise<{ urls: readonly string[]; transport: string; vendor: string | null; nesting: string; userBaseDn: string; groupBaseDn: string }> {
+  async probe(): Promise<{
+    urls: readonly string[];
+    transport: string;
+    vendor: string | null;
+    nesting: string;
+    userBaseDn: string;
+    groupBaseDn: string;
+  }> {
     const s = this.settings;
     const rootDse = await this.#pool
-      .run('reading the root DSE', (c) => c.search('', { scope: 'base', attributes: ['vendorName', 'vendorVersion', 'supportedCapabilities', 'namingContexts'], timeLimit: this.#timeLimit() }), { idempotent: true })
+      .run(
+        'reading the root DSE',
+        (c) =>
+          c.search('', {
+            scope: 'base',
+            attributes: ['vendorName', 'vendorVersion', 'supportedCapabilities', 'namingContexts'],
+            timeLimit: this.#timeLimit(),
+          }),
+        { idempotent: true },
+      )
       .catch((e) => {
         throw unavailable(e, 'reading the root DSE');
       });
     const entry = rootDse.searchEntries[0] as LdapEntry | undefined;
     for (const base of new Set([s.userBaseDn, s.groupBaseDn])) {
-      await this.#pool.run(`reading ${base}`, (c) => c.search(base, { scope: 'base', attributes: ['1.1'], timeLimit: this.#timeLimit() }), { idempotent: true }).catch((e) => {
-        throw unavailable(e, isNoSuchObject(e) ? `the search base ${base} does not exist` : `reading ${base}`);
-      });
+      await this.#pool
+        .run(
+          `reading ${base}`,
+          (c) => c.search(base, { scope: 'base', attributes: ['1.1'], timeLimit: this.#timeLimit() }),
+          { idempotent: true },
+        )
+        .catch((e) => {
+          throw unavailable(e, isNoSuchObject(e) ? `the search base ${base} does not exist` : `reading ${base}`);
+        });
     }
     const vendor = entry ? [text(entry, 'vendorName'), text(entry, 'vendorVersion')].filter(Boolean).join(' ') : '';
-    return { urls: s.urls, transport: s.transport, vendor: vendor || null, nesting: await this.nestingStrategy(), userBaseDn: s.userBaseDn, groupBaseDn: s.groupBaseDn };
+    return {
+      urls: s.urls,
+      transport: s.transport,
+      vendor: vendor || null,
+      nesting: await this.nestingStrategy(),
+      userBaseDn: s.userBaseDn,
+      groupBaseDn: s.groupBaseDn,
+    };
   }
 
   /** Connections held now (diagnostics and tests). */
@@ -264,7 +349,8 @@ export class LdapDirectory implements Directory {
   #map(entry: LdapEntry): LdapAccount | undefined {
     const account = mapAccount(entry, this.settings, this.#now());
     if (!account) this.#log.warn({ dn: entry.dn }, 'directory entry has no account name or an unparsable DN; ignored');
-    else if (account.problems.length) this.#log.warn({ dn: entry.dn, problems: account.problems }, 'directory entry has values Tessera cannot use');
+    else if (account.problems.length)
+      this.#log.warn({ dn: entry.dn, problems: account.problems }, 'directory entry has values Tessera cannot use');
     return account;
   }
 
@@ -290,7 +376,8 @@ export class LdapDirectory implements Directory {
   /** Exactly one account, none, or NAME_NOT_UNIQUE: a name that picks one of several accounts identifies no one. */
   async #one(filter: Filter, what: string): Promise<LdapAccount | undefined> {
     const entries = await this.#searchUsers(filter, 2, what);
-    if (entries.length > 1) throw new TesseraError('NAME_NOT_UNIQUE', `${what} matches ${entries.map((e) => e.dn).join('; ')}`);
+    if (entries.length > 1)
+      throw new TesseraError('NAME_NOT_UNIQUE', `${what} matches ${entries.map((e) => e.dn).join('; ')}`);
     return entries[0] && this.#map(entries[0]);
   }
 
@@ -301,7 +388,15 @@ export class LdapDirectory implements Directory {
     try {
       const r = await this.#pool.run(
         `looking up ${what}`,
-        (c) => c.search(s.userBaseDn, { scope: 'sub', filter: and(this.#userFilter, filter), attributes, explicitBufferAttributes: binary, sizeLimit, timeLimit: this.#timeLimit() }),
+        (c) =>
+          c.search(s.userBaseDn, {
+            scope: 'sub',
+            filter: and(this.#userFilter, filter),
+            attributes,
+            explicitBufferAttributes: binary,
+            sizeLimit,
+            timeLimit: this.#timeLimit(),
+          }),
         { idempotent: true },
       );
       return r.searchEntries as LdapEntry[];
@@ -316,10 +411,20 @@ export class LdapDirectory implements Directory {
     try {
       const r = await this.#pool.run(
         `looking up ${what}`,
-        (c) => c.search(s.groupBaseDn, { scope: 'sub', filter, attributes: [s.attributes.groupName], sizeLimit, timeLimit: this.#timeLimit() }),
+        (c) =>
+          c.search(s.groupBaseDn, {
+            scope: 'sub',
+            filter,
+            attributes: [s.attributes.groupName],
+            sizeLimit,
+            timeLimit: this.#timeLimit(),
+          }),
         { idempotent: true },
       );
-      return (r.searchEntries as LdapEntry[]).map((e) => ({ dn: e.dn, name: text(e, s.attributes.groupName) ?? safeLeaf(e.dn) }));
+      return (r.searchEntries as LdapEntry[]).map((e) => ({
+        dn: e.dn,
+        name: text(e, s.attributes.groupName) ?? safeLeaf(e.dn),
+      }));
     } catch (e) {
       throw unavailable(e, `looking up ${what} under ${s.groupBaseDn}`);
     }
@@ -329,7 +434,12 @@ export class LdapDirectory implements Directory {
 
   async #detectNesting(): Promise<'inChain' | 'walk'> {
     try {
-      const r = await this.#pool.run('reading the root DSE', (c: Client) => c.search('', { scope: 'base', attributes: ['supportedCapabilities'], timeLimit: this.#timeLimit() }), { idempotent: true });
+      const r = await this.#pool.run(
+        'reading the root DSE',
+        (c: Client) =>
+          c.search('', { scope: 'base', attributes: ['supportedCapabilities'], timeLimit: this.#timeLimit() }),
+        { idempotent: true },
+      );
       const caps = (r.searchEntries as LdapEntry[]).flatMap((e) => {
         const v = e.supportedCapabilities ?? e.supportedcapabilities;
         return v === undefined ? [] : (Array.isArray(v) ? v : [v]).map(String);
@@ -352,17 +462,35 @@ export class LdapDirectory implements Directory {
     // AD: the primary group ("Domain Users") is in no memberOf; find it by its SID.
     if (account.primaryGroupSid && s.attributes.sid) {
       const value = s.attributes.sidFormat === 'binary' ? encodeSid(account.primaryGroupSid) : account.primaryGroupSid;
-      direct.push(...(await this.#searchGroups(and(this.#groupFilter, eq(s.attributes.sid, value)), 2, `primary group ${account.primaryGroupSid}`)));
+      direct.push(
+        ...(await this.#searchGroups(
+          and(this.#groupFilter, eq(s.attributes.sid, value)),
+          2,
+          `primary group ${account.primaryGroupSid}`,
+        )),
+      );
     }
     const strategy = await this.nestingStrategy();
     let found: readonly GroupRef[];
     if (strategy === 'inChain') {
       const seeds = [account.entryDn, ...direct.filter((g) => !account.memberOf.includes(g.dn)).map((g) => g.dn)];
-      const chained = await this.#searchGroups(inChainGroupsFilter(this.#groupFilter, member, seeds), s.maxGroups + 1, `groups of ${account.entryDn} (in chain)`);
-      if (chained.length > s.maxGroups) this.#log.warn({ dn: account.entryDn, maxGroups: s.maxGroups }, 'more groups than maxGroups; the rest are ignored');
+      const chained = await this.#searchGroups(
+        inChainGroupsFilter(this.#groupFilter, member, seeds),
+        s.maxGroups + 1,
+        `groups of ${account.entryDn} (in chain)`,
+      );
+      if (chained.length > s.maxGroups)
+        this.#log.warn(
+          { dn: account.entryDn, maxGroups: s.maxGroups },
+          'more groups than maxGroups; the rest are ignored',
+        );
       found = [...direct, ...chained.slice(0, s.maxGroups)];
     } else {
-      const viaMember = await this.#searchGroups(memberOfAnyFilter(this.#groupFilter, member, [account.entryDn]), s.maxGroups + 1, `groups of ${account.entryDn}`);
+      const viaMember = await this.#searchGroups(
+        memberOfAnyFilter(this.#groupFilter, member, [account.entryDn]),
+        s.maxGroups + 1,
+        `groups of ${account.entryDn}`,
+      );
       const start = [...direct, ...viaMember];
       if (strategy === 'none') found = start.slice(0, s.maxGroups);
       else {
@@ -374,12 +502,22 @@ export class LdapDirectory implements Directory {
             const out: GroupRef[] = [];
             for (let i = 0; i < dns.length; i += WALK_BATCH) {
               const batch = dns.slice(i, i + WALK_BATCH);
-              out.push(...(await this.#searchGroups(memberOfAnyFilter(this.#groupFilter, member, batch), s.maxGroups + 1, `parent groups of ${batch.length} group(s)`)));
+              out.push(
+                ...(await this.#searchGroups(
+                  memberOfAnyFilter(this.#groupFilter, member, batch),
+                  s.maxGroups + 1,
+                  `parent groups of ${batch.length} group(s)`,
+                )),
+              );
             }
             return out;
           },
         });
-        if (walk.truncated) this.#log.warn({ dn: account.entryDn, limit: walk.truncated, maxGroupDepth: s.maxGroupDepth, maxGroups: s.maxGroups }, 'group nesting walk stopped at a limit; further groups are ignored');
+        if (walk.truncated)
+          this.#log.warn(
+            { dn: account.entryDn, limit: walk.truncated, maxGroupDepth: s.maxGroupDepth, maxGroups: s.maxGroups },
+            'group nesting walk stopped at a limit; further groups are ignored',
+          );
         found = walk.groups;
       }
     }

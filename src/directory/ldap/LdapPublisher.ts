@@ -27,13 +27,21 @@ export class LdapPublisher implements ExitModule {
       case 'unrevoked': {
         if (!event.subjectUser || !event.der) return;
         const r = await this.directory.publishCertificate(event.subjectUser, event.der);
-        if (r === 'no-account') this.log.warn({ exit: this.name, user: event.subjectUser, serial: event.serial }, 'no directory entry to publish the certificate to');
+        if (r === 'no-account')
+          this.log.warn(
+            { exit: this.name, user: event.subjectUser, serial: event.serial },
+            'no directory entry to publish the certificate to',
+          );
         return;
       }
       case 'revoked': {
         if (!event.subjectUser || !event.der) return;
         const r = await this.directory.unpublishCertificate(event.subjectUser, event.der);
-        if (r === 'no-account') this.log.warn({ exit: this.name, user: event.subjectUser, serial: event.serial }, 'no directory entry to remove the revoked certificate from');
+        if (r === 'no-account')
+          this.log.warn(
+            { exit: this.name, user: event.subjectUser, serial: event.serial },
+            'no directory entry to remove the revoked certificate from',
+          );
         return;
       }
       default:
@@ -44,5 +52,7 @@ export class LdapPublisher implements ExitModule {
 
 /** The publication exit for a directory configured with `publish: true`, else undefined. */
 export function publicationExit(directory: Directory, log?: LdapLogger): ExitModule | undefined {
-  return directory instanceof LdapDirectory && directory.settings.publish ? new LdapPublisher(directory, log) : undefined;
+  return directory instanceof LdapDirectory && directory.settings.publish
+    ? new LdapPublisher(directory, log)
+    : undefined;
 }

@@ -27,12 +27,35 @@ describe('parseDn', () => {
   });
 
   it('reads multi-valued RDNs, #hex values and spaces around separators', () => {
-    expect(parseDn('cn=a+uid=b, ou=x')).toEqual([[{ type: 'cn', value: 'a' }, { type: 'uid', value: 'b' }], [{ type: 'ou', value: 'x' }]]);
-    expect(parseDn('1.3.6.1.4.1.1466.0=#04024869,dc=x')[0][0]).toEqual({ type: '1.3.6.1.4.1.1466.0', value: '#04024869', hex: true });
+    expect(parseDn('cn=a+uid=b, ou=x')).toEqual([
+      [
+        { type: 'cn', value: 'a' },
+        { type: 'uid', value: 'b' },
+      ],
+      [{ type: 'ou', value: 'x' }],
+    ]);
+    expect(parseDn('1.3.6.1.4.1.1466.0=#04024869,dc=x')[0][0]).toEqual({
+      type: '1.3.6.1.4.1.1466.0',
+      value: '#04024869',
+      hex: true,
+    });
     expect(parseDn('')).toEqual([]);
   });
 
-  it.each(['cn', 'cn=a,', ',cn=a', 'cn=a,,dc=b', '=a', 'c n=a', 'cn=a"b', 'cn=\\zz', 'cn=\\C3', 'cn=#0', 'cn=a)(uid=*', 'x'.repeat(9000)])('refuses %j with INPUT_INVALID', (text) => {
+  it.each([
+    'cn',
+    'cn=a,',
+    ',cn=a',
+    'cn=a,,dc=b',
+    '=a',
+    'c n=a',
+    'cn=a"b',
+    'cn=\\zz',
+    'cn=\\C3',
+    'cn=#0',
+    'cn=a)(uid=*',
+    'x'.repeat(9000),
+  ])('refuses %j with INPUT_INVALID', (text) => {
     let err: unknown;
     try {
       parseDn(text);
@@ -82,7 +105,9 @@ describe('formatDn, dnKey, isWithin', () => {
   });
 
   it('compares spellings of the same DN equal', () => {
-    expect(dnKey('CN=Help Desk, OU=Groups, DC=example, DC=test')).toBe(dnKey('cn=help desk,ou=groups,dc=example,dc=test'));
+    expect(dnKey('CN=Help Desk, OU=Groups, DC=example, DC=test')).toBe(
+      dnKey('cn=help desk,ou=groups,dc=example,dc=test'),
+    );
     expect(dnKey('cn=R&D\\2C Lab,dc=x')).toBe(dnKey('CN=R&D\\, Lab,DC=x'));
     expect(dnKey('cn=a+uid=b,dc=x')).toBe(dnKey('uid=b+cn=a,dc=x'));
     expect(dnKey('cn=a,dc=x')).not.toBe(dnKey('cn=a\\,dc=x'));

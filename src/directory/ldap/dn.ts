@@ -25,7 +25,8 @@ const SPECIAL = new Set(['"', '+', ',', ';', '<', '>', '\\']);
 /** Upper bound on what is parsed: no DN in a directory is near this. */
 const MAX_DN_LENGTH = 8192;
 
-const invalid = (text: string, why: string) => new TesseraError('INPUT_INVALID', `"${text.slice(0, 120)}" is not a distinguished name: ${why}`);
+const invalid = (text: string, why: string) =>
+  new TesseraError('INPUT_INVALID', `"${text.slice(0, 120)}" is not a distinguished name: ${why}`);
 
 /** Parse an RFC 4514 string. Throws INPUT_INVALID. The empty string is the root DN (no RDNs). */
 export function parseDn(text: string): Dn {
@@ -69,7 +70,10 @@ export function parseDn(text: string): Dn {
           if (/^[0-9A-Fa-f]{2}$/.test(next)) {
             bytes.push(parseInt(next, 16));
             i += 3;
-          } else if (i + 1 < n && (SPECIAL.has(text[i + 1]) || text[i + 1] === ' ' || text[i + 1] === '#' || text[i + 1] === '=')) {
+          } else if (
+            i + 1 < n &&
+            (SPECIAL.has(text[i + 1]) || text[i + 1] === ' ' || text[i + 1] === '#' || text[i + 1] === '=')
+          ) {
             bytes.push(text.charCodeAt(i + 1));
             i += 2;
           } else throw invalid(text, 'a "\\" must be followed by a special character or two hex digits');
@@ -116,7 +120,17 @@ export function escapeDnValue(value: string): string {
   return out;
 }
 
-const KNOWN_SHORT_NAMES: Record<string, string> = { cn: 'CN', ou: 'OU', o: 'O', dc: 'DC', c: 'C', l: 'L', st: 'ST', uid: 'UID', street: 'STREET' };
+const KNOWN_SHORT_NAMES: Record<string, string> = {
+  cn: 'CN',
+  ou: 'OU',
+  o: 'O',
+  dc: 'DC',
+  c: 'C',
+  l: 'L',
+  st: 'ST',
+  uid: 'UID',
+  street: 'STREET',
+};
 
 /**
  * A DN as text. `canonicalTypes` upper-cases the attribute types certificate names know

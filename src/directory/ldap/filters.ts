@@ -7,7 +7,15 @@
  * Administrators' filters from tessera.json (userFilter, groupFilter) are parsed once at
  * start; a filter that does not parse stops Tessera with CONFIG_INVALID.
  */
-import { AndFilter, EqualityFilter, ExtensibleFilter, type Filter, FilterParser, OrFilter, PresenceFilter } from 'ldapts';
+import {
+  AndFilter,
+  EqualityFilter,
+  ExtensibleFilter,
+  type Filter,
+  FilterParser,
+  OrFilter,
+  PresenceFilter,
+} from 'ldapts';
 
 /**
  * LDAP_MATCHING_RULE_IN_CHAIN (MS-ADTS §3.1.1.3.4.4.3): `(member:1.2.840.113556.1.4.1941:=<dn>)`
@@ -63,6 +71,7 @@ export function nestingFromCapabilities(supportedCapabilities: readonly string[]
 /** Parse an administrator's filter (RFC 4515 text, in parentheses). Throws with the parser's reason. */
 export function parseConfigFilter(text: string): Filter {
   const t = text.trim();
-  if (!t.startsWith('(') || !t.endsWith(')')) throw new Error('a filter is written in parentheses, e.g. (objectClass=user)');
+  if (!t.startsWith('(') || !t.endsWith(')'))
+    throw new Error('a filter is written in parentheses, e.g. (objectClass=user)');
   return FilterParser.parseString(t);
 }

@@ -26,7 +26,13 @@ const problems = (over: Record<string, unknown>) => ldapSettingsProblems({ ...AD
 describe('ldapSettingsProblems', () => {
   it('accepts a minimal Active Directory configuration', () => {
     expect(problems({})).toEqual([]);
-    expect(problems({ url: ['ldap://dc1.corp.example.com', 'ldap://dc2.corp.example.com:389'], caFile: 'corp-root.pem', tlsServerName: 'dc.corp.example.com' })).toEqual([]);
+    expect(
+      problems({
+        url: ['ldap://dc1.corp.example.com', 'ldap://dc2.corp.example.com:389'],
+        caFile: 'corp-root.pem',
+        tlsServerName: 'dc.corp.example.com',
+      }),
+    ).toEqual([]);
   });
 
   it('refuses a password in the file, naming the environment variable setting instead', () => {
@@ -40,13 +46,24 @@ describe('ldapSettingsProblems', () => {
 
   it('refuses plain LDAP unless allowed, and allows it only on loopback', () => {
     expect(problems({ url: 'ldap://dc1.corp.example.com', startTls: false }).join()).toMatch(/clear text/);
-    expect(problems({ url: 'ldap://dc1.corp.example.com', startTls: false, allowPlaintext: true }).join()).toMatch(/loopback/);
-    expect(problems({ url: ['ldap://127.0.0.1:3389', 'ldap://dc1.corp.example.com'], startTls: false, allowPlaintext: true }).join()).toMatch(/loopback/);
+    expect(problems({ url: 'ldap://dc1.corp.example.com', startTls: false, allowPlaintext: true }).join()).toMatch(
+      /loopback/,
+    );
+    expect(
+      problems({
+        url: ['ldap://127.0.0.1:3389', 'ldap://dc1.corp.example.com'],
+        startTls: false,
+        allowPlaintext: true,
+      }).join(),
+    ).toMatch(/loopback/);
     expect(problems({ url: 'ldap://127.0.0.1:3389', startTls: false, allowPlaintext: true })).toEqual([]);
     expect(problems({ url: 'ldap://localhost', startTls: false, allowPlaintext: true })).toEqual([]);
     expect(problems({ url: 'ldap://[::1]:389', startTls: false, allowPlaintext: true })).toEqual([]);
     // allowPlaintext alone changes nothing: ldap:// still upgrades with StartTLS.
-    expect(resolveLdapSettings({ ...AD, url: 'ldap://dc1.corp.example.com', allowPlaintext: true }, { dnsName: 'x.y' }).transport).toBe('startTls');
+    expect(
+      resolveLdapSettings({ ...AD, url: 'ldap://dc1.corp.example.com', allowPlaintext: true }, { dnsName: 'x.y' })
+        .transport,
+    ).toBe('startTls');
   });
 
   it('refuses mistakes with the setting named', () => {
@@ -64,7 +81,9 @@ describe('ldapSettingsProblems', () => {
     expect(problems({ attributes: { uid: 'uid' } })[0]).toMatch(/attributes\.uid: not a mapped role/);
     expect(problems({ attributes: { sidFormat: 'hex' } })[0]).toMatch(/sidFormat/);
     expect(problems({ disabled: { attribute: 'userAccountControl' } })[0]).toMatch(/either bitmask/);
-    expect(problems({ disabled: { attribute: 'userAccountControl', bitmask: 2, values: ['x'] } })[0]).toMatch(/either bitmask/);
+    expect(problems({ disabled: { attribute: 'userAccountControl', bitmask: 2, values: ['x'] } })[0]).toMatch(
+      /either bitmask/,
+    );
     expect(problems({ nestedGroups: 'deep' })[0]).toMatch(/nestedGroups/);
     expect(problems({ maxGroupDepth: 0 })[0]).toMatch(/maxGroupDepth/);
     expect(problems({ timeouts: { operationMs: 10 } })[0]).toMatch(/timeouts/);
@@ -80,11 +99,39 @@ describe('ldapSettingsProblems', () => {
 
   it('fills in per-flavor defaults', () => {
     const ad = resolveLdapSettings(AD, { dnsName: 'corp.example.com' });
-    expect(ad).toMatchObject({ transport: 'ldaps', userBaseDn: AD.baseDn, userFilter: '(&(objectCategory=person)(objectClass=user))', nestedGroups: 'auto', publishAttribute: 'userCertificate', disabled: { attribute: 'userAccountControl', bitmask: 2 } });
-    expect(ad.attributes).toMatchObject({ username: 'sAMAccountName', upn: 'userPrincipalName', sid: 'objectSid', sidFormat: 'binary', createdAt: 'whenCreated', primaryGroupId: 'primaryGroupID' });
-    const ol = resolveLdapSettings({ ...AD, flavor: 'openldap', url: 'ldap://ldap.example.com', attributes: { upn: 'mail' } }, { dnsName: 'example.com' });
-    expect(ol).toMatchObject({ transport: 'startTls', nestedGroups: 'walk', publishAttribute: 'userCertificate;binary', upnSuffix: 'example.com' });
-    expect(ol.attributes).toMatchObject({ username: 'uid', upn: 'mail', sid: 'sambaSID', sidFormat: 'string', createdAt: 'createTimestamp' });
+    expect(ad).toMatchObject({
+      transport: 'ldaps',
+      userBaseDn: AD.baseDn,
+      userFilter: '(&(objectCategory=person)(objectClass=user))',
+      nestedGroups: 'auto',
+      publishAttribute: 'userCertificate',
+      disabled: { attribute: 'userAccountControl', bitmask: 2 },
+    });
+    expect(ad.attributes).toMatchObject({
+      username: 'sAMAccountName',
+      upn: 'userPrincipalName',
+      sid: 'objectSid',
+      sidFormat: 'binary',
+      createdAt: 'whenCreated',
+      primaryGroupId: 'primaryGroupID',
+    });
+    const ol = resolveLdapSettings(
+      { ...AD, flavor: 'openldap', url: 'ldap://ldap.example.com', attributes: { upn: 'mail' } },
+      { dnsName: 'example.com' },
+    );
+    expect(ol).toMatchObject({
+      transport: 'startTls',
+      nestedGroups: 'walk',
+      publishAttribute: 'userCertificate;binary',
+      upnSuffix: 'example.com',
+    });
+    expect(ol.attributes).toMatchObject({
+      username: 'uid',
+      upn: 'mail',
+      sid: 'sambaSID',
+      sidFormat: 'string',
+      createdAt: 'createTimestamp',
+    });
   });
 
   it('recognises loopback hosts', () => {
@@ -94,7 +141,11 @@ describe('ldapSettingsProblems', () => {
 });
 
 describe('openLdapDirectory', () => {
-  const config = (d: Partial<LdapSettings>) => ({ domain: { name: 'CORP', dnsName: 'corp.example.com', sid: 'S-1-5-21-1-2-3' }, directory: { type: 'ldap', ...AD, ...d } }) as unknown as Config;
+  const config = (d: Partial<LdapSettings>) =>
+    ({
+      domain: { name: 'CORP', dnsName: 'corp.example.com', sid: 'S-1-5-21-1-2-3' },
+      directory: { type: 'ldap', ...AD, ...d },
+    }) as unknown as Config;
 
   it('reads the service password from the named environment variable and does not connect yet', async () => {
     const d = await openLdapDirectory(config({}), { env: { TESSERA_LDAP_PASSWORD: 's3cret' } });
@@ -110,7 +161,10 @@ describe('openLdapDirectory', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-ldapcfg-'));
     writeFileSync(join(dir, 'not-a-cert.pem'), 'hello');
     for (const caFile of ['does-not-exist.pem', 'not-a-cert.pem']) {
-      const e = await openLdapDirectory(config({ caFile }), { env: { TESSERA_LDAP_PASSWORD: 'x' }, baseDir: dir }).catch((x) => x as TesseraError);
+      const e = await openLdapDirectory(config({ caFile }), {
+        env: { TESSERA_LDAP_PASSWORD: 'x' },
+        baseDir: dir,
+      }).catch((x) => x as TesseraError);
       expect((e as TesseraError).code, caFile).toBe('CONFIG_INVALID');
     }
   });
@@ -136,8 +190,16 @@ describe('Active Directory bind diagnostics', () => {
 
 describe('LdapDirectory constructor', () => {
   it('validates its settings too, so no code path gets plain binds to a remote server', () => {
-    const make = (over: Partial<LdapSettings>) => () => new LdapDirectory({ settings: { ...AD, ...over }, domain: { name: 'CORP', dnsName: 'corp.example.com' }, bindPassword: 'x' });
+    const make = (over: Partial<LdapSettings>) => () =>
+      new LdapDirectory({
+        settings: { ...AD, ...over },
+        domain: { name: 'CORP', dnsName: 'corp.example.com' },
+        bindPassword: 'x',
+      });
     expect(make({ url: 'ldap://dc1.corp.example.com', startTls: false, allowPlaintext: true })).toThrow(TesseraError);
-    expect(() => new LdapDirectory({ settings: AD, domain: { name: 'CORP', dnsName: 'corp.example.com' }, bindPassword: '' })).toThrow(TesseraError);
+    expect(
+      () =>
+        new LdapDirectory({ settings: AD, domain: { name: 'CORP', dnsName: 'corp.example.com' }, bindPassword: '' }),
+    ).toThrow(TesseraError);
   });
 });

@@ -8,10 +8,25 @@ import { resolveLdapSettings } from './ldapSettings.js';
 import { isDisabledByRule, mapAccount, type LdapEntry } from './mapAccount.js';
 
 const AD = resolveLdapSettings(
-  { flavor: 'activeDirectory', url: 'ldaps://dc1.cascade.local', bindDn: 'CN=svc,DC=cascade,DC=local', bindPasswordEnv: 'X', baseDn: 'DC=cascade,DC=local' },
+  {
+    flavor: 'activeDirectory',
+    url: 'ldaps://dc1.cascade.local',
+    bindDn: 'CN=svc,DC=cascade,DC=local',
+    bindPasswordEnv: 'X',
+    baseDn: 'DC=cascade,DC=local',
+  },
   { dnsName: 'cascade.local' },
 );
-const OPENLDAP = resolveLdapSettings({ flavor: 'openldap', url: 'ldaps://ldap.example.test', bindDn: 'cn=svc,dc=example,dc=test', bindPasswordEnv: 'X', baseDn: 'dc=example,dc=test' }, { dnsName: 'example.test' });
+const OPENLDAP = resolveLdapSettings(
+  {
+    flavor: 'openldap',
+    url: 'ldaps://ldap.example.test',
+    bindDn: 'cn=svc,dc=example,dc=test',
+    bindPasswordEnv: 'X',
+    baseDn: 'dc=example,dc=test',
+  },
+  { dnsName: 'example.test' },
+);
 const NOW = new Date('2026-01-01T00:00:00Z');
 
 /** As ldapts returns it: objectSid asked for as a Buffer, the rest as strings. */
@@ -68,7 +83,9 @@ describe('Active Directory mapping', () => {
 
   it('reads a SID that ldapts handed over as a string (its bytes happened to be valid UTF-8)', () => {
     const bytes = Buffer.from('01050000000000051500000001000000020000000300000051040000', 'hex'); // all below 0x80
-    expect(mapAccount({ ...thompson, objectSid: bytes.toString('utf8') }, AD, NOW)!.user.sid).toBe('S-1-5-21-1-2-3-1105');
+    expect(mapAccount({ ...thompson, objectSid: bytes.toString('utf8') }, AD, NOW)!.user.sid).toBe(
+      'S-1-5-21-1-2-3-1105',
+    );
   });
 
   it('drops an unusable SID or time with a problem for the log, and keeps the account', () => {
@@ -86,7 +103,9 @@ describe('Active Directory mapping', () => {
   });
 
   it('matches attribute names case-insensitively, as servers choose the spelling', () => {
-    const lower: LdapEntry = Object.fromEntries(Object.entries(thompson).map(([k, v]) => [k === 'dn' ? k : k.toLowerCase(), v])) as LdapEntry;
+    const lower: LdapEntry = Object.fromEntries(
+      Object.entries(thompson).map(([k, v]) => [k === 'dn' ? k : k.toLowerCase(), v]),
+    ) as LdapEntry;
     expect(mapAccount(lower, AD, NOW)!.user.sid).toBe('S-1-5-21-3332504370-1206983947-1165150453-1109');
   });
 });
@@ -104,7 +123,14 @@ describe('OpenLDAP mapping', () => {
 
   it('constructs the UPN from uid and the domain, and falls back to cn for the display name', () => {
     const a = mapAccount(entry, OPENLDAP, NOW)!;
-    expect(a.user).toMatchObject({ username: 'alice', upn: 'alice@example.test', displayName: 'Alice Liddell', sid: 'S-1-5-21-1004336348-1177238915-682003330-1105', dn: 'UID=alice,OU=People,DC=example,DC=test', enabled: true });
+    expect(a.user).toMatchObject({
+      username: 'alice',
+      upn: 'alice@example.test',
+      displayName: 'Alice Liddell',
+      sid: 'S-1-5-21-1004336348-1177238915-682003330-1105',
+      dn: 'UID=alice,OU=People,DC=example,DC=test',
+      enabled: true,
+    });
     expect(a.user.createdAt.toISOString()).toBe('2024-01-02T03:04:05.000Z');
     expect(a.primaryGroupSid).toBeNull();
   });
@@ -113,7 +139,9 @@ describe('OpenLDAP mapping', () => {
     expect(mapAccount({ ...entry, pwdAccountLockedTime: '000001010000Z' }, OPENLDAP, NOW)!.user.enabled).toBe(false);
     // A temporary ppolicy lockout (a real time) is the server's business, not "disabled".
     expect(mapAccount({ ...entry, pwdAccountLockedTime: '20260101000000Z' }, OPENLDAP, NOW)!.user.enabled).toBe(true);
-    expect(isDisabledByRule({ dn: 'x', employeeType: 'Disabled' }, { attribute: 'employeeType', values: ['disabled'] })).toBe(true);
+    expect(
+      isDisabledByRule({ dn: 'x', employeeType: 'Disabled' }, { attribute: 'employeeType', values: ['disabled'] }),
+    ).toBe(true);
     expect(isDisabledByRule({ dn: 'x' }, { attribute: 'employeeType', values: ['disabled'] })).toBe(false);
     expect(isDisabledByRule({ dn: 'x', nsAccountLock: 'TRUE' }, null)).toBe(false);
   });

@@ -57,7 +57,19 @@ export function bytes(entry: LdapEntry, name: string): Buffer | null {
 /** The attributes a user search asks for under this mapping. */
 export function userAttributes(s: ResolvedLdapSettings): string[] {
   const a = s.attributes;
-  const names = [a.username, a.upn, a.email, a.displayName, 'cn', a.sid, a.createdAt, a.accountExpires, a.primaryGroupId, a.memberOf, s.disabled?.attribute];
+  const names = [
+    a.username,
+    a.upn,
+    a.email,
+    a.displayName,
+    'cn',
+    a.sid,
+    a.createdAt,
+    a.accountExpires,
+    a.primaryGroupId,
+    a.memberOf,
+    s.disabled?.attribute,
+  ];
   return [...new Set(names.filter((n): n is string => !!n))];
 }
 
@@ -115,7 +127,10 @@ export function mapAccount(entry: LdapEntry, s: ResolvedLdapSettings, now: Date)
     const raw = text(entry, a.createdAt);
     const parsed = raw === null ? undefined : parseGeneralizedTime(raw);
     if (parsed) createdAt = parsed;
-    else problems.push(`${a.createdAt} ${raw === null ? 'is missing' : `"${raw}" is not a GeneralizedTime`}; creation time unknown`);
+    else
+      problems.push(
+        `${a.createdAt} ${raw === null ? 'is missing' : `"${raw}" is not a GeneralizedTime`}; creation time unknown`,
+      );
   }
 
   let primaryGroupSid: string | null = null;

@@ -32,16 +32,24 @@ export async function openLdapDirectory(config: Config, opts: OpenLdapOptions = 
   if (problems.length) throw new TesseraError('CONFIG_INVALID', problems.join('; '));
   const env = opts.env ?? process.env;
   const bindPassword = env[settings.bindPasswordEnv];
-  if (!bindPassword) throw new TesseraError('CONFIG_INVALID', `directory.bindPasswordEnv: the environment variable ${settings.bindPasswordEnv} (the LDAP service account password) is not set`);
+  if (!bindPassword)
+    throw new TesseraError(
+      'CONFIG_INVALID',
+      `directory.bindPasswordEnv: the environment variable ${settings.bindPasswordEnv} (the LDAP service account password) is not set`,
+    );
   let ca: Buffer | undefined;
   if (settings.caFile) {
     const path = isAbsolute(settings.caFile) ? settings.caFile : resolve(opts.baseDir ?? '.', settings.caFile);
     try {
       ca = readFileSync(path);
     } catch (e) {
-      throw new TesseraError('CONFIG_INVALID', `directory.caFile: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new TesseraError(
+        'CONFIG_INVALID',
+        `directory.caFile: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
     }
-    if (!ca.toString('latin1').includes('-----BEGIN CERTIFICATE-----')) throw new TesseraError('CONFIG_INVALID', `directory.caFile: ${path} holds no PEM certificate`);
+    if (!ca.toString('latin1').includes('-----BEGIN CERTIFICATE-----'))
+      throw new TesseraError('CONFIG_INVALID', `directory.caFile: ${path} holds no PEM certificate`);
   }
   return new LdapDirectory({ settings, domain: config.domain, bindPassword, ca, log: opts.log });
 }

@@ -28,8 +28,12 @@ describe('objectSid (MS-DTYP §2.4.2.2)', () => {
   });
 
   it('decodes more captured domain SIDs (Administrator RID 500 and a user RID 1105)', () => {
-    expect(decodeSid(Buffer.from('AQUAAAAAAAUVAAAAQ9CwWJ8ZBW3HmPiH9AEAAA==', 'base64'))).toMatch(/^S-1-5-21-\d+-\d+-\d+-500$/);
-    expect(decodeSid(Buffer.from('AQUAAAAAAAUVAAAAG9v9Y4G6g8nmcEILUQQAAA==', 'base64'))).toMatch(/^S-1-5-21-\d+-\d+-\d+-1105$/);
+    expect(decodeSid(Buffer.from('AQUAAAAAAAUVAAAAQ9CwWJ8ZBW3HmPiH9AEAAA==', 'base64'))).toMatch(
+      /^S-1-5-21-\d+-\d+-\d+-500$/,
+    );
+    expect(decodeSid(Buffer.from('AQUAAAAAAAUVAAAAG9v9Y4G6g8nmcEILUQQAAA==', 'base64'))).toMatch(
+      /^S-1-5-21-\d+-\d+-\d+-1105$/,
+    );
   });
 
   it('prints an identifier authority of 2^32 or more in hexadecimal (MS-DTYP §2.4.2.1)', () => {
@@ -54,7 +58,14 @@ describe('objectSid (MS-DTYP §2.4.2.2)', () => {
     expect(() => decodeSid(hex(bytes))).toThrow(TesseraError);
   });
 
-  it.each(['S-1-5-21-*', 'S-2-5-21', 'S-1-5-21-4294967296', 'S-1-281474976710656-1', 'S-1-5-1-2-3-4-5-6-7-8-9-10-11-12-13-14-15-16', 'S-1-5-21-1)(objectSid=*'])('refuses to encode %s', (s) => {
+  it.each([
+    'S-1-5-21-*',
+    'S-2-5-21',
+    'S-1-5-21-4294967296',
+    'S-1-281474976710656-1',
+    'S-1-5-1-2-3-4-5-6-7-8-9-10-11-12-13-14-15-16',
+    'S-1-5-21-1)(objectSid=*',
+  ])('refuses to encode %s', (s) => {
     expect(() => encodeSid(s)).toThrow(TesseraError);
   });
 });

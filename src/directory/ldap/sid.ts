@@ -23,8 +23,13 @@ export function decodeSid(bytes: Uint8Array): string {
   const count = b[1];
   // MS-DTYP §2.4.2.2: Revision "MUST be set to 0x01".
   if (revision !== 1) throw new TesseraError('INPUT_INVALID', `SID revision ${revision} is not 1`);
-  if (count > MAX_SUB_AUTHORITIES) throw new TesseraError('INPUT_INVALID', `SID has ${count} sub-authorities; at most ${MAX_SUB_AUTHORITIES}`);
-  if (b.length !== 8 + 4 * count) throw new TesseraError('INPUT_INVALID', `SID with ${count} sub-authorities is ${8 + 4 * count} bytes, not ${b.length}`);
+  if (count > MAX_SUB_AUTHORITIES)
+    throw new TesseraError('INPUT_INVALID', `SID has ${count} sub-authorities; at most ${MAX_SUB_AUTHORITIES}`);
+  if (b.length !== 8 + 4 * count)
+    throw new TesseraError(
+      'INPUT_INVALID',
+      `SID with ${count} sub-authorities is ${8 + 4 * count} bytes, not ${b.length}`,
+    );
   // IdentifierAuthority is a 48-bit big-endian value; MS-DTYP §2.4.2.1 prints it in decimal
   // below 2^32 and as 0x-prefixed hexadecimal (12 digits) otherwise.
   const authority = b.readUIntBE(2, 6);
@@ -41,7 +46,8 @@ export function encodeSid(sid: string): Buffer {
   const m = SID_TEXT.exec(sid);
   if (!m) throw new TesseraError('INPUT_INVALID', `"${sid.slice(0, 80)}" is not a SID`);
   const authority = m[1].startsWith('0x') ? parseInt(m[1].slice(2), 16) : Number(m[1]);
-  if (!Number.isSafeInteger(authority) || authority >= 2 ** 48) throw new TesseraError('INPUT_INVALID', `SID identifier authority ${m[1]} does not fit in 48 bits`);
+  if (!Number.isSafeInteger(authority) || authority >= 2 ** 48)
+    throw new TesseraError('INPUT_INVALID', `SID identifier authority ${m[1]} does not fit in 48 bits`);
   const subs = m[2] ? m[2].slice(1).split('-').map(Number) : [];
   const out = Buffer.alloc(8 + 4 * subs.length);
   out[0] = 1;

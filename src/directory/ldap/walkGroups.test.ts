@@ -40,8 +40,17 @@ describe('walkGroups', () => {
   });
 
   it('collects a diamond once', async () => {
-    const { parentsOf } = graph({ 'cn=B,ou=G': ['cn=A,ou=G'], 'cn=C,ou=G': ['cn=A,ou=G'], 'cn=D,ou=G': ['cn=B,ou=G', 'cn=C,ou=G'] });
-    expect(names(await walkGroups({ start: [g('A')], parentsOf, maxDepth: 8, maxGroups: 100 }))).toEqual(['A', 'B', 'C', 'D']);
+    const { parentsOf } = graph({
+      'cn=B,ou=G': ['cn=A,ou=G'],
+      'cn=C,ou=G': ['cn=A,ou=G'],
+      'cn=D,ou=G': ['cn=B,ou=G', 'cn=C,ou=G'],
+    });
+    expect(names(await walkGroups({ start: [g('A')], parentsOf, maxDepth: 8, maxGroups: 100 }))).toEqual([
+      'A',
+      'B',
+      'C',
+      'D',
+    ]);
   });
 
   it('stops at maxDepth levels above the direct groups and says so', async () => {
@@ -65,7 +74,12 @@ describe('walkGroups', () => {
 
   it('keeps the name a later search knows for a group first seen by DN only (memberOf)', async () => {
     const { parentsOf } = graph({});
-    const r = await walkGroups({ start: [{ dn: 'cn=A,ou=G', name: undefined }, g('A')], parentsOf, maxDepth: 8, maxGroups: 100 });
+    const r = await walkGroups({
+      start: [{ dn: 'cn=A,ou=G', name: undefined }, g('A')],
+      parentsOf,
+      maxDepth: 8,
+      maxGroups: 100,
+    });
     expect(r.groups).toEqual([g('A')]);
   });
 });

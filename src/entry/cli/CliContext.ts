@@ -105,9 +105,11 @@ export class CliContext {
       if (!line) throw new TesseraError('INPUT_INVALID', 'no password on standard input');
       return line;
     }
-    if (!(this.stdin as NodeJS.ReadStream).isTTY) throw new TesseraError('INPUT_INVALID', 'no terminal to prompt for a password; use --password-stdin');
+    if (!(this.stdin as NodeJS.ReadStream).isTTY)
+      throw new TesseraError('INPUT_INVALID', 'no terminal to prompt for a password; use --password-stdin');
     const first = await prompt(opts.prompt ?? 'Password: ');
-    if (opts.confirm && (await prompt('Again: ')) !== first) throw new TesseraError('INPUT_INVALID', 'the passwords do not match');
+    if (opts.confirm && (await prompt('Again: ')) !== first)
+      throw new TesseraError('INPUT_INVALID', 'the passwords do not match');
     return first;
   }
 

@@ -37,7 +37,11 @@ export class Output {
     }
     const data = rows.map((r) => columns.map((c) => cell(c.value(r))));
     const widths = columns.map((c, i) => Math.max(c.header.length, ...data.map((d) => d[i].length)));
-    const fmt = (cells: string[]) => cells.map((s, i) => (i === cells.length - 1 ? s : s.padEnd(widths[i]))).join('  ').trimEnd();
+    const fmt = (cells: string[]) =>
+      cells
+        .map((s, i) => (i === cells.length - 1 ? s : s.padEnd(widths[i])))
+        .join('  ')
+        .trimEnd();
     this.line(fmt(columns.map((c) => c.header)));
     this.line(fmt(widths.map((w) => '-'.repeat(w))));
     for (const d of data) this.line(fmt(d));
@@ -64,7 +68,12 @@ export function optionalField(label: string, value: unknown): [string, unknown][
 export function jsonReplacer(this: unknown, key: string, value: unknown): unknown {
   const raw = (this as Record<string, unknown>)[key];
   if (Buffer.isBuffer(raw)) return raw.toString('base64');
-  if (value && typeof value === 'object' && (value as { type?: string }).type === 'Buffer' && Array.isArray((value as { data?: unknown }).data)) {
+  if (
+    value &&
+    typeof value === 'object' &&
+    (value as { type?: string }).type === 'Buffer' &&
+    Array.isArray((value as { data?: unknown }).data)
+  ) {
     return Buffer.from((value as { data: number[] }).data).toString('base64');
   }
   return value;

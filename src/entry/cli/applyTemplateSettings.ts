@@ -28,11 +28,18 @@ export function parseAssignments(args: readonly string[]): [string, string][] {
 }
 
 /** A copy of `definition` with each assignment applied, and what changed. */
-export function applyTemplateSettings(definition: Record<string, unknown>, assignments: readonly [string, string][]): { definition: Record<string, unknown>; changes: TemplateSetting[] } {
+export function applyTemplateSettings(
+  definition: Record<string, unknown>,
+  assignments: readonly [string, string][],
+): { definition: Record<string, unknown>; changes: TemplateSetting[] } {
   const next = structuredClone(definition);
   const changes: TemplateSetting[] = [];
   for (const [path, text] of assignments) {
-    if (path === 'name') throw new TesseraError('TEMPLATE_INVALID', 'name: a template keeps its name; copy it with `tessera template create NEW --from NAME`');
+    if (path === 'name')
+      throw new TesseraError(
+        'TEMPLATE_INVALID',
+        'name: a template keeps its name; copy it with `tessera template create NEW --from NAME`',
+      );
     const keys = path.split('.');
     let parent: Record<string, unknown> = next;
     for (const k of keys.slice(0, -1)) {
@@ -51,13 +58,18 @@ export function applyTemplateSettings(definition: Record<string, unknown>, assig
 }
 
 function unknownField(path: string, definition: Record<string, unknown>): TesseraError {
-  return new TesseraError('TEMPLATE_INVALID', `${path}: no such template field (fields: ${leafPaths(definition).join(', ')})`);
+  return new TesseraError(
+    'TEMPLATE_INVALID',
+    `${path}: no such template field (fields: ${leafPaths(definition).join(', ')})`,
+  );
 }
 
 /** Every settable dotted path of a definition, for the "no such field" message. */
 export function leafPaths(o: Record<string, unknown>, prefix = ''): string[] {
   return Object.entries(o).flatMap(([k, v]) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? leafPaths(v as Record<string, unknown>, `${prefix}${k}.`) : [`${prefix}${k}`],
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? leafPaths(v as Record<string, unknown>, `${prefix}${k}.`)
+      : [`${prefix}${k}`],
   );
 }
 
@@ -95,11 +107,17 @@ function parseValue(path: string, text: string, before: unknown): unknown {
       throw new TesseraError('TEMPLATE_INVALID', `${path}: not a JSON array: ${text}`);
     }
     // Comma lists: names and OIDs never contain commas (validateTemplate checks each item).
-    return trimmed.split(',').map((s) => s.trim()).filter(Boolean);
+    return trimmed
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   }
   if (before !== null && typeof before === 'object') {
     if (json.ok && json.value && typeof json.value === 'object' && !Array.isArray(json.value)) return json.value;
-    throw new TesseraError('TEMPLATE_INVALID', `${path}: a JSON object, or set its fields one by one (${path}.field=value)`);
+    throw new TesseraError(
+      'TEMPLATE_INVALID',
+      `${path}: a JSON object, or set its fields one by one (${path}.field=value)`,
+    );
   }
   // Text fields (and null text fields such as oid): a JSON string literal is unquoted,
   // anything else is the text as typed.

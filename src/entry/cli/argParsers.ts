@@ -8,7 +8,8 @@ import { InvalidArgumentError } from 'commander';
 /** A positive integer up to `max`, e.g. `--limit` or a request ID. */
 export function positiveInt(max = Number.MAX_SAFE_INTEGER): (value: string) => number {
   return (value) => {
-    if (!/^[1-9]\d{0,15}$/.test(value.trim()) || Number(value) > max) throw new InvalidArgumentError(`expected a whole number from 1 to ${max}`);
+    if (!/^[1-9]\d{0,15}$/.test(value.trim()) || Number(value) > max)
+      throw new InvalidArgumentError(`expected a whole number from 1 to ${max}`);
     return Number(value);
   };
 }
@@ -26,13 +27,20 @@ export const parseRequestId = positiveInt(2 ** 31 - 1);
  */
 export function parseSerial(value: string): string {
   const hex = value.replace(/[:\s]/g, '').toLowerCase();
-  if (!/^[0-9a-f]{1,40}$/.test(hex)) throw new InvalidArgumentError('expected a hexadecimal serial number (at most 20 octets)');
+  if (!/^[0-9a-f]{1,40}$/.test(hex))
+    throw new InvalidArgumentError('expected a hexadecimal serial number (at most 20 octets)');
   return hex;
 }
 
 /** A repeatable option that also takes comma lists: `--group A --group B,C`. */
 export function collectList(value: string, previous: string[] = []): string[] {
-  return [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
+  return [
+    ...previous,
+    ...value
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean),
+  ];
 }
 
 /** A repeatable option kept verbatim (values may contain commas): `--attrib "Name:Value"`. */

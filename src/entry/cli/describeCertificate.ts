@@ -101,7 +101,12 @@ export function describeCertificate(der: Buffer): CertificateDescription {
     notBefore: c.notBefore,
     notAfter: c.notAfter,
     publicKey: describeKey(c.key),
-    signatureAlgorithm: oidName(read.oid(c.signatureAlgorithm, children(c.signatureAlgorithm, readTlv(c.signatureAlgorithm, 0, c.signatureAlgorithm.length))[0])),
+    signatureAlgorithm: oidName(
+      read.oid(
+        c.signatureAlgorithm,
+        children(c.signatureAlgorithm, readTlv(c.signatureAlgorithm, 0, c.signatureAlgorithm.length))[0],
+      ),
+    ),
     sha256: c.fingerprint.toUpperCase(),
     subjectAltNames: c.subjectAltNames.map(formatGeneralName),
     upn: c.upns[0] ?? null,
@@ -110,7 +115,11 @@ export function describeCertificate(der: Buffer): CertificateDescription {
     ekus: (c.extKeyUsage ?? []).map(ekuName),
     keyUsage: KEY_USAGE_BITS.filter((b) => c.keyUsage?.has(b)),
     keyUsageCritical: ku?.critical ?? false,
-    basicConstraints: bc ? (bc.ca ? `CA${bc.pathLen !== undefined ? `, pathlen ${bc.pathLen}` : ''}` : 'end entity') : null,
+    basicConstraints: bc
+      ? bc.ca
+        ? `CA${bc.pathLen !== undefined ? `, pathlen ${bc.pathLen}` : ''}`
+        : 'end entity'
+      : null,
     template: templateName(c.extensions),
     applicationPolicies: (c.applicationPolicies ?? []).map(ekuName),
     crlDistributionPoints: cdp ? distributionPointUrls(cdp) : [],

@@ -10,7 +10,10 @@ export const ekuName = (oid: string): string => (EKU_NAMES[oid] ? `${EKU_NAMES[o
 export function describeTemplate(t: Template): [string, unknown][] {
   const ka = t.keyAlgorithms;
   const rsaExponent = ka.rsaPublicExponent === 'odd' ? 'odd exponent ≤ 2^256 − 1' : 'exponent 65537';
-  const keys = [...(ka.rsaMinBits !== null ? [`RSA ${ka.rsaMinBits}–${ka.rsaMaxBits} bits (${rsaExponent})`] : []), ...(ka.ecCurves.length ? [`ECDSA ${ka.ecCurves.join('/')}`] : [])];
+  const keys = [
+    ...(ka.rsaMinBits !== null ? [`RSA ${ka.rsaMinBits}–${ka.rsaMaxBits} bits (${rsaExponent})`] : []),
+    ...(ka.ecCurves.length ? [`ECDSA ${ka.ecCurves.join('/')}`] : []),
+  ];
   const sn = t.subjectName;
   const subject =
     sn.source === 'request'
@@ -25,12 +28,19 @@ export function describeTemplate(t: Template): [string, unknown][] {
   const iss = t.issuance;
   const requirements = [
     ...(iss.managerApproval ? ['certificate manager approval'] : []),
-    ...(iss.agentSignatures > 0 ? [`${iss.agentSignatures} enrollment agent signature(s) with policy ${iss.agentPolicy}`] : []),
+    ...(iss.agentSignatures > 0
+      ? [`${iss.agentSignatures} enrollment agent signature(s) with policy ${iss.agentPolicy}`]
+      : []),
   ];
   return [
     ['Name', t.name],
     ['Display name', t.displayName],
-    ['Schema version', t.schemaVersion === 2 ? '2 (template information extension 1.3.6.1.4.1.311.21.7)' : '1 (template name extension 1.3.6.1.4.1.311.20.2)'],
+    [
+      'Schema version',
+      t.schemaVersion === 2
+        ? '2 (template information extension 1.3.6.1.4.1.311.21.7)'
+        : '1 (template name extension 1.3.6.1.4.1.311.20.2)',
+    ],
     ['Template OID', t.oid ?? '(none)'],
     ['Version', `${t.majorVersion}.${t.minorVersion}`],
     ['Enabled', t.enabled ? 'yes' : 'no'],
@@ -38,9 +48,21 @@ export function describeTemplate(t: Template): [string, unknown][] {
     ['Renewal period', `${t.renewalDays} days`],
     ['Extended key usage', t.ekus.map(ekuName)],
     ['Key usage', `${t.keyUsage.join(', ')} (critical)`],
-    ['Key spec', t.keySpec === 'exchange' ? 'Exchange (AT_KEYEXCHANGE)' : t.keySpec === 'signature' ? 'Signature (AT_SIGNATURE)' : 'Both'],
+    [
+      'Key spec',
+      t.keySpec === 'exchange'
+        ? 'Exchange (AT_KEYEXCHANGE)'
+        : t.keySpec === 'signature'
+          ? 'Signature (AT_SIGNATURE)'
+          : 'Both',
+    ],
     ['Key algorithms', keys],
-    ['Providers', t.providers.length ? `${t.providers.join('; ')}${t.enforceProviders ? ' (enforced)' : ' (informational)'}` : '(any)'],
+    [
+      'Providers',
+      t.providers.length
+        ? `${t.providers.join('; ')}${t.enforceProviders ? ' (enforced)' : ' (informational)'}`
+        : '(any)',
+    ],
     ['Subject name', subject],
     ['Subject alt. name', san.length ? san : '(none)'],
     ['SID extension', t.includeSid ? 'yes (1.3.6.1.4.1.311.25.2, KB5014754 strong mapping)' : 'no'],

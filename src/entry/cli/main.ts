@@ -49,10 +49,15 @@ function report(e: unknown, ctx: CliContext): number {
   // The store's errors are already registry errors (store/storageErrors.ts).
   const err = asTesseraError(e);
   if (ctx.json) {
-    ctx.stderr.write(JSON.stringify({ error: { code: err.code, message: err.message, detail: err.detail ?? null, hresult: hresultOf(err.code) } }) + '\n');
+    ctx.stderr.write(
+      JSON.stringify({
+        error: { code: err.code, message: err.message, detail: err.detail ?? null, hresult: hresultOf(err.code) },
+      }) + '\n',
+    );
   } else {
     ctx.stderr.write(`tessera: ${err.describe()} [${err.code}]\n`);
-    if (err.code === 'INTERNAL' && process.env.TESSERA_DEBUG) ctx.stderr.write(`${(err.cause as Error)?.stack ?? ''}\n`);
+    if (err.code === 'INTERNAL' && process.env.TESSERA_DEBUG)
+      ctx.stderr.write(`${(err.cause as Error)?.stack ?? ''}\n`);
   }
   return 1;
 }

@@ -17,7 +17,10 @@ export async function readInputFile(path: string): Promise<Buffer> {
   try {
     data = await readFile(path);
   } catch (e) {
-    throw new TesseraError('FILE_NOT_READABLE', `${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new TesseraError(
+      'FILE_NOT_READABLE',
+      `${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   if (data.length > MAX_INPUT) throw new TesseraError('FILE_NOT_READABLE', `${path} is larger than ${MAX_INPUT} bytes`);
   return data;
@@ -27,6 +30,9 @@ export async function writeOutputFile(path: string, data: string | Uint8Array): 
   try {
     await writeFile(path, data);
   } catch (e) {
-    throw new TesseraError('FILE_NOT_WRITABLE', `${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new TesseraError(
+      'FILE_NOT_WRITABLE',
+      `${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
 }

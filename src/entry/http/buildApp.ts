@@ -32,7 +32,11 @@ export interface AppOptions {
   /** HMAC key for session cookies (keys/session.key). */
   readonly sessionKey: Buffer;
   /** TLS material; without it the app is plain HTTP (tests with inject()). */
-  readonly https?: { readonly key: string | Buffer; readonly cert: string | Buffer; readonly requestClientCertificates?: boolean };
+  readonly https?: {
+    readonly key: string | Buffer;
+    readonly cert: string | Buffer;
+    readonly requestClientCertificates?: boolean;
+  };
   readonly logger?: FastifyServerOptions['logger'];
   readonly limits?: Limits;
   readonly metrics?: Metrics;
@@ -41,7 +45,13 @@ export interface AppOptions {
 }
 
 /** Log redaction: credentials and cookies never reach the log (docs/security.md §6.5). */
-export const REDACT = ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', 'req.body.password', 'req.body.Password'];
+export const REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  'req.body.password',
+  'req.body.Password',
+];
 
 export function loggerOptions(level = process.env.TESSERA_LOG_LEVEL ?? 'info'): FastifyServerOptions['logger'] {
   return { level, redact: { paths: REDACT, censor: '[redacted]' } };
@@ -101,10 +111,13 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   // As AD CS does, any other casing of /certsrv is redirected to /certsrv (docs/certsrv.md §1).
   app.addHook('onRequest', async (req, reply) => {
     const path = req.url.split('?')[0];
-    if (/^\/certsrv(\/|$)/i.test(path) && !path.startsWith('/certsrv')) return reply.redirect('/certsrv' + req.url.slice(8), 301);
+    if (/^\/certsrv(\/|$)/i.test(path) && !path.startsWith('/certsrv'))
+      return reply.redirect('/certsrv' + req.url.slice(8), 301);
     if (path === '/certsrv') return reply.redirect('/certsrv/' + req.url.slice(8), 301);
   });
-  await app.register(async (site) => certsrvRoutes(site, { tessera: t, auth, metrics, signinUrl: o.signinUrl }), { prefix: '/certsrv' });
+  await app.register(async (site) => certsrvRoutes(site, { tessera: t, auth, metrics, signinUrl: o.signinUrl }), {
+    prefix: '/certsrv',
+  });
   await app.register(publicRoutes, { tessera: t });
   app.decorate('tesseraAuth', auth);
   return app;

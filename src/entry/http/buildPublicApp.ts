@@ -8,13 +8,20 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { Tessera } from '../../Tessera.js';
 import { publicRoutes } from './publicRoutes.js';
 
-export async function buildPublicApp(o: { tessera: Tessera; logger?: FastifyServerOptions['logger'] }): Promise<FastifyInstance> {
+export async function buildPublicApp(o: {
+  tessera: Tessera;
+  logger?: FastifyServerOptions['logger'];
+}): Promise<FastifyInstance> {
   const app = Fastify({ logger: o.logger ?? false, bodyLimit: 64 * 1024, return503OnClosing: true });
   const site = o.tessera.config.siteUrl.replace(/\/+$/, '');
   await app.register(publicRoutes, { tessera: o.tessera });
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.startsWith('/') ? req.url : '/';
-    return reply.code(301).header('location', site + path).type('text/plain').send(`Moved to ${site}${path}\n`);
+    return reply
+      .code(301)
+      .header('location', site + path)
+      .type('text/plain')
+      .send(`Moved to ${site}${path}\n`);
   });
   return app;
 }

@@ -16,12 +16,19 @@ import type { Authenticator } from './auth/Authenticator.js';
 import { isLoopback } from './isLoopback.js';
 import { toTesseraError } from './problem.js';
 
-export async function healthRoutes(app: FastifyInstance, opts: { tessera: Tessera; auth: Authenticator }): Promise<void> {
+export async function healthRoutes(
+  app: FastifyInstance,
+  opts: { tessera: Tessera; auth: Authenticator },
+): Promise<void> {
   const t = opts.tessera;
   const mayProbe = async (req: FastifyRequest) => {
     const access = readyzAccess(t.config);
     if (access === 'anyone' || (access === 'loopback' && isLoopback(req.ip))) return;
-    if (!(await opts.auth.resolve(req))) throw new TesseraError('AUTH_REQUIRED', `monitoring.readyzWithoutCredentials is "${access}": send an account's credentials`);
+    if (!(await opts.auth.resolve(req)))
+      throw new TesseraError(
+        'AUTH_REQUIRED',
+        `monitoring.readyzWithoutCredentials is "${access}": send an account's credentials`,
+      );
   };
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (req, reply) => {

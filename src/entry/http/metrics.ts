@@ -25,7 +25,12 @@ export class Metrics implements ExitModule {
 
   constructor(defaults = true) {
     if (defaults) collectDefaultMetrics({ register: this.registry, prefix: 'tessera_' });
-    this.requests = new Counter({ name: 'tessera_requests_total', help: 'Certificate requests by disposition and template', labelNames: ['disposition', 'template'], registers: [this.registry] });
+    this.requests = new Counter({
+      name: 'tessera_requests_total',
+      help: 'Certificate requests by disposition and template',
+      labelNames: ['disposition', 'template'],
+      registers: [this.registry],
+    });
     this.issuance = new Histogram({
       name: 'tessera_issuance_seconds',
       help: 'Time from receiving a request to the certificate being durably committed',
@@ -33,8 +38,18 @@ export class Metrics implements ExitModule {
       buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5],
       registers: [this.registry],
     });
-    this.storageErrors = new Counter({ name: 'tessera_database_errors_total', help: 'Requests that failed because the database was unavailable or full', labelNames: ['code'], registers: [this.registry] });
-    this.httpErrors = new Counter({ name: 'tessera_errors_total', help: 'Refused or failed HTTP requests by error code', labelNames: ['code'], registers: [this.registry] });
+    this.storageErrors = new Counter({
+      name: 'tessera_database_errors_total',
+      help: 'Requests that failed because the database was unavailable or full',
+      labelNames: ['code'],
+      registers: [this.registry],
+    });
+    this.httpErrors = new Counter({
+      name: 'tessera_errors_total',
+      help: 'Refused or failed HTTP requests by error code',
+      labelNames: ['code'],
+      registers: [this.registry],
+    });
   }
 
   notify(e: ExitEvent): void {
@@ -58,14 +73,18 @@ export class Metrics implements ExitModule {
   }
 }
 
-export async function metricsRoutes(app: FastifyInstance, o: { tessera: Tessera; auth: Authenticator; metrics: Metrics }): Promise<void> {
+export async function metricsRoutes(
+  app: FastifyInstance,
+  o: { tessera: Tessera; auth: Authenticator; metrics: Metrics },
+): Promise<void> {
   const t = o.tessera;
   app.get('/metrics', async (req, reply) => {
     if (!(metricsAccess(t.config) === 'loopback' && isLoopback(req.ip))) {
       const p = await o.auth.resolve(req);
       if (!p) throw new TesseraError('AUTH_REQUIRED');
       const u = p.actor.user;
-      if (!hasRole(u, t.config.roles, 'caAdministrators') && !hasRole(u, t.config.roles, 'auditors')) throw new TesseraError('FORBIDDEN', 'metrics are for administrators and auditors');
+      if (!hasRole(u, t.config.roles, 'caAdministrators') && !hasRole(u, t.config.roles, 'auditors'))
+        throw new TesseraError('FORBIDDEN', 'metrics are for administrators and auditors');
     }
     return reply.type(o.metrics.registry.contentType).send(await o.metrics.registry.metrics());
   });

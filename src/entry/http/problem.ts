@@ -19,7 +19,8 @@ export function toTesseraError(e: unknown): TesseraError {
 /** Answer with the problem document, and the challenge or Retry-After header its code calls for. */
 export function sendProblem(reply: FastifyReply, err: TesseraError, o: ProblemOptions = {}): FastifyReply {
   const p = problemOf(err, o);
-  if (err.code === 'AUTH_REQUIRED' || err.code === 'AUTH_FAILED') reply.header('www-authenticate', 'Basic realm="Tessera", charset="UTF-8"');
+  if (err.code === 'AUTH_REQUIRED' || err.code === 'AUTH_FAILED')
+    reply.header('www-authenticate', 'Basic realm="Tessera", charset="UTF-8"');
   if (err.code === 'RATE_LIMITED') reply.header('retry-after', String(retryAfterOf(err)));
   return reply.code(p.status).type('application/problem+json').send(p);
 }
@@ -27,7 +28,8 @@ export function sendProblem(reply: FastifyReply, err: TesseraError, o: ProblemOp
 /** The error handler of a scope: log 5xx with detail, answer problem+json. */
 export function problemErrorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const err = toTesseraError(error);
-  if (statusOf(err.code) >= 500) request.log.error({ code: err.code, detail: err.detail, err: error }, 'request failed');
+  if (statusOf(err.code) >= 500)
+    request.log.error({ code: err.code, detail: err.detail, err: error }, 'request failed');
   else request.log.info({ code: err.code, detail: err.detail }, 'request refused');
   return sendProblem(reply, err);
 }

@@ -19,7 +19,11 @@ import pino from 'pino';
 /** The revocation service logs through pino like the servers (same redaction). */
 function revocationLog() {
   const log = pino(loggerOptions() as pino.LoggerOptions).child({ component: 'revocation' });
-  return { info: (o: object, m: string) => log.info(o, m), warn: (o: object, m: string) => log.warn(o, m), error: (o: object, m: string) => log.error(o, m) };
+  return {
+    info: (o: object, m: string) => log.info(o, m),
+    warn: (o: object, m: string) => log.warn(o, m),
+    error: (o: object, m: string) => log.error(o, m),
+  };
 }
 
 export interface ServeOptions {
@@ -54,7 +58,10 @@ export async function startServer(t: Tessera, o: ServeOptions = {}): Promise<Run
   try {
     ({ key, cert } = await readTlsIdentity(t.paths));
   } catch {
-    throw new TesseraError('CONFIG_INVALID', `no TLS certificate at ${t.paths.tlsCert}; run \`tessera init\` (it issues one) or place a PEM certificate and key there`);
+    throw new TesseraError(
+      'CONFIG_INVALID',
+      `no TLS certificate at ${t.paths.tlsCert}; run \`tessera init\` (it issues one) or place a PEM certificate and key there`,
+    );
   }
   // A crash may have left requests half-issued: record them as failed. On PostgreSQL other
   // nodes may be mid-issuance, so only old ones are touched.
@@ -69,7 +76,15 @@ export async function startServer(t: Tessera, o: ServeOptions = {}): Promise<Run
   // The pages link to "Test my smart card" on the sign-in listener, under the site's host name
   // (the session cookie it sets is then valid for /certsrv too).
   const signinUrl = signinPort > 0 ? `https://${new URL(t.config.siteUrl).hostname}:${signinPort}/signin` : undefined;
-  const https = await buildApp({ tessera: t, sessionKey: sessions, https: { key, cert, requestClientCertificates: o.requestClientCertificates }, logger, limits: o.limits, metrics, signinUrl });
+  const https = await buildApp({
+    tessera: t,
+    sessionKey: sessions,
+    https: { key, cert, requestClientCertificates: o.requestClientCertificates },
+    logger,
+    limits: o.limits,
+    metrics,
+    signinUrl,
+  });
   const host = o.host ?? t.config.server.host;
   const port = o.port ?? t.config.server.port;
   const httpPort = o.httpPort ?? t.config.server.httpPort;
@@ -82,7 +97,14 @@ export async function startServer(t: Tessera, o: ServeOptions = {}): Promise<Run
   // Smart card sign-in on its own mTLS listener, sharing the session key with /certsrv.
   let signin: SigninServer | undefined;
   try {
-    if (signinPort > 0) signin = await startSigninServer({ tessera: t, sessionKey: sessions, host: t.config.signin?.host ?? host, port: signinPort, logger });
+    if (signinPort > 0)
+      signin = await startSigninServer({
+        tessera: t,
+        sessionKey: sessions,
+        host: t.config.signin?.host ?? host,
+        port: signinPort,
+        logger,
+      });
   } catch (e) {
     await Promise.all([https.close(), http?.close()]);
     await revocation.stop();
@@ -112,7 +134,14 @@ export async function startServer(t: Tessera, o: ServeOptions = {}): Promise<Run
     process.once('SIGTERM', () => onSignal('SIGTERM'));
     process.once('SIGINT', () => onSignal('SIGINT'));
   }
-  return { https, http, httpsUrl: `https://${shown}:${addr(https)}`, httpUrl: http ? `http://${shown}:${addr(http)}` : undefined, signin, close };
+  return {
+    https,
+    http,
+    httpsUrl: `https://${shown}:${addr(https)}`,
+    httpUrl: http ? `http://${shown}:${addr(http)}` : undefined,
+    signin,
+    close,
+  };
 }
 
 async function listen(app: FastifyInstance, host: string, port: number): Promise<void> {
@@ -120,8 +149,16 @@ async function listen(app: FastifyInstance, host: string, port: number): Promise
     await app.listen({ host, port });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new TesseraError('CONFIG_INVALID', `port ${port} on ${host} is already in use; stop the other server or choose another port (--port / --http-port)`);
-    if (code === 'EACCES') throw new TesseraError('CONFIG_INVALID', `no permission to listen on port ${port}; use a port above 1023 or run with the needed privilege`);
+    if (code === 'EADDRINUSE')
+      throw new TesseraError(
+        'CONFIG_INVALID',
+        `port ${port} on ${host} is already in use; stop the other server or choose another port (--port / --http-port)`,
+      );
+    if (code === 'EACCES')
+      throw new TesseraError(
+        'CONFIG_INVALID',
+        `no permission to listen on port ${port}; use a port above 1023 or run with the needed privilege`,
+      );
     throw e;
   }
 }

@@ -41,11 +41,16 @@ const inGroup = (user: DirectoryUser, group: string) => user.groups.some((g) => 
 async function resolvePrincipal(t: Tessera, raw: string, what: string): Promise<{ name: string; kind: PrincipalKind }> {
   const m = /^(user|group):(.+)$/i.exec(raw.trim());
   const name = (m ? m[2] : raw).trim();
-  if (!name || name.length > 256 || /[\x00-\x1f]/.test(name)) throw new TesseraError('INPUT_INVALID', `${what}: a user or group name`);
+  if (!name || name.length > 256 || /[\x00-\x1f]/.test(name))
+    throw new TesseraError('INPUT_INVALID', `${what}: a user or group name`);
   const wanted = m?.[1].toLowerCase() as PrincipalKind | undefined;
   const isGroup = wanted !== 'user' && (await t.directory.groupExists(name));
   const user = wanted !== 'group' ? await t.directory.findUser(name) : undefined;
-  if (isGroup && user) throw new TesseraError('INPUT_INVALID', `${what} "${name}" is both a user and a group; write user:${name} or group:${name}`);
+  if (isGroup && user)
+    throw new TesseraError(
+      'INPUT_INVALID',
+      `${what} "${name}" is both a user and a group; write user:${name} or group:${name}`,
+    );
   if (isGroup) return { name, kind: 'group' };
   if (user) return { name: user.username, kind: 'user' };
   throw new TesseraError('NOT_FOUND', `${what}: no ${wanted ?? 'user or group'} named "${name}" in the directory`);
@@ -55,7 +60,10 @@ async function resolvePrincipal(t: Tessera, raw: string, what: string): Promise<
 export async function privilegedGroups(t: Tessera): Promise<PrivilegedGroupEntry[]> {
   const roles = [t.config.roles.caAdministrators, t.config.roles.certificateManagers];
   const extra = (await t.store.agentRestrictions.privileged()).filter((g) => !roles.some((r) => eq(r, g.name)));
-  return [...roles.map((name) => ({ name, source: 'role' as const })), ...extra.map((g) => ({ name: g.name, source: 'configured' as const }))];
+  return [
+    ...roles.map((name) => ({ name, source: 'role' as const })),
+    ...extra.map((g) => ({ name: g.name, source: 'configured' as const })),
+  ];
 }
 
 export async function allowAgent(t: Tessera, actor: Actor, input: AllowAgentInput): Promise<AgentRestriction> {
@@ -74,7 +82,10 @@ export async function allowAgent(t: Tessera, actor: Actor, input: AllowAgentInpu
     // The exception must name what it opens: a user, or a privileged group itself.
     const privileged = await privilegedGroups(t);
     if (!privileged.some((g) => eq(g.name, target.name))) {
-      throw new TesseraError('INPUT_INVALID', `--allow-privileged needs --for to name a user or a privileged group (${privileged.map((g) => g.name).join(', ')}), not "${target.name}"`);
+      throw new TesseraError(
+        'INPUT_INVALID',
+        `--allow-privileged needs --for to name a user or a privileged group (${privileged.map((g) => g.name).join(', ')}), not "${target.name}"`,
+      );
     }
   }
   try {
@@ -94,14 +105,25 @@ export async function allowAgent(t: Tessera, actor: Actor, input: AllowAgentInpu
         action: 'agent.restriction_added',
         target: `${agent.kind}:${agent.name}`,
         source: actor.source,
-        details: { id: rule.id, agent: agent.name, agentKind: agent.kind, for: target.name, forKind: target.kind, template, allowPrivileged },
+        details: {
+          id: rule.id,
+          agent: agent.name,
+          agentKind: agent.kind,
+          for: target.name,
+          forKind: target.kind,
+          template,
+          allowPrivileged,
+        },
       });
       return rule;
     });
   } catch (e) {
     // A unique constraint comes out of the store as ALREADY_EXISTS (store/storageErrors.ts).
     if (e instanceof TesseraError && e.code === 'ALREADY_EXISTS') {
-      throw new TesseraError('ALREADY_EXISTS', `a rule for ${agent.name} → ${target.name} (${template}) already exists`);
+      throw new TesseraError(
+        'ALREADY_EXISTS',
+        `a rule for ${agent.name} → ${target.name} (${template}) already exists`,
+      );
     }
     throw e;
   }
@@ -112,36 +134,67 @@ export async function removeAgentRestriction(t: Tessera, actor: Actor, id: numbe
   if (!Number.isSafeInteger(id) || id < 1) throw new TesseraError('INPUT_INVALID', 'a rule ID is a positive integer');
   return t.store.transaction(async (tx) => {
     const rule = await tx.agentRestrictions.get(id);
-    if (!rule || !(await tx.agentRestrictions.remove(id))) throw new TesseraError('NOT_FOUND', `agent restriction ${id}`);
+    if (!rule || !(await tx.agentRestrictions.remove(id)))
+      throw new TesseraError('NOT_FOUND', `agent restriction ${id}`);
     await tx.audit.append({
       actor: actorName(actor),
       action: 'agent.restriction_removed',
       target: `${rule.agentKind}:${rule.agent}`,
       source: actor.source,
-      details: { id, agent: rule.agent, for: rule.target, template: rule.template, allowPrivileged: rule.allowPrivileged },
+      details: {
+        id,
+        agent: rule.agent,
+        for: rule.target,
+        template: rule.template,
+        allowPrivileged: rule.allowPrivileged,
+      },
     });
     return rule;
   });
 }
 
 /** Read by CA administrators and auditors. */
-export async function listAgentRestrictions(t: Tessera, actor: Actor): Promise<{ rules: AgentRestriction[]; privilegedGroups: PrivilegedGroupEntry[] }> {
-  if (actor.kind === 'user' && !hasRole(actor.user, t.config.roles, 'caAdministrators') && !hasRole(actor.user, t.config.roles, 'auditors')) {
-    throw new TesseraError('FORBIDDEN', `${actor.user.username} is neither in ${t.config.roles.caAdministrators} nor in ${t.config.roles.auditors}`);
+export async function listAgentRestrictions(
+  t: Tessera,
+  actor: Actor,
+): Promise<{ rules: AgentRestriction[]; privilegedGroups: PrivilegedGroupEntry[] }> {
+  if (
+    actor.kind === 'user' &&
+    !hasRole(actor.user, t.config.roles, 'caAdministrators') &&
+    !hasRole(actor.user, t.config.roles, 'auditors')
+  ) {
+    throw new TesseraError(
+      'FORBIDDEN',
+      `${actor.user.username} is neither in ${t.config.roles.caAdministrators} nor in ${t.config.roles.auditors}`,
+    );
   }
   return { rules: await t.store.agentRestrictions.list(), privilegedGroups: await privilegedGroups(t) };
 }
 
 /** Add or remove a group from the privileged list (the role groups are always privileged). */
-export async function setPrivilegedGroup(t: Tessera, actor: Actor, name: string, privileged: boolean): Promise<boolean> {
+export async function setPrivilegedGroup(
+  t: Tessera,
+  actor: Actor,
+  name: string,
+  privileged: boolean,
+): Promise<boolean> {
   requireRole(actor, t.config, 'caAdministrators');
   const roles = [t.config.roles.caAdministrators, t.config.roles.certificateManagers];
-  if (!privileged && roles.some((r) => eq(r, name))) throw new TesseraError('INPUT_INVALID', `${name} is a role group and always privileged`);
+  if (!privileged && roles.some((r) => eq(r, name)))
+    throw new TesseraError('INPUT_INVALID', `${name} is a role group and always privileged`);
   if (privileged && !(await t.directory.groupExists(name))) throw new TesseraError('NOT_FOUND', `group ${name}`);
   return t.store.transaction(async (tx) => {
-    const changed = privileged ? await tx.agentRestrictions.addPrivileged(name, t.now(), actorName(actor)) : await tx.agentRestrictions.removePrivileged(name);
+    const changed = privileged
+      ? await tx.agentRestrictions.addPrivileged(name, t.now(), actorName(actor))
+      : await tx.agentRestrictions.removePrivileged(name);
     if (changed) {
-      await tx.audit.append({ actor: actorName(actor), action: privileged ? 'agent.privileged_group_added' : 'agent.privileged_group_removed', target: name, source: actor.source, details: {} });
+      await tx.audit.append({
+        actor: actorName(actor),
+        action: privileged ? 'agent.privileged_group_added' : 'agent.privileged_group_removed',
+        target: name,
+        source: actor.source,
+        details: {},
+      });
     }
     return changed;
   });
@@ -149,7 +202,11 @@ export async function setPrivilegedGroup(t: Tessera, actor: Actor, name: string,
 
 export type RestrictionDecision =
   | { readonly ok: true; readonly rule: AgentRestriction }
-  | { readonly ok: false; readonly code: Extract<ErrorCode, 'AGENT_NOT_PERMITTED' | 'PRIVILEGED_TARGET'>; readonly detail: string };
+  | {
+      readonly ok: false;
+      readonly code: Extract<ErrorCode, 'AGENT_NOT_PERMITTED' | 'PRIVILEGED_TARGET'>;
+      readonly detail: string;
+    };
 
 /**
  * Does any rule let `agent` enroll `target` for `template`? Pure: the RA passes the rules
@@ -169,12 +226,18 @@ export function evaluateRestrictions(
       (r.targetKind === 'user' ? eq(r.target, target.username) : inGroup(target, r.target)),
   );
   if (matches.length === 0) {
-    return { ok: false, code: 'AGENT_NOT_PERMITTED', detail: `no enrollment agent restriction lets ${agent.username} enroll ${target.username} for ${template}` };
+    return {
+      ok: false,
+      code: 'AGENT_NOT_PERMITTED',
+      detail: `no enrollment agent restriction lets ${agent.username} enroll ${target.username} for ${template}`,
+    };
   }
   const targetPrivileged = privileged.filter((g) => inGroup(target, g));
   if (targetPrivileged.length === 0) return { ok: true, rule: matches[0] };
   // docs/security.md §4.2: an explicit exception that names the user or the privileged group.
-  const exception = matches.find((r) => r.allowPrivileged && (r.targetKind === 'user' || targetPrivileged.some((g) => eq(g, r.target))));
+  const exception = matches.find(
+    (r) => r.allowPrivileged && (r.targetKind === 'user' || targetPrivileged.some((g) => eq(g, r.target))),
+  );
   if (exception) return { ok: true, rule: exception };
   return {
     ok: false,

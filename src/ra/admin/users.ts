@@ -27,7 +27,8 @@ const USERNAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const EMAIL_RE = /^[\x21-\x3f\x41-\x7e]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/;
 
 function requireEmbedded(t: Tessera): void {
-  if (t.directory.kind !== 'embedded') throw new TesseraError('INPUT_INVALID', 'users and groups are managed in the LDAP directory, not in Tessera');
+  if (t.directory.kind !== 'embedded')
+    throw new TesseraError('INPUT_INVALID', 'users and groups are managed in the LDAP directory, not in Tessera');
 }
 
 /** The next relative identifier in this domain (AD allocates RIDs from 1000; we start at 1100). */
@@ -39,27 +40,43 @@ export async function allocateSid(tx: Store, domainSid: string): Promise<string>
 
 export function userDn(t: Tessera, displayName: string): string {
   const esc = displayName.replace(/([,+"\\<>;=])/g, '\\$1');
-  return `CN=${esc},CN=Users,${t.config.domain.dnsName.split('.').map((p) => `DC=${p}`).join(',')}`;
+  return `CN=${esc},CN=Users,${t.config.domain.dnsName
+    .split('.')
+    .map((p) => `DC=${p}`)
+    .join(',')}`;
 }
 
 export async function createUser(t: Tessera, actor: Actor, u: NewUserInput): Promise<UserRecord> {
   requireRole(actor, t.config, 'caAdministrators');
   requireEmbedded(t);
-  if (!USERNAME_RE.test(u.username)) throw new TesseraError('INPUT_INVALID', 'username: letters, digits, ".", "_" and "-", at most 64');
+  if (!USERNAME_RE.test(u.username))
+    throw new TesseraError('INPUT_INVALID', 'username: letters, digits, ".", "_" and "-", at most 64');
   const email = u.email ?? null;
-  if (email !== null && !EMAIL_RE.test(email)) throw new TesseraError('INPUT_INVALID', `e-mail address "${email}" is not valid`);
+  if (email !== null && !EMAIL_RE.test(email))
+    throw new TesseraError('INPUT_INVALID', `e-mail address "${email}" is not valid`);
   const upn = u.upn === undefined ? `${u.username}@${t.config.domain.dnsName}` : u.upn;
-  if (upn !== null && !/^[^@\s\x00-\x1f]+@[A-Za-z0-9.-]+$/.test(upn)) throw new TesseraError('INPUT_INVALID', `UPN "${upn}" is not valid`);
+  if (upn !== null && !/^[^@\s\x00-\x1f]+@[A-Za-z0-9.-]+$/.test(upn))
+    throw new TesseraError('INPUT_INVALID', `UPN "${upn}" is not valid`);
   const displayName = (u.displayName ?? u.username).trim();
-  if (!displayName || displayName.length > 128 || /[\x00-\x1f<>]/.test(displayName)) throw new TesseraError('INPUT_INVALID', 'display name: 1–128 printable characters, without < or >');
-  if (u.password !== undefined && u.password !== null && u.password.length < 8) throw new TesseraError('INPUT_INVALID', 'passwords have at least 8 characters');
+  if (!displayName || displayName.length > 128 || /[\x00-\x1f<>]/.test(displayName))
+    throw new TesseraError('INPUT_INVALID', 'display name: 1–128 printable characters, without < or >');
+  if (u.password !== undefined && u.password !== null && u.password.length < 8)
+    throw new TesseraError('INPUT_INVALID', 'passwords have at least 8 characters');
   const passwordHash = u.password ? await hashPassword(u.password) : null;
   const groups = [...(u.defaultGroup === false ? [] : ['Domain Users']), ...(u.groups ?? [])];
   // Role separation (ra/roleSeparation.ts): a new account cannot start with both roles.
   const conflict = roleSeparationConflict(t.config, groups);
   if (conflict) {
     const detail = `${u.username} cannot be created in ${groups.join(', ')}: ${conflict}`;
-    await t.store.transaction((tx) => tx.audit.append({ actor: actorName(actor), action: 'user.create_refused', target: u.username, source: actor.source, details: { groups, code: 'ROLE_CONFLICT', detail } }));
+    await t.store.transaction((tx) =>
+      tx.audit.append({
+        actor: actorName(actor),
+        action: 'user.create_refused',
+        target: u.username,
+        source: actor.source,
+        details: { groups, code: 'ROLE_CONFLICT', detail },
+      }),
+    );
     throw new TesseraError('ROLE_CONFLICT', detail);
   }
   try {
@@ -118,7 +135,12 @@ export async function setUserEnabled(t: Tessera, actor: Actor, username: string,
   const u = await findUserRecord(t, username);
   await t.store.transaction(async (tx) => {
     await tx.users.setEnabled(u.id, enabled);
-    await tx.audit.append({ actor: actorName(actor), action: enabled ? 'user.enabled' : 'user.disabled', target: u.username, source: actor.source });
+    await tx.audit.append({
+      actor: actorName(actor),
+      action: enabled ? 'user.enabled' : 'user.disabled',
+      target: u.username,
+      source: actor.source,
+    });
     // Disabling ends the account's sessions now; enabling it again does not revive them.
     if (!enabled) await endUserSessions(tx, actor, u.username, 'account_disabled', t.now());
   });
@@ -135,7 +157,12 @@ export async function setUserPassword(t: Tessera, actor: Actor, username: string
   await t.store.transaction(async (tx) => {
     await tx.users.setPasswordHash(u.id, hash);
     // The audit record says that the password changed, never what it is.
-    await tx.audit.append({ actor: actorName(actor), action: 'user.password_set', target: u.username, source: actor.source });
+    await tx.audit.append({
+      actor: actorName(actor),
+      action: 'user.password_set',
+      target: u.username,
+      source: actor.source,
+    });
     // Whoever knew the old password may hold a session made with it: all of them end,
     // the caller's own included when users change their own password.
     await endUserSessions(tx, actor, u.username, 'password_set', t.now());

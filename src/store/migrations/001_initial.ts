@@ -106,7 +106,11 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
     .addColumn('created_at', sql.raw(big), (c) => c.notNull())
     .execute();
   await db.schema.createIndex('certificates_request').on('certificates').column('request_id').execute();
-  await db.schema.createIndex('certificates_status').on('certificates').columns(['ca_id', 'status', 'not_after']).execute();
+  await db.schema
+    .createIndex('certificates_status')
+    .on('certificates')
+    .columns(['ca_id', 'status', 'not_after'])
+    .execute();
   await db.schema.createIndex('certificates_user').on('certificates').columns(['subject_user', 'issued_at']).execute();
 
   await db.schema

@@ -37,7 +37,10 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
     .execute();
   await db.schema.createIndex('revocation_changes_ca').on('revocation_changes').columns(['ca_id', 'version']).execute();
 
-  await db.schema.alterTable('crls').addColumn('revocation_version', sql.raw(big), (c) => c.notNull().defaultTo(0)).execute();
+  await db.schema
+    .alterTable('crls')
+    .addColumn('revocation_version', sql.raw(big), (c) => c.notNull().defaultTo(0))
+    .execute();
   await db.schema.createIndex('crls_latest').on('crls').columns(['ca_id', 'kind', 'number']).execute();
 
   await db.schema
@@ -66,7 +69,11 @@ BEGIN
 END $$`,
       )
       .execute(db);
-    await sql.raw(`CREATE TRIGGER certificates_revocation_change AFTER UPDATE ON certificates FOR EACH ROW EXECUTE FUNCTION tessera_revocation_change()`).execute(db);
+    await sql
+      .raw(
+        `CREATE TRIGGER certificates_revocation_change AFTER UPDATE ON certificates FOR EACH ROW EXECUTE FUNCTION tessera_revocation_change()`,
+      )
+      .execute(db);
   } else {
     await sql
       .raw(

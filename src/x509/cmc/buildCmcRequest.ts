@@ -16,7 +16,15 @@
  * Uint8Array. Keys sign through callbacks (WebCrypto, the card agent's PKCS#11, a file key),
  * as in x509/buildCsr.ts.
  */
-import { ContentInfo, DigestAlgorithmIdentifier, DigestAlgorithmIdentifiers, EncapsulatedContent, EncapsulatedContentInfo, SignerInfos, type SignerInfo } from '@peculiar/asn1-cms';
+import {
+  ContentInfo,
+  DigestAlgorithmIdentifier,
+  DigestAlgorithmIdentifiers,
+  EncapsulatedContent,
+  EncapsulatedContentInfo,
+  SignerInfos,
+  type SignerInfo,
+} from '@peculiar/asn1-cms';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import { SubjectPublicKeyInfo } from '@peculiar/asn1-x509';
 import { signatureAlgorithm, type RequestHash, type SignCallback } from '../buildCsr.js';
@@ -59,9 +67,14 @@ export interface CmcRequestOptions {
 }
 
 /** PKIData with the request and the optional regInfo control (RFC 5272 §3.2.1). */
-export function encodePkiData(o: { readonly csr: Uint8Array; readonly regInfo?: string; readonly bodyPartId?: number }): Uint8Array {
+export function encodePkiData(o: {
+  readonly csr: Uint8Array;
+  readonly regInfo?: string;
+  readonly bodyPartId?: number;
+}): Uint8Array {
   const requestId = o.bodyPartId ?? 1;
-  if (!Number.isInteger(requestId) || requestId < 1 || requestId >= MAX_BODY_PART_ID) throw new RangeError('bodyPartId must be an integer from 1 to 4294967294');
+  if (!Number.isInteger(requestId) || requestId < 1 || requestId >= MAX_BODY_PART_ID)
+    throw new RangeError('bodyPartId must be an integer from 1 to 4294967294');
   const controls: TaggedAttribute[] = [];
   if (o.regInfo !== undefined) {
     // RFC 5272 §6.11 RegInfo ::= OCTET STRING; a bodyPartID distinct from the request's.
@@ -70,7 +83,11 @@ export function encodePkiData(o: { readonly csr: Uint8Array; readonly regInfo?: 
   }
   const pki = new PKIData({
     controlSequence: controls,
-    reqSequence: [new TaggedRequest({ tcr: new TaggedCertificationRequest({ bodyPartID: requestId, certificationRequest: toArrayBuffer(o.csr) }) })],
+    reqSequence: [
+      new TaggedRequest({
+        tcr: new TaggedCertificationRequest({ bodyPartID: requestId, certificationRequest: toArrayBuffer(o.csr) }),
+      }),
+    ],
   });
   return new Uint8Array(AsnConvert.serialize(pki));
 }
@@ -106,7 +123,12 @@ export async function buildCmcRequest(o: CmcRequestOptions): Promise<Uint8Array>
       }),
     );
   }
-  return encodeSignedData({ eContentType, eContent: pkiData, certificates: o.agent ? [o.agent.certificate] : [], signerInfos: signers });
+  return encodeSignedData({
+    eContentType,
+    eContent: pkiData,
+    certificates: o.agent ? [o.agent.certificate] : [],
+    signerInfos: signers,
+  });
 }
 
 /**
@@ -130,7 +152,9 @@ export function encodeSignedData(o: {
     const der = new Uint8Array(AsnConvert.serialize(si.digestAlgorithm));
     digests.set(Array.from(der).join(','), der);
   }
-  const digestAlgorithms = new DigestAlgorithmIdentifiers(sortDer([...digests.values()], (d) => d).map((d) => AsnConvert.parse(d, DigestAlgorithmIdentifier)));
+  const digestAlgorithms = new DigestAlgorithmIdentifiers(
+    sortDer([...digests.values()], (d) => d).map((d) => AsnConvert.parse(d, DigestAlgorithmIdentifier)),
+  );
   const v3 = o.eContentType !== '1.2.840.113549.1.7.1' || o.signerInfos.some((s) => s.version === 3);
   const sd = new RequestSignedData({
     version: v3 ? 3 : 1,
@@ -142,5 +166,7 @@ export function encodeSignedData(o: {
     certificates: o.certificates.length ? sortDer(o.certificates, (c) => c).map(toArrayBuffer) : undefined,
     signerInfos: new SignerInfos(sortDer(o.signerInfos, (s) => new Uint8Array(AsnConvert.serialize(s)))),
   });
-  return new Uint8Array(AsnConvert.serialize(new ContentInfo({ contentType: SIGNED_DATA, content: AsnConvert.serialize(sd) })));
+  return new Uint8Array(
+    AsnConvert.serialize(new ContentInfo({ contentType: SIGNED_DATA, content: AsnConvert.serialize(sd) })),
+  );
 }

@@ -37,10 +37,12 @@ export function checkSignedDataSyntax(der: Uint8Array, signedData: Tlv): void {
   const crls = fields.find((t) => t.tag === 0xa1);
   const infosTlv = fields[fields.length - 1];
   if (!versionTlv || versionTlv.tag !== TAG.INTEGER) throw invalid('SignedData.version is not an INTEGER');
-  if (!digestsTlv || digestsTlv.tag !== TAG.SET) throw invalid('SignedData.digestAlgorithms is not a SET OF DigestAlgorithmIdentifier');
+  if (!digestsTlv || digestsTlv.tag !== TAG.SET)
+    throw invalid('SignedData.digestAlgorithms is not a SET OF DigestAlgorithmIdentifier');
   if (!infosTlv || infosTlv.tag !== TAG.SET) throw invalid('SignedData.signerInfos is not a SET OF SignerInfo');
   const [eContentTypeTlv] = encapTlv?.tag === TAG.SEQUENCE ? children(der, encapTlv) : [];
-  if (!eContentTypeTlv || eContentTypeTlv.tag !== TAG.OID) throw invalid('SignedData.encapContentInfo is not SEQUENCE { eContentType, … }');
+  if (!eContentTypeTlv || eContentTypeTlv.tag !== TAG.OID)
+    throw invalid('SignedData.encapContentInfo is not SEQUENCE { eContentType, … }');
   const eContentType = read.oid(der, eContentTypeTlv);
 
   const digests = children(der, digestsTlv).map((t, i) => digestAlgorithmOid(der, t, `digestAlgorithms item ${i + 1}`));
@@ -51,16 +53,23 @@ export function checkSignedDataSyntax(der: Uint8Array, signedData: Tlv): void {
   children(der, infosTlv).forEach((si, i) => {
     const where = `SignerInfo ${i + 1}`;
     const [v, sid, digestAlg] = si.tag === TAG.SEQUENCE ? children(der, si) : [];
-    if (!v || v.tag !== TAG.INTEGER || !sid || !digestAlg) throw invalid(`${where} is not SEQUENCE { version, sid, digestAlgorithm, … }`);
+    if (!v || v.tag !== TAG.INTEGER || !sid || !digestAlg)
+      throw invalid(`${where} is not SEQUENCE { version, sid, digestAlgorithm, … }`);
     const version = intText(der, v);
     const expected = sid.tag === SID_SKI ? '3' : sid.tag === TAG.SEQUENCE ? '1' : null;
     if (expected === null) throw invalid(`${where}: sid is neither issuerAndSerialNumber nor subjectKeyIdentifier`);
     // RFC 5652 §5.3: "If the SignerIdentifier is issuerAndSerialNumber, then the version
     // MUST be 1. If the SignerIdentifier is subjectKeyIdentifier, then the version MUST be 3."
-    if (version !== expected) throw invalid(`${where}: version is ${version}, but a SignerInfo whose sid is ${expected === '3' ? 'a subjectKeyIdentifier' : 'an issuerAndSerialNumber'} has version ${expected} (RFC 5652 §5.3)`);
+    if (version !== expected)
+      throw invalid(
+        `${where}: version is ${version}, but a SignerInfo whose sid is ${expected === '3' ? 'a subjectKeyIdentifier' : 'an issuerAndSerialNumber'} has version ${expected} (RFC 5652 §5.3)`,
+      );
     if (expected === '3') anySignerV3 = true;
     const digest = digestAlgorithmOid(der, digestAlg, `${where} digestAlgorithm`);
-    if (!digests.includes(digest)) throw invalid(`${where} uses digest algorithm ${digest}, which SignedData.digestAlgorithms does not list (RFC 5652 §5.1)`);
+    if (!digests.includes(digest))
+      throw invalid(
+        `${where} uses digest algorithm ${digest}, which SignedData.digestAlgorithms does not list (RFC 5652 §5.1)`,
+      );
   });
 
   const version = intText(der, versionTlv);
@@ -72,14 +81,16 @@ export function checkSignedDataSyntax(der: Uint8Array, signedData: Tlv): void {
         : certTags.includes(CERT_V1_ATTR) || anySignerV3 || eContentType !== OID.data
           ? '3'
           : '1';
-  if (version !== expected) throw invalid(`SignedData.version is ${version}, but its contents make it version ${expected} (RFC 5652 §5.1)`);
+  if (version !== expected)
+    throw invalid(`SignedData.version is ${version}, but its contents make it version ${expected} (RFC 5652 §5.1)`);
 }
 
 /** An AlgorithmIdentifier with a digest OID and absent or NULL parameters: the OID. */
 function digestAlgorithmOid(der: Uint8Array, t: Tlv, where: string): string {
   const parts = t.tag === TAG.SEQUENCE ? children(der, t) : [];
   const [algorithm, parameters, extra] = parts;
-  if (!algorithm || algorithm.tag !== TAG.OID || extra) throw invalid(`${where} is not an AlgorithmIdentifier { OBJECT IDENTIFIER, parameters }`);
+  if (!algorithm || algorithm.tag !== TAG.OID || extra)
+    throw invalid(`${where} is not an AlgorithmIdentifier { OBJECT IDENTIFIER, parameters }`);
   if (parameters && (parameters.tag !== TAG.NULL || parameters.end !== parameters.contentStart)) {
     throw invalid(`${where}: a digest algorithm's parameters are absent or NULL (RFC 5754 §2)`);
   }

@@ -37,12 +37,18 @@ export interface SignerCheck {
   readonly signedAttrs: readonly Attribute[];
 }
 
-const HASH_BY_OID: Record<string, HashName> = Object.fromEntries(Object.entries(HASH_OID).map(([h, o]) => [o, h as HashName]));
+const HASH_BY_OID: Record<string, HashName> = Object.fromEntries(
+  Object.entries(HASH_OID).map(([h, o]) => [o, h as HashName]),
+);
 
 /** DigestAlgorithmIdentifier → hash name (RFC 5754 §2). */
 function digestHash(si: SignerInfo): HashName {
   const h = HASH_BY_OID[si.digestAlgorithm.algorithm];
-  if (!h) throw new TesseraError('SIGNATURE_ALGORITHM_UNSUPPORTED', `SignerInfo digest algorithm ${si.digestAlgorithm.algorithm}`);
+  if (!h)
+    throw new TesseraError(
+      'SIGNATURE_ALGORITHM_UNSUPPORTED',
+      `SignerInfo digest algorithm ${si.digestAlgorithm.algorithm}`,
+    );
   return h;
 }
 
@@ -66,10 +72,19 @@ const attrsOf = (attrs: readonly Attribute[], type: string) => attrs.filter((a) 
  * equal eContentType, and messageDigest must be present once and equal the digest of
  * the content; the signature then covers the DER of the attributes with a SET OF tag.
  */
-function signedInput(si: SignerInfo, raw: Buffer | null, sc: SignedContent, hash: HashName): { bytes: Buffer; problem: string | null } {
+function signedInput(
+  si: SignerInfo,
+  raw: Buffer | null,
+  sc: SignedContent,
+  hash: HashName,
+): { bytes: Buffer; problem: string | null } {
   if (!si.signedAttrs || !raw) {
     // §5.3: signedAttrs MUST be present when eContentType is not id-data.
-    if (sc.eContentType !== OID.data) return { bytes: sc.eContent, problem: 'signed attributes are missing; RFC 5652 §5.3 requires them for this content type' };
+    if (sc.eContentType !== OID.data)
+      return {
+        bytes: sc.eContent,
+        problem: 'signed attributes are missing; RFC 5652 §5.3 requires them for this content type',
+      };
     return { bytes: sc.eContent, problem: null };
   }
   const bytes = Buffer.from(raw);
@@ -77,11 +92,14 @@ function signedInput(si: SignerInfo, raw: Buffer | null, sc: SignedContent, hash
   bytes[0] = TAG.SET;
   const ct = attrsOf(si.signedAttrs, OID.contentType);
   const md = attrsOf(si.signedAttrs, OID.messageDigest);
-  if (ct.length !== 1 || ct[0].attrValues.length !== 1) return { bytes, problem: 'the contentType signed attribute must appear once with one value (RFC 5652 §11.1)' };
-  if (md.length !== 1 || md[0].attrValues.length !== 1) return { bytes, problem: 'the messageDigest signed attribute must appear once with one value (RFC 5652 §11.2)' };
+  if (ct.length !== 1 || ct[0].attrValues.length !== 1)
+    return { bytes, problem: 'the contentType signed attribute must appear once with one value (RFC 5652 §11.1)' };
+  if (md.length !== 1 || md[0].attrValues.length !== 1)
+    return { bytes, problem: 'the messageDigest signed attribute must appear once with one value (RFC 5652 §11.2)' };
   const ctValue = new Uint8Array(ct[0].attrValues[0]);
   const ctT = readTlv(ctValue, 0, ctValue.length);
-  if (ctT.tag !== TAG.OID || read.oid(ctValue, ctT) !== sc.eContentType) return { bytes, problem: 'the contentType signed attribute does not match eContentType' };
+  if (ctT.tag !== TAG.OID || read.oid(ctValue, ctT) !== sc.eContentType)
+    return { bytes, problem: 'the contentType signed attribute does not match eContentType' };
   let digest: Buffer;
   try {
     digest = Buffer.from(AsnConvert.parse(md[0].attrValues[0], OctetString).buffer);
@@ -89,7 +107,8 @@ function signedInput(si: SignerInfo, raw: Buffer | null, sc: SignedContent, hash
     return { bytes, problem: 'the messageDigest signed attribute is not an OCTET STRING' };
   }
   const actual = createHash(hash).update(sc.eContent).digest();
-  if (!actual.equals(digest)) return { bytes, problem: 'the messageDigest signed attribute does not match the content' };
+  if (!actual.equals(digest))
+    return { bytes, problem: 'the messageDigest signed attribute does not match the content' };
   return { bytes, problem: null };
 }
 
@@ -133,17 +152,33 @@ export function checkSigners(sc: SignedContent, requestSpki: Buffer, requestKeyI
       cert = undefined;
     }
     if (!pop && !cert) {
-      throw new TesseraError('CMC_SIGNER_UNKNOWN', `SignerInfo ${index + 1} names ${ski ? 'a subject key identifier' : 'an issuer and serial number'} that matches neither the request key nor a certificate in the request`);
+      throw new TesseraError(
+        'CMC_SIGNER_UNKNOWN',
+        `SignerInfo ${index + 1} names ${ski ? 'a subject key identifier' : 'an issuer and serial number'} that matches neither the request key nor a certificate in the request`,
+      );
     }
     const spki = pop ? requestSpki : cert!.spki;
     const { bytes, problem: attrProblem } = signedInput(si, sc.signedAttrsRaw[index], sc, hash);
     let problem = attrProblem;
     if (!problem) {
       const alg = signatureAlgorithmOf(si, hash);
-      const ok = verifySignature(alg, publicKeyObject(spki), decodeSpki(spki), bytes, new Uint8Array(si.signature.buffer));
+      const ok = verifySignature(
+        alg,
+        publicKeyObject(spki),
+        decodeSpki(spki),
+        bytes,
+        new Uint8Array(si.signature.buffer),
+      );
       if (!ok) problem = `the signature does not verify with the ${pop ? 'request' : 'signer certificate'} key`;
     }
-    return { index, kind: pop ? 'pop' : 'certificate', certificate: cert ?? null, valid: problem === null, problem, signedAttrs: si.signedAttrs ?? [] };
+    return {
+      index,
+      kind: pop ? 'pop' : 'certificate',
+      certificate: cert ?? null,
+      valid: problem === null,
+      problem,
+      signedAttrs: si.signedAttrs ?? [],
+    };
   });
 }
 

@@ -46,7 +46,15 @@ export const CMC_OID = {
 } as const;
 
 /** RFC 5272 §6.1.1 CMCStatus values. */
-export const CMC_STATUS = { success: 0, failed: 2, pending: 3, noSupport: 4, confirmRequired: 5, popRequired: 6, partial: 7 } as const;
+export const CMC_STATUS = {
+  success: 0,
+  failed: 2,
+  pending: 3,
+  noSupport: 4,
+  confirmRequired: 5,
+  popRequired: 6,
+  partial: 7,
+} as const;
 
 /** RFC 5272 §6.1.4 CMCFailInfo values. */
 export const CMC_FAIL_INFO = {

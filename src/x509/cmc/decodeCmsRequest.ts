@@ -45,14 +45,24 @@ const REQUESTER_NAME = 'requestername';
  * ask for another operation (getCert, revokeRequest, batchRequests, ...); Tessera does
  * not implement them and refuses rather than ignoring them.
  */
-const UNDERSTOOD = new Set<string>([CMC_OID.regInfo, CMC_OID.msAddAttributes, CMC_OID.transactionId, CMC_OID.senderNonce, CMC_OID.identification]);
+const UNDERSTOOD = new Set<string>([
+  CMC_OID.regInfo,
+  CMC_OID.msAddAttributes,
+  CMC_OID.transactionId,
+  CMC_OID.senderNonce,
+  CMC_OID.identification,
+]);
 
 export function decodeCmsRequest(der: Buffer): DecodedRequest {
   const sc = readSignedData(der);
-  if (sc.signedData.signerInfos.length === 0) throw new TesseraError('CMC_UNSIGNED', 'the SignedData has no SignerInfo');
+  if (sc.signedData.signerInfos.length === 0)
+    throw new TesseraError('CMC_UNSIGNED', 'the SignedData has no SignerInfo');
   if (sc.eContentType === CMC_OID.idCctPKIData) return decodeCmc(der, sc);
   if (sc.eContentType === OID.data) return decodePkcs7(der, sc);
-  throw new TesseraError('REQUEST_FORMAT_UNSUPPORTED', `SignedData eContentType ${sc.eContentType} is neither id-cct-PKIData nor id-data`);
+  throw new TesseraError(
+    'REQUEST_FORMAT_UNSUPPORTED',
+    `SignedData eContentType ${sc.eContentType} is neither id-cct-PKIData nor id-data`,
+  );
 }
 
 // -----------------------------------------------------------------------------------------
@@ -61,7 +71,8 @@ export function decodeCmsRequest(der: Buffer): DecodedRequest {
 
 function bodyPartId(n: number, where: string): number {
   // RFC 5272 §3.2.1.1: BodyPartID ::= INTEGER(0..4294967295)
-  if (!Number.isSafeInteger(n) || n < 0 || n > MAX_BODY_PART_ID) throw new TesseraError('REQUEST_MALFORMED', `${where}: bodyPartID ${n} is outside 0..4294967295`);
+  if (!Number.isSafeInteger(n) || n < 0 || n > MAX_BODY_PART_ID)
+    throw new TesseraError('REQUEST_MALFORMED', `${where}: bodyPartID ${n} is outside 0..4294967295`);
   return n;
 }
 
@@ -74,18 +85,26 @@ function decodeCmc(der: Buffer, sc: SignedContent): DecodedRequest {
   const seen = new Set<number>();
   const claim = (id: number, where: string) => {
     bodyPartId(id, where);
-    if (id !== 0 && seen.has(id)) throw new TesseraError('REQUEST_MALFORMED', `${where}: bodyPartID ${id} is used twice in the PKIData`);
+    if (id !== 0 && seen.has(id))
+      throw new TesseraError('REQUEST_MALFORMED', `${where}: bodyPartID ${id} is used twice in the PKIData`);
     seen.add(id);
   };
   pki.controlSequence.forEach((c, i) => claim(c.bodyPartID, `control ${i + 1} (${c.attrType})`));
 
-  if (pki.cmsSequence.length) throw new TesseraError('CMC_NESTED_UNSUPPORTED', `cmsSequence has ${pki.cmsSequence.length} element(s)`);
-  if (pki.otherMsgSequence.length) throw new TesseraError('CMC_NESTED_UNSUPPORTED', `otherMsgSequence has ${pki.otherMsgSequence.length} element(s)`);
+  if (pki.cmsSequence.length)
+    throw new TesseraError('CMC_NESTED_UNSUPPORTED', `cmsSequence has ${pki.cmsSequence.length} element(s)`);
+  if (pki.otherMsgSequence.length)
+    throw new TesseraError('CMC_NESTED_UNSUPPORTED', `otherMsgSequence has ${pki.otherMsgSequence.length} element(s)`);
   if (pki.reqSequence.length === 0) throw new TesseraError('CMC_NO_REQUEST', 'reqSequence is empty');
-  if (pki.reqSequence.length > 1) throw new TesseraError('CMC_MULTIPLE_REQUESTS', `reqSequence has ${pki.reqSequence.length} TaggedRequests`);
+  if (pki.reqSequence.length > 1)
+    throw new TesseraError('CMC_MULTIPLE_REQUESTS', `reqSequence has ${pki.reqSequence.length} TaggedRequests`);
   const [tagged] = pki.reqSequence;
   if (tagged.crm) throw new TesseraError('CMC_CRMF_UNSUPPORTED', 'the TaggedRequest is a CRMF CertReqMsg (crm)');
-  if (tagged.orm) throw new TesseraError('CMC_CRMF_UNSUPPORTED', `the TaggedRequest is an other request message (orm) of type ${tagged.orm.requestMessageType}`);
+  if (tagged.orm)
+    throw new TesseraError(
+      'CMC_CRMF_UNSUPPORTED',
+      `the TaggedRequest is an other request message (orm) of type ${tagged.orm.requestMessageType}`,
+    );
   const tcr = tagged.tcr!;
   claim(tcr.bodyPartID, 'TaggedCertificationRequest');
   const csr = parseCsr(Buffer.from(tcr.certificationRequest));
@@ -111,10 +130,12 @@ interface Controls {
 
 /** One attribute value, which must be one DER TLV of the given tag. */
 function single(c: TaggedAttribute, tag: number, what: string): Uint8Array {
-  if (c.attrValues.length !== 1) throw new TesseraError('REQUEST_MALFORMED', `${what} (bodyPartID ${c.bodyPartID}) must have exactly one value`);
+  if (c.attrValues.length !== 1)
+    throw new TesseraError('REQUEST_MALFORMED', `${what} (bodyPartID ${c.bodyPartID}) must have exactly one value`);
   const v = new Uint8Array(c.attrValues[0]);
   const t = readTlv(v, 0, v.length);
-  if (t.tag !== tag) throw new TesseraError('REQUEST_MALFORMED', `${what} (bodyPartID ${c.bodyPartID}) has the wrong type`);
+  if (t.tag !== tag)
+    throw new TesseraError('REQUEST_MALFORMED', `${what} (bodyPartID ${c.bodyPartID}) has the wrong type`);
   return v.subarray(t.contentStart, t.end);
 }
 
@@ -122,7 +143,11 @@ function interpretControls(controls: readonly TaggedAttribute[], requestId: numb
   const attributes: Record<string, string> = {};
   let requesterName: string | null = null;
   const setRequester = (name: string, where: string) => {
-    if (requesterName !== null && requesterName !== name) throw new TesseraError('REQUEST_MALFORMED', `${where}: RequesterName "${name}" conflicts with "${requesterName}"`);
+    if (requesterName !== null && requesterName !== name)
+      throw new TesseraError(
+        'REQUEST_MALFORMED',
+        `${where}: RequesterName "${name}" conflicts with "${requesterName}"`,
+      );
     requesterName = name;
   };
   for (const c of controls) {
@@ -131,13 +156,17 @@ function interpretControls(controls: readonly TaggedAttribute[], requestId: numb
     }
     if (c.attrType === CMC_OID.regInfo) {
       // RFC 5272 §6.11 RegInfo ::= OCTET STRING; Windows: URL-encoded name=value& pairs.
-      if (c.attrValues.length === 0) throw new TesseraError('REQUEST_MALFORMED', `regInfo (bodyPartID ${c.bodyPartID}) has no value`);
+      if (c.attrValues.length === 0)
+        throw new TesseraError('REQUEST_MALFORMED', `regInfo (bodyPartID ${c.bodyPartID}) has no value`);
       for (const value of c.attrValues) {
         let text: string;
         try {
           text = new TextDecoder('utf-8', { fatal: true }).decode(AsnConvert.parse(value, OctetString).buffer);
         } catch {
-          throw new TesseraError('REQUEST_MALFORMED', `regInfo (bodyPartID ${c.bodyPartID}) is not a UTF-8 OCTET STRING`);
+          throw new TesseraError(
+            'REQUEST_MALFORMED',
+            `regInfo (bodyPartID ${c.bodyPartID}) is not a UTF-8 OCTET STRING`,
+          );
         }
         let pairs: [string, string][];
         try {
@@ -155,7 +184,8 @@ function interpretControls(controls: readonly TaggedAttribute[], requestId: numb
     } else if (c.attrType === CMC_OID.transactionId) {
       // RFC 5272 §6.6: TransactionId ::= INTEGER, echoed in the response.
       const v = single(c, TAG.INTEGER, 'transactionId');
-      if (v.length === 0 || v.length > 64) throw new TesseraError('REQUEST_MALFORMED', 'transactionId has an unreasonable length');
+      if (v.length === 0 || v.length > 64)
+        throw new TesseraError('REQUEST_MALFORMED', 'transactionId has an unreasonable length');
       attributes['cmc-transactionid'] = Buffer.from(v).toString('hex');
     } else if (c.attrType === CMC_OID.senderNonce) {
       // RFC 5272 §6.6: SenderNonce ::= OCTET STRING, returned as recipientNonce.
@@ -164,7 +194,9 @@ function interpretControls(controls: readonly TaggedAttribute[], requestId: numb
       attributes['cmc-sendernonce'] = Buffer.from(v).toString('hex');
     } else if (c.attrType === CMC_OID.identification) {
       // RFC 5272 §6.2.3: informational without identityProof; recorded for the audit trail.
-      attributes['cmc-identification'] = Buffer.from(single(c, TAG.UTF8String, 'identification')).toString('utf8').slice(0, 256);
+      attributes['cmc-identification'] = Buffer.from(single(c, TAG.UTF8String, 'identification'))
+        .toString('utf8')
+        .slice(0, 256);
     }
   }
   if (controls.length) attributes['cmc-controls'] = [...new Set(controls.map((c) => c.attrType))].join(',');
@@ -202,7 +234,11 @@ function decodePkcs7(der: Buffer, sc: SignedContent): DecodedRequest {
     // Only authenticated (signed) attributes can name the target.
     for (const pair of nameValuePairs(c.signedAttrs)) {
       if (pair.name.toLowerCase() === REQUESTER_NAME) {
-        if (requesterName !== null && requesterName !== pair.value) throw new TesseraError('REQUEST_MALFORMED', `RequesterName "${pair.value}" conflicts with "${requesterName}"`);
+        if (requesterName !== null && requesterName !== pair.value)
+          throw new TesseraError(
+            'REQUEST_MALFORMED',
+            `RequesterName "${pair.value}" conflicts with "${requesterName}"`,
+          );
         requesterName = pair.value;
       } else {
         attributes[pair.name.toLowerCase()] = pair.value;
@@ -216,7 +252,8 @@ function nameValuePairs(attrs: readonly Attribute[]): EnrollmentNameValuePair[] 
   const out: EnrollmentNameValuePair[] = [];
   for (const a of attrs) {
     if (a.attrType !== OID.enrollmentNameValuePair) continue;
-    for (const v of a.attrValues) out.push(parseAs(new Uint8Array(v), EnrollmentNameValuePair, 'enrollment name-value pair'));
+    for (const v of a.attrValues)
+      out.push(parseAs(new Uint8Array(v), EnrollmentNameValuePair, 'enrollment name-value pair'));
   }
   return out;
 }
@@ -231,7 +268,8 @@ function assertedPolicies(attrs: readonly Attribute[]): string | undefined {
       const b = new Uint8Array(v);
       const t = readTlv(b, 0, b.length);
       if (t.tag === TAG.OID) oids.push(read.oid(b, t));
-      else if (t.tag === TAG.SEQUENCE) for (const p of children(b, t)) oids.push(read.oid(b, p.tag === TAG.SEQUENCE ? children(b, p)[0] : p));
+      else if (t.tag === TAG.SEQUENCE)
+        for (const p of children(b, t)) oids.push(read.oid(b, p.tag === TAG.SEQUENCE ? children(b, p)[0] : p));
     } catch {
       /* informational only */
     }

@@ -51,12 +51,19 @@ export async function makeSignerInfo(o: SignerInfoOptions): Promise<SignerInfo> 
   let version: number;
   if ('subjectKeyIdentifier' in o.sid) {
     // RFC 5652 §5.3: subjectKeyIdentifier → version 3.
-    sid = new SignerIdentifier({ subjectKeyIdentifier: new SubjectKeyIdentifier(toArrayBuffer(o.sid.subjectKeyIdentifier)) });
+    sid = new SignerIdentifier({
+      subjectKeyIdentifier: new SubjectKeyIdentifier(toArrayBuffer(o.sid.subjectKeyIdentifier)),
+    });
     version = 3;
   } else {
     // issuerAndSerialNumber → version 1 (as the Windows agent SignerInfo).
     const cert = AsnConvert.parse(o.sid.certificate, Certificate);
-    sid = new SignerIdentifier({ issuerAndSerialNumber: new IssuerAndSerialNumber({ issuer: cert.tbsCertificate.issuer, serialNumber: cert.tbsCertificate.serialNumber }) });
+    sid = new SignerIdentifier({
+      issuerAndSerialNumber: new IssuerAndSerialNumber({
+        issuer: cert.tbsCertificate.issuer,
+        serialNumber: cert.tbsCertificate.serialNumber,
+      }),
+    });
     version = 1;
   }
   return new SignerInfo({

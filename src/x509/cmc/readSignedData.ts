@@ -40,24 +40,37 @@ export function readSignedData(der: Buffer): SignedContent {
   const top = checkDer(der, { maxDepth: 48, maxNodes: 50_000 });
   const info = parseAs(der, ContentInfo, 'ContentInfo');
   // RFC 5652 §3: ContentInfo; only signed-data carries requests.
-  if (info.contentType !== OID.signedData) throw new TesseraError('REQUEST_FORMAT_UNSUPPORTED', `CMS content type ${info.contentType}`);
+  if (info.contentType !== OID.signedData)
+    throw new TesseraError('REQUEST_FORMAT_UNSUPPORTED', `CMS content type ${info.contentType}`);
   // RFC 5652 §5.1, §5.3: the versions and digestAlgorithms, which no signature covers,
   // on the bytes as received (the schema parser is lenient about them).
   checkSignedDataSyntax(der, signedDataTlv(der, top));
   const signedData = parseAs(new Uint8Array(info.content), SignedData, 'SignedData');
   const eci = signedData.encapContentInfo;
   const single = eci.eContent?.single;
-  if (!single) throw new TesseraError('REQUEST_MALFORMED', 'the SignedData has no encapsulated content (detached signatures carry no request)');
+  if (!single)
+    throw new TesseraError(
+      'REQUEST_MALFORMED',
+      'the SignedData has no encapsulated content (detached signatures carry no request)',
+    );
   const raw = rawParts(der, top);
-  if (raw.signedAttrs.length !== signedData.signerInfos.length) throw new TesseraError('REQUEST_MALFORMED', 'SignerInfos could not be read consistently');
-  return { signedData, eContentType: eci.eContentType, eContent: Buffer.from(single.buffer), certificates: raw.certificates, signedAttrsRaw: raw.signedAttrs };
+  if (raw.signedAttrs.length !== signedData.signerInfos.length)
+    throw new TesseraError('REQUEST_MALFORMED', 'SignerInfos could not be read consistently');
+  return {
+    signedData,
+    eContentType: eci.eContentType,
+    eContent: Buffer.from(single.buffer),
+    certificates: raw.certificates,
+    signedAttrsRaw: raw.signedAttrs,
+  };
 }
 
 /** The SignedData SEQUENCE inside ContentInfo { contentType, [0] EXPLICIT content }. */
 function signedDataTlv(der: Buffer, top: ReturnType<typeof checkDer>): Tlv {
   const [, explicit0] = children(der, top);
   const [sd] = explicit0 ? children(der, explicit0) : [];
-  if (!sd || sd.tag !== TAG.SEQUENCE) throw new TesseraError('REQUEST_MALFORMED', 'ContentInfo content is not a SignedData SEQUENCE');
+  if (!sd || sd.tag !== TAG.SEQUENCE)
+    throw new TesseraError('REQUEST_MALFORMED', 'ContentInfo content is not a SignedData SEQUENCE');
   return sd;
 }
 
@@ -67,7 +80,10 @@ function signedDataTlv(der: Buffer, top: ReturnType<typeof checkDer>): Tlv {
  * SignerInfo's `signedAttrs [0] IMPLICIT` (the sid's subjectKeyIdentifier alternative is
  * the primitive [0], 0x80, so the first constructed [0] is signedAttrs).
  */
-function rawParts(der: Buffer, top: ReturnType<typeof checkDer>): { certificates: Buffer[]; signedAttrs: (Buffer | null)[] } {
+function rawParts(
+  der: Buffer,
+  top: ReturnType<typeof checkDer>,
+): { certificates: Buffer[]; signedAttrs: (Buffer | null)[] } {
   const [, explicit0] = children(der, top);
   const [sd] = explicit0 ? children(der, explicit0) : [];
   if (!sd) return { certificates: [], signedAttrs: [] };
@@ -79,9 +95,12 @@ function rawParts(der: Buffer, top: ReturnType<typeof checkDer>): { certificates
         .map((t) => Buffer.from(read.whole(der, t)))
     : [];
   const infos = fields[fields.length - 1];
-  const signedAttrs = infos && infos.tag === TAG.SET ? children(der, infos).map((si) => {
-    const a = children(der, si).find((t) => t.tag === 0xa0);
-    return a ? Buffer.from(read.whole(der, a)) : null;
-  }) : [];
+  const signedAttrs =
+    infos && infos.tag === TAG.SET
+      ? children(der, infos).map((si) => {
+          const a = children(der, si).find((t) => t.tag === 0xa0);
+          return a ? Buffer.from(read.whole(der, a)) : null;
+        })
+      : [];
   return { certificates, signedAttrs };
 }

@@ -45,7 +45,10 @@ export async function craftedWorld(): Promise<CraftedWorld> {
     bob: (await ca.t.directory.findUser('bob'))!,
     leaf(user, o = {}) {
       return makeCert({
-        subject: [{ type: 'O', value: 'Unit Org' }, { type: 'CN', value: user.displayName }],
+        subject: [
+          { type: 'O', value: 'Unit Org' },
+          { type: 'CN', value: user.displayName },
+        ],
         issuer: issuing,
         ca: false,
         keyUsage: ['digitalSignature', 'keyEncipherment'],
@@ -59,15 +62,27 @@ export async function craftedWorld(): Promise<CraftedWorld> {
       });
     },
     publishCrls(o = {}) {
-      pki.crls.set('Unit-root.crl', makeCrl({ issuer: root, revoked: (o.revokedCas ?? []).map((serial) => ({ serial })) }));
-      pki.crls.set('Unit-issuing.crl', makeCrl({ issuer: issuing, revoked: (o.revokedLeaves ?? []).map((serial) => ({ serial })) }));
+      pki.crls.set(
+        'Unit-root.crl',
+        makeCrl({ issuer: root, revoked: (o.revokedCas ?? []).map((serial) => ({ serial })) }),
+      );
+      pki.crls.set(
+        'Unit-issuing.crl',
+        makeCrl({ issuer: issuing, revoked: (o.revokedLeaves ?? []).map((serial) => ({ serial })) }),
+      );
     },
     ocspGood() {
-      pki.ocsp = (r) => makeOcspResponse({ certId: r.certId, status: { kind: 'good' }, nonce: r.nonce, signer: issuing });
+      pki.ocsp = (r) =>
+        makeOcspResponse({ certId: r.certId, status: { kind: 'good' }, nonce: r.nonce, signer: issuing });
     },
     validator(o = {}, now) {
       return new SmartCardValidator(
-        { trustAnchors: [root.der], authenticationCas: [issuing.der], revocation: { crlCacheMs: 0, timeoutMs: 2000 }, ...o },
+        {
+          trustAnchors: [root.der],
+          authenticationCas: [issuing.der],
+          revocation: { crlCacheMs: 0, timeoutMs: 2000 },
+          ...o,
+        },
         { accounts: ca.t.directory, ...(now ? { now } : {}) },
       );
     },

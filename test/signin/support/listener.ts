@@ -21,7 +21,11 @@ export interface Faults {
 }
 
 /** pkiRoutes + ocspRoutes on 127.0.0.1:`port`; a service that is "down" drops the connection. */
-export async function revocationListener(t: Tessera, port: number, faults: Faults): Promise<{ close(): Promise<void>; hits: string[] }> {
+export async function revocationListener(
+  t: Tessera,
+  port: number,
+  faults: Faults,
+): Promise<{ close(): Promise<void>; hits: string[] }> {
   const app = Fastify({ logger: false });
   const hits: string[] = [];
   app.addHook('onRequest', async (req, reply) => {
@@ -45,9 +49,22 @@ export interface Holder {
 }
 
 /** A certificate from Tessera's issuing CA through the normal submit path, for a key the test holds. */
-export async function issue(t: Tessera, user: DirectoryUser, template = 'SmartcardUser', kind: 'ec' | 'rsa' = 'ec'): Promise<Holder> {
-  const kp = kind === 'ec' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const r = await submit(t, { request: craftCsr({ key: kp.privateKey }), template, requester: user, source: '127.0.0.1' });
+export async function issue(
+  t: Tessera,
+  user: DirectoryUser,
+  template = 'SmartcardUser',
+  kind: 'ec' | 'rsa' = 'ec',
+): Promise<Holder> {
+  const kp =
+    kind === 'ec'
+      ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      : generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const r = await submit(t, {
+    request: craftCsr({ key: kp.privateKey }),
+    template,
+    requester: user,
+    source: '127.0.0.1',
+  });
   if (r.disposition !== 'issued') throw new Error(`not issued: ${r.disposition} ${r.code} ${r.message}`);
   return { der: r.certificate!, key: kp.privateKey, serial: r.serial! };
 }
@@ -62,14 +79,22 @@ export interface HttpsAnswer {
 }
 
 /** GET over TLS presenting `chain` with `key` (or no certificate). A fresh connection every time (no session reuse). */
-export function tlsGet(url: string, o: { ca: string; key?: KeyObject; chain?: readonly Buffer[]; accept?: string; cookie?: string }): Promise<HttpsAnswer> {
+export function tlsGet(
+  url: string,
+  o: { ca: string; key?: KeyObject; chain?: readonly Buffer[]; accept?: string; cookie?: string },
+): Promise<HttpsAnswer> {
   return new Promise((resolve, reject) => {
     const req = request(
       url,
       {
         ca: o.ca,
         agent: false,
-        ...(o.key && o.chain ? { key: o.key.export({ format: 'pem', type: 'pkcs8' }) as string, cert: o.chain.map((c) => toPem(c, 'CERTIFICATE')).join('') } : {}),
+        ...(o.key && o.chain
+          ? {
+              key: o.key.export({ format: 'pem', type: 'pkcs8' }) as string,
+              cert: o.chain.map((c) => toPem(c, 'CERTIFICATE')).join(''),
+            }
+          : {}),
         headers: { accept: o.accept ?? 'application/json', ...(o.cookie ? { cookie: o.cookie } : {}) },
       },
       (res) => {
@@ -83,7 +108,9 @@ export function tlsGet(url: string, o: { ca: string; key?: KeyObject; chain?: re
           } catch {
             json = undefined;
           }
-          const set = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('tessera_session='));
+          const set = ([] as string[])
+            .concat(res.headers['set-cookie'] ?? [])
+            .find((c) => c.startsWith('tessera_session='));
           resolve({ status: res.statusCode!, headers: res.headers, body, json, cookie: set?.split(';')[0] });
         });
       },

@@ -7,8 +7,28 @@
  */
 import { createHash, generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { parseOcspRequest, responderIdByKey, responseData, singleResponse, successfulResponse, ocspErrorResponse, type CertStatus } from '../../../src/x509/ocsp.js';
-import { bitString, enumerated, explicit, generalizedTime, integer, nul, octets, oid, seq, tlv, time } from '../../../src/x509/der.js';
+import {
+  parseOcspRequest,
+  responderIdByKey,
+  responseData,
+  singleResponse,
+  successfulResponse,
+  ocspErrorResponse,
+  type CertStatus,
+} from '../../../src/x509/ocsp.js';
+import {
+  bitString,
+  enumerated,
+  explicit,
+  generalizedTime,
+  integer,
+  nul,
+  octets,
+  oid,
+  seq,
+  tlv,
+  time,
+} from '../../../src/x509/der.js';
 import {
   applicationPoliciesExtension,
   authorityInfoAccessExtension,
@@ -35,8 +55,15 @@ export interface Key {
 }
 
 export function newKey(kind: 'p256' | 'rsa2048' | 'rsa1024' = 'p256'): Key {
-  const kp = kind === 'p256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('rsa', { modulusLength: kind === 'rsa1024' ? 1024 : 2048 });
-  return { privateKey: kp.privateKey, spki: kp.publicKey.export({ format: 'der', type: 'spki' }), kind: kind === 'p256' ? 'ec' : 'rsa' };
+  const kp =
+    kind === 'p256'
+      ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      : generateKeyPairSync('rsa', { modulusLength: kind === 'rsa1024' ? 1024 : 2048 });
+  return {
+    privateKey: kp.privateKey,
+    spki: kp.publicKey.export({ format: 'der', type: 'spki' }),
+    kind: kind === 'p256' ? 'ec' : 'rsa',
+  };
 }
 
 export function sigAlgDer(k: Key, hash: 'sha1' | 'sha256' = 'sha256'): Buffer {
@@ -70,7 +97,17 @@ export interface CertSpec {
   /** basicConstraints: true / { pathLen } for a CA, false for cA FALSE, null for none. */
   readonly ca?: boolean | { readonly pathLen?: number } | null;
   /** null: no keyUsage extension. */
-  readonly keyUsage?: readonly ('digitalSignature' | 'nonRepudiation' | 'keyEncipherment' | 'dataEncipherment' | 'keyAgreement' | 'keyCertSign' | 'cRLSign')[] | null;
+  readonly keyUsage?:
+    | readonly (
+        | 'digitalSignature'
+        | 'nonRepudiation'
+        | 'keyEncipherment'
+        | 'dataEncipherment'
+        | 'keyAgreement'
+        | 'keyCertSign'
+        | 'cRLSign'
+      )[]
+    | null;
   readonly eku?: readonly string[] | null;
   readonly san?: readonly GeneralName[];
   readonly sid?: string;
@@ -100,9 +137,15 @@ export function makeCert(s: CertSpec): Issued {
   const na = s.notAfter ?? new Date(now + 30 * 86_400_000);
   const isCa = s.ca === true || (typeof s.ca === 'object' && s.ca !== null);
   const exts: Buffer[] = [];
-  if (s.ca !== null && s.ca !== undefined) exts.push(basicConstraintsExtension(isCa, typeof s.ca === 'object' && s.ca ? s.ca.pathLen : undefined));
+  if (s.ca !== null && s.ca !== undefined)
+    exts.push(basicConstraintsExtension(isCa, typeof s.ca === 'object' && s.ca ? s.ca.pathLen : undefined));
   else if (s.ca === undefined && !s.issuer) exts.push(basicConstraintsExtension(true));
-  const ku = s.keyUsage === undefined ? (isCa || (!s.issuer && s.ca === undefined) ? (['digitalSignature', 'keyCertSign', 'cRLSign'] as const) : (['digitalSignature', 'keyEncipherment'] as const)) : s.keyUsage;
+  const ku =
+    s.keyUsage === undefined
+      ? isCa || (!s.issuer && s.ca === undefined)
+        ? (['digitalSignature', 'keyCertSign', 'cRLSign'] as const)
+        : (['digitalSignature', 'keyEncipherment'] as const)
+      : s.keyUsage;
   if (ku) exts.push(keyUsageExtension(ku as never));
   if (s.eku) exts.push(extKeyUsageExtension(s.eku));
   if (s.san?.length) exts.push(subjectAltNameExtension(s.san, false));
@@ -116,7 +159,16 @@ export function makeCert(s: CertSpec): Issued {
   const kept = s.omit?.length ? exts.filter((e) => !s.omit!.some((o) => e.subarray(0, 16).includes(oid(o)))) : exts;
   kept.push(...(s.extra ?? []));
   const alg = sigAlgDer(signer, s.hash);
-  const tbs = seq(explicit(0, integer(2)), integer(serial), alg, issuerName, seq(time(nb), time(na)), subject, key.spki, explicit(3, seq(...kept)));
+  const tbs = seq(
+    explicit(0, integer(2)),
+    integer(serial),
+    alg,
+    issuerName,
+    seq(time(nb), time(na)),
+    subject,
+    key.spki,
+    explicit(3, seq(...kept)),
+  );
   const der = seq(tbs, alg, bitString(signWith(signer, tbs, s.hash)));
   return { der, key, subject, serial: serialHex(serial) };
 }
@@ -151,12 +203,23 @@ export function makeCrl(s: CrlSpec): Buffer {
     if (r.reason !== undefined) fields.push(seq(extension(OID.cRLReason, false, enumerated(r.reason))));
     return seq(...fields);
   });
-  const exts = [authorityKeyIdentifierExtension(keyIdentifier(s.issuer.key.spki)), extension(OID.cRLNumber, false, integer(s.number ?? 1))];
+  const exts = [
+    authorityKeyIdentifierExtension(keyIdentifier(s.issuer.key.spki)),
+    extension(OID.cRLNumber, false, integer(s.number ?? 1)),
+  ];
   if (s.deltaOf !== undefined) exts.push(extension(OID.deltaCRLIndicator, true, integer(s.deltaOf)));
   if (s.freshest?.length) exts.push(extension(OID.freshestCRL, false, crlDistributionPointsValue(s.freshest)));
   exts.push(...(s.extra ?? []));
   const next = s.nextUpdate === undefined ? new Date(now + 86_400_000) : s.nextUpdate;
-  const tbs = seq(integer(1), alg, s.issuer.subject, time(s.thisUpdate ?? new Date(now - 60_000)), ...(next ? [time(next)] : []), ...(entries.length ? [seq(...entries)] : []), explicit(0, seq(...exts)));
+  const tbs = seq(
+    integer(1),
+    alg,
+    s.issuer.subject,
+    time(s.thisUpdate ?? new Date(now - 60_000)),
+    ...(next ? [time(next)] : []),
+    ...(entries.length ? [seq(...entries)] : []),
+    explicit(0, seq(...exts)),
+  );
   return seq(tbs, alg, bitString(signWith(signer, tbs, s.hash)));
 }
 
@@ -177,8 +240,15 @@ export interface OcspSpec {
 
 export function makeOcspResponse(s: OcspSpec): Buffer {
   const now = Date.now();
-  const single = singleResponse(s.certId, s.status, s.thisUpdate ?? new Date(now - 60_000), s.nextUpdate ?? new Date(now + 3600_000));
-  const keyHash = createHash('sha1').update(subjectPublicKeyBits((s.responderKey ?? s.signer.key).spki)).digest();
+  const single = singleResponse(
+    s.certId,
+    s.status,
+    s.thisUpdate ?? new Date(now - 60_000),
+    s.nextUpdate ?? new Date(now + 3600_000),
+  );
+  const keyHash = createHash('sha1')
+    .update(subjectPublicKeyBits((s.responderKey ?? s.signer.key).spki))
+    .digest();
   const rd = responseData(responderIdByKey(keyHash), new Date(now), [single], s.nonce ? [s.nonce] : []);
   return successfulResponse(rd, sigAlgDer(s.signer.key), signWith(s.signer.key, rd), s.includeCerts ?? []);
 }
@@ -188,7 +258,11 @@ export { ocspErrorResponse };
 /** A nonce extension with other bytes than the client's. */
 export const otherNonce = () => extension(OID.ocspNonce, false, octets(Buffer.alloc(32, 7)));
 
-export type OcspHandler = (req: { certId: Buffer; serial: string; nonce?: Buffer }) => Buffer | 'hang' | 'close' | { status: number };
+export type OcspHandler = (req: {
+  certId: Buffer;
+  serial: string;
+  nonce?: Buffer;
+}) => Buffer | 'hang' | 'close' | { status: number };
 
 /**
  * A real HTTP listener on 127.0.0.1 serving CRLs (GET /<name>.crl) and an OCSP responder
@@ -236,8 +310,22 @@ export class PkiServer {
 
 /** A two-tier hand-made hierarchy with revocation URLs on `pki`. */
 export function hierarchy(pki: PkiServer, name = 'Other') {
-  const root = makeCert({ subject: [{ type: 'O', value: `${name} Org` }, { type: 'CN', value: `${name} Root CA` }], ca: true });
-  const issuing = makeCert({ subject: [{ type: 'O', value: `${name} Org` }, { type: 'CN', value: `${name} Issuing CA` }], issuer: root, ca: { pathLen: 0 }, crlUrls: [`${pki.url}/${name}-root.crl`] });
+  const root = makeCert({
+    subject: [
+      { type: 'O', value: `${name} Org` },
+      { type: 'CN', value: `${name} Root CA` },
+    ],
+    ca: true,
+  });
+  const issuing = makeCert({
+    subject: [
+      { type: 'O', value: `${name} Org` },
+      { type: 'CN', value: `${name} Issuing CA` },
+    ],
+    issuer: root,
+    ca: { pathLen: 0 },
+    crlUrls: [`${pki.url}/${name}-root.crl`],
+  });
   return { root, issuing };
 }
 

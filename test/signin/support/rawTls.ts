@@ -7,7 +7,16 @@
  * same code completes the handshake and makes an HTTPS request, which shows that the key
  * is the only difference.
  */
-import { createCipheriv, createDecipheriv, createECDH, createHash, createHmac, randomBytes, sign, type KeyObject } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createECDH,
+  createHash,
+  createHmac,
+  randomBytes,
+  sign,
+  type KeyObject,
+} from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 
 export type RawTlsResult =
@@ -33,7 +42,9 @@ function prf(secret: Buffer, label: string, seed: Buffer, length: number): Buffe
   let size = 0;
   while (size < length) {
     a = createHmac('sha256', secret).update(a).digest();
-    const block = createHmac('sha256', secret).update(Buffer.concat([a, s])).digest();
+    const block = createHmac('sha256', secret)
+      .update(Buffer.concat([a, s]))
+      .digest();
     out.push(block);
     size += block.length;
   }
@@ -108,7 +119,17 @@ export async function rawTlsRequest(o: RawTlsOptions): Promise<RawTlsResult> {
       Buffer.concat([u16(0x000d), vec16(vec16(Buffer.concat([u16(0x0403), u16(0x0804), u16(0x0401)])))]), // signature_algorithms
       Buffer.concat([u16(0xff01), vec16(vec8(Buffer.alloc(0)))]), // renegotiation_info (RFC 5746)
     ]);
-    const hello = handshake(1, Buffer.concat([u16(0x0303), clientRandom, vec8(Buffer.alloc(0)), vec16(Buffer.concat([u16(0xc02b), u16(0xc02f)])), vec8(u8(0)), vec16(exts)]));
+    const hello = handshake(
+      1,
+      Buffer.concat([
+        u16(0x0303),
+        clientRandom,
+        vec8(Buffer.alloc(0)),
+        vec16(Buffer.concat([u16(0xc02b), u16(0xc02f)])),
+        vec8(u8(0)),
+        vec16(exts),
+      ]),
+    );
     transcript.push(hello);
     send(record(22, hello));
 
@@ -185,9 +206,16 @@ export async function rawTlsRequest(o: RawTlsOptions): Promise<RawTlsResult> {
       sSeq++;
       return p;
     };
-    const verifyData = prf(master, 'client finished', createHash('sha256').update(Buffer.concat(transcript)).digest(), 12);
+    const verifyData = prf(
+      master,
+      'client finished',
+      createHash('sha256').update(Buffer.concat(transcript)).digest(),
+      12,
+    );
     const finished = handshake(20, verifyData);
-    send(Buffer.concat([record(22, certMsg), record(22, cke), record(22, cv), record(20, u8(1)), encrypt(22, finished)]));
+    send(
+      Buffer.concat([record(22, certMsg), record(22, cke), record(22, cv), record(20, u8(1)), encrypt(22, finished)]),
+    );
     transcript.push(finished);
 
     // The server's ChangeCipherSpec and Finished — or its alert.
@@ -205,7 +233,12 @@ export async function rawTlsRequest(o: RawTlsOptions): Promise<RawTlsResult> {
       }
       if (r.type === 22 && encrypted) {
         const msg = decrypt(22, r.body);
-        const expected = prf(master, 'server finished', createHash('sha256').update(Buffer.concat(transcript)).digest(), 12);
+        const expected = prf(
+          master,
+          'server finished',
+          createHash('sha256').update(Buffer.concat(transcript)).digest(),
+          12,
+        );
         if (msg[0] !== 20 || !msg.subarray(4).equals(expected)) throw new Error('the server Finished does not verify');
         break;
       }

@@ -15,7 +15,11 @@ import { allowAgent } from '../../../src/ra/admin/agentRestrictions.js';
 import { submit } from '../../../src/ra/submit.js';
 import { encodePkiData, requesterNameRegInfo } from '../../../src/x509/cmc/buildCmcRequest.js';
 import { toPem } from '../../../src/x509/pem.js';
-import { AgentCredentialError, describeAgentCertificate, loadAgentCredential } from '../../../src/client/web/agentCredential.js';
+import {
+  AgentCredentialError,
+  describeAgentCertificate,
+  loadAgentCredential,
+} from '../../../src/client/web/agentCredential.js';
 import { BROWSER_PROVIDER, buildEnrollmentRequest } from '../../../src/client/web/buildRequest.js';
 import { parseTemplate } from '../../../src/client/web/template.js';
 
@@ -30,7 +34,22 @@ function exportP12(keyPem: string, certDer: Uint8Array, name: string): Uint8Arra
   writeFileSync(join(dir, `${name}.pem`), toPem(certDer, 'CERTIFICATE'));
   writeFileSync(join(dir, 'chain.pem'), ca.chainPem);
   const out = join(dir, `${name}.p12`);
-  const r = openssl(['pkcs12', '-export', '-inkey', join(dir, `${name}.key`), '-in', join(dir, `${name}.pem`), '-certfile', join(dir, 'chain.pem'), '-name', name, '-passout', `pass:${PASSWORD}`, '-out', out]);
+  const r = openssl([
+    'pkcs12',
+    '-export',
+    '-inkey',
+    join(dir, `${name}.key`),
+    '-in',
+    join(dir, `${name}.pem`),
+    '-certfile',
+    join(dir, 'chain.pem'),
+    '-name',
+    name,
+    '-passout',
+    `pass:${PASSWORD}`,
+    '-out',
+    out,
+  ]);
   expect(r.status, r.stderr).toBe(0);
   return new Uint8Array(readFileSync(out));
 }
@@ -66,11 +85,29 @@ describe("the enrollment agent's credential in the page", () => {
 
   it("refuses a certificate without Certificate Request Agent (bob's own smart card certificate)", async () => {
     const k = await browserKeyOnDisk('P-256');
-    const t = parseTemplate('SmartcardLogon', { name: 'SmartcardLogon', display: 'Smartcard Logon', keySpec: 'exchange', rsaMin: '2048', ecCurves: 'P-256' });
-    const req = await buildEnrollmentRequest({ key: { spki: k.key.spki, keyKind: 'ec', signPkcs10: k.key.sign, signCmc: () => k.key.sign }, hash: 'SHA-256', format: 'pkcs10', template: t, keySpec: 1, provider: BROWSER_PROVIDER });
+    const t = parseTemplate('SmartcardLogon', {
+      name: 'SmartcardLogon',
+      display: 'Smartcard Logon',
+      keySpec: 'exchange',
+      rsaMin: '2048',
+      ecCurves: 'P-256',
+    });
+    const req = await buildEnrollmentRequest({
+      key: { spki: k.key.spki, keyKind: 'ec', signPkcs10: k.key.sign, signCmc: () => k.key.sign },
+      hash: 'SHA-256',
+      format: 'pkcs10',
+      template: t,
+      keySpec: 1,
+      provider: BROWSER_PROVIDER,
+    });
     const { setTemplateGrant } = await import('../../../src/ra/admin/templates.js');
     await setTemplateGrant(ca.t, LOCAL, 'SmartcardLogon', 'Smartcard Users', true);
-    const r = await submit(ca.t, { request: req.der, attributes: 'CertificateTemplate:SmartcardLogon\r\n', requester: w.bob, source: 'test' });
+    const r = await submit(ca.t, {
+      request: req.der,
+      attributes: 'CertificateTemplate:SmartcardLogon\r\n',
+      requester: w.bob,
+      source: 'test',
+    });
     expect(r.disposition, r.message ?? '').toBe('issued');
     expect(describeAgentCertificate(r.certificate!).requestAgent).toBe(false);
     const p12 = exportP12(readFileSync(k.keyFile, 'utf8'), r.certificate!, 'bob');
@@ -79,30 +116,77 @@ describe("the enrollment agent's credential in the page", () => {
     expect((e as Error).message).toMatch(/not an enrollment agent certificate/);
   });
 
-  it.each(['P-256', 'rsa'] as const)("enrolls bob (%s key): both signatures verify with openssl cms; the CA issues bob's UPN and SID", async (alg) => {
-    const cred = await loadAgentCredential(agentP12, PASSWORD, 'SHA-256');
-    const k = await browserKeyOnDisk(alg);
-    const t = parseTemplate('SmartcardLogon', { name: 'SmartcardLogon', display: 'Smartcard Logon', keySpec: 'exchange', rsaMin: '2048', ecCurves: 'P-256,P-384' });
-    const regInfo = requesterNameRegInfo(`${w.domain}\\bob`);
-    const req = await buildEnrollmentRequest({ key: { spki: k.key.spki, keyKind: k.key.keyKind, signPkcs10: k.key.sign, signCmc: () => k.key.sign }, hash: 'SHA-256', format: 'cmc', template: t, keySpec: 1, provider: BROWSER_PROVIDER, regInfo, agent: cred });
-    const out = join(k.dir, 'content.der');
-    const certsOut = join(k.dir, 'carried.pem');
-    const v = openssl(['cms', '-verify', '-noverify', '-inform', 'DER', '-binary', '-certfile', k.popCertFile, '-certsout', certsOut, '-out', out], Buffer.from(req.der));
-    expect(v.stderr).toContain('Verification successful');
-    expect(readFileSync(out).equals(Buffer.from(encodePkiData({ csr: req.csr, regInfo })))).toBe(true);
-    expect(readFileSync(out).includes(Buffer.from(`RequesterName=${w.domain}%5Cbob&`))).toBe(true);
-    expect(openssl(['cms', '-cmsout', '-print', '-inform', 'DER'], Buffer.from(req.der)).stdout.match(/version: (1|3)\n\s+d\.(issuerAndSerialNumber|subjectKeyIdentifier)/g)).toHaveLength(2);
-    expect(readFileSync(certsOut, 'utf8')).toBe(toPem(w.agentCert.der, 'CERTIFICATE'));
+  it.each(['P-256', 'rsa'] as const)(
+    "enrolls bob (%s key): both signatures verify with openssl cms; the CA issues bob's UPN and SID",
+    async (alg) => {
+      const cred = await loadAgentCredential(agentP12, PASSWORD, 'SHA-256');
+      const k = await browserKeyOnDisk(alg);
+      const t = parseTemplate('SmartcardLogon', {
+        name: 'SmartcardLogon',
+        display: 'Smartcard Logon',
+        keySpec: 'exchange',
+        rsaMin: '2048',
+        ecCurves: 'P-256,P-384',
+      });
+      const regInfo = requesterNameRegInfo(`${w.domain}\\bob`);
+      const req = await buildEnrollmentRequest({
+        key: { spki: k.key.spki, keyKind: k.key.keyKind, signPkcs10: k.key.sign, signCmc: () => k.key.sign },
+        hash: 'SHA-256',
+        format: 'cmc',
+        template: t,
+        keySpec: 1,
+        provider: BROWSER_PROVIDER,
+        regInfo,
+        agent: cred,
+      });
+      const out = join(k.dir, 'content.der');
+      const certsOut = join(k.dir, 'carried.pem');
+      const v = openssl(
+        [
+          'cms',
+          '-verify',
+          '-noverify',
+          '-inform',
+          'DER',
+          '-binary',
+          '-certfile',
+          k.popCertFile,
+          '-certsout',
+          certsOut,
+          '-out',
+          out,
+        ],
+        Buffer.from(req.der),
+      );
+      expect(v.stderr).toContain('Verification successful');
+      expect(readFileSync(out).equals(Buffer.from(encodePkiData({ csr: req.csr, regInfo })))).toBe(true);
+      expect(readFileSync(out).includes(Buffer.from(`RequesterName=${w.domain}%5Cbob&`))).toBe(true);
+      expect(
+        openssl(['cms', '-cmsout', '-print', '-inform', 'DER'], Buffer.from(req.der)).stdout.match(
+          /version: (1|3)\n\s+d\.(issuerAndSerialNumber|subjectKeyIdentifier)/g,
+        ),
+      ).toHaveLength(2);
+      expect(readFileSync(certsOut, 'utf8')).toBe(toPem(w.agentCert.der, 'CERTIFICATE'));
 
-    const r = await submit(ca.t, { request: Buffer.from(req.der).toString('base64'), attributes: 'CertificateTemplate:SmartcardLogon\r\nUserAgent:test\r\n', requester: w.agent, source: 'test' });
-    expect(r.disposition, `${r.code} ${r.message}`).toBe('issued');
-    const text = certText(r.certificate!);
-    expect(text).toContain('othername: UPN::bob@tessera.local');
-    expect(text).not.toContain('helpdesk');
-    // KB5014754 SID extension carries bob's SID.
-    expect(openssl(['asn1parse', '-inform', 'DER'], r.certificate!).stdout).toContain('1.3.6.1.4.1.311.25.2');
-    expect(r.certificate!.includes(Buffer.from(w.bob.sid!))).toBe(true);
-    const row = await ca.t.store.requests.get(r.requestId);
-    expect({ requester: row?.requester, subjectUser: row?.subjectUser, agent: row?.agent }).toEqual({ requester: 'helpdesk', subjectUser: 'bob', agent: 'helpdesk' });
-  });
+      const r = await submit(ca.t, {
+        request: Buffer.from(req.der).toString('base64'),
+        attributes: 'CertificateTemplate:SmartcardLogon\r\nUserAgent:test\r\n',
+        requester: w.agent,
+        source: 'test',
+      });
+      expect(r.disposition, `${r.code} ${r.message}`).toBe('issued');
+      const text = certText(r.certificate!);
+      expect(text).toContain('othername: UPN::bob@tessera.local');
+      expect(text).not.toContain('helpdesk');
+      // KB5014754 SID extension carries bob's SID.
+      expect(openssl(['asn1parse', '-inform', 'DER'], r.certificate!).stdout).toContain('1.3.6.1.4.1.311.25.2');
+      expect(r.certificate!.includes(Buffer.from(w.bob.sid!))).toBe(true);
+      const row = await ca.t.store.requests.get(r.requestId);
+      expect({ requester: row?.requester, subjectUser: row?.subjectUser, agent: row?.agent }).toEqual({
+        requester: 'helpdesk',
+        subjectUser: 'bob',
+        agent: 'helpdesk',
+      });
+    },
+  );
 });

@@ -26,7 +26,12 @@ import { toPem } from '../../../src/x509/pem.js';
 import { loadAgentCredential } from '../../../src/client/web/agentCredential.js';
 import { buildEnrollmentRequest, CARD_PROVIDER } from '../../../src/client/web/buildRequest.js';
 import { buildCertAttrib } from '../../../src/client/web/certAttrib.js';
-import { CardAgentClient, CardAgentError, cardProblemMessage, parseAgentUrl } from '../../../src/client/web/cardAgent.js';
+import {
+  CardAgentClient,
+  CardAgentError,
+  cardProblemMessage,
+  parseAgentUrl,
+} from '../../../src/client/web/cardAgent.js';
 import { parseTemplate } from '../../../src/client/web/template.js';
 
 const SITE = 'https://ca.example.test:8443';
@@ -47,7 +52,14 @@ beforeAll(async () => {
   agent = new CardAgent({ module: mod, allowOrigins: [SITE] });
   agentUrl = (await agent.listen(0)).url;
   // A browser adds Origin to every cross-origin fetch; Node does not.
-  globalThis.fetch = ((input: RequestInfo | URL, init: RequestInit = {}) => realFetch(input, { ...init, headers: { ...(init.headers as Record<string, string>), origin: (globalThis as { __origin?: string }).__origin ?? SITE } })) as typeof fetch;
+  globalThis.fetch = ((input: RequestInfo | URL, init: RequestInit = {}) =>
+    realFetch(input, {
+      ...init,
+      headers: {
+        ...(init.headers as Record<string, string>),
+        origin: (globalThis as { __origin?: string }).__origin ?? SITE,
+      },
+    })) as typeof fetch;
   ca = await newTestCa({ keyAlgorithm: 'RSA-2048' });
   await setTemplateGrant(ca.t, LOCAL, 'SmartcardUser', 'Domain Users', true);
   await ca.user('alice');
@@ -61,7 +73,11 @@ afterAll(async () => {
 });
 
 const client = () => new CardAgentClient(agentUrl, SITE);
-const failure = (p: Promise<unknown>) => p.then(() => null, (e: unknown) => e as CardAgentError);
+const failure = (p: Promise<unknown>) =>
+  p.then(
+    () => null,
+    (e: unknown) => e as CardAgentError,
+  );
 
 describe('card agent client: what the page shows', () => {
   it('no agent running: how to start it for this site, next to the agent address', async () => {
@@ -69,7 +85,9 @@ describe('card agent client: what the page shows', () => {
     const e = await failure(new CardAgentClient(`http://127.0.0.1:${port}`, SITE).status());
     expect(e).toBeInstanceOf(CardAgentError);
     expect(e).toMatchObject({ code: 'AGENT_UNREACHABLE', field: 'tbAgentUrl' });
-    expect(e!.message).toContain(`No card agent answered at http://127.0.0.1:${port}. Start the Tessera card agent: tessera card-agent --allow-origin ${SITE}`);
+    expect(e!.message).toContain(
+      `No card agent answered at http://127.0.0.1:${port}. Start the Tessera card agent: tessera card-agent --allow-origin ${SITE}`,
+    );
   });
 
   it('takes only a loopback agent address (a PIN goes nowhere else)', () => {
@@ -88,13 +106,17 @@ describe('card agent client: what the page shows', () => {
   });
 
   it('a card that is not there: "Insert the smart card", next to the card list', async () => {
-    const e = await failure(client().generate({ serial: '0000000000000000', pin: PIN, alg: 'P-256', keySize: 0, template: 'SmartcardUser' }));
+    const e = await failure(
+      client().generate({ serial: '0000000000000000', pin: PIN, alg: 'P-256', keySize: 0, template: 'SmartcardUser' }),
+    );
     expect(e).toMatchObject({ code: 'CARD_NOT_FOUND', field: 'lbCard' });
     expect(e!.message).toMatch(/^Insert the smart card\./);
   });
 
   it('a wrong PIN: said next to the PIN, naming the card, with what the card reports about attempts', async () => {
-    const e = await failure(client().generate({ serial, pin: '00000000', alg: 'P-256', keySize: 0, template: 'SmartcardUser' }));
+    const e = await failure(
+      client().generate({ serial, pin: '00000000', alg: 'P-256', keySize: 0, template: 'SmartcardUser' }),
+    );
     expect(e).toMatchObject({ code: 'CARD_PIN_INCORRECT', field: 'tbPin' });
     expect(e!.message).toContain('The smart card PIN is incorrect.');
     expect(e!.message).toContain('"Alice VSC"');
@@ -104,7 +126,9 @@ describe('card agent client: what the page shows', () => {
   });
 
   it('no PIN: asks for it next to the PIN field', async () => {
-    const e = await failure(client().generate({ serial, pin: '', alg: 'P-256', keySize: 0, template: 'SmartcardUser' }));
+    const e = await failure(
+      client().generate({ serial, pin: '', alg: 'P-256', keySize: 0, template: 'SmartcardUser' }),
+    );
     expect(e).toMatchObject({ code: 'CARD_CANCELLED', field: 'tbPin' });
   });
 
@@ -124,41 +148,100 @@ describe('the seed on a card through the page code', () => {
   it('Smartcard User, RSA 2048, Exchange, CMC, sha1: key made and request signed on the card, issued, installed as "Smartcard Certificate"', async () => {
     const c = client();
     const gen = await c.generate({ serial, pin: PIN, alg: 'rsa', keySize: 2048, template: 'SmartcardUser' });
-    const t = parseTemplate('SmartcardUser', { name: 'SmartcardUser', display: 'Smartcard User', keySpec: 'exchange', rsaMin: '2048', ecCurves: 'P-256,P-384' });
-    const sign = (format: 'pkcs10' | 'cmc', content?: Uint8Array) => (data: Uint8Array) => c.sign({ session: gen.session, pin: PIN, hash: 'sha1', format, data, content });
-    const req = await buildEnrollmentRequest({ key: { spki: gen.spki, keyKind: gen.keyKind, signPkcs10: sign('pkcs10'), signCmc: (content) => sign('cmc', content) }, hash: 'SHA-1', format: 'cmc', template: t, keySpec: 1, provider: CARD_PROVIDER });
+    const t = parseTemplate('SmartcardUser', {
+      name: 'SmartcardUser',
+      display: 'Smartcard User',
+      keySpec: 'exchange',
+      rsaMin: '2048',
+      ecCurves: 'P-256,P-384',
+    });
+    const sign = (format: 'pkcs10' | 'cmc', content?: Uint8Array) => (data: Uint8Array) =>
+      c.sign({ session: gen.session, pin: PIN, hash: 'sha1', format, data, content });
+    const req = await buildEnrollmentRequest({
+      key: {
+        spki: gen.spki,
+        keyKind: gen.keyKind,
+        signPkcs10: sign('pkcs10'),
+        signCmc: (content) => sign('cmc', content),
+      },
+      hash: 'SHA-1',
+      format: 'cmc',
+      template: t,
+      keySpec: 1,
+      provider: CARD_PROVIDER,
+    });
     const alice = (await ca.t.directory.findUser('alice'))!;
-    const r = await submit(ca.t, { request: req.der, attributes: buildCertAttrib('SmartcardUser', [], 'test'), requester: alice, source: 'test' });
+    const r = await submit(ca.t, {
+      request: req.der,
+      attributes: buildCertAttrib('SmartcardUser', [], 'test'),
+      requester: alice,
+      source: 'test',
+    });
     expect(r.disposition, `${r.code} ${r.message}`).toBe('issued');
     // Later, from the issued page: no session, the card by serial, the key found by public key.
-    const inst = await c.install({ serial, pin: PIN, certificate: new Uint8Array(r.certificate!), friendlyName: 'Smartcard Certificate' });
-    expect(inst).toMatchObject({ card: { label: 'Alice VSC', serial }, label: 'Smartcard Certificate', id: gen.keyId, alreadyPresent: false });
+    const inst = await c.install({
+      serial,
+      pin: PIN,
+      certificate: new Uint8Array(r.certificate!),
+      friendlyName: 'Smartcard Certificate',
+    });
+    expect(inst).toMatchObject({
+      card: { label: 'Alice VSC', serial },
+      label: 'Smartcard Certificate',
+      id: gen.keyId,
+      alreadyPresent: false,
+    });
     const objects = hsm.pkcs11Tool(['--token-label', 'Alice VSC', '--login', '--pin', PIN, '-O']).stdout;
     const cert = objects.split(/\n(?=\S)/).find((b) => b.startsWith('Certificate Object'));
     expect(cert).toContain('label:      Smartcard Certificate');
     expect(cert).toContain(`ID:         ${gen.keyId}`);
-    const key = objects.split(/\n(?=\S)/).find((b) => b.startsWith('Private Key Object') && b.includes(`ID:         ${gen.keyId}`));
+    const key = objects
+      .split(/\n(?=\S)/)
+      .find((b) => b.startsWith('Private Key Object') && b.includes(`ID:         ${gen.keyId}`));
     expect(key).toMatch(/never extractable/);
   });
 });
 
-describe('the enrollment station with the target\'s card', () => {
-  it('bob\'s key is made on his card, the request carries RequesterName and the agent\'s co-signature; issued for bob and installed on the card', async () => {
+describe("the enrollment station with the target's card", () => {
+  it("bob's key is made on his card, the request carries RequesterName and the agent's co-signature; issued for bob and installed on the card", async () => {
     const w = await agentWorld(ca);
     await allowAgent(ca.t, LOCAL, { agent: 'Help Desk', target: 'Smartcard Users', template: 'SmartcardLogon' });
     const dir = tmpDir('station-card-');
     writeFileSync(join(dir, 'a.key'), w.agentCert.key.pem);
     writeFileSync(join(dir, 'a.pem'), toPem(w.agentCert.der, 'CERTIFICATE'));
-    const r0 = openssl(['pkcs12', '-export', '-inkey', join(dir, 'a.key'), '-in', join(dir, 'a.pem'), '-passout', 'pass:agent pass', '-out', join(dir, 'a.p12')]);
+    const r0 = openssl([
+      'pkcs12',
+      '-export',
+      '-inkey',
+      join(dir, 'a.key'),
+      '-in',
+      join(dir, 'a.pem'),
+      '-passout',
+      'pass:agent pass',
+      '-out',
+      join(dir, 'a.p12'),
+    ]);
     expect(r0.status, r0.stderr).toBe(0);
     const cred = await loadAgentCredential(new Uint8Array(readFileSync(join(dir, 'a.p12'))), 'agent pass', 'SHA-256');
     const bobSerial = hsm.initToken('Bob VSC', PIN, '87654321');
     const c = client();
     const gen = await c.generate({ serial: bobSerial, pin: PIN, alg: 'P-256', keySize: 0, template: 'SmartcardLogon' });
-    const t = parseTemplate('SmartcardLogon', { name: 'SmartcardLogon', display: 'Smartcard Logon', keySpec: 'exchange', rsaMin: '2048', ecCurves: 'P-256,P-384' });
-    const sign = (format: 'pkcs10' | 'cmc', content?: Uint8Array) => (data: Uint8Array) => c.sign({ session: gen.session, pin: PIN, hash: 'sha256', format, data, content });
+    const t = parseTemplate('SmartcardLogon', {
+      name: 'SmartcardLogon',
+      display: 'Smartcard Logon',
+      keySpec: 'exchange',
+      rsaMin: '2048',
+      ecCurves: 'P-256,P-384',
+    });
+    const sign = (format: 'pkcs10' | 'cmc', content?: Uint8Array) => (data: Uint8Array) =>
+      c.sign({ session: gen.session, pin: PIN, hash: 'sha256', format, data, content });
     const req = await buildEnrollmentRequest({
-      key: { spki: gen.spki, keyKind: gen.keyKind, signPkcs10: sign('pkcs10'), signCmc: (content) => sign('cmc', content) },
+      key: {
+        spki: gen.spki,
+        keyKind: gen.keyKind,
+        signPkcs10: sign('pkcs10'),
+        signCmc: (content) => sign('cmc', content),
+      },
       hash: 'SHA-256',
       format: 'cmc',
       template: t,
@@ -167,10 +250,20 @@ describe('the enrollment station with the target\'s card', () => {
       regInfo: requesterNameRegInfo(`${w.domain}\\bob`),
       agent: cred,
     });
-    const r = await submit(ca.t, { request: req.der, attributes: buildCertAttrib('SmartcardLogon', [], 'test'), requester: w.agent, source: 'test' });
+    const r = await submit(ca.t, {
+      request: req.der,
+      attributes: buildCertAttrib('SmartcardLogon', [], 'test'),
+      requester: w.agent,
+      source: 'test',
+    });
     expect(r.disposition, `${r.code} ${r.message}`).toBe('issued');
     expect(certText(r.certificate!)).toContain('othername: UPN::bob@tessera.local');
-    const inst = await c.install({ serial: bobSerial, pin: PIN, certificate: new Uint8Array(r.certificate!), friendlyName: 'Bob Smartcard Logon' });
+    const inst = await c.install({
+      serial: bobSerial,
+      pin: PIN,
+      certificate: new Uint8Array(r.certificate!),
+      friendlyName: 'Bob Smartcard Logon',
+    });
     expect(inst).toMatchObject({ card: { label: 'Bob VSC' }, label: 'Bob Smartcard Logon', id: gen.keyId });
   });
 });
@@ -178,21 +271,60 @@ describe('the enrollment station with the target\'s card', () => {
 describe('card problems the agent reports, as the page words them', () => {
   const card = { label: 'Alice VSC', serial: '5ef27e40aa08182f' };
   it('a locked PIN points to `tessera card unblock` for that card', () => {
-    const e = cardProblemMessage({ code: 'CARD_PIN_LOCKED', title: 'The smart card PIN is locked. Unblock it with the card administrator key (tessera card unblock).', detail: 'the PIN of card "Alice VSC" (serial 5ef27e40aa08182f) is locked; unblock it with: tessera card unblock --card "Alice VSC"', card }, SITE);
+    const e = cardProblemMessage(
+      {
+        code: 'CARD_PIN_LOCKED',
+        title: 'The smart card PIN is locked. Unblock it with the card administrator key (tessera card unblock).',
+        detail:
+          'the PIN of card "Alice VSC" (serial 5ef27e40aa08182f) is locked; unblock it with: tessera card unblock --card "Alice VSC"',
+        card,
+      },
+      SITE,
+    );
     expect(e).toMatchObject({ code: 'CARD_PIN_LOCKED', field: 'tbPin' });
     expect(e.message).toContain('tessera card unblock --card "Alice VSC"');
     const bare = cardProblemMessage({ code: 'CARD_PIN_LOCKED', title: 'The smart card PIN is locked.', card }, SITE);
-    expect(bare.message).toBe('The smart card PIN is locked. Unblock it with: tessera card unblock --card "Alice VSC".');
+    expect(bare.message).toBe(
+      'The smart card PIN is locked. Unblock it with: tessera card unblock --card "Alice VSC".',
+    );
   });
 
   it('a wrong PIN adds what the card reports about the attempts left when the detail does not', () => {
-    expect(cardProblemMessage({ code: 'CARD_PIN_INCORRECT', title: 'The smart card PIN is incorrect.', pinTries: 'final', card }, SITE).message).toBe('The smart card PIN is incorrect. One attempt is left before the card locks its PIN.');
-    expect(cardProblemMessage({ code: 'CARD_PIN_INCORRECT', title: 'The smart card PIN is incorrect.', pinTries: 'low', card }, SITE).message).toBe('The smart card PIN is incorrect. The card reports that few attempts are left.');
+    expect(
+      cardProblemMessage(
+        { code: 'CARD_PIN_INCORRECT', title: 'The smart card PIN is incorrect.', pinTries: 'final', card },
+        SITE,
+      ).message,
+    ).toBe('The smart card PIN is incorrect. One attempt is left before the card locks its PIN.');
+    expect(
+      cardProblemMessage(
+        { code: 'CARD_PIN_INCORRECT', title: 'The smart card PIN is incorrect.', pinTries: 'low', card },
+        SITE,
+      ).message,
+    ).toBe('The smart card PIN is incorrect. The card reports that few attempts are left.');
   });
 
   it('cancelled asks for the PIN again; the agent refusing a site says how to start it for the site', () => {
-    expect(cardProblemMessage({ code: 'CARD_CANCELLED', title: 'The smart card operation was cancelled.' }, SITE)).toMatchObject({ field: 'tbPin', message: 'The smart card operation was cancelled. Enter the PIN and submit again to continue.' });
-    expect(cardProblemMessage({ code: 'CARD_AGENT_ORIGIN_REFUSED', title: 'The card agent does not answer this web site; only the configured CA sites may use it.' }, SITE).message).toContain(`tessera card-agent --allow-origin ${SITE}`);
-    expect(cardProblemMessage({ code: 'CARD_REMOVED', title: 'The smart card was removed during the operation. Insert it and start again.' }, SITE).field).toBe('lbCard');
+    expect(
+      cardProblemMessage({ code: 'CARD_CANCELLED', title: 'The smart card operation was cancelled.' }, SITE),
+    ).toMatchObject({
+      field: 'tbPin',
+      message: 'The smart card operation was cancelled. Enter the PIN and submit again to continue.',
+    });
+    expect(
+      cardProblemMessage(
+        {
+          code: 'CARD_AGENT_ORIGIN_REFUSED',
+          title: 'The card agent does not answer this web site; only the configured CA sites may use it.',
+        },
+        SITE,
+      ).message,
+    ).toContain(`tessera card-agent --allow-origin ${SITE}`);
+    expect(
+      cardProblemMessage(
+        { code: 'CARD_REMOVED', title: 'The smart card was removed during the operation. Insert it and start again.' },
+        SITE,
+      ).field,
+    ).toBe('lbCard');
   });
 });

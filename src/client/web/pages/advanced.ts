@@ -3,7 +3,15 @@
  * 7 — template, key options (browser key or smart card through the card agent), request
  * format, hash, attributes, friendly name — and Submit (steps 8–10).
  */
-import { initKeyForm, lookAgainIfNoCard, prepareRequest, readChoices, runSubmission, submitPrepared, syncContainerName } from '../enroll.js';
+import {
+  initKeyForm,
+  lookAgainIfNoCard,
+  prepareRequest,
+  readChoices,
+  runSubmission,
+  submitPrepared,
+  syncContainerName,
+} from '../enroll.js';
 import { radios, setStatus } from '../ui.js';
 
 export function initAdvanced(): void {

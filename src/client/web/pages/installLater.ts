@@ -28,7 +28,10 @@ export interface KeyPlace {
 }
 
 /** The present card that holds the key of this certificate (by public key, else by CKA_ID), if any. */
-export function keyPlace(cards: readonly AgentCard[], cert: { sha256: string; spkiSha256: string; keyId: string }): KeyPlace | undefined {
+export function keyPlace(
+  cards: readonly AgentCard[],
+  cert: { sha256: string; spkiSha256: string; keyId: string },
+): KeyPlace | undefined {
   for (const card of cards) {
     const key = card.keys?.find((k) => (k.spkiSha256 ? k.spkiSha256 === cert.spkiSha256 : k.id === cert.keyId));
     if (key) return { card, keyId: key.id, installed: !!card.certificates?.some((c) => c.sha256 === cert.sha256) };
@@ -63,7 +66,10 @@ export async function initInstallLater(): Promise<void> {
   } catch (e) {
     // Most people have no card agent: this is information, not an error.
     const why = e instanceof CardAgentError ? ` ${e.message}` : '';
-    setStatus(`Certificates whose key is on a smart card can be installed onto the card from this page while the card agent runs.${why}`, 'info');
+    setStatus(
+      `Certificates whose key is on a smart card can be installed onto the card from this page while the card agent runs.${why}`,
+      'info',
+    );
     document.body.dataset.ready = 'true';
     return;
   }
@@ -82,19 +88,31 @@ export async function initInstallLater(): Promise<void> {
     button.type = 'button';
     button.id = `btnInstall${r.requestId}`;
     button.textContent = 'Install this certificate';
-    button.setAttribute('aria-label', `Install the certificate of request ${r.requestId} onto the smart card "${place.card.label}"`);
+    button.setAttribute(
+      'aria-label',
+      `Install the certificate of request ${r.requestId} onto the smart card "${place.card.label}"`,
+    );
     button.addEventListener('click', () => void install(button, cell, client, r, place));
     cell.append(button);
   }
   if (offered) {
     const section = byId('installLater');
     if (section) section.hidden = false;
-    setStatus(`${offered === 1 ? 'A certificate was' : `${offered} certificates were`} issued for a key on your smart card but never installed. Enter the card PIN and choose "Install this certificate".`, 'info');
+    setStatus(
+      `${offered === 1 ? 'A certificate was' : `${offered} certificates were`} issued for a key on your smart card but never installed. Enter the card PIN and choose "Install this certificate".`,
+      'info',
+    );
   }
   document.body.dataset.ready = 'true';
 }
 
-async function install(button: HTMLButtonElement, cell: HTMLElement, client: CardAgentClient, r: IssuedRow, place: KeyPlace): Promise<void> {
+async function install(
+  button: HTMLButtonElement,
+  cell: HTMLElement,
+  client: CardAgentClient,
+  r: IssuedRow,
+  place: KeyPlace,
+): Promise<void> {
   clearErrors();
   const pin = byId<HTMLInputElement>('tbPin');
   if (!pin?.value) {
@@ -104,7 +122,10 @@ async function install(button: HTMLButtonElement, cell: HTMLElement, client: Car
   setBusy(button, true);
   let installed = false;
   try {
-    const res = await fetch(`certnew.cer?ReqID=${r.requestId}&Enc=bin`, { credentials: 'same-origin', cache: 'no-store' });
+    const res = await fetch(`certnew.cer?ReqID=${r.requestId}&Enc=bin`, {
+      credentials: 'same-origin',
+      cache: 'no-store',
+    });
     if (!res.ok) throw new Error(`certnew.cer answered ${res.status}`);
     const certificate = new Uint8Array(await res.arrayBuffer());
     // The friendly name chosen at enrollment, when this browser made the request.
@@ -137,7 +158,10 @@ async function install(button: HTMLButtonElement, cell: HTMLElement, client: Car
       }
     }
     cell.textContent = `Installed on "${done.card.label}"`;
-    setStatus(`Installed the certificate of request ${r.requestId} on the smart card "${done.card.label}" (serial ${done.card.serial}) as "${done.label}", next to its key (ID ${done.id}).`, 'success');
+    setStatus(
+      `Installed the certificate of request ${r.requestId} on the smart card "${done.card.label}" (serial ${done.card.serial}) as "${done.label}", next to its key (ID ${done.id}).`,
+      'success',
+    );
     document.body.dataset.installed = String(r.requestId);
   } catch (e) {
     if (e instanceof CardAgentError) {

@@ -36,8 +36,14 @@ function resultInfo(): ResultInfo {
 }
 
 export function readIssuedData(text: string): IssuedData {
-  const j = JSON.parse(text) as { certificate?: unknown; chain?: unknown; friendlyType?: unknown; templateName?: unknown };
-  if (typeof j.certificate !== 'string') throw new PageError('The issued certificate is missing from this page; use the download links instead.');
+  const j = JSON.parse(text) as {
+    certificate?: unknown;
+    chain?: unknown;
+    friendlyType?: unknown;
+    templateName?: unknown;
+  };
+  if (typeof j.certificate !== 'string')
+    throw new PageError('The issued certificate is missing from this page; use the download links instead.');
   return {
     certificate: fromBase64(j.certificate),
     chain: Array.isArray(j.chain) ? j.chain.filter((c): c is string => typeof c === 'string').map(fromBase64) : [],
@@ -47,7 +53,10 @@ export function readIssuedData(text: string): IssuedData {
 }
 
 /** The key record for this result: by ThumbPrint, else by request ID (a pending request checked later). */
-async function findRecord(store: KeyStore, info: ResultInfo): Promise<{ handle: string | null; record: KeyRecord | undefined }> {
+async function findRecord(
+  store: KeyStore,
+  info: ResultInfo,
+): Promise<{ handle: string | null; record: KeyRecord | undefined }> {
   let handle = info.thumbprint || null;
   if (!handle && info.requestId !== null) handle = (await store.handleForRequest(info.requestId)) ?? null;
   if (!handle) return { handle: null, record: undefined };
@@ -125,7 +134,12 @@ export const MIN_PFX_PASSWORD = 8;
 async function reportInstalled(requestId: number | null): Promise<void> {
   if (requestId === null) return;
   try {
-    await fetch('certrmpn.asp', { method: 'POST', body: new URLSearchParams({ Action: 'inst', ReqID: String(requestId), csrf: csrfToken() }), credentials: 'same-origin', redirect: 'manual' });
+    await fetch('certrmpn.asp', {
+      method: 'POST',
+      body: new URLSearchParams({ Action: 'inst', ReqID: String(requestId), csrf: csrfToken() }),
+      credentials: 'same-origin',
+      redirect: 'manual',
+    });
   } catch {
     /* the entry stays in the list; checking it again shows the issued page */
   }
@@ -146,7 +160,10 @@ export async function initIssued(): Promise<void> {
   }
   if (typeof indexedDB === 'undefined' && !info.thumbprint.startsWith('card:')) {
     button.disabled = true;
-    setStatus('This browser cannot reach the key it kept for this request (IndexedDB is switched off). Use the download links instead.', 'error');
+    setStatus(
+      'This browser cannot reach the key it kept for this request (IndexedDB is switched off). Use the download links instead.',
+      'error',
+    );
     return;
   }
   let record: KeyRecord | undefined;
@@ -166,7 +183,10 @@ export async function initIssued(): Promise<void> {
   if (record && certSpki && !sameBytes(record.spki, certSpki)) {
     showInstallPart('none');
     button.disabled = true;
-    setStatus(`The key this browser kept for ${reqText} does not belong to the issued certificate, so nothing was installed. Use the download links instead.`, 'error');
+    setStatus(
+      `The key this browser kept for ${reqText} does not belong to the issued certificate, so nothing was installed. Use the download links instead.`,
+      'error',
+    );
     return;
   }
 
@@ -174,14 +194,24 @@ export async function initIssued(): Promise<void> {
     showInstallPart('card');
     const pin = pinField(button);
     const agentField = byId<HTMLInputElement>('tbAgentUrl');
-    if (agentField && record?.provider === 'card' && agentField.value === agentField.defaultValue) agentField.value = record.agentUrl;
+    if (agentField && record?.provider === 'card' && agentField.value === agentField.defaultValue)
+      agentField.value = record.agentUrl;
     // No record of where the key was made (another browser's request): the address this browser last used.
     else if (record?.provider !== 'card') restoreAgentUrl();
     const serial = record?.provider === 'card' ? record.card.serial : cardRef!.serial;
     const label = record?.provider === 'card' ? record.card.label : serial;
     const forWhom = record?.target ? ` (${record.target}'s card)` : '';
-    setStatus(`The key for ${reqText} is on the smart card "${label}"${forWhom}. Insert the card, enter its PIN and choose Install to write the certificate onto it.`, 'info');
-    button.addEventListener('click', () => void installOnCard(button, pin, issued, record, serial).then((ok) => (ok ? reportInstalled(info.requestId) : undefined)));
+    setStatus(
+      `The key for ${reqText} is on the smart card "${label}"${forWhom}. Insert the card, enter its PIN and choose Install to write the certificate onto it.`,
+      'info',
+    );
+    button.addEventListener(
+      'click',
+      () =>
+        void installOnCard(button, pin, issued, record, serial).then((ok) =>
+          ok ? reportInstalled(info.requestId) : undefined,
+        ),
+    );
     document.body.dataset.ready = 'true';
     return;
   }
@@ -189,25 +219,46 @@ export async function initIssued(): Promise<void> {
   if (!record || record.provider !== 'browser') {
     showInstallPart('none');
     button.disabled = true;
-    setStatus(`This browser does not hold the private key for ${reqText}. Install the certificate from the browser where you made the request, or use the download links.`, 'error');
+    setStatus(
+      `This browser does not hold the private key for ${reqText}. Install the certificate from the browser where you made the request, or use the download links.`,
+      'error',
+    );
     document.body.dataset.ready = 'true';
     return;
   }
   const browserRecord = record;
   showInstallPart('browser');
-  if (record.target) setStatus(`This certificate was issued for ${record.target}. Choose a password, save the file, and give the file and the password to ${record.target} separately.`, 'info');
-  button.addEventListener('click', () => void installPkcs12(button, issued, browserRecord).then((ok) => (ok ? reportInstalled(info.requestId) : undefined)));
+  if (record.target)
+    setStatus(
+      `This certificate was issued for ${record.target}. Choose a password, save the file, and give the file and the password to ${record.target} separately.`,
+      'info',
+    );
+  button.addEventListener(
+    'click',
+    () =>
+      void installPkcs12(button, issued, browserRecord).then((ok) =>
+        ok ? reportInstalled(info.requestId) : undefined,
+      ),
+  );
   document.body.dataset.ready = 'true';
 }
 
-async function installPkcs12(button: HTMLButtonElement, issued: IssuedData, record: KeyRecord & { provider: 'browser' }): Promise<boolean> {
+async function installPkcs12(
+  button: HTMLButtonElement,
+  issued: IssuedData,
+  record: KeyRecord & { provider: 'browser' },
+): Promise<boolean> {
   clearErrors();
   const pw = byId<HTMLInputElement>('tbPfxPassword');
   const pw2 = byId<HTMLInputElement>('tbPfxPassword2');
   try {
     if (!pw) throw new PageError('This page has no password field for the PKCS#12 file; reload it.');
     if (!pw.value) throw new PageError('Choose a password to protect the certificate file (.p12).', 'tbPfxPassword');
-    if (pw.value.length < MIN_PFX_PASSWORD) throw new PageError(`The password must have at least ${MIN_PFX_PASSWORD} characters: it protects your private key.`, 'tbPfxPassword');
+    if (pw.value.length < MIN_PFX_PASSWORD)
+      throw new PageError(
+        `The password must have at least ${MIN_PFX_PASSWORD} characters: it protects your private key.`,
+        'tbPfxPassword',
+      );
     if (pw2 && pw2.value !== pw.value) throw new PageError('The two passwords do not match.', 'tbPfxPassword2');
   } catch (e) {
     showFailure(e, 'checking the password');
@@ -219,7 +270,13 @@ async function installPkcs12(button: HTMLButtonElement, issued: IssuedData, reco
     setStatus('Building the certificate file in this browser…', 'working');
     const pkcs8 = await unsealPrivateKey(record.key);
     const friendly = record.friendlyName || `${record.templateDisplay} Certificate`;
-    const p12 = await buildPkcs12({ privateKey: pkcs8, certificate: issued.certificate, chain: issued.chain, friendlyName: friendly, password: pw!.value });
+    const p12 = await buildPkcs12({
+      privateKey: pkcs8,
+      certificate: issued.certificate,
+      chain: issued.chain,
+      friendlyName: friendly,
+      password: pw!.value,
+    });
     pkcs8.fill(0);
     const name = p12FileName(friendly);
     download(p12, name);
@@ -233,9 +290,15 @@ async function installPkcs12(button: HTMLButtonElement, issued: IssuedData, reco
         store.close();
       }
       keepDisabled = true;
-      setStatus(`Saved ${name}. Open it to install the certificate and its key (you will need the password). The key was not marked exportable, so this browser no longer keeps it.`, 'success');
+      setStatus(
+        `Saved ${name}. Open it to install the certificate and its key (you will need the password). The key was not marked exportable, so this browser no longer keeps it.`,
+        'success',
+      );
     } else {
-      setStatus(`Saved ${name}. Open it to install the certificate and its key (you will need the password). The key is marked exportable, so you can save the file again from this page.`, 'success');
+      setStatus(
+        `Saved ${name}. Open it to install the certificate and its key (you will need the password). The key is marked exportable, so you can save the file again from this page.`,
+        'success',
+      );
     }
     document.body.dataset.installed = 'pkcs12';
     return true;
@@ -248,7 +311,13 @@ async function installPkcs12(button: HTMLButtonElement, issued: IssuedData, reco
   }
 }
 
-async function installOnCard(button: HTMLButtonElement, pin: HTMLInputElement, issued: IssuedData, record: KeyRecord | undefined, serial: string): Promise<boolean> {
+async function installOnCard(
+  button: HTMLButtonElement,
+  pin: HTMLInputElement,
+  issued: IssuedData,
+  record: KeyRecord | undefined,
+  serial: string,
+): Promise<boolean> {
   clearErrors();
   if (!pin.value) {
     fieldError('tbPin', 'Enter the smart card PIN.');
@@ -257,7 +326,8 @@ async function installOnCard(button: HTMLButtonElement, pin: HTMLInputElement, i
   setBusy(button, true);
   let installed = false;
   try {
-    let url = byId<HTMLInputElement>('tbAgentUrl')?.value.trim() || (record?.provider === 'card' ? record.agentUrl : '');
+    let url =
+      byId<HTMLInputElement>('tbAgentUrl')?.value.trim() || (record?.provider === 'card' ? record.agentUrl : '');
     if (!url) {
       try {
         url = localStorage.getItem(AGENT_URL_KEY) ?? '';
@@ -266,7 +336,8 @@ async function installOnCard(button: HTMLButtonElement, pin: HTMLInputElement, i
       }
     }
     const client = new CardAgentClient(url || 'http://127.0.0.1:8399', location.origin);
-    const friendlyName = record?.friendlyName || `${record?.templateDisplay || issued.templateName || 'Smart card'} Certificate`;
+    const friendlyName =
+      record?.friendlyName || `${record?.templateDisplay || issued.templateName || 'Smart card'} Certificate`;
     setStatus('Writing the certificate onto the smart card…', 'working');
     const r = await client.install({ serial, pin: pin.value, certificate: issued.certificate, friendlyName });
     pin.value = '';
@@ -332,11 +403,13 @@ export async function initRefused(): Promise<void> {
     if (record?.provider === 'browser') await store.delete(record.handle);
     else if (record?.provider === 'card') {
       await store.delete(record.handle);
-      setStatus(`The key created on the smart card "${record.card.label}" for this request is no longer needed (key ID ${record.keyId}); remove it with the card tools if you wish.`, 'info');
+      setStatus(
+        `The key created on the smart card "${record.card.label}" for this request is no longer needed (key ID ${record.keyId}); remove it with the card tools if you wish.`,
+        'info',
+      );
     }
   } finally {
     store.close();
   }
   document.body.dataset.ready = 'true';
 }
-

@@ -8,7 +8,14 @@
  */
 import { requesterNameRegInfo } from '../../../x509/cmc/regInfo.js';
 import { AgentCredentialError, loadAgentCredential } from '../agentCredential.js';
-import { initKeyForm, lookAgainIfNoCard, prepareRequest, readChoices, runSubmission, submitPrepared } from '../enroll.js';
+import {
+  initKeyForm,
+  lookAgainIfNoCard,
+  prepareRequest,
+  readChoices,
+  runSubmission,
+  submitPrepared,
+} from '../enroll.js';
 import { byId, PageError, setStatus } from '../ui.js';
 
 /** `DOMAIN\user`, a user name, or a UPN. */
@@ -39,12 +46,20 @@ function onSubmit(): Promise<void> {
     setStatus('Opening your enrollment agent certificate…', 'working');
     let agent;
     try {
-      agent = await loadAgentCredential(await readFile(byId<HTMLInputElement>('fileAgentPfx')), byId<HTMLInputElement>('tbAgentPfxPassword')?.value ?? '', choices.hash);
+      agent = await loadAgentCredential(
+        await readFile(byId<HTMLInputElement>('fileAgentPfx')),
+        byId<HTMLInputElement>('tbAgentPfxPassword')?.value ?? '',
+        choices.hash,
+      );
     } catch (e) {
       if (e instanceof AgentCredentialError) throw new PageError(e.message, e.field);
       throw e;
     }
-    const prepared = await prepareRequest(choices, (m) => setStatus(m, 'working'), { regInfo: requesterNameRegInfo(target), agent, target });
+    const prepared = await prepareRequest(choices, (m) => setStatus(m, 'working'), {
+      regInfo: requesterNameRegInfo(target),
+      agent,
+      target,
+    });
     setStatus(`Sending the request for ${target}, signed as enrollment agent ${agent.info.subject}…`, 'working');
     await submitPrepared(prepared, choices);
   });

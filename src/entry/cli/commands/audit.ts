@@ -26,30 +26,43 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--request <id>', 'only records about this request ID', parseRequestId)
     .option('--serial <serial>', 'only records about this certificate serial', parseSerial)
     .option('--limit <n>', 'at most this many (default 100)', parseLimit)
-    .action(ctx.withTessera(async (t, o) => {
-      const rows = await t.store.audit.list({ action: o.action, actor: o.actor, requestId: o.request, serial: o.serial, limit: o.limit });
-      ctx.out.table(rows, [
-        { header: 'SEQ', value: (r) => r.seq },
-        { header: 'AT', value: (r) => r.at },
-        { header: 'ACTOR', value: (r) => r.actor },
-        { header: 'ACTION', value: (r) => r.action },
-        { header: 'TARGET', value: (r) => r.target },
-        { header: 'REQUEST', value: (r) => r.requestId },
-        { header: 'SERIAL', value: (r) => r.serial },
-        { header: 'SOURCE', value: (r) => r.source },
-        { header: 'DETAILS', value: (r) => brief(r.details) },
-      ]);
-    }));
+    .action(
+      ctx.withTessera(async (t, o) => {
+        const rows = await t.store.audit.list({
+          action: o.action,
+          actor: o.actor,
+          requestId: o.request,
+          serial: o.serial,
+          limit: o.limit,
+        });
+        ctx.out.table(rows, [
+          { header: 'SEQ', value: (r) => r.seq },
+          { header: 'AT', value: (r) => r.at },
+          { header: 'ACTOR', value: (r) => r.actor },
+          { header: 'ACTION', value: (r) => r.action },
+          { header: 'TARGET', value: (r) => r.target },
+          { header: 'REQUEST', value: (r) => r.requestId },
+          { header: 'SERIAL', value: (r) => r.serial },
+          { header: 'SOURCE', value: (r) => r.source },
+          { header: 'DETAILS', value: (r) => brief(r.details) },
+        ]);
+      }),
+    );
 
   audit
     .command('verify')
     .description('verify the hash chain of the whole audit log (exit status 1 if broken)')
-    .action(ctx.withTessera(async (t) => {
-      const v = await t.store.audit.verify();
-      if (!v.ok) {
-        // The first bad record, by sequence number, so an investigator knows where to start.
-        throw new TesseraError('AUDIT_CHAIN_BROKEN', `record ${v.problem!.seq}: ${v.problem!.reason} (${v.records} records before it verified)`);
-      }
-      ctx.out.result({ ok: true, records: v.records }, `Audit log OK: ${v.records} records verified`);
-    }));
+    .action(
+      ctx.withTessera(async (t) => {
+        const v = await t.store.audit.verify();
+        if (!v.ok) {
+          // The first bad record, by sequence number, so an investigator knows where to start.
+          throw new TesseraError(
+            'AUDIT_CHAIN_BROKEN',
+            `record ${v.problem!.seq}: ${v.problem!.reason} (${v.records} records before it verified)`,
+          );
+        }
+        ctx.out.result({ ok: true, records: v.records }, `Audit log OK: ${v.records} records verified`);
+      }),
+    );
 }

@@ -18,16 +18,25 @@ const warn = (s: string) => process.stderr.write(`tessera: warning: ${s}\n`);
 /** --module, --card, --card-serial: shared by every card command and `enroll`. */
 export function cardOptions(cmd: Command, opts: { card?: boolean } = { card: true }): Command {
   cmd.option('--module <path>', `PKCS#11 module: a path, "softhsm2" or "opensc" (default: $${MODULE_ENV} or SoftHSM2)`);
-  if (opts.card !== false) cmd.option('--card <label>', 'the card, by label').option('--card-serial <serial>', 'the card, by serial number (when labels repeat)');
+  if (opts.card !== false)
+    cmd
+      .option('--card <label>', 'the card, by label')
+      .option('--card-serial <serial>', 'the card, by serial number (when labels repeat)');
   return cmd;
 }
 
 export function selectorOf(o: { card?: string; cardSerial?: string }): CardSelector {
-  return { ...(o.card !== undefined ? { label: o.card } : {}), ...(o.cardSerial !== undefined ? { serial: o.cardSerial } : {}) };
+  return {
+    ...(o.card !== undefined ? { label: o.card } : {}),
+    ...(o.cardSerial !== undefined ? { serial: o.cardSerial } : {}),
+  };
 }
 
 /** Run `fn` with the module loaded, releasing it afterwards. */
-export async function withModule<T>(modulePath: string | undefined, fn: (m: Pkcs11Module) => Promise<T> | T): Promise<T> {
+export async function withModule<T>(
+  modulePath: string | undefined,
+  fn: (m: Pkcs11Module) => Promise<T> | T,
+): Promise<T> {
   const m = Pkcs11Module.acquire(resolveModulePath(modulePath));
   try {
     return await fn(m);
@@ -47,10 +56,14 @@ export async function withSecrets<T>(ctx: CliContext, fn: (secrets: SecretInput)
 }
 
 export function register(program: Command, ctx: CliContext): void {
-  const card = program.command('card').description('smart cards and virtual smart cards (PKCS#11; SoftHSM2 by default)');
+  const card = program
+    .command('card')
+    .description('smart cards and virtual smart cards (PKCS#11; SoftHSM2 by default)');
 
   cardOptions(card.command('create'), { card: false })
-    .description('create a virtual smart card (a SoftHSM2 token); user PIN 12345678 unless given, administrator key (SO PIN) random unless given')
+    .description(
+      'create a virtual smart card (a SoftHSM2 token); user PIN 12345678 unless given, administrator key (SO PIN) random unless given',
+    )
     .requiredOption('--label <label>', 'card name, e.g. "Alice VSC" (at most 32 bytes)')
     .option('--pin <pin>', 'user PIN on the command line (visible to other users: prefer --pin-stdin)')
     .option('--so-pin <pin>', 'administrator key on the command line (visible to other users: prefer --so-pin-stdin)')
@@ -60,22 +73,36 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (o) => {
       await withSecrets(ctx, async (secrets) => {
         if (o.pin !== undefined) warn('--pin puts the PIN where `ps` and shell history can see it; use --pin-stdin');
-        if (o.soPin !== undefined) warn('--so-pin puts the administrator key where `ps` and shell history can see it; use --so-pin-stdin');
+        if (o.soPin !== undefined)
+          warn('--so-pin puts the administrator key where `ps` and shell history can see it; use --so-pin-stdin');
         const pin: string = o.pin ?? (o.pinStdin ? await secrets.line('the user PIN') : DEFAULT_USER_PIN);
         const generatedSo = o.soPin === undefined && !o.soPinStdin;
-        const soPin: string = o.soPin ?? (o.soPinStdin ? await secrets.line('the administrator key (SO PIN)') : randomSoPin());
+        const soPin: string =
+          o.soPin ?? (o.soPinStdin ? await secrets.line('the administrator key (SO PIN)') : randomSoPin());
         const usesDefault = pin === DEFAULT_USER_PIN;
         if (usesDefault) {
-          warn(`the card's user PIN is the well-known default ${DEFAULT_USER_PIN}; ${o.forcePinChange ? 'it must be changed before first use' : 'change it with `tessera card change-pin`, or create the card with --force-pin-change'}`);
+          warn(
+            `the card's user PIN is the well-known default ${DEFAULT_USER_PIN}; ${o.forcePinChange ? 'it must be changed before first use' : 'change it with `tessera card change-pin`, or create the card with --force-pin-change'}`,
+          );
         }
-        const info = await withModule(o.module, (m) => createVirtualCard(m, { label: o.label, pin, soPin, forcePinChange: !!o.forcePinChange }));
+        const info = await withModule(o.module, (m) =>
+          createVirtualCard(m, { label: o.label, pin, soPin, forcePinChange: !!o.forcePinChange }),
+        );
         ctx.out.result(
-          { label: info.label, serial: info.serial, defaultPin: usesDefault, forcePinChange: !!o.forcePinChange, ...(generatedSo ? { soPin } : {}) },
+          {
+            label: info.label,
+            serial: info.serial,
+            defaultPin: usesDefault,
+            forcePinChange: !!o.forcePinChange,
+            ...(generatedSo ? { soPin } : {}),
+          },
           () => {
             ctx.out.line(`Created card ${describeCard(info)}`);
             if (generatedSo) {
               ctx.out.line(`Administrator key (SO PIN): ${soPin}`);
-              ctx.out.line('  It is shown once. Keep it safe: it unblocks and resets the user PIN (tessera card unblock) and deletes the card.');
+              ctx.out.line(
+                '  It is shown once. Keep it safe: it unblocks and resets the user PIN (tessera card unblock) and deletes the card.',
+              );
             }
           },
         );
@@ -83,14 +110,17 @@ export function register(program: Command, ctx: CliContext): void {
     });
 
   cardOptions(card.command('list'))
-    .description('slots, cards, keys and certificates (labels and CKA_IDs); private keys are listed after a PIN login with --login')
+    .description(
+      'slots, cards, keys and certificates (labels and CKA_IDs); private keys are listed after a PIN login with --login',
+    )
     .option('--login', 'log in with the PIN to list private keys too (needs --card or a single card)')
     .option('--pin-stdin', 'with --login: read the PIN from standard input')
     .action(async (o) => {
       await withSecrets(ctx, async (secrets) => {
         await withModule(o.module, async (m) => {
           const sel = selectorOf(o);
-          const cards = o.login || sel.label !== undefined || sel.serial !== undefined ? [findCard(m, sel)] : listCards(m);
+          const cards =
+            o.login || sel.label !== undefined || sel.serial !== undefined ? [findCard(m, sel)] : listCards(m);
           const rows: { card: (typeof cards)[number]; objects: CardObject[] }[] = [];
           for (const c of cards) {
             const s = CardSession.open(m, c, { rw: false });
@@ -112,30 +142,65 @@ export function register(program: Command, ctx: CliContext): void {
               slotDescription: c.slotDescription,
               manufacturer: c.manufacturer,
               model: c.model,
-              pin: { locked: c.pin.locked, finalTry: c.pin.finalTry, countLow: c.pin.countLow, toBeChanged: c.pin.toBeChanged, initialized: c.pin.initialized },
+              pin: {
+                locked: c.pin.locked,
+                finalTry: c.pin.finalTry,
+                countLow: c.pin.countLow,
+                toBeChanged: c.pin.toBeChanged,
+                initialized: c.pin.initialized,
+              },
               objects,
             })),
           };
           ctx.out.result(json, () => {
             ctx.out.line(`Module: ${m.info.path} (${m.info.manufacturer} ${m.info.version}, ${m.info.description})`);
-            if (!rows.length) ctx.out.line('No card is present. Insert a smart card, or create a virtual card with `tessera card create --label NAME`.');
+            if (!rows.length)
+              ctx.out.line(
+                'No card is present. Insert a smart card, or create a virtual card with `tessera card create --label NAME`.',
+              );
             for (const { card: c, objects } of rows) {
-              const pinNote = c.pin.locked ? ' PIN LOCKED' : c.pin.finalTry ? ' PIN: final try' : c.pin.toBeChanged ? ' PIN must be changed' : '';
-              ctx.out.line(`Card ${describeCard(c)} in slot 0x${c.slot.readBigUInt64LE().toString(16)} (${c.slotDescription}); ${c.manufacturer} ${c.model}${pinNote}`);
+              const pinNote = c.pin.locked
+                ? ' PIN LOCKED'
+                : c.pin.finalTry
+                  ? ' PIN: final try'
+                  : c.pin.toBeChanged
+                    ? ' PIN must be changed'
+                    : '';
+              ctx.out.line(
+                `Card ${describeCard(c)} in slot 0x${c.slot.readBigUInt64LE().toString(16)} (${c.slotDescription}); ${c.manufacturer} ${c.model}${pinNote}`,
+              );
               if (!objects.length) ctx.out.line('  (no public objects)');
               for (const ob of objects) {
-                const what = ob.class === 'privateKey' ? 'private key' : ob.class === 'publicKey' ? 'public key ' : ob.class === 'certificate' ? 'certificate' : 'data       ';
-                const extra = ob.class === 'certificate' ? `${ob.subject ?? ''}${ob.notAfter ? `, until ${ob.notAfter.toISOString().slice(0, 10)}` : ''}` : (ob.key ?? '');
-                const access = ob.access ? ` [${ob.access.sensitive ? 'sensitive' : 'NOT sensitive'}, ${ob.access.extractable ? 'EXTRACTABLE' : 'not extractable'}${ob.access.local ? ', generated on the card' : ''}]` : '';
+                const what =
+                  ob.class === 'privateKey'
+                    ? 'private key'
+                    : ob.class === 'publicKey'
+                      ? 'public key '
+                      : ob.class === 'certificate'
+                        ? 'certificate'
+                        : 'data       ';
+                const extra =
+                  ob.class === 'certificate'
+                    ? `${ob.subject ?? ''}${ob.notAfter ? `, until ${ob.notAfter.toISOString().slice(0, 10)}` : ''}`
+                    : (ob.key ?? '');
+                const access = ob.access
+                  ? ` [${ob.access.sensitive ? 'sensitive' : 'NOT sensitive'}, ${ob.access.extractable ? 'EXTRACTABLE' : 'not extractable'}${ob.access.local ? ', generated on the card' : ''}]`
+                  : '';
                 const orphan = ob.orphan ? '  ORPHAN: no certificate on the card' : '';
                 ctx.out.line(`  ${what}  id=${ob.id || '-'}  label="${ob.label}"  ${extra}${access}${orphan}`);
               }
               // A key without a certificate is an enrollment that was never installed (docs/cards.md "Orphan keys").
-              const orphans = [...new Set(objects.filter((ob) => ob.orphan && ob.class === 'privateKey').map((ob) => ob.id))];
+              const orphans = [
+                ...new Set(objects.filter((ob) => ob.orphan && ob.class === 'privateKey').map((ob) => ob.id)),
+              ];
               if (orphans.length) {
-                ctx.out.line(`  ${orphans.length} orphan key(s): install the certificate from "Pending / issued requests" on the enrollment site, or remove with: tessera card remove-key --card "${c.label}" --id ${orphans[0]}${orphans.length > 1 ? ' (or --orphans for all)' : ''}`);
+                ctx.out.line(
+                  `  ${orphans.length} orphan key(s): install the certificate from "Pending / issued requests" on the enrollment site, or remove with: tessera card remove-key --card "${c.label}" --id ${orphans[0]}${orphans.length > 1 ? ' (or --orphans for all)' : ''}`,
+                );
               } else if (!o.login && objects.some((ob) => ob.orphan)) {
-                ctx.out.line(`  a public key has no certificate; log in (--login) to see whether its private key is an orphan`);
+                ctx.out.line(
+                  `  a public key has no certificate; log in (--login) to see whether its private key is an orphan`,
+                );
               }
             }
             ctx.out.line(`${free} free slot(s)${m.isSoftHsm ? ' (SoftHSM2 keeps one for the next card)' : ''}`);
@@ -207,14 +272,21 @@ export function register(program: Command, ctx: CliContext): void {
   ).option('--force-pin-change', 'the user must change the new PIN before the card is used');
 
   cardOptions(card.command('remove-key'))
-    .description('remove a key pair from a card after a PIN login: one key by CKA_ID, or every orphan key (no certificate on the card); a key with a certificate only with --with-certificate')
+    .description(
+      'remove a key pair from a card after a PIN login: one key by CKA_ID, or every orphan key (no certificate on the card); a key with a certificate only with --with-certificate',
+    )
     .option('--id <hex>', "the key's CKA_ID, as `tessera card list --login` shows it")
     .option('--orphans', 'every private key that has no certificate on the card')
     .option('--with-certificate', 'with --id: also remove the certificate that belongs to the key')
     .option('--pin-stdin', 'read the PIN from standard input')
     .action(async (o) => {
-      if ((o.id === undefined) === !o.orphans) throw new TesseraError('INPUT_INVALID', 'name the key with --id HEX, or give --orphans to remove every key without a certificate');
-      if (o.orphans && o.withCertificate) throw new TesseraError('INPUT_INVALID', '--with-certificate goes with --id: orphan keys have no certificate');
+      if ((o.id === undefined) === !o.orphans)
+        throw new TesseraError(
+          'INPUT_INVALID',
+          'name the key with --id HEX, or give --orphans to remove every key without a certificate',
+        );
+      if (o.orphans && o.withCertificate)
+        throw new TesseraError('INPUT_INVALID', '--with-certificate goes with --id: orphan keys have no certificate');
       const id = o.id !== undefined ? parseKeyId(o.id) : undefined;
       await withSecrets(ctx, async (secrets) => {
         const { c, removed } = await withModule(o.module, async (m) => {
@@ -223,7 +295,16 @@ export function register(program: Command, ctx: CliContext): void {
           const s = CardSession.open(m, c);
           try {
             s.login(pin);
-            const ids = id ? [id] : [...new Set(s.objects().filter((ob) => ob.orphan && ob.class === 'privateKey').map((ob) => ob.id))].map((x) => Buffer.from(x, 'hex'));
+            const ids = id
+              ? [id]
+              : [
+                  ...new Set(
+                    s
+                      .objects()
+                      .filter((ob) => ob.orphan && ob.class === 'privateKey')
+                      .map((ob) => ob.id),
+                  ),
+                ].map((x) => Buffer.from(x, 'hex'));
             return { c, removed: ids.map((k) => removeCardKey(s, k, { withCertificate: !!o.withCertificate })) };
           } finally {
             s.close();
@@ -232,7 +313,9 @@ export function register(program: Command, ctx: CliContext): void {
         ctx.out.result({ label: c.label, serial: c.serial, removed }, () => {
           if (!removed.length) ctx.out.line(`No orphan key on card ${describeCard(c)}`);
           for (const r of removed) {
-            ctx.out.line(`Removed key ${r.id} from card ${describeCard(c)} (${r.privateKeys} private, ${r.publicKeys} public key object(s)${r.certificates.length ? `; certificate ${r.certificates.map((l) => `"${l}"`).join(', ')}` : ''})`);
+            ctx.out.line(
+              `Removed key ${r.id} from card ${describeCard(c)} (${r.privateKeys} private, ${r.publicKeys} public key object(s)${r.certificates.length ? `; certificate ${r.certificates.map((l) => `"${l}"`).join(', ')}` : ''})`,
+            );
           }
         });
       });

@@ -15,13 +15,28 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--port <port>', 'port on 127.0.0.1 (0: any free port)', (v) => Number(v), 8399)
     .option('--allow-origin <origin...>', 'web origin(s) allowed to use the agent, e.g. https://ca.example.com:8443')
     .option('--module <path>', 'PKCS#11 module: a path, "softhsm2" or "opensc"')
-    .option('--pin-attempts <n>', 'wrong PINs in a row per card before the agent stops passing PINs for it', (v) => Number(v), 5)
+    .option(
+      '--pin-attempts <n>',
+      'wrong PINs in a row per card before the agent stops passing PINs for it',
+      (v) => Number(v),
+      5,
+    )
     .action(async (o) => {
       const origins: string[] = o.allowOrigin ?? [];
-      if (!origins.length) throw new TesseraError('INPUT_INVALID', 'name the CA site(s) that may use the agent: --allow-origin https://ca.example.com:8443');
-      if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw new TesseraError('INPUT_INVALID', `--port ${o.port}`);
+      if (!origins.length)
+        throw new TesseraError(
+          'INPUT_INVALID',
+          'name the CA site(s) that may use the agent: --allow-origin https://ca.example.com:8443',
+        );
+      if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535)
+        throw new TesseraError('INPUT_INVALID', `--port ${o.port}`);
       const module = Pkcs11Module.acquire(resolveModulePath(o.module));
-      const agent = new CardAgent({ module, allowOrigins: origins, pinAttemptLimit: o.pinAttempts, log: (l) => process.stderr.write(`card-agent: ${l}\n`) });
+      const agent = new CardAgent({
+        module,
+        allowOrigins: origins,
+        pinAttemptLimit: o.pinAttempts,
+        log: (l) => process.stderr.write(`card-agent: ${l}\n`),
+      });
       const { url, port } = await agent.listen(o.port);
       ctx.out.result({ url, port, origins: agent.origins, module: module.info }, () => {
         ctx.out.line(`Card agent listening on ${url} for ${agent.origins.join(', ')} (module ${module.info.path})`);

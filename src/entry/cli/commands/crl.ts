@@ -16,7 +16,8 @@ import { writeOutputFile } from '../readInputFile.js';
 
 function parseHours(v: string): number {
   const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0 || n > 24 * 3660) throw new TesseraError('INPUT_INVALID', `--validity-hours: a positive number of hours, not "${v}"`);
+  if (!Number.isFinite(n) || n <= 0 || n > 24 * 3660)
+    throw new TesseraError('INPUT_INVALID', `--validity-hours: a positive number of hours, not "${v}"`);
   return n;
 }
 
@@ -28,12 +29,35 @@ export function register(program: Command, ctx: CliContext): void {
     .description('publish a new CRL now (the issuing CA by default; --ca root signs with the root key)')
     .option('--ca <id>', 'which CA (default: the issuing CA)')
     .option('--delta', 'a delta CRL against the newest full CRL (issuing CA only)')
-    .option('--validity-hours <hours>', 'validity of a CRL of a CA other than the issuing CA (default 4320 = 180 days)', parseHours)
-    .action(ctx.withTessera(async (t, o) => {
-      const c = await publishCrl(t, { caId: o.ca, kind: o.delta ? 'delta' : 'full', validityHours: o.validityHours, actor: await ctx.actor() });
-      const value = { ca: c.caId, kind: c.kind, number: c.number, baseNumber: c.baseNumber, thisUpdate: c.thisUpdate, nextUpdate: c.nextUpdate, entries: c.entries, bytes: c.der.length };
-      ctx.out.result(value, `Published ${c.kind} CRL ${c.number}${c.baseNumber ? ` (base ${c.baseNumber})` : ''} of ${c.caId}: ${c.entries} entries, next update ${c.nextUpdate.toISOString()}`);
-    }));
+    .option(
+      '--validity-hours <hours>',
+      'validity of a CRL of a CA other than the issuing CA (default 4320 = 180 days)',
+      parseHours,
+    )
+    .action(
+      ctx.withTessera(async (t, o) => {
+        const c = await publishCrl(t, {
+          caId: o.ca,
+          kind: o.delta ? 'delta' : 'full',
+          validityHours: o.validityHours,
+          actor: await ctx.actor(),
+        });
+        const value = {
+          ca: c.caId,
+          kind: c.kind,
+          number: c.number,
+          baseNumber: c.baseNumber,
+          thisUpdate: c.thisUpdate,
+          nextUpdate: c.nextUpdate,
+          entries: c.entries,
+          bytes: c.der.length,
+        };
+        ctx.out.result(
+          value,
+          `Published ${c.kind} CRL ${c.number}${c.baseNumber ? ` (base ${c.baseNumber})` : ''} of ${c.caId}: ${c.entries} entries, next update ${c.nextUpdate.toISOString()}`,
+        );
+      }),
+    );
 
   crl
     .command('show')
@@ -42,44 +66,59 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--delta', 'the delta CRL instead of the full CRL')
     .option('--out <file>', 'write the CRL to this file (DER, or PEM with --pem)')
     .option('--pem', 'PEM ("X509 CRL") instead of DER for --out')
-    .action(ctx.withTessera(async (t, o) => {
-      const caId: string = o.ca ?? t.config.issuingCa;
-      const c = await currentCrl(t, caId, o.delta ? 'delta' : 'full', 0);
-      if (o.out) await writeOutputFile(o.out, o.pem ? toPem(c.der, 'X509 CRL') : c.der);
-      const url = `${t.config.publicUrl.replace(/\/+$/, '')}/pki/${caId}${c.kind === 'delta' ? '+' : ''}.crl`;
-      ctx.out.fields(
-        [
-          ['CA', c.caId],
-          ['Kind', c.kind],
-          ['CRL number', c.number],
-          ['Base CRL number', c.baseNumber],
-          ['This update', c.thisUpdate],
-          ['Next update', c.nextUpdate],
-          ['Entries', c.entries],
-          ['Size (bytes)', c.der.length],
-          ['SHA-256', createHash('sha256').update(c.der).digest('hex')],
-          ['URL', url],
-          ...optionalField('Written to', o.out),
-        ],
-        { ca: c.caId, kind: c.kind, number: c.number, baseNumber: c.baseNumber, thisUpdate: c.thisUpdate, nextUpdate: c.nextUpdate, entries: c.entries, bytes: c.der.length, url, out: o.out ?? null },
-      );
-    }));
+    .action(
+      ctx.withTessera(async (t, o) => {
+        const caId: string = o.ca ?? t.config.issuingCa;
+        const c = await currentCrl(t, caId, o.delta ? 'delta' : 'full', 0);
+        if (o.out) await writeOutputFile(o.out, o.pem ? toPem(c.der, 'X509 CRL') : c.der);
+        const url = `${t.config.publicUrl.replace(/\/+$/, '')}/pki/${caId}${c.kind === 'delta' ? '+' : ''}.crl`;
+        ctx.out.fields(
+          [
+            ['CA', c.caId],
+            ['Kind', c.kind],
+            ['CRL number', c.number],
+            ['Base CRL number', c.baseNumber],
+            ['This update', c.thisUpdate],
+            ['Next update', c.nextUpdate],
+            ['Entries', c.entries],
+            ['Size (bytes)', c.der.length],
+            ['SHA-256', createHash('sha256').update(c.der).digest('hex')],
+            ['URL', url],
+            ...optionalField('Written to', o.out),
+          ],
+          {
+            ca: c.caId,
+            kind: c.kind,
+            number: c.number,
+            baseNumber: c.baseNumber,
+            thisUpdate: c.thisUpdate,
+            nextUpdate: c.nextUpdate,
+            entries: c.entries,
+            bytes: c.der.length,
+            url,
+            out: o.out ?? null,
+          },
+        );
+      }),
+    );
 
   crl
     .command('list')
     .description('published CRLs, newest first (the newest few of each kind are kept)')
     .option('--ca <id>', 'only this CA')
     .option('--limit <n>', 'at most this many (default 50)', parseLimit)
-    .action(ctx.withTessera(async (t, o) => {
-      const rows = await t.store.crls.list(o.ca, o.limit ?? 50);
-      ctx.out.table(rows, [
-        { header: 'CA', value: (c) => c.caId },
-        { header: 'NUMBER', value: (c) => c.number },
-        { header: 'KIND', value: (c) => c.kind },
-        { header: 'BASE', value: (c) => c.baseNumber },
-        { header: 'THIS UPDATE', value: (c) => c.thisUpdate },
-        { header: 'NEXT UPDATE', value: (c) => c.nextUpdate },
-        { header: 'ENTRIES', value: (c) => c.entries },
-      ]);
-    }));
+    .action(
+      ctx.withTessera(async (t, o) => {
+        const rows = await t.store.crls.list(o.ca, o.limit ?? 50);
+        ctx.out.table(rows, [
+          { header: 'CA', value: (c) => c.caId },
+          { header: 'NUMBER', value: (c) => c.number },
+          { header: 'KIND', value: (c) => c.kind },
+          { header: 'BASE', value: (c) => c.baseNumber },
+          { header: 'THIS UPDATE', value: (c) => c.thisUpdate },
+          { header: 'NEXT UPDATE', value: (c) => c.nextUpdate },
+          { header: 'ENTRIES', value: (c) => c.entries },
+        ]);
+      }),
+    );
 }

@@ -40,70 +40,107 @@ async function readRawConfig(path: string): Promise<Config> {
   try {
     return JSON.parse(await readFile(path, 'utf8')) as Config;
   } catch (e) {
-    throw new TesseraError('CONFIG_INVALID', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; run \`tessera init\` first`);
+    throw new TesseraError(
+      'CONFIG_INVALID',
+      `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; run \`tessera init\` first`,
+    );
   }
 }
 
 export function register(program: Command, ctx: CliContext): void {
-  const directory = program.command('directory').description('the user directory: embedded (default) or LDAP / Active Directory');
+  const directory = program
+    .command('directory')
+    .description('the user directory: embedded (default) or LDAP / Active Directory');
 
   directory
     .command('test')
     .description('check the directory connection, and optionally look a user up or check their password')
     .option('--user <name>', 'account name, DOMAIN\\name or UPN to look up')
     .option('--authenticate', "also check the user's password (prompted, or --password-stdin)")
-    .addOption(new Option('--password-stdin', 'read the password from the first line of standard input').implies({ authenticate: true }))
-    .action(ctx.withTessera(async (t, o) => {
-      const d = t.directory;
-      const report: Record<string, unknown> = { kind: d.kind, domain: d.domain };
-      if (d.kind === 'ldap') {
-        const { LdapDirectory } = await import('../../../directory/ldap/LdapDirectory.js');
-        if (d instanceof LdapDirectory) report.connection = await d.probe();
-      }
-      let user: DirectoryUser | undefined;
-      if (o.user) {
-        if (o.authenticate) {
-          const password = await ctx.password({ fromStdin: !!o.passwordStdin, prompt: `Password for ${o.user}: ` });
-          user = await d.authenticate(o.user, password);
-        } else {
-          user = await d.findUser(o.user);
-          if (!user) throw new TesseraError('USER_UNKNOWN', o.user);
+    .addOption(
+      new Option('--password-stdin', 'read the password from the first line of standard input').implies({
+        authenticate: true,
+      }),
+    )
+    .action(
+      ctx.withTessera(async (t, o) => {
+        const d = t.directory;
+        const report: Record<string, unknown> = { kind: d.kind, domain: d.domain };
+        if (d.kind === 'ldap') {
+          const { LdapDirectory } = await import('../../../directory/ldap/LdapDirectory.js');
+          if (d instanceof LdapDirectory) report.connection = await d.probe();
         }
-        report.user = user;
-      }
-      ctx.out.result(report, () => {
-        const c = report.connection as { urls: string[]; transport: string; vendor: string | null; nesting: string; userBaseDn: string; groupBaseDn: string } | undefined;
-        ctx.out.line(`Directory: ${d.kind}${c ? ` (${c.urls.join(', ')}, ${c.transport})` : ''}, domain ${d.domain}`);
-        if (c) {
-          ctx.out.line(`  server:        ${c.vendor ?? '(no vendorName)'}`);
-          ctx.out.line(`  nested groups: ${c.nesting}`);
-          ctx.out.line(`  users under:   ${c.userBaseDn}`);
-          ctx.out.line(`  groups under:  ${c.groupBaseDn}`);
+        let user: DirectoryUser | undefined;
+        if (o.user) {
+          if (o.authenticate) {
+            const password = await ctx.password({ fromStdin: !!o.passwordStdin, prompt: `Password for ${o.user}: ` });
+            user = await d.authenticate(o.user, password);
+          } else {
+            user = await d.findUser(o.user);
+            if (!user) throw new TesseraError('USER_UNKNOWN', o.user);
+          }
+          report.user = user;
         }
-        if (user) {
-          ctx.out.line(o.authenticate ? 'Password accepted:' : 'User:');
-          ctx.out.fields(userFields(user));
-        }
-      });
-    }));
+        ctx.out.result(report, () => {
+          const c = report.connection as
+            | {
+                urls: string[];
+                transport: string;
+                vendor: string | null;
+                nesting: string;
+                userBaseDn: string;
+                groupBaseDn: string;
+              }
+            | undefined;
+          ctx.out.line(`Directory: ${d.kind}${c ? ` (${c.urls.join(', ')}, ${c.transport})` : ''}, domain ${d.domain}`);
+          if (c) {
+            ctx.out.line(`  server:        ${c.vendor ?? '(no vendorName)'}`);
+            ctx.out.line(`  nested groups: ${c.nesting}`);
+            ctx.out.line(`  users under:   ${c.userBaseDn}`);
+            ctx.out.line(`  groups under:  ${c.groupBaseDn}`);
+          }
+          if (user) {
+            ctx.out.line(o.authenticate ? 'Password accepted:' : 'User:');
+            ctx.out.fields(userFields(user));
+          }
+        });
+      }),
+    );
 
   directory
     .command('configure-ldap')
     .description('point Tessera at LDAP / Active Directory (writes tessera.json; restart to apply)')
-    .addOption(new Option('--flavor <flavor>', 'attribute and group defaults').choices(['activeDirectory', 'openldap']).makeOptionMandatory())
-    .requiredOption('--url <url>', 'ldaps://host[:636] or ldap://host[:389] with StartTLS (repeat for failover)', collect)
+    .addOption(
+      new Option('--flavor <flavor>', 'attribute and group defaults')
+        .choices(['activeDirectory', 'openldap'])
+        .makeOptionMandatory(),
+    )
+    .requiredOption(
+      '--url <url>',
+      'ldaps://host[:636] or ldap://host[:389] with StartTLS (repeat for failover)',
+      collect,
+    )
     .requiredOption('--bind-dn <dn>', 'service account DN (searches; writes userCertificate with --publish)')
-    .option('--bind-password-env <name>', 'environment variable holding the service account password', 'TESSERA_LDAP_PASSWORD')
+    .option(
+      '--bind-password-env <name>',
+      'environment variable holding the service account password',
+      'TESSERA_LDAP_PASSWORD',
+    )
     .requiredOption('--base-dn <dn>', 'search base, e.g. DC=corp,DC=example,DC=com')
     .option('--user-base-dn <dn>', 'where users are (default: the base DN)')
     .option('--group-base-dn <dn>', 'where groups are (default: the base DN)')
     .option('--user-filter <filter>', 'which entries are users')
     .option('--group-filter <filter>', 'which entries are groups')
-    .option('--ca-file <path>', "PEM CA certificates for the directory's TLS certificate (relative to the data directory)")
+    .option(
+      '--ca-file <path>',
+      "PEM CA certificates for the directory's TLS certificate (relative to the data directory)",
+    )
     .option('--tls-server-name <name>', 'name expected in the TLS certificate when it differs from the URL host')
     .option('--no-start-tls', 'plain LDAP on ldap:// URLs (needs --allow-plaintext; loopback only)')
     .option('--allow-plaintext', 'permit plain LDAP to a loopback address (tests)')
-    .addOption(new Option('--nested-groups <how>', 'nested group resolution').choices(['auto', 'inChain', 'walk', 'none']))
+    .addOption(
+      new Option('--nested-groups <how>', 'nested group resolution').choices(['auto', 'inChain', 'walk', 'none']),
+    )
     .option('--publish', 'publish issued certificates to userCertificate and remove them on revocation')
     .option('--check', 'connect with the new settings before saving (the password variable must be set)')
     .action(async (o) => {
@@ -141,14 +178,18 @@ export function register(program: Command, ctx: CliContext): void {
         }
       }
       await saveConfig(path, next);
-      ctx.out.result({ config: path, directory: next.directory, connection: connection ?? null, missingRoleGroups: missingGroups }, () => {
-        ctx.out.line(`Wrote ${path}: directory is LDAP (${settings.flavor}) at ${[settings.url].flat().join(', ')}`);
-        ctx.out.line(`  the service account password is read from $${settings.bindPasswordEnv}`);
-        if (o.check) ctx.out.line('  connection checked');
-        for (const g of missingGroups) ctx.out.line(`  note: role group "${g}" (tessera.json roles) does not exist in the directory`);
-        ctx.out.line('  templates grant Enroll to directory groups by name or DN: `tessera template grant …`');
-        ctx.out.line('  restart Tessera to apply; check with `tessera directory test --user <name>`');
-      });
+      ctx.out.result(
+        { config: path, directory: next.directory, connection: connection ?? null, missingRoleGroups: missingGroups },
+        () => {
+          ctx.out.line(`Wrote ${path}: directory is LDAP (${settings.flavor}) at ${[settings.url].flat().join(', ')}`);
+          ctx.out.line(`  the service account password is read from $${settings.bindPasswordEnv}`);
+          if (o.check) ctx.out.line('  connection checked');
+          for (const g of missingGroups)
+            ctx.out.line(`  note: role group "${g}" (tessera.json roles) does not exist in the directory`);
+          ctx.out.line('  templates grant Enroll to directory groups by name or DN: `tessera template grant …`');
+          ctx.out.line('  restart Tessera to apply; check with `tessera directory test --user <name>`');
+        },
+      );
     });
 
   directory
@@ -158,6 +199,9 @@ export function register(program: Command, ctx: CliContext): void {
       const path = dataPaths(ctx.dataDir).config;
       const config = await readRawConfig(path);
       await saveConfig(path, { ...config, directory: { type: 'embedded' } });
-      ctx.out.result({ config: path, directory: { type: 'embedded' } }, `Wrote ${path}: directory is embedded; restart Tessera to apply`);
+      ctx.out.result(
+        { config: path, directory: { type: 'embedded' } },
+        `Wrote ${path}: directory is embedded; restart Tessera to apply`,
+      );
     });
 }

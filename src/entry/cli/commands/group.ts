@@ -17,50 +17,56 @@ export function register(program: Command, ctx: CliContext): void {
     .description('create a group')
     .argument('<name>', 'group name (letters, digits, spaces, ".", "_", "-")')
     .option('--description <text>', 'what the group is for', '')
-    .action(ctx.withTessera(async (t, name: string, o) => {
-      const g = await createGroup(t, await ctx.actor(), name, o.description);
-      ctx.out.result(g, `Created group ${g.name} (${g.sid})`);
-    }));
+    .action(
+      ctx.withTessera(async (t, name: string, o) => {
+        const g = await createGroup(t, await ctx.actor(), name, o.description);
+        ctx.out.result(g, `Created group ${g.name} (${g.sid})`);
+      }),
+    );
 
   group
     .command('list')
     .description('list groups with their member counts')
-    .action(ctx.withTessera(async (t) => {
-      const rows = await t.store.groups.list();
-      const roleOf = roleNames(t.config.roles);
-      ctx.out.table(
-        rows,
-        [
-          { header: 'NAME', value: (g) => g.name },
-          { header: 'MEMBERS', value: (g) => g.members },
-          { header: 'ROLE', value: (g) => roleOf(g.name) },
-          { header: 'SID', value: (g) => g.sid },
-          { header: 'DESCRIPTION', value: (g) => g.description },
-        ],
-        rows.map((g) => ({ ...g, role: roleOf(g.name) ?? null })),
-      );
-    }));
+    .action(
+      ctx.withTessera(async (t) => {
+        const rows = await t.store.groups.list();
+        const roleOf = roleNames(t.config.roles);
+        ctx.out.table(
+          rows,
+          [
+            { header: 'NAME', value: (g) => g.name },
+            { header: 'MEMBERS', value: (g) => g.members },
+            { header: 'ROLE', value: (g) => roleOf(g.name) },
+            { header: 'SID', value: (g) => g.sid },
+            { header: 'DESCRIPTION', value: (g) => g.description },
+          ],
+          rows.map((g) => ({ ...g, role: roleOf(g.name) ?? null })),
+        );
+      }),
+    );
 
   group
     .command('show')
     .description('show a group and its members')
     .argument('<name>')
-    .action(ctx.withTessera(async (t, name: string) => {
-      const g = await t.store.groups.byName(name);
-      if (!g) throw new TesseraError('NOT_FOUND', `group ${name}`);
-      const members = await t.store.groups.members(g.id);
-      const role = roleNames(t.config.roles)(g.name) ?? null;
-      ctx.out.fields(
-        [
-          ['Name', g.name],
-          ['SID', g.sid],
-          ['Description', g.description || '(none)'],
-          ['Role', role ?? '(none)'],
-          ['Members', members.length ? members.map((m) => m.username) : '(none)'],
-        ],
-        { ...g, role, members },
-      );
-    }));
+    .action(
+      ctx.withTessera(async (t, name: string) => {
+        const g = await t.store.groups.byName(name);
+        if (!g) throw new TesseraError('NOT_FOUND', `group ${name}`);
+        const members = await t.store.groups.members(g.id);
+        const role = roleNames(t.config.roles)(g.name) ?? null;
+        ctx.out.fields(
+          [
+            ['Name', g.name],
+            ['SID', g.sid],
+            ['Description', g.description || '(none)'],
+            ['Role', role ?? '(none)'],
+            ['Members', members.length ? members.map((m) => m.username) : '(none)'],
+          ],
+          { ...g, role, members },
+        );
+      }),
+    );
 
   for (const [name, member] of [
     ['add-member', true],
@@ -71,15 +77,17 @@ export function register(program: Command, ctx: CliContext): void {
       .description(member ? 'add a user to a group' : 'remove a user from a group')
       .argument('<group>')
       .argument('<username>')
-      .action(ctx.withTessera(async (t, groupName: string, username: string) => {
-        const changed = await setGroupMember(t, await ctx.actor(), groupName, username, member);
-        ctx.out.result(
-          { group: groupName, username, member, changed },
-          changed
-            ? `${member ? 'Added' : 'Removed'} ${username} ${member ? 'to' : 'from'} ${groupName}`
-            : `${username} was ${member ? 'already' : 'not'} a member of ${groupName}; nothing changed`,
-        );
-      }));
+      .action(
+        ctx.withTessera(async (t, groupName: string, username: string) => {
+          const changed = await setGroupMember(t, await ctx.actor(), groupName, username, member);
+          ctx.out.result(
+            { group: groupName, username, member, changed },
+            changed
+              ? `${member ? 'Added' : 'Removed'} ${username} ${member ? 'to' : 'from'} ${groupName}`
+              : `${username} was ${member ? 'already' : 'not'} a member of ${groupName}; nothing changed`,
+          );
+        }),
+      );
   }
 }
 

@@ -23,4 +23,21 @@ import { register as check } from './check.js';
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
-export const COMMANDS: RegisterCommand[] = [init, serve, user, group, template, request, cert, crl, audit, card, enroll, cardAgent, directory, agent, enrollOnBehalf, check];
+export const COMMANDS: RegisterCommand[] = [
+  init,
+  serve,
+  user,
+  group,
+  template,
+  request,
+  cert,
+  crl,
+  audit,
+  card,
+  enroll,
+  cardAgent,
+  directory,
+  agent,
+  enrollOnBehalf,
+  check,
+];

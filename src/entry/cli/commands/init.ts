@@ -4,7 +4,8 @@ import { CA_KEY_ALGORITHMS, type CaKeyAlgorithm } from '../../../keys/Signer.js'
 import { initDataDir } from '../../../setup/initDataDir.js';
 import type { CliContext } from '../CliContext.js';
 
-const fingerprint = (der: Buffer) => createHash('sha256').update(der).digest('hex').toUpperCase().match(/../g)!.join(':');
+const fingerprint = (der: Buffer) =>
+  createHash('sha256').update(der).digest('hex').toUpperCase().match(/../g)!.join(':');
 
 export function register(program: Command, ctx: CliContext): void {
   program
@@ -24,10 +25,18 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--hostname <name...>', 'host names for the HTTPS certificate (default: localhost and this machine)')
     .option('--port <port>', 'HTTPS port', (v) => Number(v), 8443)
     .option('--http-port <port>', 'plain HTTP port for /pki and /ocsp (0: none)', (v) => Number(v), 8080)
-    .option('--ca-key-store <store>', 'where CA keys are generated: file (encrypted PKCS#8) or pkcs11 (an HSM / SoftHSM2 token)', 'file')
+    .option(
+      '--ca-key-store <store>',
+      'where CA keys are generated: file (encrypted PKCS#8) or pkcs11 (an HSM / SoftHSM2 token)',
+      'file',
+    )
     .option('--pkcs11-module <path>', 'with pkcs11: the PKCS#11 module (e.g. /usr/lib/softhsm/libsofthsm2.so)')
     .option('--pkcs11-token <label>', 'with pkcs11: the token label')
-    .option('--pkcs11-pin-env <name>', 'with pkcs11: the environment variable holding the token PIN (never stored)', 'TESSERA_PKCS11_PIN')
+    .option(
+      '--pkcs11-pin-env <name>',
+      'with pkcs11: the environment variable holding the token PIN (never stored)',
+      'TESSERA_PKCS11_PIN',
+    )
     .option('--root-key-store <store>', 'with pkcs11: keep the root key as a file instead (file or pkcs11)')
     .action(async (o) => {
       const r = await initDataDir({
@@ -47,17 +56,34 @@ export function register(program: Command, ctx: CliContext): void {
         port: o.port,
         httpPort: o.httpPort,
         keyStore: o.caKeyStore === 'pkcs11' ? 'pkcs11' : 'file',
-        ...(o.caKeyStore === 'pkcs11' ? { pkcs11: { module: o.pkcs11Module, token: o.pkcs11Token, pinEnv: o.pkcs11PinEnv, rootKeyStore: o.rootKeyStore } } : {}),
+        ...(o.caKeyStore === 'pkcs11'
+          ? {
+              pkcs11: {
+                module: o.pkcs11Module,
+                token: o.pkcs11Token,
+                pinEnv: o.pkcs11PinEnv,
+                rootKeyStore: o.rootKeyStore,
+              },
+            }
+          : {}),
         actor: await ctx.actor(),
       });
       ctx.out.result(
-        { dataDir: r.dataDir, rootFingerprint: fingerprint(r.rootCertificate), issuingFingerprint: fingerprint(r.issuingCertificate), config: r.config },
+        {
+          dataDir: r.dataDir,
+          rootFingerprint: fingerprint(r.rootCertificate),
+          issuingFingerprint: fingerprint(r.issuingCertificate),
+          config: r.config,
+        },
         () => {
           ctx.out.line(`Initialised ${r.dataDir}`);
           ctx.out.line(`  root CA SHA-256 fingerprint:    ${fingerprint(r.rootCertificate)}`);
           ctx.out.line(`  issuing CA SHA-256 fingerprint: ${fingerprint(r.issuingCertificate)}`);
           ctx.out.line(`  CA certificates: ${r.dataDir}/certs/`);
-          if (!o.singleTier) ctx.out.line('  The root CA key (keys/root.key.pem) is only needed to sign CA certificates and the root CRL; keep it offline.');
+          if (!o.singleTier)
+            ctx.out.line(
+              '  The root CA key (keys/root.key.pem) is only needed to sign CA certificates and the root CRL; keep it offline.',
+            );
         },
       );
     });

@@ -27,7 +27,8 @@ async function load(t: Tessera, name: string): Promise<Template> {
  */
 async function loadStored(t: Tessera, name: string): Promise<Template> {
   const row = await t.store.templates.get(name);
-  if (!row || typeof row.definition !== 'object' || row.definition === null) throw new TesseraError('TEMPLATE_UNKNOWN', name);
+  if (!row || typeof row.definition !== 'object' || row.definition === null)
+    throw new TesseraError('TEMPLATE_UNKNOWN', name);
   // Fields newer than the stored definition appear with their defaults, so they can be set.
   return { ...withTemplateDefaults(row.definition as Template), name: row.name };
 }
@@ -38,32 +39,42 @@ export function register(program: Command, ctx: CliContext): void {
   template
     .command('list')
     .description('list templates')
-    .action(ctx.withTessera(async (t) => {
-      const rows = await t.templates.list();
-      ctx.out.table(rows, [
-        { header: 'NAME', value: (r) => r.name },
-        { header: 'DISPLAY NAME', value: (r) => r.displayName },
-        { header: 'SCHEMA', value: (r) => r.schemaVersion },
-        { header: 'VALIDITY', value: (r) => `${r.validityDays}d` },
-        { header: 'APPROVAL', value: (r) => (r.issuance.managerApproval ? 'manager' : '') },
-        { header: 'ENABLED', value: (r) => (r.enabled ? 'yes' : 'no') },
-        { header: 'ENROLL', value: (r) => r.enroll },
-        { header: 'EKU', value: (r) => r.ekus.map((e) => ekuName(e).replace(/ \(.*\)$/, '')) },
-      ]);
-    }));
+    .action(
+      ctx.withTessera(async (t) => {
+        const rows = await t.templates.list();
+        ctx.out.table(rows, [
+          { header: 'NAME', value: (r) => r.name },
+          { header: 'DISPLAY NAME', value: (r) => r.displayName },
+          { header: 'SCHEMA', value: (r) => r.schemaVersion },
+          { header: 'VALIDITY', value: (r) => `${r.validityDays}d` },
+          { header: 'APPROVAL', value: (r) => (r.issuance.managerApproval ? 'manager' : '') },
+          { header: 'ENABLED', value: (r) => (r.enabled ? 'yes' : 'no') },
+          { header: 'ENROLL', value: (r) => r.enroll },
+          { header: 'EKU', value: (r) => r.ekus.map((e) => ekuName(e).replace(/ \(.*\)$/, '')) },
+        ]);
+      }),
+    );
 
   template
     .command('show')
     .description('show a template in words (--json: its definition, for `template set --file`)')
     .argument('<name>')
-    .action(ctx.withTessera(async (t, name: string) => {
-      const tpl = await load(t, name);
-      const stored = await t.store.templates.get(tpl.name);
-      ctx.out.fields(
-        [...describeTemplate(tpl), ['Saved', stored ? `version ${stored.version}, ${stored.updatedAt.toISOString()} by ${stored.updatedBy}` : '']],
-        tpl,
-      );
-    }));
+    .action(
+      ctx.withTessera(async (t, name: string) => {
+        const tpl = await load(t, name);
+        const stored = await t.store.templates.get(tpl.name);
+        ctx.out.fields(
+          [
+            ...describeTemplate(tpl),
+            [
+              'Saved',
+              stored ? `version ${stored.version}, ${stored.updatedAt.toISOString()} by ${stored.updatedBy}` : '',
+            ],
+          ],
+          tpl,
+        );
+      }),
+    );
 
   template
     .command('set')
@@ -72,8 +83,10 @@ export function register(program: Command, ctx: CliContext): void {
     .argument('[settings...]', 'key=value, e.g. validityDays=730 issuance.managerApproval=true ekus=OID,OID')
     .option('--file <file>', 'the whole definition as JSON (as printed by `template show NAME --json`)')
     .action(async (name: string, settings: string[], o) => {
-      if (!o.file && settings.length === 0) throw new TesseraError('INPUT_INVALID', 'nothing to set: give key=value settings or --file');
-      if (o.file && settings.length) throw new TesseraError('INPUT_INVALID', 'give either key=value settings or --file, not both');
+      if (!o.file && settings.length === 0)
+        throw new TesseraError('INPUT_INVALID', 'nothing to set: give key=value settings or --file');
+      if (o.file && settings.length)
+        throw new TesseraError('INPUT_INVALID', 'give either key=value settings or --file, not both');
       const assignments = parseAssignments(settings);
       const t = await ctx.tessera();
       const actor = await ctx.actor();
@@ -88,7 +101,11 @@ export function register(program: Command, ctx: CliContext): void {
           throw new TesseraError('TEMPLATE_INVALID', `${o.file} is not JSON: ${(e as Error).message}`);
         }
         const fileName = (next as { name?: unknown } | null)?.name;
-        if (fileName !== current.name) throw new TesseraError('TEMPLATE_INVALID', `${o.file} defines template "${String(fileName)}", not ${current.name}`);
+        if (fileName !== current.name)
+          throw new TesseraError(
+            'TEMPLATE_INVALID',
+            `${o.file} defines template "${String(fileName)}", not ${current.name}`,
+          );
       } else {
         const applied = applyTemplateSettings(current as unknown as Record<string, unknown>, assignments);
         next = applied.definition;
@@ -104,19 +121,28 @@ export function register(program: Command, ctx: CliContext): void {
 
   template
     .command('create')
-    .description('duplicate a template (AD CS "Duplicate Template"): a schema version 2 copy with a new OID and no Enroll grants')
+    .description(
+      'duplicate a template (AD CS "Duplicate Template"): a schema version 2 copy with a new OID and no Enroll grants',
+    )
     .argument('<new-name>')
     .requiredOption('--from <existing>', 'the template to copy')
     .option('--display-name <name>', 'display name (default: "Copy of <display name>")')
-    .action(ctx.withTessera(async (t, newName: string, o) => {
-      const actor = await ctx.actor();
-      const source = await load(t, o.from);
-      const { template: saved, version } = await saveTemplate(t, actor, duplicateTemplate(source, newName, o.displayName), { create: true });
-      ctx.out.result({ name: saved.name, version, template: saved }, () => {
-        ctx.out.line(`Created ${saved.name} from ${source.name}: schema version 2, OID ${saved.oid}`);
-        ctx.out.line(`  Nobody may enroll yet: tessera template grant ${saved.name} GROUP`);
-      });
-    }));
+    .action(
+      ctx.withTessera(async (t, newName: string, o) => {
+        const actor = await ctx.actor();
+        const source = await load(t, o.from);
+        const { template: saved, version } = await saveTemplate(
+          t,
+          actor,
+          duplicateTemplate(source, newName, o.displayName),
+          { create: true },
+        );
+        ctx.out.result({ name: saved.name, version, template: saved }, () => {
+          ctx.out.line(`Created ${saved.name} from ${source.name}: schema version 2, OID ${saved.oid}`);
+          ctx.out.line(`  Nobody may enroll yet: tessera template grant ${saved.name} GROUP`);
+        });
+      }),
+    );
 
   for (const [name, grant] of [
     ['grant', true],
@@ -124,15 +150,19 @@ export function register(program: Command, ctx: CliContext): void {
   ] as const) {
     template
       .command(name)
-      .description(grant ? 'give a group the Enroll permission on a template' : 'take the Enroll permission away from a group')
+      .description(
+        grant ? 'give a group the Enroll permission on a template' : 'take the Enroll permission away from a group',
+      )
       .argument('<template>')
       .argument('<group>')
-      .action(ctx.withTessera(async (t, templateName: string, group: string) => {
-        const saved = await setTemplateGrant(t, await ctx.actor(), templateName, group, grant);
-        ctx.out.result(
-          { name: saved.name, enroll: saved.enroll },
-          `${saved.name}: Enroll ${grant ? 'granted to' : 'revoked from'} ${group}; Enroll: ${saved.enroll.join(', ') || '(nobody)'}`,
-        );
-      }));
+      .action(
+        ctx.withTessera(async (t, templateName: string, group: string) => {
+          const saved = await setTemplateGrant(t, await ctx.actor(), templateName, group, grant);
+          ctx.out.result(
+            { name: saved.name, enroll: saved.enroll },
+            `${saved.name}: Enroll ${grant ? 'granted to' : 'revoked from'} ${group}; Enroll: ${saved.enroll.join(', ') || '(nobody)'}`,
+          );
+        }),
+      );
   }
 }

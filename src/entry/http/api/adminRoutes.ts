@@ -51,7 +51,16 @@ export async function adminRoutes(app: FastifyInstance, ctx: ApiContext): Promis
 
   app.patch(
     '/users/:name',
-    { schema: { body: { type: 'object', additionalProperties: false, minProperties: 1, properties: { enabled: { type: 'boolean' }, password: { type: 'string', maxLength: 1024 } } } } },
+    {
+      schema: {
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          minProperties: 1,
+          properties: { enabled: { type: 'boolean' }, password: { type: 'string', maxLength: 1024 } },
+        },
+      },
+    },
     async (req) => {
       const p = requirePrincipal(req);
       const name = (req.params as { name: string }).name;
@@ -68,11 +77,24 @@ export async function adminRoutes(app: FastifyInstance, ctx: ApiContext): Promis
     return { groups: await t.store.groups.list() };
   });
 
-  app.post('/groups', { schema: { body: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: { type: 'string', maxLength: 64 }, description: { type: 'string', maxLength: 256 } } } } }, async (req, reply) => {
-    const p = requirePrincipal(req);
-    const b = req.body as { name: string; description?: string };
-    return reply.code(201).send(await createGroup(t, p.actor, b.name, b.description));
-  });
+  app.post(
+    '/groups',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['name'],
+          additionalProperties: false,
+          properties: { name: { type: 'string', maxLength: 64 }, description: { type: 'string', maxLength: 256 } },
+        },
+      },
+    },
+    async (req, reply) => {
+      const p = requirePrincipal(req);
+      const b = req.body as { name: string; description?: string };
+      return reply.code(201).send(await createGroup(t, p.actor, b.name, b.description));
+    },
+  );
 
   app.get('/groups/:name', async (req) => {
     requireRole(requirePrincipal(req).actor, t.config, 'caAdministrators');
@@ -82,11 +104,30 @@ export async function adminRoutes(app: FastifyInstance, ctx: ApiContext): Promis
     return { ...g, members: await t.store.groups.members(g.id) };
   });
 
-  app.post('/groups/:name/members', { schema: { body: { type: 'object', required: ['username'], additionalProperties: false, properties: { username: { type: 'string', maxLength: 64 } } } } }, async (req) => {
-    const p = requirePrincipal(req);
-    const added = await setGroupMember(t, p.actor, (req.params as { name: string }).name, (req.body as { username: string }).username, true);
-    return { added };
-  });
+  app.post(
+    '/groups/:name/members',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['username'],
+          additionalProperties: false,
+          properties: { username: { type: 'string', maxLength: 64 } },
+        },
+      },
+    },
+    async (req) => {
+      const p = requirePrincipal(req);
+      const added = await setGroupMember(
+        t,
+        p.actor,
+        (req.params as { name: string }).name,
+        (req.body as { username: string }).username,
+        true,
+      );
+      return { added };
+    },
+  );
 
   app.delete('/groups/:name/members/:username', async (req) => {
     const p = requirePrincipal(req);

@@ -23,14 +23,22 @@ export async function apiRoutes(app: FastifyInstance, ctx: ApiContext): Promise<
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     const doc = ROUTE_DOCS[`${methods[0]} ${route.url}`];
-    if (doc) route.schema = { ...(route.schema ?? {}), summary: doc.summary, description: `Who may call it: ${doc.access}.`, tags: [doc.tag] };
+    if (doc)
+      route.schema = {
+        ...(route.schema ?? {}),
+        summary: doc.summary,
+        description: `Who may call it: ${doc.access}.`,
+        tags: [doc.tag],
+      };
     else if (!methods.includes('HEAD')) route.schema = { ...(route.schema ?? {}), hide: true };
   });
   app.setErrorHandler((error, req, reply) => {
     ctx.metrics?.recordError(toTesseraError(error).code);
     return problemErrorHandler(error, req, reply);
   });
-  app.setNotFoundHandler((req, reply) => sendProblem(reply, new TesseraError('NOT_FOUND', `no route ${req.method} ${req.url}`)));
+  app.setNotFoundHandler((req, reply) =>
+    sendProblem(reply, new TesseraError('NOT_FOUND', `no route ${req.method} ${req.url}`)),
+  );
   // State changes: refused when a browser says another site sent them, and only JSON (or a
   // route's documented binary types) — both before authentication and before the body is read.
   const refuseCrossSite = crossSiteGuard(ctx.tessera);
@@ -46,7 +54,8 @@ export async function apiRoutes(app: FastifyInstance, ctx: ApiContext): Promise<
     // call authenticated by one must also prove it came from our page (synchroniser token).
     const p = req.principal;
     if (p?.method === 'session' && p.session && !SAFE_METHODS.has(req.method)) {
-      if (req.headers['x-csrf-token'] !== ctx.auth.sessions.csrf(p.session)) throw new TesseraError('CSRF_TOKEN_INVALID');
+      if (req.headers['x-csrf-token'] !== ctx.auth.sessions.csrf(p.session))
+        throw new TesseraError('CSRF_TOKEN_INVALID');
     }
   });
   await sessionRoutes(app, ctx);

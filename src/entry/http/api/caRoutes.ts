@@ -11,7 +11,8 @@ export async function caRoutes(app: FastifyInstance, ctx: ApiContext): Promise<v
 
   app.get('/ca', async (req, reply) => {
     const chain = t.chain();
-    if (prefers(req, 'application/x-pkcs7-certificates', 'application/pkcs7-mime')) return reply.type('application/x-pkcs7-certificates').send(certsOnlyPkcs7(chain));
+    if (prefers(req, 'application/x-pkcs7-certificates', 'application/pkcs7-mime'))
+      return reply.type('application/x-pkcs7-certificates').send(certsOnlyPkcs7(chain));
     const issuing = t.caCertificate(t.config.issuingCa);
     return {
       name: issuing.subject,
@@ -30,12 +31,23 @@ export async function caRoutes(app: FastifyInstance, ctx: ApiContext): Promise<v
 
   const requireAuditor = (req: import('fastify').FastifyRequest) => {
     const p = requirePrincipal(req);
-    if (!hasRole(p.actor.user, t.config.roles, 'auditors') && !hasRole(p.actor.user, t.config.roles, 'caAdministrators')) throw new TesseraError('FORBIDDEN', 'only auditors and CA administrators read the audit log');
+    if (
+      !hasRole(p.actor.user, t.config.roles, 'auditors') &&
+      !hasRole(p.actor.user, t.config.roles, 'caAdministrators')
+    )
+      throw new TesseraError('FORBIDDEN', 'only auditors and CA administrators read the audit log');
   };
 
   app.get('/audit', async (req) => {
     requireAuditor(req);
-    const q = req.query as { action?: string; actor?: string; requestId?: string; serial?: string; limit?: string; after?: string };
+    const q = req.query as {
+      action?: string;
+      actor?: string;
+      requestId?: string;
+      serial?: string;
+      limit?: string;
+      after?: string;
+    };
     const records = await t.store.audit.list({
       action: q.action,
       actor: q.actor,

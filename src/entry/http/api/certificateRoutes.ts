@@ -28,7 +28,15 @@ export async function certificateRoutes(app: FastifyInstance, ctx: ApiContext): 
 
   app.post(
     '/certificates/:serial/revoke',
-    { schema: { body: { type: ['object', 'null'], properties: { reason: { type: 'string', maxLength: 40 } }, additionalProperties: false } } },
+    {
+      schema: {
+        body: {
+          type: ['object', 'null'],
+          properties: { reason: { type: 'string', maxLength: 40 } },
+          additionalProperties: false,
+        },
+      },
+    },
     async (req) => {
       const p = requirePrincipal(req);
       const serial = parseSerial((req.params as { serial: string }).serial);

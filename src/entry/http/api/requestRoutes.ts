@@ -41,15 +41,24 @@ export async function requestRoutes(app: FastifyInstance, ctx: ApiContext): Prom
    * chain) with 200 whatever the status inside.
    */
   const cmcAnswer = async (reply: import('fastify').FastifyReply, outcome: RequestOutcome) =>
-    reply.code(200).type('application/pkcs7-mime; smime-type=CMC-response').send(await fullResponse(t, outcome));
+    reply
+      .code(200)
+      .type('application/pkcs7-mime; smime-type=CMC-response')
+      .send(await fullResponse(t, outcome));
 
-  const respond = async (reply: import('fastify').FastifyReply, req: import('fastify').FastifyRequest, r: SubmitResult) => {
+  const respond = async (
+    reply: import('fastify').FastifyReply,
+    req: import('fastify').FastifyRequest,
+    r: SubmitResult,
+  ) => {
     if (prefers(req, 'application/pkcs7-mime')) return cmcAnswer(reply, r);
     if (r.disposition === 'issued') {
-      if (prefers(req, 'application/pkix-cert')) return reply.code(201).type('application/pkix-cert').send(r.certificate);
+      if (prefers(req, 'application/pkix-cert'))
+        return reply.code(201).type('application/pkix-cert').send(r.certificate);
       return reply.code(201).header('location', `/api/v1/requests/${r.requestId}`).send(submitView(r, ctx.chainPem));
     }
-    if (r.disposition === 'pending') return reply.code(202).header('location', `/api/v1/requests/${r.requestId}`).send(submitView(r, ctx.chainPem));
+    if (r.disposition === 'pending')
+      return reply.code(202).header('location', `/api/v1/requests/${r.requestId}`).send(submitView(r, ctx.chainPem));
     const err = new TesseraError(r.code ?? 'INTERNAL', r.message);
     ctx.metrics?.recordError(err.code);
     // The disposition message (e.g. the unsupported template's name) is the detail shown.
@@ -60,29 +69,46 @@ export async function requestRoutes(app: FastifyInstance, ctx: ApiContext): Prom
     const p = requirePrincipal(req);
     checkEnrollRate(ctx, req, p);
     const body = req.body as { csr: string; template?: string; attributes?: Record<string, string> };
-    const r = await submit(t, { request: body.csr, template: body.template, attributes: body.attributes, requester: p.actor.user, source: req.ip });
+    const r = await submit(t, {
+      request: body.csr,
+      template: body.template,
+      attributes: body.attributes,
+      requester: p.actor.user,
+      source: req.ip,
+    });
     return respond(reply, req, r);
   });
 
   // The same with the request as the body (DER, or PEM/base64 text); template in the query.
   for (const type of RAW_REQUEST_BODY) {
-    app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: ENROLL_BODY_LIMIT }, (_req, body, done) => done(null, body));
+    app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: ENROLL_BODY_LIMIT }, (_req, body, done) =>
+      done(null, body),
+    );
   }
-  app.post('/requests/raw', { bodyLimit: ENROLL_BODY_LIMIT, config: { bodyTypes: RAW_REQUEST_BODY } }, async (req, reply) => {
-    const p = requirePrincipal(req);
-    checkEnrollRate(ctx, req, p);
-    if (!Buffer.isBuffer(req.body)) throw new TesseraError('INPUT_INVALID', 'send the request as application/pkcs10, application/pkcs7-mime or application/x-pem-file');
-    const q = req.query as { template?: string };
-    const r = await submit(t, { request: req.body, template: q.template, requester: p.actor.user, source: req.ip });
-    return respond(reply, req, r);
-  });
+  app.post(
+    '/requests/raw',
+    { bodyLimit: ENROLL_BODY_LIMIT, config: { bodyTypes: RAW_REQUEST_BODY } },
+    async (req, reply) => {
+      const p = requirePrincipal(req);
+      checkEnrollRate(ctx, req, p);
+      if (!Buffer.isBuffer(req.body))
+        throw new TesseraError(
+          'INPUT_INVALID',
+          'send the request as application/pkcs10, application/pkcs7-mime or application/x-pem-file',
+        );
+      const q = req.query as { template?: string };
+      const r = await submit(t, { request: req.body, template: q.template, requester: p.actor.user, source: req.ip });
+      return respond(reply, req, r);
+    },
+  );
 
   app.get('/requests', async (req) => {
     const p = requirePrincipal(req);
     const q = req.query as { disposition?: string; limit?: string; before?: string };
     const all = canSeeAll(t, p.actor);
     const dispositions = ['issuing', 'issued', 'pending', 'denied', 'failed', 'revoked'];
-    if (q.disposition && !dispositions.includes(q.disposition)) throw new TesseraError('INPUT_INVALID', `disposition: one of ${dispositions.join(', ')}`);
+    if (q.disposition && !dispositions.includes(q.disposition))
+      throw new TesseraError('INPUT_INVALID', `disposition: one of ${dispositions.join(', ')}`);
     const limit = Math.min(Math.max(Number(q.limit ?? 100) || 100, 1), 1000);
     const rows = await t.store.requests.list({
       disposition: q.disposition as Disposition | undefined,
@@ -97,7 +123,13 @@ export async function requestRoutes(app: FastifyInstance, ctx: ApiContext): Prom
     const p = requirePrincipal(req);
     const { request, certificate } = await retrieve(t, p.actor, parseId((req.params as { id: string }).id));
     if (prefers(req, 'application/pkcs7-mime')) {
-      return cmcAnswer(reply, { requestId: request.id, disposition: request.disposition, code: request.code, message: request.message, certificate: certificate?.der ?? null });
+      return cmcAnswer(reply, {
+        requestId: request.id,
+        disposition: request.disposition,
+        code: request.code,
+        message: request.message,
+        certificate: certificate?.der ?? null,
+      });
     }
     return requestView(request, certificate, ctx.chainPem);
   });
@@ -112,7 +144,15 @@ export async function requestRoutes(app: FastifyInstance, ctx: ApiContext): Prom
 
   app.post(
     '/requests/:id/deny',
-    { schema: { body: { type: ['object', 'null'], properties: { reason: { type: 'string', maxLength: 500 } }, additionalProperties: false } } },
+    {
+      schema: {
+        body: {
+          type: ['object', 'null'],
+          properties: { reason: { type: 'string', maxLength: 500 } },
+          additionalProperties: false,
+        },
+      },
+    },
     async (req) => {
       const p = requirePrincipal(req);
       const body = (req.body ?? {}) as { reason?: string };

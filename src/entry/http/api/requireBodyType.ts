@@ -15,7 +15,11 @@ import { TesseraError } from '../../../errors/TesseraError.js';
 export const JSON_BODY: readonly string[] = ['application/json'];
 
 /** POST /requests/raw: PKCS#10 DER (RFC 5967), CMC (RFC 5273 §3), or PEM / base64 text. */
-export const RAW_REQUEST_BODY: readonly string[] = ['application/pkcs10', 'application/pkcs7-mime', 'application/x-pem-file'];
+export const RAW_REQUEST_BODY: readonly string[] = [
+  'application/pkcs10',
+  'application/pkcs7-mime',
+  'application/x-pem-file',
+];
 
 /** Route option: `{ config: { bodyTypes: [...] } }`; routes without it take JSON. */
 export interface BodyTypesConfig {
@@ -36,9 +40,14 @@ function hasBody(req: FastifyRequest): boolean {
 export function requireBodyType(req: FastifyRequest, accepted: readonly string[] = JSON_BODY): void {
   const declared = req.headers['content-type'];
   if (declared === undefined) {
-    if (hasBody(req)) throw new TesseraError('UNSUPPORTED_MEDIA_TYPE', `a body without Content-Type; send ${accepted.join(', ')}`);
+    if (hasBody(req))
+      throw new TesseraError('UNSUPPORTED_MEDIA_TYPE', `a body without Content-Type; send ${accepted.join(', ')}`);
     return;
   }
   const type = mediaType(declared);
-  if (!accepted.includes(type)) throw new TesseraError('UNSUPPORTED_MEDIA_TYPE', `${req.method} ${req.url.split('?')[0]} accepts ${accepted.join(', ')}, not ${type.slice(0, 100) || 'an empty Content-Type'}`);
+  if (!accepted.includes(type))
+    throw new TesseraError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `${req.method} ${req.url.split('?')[0]} accepts ${accepted.join(', ')}, not ${type.slice(0, 100) || 'an empty Content-Type'}`,
+    );
 }

@@ -9,7 +9,13 @@ import { SESSION_COOKIE } from '../auth/Authenticator.js';
 import type { ApiContext } from './ApiContext.js';
 
 export function setSessionCookie(reply: FastifyReply, token: string, expires: number, secure: boolean): void {
-  reply.setCookie(SESSION_COOKIE, token, { httpOnly: true, secure, sameSite: 'strict', path: '/', expires: new Date(expires) });
+  reply.setCookie(SESSION_COOKIE, token, {
+    httpOnly: true,
+    secure,
+    sameSite: 'strict',
+    path: '/',
+    expires: new Date(expires),
+  });
 }
 
 export async function sessionRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
@@ -21,7 +27,10 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ApiContext): Prom
           type: 'object',
           required: ['username', 'password'],
           additionalProperties: false,
-          properties: { username: { type: 'string', minLength: 1, maxLength: 256 }, password: { type: 'string', minLength: 1, maxLength: 1024 } },
+          properties: {
+            username: { type: 'string', minLength: 1, maxLength: 256 },
+            password: { type: 'string', minLength: 1, maxLength: 1024 },
+          },
         },
       },
     },
@@ -29,7 +38,11 @@ export async function sessionRoutes(app: FastifyInstance, ctx: ApiContext): Prom
       const { username, password } = req.body as { username: string; password: string };
       const { user, token, session } = await ctx.auth.signIn(username, password, req.ip);
       setSessionCookie(reply, token, session.expires, req.protocol === 'https');
-      return { username: user.username, expires: new Date(session.expires).toISOString(), csrfToken: ctx.auth.sessions.csrf(session) };
+      return {
+        username: user.username,
+        expires: new Date(session.expires).toISOString(),
+        csrfToken: ctx.auth.sessions.csrf(session),
+      };
     },
   );
 

@@ -9,7 +9,8 @@ import { templateSummary } from './views.js';
 
 export async function templateRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
   const t = ctx.tessera;
-  const isAdmin = (req: import('fastify').FastifyRequest) => hasRole(requirePrincipal(req).actor.user, t.config.roles, 'caAdministrators');
+  const isAdmin = (req: import('fastify').FastifyRequest) =>
+    hasRole(requirePrincipal(req).actor.user, t.config.roles, 'caAdministrators');
 
   app.get('/templates', async (req) => {
     const p = requirePrincipal(req);
@@ -37,16 +38,36 @@ export async function templateRoutes(app: FastifyInstance, ctx: ApiContext): Pro
     const p = requirePrincipal(req);
     const name = (req.params as { name: string }).name;
     const body = req.body as { name?: string };
-    if (!body || typeof body !== 'object' || body.name !== name) throw new TesseraError('INPUT_INVALID', 'the body is the whole template, with the same name as the URL');
+    if (!body || typeof body !== 'object' || body.name !== name)
+      throw new TesseraError('INPUT_INVALID', 'the body is the whole template, with the same name as the URL');
     const r = await saveTemplate(t, p.actor, body);
     return { ...r.template, version: r.version };
   });
 
-  app.post('/templates/:name/grants', { schema: { body: { type: 'object', required: ['group'], properties: { group: { type: 'string', minLength: 1, maxLength: 256 } }, additionalProperties: false } } }, async (req) => {
-    const p = requirePrincipal(req);
-    const tpl = await setTemplateGrant(t, p.actor, (req.params as { name: string }).name, (req.body as { group: string }).group, true);
-    return { name: tpl.name, enroll: tpl.enroll };
-  });
+  app.post(
+    '/templates/:name/grants',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['group'],
+          properties: { group: { type: 'string', minLength: 1, maxLength: 256 } },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (req) => {
+      const p = requirePrincipal(req);
+      const tpl = await setTemplateGrant(
+        t,
+        p.actor,
+        (req.params as { name: string }).name,
+        (req.body as { group: string }).group,
+        true,
+      );
+      return { name: tpl.name, enroll: tpl.enroll };
+    },
+  );
 
   app.delete('/templates/:name/grants/:group', async (req) => {
     const p = requirePrincipal(req);

@@ -35,7 +35,9 @@ export function requestView(r: RequestRecord, cert: CertificateRecord | undefine
     resolvedAt: r.resolvedAt?.toISOString() ?? null,
     resolvedBy: r.resolvedBy,
     serial: r.serial,
-    ...(cert?.der && (r.disposition === 'issued' || r.disposition === 'revoked') ? { certificate: pem(cert.der), chain: chainPem } : {}),
+    ...(cert?.der && (r.disposition === 'issued' || r.disposition === 'revoked')
+      ? { certificate: pem(cert.der), chain: chainPem }
+      : {}),
   };
 }
 

@@ -59,7 +59,10 @@ interface Verified {
 
 export class Authenticator {
   readonly throttle: SignInThrottle;
-  readonly #verified = new Map<string, { username: string; expires: number; directoryVersion: number; epoch: number }>();
+  readonly #verified = new Map<
+    string,
+    { username: string; expires: number; directoryVersion: number; epoch: number }
+  >();
   readonly #sockets = new WeakMap<object, { username: string | null; expires: number }>();
   readonly #cacheMs: number;
 
@@ -70,7 +73,10 @@ export class Authenticator {
   ) {
     const free = o.freeFailures;
     // An address may carry several people (a NAT), so it gets a larger allowance.
-    this.throttle = new SignInThrottle(tessera.store, () => tessera.now(), { ...(free === undefined ? {} : { freeFailures: free, freeAddressFailures: free * 10 }), ...o.throttle });
+    this.throttle = new SignInThrottle(tessera.store, () => tessera.now(), {
+      ...(free === undefined ? {} : { freeFailures: free, freeAddressFailures: free * 10 }),
+      ...o.throttle,
+    });
     this.#cacheMs = o.credentialCacheMs ?? 60_000;
   }
 
@@ -97,7 +103,13 @@ export class Authenticator {
       // or taken out of a role group in the directory ends its sessions like a change
       // made through Tessera does (ra/endUserSessions.ts), and re-enabling it revives none.
       const current: readonly string[] = user ? rolesOf(user, this.tessera.config.roles) : [];
-      const ended = !user ? 'account_missing' : !user.enabled ? 'account_disabled' : session.roles.some((r) => !current.includes(r)) ? 'role_removed' : undefined;
+      const ended = !user
+        ? 'account_missing'
+        : !user.enabled
+          ? 'account_disabled'
+          : session.roles.some((r) => !current.includes(r))
+            ? 'role_removed'
+            : undefined;
       if (!ended) return { actor: { kind: 'user', user: user!, source }, method: 'session', session };
       await this.sessions.end(session, ended, { actor: 'tessera', source });
     }
@@ -105,7 +117,11 @@ export class Authenticator {
   }
 
   /** Sign in with a password and open a session (the sign-in form, POST /api/v1/session). */
-  async signIn(username: string, password: string, source: string): Promise<{ user: DirectoryUser; token: string; session: Session }> {
+  async signIn(
+    username: string,
+    password: string,
+    source: string,
+  ): Promise<{ user: DirectoryUser; token: string; session: Session }> {
     const { user, epoch } = await this.#check(username, password, source);
     return { user, ...(await this.sessions.issue(user, { method: 'password', source, epoch })) };
   }
@@ -144,13 +160,20 @@ export class Authenticator {
       // Read before the check: a reset committed meanwhile moves it on, voiding both the
       // remembered check and the session made from it. Epochs are kept under the account
       // name; a UPN or DOMAIN\name is looked up first.
-      const accountKey = /[@\\]/.test(userKey) ? (await this.tessera.directory.findUser(username).catch(() => undefined))?.username.toLowerCase() : userKey;
+      const accountKey = /[@\\]/.test(userKey)
+        ? (await this.tessera.directory.findUser(username).catch(() => undefined))?.username.toLowerCase()
+        : userKey;
       let epoch = accountKey ? await this.tessera.store.sessions.epoch(accountKey) : 0;
       try {
         const user = await this.tessera.directory.authenticate(username, password);
         if (user.username.toLowerCase() !== accountKey) epoch = await this.tessera.store.sessions.epoch(user.username);
         if (this.#verified.size > 10_000) this.#verified.clear();
-        this.#verified.set(cacheKey, { username: user.username, expires: Date.now() + this.#cacheMs, directoryVersion, epoch });
+        this.#verified.set(cacheKey, {
+          username: user.username,
+          expires: Date.now() + this.#cacheMs,
+          directoryVersion,
+          epoch,
+        });
         return { user, epoch };
       } catch (e) {
         if (!(e instanceof TesseraError && (e.code === 'AUTH_FAILED' || e.code === 'USER_DISABLED'))) throw e;
@@ -172,7 +195,11 @@ export class Authenticator {
     if (!c) return undefined;
     // Any directory change made through this server (a new password, a disabled account)
     // invalidates remembered checks at once; one made on another node moves the epoch.
-    if (c.expires <= Date.now() || c.directoryVersion !== this.tessera.store.changes.directory || (await this.tessera.store.sessions.epoch(c.username)) !== c.epoch) {
+    if (
+      c.expires <= Date.now() ||
+      c.directoryVersion !== this.tessera.store.changes.directory ||
+      (await this.tessera.store.sessions.epoch(c.username)) !== c.epoch
+    ) {
       this.#verified.delete(cacheKey);
       return undefined;
     }
@@ -211,7 +238,8 @@ export class Authenticator {
     if (!peer?.raw || !peer.serialNumber) return null;
     if (!(peer.ext_key_usage ?? []).includes(OID.clientAuth)) return null;
     const record = await this.tessera.store.certificates.get(peer.serialNumber.toLowerCase());
-    if (!record || record.status !== 'issued' || !record.der?.equals(peer.raw) || record.notAfter <= new Date()) return null;
+    if (!record || record.status !== 'issued' || !record.der?.equals(peer.raw) || record.notAfter <= new Date())
+      return null;
     return record.subjectUser;
   }
 }

@@ -60,7 +60,11 @@ export const DEFAULT_THROTTLE: SignInThrottlePolicy = {
 };
 
 /** How long after the last failure the next attempt must wait, after `failures` of them. */
-export function backoffMs(failures: number, free: number, p: Pick<SignInThrottlePolicy, 'firstDelayMs' | 'maxDelayMs'>): number {
+export function backoffMs(
+  failures: number,
+  free: number,
+  p: Pick<SignInThrottlePolicy, 'firstDelayMs' | 'maxDelayMs'>,
+): number {
   if (failures < free) return 0;
   return Math.min(p.maxDelayMs, p.firstDelayMs * 2 ** Math.min(failures - free, 40));
 }
@@ -76,7 +80,10 @@ export function addressKey(ip: string): string {
   const t = bare.includes('::') ? (tail ? tail.split(':') : []) : [];
   // An embedded IPv4 tail (::a.b.c.d) counts as two groups; only the first four matter.
   const groups = [...h, ...Array(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t];
-  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }
 
 export class SignInThrottle {
@@ -108,7 +115,8 @@ export class SignInThrottle {
       // Counted while running, not while queued: a script's burst of requests with the
       // same credentials waits in its pair's queue and then finds them remembered.
       const inFlight = this.#inFlight.get(address) ?? 0;
-      if (inFlight >= this.policy.maxConcurrentPerAddress) throw new RateLimitedError(`${inFlight} password checks from ${address} already running`, 1);
+      if (inFlight >= this.policy.maxConcurrentPerAddress)
+        throw new RateLimitedError(`${inFlight} password checks from ${address} already running`, 1);
       this.#inFlight.set(address, inFlight + 1);
       try {
         const counts = await this.#refuseWhileWaiting(usernameKey, address);
@@ -133,20 +141,39 @@ export class SignInThrottle {
     if (this.enabled) await this.#refuseWhileWaiting(usernameKey, addressKey(source));
   }
 
-  async #refuseWhileWaiting(usernameKey: string, address: string): Promise<{ pair?: { failures: number; lastFailureAt: Date }; address?: { failures: number; lastFailureAt: Date } }> {
+  async #refuseWhileWaiting(
+    usernameKey: string,
+    address: string,
+  ): Promise<{
+    pair?: { failures: number; lastFailureAt: Date };
+    address?: { failures: number; lastFailureAt: Date };
+  }> {
     const counts = await this.store.signinFailures.get(usernameKey, address);
     const t = this.now().getTime();
-    const waits = [this.#wait(counts.pair, this.policy.freeFailures, this.policy.forgetMs, t), this.#wait(counts.address, this.policy.freeAddressFailures, this.policy.forgetAddressMs, t)];
+    const waits = [
+      this.#wait(counts.pair, this.policy.freeFailures, this.policy.forgetMs, t),
+      this.#wait(counts.address, this.policy.freeAddressFailures, this.policy.forgetAddressMs, t),
+    ];
     const wait = Math.max(...waits);
     if (wait > 0) {
-      const who = waits[0] >= waits[1] ? `${usernameKey} from ${address} (${counts.pair!.failures} failed sign-ins)` : `anyone from ${address} (${counts.address!.failures} failed sign-ins)`;
-      throw new RateLimitedError(`too many failed sign-ins for ${who}; next attempt in ${Math.ceil(wait / 1000)} s`, wait / 1000);
+      const who =
+        waits[0] >= waits[1]
+          ? `${usernameKey} from ${address} (${counts.pair!.failures} failed sign-ins)`
+          : `anyone from ${address} (${counts.address!.failures} failed sign-ins)`;
+      throw new RateLimitedError(
+        `too many failed sign-ins for ${who}; next attempt in ${Math.ceil(wait / 1000)} s`,
+        wait / 1000,
+      );
     }
     return counts;
   }
 
   /** Count one failure, inside the caller's transaction (with its audit record); returns the counts. */
-  async recordFailure(tx: Store, usernameKey: string, source: string): Promise<{ pair: number; address: number } | undefined> {
+  async recordFailure(
+    tx: Store,
+    usernameKey: string,
+    source: string,
+  ): Promise<{ pair: number; address: number } | undefined> {
     if (!this.enabled) return undefined;
     const now = this.now();
     const t = now.getTime();
@@ -154,7 +181,10 @@ export class SignInThrottle {
       this.#lastPurge = t;
       await tx.signinFailures.purge(new Date(t - Math.max(this.policy.forgetMs, this.policy.forgetAddressMs)));
     }
-    return tx.signinFailures.record(usernameKey, addressKey(source), now, { pair: new Date(t - this.policy.forgetMs), address: new Date(t - this.policy.forgetAddressMs) });
+    return tx.signinFailures.record(usernameKey, addressKey(source), now, {
+      pair: new Date(t - this.policy.forgetMs),
+      address: new Date(t - this.policy.forgetAddressMs),
+    });
   }
 
   #wait(c: { failures: number; lastFailureAt: Date } | undefined, free: number, forgetMs: number, t: number): number {
@@ -166,7 +196,8 @@ export class SignInThrottle {
   /** One attempt of a pair at a time; a long queue is refused rather than held. */
   async #serial<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const q = this.#queues.get(key) ?? { tail: Promise.resolve(), waiting: 0 };
-    if (q.waiting >= this.policy.maxQueuedPerPair) throw new RateLimitedError(`${q.waiting} sign-ins for the same user from the same address already waiting`, 1);
+    if (q.waiting >= this.policy.maxQueuedPerPair)
+      throw new RateLimitedError(`${q.waiting} sign-ins for the same user from the same address already waiting`, 1);
     q.waiting++;
     this.#queues.set(key, q);
     const before = q.tail;

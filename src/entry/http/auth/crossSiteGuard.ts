@@ -75,9 +75,12 @@ function credentialsOf(req: FastifyRequest): { credentials: string; claimedUser?
     const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(auth);
     const decoded = m ? Buffer.from(m[1], 'base64').toString('utf8') : '';
     const colon = decoded.indexOf(':');
-    return colon > 0 ? { credentials: 'basic', claimedUser: decoded.slice(0, Math.min(colon, 128)) } : { credentials: 'authorization' };
+    return colon > 0
+      ? { credentials: 'basic', claimedUser: decoded.slice(0, Math.min(colon, 128)) }
+      : { credentials: 'authorization' };
   }
-  if ((header(req, 'cookie') ?? '').split(';').some((c) => c.trim().startsWith(`${SESSION_COOKIE}=`))) return { credentials: 'session' };
+  if ((header(req, 'cookie') ?? '').split(';').some((c) => c.trim().startsWith(`${SESSION_COOKIE}=`)))
+    return { credentials: 'session' };
   return { credentials: 'none' };
 }
 
@@ -93,7 +96,10 @@ export function crossSiteGuard(t: Tessera): (req: FastifyRequest) => Promise<voi
     if (!reason) return;
     const path = req.url.split('?')[0].slice(0, 256);
     const who = credentialsOf(req);
-    req.log.warn({ code: 'CROSS_SITE_REFUSED', reason, method: req.method, path, source: req.ip, ...who }, 'cross-site request refused');
+    req.log.warn(
+      { code: 'CROSS_SITE_REFUSED', reason, method: req.method, path, source: req.ip, ...who },
+      'cross-site request refused',
+    );
     if (audits.hit(req.ip)) {
       await t.store
         .transaction((tx) =>

@@ -48,14 +48,33 @@ export class SessionTokens {
    * user's session epoch read before the credential check: a password reset committed
    * after that read voids the session even if its row lands later (SessionStore.active).
    */
-  async issue(user: DirectoryUser, o: { readonly method: SessionMethod; readonly source: string | null; readonly epoch?: number }): Promise<{ token: string; session: Session }> {
+  async issue(
+    user: DirectoryUser,
+    o: { readonly method: SessionMethod; readonly source: string | null; readonly epoch?: number },
+  ): Promise<{ token: string; session: Session }> {
     const now = this.tessera.now();
     const nonce = randomBytes(16).toString('base64url');
-    const session: Session = { id: idOf(nonce), username: user.username, expires: now.getTime() + this.lifetimeMs, nonce, method: o.method, roles: rolesOf(user, this.tessera.config.roles) };
+    const session: Session = {
+      id: idOf(nonce),
+      username: user.username,
+      expires: now.getTime() + this.lifetimeMs,
+      nonce,
+      method: o.method,
+      roles: rolesOf(user, this.tessera.config.roles),
+    };
     const store = this.tessera.store;
     const epoch = o.epoch ?? (await store.sessions.epoch(user.username));
     await store.transaction((tx) =>
-      tx.sessions.create({ id: session.id, username: session.username, method: o.method, source: o.source, roles: session.roles, epoch, createdAt: now, expiresAt: new Date(session.expires) }),
+      tx.sessions.create({
+        id: session.id,
+        username: session.username,
+        method: o.method,
+        source: o.source,
+        roles: session.roles,
+        epoch,
+        createdAt: now,
+        expiresAt: new Date(session.expires),
+      }),
     );
     if (now.getTime() - this.#lastPurge > PURGE_EVERY_MS) {
       this.#lastPurge = now.getTime();
@@ -75,10 +94,21 @@ export class SessionTokens {
   }
 
   /** End one session, audited in the same transaction; false when it had ended already. */
-  async end(session: Session, reason: SessionEnd, o: { readonly actor: string; readonly source: string | null }): Promise<boolean> {
+  async end(
+    session: Session,
+    reason: SessionEnd,
+    o: { readonly actor: string; readonly source: string | null },
+  ): Promise<boolean> {
     return this.tessera.store.transaction(async (tx) => {
       const ended = await tx.sessions.end(session.id, this.tessera.now(), reason);
-      if (ended) await tx.audit.append({ actor: o.actor, action: 'session.ended', target: session.username, source: o.source, details: { reason, method: session.method, sessions: 1 } });
+      if (ended)
+        await tx.audit.append({
+          actor: o.actor,
+          action: 'session.ended',
+          target: session.username,
+          source: o.source,
+          details: { reason, method: session.method, sessions: 1 },
+        });
       return ended;
     });
   }

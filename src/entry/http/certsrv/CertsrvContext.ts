@@ -63,7 +63,13 @@ export function pageContext(ctx: CertsrvContext, req: FastifyRequest): PageConte
 }
 
 /** Render a page. certsrv answers 200 for every disposition, errors included (§1.3). */
-export function sendPage(ctx: CertsrvContext, req: FastifyRequest, reply: FastifyReply, page: Page, status = 200): FastifyReply {
+export function sendPage(
+  ctx: CertsrvContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  page: Page,
+  status = 200,
+): FastifyReply {
   const body = layout(pageContext(ctx, req), page);
   return reply.code(status).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(body);
 }

@@ -15,10 +15,15 @@ import { sendPage, type CertsrvContext } from './CertsrvContext.js';
 import { certsrvDispositionMessage } from './dispositionMessage.js';
 import type { Params } from './params.js';
 import { deniedPage, errorPage, issuedPage, pendingPage } from './pages/results.js';
-import { formatRequestsCookie, parseRequestsCookie, PENDING_TIMEOUT_DAYS, REQUESTS_COOKIE, type PendingEntry } from './requestsCookie.js';
+import {
+  formatRequestsCookie,
+  parseRequestsCookie,
+  PENDING_TIMEOUT_DAYS,
+  REQUESTS_COOKIE,
+  type PendingEntry,
+} from './requestsCookie.js';
 
 const THUMBPRINT = /^[A-Za-z0-9:_-]{0,200}$/;
-
 
 export function setRequestsCookie(reply: FastifyReply, entries: readonly PendingEntry[]): void {
   reply.setCookie(REQUESTS_COOKIE, formatRequestsCookie(entries), {
@@ -44,17 +49,41 @@ function attributesOf(p: Params): string | undefined {
   return `CertificateTemplate:${name}\r\n${(p.get('taattrib') ?? '').replace(/\r?\n/g, '\r\n')}`;
 }
 
-export async function certfnsh(ctx: CertsrvContext, req: FastifyRequest, reply: FastifyReply, p: Params): Promise<FastifyReply> {
+export async function certfnsh(
+  ctx: CertsrvContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  p: Params,
+): Promise<FastifyReply> {
   const mode = (p.get('mode') ?? '').trim();
   if (mode === 'newreq') return newRequest(ctx, req, reply, p);
   if (mode === 'chkpnd') return checkPending(ctx, req, reply, p);
   if (/^newreq\s+NN$/i.test(mode)) {
-    return sendPage(ctx, req, reply, errorPage({ mode, dispositionMessage: 'Netscape <keygen> (SPKAC) requests are not supported; use the advanced request page.', code: 'REQUEST_FORMAT_UNSUPPORTED' }));
+    return sendPage(
+      ctx,
+      req,
+      reply,
+      errorPage({
+        mode,
+        dispositionMessage: 'Netscape <keygen> (SPKAC) requests are not supported; use the advanced request page.',
+        code: 'REQUEST_FORMAT_UNSUPPORTED',
+      }),
+    );
   }
-  return sendPage(ctx, req, reply, errorPage({ mode, dispositionMessage: 'No request mode was given.', code: 'INPUT_INVALID' }));
+  return sendPage(
+    ctx,
+    req,
+    reply,
+    errorPage({ mode, dispositionMessage: 'No request mode was given.', code: 'INPUT_INVALID' }),
+  );
 }
 
-async function newRequest(ctx: CertsrvContext, req: FastifyRequest, reply: FastifyReply, p: Params): Promise<FastifyReply> {
+async function newRequest(
+  ctx: CertsrvContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  p: Params,
+): Promise<FastifyReply> {
   const principal = requirePrincipal(req);
   const t = ctx.tessera;
   const saveCert = (p.get('savecert') ?? 'yes').toLowerCase() === 'no' ? 'no' : 'yes';
@@ -62,7 +91,12 @@ async function newRequest(ctx: CertsrvContext, req: FastifyRequest, reply: Fasti
   if (!THUMBPRINT.test(thumbprint)) throw new TesseraError('INPUT_INVALID', 'ThumbPrint is not a key handle');
   const targetStoreFlags = Number(p.get('targetstoreflags') ?? 0) >>> 0;
   const friendlyType = (p.get('friendlytype') ?? '').slice(0, 200);
-  const r = await submit(t, { request: p.get('certrequest') ?? '', attributes: attributesOf(p), requester: principal.actor.user, source: req.ip });
+  const r = await submit(t, {
+    request: p.get('certrequest') ?? '',
+    attributes: attributesOf(p),
+    requester: principal.actor.user,
+    source: req.ip,
+  });
   if (r.disposition === 'issued') {
     // SaveCert=no is AD CS's install flow, which hands the page the CMC full response.
     const response = saveCert === 'no' ? await fullResponse(t, r) : undefined;
@@ -81,7 +115,10 @@ async function newRequest(ctx: CertsrvContext, req: FastifyRequest, reply: Fasti
         keyLocation: thumbprint.startsWith('card:') ? 'card' : 'browser',
         agentUrl: cardAgentUrl(t.config),
         fullResponse: response,
-        onBehalfOf: r.subjectUser && r.subjectUser.toLowerCase() !== principal.actor.user.username.toLowerCase() ? r.subjectUser : null,
+        onBehalfOf:
+          r.subjectUser && r.subjectUser.toLowerCase() !== principal.actor.user.username.toLowerCase()
+            ? r.subjectUser
+            : null,
       }),
     );
   }
@@ -91,35 +128,102 @@ async function newRequest(ctx: CertsrvContext, req: FastifyRequest, reply: Fasti
     return sendPage(ctx, req, reply, pendingPage({ requestId: r.requestId, thumbprint, stillPending: false }));
   }
   const code = (r.code ?? 'INTERNAL') as ErrorCode;
-  if (r.disposition === 'denied') return sendPage(ctx, req, reply, deniedPage({ requestId: r.requestId, message: certsrvDispositionMessage(code, r.message), thumbprint }));
-  return sendPage(ctx, req, reply, errorPage({ mode: 'newreq', requestId: r.requestId, dispositionMessage: r.message, code, thumbprint }));
+  if (r.disposition === 'denied')
+    return sendPage(
+      ctx,
+      req,
+      reply,
+      deniedPage({ requestId: r.requestId, message: certsrvDispositionMessage(code, r.message), thumbprint }),
+    );
+  return sendPage(
+    ctx,
+    req,
+    reply,
+    errorPage({ mode: 'newreq', requestId: r.requestId, dispositionMessage: r.message, code, thumbprint }),
+  );
 }
 
-async function checkPending(ctx: CertsrvContext, req: FastifyRequest, reply: FastifyReply, p: Params): Promise<FastifyReply> {
+async function checkPending(
+  ctx: CertsrvContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  p: Params,
+): Promise<FastifyReply> {
   const principal = requirePrincipal(req);
   const t = ctx.tessera;
   const idText = p.get('reqid') ?? '';
-  if (!/^\d{1,15}$/.test(idText)) return sendPage(ctx, req, reply, errorPage({ mode: 'chkpnd', dispositionMessage: 'The requested property value is empty.', code: 'REQUEST_NOT_FOUND' }));
+  if (!/^\d{1,15}$/.test(idText))
+    return sendPage(
+      ctx,
+      req,
+      reply,
+      errorPage({
+        mode: 'chkpnd',
+        dispositionMessage: 'The requested property value is empty.',
+        code: 'REQUEST_NOT_FOUND',
+      }),
+    );
   const id = Number(idText);
   const entry = pendingEntries(req).find((e) => e.id === id);
   const found = await retrieveIfVisible(t, principal.actor, id);
-  if (!found) return sendPage(ctx, req, reply, errorPage({ mode: 'chkpnd', requestId: id, dispositionMessage: 'The requested property value is empty.', code: 'REQUEST_NOT_FOUND' }));
+  if (!found)
+    return sendPage(
+      ctx,
+      req,
+      reply,
+      errorPage({
+        mode: 'chkpnd',
+        requestId: id,
+        dispositionMessage: 'The requested property value is empty.',
+        code: 'REQUEST_NOT_FOUND',
+      }),
+    );
   const { request, certificate } = found;
   if (request.disposition === 'pending' || request.disposition === 'issuing') {
     return sendPage(ctx, req, reply, pendingPage({ requestId: id, thumbprint: '', stillPending: true }));
   }
   if ((request.disposition === 'issued' || request.disposition === 'revoked') && certificate?.der) {
-    if (request.disposition === 'revoked') return sendPage(ctx, req, reply, deniedPage({ requestId: id, message: request.message, revoked: true }));
+    if (request.disposition === 'revoked')
+      return sendPage(ctx, req, reply, deniedPage({ requestId: id, message: request.message, revoked: true }));
     const saveCert = (p.get('savecert') ?? entry?.saveCert ?? 'yes').toLowerCase() === 'no';
     return sendPage(
       ctx,
       req,
       reply,
-      issuedPage({ requestId: id, thumbprint: '', install: saveCert, certificate: certificate.der, chain: t.chain(), friendlyType: entry?.friendlyType ?? '', templateName: request.template, keyLocation: 'unknown', agentUrl: cardAgentUrl(t.config) }),
+      issuedPage({
+        requestId: id,
+        thumbprint: '',
+        install: saveCert,
+        certificate: certificate.der,
+        chain: t.chain(),
+        friendlyType: entry?.friendlyType ?? '',
+        templateName: request.template,
+        keyLocation: 'unknown',
+        agentUrl: cardAgentUrl(t.config),
+      }),
     );
   }
   // Denied or failed: the answer is final, so the browser forgets the request.
-  setRequestsCookie(reply, pendingEntries(req).filter((e) => e.id !== id));
-  if (request.disposition === 'denied') return sendPage(ctx, req, reply, deniedPage({ requestId: id, message: certsrvDispositionMessage(request.code, request.message) }));
-  return sendPage(ctx, req, reply, errorPage({ mode: 'chkpnd', requestId: id, dispositionMessage: request.message, code: (request.code ?? 'INTERNAL') as ErrorCode }));
+  setRequestsCookie(
+    reply,
+    pendingEntries(req).filter((e) => e.id !== id),
+  );
+  if (request.disposition === 'denied')
+    return sendPage(
+      ctx,
+      req,
+      reply,
+      deniedPage({ requestId: id, message: certsrvDispositionMessage(request.code, request.message) }),
+    );
+  return sendPage(
+    ctx,
+    req,
+    reply,
+    errorPage({
+      mode: 'chkpnd',
+      requestId: id,
+      dispositionMessage: request.message,
+      code: (request.code ?? 'INTERNAL') as ErrorCode,
+    }),
+  );
 }

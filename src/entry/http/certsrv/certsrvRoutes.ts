@@ -74,7 +74,13 @@ export async function certsrvRoutes(app: FastifyInstance, ctx: CertsrvContext): 
       if (err.code === 'AUTH_FAILED' || err.code === 'USER_DISABLED') {
         reply.header('www-authenticate', 'Basic realm="Tessera", charset="UTF-8"');
         // A disabled account answers as a wrong password does (no account enumeration).
-        return sendPage(ctx, req, reply, errorPage({ mode: '', dispositionMessage: err.message, code: err.code, intro: 'Sign-in failed.' }), statusOf('AUTH_FAILED'));
+        return sendPage(
+          ctx,
+          req,
+          reply,
+          errorPage({ mode: '', dispositionMessage: err.message, code: err.code, intro: 'Sign-in failed.' }),
+          statusOf('AUTH_FAILED'),
+        );
       }
       throw err;
     }
@@ -86,7 +92,12 @@ export async function certsrvRoutes(app: FastifyInstance, ctx: CertsrvContext): 
     }
     // Scripts (and Certipy's probe) expect 401 with a challenge on /certsrv/.
     reply.header('www-authenticate', 'Basic realm="Tessera", charset="UTF-8"');
-    return reply.code(statusOf('AUTH_REQUIRED')).type('text/html; charset=utf-8').send('<!DOCTYPE html><title>401 Unauthorized</title><p>Sign in at <a href="/certsrv/signin">/certsrv/signin</a>, or send HTTP Basic credentials.</p>');
+    return reply
+      .code(statusOf('AUTH_REQUIRED'))
+      .type('text/html; charset=utf-8')
+      .send(
+        '<!DOCTYPE html><title>401 Unauthorized</title><p>Sign in at <a href="/certsrv/signin">/certsrv/signin</a>, or send HTTP Basic credentials.</p>',
+      );
   });
 
   // Anti-forgery on every state change. Whatever the credentials (Basic a browser cached, a
@@ -102,7 +113,8 @@ export async function certsrvRoutes(app: FastifyInstance, ctx: CertsrvContext): 
   const checkForgery = async (req: FastifyRequest, p: ReadonlyMap<string, string>) => {
     if (SAFE_METHODS.has(req.method)) await refuseCrossSite(req);
     const principal = req.principal;
-    if (principal?.method === 'session' && p.get('csrf') !== ctx.auth.sessions.csrf(principal.session!)) throw new TesseraError('CSRF_TOKEN_INVALID');
+    if (principal?.method === 'session' && p.get('csrf') !== ctx.auth.sessions.csrf(principal.session!))
+      throw new TesseraError('CSRF_TOKEN_INVALID');
   };
 
   app.setErrorHandler((error, req, reply) => {
@@ -111,12 +123,43 @@ export async function certsrvRoutes(app: FastifyInstance, ctx: CertsrvContext): 
     const status = statusOf(err.code);
     if (status >= 500) req.log.error({ code: err.code, detail: err.detail, err: error }, 'certsrv request failed');
     const detail = status < 500 && err.detail ? `${err.message} (${err.detail})` : err.message;
-    if (err.code === 'AUTH_REQUIRED' || err.code === 'AUTH_FAILED') reply.header('www-authenticate', 'Basic realm="Tessera", charset="UTF-8"');
+    if (err.code === 'AUTH_REQUIRED' || err.code === 'AUTH_FAILED')
+      reply.header('www-authenticate', 'Basic realm="Tessera", charset="UTF-8"');
     if (err.code === 'RATE_LIMITED') reply.header('retry-after', String(retryAfterOf(err)));
-    return sendPage(ctx, req, reply, errorPage({ mode: '', dispositionMessage: detail, code: err.code, intro: 'The request could not be completed.', hint: err.code === 'CSRF_TOKEN_INVALID' ? 'Go back, reload the page and submit again.' : err.code === 'CROSS_SITE_REFUSED' ? 'Open this site yourself and submit the form from its own page.' : undefined }), status);
+    return sendPage(
+      ctx,
+      req,
+      reply,
+      errorPage({
+        mode: '',
+        dispositionMessage: detail,
+        code: err.code,
+        intro: 'The request could not be completed.',
+        hint:
+          err.code === 'CSRF_TOKEN_INVALID'
+            ? 'Go back, reload the page and submit again.'
+            : err.code === 'CROSS_SITE_REFUSED'
+              ? 'Open this site yourself and submit the form from its own page.'
+              : undefined,
+      }),
+      status,
+    );
   });
 
-  app.setNotFoundHandler((req, reply) => sendPage(ctx, req, reply, errorPage({ mode: '', dispositionMessage: `There is no page ${req.url.split('?')[0]}.`, code: 'NOT_FOUND', intro: 'Page not found.' }), statusOf('NOT_FOUND')));
+  app.setNotFoundHandler((req, reply) =>
+    sendPage(
+      ctx,
+      req,
+      reply,
+      errorPage({
+        mode: '',
+        dispositionMessage: `There is no page ${req.url.split('?')[0]}.`,
+        code: 'NOT_FOUND',
+        intro: 'Page not found.',
+      }),
+      statusOf('NOT_FOUND'),
+    ),
+  );
 
   const actorOf = (req: FastifyRequest): Actor => requirePrincipal(req).actor;
   const enrollable = async (req: FastifyRequest) => {
@@ -134,7 +177,15 @@ export async function certsrvRoutes(app: FastifyInstance, ctx: CertsrvContext): 
   // --- sign-in -----------------------------------------------------------------------------
   app.get('/signin', async (req, reply) => {
     const q = req.query as { return?: string; expired?: string };
-    return sendPage(ctx, req, reply, signinPage({ returnTo: safeReturn(q.return), error: q.expired ? errorRegistry.SESSION_EXPIRED.message : undefined }));
+    return sendPage(
+      ctx,
+      req,
+      reply,
+      signinPage({
+        returnTo: safeReturn(q.return),
+        error: q.expired ? errorRegistry.SESSION_EXPIRED.message : undefined,
+      }),
+    );
   });
   app.post('/signin', async (req, reply) => {
     const p = params(req);
@@ -148,9 +199,16 @@ export async function certsrvRoutes(app: FastifyInstance, ctx: CertsrvContext): 
       const err = toTesseraError(e);
       if (!['AUTH_FAILED', 'USER_DISABLED', 'RATE_LIMITED'].includes(err.code)) throw err;
       // The same words for an unknown user, a wrong password and a disabled account.
-      const message = err.code === 'RATE_LIMITED' ? `${err.message} (${retryAfterOf(err)} s)` : errorRegistry.AUTH_FAILED.message;
+      const message =
+        err.code === 'RATE_LIMITED' ? `${err.message} (${retryAfterOf(err)} s)` : errorRegistry.AUTH_FAILED.message;
       if (err.code === 'RATE_LIMITED') reply.header('retry-after', String(retryAfterOf(err)));
-      return sendPage(ctx, req, reply, signinPage({ returnTo, username, error: message }), statusOf(err.code === 'RATE_LIMITED' ? 'RATE_LIMITED' : 'AUTH_FAILED'));
+      return sendPage(
+        ctx,
+        req,
+        reply,
+        signinPage({ returnTo, username, error: message }),
+        statusOf(err.code === 'RATE_LIMITED' ? 'RATE_LIMITED' : 'AUTH_FAILED'),
+      );
     }
   });
   app.post('/signout', async (req, reply) => {
@@ -170,28 +228,66 @@ export async function certsrvRoutes(app: FastifyInstance, ctx: CertsrvContext): 
   // --- pages -------------------------------------------------------------------------------
   const welcome = async (req: FastifyRequest, reply: FastifyReply) => {
     const u = requirePrincipal(req).actor.user;
-    return sendPage(ctx, req, reply, welcomePage({ displayName: u.displayName, isAgent: hasRole(u, t.config.roles, 'enrollmentAgents'), isManager: hasRole(u, t.config.roles, 'certificateManagers'), signinUrl: ctx.signinUrl }));
+    return sendPage(
+      ctx,
+      req,
+      reply,
+      welcomePage({
+        displayName: u.displayName,
+        isAgent: hasRole(u, t.config.roles, 'enrollmentAgents'),
+        isManager: hasRole(u, t.config.roles, 'certificateManagers'),
+        signinUrl: ctx.signinUrl,
+      }),
+    );
   };
   app.get('/', welcome);
   app.get('/certdflt.asp', welcome);
   app.get('/default.asp', welcome);
-  app.get('/certrqus.asp', async (req, reply) => sendPage(ctx, req, reply, requestMenuPage((await enrollable(req)).find((x) => x.name === 'User'))));
+  app.get('/certrqus.asp', async (req, reply) =>
+    sendPage(ctx, req, reply, requestMenuPage((await enrollable(req)).find((x) => x.name === 'User'))),
+  );
   app.get('/certrqad.asp', async (req, reply) => sendPage(ctx, req, reply, advancedMenuPage()));
   app.get('/certrqma.asp', async (req, reply) => {
     const selected = (req.query as { template?: string }).template;
-    return sendPage(ctx, req, reply, advancedFormPage({ templates: await enrollable(req), selected, csrf: csrfValue(req), agentUrl: cardAgentUrl(t.config) }));
+    return sendPage(
+      ctx,
+      req,
+      reply,
+      advancedFormPage({
+        templates: await enrollable(req),
+        selected,
+        csrf: csrfValue(req),
+        agentUrl: cardAgentUrl(t.config),
+      }),
+    );
   });
   app.get('/certrqxt.asp', async (req, reply) => {
-    const templates = (await enrollable(req)).filter((x) => x.issuance.agentSignatures === 0 || hasRole(requirePrincipal(req).actor.user, t.config.roles, 'enrollmentAgents'));
+    const templates = (await enrollable(req)).filter(
+      (x) =>
+        x.issuance.agentSignatures === 0 ||
+        hasRole(requirePrincipal(req).actor.user, t.config.roles, 'enrollmentAgents'),
+    );
     return sendPage(ctx, req, reply, pasteFormPage({ templates, csrf: csrfValue(req) }));
   });
   app.get('/certckpn.asp', async (req, reply) => {
-    const issued = (await issuedToRequester(t, actorOf(req))).map(({ request, certificate }) => issuedEntry(request.id, request.template, certificate.der));
-    return sendPage(ctx, req, reply, pendingListPage({ entries: pendingEntries(req), csrf: csrfValue(req), issued, agentUrl: cardAgentUrl(t.config) }));
+    const issued = (await issuedToRequester(t, actorOf(req))).map(({ request, certificate }) =>
+      issuedEntry(request.id, request.template, certificate.der),
+    );
+    return sendPage(
+      ctx,
+      req,
+      reply,
+      pendingListPage({ entries: pendingEntries(req), csrf: csrfValue(req), issued, agentUrl: cardAgentUrl(t.config) }),
+    );
   });
   app.get('/certcarc.asp', async (req, reply) => {
     const chain = t.chain();
-    const fingerprint = createHash('sha256').update(chain[chain.length - 1]).digest('hex').toUpperCase().match(/../g)!.join(':');
+    const fingerprint = createHash('sha256')
+      .update(chain[chain.length - 1])
+      .digest('hex')
+      .toUpperCase()
+      .match(/../g)!
+      .join(':');
     const hasDelta = await currentCrl(t, t.config.issuingCa, 'delta').then(
       () => true,
       () => false,
@@ -201,14 +297,31 @@ export async function certsrvRoutes(app: FastifyInstance, ctx: CertsrvContext): 
   });
   app.get('/certsces.asp', async (req, reply) => {
     const u = requirePrincipal(req).actor.user;
-    if (!hasRole(u, t.config.roles, 'enrollmentAgents')) throw new TesseraError('FORBIDDEN', 'the enrollment station is for enrollment agents');
-    return sendPage(ctx, req, reply, enrollStationPage({ templates: await enrollable(req), domain: t.config.domain.name, csrf: csrfValue(req), agentUrl: cardAgentUrl(t.config) }));
+    if (!hasRole(u, t.config.roles, 'enrollmentAgents'))
+      throw new TesseraError('FORBIDDEN', 'the enrollment station is for enrollment agents');
+    return sendPage(
+      ctx,
+      req,
+      reply,
+      enrollStationPage({
+        templates: await enrollable(req),
+        domain: t.config.domain.name,
+        csrf: csrfValue(req),
+        agentUrl: cardAgentUrl(t.config),
+      }),
+    );
   });
 
   // --- request processing and downloads -----------------------------------------------------
   const fnsh = async (req: FastifyRequest, reply: FastifyReply) => {
     const p = params(req, await readGetBody(req));
-    if (p.size === 0) return sendPage(ctx, req, reply, errorPage({ mode: '', dispositionMessage: 'No form data was submitted.', code: 'INPUT_INVALID' }));
+    if (p.size === 0)
+      return sendPage(
+        ctx,
+        req,
+        reply,
+        errorPage({ mode: '', dispositionMessage: 'No form data was submitted.', code: 'INPUT_INVALID' }),
+      );
     await checkForgery(req, p);
     return certfnsh(ctx, req, reply, p);
   };
@@ -224,20 +337,52 @@ export async function certsrvRoutes(app: FastifyInstance, ctx: CertsrvContext): 
     const action = (p.get('action') ?? '').toLowerCase();
     const id = Number(p.get('reqid'));
     if (action === 'rmpn' || action === 'inst') {
-      setRequestsCookie(reply, pendingEntries(req).filter((e) => e.id !== id));
+      setRequestsCookie(
+        reply,
+        pendingEntries(req).filter((e) => e.id !== id),
+      );
       if (action === 'rmpn') return reply.redirect('/certsrv/certckpn.asp', 303);
-      return sendPage(ctx, req, reply, { id: 'installed', title: 'Certificate Installed', body: html`<p>Your new certificate has been successfully installed.</p><p><a href="/certsrv/">Home</a></p>` });
+      return sendPage(ctx, req, reply, {
+        id: 'installed',
+        title: 'Certificate Installed',
+        body: html`<p>Your new certificate has been successfully installed.</p><p><a href="/certsrv/">Home</a></p>`,
+      });
     }
-    if (action === 'instca') return sendPage(ctx, req, reply, { id: 'installed', title: 'CA Certificate Installed', body: html`<p>The CA certificate chain has been installed.</p>` });
-    return sendPage(ctx, req, reply, errorPage({ mode: action, dispositionMessage: `Unknown action ${escapeHtml(action)}.`, code: 'INPUT_INVALID' }));
+    if (action === 'instca')
+      return sendPage(ctx, req, reply, {
+        id: 'installed',
+        title: 'CA Certificate Installed',
+        body: html`<p>The CA certificate chain has been installed.</p>`,
+      });
+    return sendPage(
+      ctx,
+      req,
+      reply,
+      errorPage({ mode: action, dispositionMessage: `Unknown action ${escapeHtml(action)}.`, code: 'INPUT_INVALID' }),
+    );
   });
 
   // --- certificate managers ------------------------------------------------------------------
   const manage = async (req: FastifyRequest, reply: FastifyReply, notice?: string, error?: string) => {
     const u = requirePrincipal(req).actor.user;
-    if (!hasRole(u, t.config.roles, 'certificateManagers')) throw new TesseraError('FORBIDDEN', 'managing requests is for certificate managers');
-    const [pending, recent] = await Promise.all([t.store.requests.list({ disposition: 'pending', limit: 200 }), t.store.certificates.list({ limit: 50 })]);
-    return sendPage(ctx, req, reply, managePage({ pending, recent: recent.filter((c) => c.status !== 'reserved' && c.status !== 'abandoned'), csrf: csrfValue(req), notice, error }));
+    if (!hasRole(u, t.config.roles, 'certificateManagers'))
+      throw new TesseraError('FORBIDDEN', 'managing requests is for certificate managers');
+    const [pending, recent] = await Promise.all([
+      t.store.requests.list({ disposition: 'pending', limit: 200 }),
+      t.store.certificates.list({ limit: 50 }),
+    ]);
+    return sendPage(
+      ctx,
+      req,
+      reply,
+      managePage({
+        pending,
+        recent: recent.filter((c) => c.status !== 'reserved' && c.status !== 'abandoned'),
+        csrf: csrfValue(req),
+        notice,
+        error,
+      }),
+    );
   };
   app.get('/manage.asp', async (req, reply) => manage(req, reply));
   app.post('/manage.asp', async (req, reply) => {
@@ -248,7 +393,12 @@ export async function certsrvRoutes(app: FastifyInstance, ctx: CertsrvContext): 
     try {
       if (action === 'approve') {
         const r = await resubmit(t, actor, Number(p.get('id')));
-        return manage(req, reply, r.disposition === 'issued' ? `Request ${r.requestId} was issued (serial ${r.serial}).` : undefined, r.disposition !== 'issued' ? `Request ${r.requestId} was denied on approval: ${r.message}` : undefined);
+        return manage(
+          req,
+          reply,
+          r.disposition === 'issued' ? `Request ${r.requestId} was issued (serial ${r.serial}).` : undefined,
+          r.disposition !== 'issued' ? `Request ${r.requestId} was denied on approval: ${r.message}` : undefined,
+        );
       }
       if (action === 'deny') {
         const r = await denyRequest(t, actor, Number(p.get('id')), p.get('reason') || undefined);

@@ -6,12 +6,20 @@
  */
 import { errorRegistry, hresultOf, hresultText, isErrorCode, type ErrorCode } from '../../../errors/registry.js';
 
-const PARSE_CODES = new Set<ErrorCode>(['REQUEST_EMPTY', 'REQUEST_TOO_LARGE', 'REQUEST_MALFORMED', 'REQUEST_TOO_DEEP', 'REQUEST_NOT_DER', 'REQUEST_FORMAT_UNSUPPORTED']);
+const PARSE_CODES = new Set<ErrorCode>([
+  'REQUEST_EMPTY',
+  'REQUEST_TOO_LARGE',
+  'REQUEST_MALFORMED',
+  'REQUEST_TOO_DEEP',
+  'REQUEST_NOT_DER',
+  'REQUEST_FORMAT_UNSUPPORTED',
+]);
 
 export function certsrvDispositionMessage(code: string | null, stored: string): string {
   if (!code || !isErrorCode(code)) return stored;
   if (code === 'TEMPLATE_UNKNOWN') return stored;
-  if (PARSE_CODES.has(code)) return stored.startsWith('Error Parsing Request') ? stored : `Error Parsing Request ${stored}`;
+  if (PARSE_CODES.has(code))
+    return stored.startsWith('Error Parsing Request') ? stored : `Error Parsing Request ${stored}`;
   return `Denied by Policy Module  ${hresultOf(code)}, ${stored}`;
 }
 

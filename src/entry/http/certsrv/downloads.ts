@@ -27,8 +27,26 @@ function encode(der: Buffer, p: Params): Buffer | string {
   return (p.get('enc') ?? '').toLowerCase() === 'bin' ? der : toPem(der, 'CERTIFICATE', '\r\n');
 }
 
-function notAvailable(ctx: CertsrvContext, req: FastifyRequest, reply: FastifyReply, id: number | undefined, message: string, code: ErrorCode): FastifyReply {
-  return sendPage(ctx, req, reply, errorPage({ mode: 'retrieve', requestId: id, dispositionMessage: message, code, intro: 'The certificate you asked for is not available.' }));
+function notAvailable(
+  ctx: CertsrvContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  id: number | undefined,
+  message: string,
+  code: ErrorCode,
+): FastifyReply {
+  return sendPage(
+    ctx,
+    req,
+    reply,
+    errorPage({
+      mode: 'retrieve',
+      requestId: id,
+      dispositionMessage: message,
+      code,
+      intro: 'The certificate you asked for is not available.',
+    }),
+  );
 }
 
 /** `ReqID=CACert` with `Renewal=<n>`: only the current CA certificate (renewal 0) exists. */
@@ -37,43 +55,69 @@ function caRenewalOk(p: Params): boolean {
   return r === undefined || r === '' || r === '0';
 }
 
-export async function certnew(ctx: CertsrvContext, req: FastifyRequest, reply: FastifyReply, p: Params, kind: 'cer' | 'p7b'): Promise<FastifyReply> {
+export async function certnew(
+  ctx: CertsrvContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  p: Params,
+  kind: 'cer' | 'p7b',
+): Promise<FastifyReply> {
   const t = ctx.tessera;
   const reqId = p.get('reqid') ?? '';
   const type = kind === 'cer' ? 'application/pkix-cert' : 'application/x-pkcs7-certificates';
   if (reqId.toLowerCase() === 'cacert') {
-    if (!caRenewalOk(p)) return notAvailable(ctx, req, reply, undefined, 'The requested property value is empty.', 'NOT_FOUND');
+    if (!caRenewalOk(p))
+      return notAvailable(ctx, req, reply, undefined, 'The requested property value is empty.', 'NOT_FOUND');
     const chain = t.chain();
     const der = kind === 'cer' ? chain[0] : certsOnlyPkcs7(chain);
     return reply.type(type).header('cache-control', 'no-store').send(encode(der, p));
   }
-  if (!/^\d{1,15}$/.test(reqId)) return notAvailable(ctx, req, reply, undefined, 'The requested property value is empty.', 'REQUEST_NOT_FOUND');
+  if (!/^\d{1,15}$/.test(reqId))
+    return notAvailable(ctx, req, reply, undefined, 'The requested property value is empty.', 'REQUEST_NOT_FOUND');
   const id = Number(reqId);
   const principal = requirePrincipal(req);
   const found = await retrieveIfVisible(t, principal.actor, id);
   if (!found) return notAvailable(ctx, req, reply, id, 'The requested property value is empty.', 'REQUEST_NOT_FOUND');
   const { request, certificate } = found;
-  if (request.disposition === 'pending' || request.disposition === 'issuing') return notAvailable(ctx, req, reply, id, 'Taken Under Submission', 'REQUEST_NOT_PENDING');
+  if (request.disposition === 'pending' || request.disposition === 'issuing')
+    return notAvailable(ctx, req, reply, id, 'Taken Under Submission', 'REQUEST_NOT_PENDING');
   if (!certificate?.der) {
     const code = (request.code ?? 'INTERNAL') as ErrorCode;
     return notAvailable(ctx, req, reply, id, certsrvDispositionMessage(code, request.message), code);
   }
   // The browser no longer needs to remember an issued request (certnew.cer did the same).
   const entries = pendingEntries(req);
-  if (entries.some((e) => e.id === id)) setRequestsCookie(reply, entries.filter((e) => e.id !== id));
+  if (entries.some((e) => e.id === id))
+    setRequestsCookie(
+      reply,
+      entries.filter((e) => e.id !== id),
+    );
   const der = kind === 'cer' ? certificate.der : certsOnlyPkcs7([certificate.der, ...t.chain()]);
   return reply.type(type).header('cache-control', 'no-store').send(encode(der, p));
 }
 
-export async function certcrl(ctx: CertsrvContext, req: FastifyRequest, reply: FastifyReply, p: Params): Promise<FastifyReply> {
+export async function certcrl(
+  ctx: CertsrvContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  p: Params,
+): Promise<FastifyReply> {
   const t = ctx.tessera;
   const delta = (p.get('type') ?? 'base').toLowerCase() === 'delta';
-  if (!caRenewalOk(p)) return notAvailable(ctx, req, reply, undefined, 'The requested property value is empty.', 'NOT_FOUND');
+  if (!caRenewalOk(p))
+    return notAvailable(ctx, req, reply, undefined, 'The requested property value is empty.', 'NOT_FOUND');
   try {
     const crl = await currentCrl(t, t.config.issuingCa, delta ? 'delta' : 'full');
     return reply.type('application/pkix-crl').header('cache-control', 'no-store').send(encode(crl.der, p));
   } catch (e) {
     const err = asTesseraError(e);
-    return notAvailable(ctx, req, reply, undefined, `No ${delta ? 'delta' : 'base'} CRL has been published yet.`, err.code);
+    return notAvailable(
+      ctx,
+      req,
+      reply,
+      undefined,
+      `No ${delta ? 'delta' : 'base'} CRL has been published yet.`,
+      err.code,
+    );
   }
 }

@@ -20,7 +20,12 @@ export function parseRequestsCookie(value: string | undefined): PendingEntry[] {
   const text = value;
   const out: PendingEntry[] = [];
   for (const m of text.matchAll(/\[(\d{1,15}),(\d{1,10}),(yes|no),([^\]]*)\]/g)) {
-    out.push({ id: Number(m[1]), targetStoreFlags: Number(m[2]), saveCert: m[3] as 'yes' | 'no', friendlyType: m[4].slice(0, 200) });
+    out.push({
+      id: Number(m[1]),
+      targetStoreFlags: Number(m[2]),
+      saveCert: m[3] as 'yes' | 'no',
+      friendlyType: m[4].slice(0, 200),
+    });
   }
   return out.slice(-50);
 }
@@ -29,5 +34,7 @@ export function formatRequestsCookie(entries: readonly PendingEntry[]): string {
   if (!entries.length) return '-';
   // Separators in the friendly text become spaces, as AD CS does. @fastify/cookie
   // percent-encodes the value when it sets the cookie.
-  return entries.map((e) => `[${e.id},${e.targetStoreFlags},${e.saveCert},${e.friendlyType.replace(/[,\]\[]/g, ' ')}]`).join('');
+  return entries
+    .map((e) => `[${e.id},${e.targetStoreFlags},${e.saveCert},${e.friendlyType.replace(/[,\]\[]/g, ' ')}]`)
+    .join('');
 }

@@ -43,7 +43,9 @@ export default async function ocspRoutes(app: FastifyInstance, opts: OcspRoutesO
   // Whatever the Content-Type (RFC 6960 says application/ocsp-request; some clients send
   // none or another), the body is read as bytes, up to the cap.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_REQUEST_BYTES }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: MAX_REQUEST_BYTES }, (_req, body, done) =>
+    done(null, body),
+  );
 
   // Oversized or broken bodies end here (Fastify's 413 / 400 errors): answer in the
   // protocol, not with an HTML or JSON error page. Anything else is our fault: internalError.
@@ -58,7 +60,8 @@ export default async function ocspRoutes(app: FastifyInstance, opts: OcspRoutesO
       .send(clientError ? MALFORMED : INTERNAL_ERROR);
   });
 
-  const send = (reply: FastifyReply, a: OcspAnswer) => reply.code(200).header('content-type', OCSP_RESPONSE).send(a.der);
+  const send = (reply: FastifyReply, a: OcspAnswer) =>
+    reply.code(200).header('content-type', OCSP_RESPONSE).send(a.der);
 
   app.post('/ocsp', async (req, reply) => {
     const body = req.body;
@@ -80,7 +83,13 @@ export default async function ocspRoutes(app: FastifyInstance, opts: OcspRoutesO
       .header('expires', a.cache.nextUpdate.toUTCString())
       .header('cache-control', `public, max-age=${maxAge}, no-transform, must-revalidate`);
     const inm = req.headers['if-none-match'];
-    if (inm !== undefined && String(inm).split(',').some((s) => s.trim().replace(/^W\//, '') === a.cache!.etag)) return reply.code(304).send();
+    if (
+      inm !== undefined &&
+      String(inm)
+        .split(',')
+        .some((s) => s.trim().replace(/^W\//, '') === a.cache!.etag)
+    )
+      return reply.code(304).send();
     return send(reply, a);
   };
   app.get('/ocsp', get);

@@ -42,7 +42,11 @@ function sendError(reply: FastifyReply, e: unknown): FastifyReply {
   const err = asTesseraError(e);
   const status = statusOf(err.code);
   if (status >= 500) reply.log.error({ code: err.code, detail: err.detail }, 'pki request failed');
-  return reply.code(status).header('cache-control', 'no-store').type('text/plain; charset=utf-8').send(`${err.message} [${err.code}]\n`);
+  return reply
+    .code(status)
+    .header('cache-control', 'no-store')
+    .type('text/plain; charset=utf-8')
+    .send(`${err.message} [${err.code}]\n`);
 }
 
 const notFound = (reply: FastifyReply) => sendError(reply, new TesseraError('NOT_FOUND'));
@@ -59,7 +63,11 @@ export default async function pkiRoutes(app: FastifyInstance, opts: { tessera: T
       const ca = t.cas.find((c) => c.id === caId && c.active);
       if (!ca) return notFound(reply);
       let etag = certEtags.get(caId);
-      if (!etag) certEtags.set(caId, (etag = `"${createHash('sha256').update(ca.certificate).digest('base64url').slice(0, 27)}"`));
+      if (!etag)
+        certEtags.set(
+          caId,
+          (etag = `"${createHash('sha256').update(ca.certificate).digest('base64url').slice(0, 27)}"`),
+        );
       reply.header('etag', etag).header('cache-control', `public, max-age=${CERT_MAX_AGE_SECONDS}`);
       if (notModified(req, etag, new Date(0))) return reply.code(304).send();
       return reply.type('application/pkix-cert').send(ca.certificate);

@@ -20,7 +20,13 @@ export interface SigninView {
 
 /** The checks as scripts see them (no private details). */
 export function publicChecks(checks: readonly Check[]) {
-  return checks.map((c) => ({ id: c.id, title: c.title, status: c.status, summary: c.summary, ...(c.code ? { code: c.code } : {}) }));
+  return checks.map((c) => ({
+    id: c.id,
+    title: c.title,
+    status: c.status,
+    summary: c.summary,
+    ...(c.code ? { code: c.code } : {}),
+  }));
 }
 
 /** The JSON answer of /signin.json (and of /signin with Accept: application/json). */
@@ -29,7 +35,12 @@ export function signinJson(v: SigninView): Record<string, unknown> {
   if (d.ok) {
     return {
       result: 'signed-in',
-      user: { username: d.account.username, displayName: d.account.displayName, upn: d.account.upn, sid: d.account.sid },
+      user: {
+        username: d.account.username,
+        displayName: d.account.displayName,
+        upn: d.account.upn,
+        sid: d.account.sid,
+      },
       mapping: { kind: d.mapping.kind, strength: d.mapping.strength, description: mappingText(d.mapping) },
       certificate: d.certificate,
       chain: d.path.map((c) => c.subject),
@@ -53,7 +64,8 @@ const STATUS_TEXT: Record<Check['status'], string> = { passed: '✔ passed', fai
 
 function checkRows(checks: readonly Check[]): SafeHtml[] {
   return checks.map(
-    (c) => html`<tr data-check="${c.id}" data-status="${c.status}"><td>${c.title}</td><td class="${c.status === 'failed' ? 'error' : c.status === 'passed' ? 'notice' : 'hint'}">${STATUS_TEXT[c.status]}</td><td>${c.summary}${c.code ? html` <code>${c.code}</code>` : ''}</td></tr>`,
+    (c) =>
+      html`<tr data-check="${c.id}" data-status="${c.status}"><td>${c.title}</td><td class="${c.status === 'failed' ? 'error' : c.status === 'passed' ? 'notice' : 'hint'}">${STATUS_TEXT[c.status]}</td><td>${c.summary}${c.code ? html` <code>${c.code}</code>` : ''}</td></tr>`,
   );
 }
 

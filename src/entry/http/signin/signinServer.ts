@@ -24,7 +24,12 @@
  */
 import { constants, createHash } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
 import cookie from '@fastify/cookie';
 import { errorRegistry, type ErrorCode } from '../../../errors/registry.js';
 import { TesseraError } from '../../../errors/TesseraError.js';
@@ -84,7 +89,13 @@ function refusalStatus(code: ErrorCode): number {
 
 export async function buildSigninApp(o: SigninServerOptions): Promise<FastifyInstance> {
   const t = o.tessera;
-  const validator = o.validator ?? new SmartCardValidator(await validatorSettingsFor(t), { accounts: t.directory, now: o.now ?? (() => t.now()), fetch: o.fetch });
+  const validator =
+    o.validator ??
+    new SmartCardValidator(await validatorSettingsFor(t), {
+      accounts: t.directory,
+      now: o.now ?? (() => t.now()),
+      fetch: o.fetch,
+    });
   const tls = o.tls ?? (await readTlsIdentity(t.paths));
   const trust = validator.trust;
   const sessions = new SessionTokens(o.sessionKey, t);
@@ -129,9 +140,24 @@ export async function buildSigninApp(o: SigninServerOptions): Promise<FastifyIns
     reply
       .code(status)
       .type('text/html; charset=utf-8')
-      .send(layout({ caName, organization: t.config.organization, user: null, roles: [], csrf: null, nonce: req.cspNonce ?? newNonce() }, page));
+      .send(
+        layout(
+          {
+            caName,
+            organization: t.config.organization,
+            user: null,
+            roles: [],
+            csrf: null,
+            nonce: req.cspNonce ?? newNonce(),
+          },
+          page,
+        ),
+      );
 
-  const wantsJson = (req: FastifyRequest, forced: boolean) => forced || (/application\/json/i.test(String(req.headers.accept ?? '')) && !/text\/html/i.test(String(req.headers.accept ?? '')));
+  const wantsJson = (req: FastifyRequest, forced: boolean) =>
+    forced ||
+    (/application\/json/i.test(String(req.headers.accept ?? '')) &&
+      !/text\/html/i.test(String(req.headers.accept ?? '')));
 
   const audit = (req: FastifyRequest, d: SigninDecision, chain: Buffer[]) =>
     auditSmartCardSignIn(t, { source: req.ip, decision: d, presented: chain.length });
@@ -150,8 +176,20 @@ export async function buildSigninApp(o: SigninServerOptions): Promise<FastifyIns
       const refused = auditSmartCardSignIn(t, { source: req.ip, rateLimited });
       await refused.catch((e) => req.log.error({ err: e }, 'audit failed'));
       reply.header('retry-after', '60');
-      if (json) return reply.code(statusOf('RATE_LIMITED')).send({ result: 'refused', code: 'RATE_LIMITED', message: errorRegistry.RATE_LIMITED.message });
-      return render(req, reply, { id: 'smartcard-signin', title: 'Test my smart card', body: html`<p class="error" role="alert">${errorRegistry.RATE_LIMITED.message}</p>` }, statusOf('RATE_LIMITED'));
+      if (json)
+        return reply
+          .code(statusOf('RATE_LIMITED'))
+          .send({ result: 'refused', code: 'RATE_LIMITED', message: errorRegistry.RATE_LIMITED.message });
+      return render(
+        req,
+        reply,
+        {
+          id: 'smartcard-signin',
+          title: 'Test my smart card',
+          body: html`<p class="error" role="alert">${errorRegistry.RATE_LIMITED.message}</p>`,
+        },
+        statusOf('RATE_LIMITED'),
+      );
     }
 
     const decision = await validator.validate(chain, possessionOf(socket));
@@ -164,7 +202,18 @@ export async function buildSigninApp(o: SigninServerOptions): Promise<FastifyIns
       if (decision.ok) {
         const err = new TesseraError('STORAGE_UNAVAILABLE', 'the sign-in could not be audited');
         const status = statusOf(err.code);
-        return json ? reply.code(status).send({ result: 'error', code: err.code, message: err.message }) : render(req, reply, { id: 'smartcard-signin', title: 'Test my smart card', body: html`<p class="error" role="alert">${err.message}</p>` }, status);
+        return json
+          ? reply.code(status).send({ result: 'error', code: err.code, message: err.message })
+          : render(
+              req,
+              reply,
+              {
+                id: 'smartcard-signin',
+                title: 'Test my smart card',
+                body: html`<p class="error" role="alert">${err.message}</p>`,
+              },
+              status,
+            );
       }
     }
     if (decision.ok) {
@@ -172,13 +221,28 @@ export async function buildSigninApp(o: SigninServerOptions): Promise<FastifyIns
       setSessionCookie(reply, token, session.expires, true);
       sessionExpires = new Date(session.expires);
       req.log[decision.mapping.strength === 'weak' ? 'warn' : 'info'](
-        { username: decision.account.username, mapping: decision.mapping.kind, strength: decision.mapping.strength, serial: decision.certificate.serial, source: req.ip },
-        decision.mapping.strength === 'weak' ? 'smart card sign-in with a WEAK (UPN-only) mapping' : 'smart card sign-in',
+        {
+          username: decision.account.username,
+          mapping: decision.mapping.kind,
+          strength: decision.mapping.strength,
+          serial: decision.certificate.serial,
+          source: req.ip,
+        },
+        decision.mapping.strength === 'weak'
+          ? 'smart card sign-in with a WEAK (UPN-only) mapping'
+          : 'smart card sign-in',
       );
-      if (decision.warnings?.length) req.log.warn({ username: decision.account.username, serial: decision.certificate.serial, warnings: decision.warnings }, 'smart card sign-in let through with warnings (revocation soft-fail)');
+      if (decision.warnings?.length)
+        req.log.warn(
+          { username: decision.account.username, serial: decision.certificate.serial, warnings: decision.warnings },
+          'smart card sign-in let through with warnings (revocation soft-fail)',
+        );
     } else {
       const level = statusOf(decision.code) >= 500 ? 'error' : 'warn';
-      req.log[level]({ code: decision.code, detail: decision.detail, source: req.ip, fingerprint }, 'smart card sign-in refused');
+      req.log[level](
+        { code: decision.code, detail: decision.detail, source: req.ip, fingerprint },
+        'smart card sign-in refused',
+      );
     }
     const view = { decision, siteUrl: t.config.siteUrl, ...(sessionExpires ? { sessionExpires } : {}) };
     const status = decision.ok ? 200 : refusalStatus(decision.code);
@@ -195,10 +259,18 @@ export async function buildSigninApp(o: SigninServerOptions): Promise<FastifyIns
     if (!f) return reply.code(statusOf('NOT_FOUND')).type('text/plain').send('not found');
     return reply.type(f.type).header('cache-control', 'public, max-age=300').send(f.body);
   });
-  app.setNotFoundHandler((_req, reply) => reply.code(statusOf('NOT_FOUND')).type('text/plain; charset=utf-8').send(`${errorRegistry.NOT_FOUND.message} [NOT_FOUND]\n`));
+  app.setNotFoundHandler((_req, reply) =>
+    reply
+      .code(statusOf('NOT_FOUND'))
+      .type('text/plain; charset=utf-8')
+      .send(`${errorRegistry.NOT_FOUND.message} [NOT_FOUND]\n`),
+  );
   app.setErrorHandler((err, req, reply) => {
     req.log.error({ err }, 'sign-in listener failed');
-    return reply.code(statusOf('INTERNAL')).type('text/plain; charset=utf-8').send(`${errorRegistry.INTERNAL.message} [INTERNAL]\n`);
+    return reply
+      .code(statusOf('INTERNAL'))
+      .type('text/plain; charset=utf-8')
+      .send(`${errorRegistry.INTERNAL.message} [INTERNAL]\n`);
   });
   return app;
 }
@@ -210,8 +282,13 @@ export async function startSigninServer(o: SigninServerOptions): Promise<SigninS
   } catch (e) {
     await app.close().catch(() => {});
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new TesseraError('CONFIG_INVALID', `port ${o.port} on ${o.host} is already in use; choose another --signin-port`);
-    if (code === 'EACCES') throw new TesseraError('CONFIG_INVALID', `no permission to listen on port ${o.port}; use a port above 1023`);
+    if (code === 'EADDRINUSE')
+      throw new TesseraError(
+        'CONFIG_INVALID',
+        `port ${o.port} on ${o.host} is already in use; choose another --signin-port`,
+      );
+    if (code === 'EACCES')
+      throw new TesseraError('CONFIG_INVALID', `no permission to listen on port ${o.port}; use a port above 1023`);
     throw e;
   }
   const a = app.server.address();

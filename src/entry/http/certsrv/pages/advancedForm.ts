@@ -75,9 +75,16 @@ function preselected(templates: readonly Template[], wanted: string | undefined)
   return (here.find((t) => t.name === wanted) ?? here[0])?.name;
 }
 
-export function advancedFormPage(o: { templates: readonly Template[]; selected?: string; csrf: string; agentUrl?: string }): Page {
+export function advancedFormPage(o: {
+  templates: readonly Template[];
+  selected?: string;
+  csrf: string;
+  agentUrl?: string;
+}): Page {
   const selected = preselected(o.templates, o.selected);
-  const options = o.templates.map((t) => templateOption(t, { selected: t.name === selected, disableAgentTemplates: true }));
+  const options = o.templates.map((t) =>
+    templateOption(t, { selected: t.name === selected, disableAgentTemplates: true }),
+  );
   const agentOnly = o.templates.filter((t) => t.issuance.agentSignatures > 0);
   return {
     id: 'request-advanced',

@@ -18,7 +18,12 @@ import {
   submittedDataForm,
 } from './advancedForm.js';
 
-export function enrollStationPage(o: { templates: readonly Template[]; domain: string; csrf: string; agentUrl?: string }): Page {
+export function enrollStationPage(o: {
+  templates: readonly Template[];
+  domain: string;
+  csrf: string;
+  agentUrl?: string;
+}): Page {
   return {
     id: 'enroll-station',
     title: 'Enrollment Station',

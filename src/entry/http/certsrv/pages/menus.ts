@@ -3,7 +3,12 @@ import type { Template } from '../../../../template/Template.js';
 import { html } from '../html.js';
 import type { Page } from '../Layout.js';
 
-export function welcomePage(o: { displayName: string; isAgent: boolean; isManager: boolean; signinUrl?: string }): Page {
+export function welcomePage(o: {
+  displayName: string;
+  isAgent: boolean;
+  isManager: boolean;
+  signinUrl?: string;
+}): Page {
   return {
     id: 'welcome',
     title: 'Welcome',

@@ -23,7 +23,12 @@ export interface IssuedEntry {
   readonly keyId: string;
 }
 
-export function pendingListPage(o: { entries: readonly PendingEntry[]; csrf: string; issued?: readonly IssuedEntry[]; agentUrl?: string }): Page {
+export function pendingListPage(o: {
+  entries: readonly PendingEntry[];
+  csrf: string;
+  issued?: readonly IssuedEntry[];
+  agentUrl?: string;
+}): Page {
   const rows = o.entries.map(
     (e) => html`<li><form method="post" action="certfnsh.asp" class="inline">
 <input type="hidden" name="Mode" value="chkpnd"><input type="hidden" name="ReqID" value="${e.id}"><input type="hidden" name="TargetStoreFlags" value="${e.targetStoreFlags}"><input type="hidden" name="SaveCert" value="${e.saveCert}"><input type="hidden" name="csrf" value="${o.csrf}">
@@ -32,7 +37,9 @@ export function pendingListPage(o: { entries: readonly PendingEntry[]; csrf: str
   );
   const issued = o.issued ?? [];
   const issuedRows = issued.map(
-    (e) => html`<tr id="issued${e.requestId}" data-req-id="${e.requestId}" data-sha256="${e.sha256}" data-spki-sha256="${e.spkiSha256}" data-key-id="${e.keyId}">
+    (
+      e,
+    ) => html`<tr id="issued${e.requestId}" data-req-id="${e.requestId}" data-sha256="${e.sha256}" data-spki-sha256="${e.spkiSha256}" data-key-id="${e.keyId}">
 <td><form method="post" action="certfnsh.asp" class="inline"><input type="hidden" name="Mode" value="chkpnd"><input type="hidden" name="ReqID" value="${e.requestId}"><input type="hidden" name="SaveCert" value="yes"><input type="hidden" name="csrf" value="${o.csrf}"><button type="submit" class="link" id="view${e.requestId}">Request ${e.requestId}</button></form></td>
 <td>${e.template ?? '—'}</td><td>${e.subject}</td><td>${e.notAfter.toISOString().slice(0, 10)}</td><td class="card-state" id="cardState${e.requestId}">—</td></tr>`,
   );

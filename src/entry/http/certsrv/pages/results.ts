@@ -97,10 +97,15 @@ ${v.keyLocation !== 'card' ? browserInstall : ''}${v.keyLocation !== 'browser' ?
     title: 'Certificate Issued',
     bundle: v.install,
     script: handleGetCertScript(id),
-    body: html`${resultBlock('issued', id, v.thumbprint, html`<p id="locInfo">${v.onBehalfOf ? `The certificate you requested on behalf of ${v.onBehalfOf} was issued.` : 'The certificate you requested was issued to you.'}</p>
+    body: html`${resultBlock(
+      'issued',
+      id,
+      v.thumbprint,
+      html`<p id="locInfo">${v.onBehalfOf ? `The certificate you requested on behalf of ${v.onBehalfOf} was issued.` : 'The certificate you requested was issued to you.'}</p>
 ${installUi}
 ${downloads}
-<p class="hint">If this CA is not trusted yet, <a href="certnew.cer?ReqID=CACert&amp;Renewal=0&amp;Mode=inst&amp;Enc=b64">install the CA certificate</a> (compare its fingerprint with the one your administrator published).</p>`)}
+<p class="hint">If this CA is not trusted yet, <a href="certnew.cer?ReqID=CACert&amp;Renewal=0&amp;Mode=inst&amp;Enc=b64">install the CA certificate</a> (compare its fingerprint with the one your administrator published).</p>`,
+    )}
 <script type="application/json" id="issuedData">${raw(data)}</script>`,
   };
 }
@@ -110,9 +115,14 @@ export function pendingPage(o: { requestId: number; thumbprint: string; stillPen
     id: 'result-pending',
     title: 'Certificate Pending',
     bundle: true,
-    body: resultBlock('pending', o.requestId, o.thumbprint, html`<p id="locInfoNewReq">${o.stillPending ? 'Your certificate request is still pending. You must wait for an administrator to issue the certificate you requested.' : 'Your certificate request has been received. However, you must wait for an administrator to issue the certificate you requested.'}</p>
+    body: resultBlock(
+      'pending',
+      o.requestId,
+      o.thumbprint,
+      html`<p id="locInfoNewReq">${o.stillPending ? 'Your certificate request is still pending. You must wait for an administrator to issue the certificate you requested.' : 'Your certificate request has been received. However, you must wait for an administrator to issue the certificate you requested.'}</p>
 <p id="locInfoReqID">Your Request Id is ${o.requestId}.</p>
-<p>Come back to <a href="certckpn.asp">View the status of a pending certificate request</a> with this browser within 10 days to install the certificate once it is issued: the key stays in this browser (or on your card) until then.</p>`),
+<p>Come back to <a href="certckpn.asp">View the status of a pending certificate request</a> with this browser within 10 days to install the certificate once it is issued: the key stays in this browser (or on your card) until then.</p>`,
+    ),
   };
 }
 
@@ -122,9 +132,14 @@ export function deniedPage(o: { requestId: number; message: string; revoked?: bo
     title: 'Certificate Request Denied',
     // The page script removes the key this browser made for a refused request.
     bundle: true,
-    body: resultBlock('denied', o.requestId, o.thumbprint ?? '', html`<p id="locDenied">${o.revoked ? 'Your certificate was issued, and then revoked.' : 'Your certificate request was denied.'}</p>
+    body: resultBlock(
+      'denied',
+      o.requestId,
+      o.thumbprint ?? '',
+      html`<p id="locDenied">${o.revoked ? 'Your certificate was issued, and then revoked.' : 'Your certificate request was denied.'}</p>
 <p id="locInfoReqIDandReason">Your Request Id is ${o.requestId}. The disposition message is "${o.message}".</p>
-<p id="locContactAdmin">Contact your administrator for further information.</p>`),
+<p id="locContactAdmin">Contact your administrator for further information.</p>`,
+    ),
   };
 }
 
@@ -145,7 +160,12 @@ function item(id: string, label: string, text: string): SafeHtml {
 const escapeLine = (s: string) => escapeHtml(s).replace(/[\r\n\t]+/g, ' ');
 
 export function errorPage(v: ErrorView): Page {
-  const modeText = v.mode === 'chkpnd' ? 'chkpnd - Check Pending Request' : v.mode === 'newreq' ? 'newreq - New Request' : v.mode || '(none)';
+  const modeText =
+    v.mode === 'chkpnd'
+      ? 'chkpnd - Check Pending Request'
+      : v.mode === 'newreq'
+        ? 'newreq - New Request'
+        : v.mode || '(none)';
   const intro =
     v.intro ??
     (v.mode === 'chkpnd'
@@ -157,10 +177,15 @@ export function errorPage(v: ErrorView): Page {
     id: 'result-error',
     title: 'Error',
     bundle: v.thumbprint !== undefined,
-    body: resultBlock('error', v.requestId ?? '', v.thumbprint ?? '', html`<p id="locInfo">${intro}</p>
+    body: resultBlock(
+      'error',
+      v.requestId ?? '',
+      v.thumbprint ?? '',
+      html`<p id="locInfo">${intro}</p>
 <dl class="details">
 ${item('locReqModeLabel', 'Request Mode:', modeText)}${v.requestId !== undefined ? item('locReqIdLabel', 'Request Id:', String(v.requestId)) : ''}${item('locDispMsgLabel', 'Disposition message:', v.dispositionMessage)}${item('locResultLabel', 'Result:', resultText(v.code))}${item('locLastStatusLabel', 'LastStatus:', resultText(v.code))}</dl>
 ${v.hint ? html`<p class="hint">${v.hint}</p>` : ''}
-<p><a href="/certsrv/">Home</a></p>`),
+<p><a href="/certsrv/">Home</a></p>`,
+    ),
   };
 }
