@@ -235,7 +235,7 @@ async function main() {
   const lines = [
     '# Issuance benchmark',
     '',
-    `Run ${started.toISOString()} on ${machine} (\`node bench/issuance.mjs${args.length ? ' ' + args.join(' ') : ''}\`). Load average (1, 5, 15 min) ${load0.map((x) => x.toFixed(2)).join(', ')} at the start and ${load1.map((x) => x.toFixed(2)).join(', ')} at the end: client, servers and whatever else runs on the machine share its ${cpus().length} cores, and the figures move with it.`,
+    `Run ${started.toISOString()} on ${machine} (\`node bench/issuance.mjs${args.length ? ` ${args.join(' ')}` : ''}\`). Load average (1, 5, 15 min) ${load0.map((x) => x.toFixed(2)).join(', ')} at the start and ${load1.map((x) => x.toFixed(2)).join(', ')} at the end: client, servers and whatever else runs on the machine share its ${cpus().length} cores, and the figures move with it.`,
     '',
     `Every Tessera row is the real server process (\`node bin/tessera.js serve --enroll-rate-limit 0 --quiet\`), HTTPS, template ${TEMPLATE} (subject, UPN and e-mail from the directory, SID extension), SQLite in WAL mode with every commit fdatasync'ed before it returns (SQLite's FULL, the sync done on a thread of its own: src/store/SqliteDriver.ts): each certificate is durably committed before its response. ${nCsrs.toLocaleString('en-US')} distinct CSRs (half RSA-2048, half P-256), cycled by wrk; ${seconds} s per row${repeat > 1 ? `, median of ${repeat} runs` : ''}, after a ${warmup} s warm-up. Load average column: one-minute load at the end of the row.`,
     '',
@@ -251,7 +251,7 @@ async function main() {
     lines.push(
       '## The physical limit: raw signatures per second on all cores',
       '',
-      '| key | Node `crypto.sign`, one worker thread per core | `openssl speed -multi ' + cpus().length + '` |',
+      `| key | Node \`crypto.sign\`, one worker thread per core | \`openssl speed -multi ${cpus().length}\` |`,
       '|---|---:|---:|',
       ...raw.map((r) => `| ${r.ca} | ${fmt(r.node)} | ${fmt(r.openssl)} |`),
       '',
@@ -273,7 +273,7 @@ async function main() {
             .map(([k, v]) => `${k} ${v}`)
             .join(
               ', ',
-            )} | ${c.verified}/${c.sampled} | ${c.audit.ok ? 'verifies' : 'FAILED: ' + c.audit.out.slice(0, 200)} |`,
+            )} | ${c.verified}/${c.sampled} | ${c.audit.ok ? 'verifies' : `FAILED: ${c.audit.out.slice(0, 200)}`} |`,
       ),
       '',
     );

@@ -109,7 +109,7 @@ async function benchCrl(sizes) {
     for (const r of all) {
       const reason = REASONS[r.revocation_reason];
       out.write(
-        `R\t${yymmdd(Number(r.not_after))}\t${yymmdd(Number(r.revoked_at))}${reason ? ',' + reason : ''}\t${r.serial.toUpperCase()}\tunknown\t/CN=leaf${i++}\n`,
+        `R\t${yymmdd(Number(r.not_after))}\t${yymmdd(Number(r.revoked_at))}${reason ? `,${reason}` : ''}\t${r.serial.toUpperCase()}\tunknown\t/CN=leaf${i++}\n`,
       );
     }
     await new Promise((r) => out.end(r));
@@ -377,7 +377,7 @@ async function benchOcsp(seconds) {
   // CFSSL ocspserve: serves pre-signed responses from a file (the same bytes we serve).
   const cfssl = spawnSync('sh', ['-c', 'command -v cfssl'], { encoding: 'utf8' }).stdout.trim();
   if (cfssl) {
-    writeFileSync(join(w, 'responses.b64'), presigned.toString('base64') + '\n');
+    writeFileSync(join(w, 'responses.b64'), `${presigned.toString('base64')}\n`);
     await run(
       'CFSSL ocspserve (pre-signed file)',
       (port) =>
@@ -472,13 +472,13 @@ if (args[0] === '--child') {
     const warmMs = performance.now() - t1;
     await t.close();
     process.stdout.write(
-      JSON.stringify({
+      `${JSON.stringify({
         ms,
         warmMs,
         entries: c.entries,
         bytes: c.der.length,
         maxRssKB: process.resourceUsage().maxRSS,
-      }) + '\n',
+      })}\n`,
     );
     process.exit(0);
   }
@@ -554,13 +554,13 @@ if (args[0] === '--child') {
     const wall = (performance.now() - w0) / 1000;
     const c = process.cpuUsage(c0);
     process.stdout.write(
-      JSON.stringify({
+      `${JSON.stringify({
         rps: ok / wall,
         non200,
         errors,
         avgMs: latSum / Math.max(1, ok + non200),
         clientCpu: (c.user + c.system) / 1e6 / wall,
-      }) + '\n',
+      })}\n`,
     );
     process.exit(0);
   }

@@ -43,11 +43,11 @@ for (const part of parts) {
   }
   if (r.stdout.trim()) sections.push(r.stdout.trim());
 }
-const md = sections.join('\n\n---\n\n') + '\n';
+const md = `${sections.join('\n\n---\n\n')}\n`;
 // The combined file is written by whole runs only; each part keeps its own file either way.
 if (!only) {
   mkdirSync(join(root, 'bench/results'), { recursive: true });
   writeFileSync(join(root, 'bench/results/bench.md'), md);
 }
-process.stdout.write('\n' + md);
+process.stdout.write(`\n${md}`);
 process.exit(failed ? 1 : 0);

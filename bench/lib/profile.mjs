@@ -18,7 +18,7 @@ const pkg = (n) => {
   if (!u) return n.callFrame.functionName.startsWith('(') ? n.callFrame.functionName : '(native)';
   const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(u);
   if (m) return m[1];
-  if (u.startsWith('node:')) return 'node:' + u.slice(5).split('/')[0];
+  if (u.startsWith('node:')) return `node:${u.slice(5).split('/')[0]}`;
   const d = /dist\/([^/]+)/.exec(u);
   return d ? `tessera/${d[1]}` : u;
 };
@@ -29,7 +29,7 @@ for (const [id, t] of dt) {
   self.set(name(n), (self.get(name(n)) ?? 0) + t);
   pk.set(pkg(n), (pk.get(pkg(n)) ?? 0) + t);
 }
-const pct = (t) => ((100 * t) / total).toFixed(1).padStart(5) + '%';
+const pct = (t) => `${((100 * t) / total).toFixed(1).padStart(5)}%`;
 console.log(`total ${(total / 1e6).toFixed(2)} s sampled`);
 console.log('\n-- by package (self) --');
 for (const [k, v] of [...pk].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(pct(v), k);

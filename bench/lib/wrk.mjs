@@ -8,7 +8,7 @@ const script = join(dirname(fileURLToPath(import.meta.url)), 'post.lua');
 
 /** Write JSON bodies, one per line, for post.lua. */
 export function writeBodies(file, bodies) {
-  writeFileSync(file, bodies.map((b) => JSON.stringify(b)).join('\n') + '\n');
+  writeFileSync(file, `${bodies.map((b) => JSON.stringify(b)).join('\n')}\n`);
 }
 
 /**

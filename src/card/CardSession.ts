@@ -8,7 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import pkcs11js from 'pkcs11js';
 import { keyIdOf, readCertificate } from '../x509/certificate.js';
-import { TesseraError } from '../errors/TesseraError.js';
+import type { TesseraError } from '../errors/TesseraError.js';
 import { p1363ToDer } from '../x509/buildCsr.js';
 import { oid } from '../x509/der.js';
 import { CURVE_OIDS, decodeSpki, type CurveName } from '../x509/publicKey.js';
@@ -439,7 +439,7 @@ export class CardSession {
     const ids = [preferredId, cardKeyId(spki)].filter((x): x is Buffer => !!x);
     for (const h of this.find([{ type: P.CKA_CLASS, value: P.CKO_PUBLIC_KEY }])) {
       const s = this.spkiOf(h);
-      if (!s || !s.equals(spki)) continue;
+      if (!s?.equals(spki)) continue;
       const id = this.attr(h, P.CKA_ID) ?? Buffer.alloc(0);
       const priv = this.find([
         { type: P.CKA_CLASS, value: P.CKO_PRIVATE_KEY },
@@ -459,7 +459,7 @@ export class CardSession {
     }
     for (const h of this.find([{ type: P.CKA_CLASS, value: P.CKO_PRIVATE_KEY }])) {
       const s = this.spkiOf(h);
-      if (s && s.equals(spki))
+      if (s?.equals(spki))
         return { privateKey: h, publicKey: undefined, id: this.attr(h, P.CKA_ID) ?? Buffer.alloc(0) };
     }
     return undefined;

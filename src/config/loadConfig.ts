@@ -108,6 +108,6 @@ export async function saveConfig(path: string, c: Config): Promise<void> {
   const problems = configProblems(c);
   if (problems.length) throw new TesseraError('CONFIG_INVALID', problems.join('; '));
   const tmp = `${path}.tmp`;
-  await writeFile(tmp, JSON.stringify(c, null, 2) + '\n', { mode: 0o600 });
+  await writeFile(tmp, `${JSON.stringify(c, null, 2)}\n`, { mode: 0o600 });
   await rename(tmp, path);
 }

@@ -799,7 +799,7 @@ export const RETIRED_CODES: readonly string[] = [];
 export type ErrorCode = keyof typeof errorRegistry;
 
 export function isErrorCode(code: string): code is ErrorCode {
-  return Object.prototype.hasOwnProperty.call(errorRegistry, code);
+  return Object.hasOwn(errorRegistry, code);
 }
 
 /** `0x80094012 (-2146877422 CERTSRV_E_TEMPLATE_DENIED)`, the CR_GEMT_HRESULT_STRING shape. */

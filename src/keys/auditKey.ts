@@ -20,7 +20,7 @@ export async function createAuditKey(file: string): Promise<Buffer> {
   const env = fromEnv();
   if (env) return env;
   const key = randomBytes(32);
-  await writeFile(file, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
+  await writeFile(file, `${key.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
   return key;
 }
 

@@ -13,7 +13,7 @@ export async function createPassphrase(file: string): Promise<string> {
   const fromEnv = process.env[PASSPHRASE_ENV];
   if (fromEnv) return fromEnv;
   const generated = randomBytes(32).toString('base64url');
-  await writeFile(file, generated + '\n', { mode: 0o600, flag: 'wx' });
+  await writeFile(file, `${generated}\n`, { mode: 0o600, flag: 'wx' });
   return generated;
 }
 

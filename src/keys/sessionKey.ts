@@ -13,7 +13,7 @@ export async function sessionKey(paths: DataPaths): Promise<Buffer> {
     return Buffer.from((await readFile(file, 'utf8')).trim(), 'hex');
   } catch {
     const key = randomBytes(32);
-    await writeFile(file, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' }).catch(() => {});
+    await writeFile(file, `${key.toString('hex')}\n`, { mode: 0o600, flag: 'wx' }).catch(() => {});
     return Buffer.from((await readFile(file, 'utf8')).trim(), 'hex');
   }
 }

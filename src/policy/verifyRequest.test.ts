@@ -21,7 +21,7 @@ import { verifyRequest } from './verifyRequest.js';
 const DOMAIN_SID = 'S-1-5-21-1004336348-1177238915-682003330';
 
 function user(name: string, over: Partial<DirectoryUser> = {}): DirectoryUser {
-  const display = name[0].toUpperCase() + name.slice(1) + ' Smith';
+  const display = `${name[0].toUpperCase() + name.slice(1)} Smith`;
   return {
     username: name,
     upn: `${name}@tessera.local`,

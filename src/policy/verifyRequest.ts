@@ -47,7 +47,7 @@ function checkTemplate(input: PolicyInput): Template {
   if (!input.templateName)
     throw new Deny('TEMPLATE_MISSING', 'no template parameter, CertificateTemplate attribute or template extension');
   const t = input.template;
-  if (!t || !t.enabled) throw new Deny('TEMPLATE_UNKNOWN', input.templateName);
+  if (!t?.enabled) throw new Deny('TEMPLATE_UNKNOWN', input.templateName);
   return t;
 }
 

@@ -35,7 +35,7 @@ describe('parseAttributes', () => {
 
   it('refuses attribute text longer than 16 KiB with INPUT_INVALID', () => {
     try {
-      parseAttributes('a:' + 'x'.repeat(16 * 1024));
+      parseAttributes(`a:${'x'.repeat(16 * 1024)}`);
       expect.unreachable();
     } catch (e) {
       expect((e as TesseraError).code).toBe('INPUT_INVALID');

@@ -42,6 +42,6 @@ export async function listCertificates(t: Tessera, actor: UserActor, q: Certific
 export async function readCertificate(t: Tessera, actor: UserActor, serial: string): Promise<Readable> {
   const c = await t.store.certificates.get(serial);
   const own = c?.subjectUser?.toLowerCase() === actor.user.username.toLowerCase();
-  if (!c || !c.der || (!own && !canSeeAll(t, actor))) throw new TesseraError('CERT_NOT_FOUND', serial);
+  if (!c?.der || (!own && !canSeeAll(t, actor))) throw new TesseraError('CERT_NOT_FOUND', serial);
   return c as Readable;
 }

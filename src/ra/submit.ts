@@ -182,7 +182,7 @@ export async function nameOwners(
   subject: DirectoryUser,
   template: Template | undefined,
 ): Promise<PolicyInput['nameOwners']> {
-  if (!template || template.subjectName.source !== 'directory') return { upn: [], email: [] };
+  if (template?.subjectName.source !== 'directory') return { upn: [], email: [] };
   const upnOwner = template.san.upn && subject.upn ? await t.directory.findUserByUpn(subject.upn) : undefined;
   const email =
     (template.san.email || template.subjectName.includeEmail) && subject.email

@@ -14,7 +14,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { generatePassword } from '../directory/password.js';
-import { createGroup, setGroupMember } from '../ra/admin/groups.js';
+import { createGroup } from '../ra/admin/groups.js';
 import { allowAgent } from '../ra/admin/agentRestrictions.js';
 import { setTemplateGrant } from '../ra/admin/templates.js';
 import { createUser } from '../ra/admin/users.js';
@@ -109,6 +109,6 @@ export async function createDemo(dataDir: string, init: Partial<InitOptions> = {
     '# Tessera demo accounts (generated once; this file is readable only by you)',
     ...out.map((a) => `${a.username}\t${a.password}\t# ${a.role}`),
   ];
-  await writeFile(`${dataDir}/demo-credentials.txt`, lines.join('\n') + '\n', { mode: 0o600 });
+  await writeFile(`${dataDir}/demo-credentials.txt`, `${lines.join('\n')}\n`, { mode: 0o600 });
   return out;
 }

@@ -179,7 +179,7 @@ export async function crlStatus(
           status: 'revoked',
           revokedAt: entry.revokedAt,
           ...(entry.reason !== undefined ? { reason: entry.reason } : {}),
-          note: `revoked at ${entry.revokedAt.toISOString()}${entry.reason !== undefined ? `, reason ${entry.reason}` : ''}${delta && delta.entriesByIssuer.has(key) ? ' (delta CRL)' : ''}`,
+          note: `revoked at ${entry.revokedAt.toISOString()}${entry.reason !== undefined ? `, reason ${entry.reason}` : ''}${delta?.entriesByIssuer.has(key) ? ' (delta CRL)' : ''}`,
         };
       }
       reasonsMask |= interim;

@@ -12,7 +12,7 @@ import type { Possession } from './SmartCardValidator.js';
  */
 export function presentedChain(socket: TLSSocket): Buffer[] {
   const peer = socket.getPeerCertificate(true);
-  if (!peer || !peer.raw) return [];
+  if (!peer?.raw) return [];
   const chain = [peer.raw];
   let c = peer;
   while (c.issuerCertificate && c.issuerCertificate !== c && chain.length < 10) {

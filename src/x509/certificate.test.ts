@@ -6,8 +6,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { readCaCertificate } from '../ca/CaCertificate.js';
-import { TesseraError } from '../errors/TesseraError.js';
-import type { ErrorCode } from '../errors/registry.js';
 import { parseCertificate } from '../signin/parseCertificate.js';
 import { bitString, explicit, integer, integerFromUnsigned, octets, oid, seq, TAG, time, tlv } from './der.js';
 import { readCertificate, readTbsCertificate, serialFromInteger } from './certificate.js';

@@ -206,7 +206,7 @@ export function distributionPointUrls(v: Buffer): string[] {
     if (!name) continue;
     const choice = children(v, name)[0];
     // DistributionPointName: fullName [0] IMPLICIT GeneralNames; nameRelativeToCRLIssuer [1] is not used.
-    if (!choice || choice.tag !== 0xa0) continue;
+    if (choice?.tag !== 0xa0) continue;
     for (const gn of children(v, choice)) {
       const u = uriOf(v, gn);
       if (u) urls.push(u);

@@ -129,7 +129,7 @@ export class CrlEncoder {
    */
   add(serialHex: string, revokedAtMs: number, reason: number | null): void {
     let hex = serialHex;
-    if (hex.length & 1) hex = '0' + hex;
+    if (hex.length & 1) hex = `0${hex}`;
     if (hex.charCodeAt(0) === 48 && hex.charCodeAt(1) === 48) {
       let skip = 0;
       while (skip < hex.length - 2 && hex.charCodeAt(skip) === 48 && hex.charCodeAt(skip + 1) === 48) skip += 2;
@@ -351,7 +351,7 @@ function decode(der: Buffer, top: Tlv, bad: (detail: string) => never, errorCode
     if (t.tag !== TAG.INTEGER) bad('expected an INTEGER');
     const c = read.bytes(buf, t);
     if (c[0] & 0x80) bad('negative INTEGER');
-    return BigInt('0x' + (c.toString('hex') || '0'));
+    return BigInt(`0x${c.toString('hex') || '0'}`);
   };
   const outer = children(der, top);
   if (
@@ -413,7 +413,7 @@ function decode(der: Buffer, top: Tlv, bad: (detail: string) => never, errorCode
           // §5.3.3: the entry and those after it are about certificates of this issuer.
           const names = children(ci, checkDer(ci)).map((g) => decodeGeneralName(ci, g));
           const dn = names.find((g) => g.type === 'dn');
-          if (!dn || dn.type !== 'dn') bad('certificateIssuer entry extension without a directoryName');
+          if (dn?.type !== 'dn') bad('certificateIssuer entry extension without a directoryName');
           entryIssuer = nameKey(dn.value);
           hasIndirectEntries = true;
         }

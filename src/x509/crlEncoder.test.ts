@@ -34,10 +34,10 @@ describe('CrlEncoder', () => {
       ['01', Date.UTC(2026, 0, 1), null],
       ['ff', Date.UTC(2026, 0, 2), 1],
       ['000012', Date.UTC(2026, 0, 3), 0],
-      ['7f' + 'ab'.repeat(19), Date.UTC(2049, 11, 31, 23, 59, 59), 6],
-      ['80' + '00'.repeat(19), Date.UTC(2050, 0, 1), 9],
+      [`7f${'ab'.repeat(19)}`, Date.UTC(2049, 11, 31, 23, 59, 59), 6],
+      [`80${'00'.repeat(19)}`, Date.UTC(2050, 0, 1), 9],
       ...[2, 3, 4, 5, 8, 10].map((r, i): [string, number, number | null] => [
-        `4${i}` + '11'.repeat(15),
+        `4${i}${'11'.repeat(15)}`,
         Date.UTC(2026, 5, i + 1, 12, 30, 15),
         r,
       ]),
@@ -93,7 +93,7 @@ describe('CrlEncoder', () => {
   it('writes correct 4-octet lengths for a CRL past 16 MB (the header space reserved in front)', () => {
     const enc = new CrlEncoder(fields);
     for (let i = 0; i < 420_000; i++)
-      enc.add('4' + i.toString(16).padStart(31, '0'), Date.UTC(2026, 0, 1) + i * 1000, 1);
+      enc.add(`4${i.toString(16).padStart(31, '0')}`, Date.UTC(2026, 0, 1) + i * 1000, 1);
     enc.finishTbs([extension('2.5.29.20', false, integer(7))]);
     const der = enc.certificateList(Buffer.alloc(72, 1));
     expect(der.length).toBeGreaterThan(16 * 1024 * 1024);

@@ -8,7 +8,6 @@ import { generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TesseraError } from '../errors/TesseraError.js';
 import { craftCsr, ext } from '../../test/support/craftCsr.js';
 import { opensslCsr, tmpDir } from '../../test/support/openssl.js';
 import { buildCsr, p1363ToDer } from './buildCsr.js';

@@ -74,9 +74,9 @@ describe('DER writer', () => {
       hex('00ff'),
       hex('0000ab'),
       hex('ff'.repeat(20)),
-      hex('40' + '11'.repeat(15)),
+      hex(`40${'11'.repeat(15)}`),
     ]) {
-      const value = BigInt('0x' + m.toString('hex'));
+      const value = BigInt(`0x${m.toString('hex')}`);
       expect(seq(integerFromUnsigned(m))).toEqual(
         libraryEncoding(AsnPropTypes.Integer, value, AsnIntegerBigIntConverter as IAsnConverter<unknown>),
       );

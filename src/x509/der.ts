@@ -388,6 +388,6 @@ export const read = {
     if (t.tag !== TAG.INTEGER && t.tag !== TAG.ENUMERATED) malformed('expected an INTEGER');
     const c = buf.subarray(t.contentStart, t.end);
     if (c.length > 6) malformed('INTEGER too large');
-    return Number(BigInt.asIntN(c.length * 8, BigInt('0x' + Buffer.from(c).toString('hex'))));
+    return Number(BigInt.asIntN(c.length * 8, BigInt(`0x${Buffer.from(c).toString('hex')}`)));
   },
 };

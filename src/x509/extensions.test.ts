@@ -27,7 +27,7 @@ import {
 } from '@peculiar/asn1-x509';
 import { CertificateTemplate, EnrollCertTypeChoice } from '@peculiar/asn1-x509-microsoft';
 import { describe, expect, it } from 'vitest';
-import { TesseraError } from '../errors/TesseraError.js';
+import type { TesseraError } from '../errors/TesseraError.js';
 import { bmp, octets, readTlv, seq, utf8 } from './der.js';
 import {
   applicationPoliciesExtension,

@@ -89,8 +89,8 @@ export function formatName(attrs: readonly NameAttribute[]): string {
 
 function escapeValue(v: string): string {
   let s = v.replace(/([,+"\\<>;=])/g, '\\$1');
-  if (s.startsWith(' ') || s.startsWith('#')) s = '\\' + s;
-  if (s.endsWith(' ')) s = s.slice(0, -1) + '\\ ';
+  if (s.startsWith(' ') || s.startsWith('#')) s = `\\${s}`;
+  if (s.endsWith(' ')) s = `${s.slice(0, -1)}\\ `;
   return s;
 }
 

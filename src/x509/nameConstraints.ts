@@ -57,7 +57,7 @@ function ascii(der: Uint8Array, t: Tlv, what: string): string {
 
 /** The key a GeneralName form is known by: the form of the names it constrains, or its tag / otherName OID. */
 function otherKey(der: Uint8Array, t: Tlv): string {
-  const known: Record<number, NameForm> = { 0x81: 'email', 0x82: 'dns', 0x86: 'uri', 0x87: 'ip', 0xa4: 'dn' };
+  const known: Record<number, NameForm> = { 129: 'email', 130: 'dns', 134: 'uri', 135: 'ip', 164: 'dn' };
   if (known[t.tag]) return known[t.tag];
   if (t.tag === 0xa0) {
     const [typeId] = children(der, t);

@@ -5,7 +5,7 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { TesseraError } from '../errors/TesseraError.js';
+import type { TesseraError } from '../errors/TesseraError.js';
 import { bitString, bool, enumerated, explicit, generalizedTime, integer, nul, octets, oid, seq } from './der.js';
 import { tlv, TAG } from './der.js';
 import { extension } from './extensions.js';

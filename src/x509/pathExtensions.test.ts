@@ -18,7 +18,7 @@ import {
   PolicyMappings,
 } from '@peculiar/asn1-x509';
 import { describe, expect, it } from 'vitest';
-import { TesseraError } from '../errors/TesseraError.js';
+import type { TesseraError } from '../errors/TesseraError.js';
 import {
   decodeCertificatePolicies,
   decodeInhibitAnyPolicy,

@@ -4,7 +4,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { TesseraError } from '../errors/TesseraError.js';
 import { integer, seq } from './der.js';
 import { base64Lines, decodeRequestBytes, MAX_REQUEST_DER, MAX_REQUEST_TEXT, pemBlocks, toPem } from './pem.js';
 import { codeOf } from '../../test/support/codeOf.js';

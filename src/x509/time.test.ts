@@ -1,6 +1,6 @@
 /** The one X.509 time reader (time.ts): the two RFC 5280 §4.1.2.5 forms, real instants only. */
 import { describe, expect, it } from 'vitest';
-import { TesseraError } from '../errors/TesseraError.js';
+import type { TesseraError } from '../errors/TesseraError.js';
 import { readTlv, TAG, tlv } from './der.js';
 import { readTime } from './time.js';
 

@@ -147,7 +147,7 @@ describe('anti-forgery', () => {
     expect(none.body).toContain('anti-forgery token');
     const wrong = await postForm(
       '/certsrv/certfnsh.asp',
-      { ...newreq(opensslCsr('P-256').csr), csrf: csrf.slice(1) + 'x' },
+      { ...newreq(opensslCsr('P-256').csr), csrf: `${csrf.slice(1)}x` },
       { cookie },
     );
     expect(wrong.statusCode).toBe(403);
@@ -222,7 +222,7 @@ describe('bad input on the request forms answers with a page', () => {
     const long = await post({
       Mode: 'newreq',
       CertRequest: opensslCsr('P-256').csr,
-      CertAttrib: 'CertificateTemplate:SmartcardUser\r\n' + 'X:' + 'y'.repeat(20_000),
+      CertAttrib: `CertificateTemplate:SmartcardUser\r\nX:${'y'.repeat(20_000)}`,
     });
     expect(long.statusCode).toBe(200);
     expect(long.body).toMatch(/Certificate Request Denied|Error/);

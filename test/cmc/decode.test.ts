@@ -7,7 +7,6 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TesseraError } from '../../src/errors/TesseraError.js';
 import { encodePkiData } from '../../src/x509/cmc/buildCmcRequest.js';
 import { CMC_OID } from '../../src/x509/cmc/cmcOids.js';
 import { readSignerCertificate } from '../../src/x509/cmc/signerCertificate.js';

@@ -43,7 +43,7 @@ function request(over: Partial<NewRequest> = {}): NewRequest {
   };
 }
 
-const serial = () => '4' + randomBytes(16).toString('hex').slice(1);
+const serial = () => `4${randomBytes(16).toString('hex').slice(1)}`;
 
 async function caErr(p: Promise<unknown>): Promise<unknown> {
   try {

@@ -100,7 +100,7 @@ describe('npm start', () => {
     expect(root.status).toBe(302);
     expect(root.headers.location).toBe('/certsrv/');
     // The home page, signed in as alice with the password printed once.
-    const alicePassword = /\n  alice +(\S+)/.exec(out)![1];
+    const alicePassword = /\n {2}alice +(\S+)/.exec(out)![1];
     const home = await get(`https://localhost:${port}/certsrv/`, rootPem, `alice:${alicePassword}`);
     expect(home.status).toBe(200);
     expect(home.body).toContain('Request a certificate');
@@ -117,7 +117,7 @@ describe('npm start', () => {
       'agent may enroll members of Smartcard Users (alice, bob) for Smartcard User and Smartcard Logon',
     );
     expect(out).toContain(`/certsrv/certsces.asp`);
-    const agentPassword = /\n  agent +(\S+)/.exec(out)![1];
+    const agentPassword = /\n {2}agent +(\S+)/.exec(out)![1];
     const stationPage = await get(`https://localhost:${port}/certsrv/certsces.asp`, rootPem, `agent:${agentPassword}`);
     expect(stationPage.status).toBe(200);
     expect([...stationPage.body.matchAll(/data-name="([^"]+)"/g)].map((m) => m[1])).toEqual(

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LdapDirectory } from '../../src/directory/ldap/LdapDirectory.js';
-import { TesseraError } from '../../src/errors/TesseraError.js';
+import type { TesseraError } from '../../src/errors/TesseraError.js';
 import { BASE_DN, DOMAIN_SID, PASSWORDS, startSlapd, type Slapd } from '../support/slapd.js';
 import { newDirectory } from './helpers.js';
 

@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DirectoryUser } from '../../src/directory/Directory.js';
 import type { LdapDirectory } from '../../src/directory/ldap/LdapDirectory.js';
 import { LdapPublisher } from '../../src/directory/ldap/LdapPublisher.js';
-import { TesseraError } from '../../src/errors/TesseraError.js';
 import { ExitDispatcher } from '../../src/exit/ExitDispatcher.js';
 import { setTemplateGrant } from '../../src/ra/admin/templates.js';
 import { submit } from '../../src/ra/submit.js';

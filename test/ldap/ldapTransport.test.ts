@@ -8,7 +8,6 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LdapSettings } from '../../src/config/Config.js';
-import { TesseraError } from '../../src/errors/TesseraError.js';
 import { PASSWORDS, startSlapd, type Slapd } from '../support/slapd.js';
 import { failure, newDirectory } from './helpers.js';
 

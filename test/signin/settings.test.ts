@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config, SigninSettings } from '../../src/config/Config.js';
 import { configProblems, saveConfig } from '../../src/config/loadConfig.js';
-import { TesseraError } from '../../src/errors/TesseraError.js';
+import type { TesseraError } from '../../src/errors/TesseraError.js';
 import { signinSettingsProblems } from '../../src/config/signinSettings.js';
 import { validatorSettingsFor } from '../../src/config/validatorSettingsFor.js';
 import { parseCertificate } from '../../src/signin/parseCertificate.js';

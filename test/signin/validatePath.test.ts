@@ -11,7 +11,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { validatePath, type PathValidation, type ValidatePathOptions } from '../../src/signin/validatePath.js';
 import { integer, oid, seq, tlv, utf8, printable } from '../../src/x509/der.js';
-import { authorityInfoAccessExtension, basicConstraintsExtension, extension } from '../../src/x509/extensions.js';
+import { authorityInfoAccessExtension, extension } from '../../src/x509/extensions.js';
 import { encodeGeneralName } from '../../src/x509/generalNames.js';
 import { encodeName, type NameAttribute } from '../../src/x509/name.js';
 import { OID } from '../../src/x509/oids.js';

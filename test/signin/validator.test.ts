@@ -7,7 +7,7 @@
  * mapping by a real Tessera directory.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TesseraError } from '../../src/errors/TesseraError.js';
+import type { TesseraError } from '../../src/errors/TesseraError.js';
 import { parseCertificate } from '../../src/signin/parseCertificate.js';
 import { SmartCardValidator } from '../../src/signin/SmartCardValidator.js';
 import { bool, integer, octets, oid, seq, tlv } from '../../src/x509/der.js';

@@ -32,7 +32,7 @@ function inverse(a: bigint, m: bigint): bigint {
 /** A random odd number of exactly `bits` bits. */
 function randomOdd(bits: number): bigint {
   const bytes = randomBytes(Math.ceil(bits / 8));
-  let n = BigInt(`0x${bytes.toString('hex')}`) & ((1n << BigInt(bits)) - 1n);
+  const n = BigInt(`0x${bytes.toString('hex')}`) & ((1n << BigInt(bits)) - 1n);
   return n | (1n << BigInt(bits - 1)) | 1n;
 }
 

@@ -256,7 +256,7 @@ const PLACEHOLDER = `cn=placeholder,${BASE_DN}`;
 
 function seedLdif(servicePassword: string): string {
   const out: string[] = [];
-  const entry = (lines: string[]) => out.push(lines.join('\n') + '\n');
+  const entry = (lines: string[]) => out.push(`${lines.join('\n')}\n`);
   entry([`dn: ${BASE_DN}`, 'objectClass: dcObject', 'objectClass: organization', 'o: Example', 'dc: example']);
   for (const ou of ['People', 'Groups', 'Services'])
     entry([`dn: ou=${ou},${BASE_DN}`, 'objectClass: organizationalUnit', `ou: ${ou}`]);

@@ -63,4 +63,4 @@ if (job === 'insert') {
   throw new Error(`unknown job ${job}`);
 }
 await store.close();
-process.stdout.write(JSON.stringify(result) + '\n');
+process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -7,7 +7,6 @@ import { copyFileSync, existsSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { expect } from 'vitest';
 import type { Download, Page } from 'playwright-core';
 import { screenshot } from '../support/browser.js';
 

@@ -71,7 +71,7 @@ export function checkCmcSignedAttributes(
     return refuse('the CMC data to sign is not DER');
   }
   if (contentType !== OID_PKIDATA) refuse('CMC signed attributes must name id-cct-PKIData as the content type');
-  if (!digest || !digest.equals(createHash(hash).update(content).digest()))
+  if (!digest?.equals(createHash(hash).update(content).digest()))
     refuse('the messageDigest does not match the PKIData');
   if (!content.includes(spki)) refuse('the PKIData does not carry the public key generated in this operation');
 }

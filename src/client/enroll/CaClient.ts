@@ -85,7 +85,7 @@ export class CaClient {
     if (base.protocol !== 'https:')
       throw new TesseraError('INPUT_INVALID', `--server ${server}: must be https:// (the password goes over it)`);
     this.#base = base;
-    this.#auth = 'Basic ' + Buffer.from(`${user}:${password}`, 'utf8').toString('base64');
+    this.#auth = `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
     this.#ca = caCertificates?.length ? caBundle(caCertificates) : undefined;
   }
 

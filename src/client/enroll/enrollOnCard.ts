@@ -24,7 +24,7 @@ import { CardSession } from '../../card/CardSession.js';
 import { REQUEST_HASH, type CardHash, type CardKeySpec } from '../../card/cardKeys.js';
 import type { Pkcs11Module } from '../../card/pkcs11/Pkcs11Module.js';
 import { buildCardCmc } from './cardCmc.js';
-import { CaClient, ServerRefusal, type EnrollResponse, type TemplateSummary } from './CaClient.js';
+import { type CaClient, ServerRefusal, type EnrollResponse, type TemplateSummary } from './CaClient.js';
 
 /** The provider name requests carry (13.2.2), listed by the smart card templates. */
 export const CARD_PROVIDER = 'Tessera Card Agent (PKCS#11)';

@@ -4,7 +4,7 @@
  * agent answered, the agent refuses this site, no card is present, the card is locked.
  * Pure functions over what the last look through the card agent found (enroll.ts).
  */
-import { CardAgentError, type AgentCard, type CardField } from './cardAgent.js';
+import type { CardAgentError, AgentCard, CardField } from './cardAgent.js';
 
 /** The button that looks for the agent and the cards (advancedForm.ts cardFieldset). */
 export const FIND_CARDS = 'Find cards';

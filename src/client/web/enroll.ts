@@ -46,7 +46,7 @@ export const AGENT_URL_KEY = 'tessera.cardAgentUrl';
 export function selectedTemplate(): TemplateInfo | null {
   const sel = byId<HTMLSelectElement>('lbCertTemplate');
   const opt = sel?.selectedOptions[0];
-  if (!opt || !opt.value) return null;
+  if (!opt?.value) return null;
   return parseTemplate(opt.value, opt.dataset, opt.textContent ?? '');
 }
 

@@ -119,7 +119,7 @@ describe('CertAttrib and FriendlyType', () => {
       message: expect.stringMatching(/Choose the certificate template/),
     });
     expect(parseTypedAttributes(':x')).toMatchObject({ message: expect.stringMatching(/not Name:Value/) });
-    expect(parseTypedAttributes('x'.repeat(10) + ':' + 'y'.repeat(5000))).toMatchObject({
+    expect(parseTypedAttributes(`${'x'.repeat(10)}:${'y'.repeat(5000)}`)).toMatchObject({
       message: expect.stringMatching(/too long/),
     });
   });

@@ -358,7 +358,7 @@ export class LdapDirectory implements Directory {
   async #lookup(name: string): Promise<LdapAccount | undefined> {
     if (typeof name !== 'string' || name.length > MAX_NAME) return undefined;
     const n = splitAccountName(name, this.domain);
-    if (!n || !n.value) return undefined;
+    if (!n?.value) return undefined;
     if (n.kind === 'upn') return this.#byUpn(n.value);
     return this.#one(eq(this.settings.attributes.username, n.value), `account ${n.value}`);
   }

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { dnKey, escapeDnValue, formatDn, isWithin, leafValue, looksLikeDn, parseDn } from './dn.js';
-import { TesseraError } from '../../errors/TesseraError.js';
+import type { TesseraError } from '../../errors/TesseraError.js';
 import { parseName } from '../../x509/name.js';
 
 describe('parseDn', () => {

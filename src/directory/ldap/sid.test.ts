@@ -51,7 +51,7 @@ describe('objectSid (MS-DTYP §2.4.2.2)', () => {
     ['empty', ''],
     ['too short', '01 01 0000'],
     ['revision 2', '02 01 000000000005 12000000'],
-    ['16 sub-authorities', '01 10 000000000005' + ' 00000000'.repeat(16)],
+    ['16 sub-authorities', `01 10 000000000005${' 00000000'.repeat(16)}`],
     ['length does not match the count', '01 02 000000000005 12000000'],
     ['trailing bytes', '01 01 000000000005 12000000 00'],
   ])('refuses a malformed SID: %s', (_name, bytes) => {

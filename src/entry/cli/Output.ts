@@ -15,7 +15,7 @@ export class Output {
   ) {}
 
   line(text = ''): void {
-    this.stream.write(text + '\n');
+    this.stream.write(`${text}\n`);
   }
 
   /** Bytes or text exactly as given (e.g. `cert export --format der` to standard output). */
@@ -25,14 +25,14 @@ export class Output {
 
   /** A value for scripts; in table mode, `human` prints it (a string: as one line). */
   result(value: unknown, human?: (() => void) | string): void {
-    if (this.json() || human === undefined) this.stream.write(JSON.stringify(value, jsonReplacer, 2) + '\n');
+    if (this.json() || human === undefined) this.stream.write(`${JSON.stringify(value, jsonReplacer, 2)}\n`);
     else if (typeof human === 'string') this.line(human);
     else human();
   }
 
   table<T>(rows: readonly T[], columns: readonly Column<T>[], jsonRows: unknown = rows): void {
     if (this.json()) {
-      this.stream.write(JSON.stringify(jsonRows, jsonReplacer, 2) + '\n');
+      this.stream.write(`${JSON.stringify(jsonRows, jsonReplacer, 2)}\n`);
       return;
     }
     const data = rows.map((r) => columns.map((c) => cell(c.value(r))));
@@ -51,11 +51,11 @@ export class Output {
   /** Key: value lines. */
   fields(pairs: readonly [string, unknown][], jsonValue?: unknown): void {
     if (this.json()) {
-      this.stream.write(JSON.stringify(jsonValue ?? Object.fromEntries(pairs), jsonReplacer, 2) + '\n');
+      this.stream.write(`${JSON.stringify(jsonValue ?? Object.fromEntries(pairs), jsonReplacer, 2)}\n`);
       return;
     }
     const w = Math.max(...pairs.map(([k]) => k.length));
-    for (const [k, v] of pairs) this.line(`${(k + ':').padEnd(w + 1)} ${cell(v)}`);
+    for (const [k, v] of pairs) this.line(`${(`${k}:`).padEnd(w + 1)} ${cell(v)}`);
   }
 }
 

@@ -50,9 +50,9 @@ function report(e: unknown, ctx: CliContext): number {
   const err = asTesseraError(e);
   if (ctx.json) {
     ctx.stderr.write(
-      JSON.stringify({
+      `${JSON.stringify({
         error: { code: err.code, message: err.message, detail: err.detail ?? null, hresult: hresultOf(err.code) },
-      }) + '\n',
+      })}\n`,
     );
   } else {
     ctx.stderr.write(`tessera: ${err.describe()} [${err.code}]\n`);

@@ -112,8 +112,8 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   app.addHook('onRequest', async (req, reply) => {
     const path = req.url.split('?')[0];
     if (/^\/certsrv(\/|$)/i.test(path) && !path.startsWith('/certsrv'))
-      return reply.redirect('/certsrv' + req.url.slice(8), 301);
-    if (path === '/certsrv') return reply.redirect('/certsrv/' + req.url.slice(8), 301);
+      return reply.redirect(`/certsrv${req.url.slice(8)}`, 301);
+    if (path === '/certsrv') return reply.redirect(`/certsrv/${req.url.slice(8)}`, 301);
   });
   await app.register(async (site) => certsrvRoutes(site, { tessera: t, auth, metrics, signinUrl: o.signinUrl }), {
     prefix: '/certsrv',

@@ -6,7 +6,7 @@
  * docs/certsrv.md §7).
  */
 import { createHash } from 'node:crypto';
-import { Attribute, type SignerInfo } from '@peculiar/asn1-cms';
+import type { Attribute, SignerInfo } from '@peculiar/asn1-cms';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import { Name } from '@peculiar/asn1-x509';
 import { TesseraError } from '../../errors/TesseraError.js';
@@ -147,7 +147,7 @@ export function checkSigners(sc: SignedContent, requestSpki: Buffer, requestKeyI
       cert = (byIssuer.get(nameKey(ias.issuer)) ?? []).find((c) => c.serial === serial);
     }
     // A certificate for the request key itself is proof of possession, not an agent.
-    if (cert && cert.spki.equals(requestSpki)) {
+    if (cert?.spki.equals(requestSpki)) {
       pop = true;
       cert = undefined;
     }

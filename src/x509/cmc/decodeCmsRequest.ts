@@ -18,7 +18,7 @@
  * Whether an agent certificate is trusted, valid, unrevoked and permitted is the RA's
  * business (ra/agentEvidence.ts), not the decoder's.
  */
-import { Attribute } from '@peculiar/asn1-cms';
+import type { Attribute } from '@peculiar/asn1-cms';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import { EnrollmentNameValuePair } from '@peculiar/asn1-x509-microsoft';
 import { TesseraError } from '../../errors/TesseraError.js';

@@ -6,7 +6,7 @@
  */
 import { Attribute, IssuerAndSerialNumber, SignerIdentifier, SignerInfo } from '@peculiar/asn1-cms';
 import { AsnConvert, AsnObjectIdentifierConverter, OctetString } from '@peculiar/asn1-schema';
-import { AlgorithmIdentifier, Certificate, SubjectKeyIdentifier } from '@peculiar/asn1-x509';
+import { type AlgorithmIdentifier, Certificate, SubjectKeyIdentifier } from '@peculiar/asn1-x509';
 import { compareBytes, digest, digestAlgorithm, toArrayBuffer, type CmsHash } from './cmsBytes.js';
 import { SignedAttributes } from './SignedAttributes.js';
 

@@ -32,8 +32,8 @@ export interface CraftedWorld {
 
 export async function craftedWorld(): Promise<CraftedWorld> {
   const ca = await newTestCa();
-  const alice = await ca.user('alice');
-  const bob = await ca.user('bob');
+  const _alice = await ca.user('alice');
+  const _bob = await ca.user('bob');
   const pki = await new PkiServer().start();
   const { root, issuing } = hierarchy(pki, 'Unit');
   const w: CraftedWorld = {

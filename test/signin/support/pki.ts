@@ -176,7 +176,7 @@ export function makeCert(s: CertSpec): Issued {
 /** Unsigned hex of a serial as the validator prints it (no leading zero octets). */
 export function serialHex(n: bigint): string {
   const h = n.toString(16);
-  return h.length % 2 ? '0' + h : h;
+  return h.length % 2 ? `0${h}` : h;
 }
 
 export interface CrlSpec {
@@ -199,7 +199,7 @@ export function makeCrl(s: CrlSpec): Buffer {
   const alg = sigAlgDer(signer, s.hash);
   const now = Date.now();
   const entries = (s.revoked ?? []).map((r) => {
-    const fields = [integer(BigInt('0x' + r.serial)), time(r.at ?? new Date(now - 60_000))];
+    const fields = [integer(BigInt(`0x${r.serial}`)), time(r.at ?? new Date(now - 60_000))];
     if (r.reason !== undefined) fields.push(seq(extension(OID.cRLReason, false, enumerated(r.reason))));
     return seq(...fields);
   });

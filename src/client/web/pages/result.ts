@@ -216,7 +216,7 @@ export async function initIssued(): Promise<void> {
     return;
   }
 
-  if (!record || record.provider !== 'browser') {
+  if (record?.provider !== 'browser') {
     showInstallPart('none');
     button.disabled = true;
     setStatus(

@@ -90,7 +90,7 @@ export function register(program: Command, ctx: CliContext): void {
     if (!existsSync(paths.config)) {
       process.stdout.write(`Creating the demo organisation in ${paths.dir} …\n`);
       const accounts = await createDemo(paths.dir, { port: o.port ?? 8443, httpPort: o.httpPort ?? 8080 });
-      process.stdout.write('\nDemo accounts (shown once; also in ' + paths.demoCredentials + ', mode 0600):\n');
+      process.stdout.write(`\nDemo accounts (shown once; also in ${paths.demoCredentials}, mode 0600):\n`);
       for (const a of accounts) process.stdout.write(`  ${a.username.padEnd(8)} ${a.password}   ${a.role}\n`);
       process.stdout.write(
         '\nEnroll on behalf works out of the box: agent may enroll members of Smartcard Users (alice, bob) for Smartcard User and Smartcard Logon\n' +

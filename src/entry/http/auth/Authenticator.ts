@@ -238,8 +238,7 @@ export class Authenticator {
     if (!peer?.raw || !peer.serialNumber) return null;
     if (!(peer.ext_key_usage ?? []).includes(OID.clientAuth)) return null;
     const record = await this.tessera.store.certificates.get(peer.serialNumber.toLowerCase());
-    if (!record || record.status !== 'issued' || !record.der?.equals(peer.raw) || record.notAfter <= new Date())
-      return null;
+    if (record?.status !== 'issued' || !record.der?.equals(peer.raw) || record.notAfter <= new Date()) return null;
     return record.subjectUser;
   }
 }

@@ -35,6 +35,6 @@ export function formatRequestsCookie(entries: readonly PendingEntry[]): string {
   // Separators in the friendly text become spaces, as AD CS does. @fastify/cookie
   // percent-encodes the value when it sets the cookie.
   return entries
-    .map((e) => `[${e.id},${e.targetStoreFlags},${e.saveCert},${e.friendlyType.replace(/[,\]\[]/g, ' ')}]`)
+    .map((e) => `[${e.id},${e.targetStoreFlags},${e.saveCert},${e.friendlyType.replace(/[,\][]/g, ' ')}]`)
     .join('');
 }
