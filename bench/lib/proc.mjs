@@ -25,7 +25,10 @@ export async function waitPort(port, ms = 30_000) {
   const end = Date.now() + ms;
   while (Date.now() < end) {
     const ok = await new Promise((r) => {
-      const c = connect(port, '127.0.0.1', () => (c.end(), r(true)));
+      const c = connect(port, '127.0.0.1', () => {
+        c.end();
+        r(true);
+      });
       c.on('error', () => r(false));
     });
     if (ok) return;

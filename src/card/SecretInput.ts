@@ -31,10 +31,11 @@ export class SecretInput {
     };
     s.on('data', (chunk: Buffer | string) => {
       this.#partial += chunk.toString();
-      let nl: number;
-      while ((nl = this.#partial.indexOf('\n')) >= 0) {
+      let nl = this.#partial.indexOf('\n');
+      while (nl >= 0) {
         this.#lines.push(this.#partial.slice(0, nl).replace(/\r$/, ''));
         this.#partial = this.#partial.slice(nl + 1);
+        nl = this.#partial.indexOf('\n');
       }
       wake();
     });

@@ -133,7 +133,7 @@ export class RevocationService {
    * time; a request during a run causes exactly one more run after it.
    */
   runDue(): Promise<void> {
-    if (this.#running) {
+    if (this.#running !== undefined) {
       this.#again = true;
       return this.#running;
     }

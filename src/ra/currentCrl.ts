@@ -37,10 +37,16 @@ export async function currentCrl(
 ): Promise<CurrentCrl> {
   if (!t.cas.some((c) => c.id === caId && c.active)) throw new TesseraError('NOT_FOUND', `there is no CA "${caId}"`);
   let cache = caches.get(t);
-  if (!cache) caches.set(t, (cache = new Map()));
+  if (!cache) {
+    cache = new Map();
+    caches.set(t, cache);
+  }
   const key = `${caId}|${kind}`;
   let slot = cache.get(key);
-  if (!slot) cache.set(key, (slot = { checkedAt: 0 }));
+  if (!slot) {
+    slot = { checkedAt: 0 };
+    cache.set(key, slot);
+  }
   if (slot.crl && Date.now() - slot.checkedAt < recheckMs) return slot.crl;
   slot.inflight ??= refresh(t, caId, kind, slot).finally(() => {
     slot!.inflight = undefined;

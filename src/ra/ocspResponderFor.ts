@@ -36,7 +36,8 @@ function runtime(t: Tessera, o: OcspOptions = {}): Runtime {
       },
       o,
     );
-    runtimes.set(t, (r = { responder, keys }));
+    r = { responder, keys };
+    runtimes.set(t, r);
   }
   return r;
 }

@@ -7,7 +7,7 @@
  * share each durable commit.
  */
 import type { IssuanceProfile } from '../ca/IssuanceProfile.js';
-import type { PreparedCertificate } from '../ca/CertificateAuthority.js';
+import type { IssuedCertificate, PreparedCertificate } from '../ca/CertificateAuthority.js';
 import { errorRegistry, type ErrorCode } from '../errors/registry.js';
 import { TesseraError, asTesseraError } from '../errors/TesseraError.js';
 import type { Decision } from '../policy/PolicyInput.js';
@@ -255,7 +255,7 @@ async function issue(
   }
   let requestId = existingId ?? 0;
   let recorded = false;
-  let issued;
+  let issued: IssuedCertificate;
   try {
     issued = await ca.issue(prepared, async (intent) => {
       // Step 6. Record intent: the request row moves to `issuing` and the serial is

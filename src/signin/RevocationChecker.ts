@@ -31,8 +31,8 @@ import { crlStatus } from './crlStatus.js';
 import { TesseraError } from '../errors/TesseraError.js';
 import { REMOVE_FROM_CRL } from '../x509/crl.js';
 import { checkCrl, parseCrl, type ParsedCrl } from './crl.js';
-import { fetchableUrl, type RevocationFetcher } from './httpFetch.js';
-import { buildOcspRequest, checkOcspResponse } from './ocsp.js';
+import { fetchableUrl, type FetchResponse, type RevocationFetcher } from './httpFetch.js';
+import { buildOcspRequest, checkOcspResponse, type OcspOutcome } from './ocsp.js';
 import type { ParsedCertificate } from '../x509/certificate.js';
 
 export interface RevocationPolicy {
@@ -266,7 +266,7 @@ export class RevocationChecker {
   /** true: good. false: no answer from this responder. Throws on revoked, unknown or an untrustworthy answer. */
   async #ocsp(cert: ParsedCertificate, issuer: ParsedCertificate, url: string, notes: string[]): Promise<boolean> {
     const query = buildOcspRequest(cert, issuer, randomBytes(32));
-    let res;
+    let res: FetchResponse;
     try {
       res = await this.fetch({
         url,
@@ -285,7 +285,7 @@ export class RevocationChecker {
       notes.push(`OCSP ${url}: HTTP ${res.status}`);
       return false;
     }
-    let outcome;
+    let outcome: OcspOutcome;
     try {
       outcome = await checkOcspResponse(res.body, query, issuer, {
         now: this.now(),

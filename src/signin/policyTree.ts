@@ -45,7 +45,9 @@ export class PolicyTree {
       );
     const node: Node = { validPolicy, expected: new Set(expected), parent, children: [], depth: parent.depth + 1 };
     parent.children.push(node);
-    (this.#levels![node.depth] ??= []).push(node);
+    const levels = this.#levels!;
+    levels[node.depth] ??= [];
+    levels[node.depth].push(node);
   }
 
   /** Delete childless nodes above `depth`, bottom up; NULL when the root goes. */

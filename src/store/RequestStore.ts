@@ -141,7 +141,9 @@ export class RequestStore {
       serial: to.serial,
       subject_user: to.subjectUser,
     };
-    from.forEach((d, i) => (values[`from${i}`] = d));
+    from.forEach((d, i) => {
+      values[`from${i}`] = d;
+    });
     const shape = `${from.length}|${to.serial !== undefined ? 's' : ''}|${to.subjectUser !== undefined ? 'u' : ''}`;
     const r = await RESOLVE.run(this.db, this.dialect, values as unknown as ResolveValues, shape);
     return Number(r.numAffectedRows ?? 0) === 1;

@@ -157,7 +157,9 @@ export class Store {
             for (const u of units) out.push(await u.fn(tx));
             return out;
           });
-          units!.forEach((u, i) => u.resolve(results[i]));
+          units!.forEach((u, i) => {
+            u.resolve(results[i]);
+          });
         } catch (e) {
           // BEGIN itself failed: the units waiting now share its fate, or this loop would spin.
           units ??= this.#queue.splice(0, MAX_BATCH);

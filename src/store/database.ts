@@ -97,7 +97,10 @@ export function openDatabase(target: string): OpenedDatabase {
   return { db, dialect: 'sqlite', location: target, sqliteDriver: driver };
 }
 
-const MIGRATIONS: Record<string, { up: (db: Kysely<any>, d: Dialect) => Promise<void> }> = {
+/** A migration gets the schema-less Kysely that Kysely's Migrator passes (see migrations/), and the dialect. */
+type DialectMigration = { up: (db: Parameters<Migration['up']>[0], d: Dialect) => Promise<void> };
+
+const MIGRATIONS: Record<string, DialectMigration> = {
   '001_initial': m001,
   '002_revocation': m002,
   '003_agent_restrictions': m003,

@@ -60,9 +60,11 @@ function decodeString(c: Buffer, tag: number): string | undefined {
 /** RFC 4518 §2 string preparation, as far as matching needs it: map, normalise (NFKC), fold case, insignificant space. */
 export function prepareString(s: string): string {
   // §2.2 Map: soft hyphen, zero-width characters and controls map to nothing; other spaces to SPACE.
+  // The combining marks (U+034F COMBINING GRAPHEME JOINER, the variation selectors U+180B-180D and
+  // U+FE00-FE0F) come first in the class, so none of them follows a base character it would combine with.
   const mapped = s
     .replace(
-      /[\u00ad\u1806\u034f\u180b-\u180d\ufe00-\ufe0f\ufffc\u200b\u200c\u200d\u2060\ufeff\u0000-\u0008\u000e-\u001f\u007f-\u0084\u0086-\u009f]/g,
+      /[\u034f\u180b-\u180d\ufe00-\ufe0f\u00ad\u1806\ufffc\u200b-\u200d\u2060\ufeff\u0000-\u0008\u000e-\u001f\u007f-\u0084\u0086-\u009f]/g,
       '',
     )
     .replace(/[\t\n\v\f\r\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/g, ' ');

@@ -80,7 +80,9 @@ describe('CrlEncoder', () => {
         Math.floor((Date.UTC(1950, 0, 1) + Math.random() * (Date.UTC(2150, 0, 1) - Date.UTC(1950, 0, 1))) / 1000) *
           1000,
       );
-    dates.forEach((d, i) => enc.add((0x10 + i).toString(16), d, null));
+    dates.forEach((d, i) => {
+      enc.add((0x10 + i).toString(16), d, null);
+    });
     enc.finishTbs([]);
     const der = enc.certificateList(Buffer.from([1]));
     const list = AsnConvert.parse(der, CertificateList).tbsCertList.revokedCertificates!;

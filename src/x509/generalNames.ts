@@ -77,7 +77,9 @@ export function ipAddressOctets(text: string): Buffer {
   if ((halves.length === 2 && fill < 1) || (halves.length === 1 && fill !== 0)) throw bad();
   const all = [...head, ...Array<number>(halves.length === 2 ? fill : 0).fill(0), ...rest];
   const out = Buffer.alloc(16);
-  all.forEach((g, i) => out.writeUInt16BE(g, i * 2));
+  all.forEach((g, i) => {
+    out.writeUInt16BE(g, i * 2);
+  });
   return out;
 }
 

@@ -55,6 +55,28 @@ describe('name comparison (RFC 5280 §7.1, RFC 4518)', () => {
     expect(nameKey(a)).toBe(nameKey(b));
   });
 
+  it('maps exactly the §2.2 soft hyphens, joiners, variation selectors and controls to nothing', () => {
+    const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+    const expected = [
+      ...range(0x00, 0x08),
+      ...range(0x0e, 0x1f),
+      ...range(0x7f, 0x84),
+      ...range(0x86, 0x9f),
+      0xad,
+      0x34f,
+      0x1806,
+      ...range(0x180b, 0x180d),
+      ...range(0x200b, 0x200d),
+      0x2060,
+      ...range(0xfe00, 0xfe0f),
+      0xfeff,
+      0xfffc,
+    ];
+    const dropped: number[] = [];
+    for (let cp = 0; cp <= 0xffff; cp++) if (prepareString(`a${String.fromCharCode(cp)}b`) === 'ab') dropped.push(cp);
+    expect(dropped).toEqual(expected);
+  });
+
   it('keeps RDN order and multi-valued RDNs as sets', () => {
     const ab = name(atv(OID.organizationName, utf8('A')), atv(OID.commonName, utf8('B')));
     const ba = name(atv(OID.commonName, utf8('B')), atv(OID.organizationName, utf8('A')));

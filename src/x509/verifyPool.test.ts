@@ -64,7 +64,9 @@ describe('CSR signatures checked off the event loop', () => {
     const all = await Promise.all(
       Array.from({ length: 40 }, (_, i) => outcome(() => parseCsrAsync(i % 3 === 0 ? bad : good))),
     );
-    all.forEach((o, i) => expect(o.startsWith(i % 3 === 0 ? 'CSR_BAD_SIGNATURE' : 'ok')).toBe(true));
+    all.forEach((o, i) => {
+      expect(o.startsWith(i % 3 === 0 ? 'CSR_BAD_SIGNATURE' : 'ok')).toBe(true);
+    });
   });
 
   it('refuses an EC key that cannot be loaded with the same error as the synchronous path', async () => {

@@ -17,6 +17,7 @@ import { buildCsr } from '../../src/x509/buildCsr.js';
 import { buildCmcRequest, encodePkiData } from '../../src/x509/cmc/buildCmcRequest.js';
 import { toPem } from '../../src/x509/pem.js';
 import { openssl, tmpDir } from '../support/openssl.js';
+import type { TestJson } from '../support/json.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { newSoftHsm, SOFTHSM2_MODULE, type SoftHsm } from '../support/softhsm.js';
 import { LOCAL, newTestCa, type TestCa } from '../support/tessera.js';
@@ -59,7 +60,7 @@ afterAll(async () => {
 interface Answer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  body: any;
+  body: TestJson;
 }
 
 function call(
@@ -342,7 +343,10 @@ describe('card agent: the seed end to end (list → generate → sign → submit
       spki: Buffer.from(other.body.spki, 'base64'),
       keyKind: 'ec',
       hash: 'SHA-256',
-      sign: async (d) => ((captured = d), new Uint8Array(64)),
+      sign: async (d) => {
+        captured = d;
+        return new Uint8Array(64);
+      },
     });
     const wrongKey = await page('POST', '/v1/sign', {
       session: gen.body.session,
@@ -403,7 +407,10 @@ describe('card agent: errors the page shows', () => {
       const r = await new Promise<number>((resolve) => {
         const req = request(
           { host: '127.0.0.1', port: p, method: 'GET', path: '/v1/cards', headers: { origin: SITE } },
-          (res) => (res.resume(), resolve(res.statusCode ?? 0)),
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
         );
         req.end();
       });
@@ -427,7 +434,10 @@ describe('card agent: errors the page shows', () => {
       spki: Buffer.from(gen.body.spki, 'base64'),
       keyKind: 'ec',
       hash: 'SHA-256',
-      sign: async (d) => ((captured = d), new Uint8Array(64)),
+      sign: async (d) => {
+        captured = d;
+        return new Uint8Array(64);
+      },
     });
     const r = await page('POST', '/v1/sign', {
       session: gen.body.session,
@@ -495,7 +505,7 @@ describe('`tessera card-agent` as its own process', () => {
       expect(info.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(info.origins).toEqual([SITE]);
       const get = (origin: string) =>
-        new Promise<{ status: number; body: any }>((resolve) => {
+        new Promise<{ status: number; body: TestJson }>((resolve) => {
           const req = request({ host: '127.0.0.1', port: info.port, path: '/v1/cards', headers: { origin } }, (res) => {
             let t = '';
             res.on('data', (c) => (t += c));

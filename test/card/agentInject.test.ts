@@ -67,7 +67,7 @@ async function inject(method: 'GET' | 'POST' | 'OPTIONS' | 'HEAD', url: string, 
   return {
     status: r.statusCode,
     headers: r.headers,
-    body: r.body ? (JSON.parse(r.body) as Record<string, any>) : undefined,
+    body: r.body ? (JSON.parse(r.body) as Record<string, unknown>) : undefined,
   };
 }
 
@@ -107,7 +107,7 @@ describe('card agent routes (inject)', () => {
     });
     expect(gen.status, JSON.stringify(gen.body)).toBe(201);
     expect(gen.body).toMatchObject({ card: { label: 'Inject VSC', serial }, key: 'ECDSA P-256', keyKind: 'ec' });
-    const spki = Buffer.from(gen.body!.spki, 'base64');
+    const spki = Buffer.from(gen.body!.spki as string, 'base64');
     const csr = await buildCsr({
       spki,
       keyKind: 'ec',
@@ -125,7 +125,7 @@ describe('card agent routes (inject)', () => {
           },
         });
         expect(s.status, JSON.stringify(s.body)).toBe(200);
-        return new Uint8Array(Buffer.from(s.body!.signature, 'base64'));
+        return new Uint8Array(Buffer.from(s.body!.signature as string, 'base64'));
       },
     });
     const alice = (await ca.t.directory.findUser('alice'))!;
@@ -150,9 +150,12 @@ describe('card agent routes (inject)', () => {
     const spare = await inject('POST', '/v1/keys', { body: { card: { serial }, pin: PIN, keyAlg: 'ec' } });
     const gone = await inject('POST', `/v1/sessions/${spare.body!.session}/cancel`, { body: { pin: PIN } });
     expect(gone.body).toEqual({ cancelled: true, objectsRemoved: 2 });
-    const card = (await inject('GET', '/v1/cards')).body!.cards[0];
-    expect(card.certificates).toHaveLength(1);
-    expect(card.keys.map((k: { id: string }) => k.id)).toEqual([gen.body!.keyId]);
+    const cards = (await inject('GET', '/v1/cards')).body!.cards as {
+      certificates: unknown[];
+      keys: { id: string }[];
+    }[];
+    expect(cards[0].certificates).toHaveLength(1);
+    expect(cards[0].keys.map((k) => k.id)).toEqual([gen.body!.keyId]);
   });
 
   it('card failures: the registry status and code, the card named, the PIN never echoed', async () => {

@@ -135,7 +135,9 @@ describe('CA keys on a SoftHSM2 token', () => {
       console.log(
         `Pkcs11Signer RSA-2048 on SoftHSM2: ${n} signatures in ${Math.round(ms)} ms (${Math.round((n * 1000) / ms)}/s)`,
       );
-      sigs.forEach((s, i) => expect(verify('sha256', Buffer.from(`tbs ${i}`), key, s)).toBe(true));
+      sigs.forEach((s, i) => {
+        expect(verify('sha256', Buffer.from(`tbs ${i}`), key, s)).toBe(true);
+      });
     } finally {
       await signer.close();
     }

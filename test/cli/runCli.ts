@@ -5,13 +5,14 @@
 import { PassThrough, Readable } from 'node:stream';
 import { CliContext } from '../../src/entry/cli/CliContext.js';
 import { run } from '../../src/entry/cli/main.js';
+import type { TestJson } from '../support/json.js';
 
 export interface CliResult {
   readonly status: number;
   readonly stdout: string;
   readonly stderr: string;
   /** stdout parsed as JSON (for runs with --json). */
-  json<T = any>(): T;
+  json<T = TestJson>(): T;
   /** The error object a failing --json run prints on stderr. */
   error(): { code: string; message: string; detail: string | null };
 }

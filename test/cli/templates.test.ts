@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certText, openssl, opensslCsr, tmpDir, tmpFile, verifyCert } from '../support/openssl.js';
+import type { Template } from '../../src/template/Template.js';
 import { newTestCa, type TestCa } from '../support/tessera.js';
 import { cli } from './runCli.js';
 
@@ -140,7 +141,7 @@ describe('tessera template', () => {
   });
 
   it('sets the RSA upper bound, exponent rule and wildcard flag on a definition stored before they existed', async () => {
-    const stored = (await ca.t.store.templates.get('WebServer'))!.definition as Record<string, any>;
+    const stored = (await ca.t.store.templates.get('WebServer'))!.definition as Template;
     const { rsaMaxBits: _m, rsaPublicExponent: _e, ...oldKeys } = stored.keyAlgorithms;
     const { dnsWildcard: _w, ...oldSan } = stored.san;
     await ca.t.store.templates.put('WebServer', { ...stored, keyAlgorithms: oldKeys, san: oldSan }, 'test', new Date());

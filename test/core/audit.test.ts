@@ -98,7 +98,11 @@ describe.each(['sqlite', 'postgres'] as const)('audit log tampering on %s', (eng
     }
     expect(await store.audit.verify()).toEqual({ ok: true, records: 8 });
     const raw = await rawClient(engine, target);
-    return { store, raw, done: async () => (await raw.close(), await store.close()) };
+    const done = async () => {
+      await raw.close();
+      await store.close();
+    };
+    return { store, raw, done };
   }
 
   it('detects a modified record and names it', async () => {

@@ -176,7 +176,13 @@ describe('PostgreSQL stopped mid-run', () => {
   }, 120_000);
 });
 
-async function fetchJson(agent: import('node:https').Agent, url: string): Promise<{ status: number; body: any }> {
+/** What /readyz answers (src/entry/http/health.ts): up or not, and each dependency's check. */
+interface Readyz {
+  status: 'ready' | 'unavailable';
+  checks: Record<string, string>;
+}
+
+async function fetchJson(agent: import('node:https').Agent, url: string): Promise<{ status: number; body: Readyz }> {
   const { request } = await import('node:https');
   return new Promise((resolve, reject) => {
     request(url, { agent }, (res) => {

@@ -328,7 +328,13 @@ describe('OCSP responder cache', () => {
       changedSerials: (a, b) => ca.t.store.crls.changedSerials(a, b),
       signingIdentity: async (id) => {
         const i = await keys.current(id);
-        return { ...i, sign: (d: Uint8Array) => (signatures++, i.sign(d)) };
+        return {
+          ...i,
+          sign: (d: Uint8Array) => {
+            signatures++;
+            return i.sign(d);
+          },
+        };
       },
       now: clock.now,
     };

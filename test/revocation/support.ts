@@ -126,7 +126,9 @@ export async function ocspQuery(
     '-timeout',
     '10',
   ];
-  (what.certs ?? []).forEach((_, i) => args.push('-cert', f[`c${i}.pem`]));
+  (what.certs ?? []).forEach((_, i) => {
+    args.push('-cert', f[`c${i}.pem`]);
+  });
   for (const s of what.serials ?? []) args.push('-serial', s);
   const r = await opensslAsync(args);
   return { ...r, out: r.stdout + r.stderr };

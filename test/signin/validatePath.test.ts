@@ -563,7 +563,10 @@ describe('path building', () => {
   it('stops at the depth limit', async () => {
     let c = ca('Deep 0');
     const chain = [c];
-    for (let i = 1; i < 8; i++) chain.push((c = makeCert({ subject: org(`Deep ${i}`), issuer: c, ca: true })));
+    for (let i = 1; i < 8; i++) {
+      c = makeCert({ subject: org(`Deep ${i}`), issuer: c, ca: true });
+      chain.push(c);
+    }
     expect(refusal(await run(leaf(c), chain, { maxDepth: 6 }))).toMatch(
       /^SIGNIN_CHAIN_UNTRUSTED: no path .* within 6 certificates/,
     );

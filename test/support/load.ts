@@ -65,7 +65,7 @@ export async function runLoad(o: {
   auth: string;
   bodies: string[];
   concurrency: number;
-  onResult?: (r: Outcome, i: number) => boolean | void;
+  onResult?: (r: Outcome, i: number) => boolean | undefined;
 }): Promise<Outcome[]> {
   const results: Outcome[] = [];
   let next = 0;

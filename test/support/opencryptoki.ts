@@ -18,7 +18,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, type Stats } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -79,7 +79,7 @@ export function slotDaemonPid(): number | undefined {
 export function openCryptokiState(): string[] {
   const out: string[] = [];
   const walk = (p: string) => {
-    let st;
+    let st: Stats;
     try {
       st = lstatSync(p);
     } catch {

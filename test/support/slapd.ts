@@ -91,7 +91,9 @@ function sidBytes(sid: string): Buffer {
   b[0] = parts[0];
   b[1] = subs.length;
   b.writeUIntBE(parts[1], 2, 6);
-  subs.forEach((v, i) => b.writeUInt32LE(v, 8 + 4 * i));
+  subs.forEach((v, i) => {
+    b.writeUInt32LE(v, 8 + 4 * i);
+  });
   return b;
 }
 

@@ -119,6 +119,15 @@ export interface StoredKey {
   readonly fields: string[];
 }
 
+/** A record of tessera-enroll/keys (KeyRecord in src/client/web/keyStore.ts), whichever provider wrote it. */
+interface StoredRecord {
+  readonly handle: string;
+  readonly provider: string;
+  readonly friendlyName: string;
+  readonly exportable?: boolean;
+  readonly key?: { readonly vault?: CryptoKey };
+}
+
 /** What the page keeps in this browser's IndexedDB (tessera-enroll/keys), read from the page. */
 export function storedKeys(page: Page): Promise<StoredKey[]> {
   return page.evaluate(
@@ -132,7 +141,7 @@ export function storedKeys(page: Page): Promise<StoredKey[]> {
           const all = db.transaction('keys').objectStore('keys').getAll();
           all.onsuccess = () =>
             resolve(
-              (all.result as Record<string, any>[]).map((r) => ({
+              (all.result as StoredRecord[]).map((r) => ({
                 handle: r.handle,
                 provider: r.provider,
                 friendlyName: r.friendlyName,

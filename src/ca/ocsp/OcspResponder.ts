@@ -35,6 +35,7 @@ import {
   successfulResponse,
   type CertId,
   type CertStatus,
+  type OcspRequest,
   type OcspStatusName,
 } from '../../x509/ocsp.js';
 import type { CaCertificate } from '../CaCertificate.js';
@@ -148,7 +149,7 @@ export class OcspResponder {
 
   /** Answer one DER OCSPRequest. Never throws. */
   async respond(der: Buffer): Promise<OcspAnswer> {
-    let req;
+    let req: OcspRequest;
     try {
       req = parseOcspRequest(der);
     } catch (e) {
@@ -181,7 +182,9 @@ export class OcspResponder {
           caId!,
           missing.map((i) => req.certIds[i]),
         );
-        missing.forEach((i, k) => (entries[i] = filled[k]));
+        missing.forEach((i, k) => {
+          entries[i] = filled[k];
+        });
       }
       if (entries.length === 1 && !req.nonce) {
         const e = entries[0];
@@ -326,7 +329,10 @@ export class OcspResponder {
     }
     this.#entries.set(e.key, e);
     let set = this.#bySerial.get(e.certId.serial);
-    if (!set) this.#bySerial.set(e.certId.serial, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      this.#bySerial.set(e.certId.serial, set);
+    }
     set.add(e.key);
   }
 

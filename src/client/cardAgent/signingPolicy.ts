@@ -11,26 +11,26 @@
  */
 import { createHash } from 'node:crypto';
 import { TesseraError } from '../../errors/TesseraError.js';
-import { checkDer, children, read, TAG } from '../../x509/der.js';
+import { checkDer, children, read, TAG, type Tlv } from '../../x509/der.js';
 import type { CardHash } from '../../card/cardKeys.js';
 
 const OID_CONTENT_TYPE = '1.2.840.113549.1.9.3';
 const OID_MESSAGE_DIGEST = '1.2.840.113549.1.9.4';
 const OID_PKIDATA = '1.3.6.1.5.5.7.12.2';
 
-const refuse = (detail: string): never => {
+function refuse(detail: string): never {
   throw new TesseraError('CARD_AGENT_REQUEST_REFUSED', detail);
-};
+}
 
 export function checkPkcs10Info(data: Buffer, spki: Buffer): void {
-  let parts;
+  let parts: Tlv[];
   try {
     const top = checkDer(data, { maxDepth: 32, maxNodes: 10_000 });
     if (top.tag !== TAG.SEQUENCE) refuse('not a CertificationRequestInfo');
     parts = children(data, top);
   } catch (e) {
     if (e instanceof TesseraError && e.code === 'CARD_AGENT_REQUEST_REFUSED') throw e;
-    return refuse('the data to sign is not DER');
+    refuse('the data to sign is not DER');
   }
   if (
     parts.length !== 4 ||
@@ -51,7 +51,7 @@ export function checkCmcSignedAttributes(
   hash: CardHash,
   spki: Buffer,
 ): void {
-  if (!content) return refuse('a CMC signature needs the PKIData content it covers');
+  if (!content) refuse('a CMC signature needs the PKIData content it covers');
   let contentType: string | undefined;
   let digest: Buffer | undefined;
   try {
@@ -68,7 +68,7 @@ export function checkCmcSignedAttributes(
     checkDer(content, { maxDepth: 48, maxNodes: 50_000 });
   } catch (e) {
     if (e instanceof TesseraError && e.code === 'CARD_AGENT_REQUEST_REFUSED') throw e;
-    return refuse('the CMC data to sign is not DER');
+    refuse('the CMC data to sign is not DER');
   }
   if (contentType !== OID_PKIDATA) refuse('CMC signed attributes must name id-cct-PKIData as the content type');
   if (!digest?.equals(createHash(hash).update(content).digest()))

@@ -20,7 +20,7 @@ import type { CmcAgentSigner } from '../../x509/cmc/buildCmcRequest.js';
 import { toPem, pemBlocks } from '../../x509/pem.js';
 import { findCard, type CardSelector } from '../../card/Card.js';
 import { CardError, describeCard, type CardRef } from '../../card/CardError.js';
-import { CardSession } from '../../card/CardSession.js';
+import { CardSession, type InstalledCertificate } from '../../card/CardSession.js';
 import { REQUEST_HASH, type CardHash, type CardKeySpec } from '../../card/cardKeys.js';
 import type { Pkcs11Module } from '../../card/pkcs11/Pkcs11Module.js';
 import { buildCardCmc } from './cardCmc.js';
@@ -167,7 +167,7 @@ export async function enrollOnCard(i: EnrollOnCardInput): Promise<EnrollOnCardRe
       throw notIssued(r, base.card);
     }
     t0 = performance.now();
-    let installed;
+    let installed: InstalledCertificate;
     try {
       installed = s.installCertificate(pemBlocks(r.certificate, 'CERTIFICATE')[0], i.friendlyName);
     } catch (e) {

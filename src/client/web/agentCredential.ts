@@ -10,7 +10,7 @@ import type { RequestHash } from '../../x509/buildCsr.js';
 import type { CmcAgentSigner } from '../../x509/cmc/buildCmcRequest.js';
 import { importSigningKey } from './browserKey.js';
 import { exact } from './bytes.js';
-import { pkcs8KeyType, Pkcs12Error, readPkcs12 } from './pkcs12.js';
+import { pkcs8KeyType, Pkcs12Error, readPkcs12, type Pkcs12Contents } from './pkcs12.js';
 
 /** Certificate Request Agent (szOID_ENROLLMENT_AGENT), EKU or application policy. */
 export const CERTIFICATE_REQUEST_AGENT = '1.3.6.1.4.1.311.20.2.1';
@@ -76,7 +76,7 @@ export async function loadAgentCredential(
       'Enter the password of your enrollment agent certificate file.',
       'tbAgentPfxPassword',
     );
-  let contents;
+  let contents: Pkcs12Contents;
   try {
     contents = await readPkcs12(file, password);
   } catch (e) {

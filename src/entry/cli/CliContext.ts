@@ -4,6 +4,7 @@
  */
 import { userInfo } from 'node:os';
 import { createInterface } from 'node:readline';
+import type { Command } from 'commander';
 import { resolveDataDir } from '../../config/dataPaths.js';
 import { TesseraError } from '../../errors/TesseraError.js';
 import type { Actor } from '../../ra/Actor.js';
@@ -14,6 +15,12 @@ export interface GlobalOptions {
   readonly data?: string;
   readonly json?: boolean;
 }
+
+/**
+ * What commander passes an action: its arguments (strings, or what their parsers return),
+ * the command's options and the Command itself. Commander types these loosely; so do we.
+ */
+type ActionArgs = Parameters<Parameters<Command['action']>[0]>;
 
 export class CliContext {
   #tessera: Tessera | undefined;
@@ -79,7 +86,7 @@ export class CliContext {
    * A command action on the data directory, opened as `tessera()` does by default (without
    * the issuing key): `fn` gets it before commander's arguments and options.
    */
-  withTessera(fn: (t: Tessera, ...args: any[]) => Promise<void>): (...args: any[]) => Promise<void> {
+  withTessera(fn: (t: Tessera, ...args: ActionArgs) => Promise<void>): (...args: ActionArgs) => Promise<void> {
     return async (...args) => fn(await this.tessera(), ...args);
   }
 

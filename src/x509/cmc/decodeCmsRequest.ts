@@ -89,7 +89,9 @@ function decodeCmc(der: Buffer, sc: SignedContent): DecodedRequest {
       throw new TesseraError('REQUEST_MALFORMED', `${where}: bodyPartID ${id} is used twice in the PKIData`);
     seen.add(id);
   };
-  pki.controlSequence.forEach((c, i) => claim(c.bodyPartID, `control ${i + 1} (${c.attrType})`));
+  pki.controlSequence.forEach((c, i) => {
+    claim(c.bodyPartID, `control ${i + 1} (${c.attrType})`);
+  });
 
   if (pki.cmsSequence.length)
     throw new TesseraError('CMC_NESTED_UNSUPPORTED', `cmsSequence has ${pki.cmsSequence.length} element(s)`);

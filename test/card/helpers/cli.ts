@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { TestJson } from '../../support/json.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const ENTRY = join(ROOT, 'test', 'card', 'helpers', 'tessera-cli.ts');
@@ -11,7 +12,7 @@ export interface CliResult {
   readonly stdout: string;
   readonly stderr: string;
   /** stdout parsed as JSON (for --json runs), or undefined. */
-  readonly json: any;
+  readonly json: TestJson;
   /** The error object --json prints on failure. */
   readonly error: { code: string; message: string; detail: string | null } | undefined;
 }

@@ -14,6 +14,7 @@ import { submit } from '../../../src/ra/submit.js';
 import type { Tessera } from '../../../src/Tessera.js';
 import { toPem } from '../../../src/x509/pem.js';
 import { craftCsr } from '../../support/craftCsr.js';
+import type { TestJson } from '../../support/json.js';
 
 export interface Faults {
   ocsp: 'up' | 'down';
@@ -73,7 +74,7 @@ export interface HttpsAnswer {
   readonly status: number;
   readonly headers: Record<string, string | string[] | undefined>;
   readonly body: string;
-  readonly json: any;
+  readonly json: TestJson;
   /** The session cookie the answer set, as "name=value". */
   readonly cookie: string | undefined;
 }

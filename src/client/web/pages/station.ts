@@ -44,7 +44,7 @@ function onSubmit(): Promise<void> {
     await lookAgainIfNoCard();
     const choices = readChoices({ station: true });
     setStatus('Opening your enrollment agent certificate…', 'working');
-    let agent;
+    let agent: Awaited<ReturnType<typeof loadAgentCredential>>;
     try {
       agent = await loadAgentCredential(
         await readFile(byId<HTMLInputElement>('fileAgentPfx')),

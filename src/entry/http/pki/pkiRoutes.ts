@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { asTesseraError, TesseraError } from '../../../errors/TesseraError.js';
-import { currentCrl } from '../../../ra/currentCrl.js';
+import { currentCrl, type CurrentCrl } from '../../../ra/currentCrl.js';
 import type { Tessera } from '../../../Tessera.js';
 import { statusOf } from '../problem.js';
 
@@ -63,16 +63,15 @@ export default async function pkiRoutes(app: FastifyInstance, opts: { tessera: T
       const ca = t.cas.find((c) => c.id === caId && c.active);
       if (!ca) return notFound(reply);
       let etag = certEtags.get(caId);
-      if (!etag)
-        certEtags.set(
-          caId,
-          (etag = `"${createHash('sha256').update(ca.certificate).digest('base64url').slice(0, 27)}"`),
-        );
+      if (!etag) {
+        etag = `"${createHash('sha256').update(ca.certificate).digest('base64url').slice(0, 27)}"`;
+        certEtags.set(caId, etag);
+      }
       reply.header('etag', etag).header('cache-control', `public, max-age=${CERT_MAX_AGE_SECONDS}`);
       if (notModified(req, etag, new Date(0))) return reply.code(304).send();
       return reply.type('application/pkix-cert').send(ca.certificate);
     }
-    let crl;
+    let crl: CurrentCrl;
     try {
       crl = await currentCrl(t, caId, m[2] ? 'delta' : 'full');
     } catch (e) {
