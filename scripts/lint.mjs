@@ -1,5 +1,5 @@
 // `npm run lint` (and the first step of `npm test`): the formatter check and the linter
-// (Biome, biome.json), the import rules between layers (dependency-cruiser,
+// (Biome, biome.jsonc), the import rules between layers (dependency-cruiser,
 // .dependency-cruiser.cjs, described in docs/architecture.md) and the type checks of the
 // server and of the browser client. Each step prints its own findings; the first failure
 // stops the run with that step's exit status.

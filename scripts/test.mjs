@@ -1,6 +1,7 @@
 // `npm test`: make sure the Debian packages the suite drives are present (installing
-// them with apt when running as root, otherwise printing the exact command), build,
-// then run the whole suite with vitest.
+// them with apt when running as root, otherwise printing the exact command), check the
+// formatting, the lint rules, the import rules between layers and the types
+// (scripts/lint.mjs), build, then run the whole suite with vitest.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -57,7 +58,9 @@ if (missing.length) {
   }
 }
 
-let r = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit', cwd: root });
+let r = spawnSync(process.execPath, [join(root, 'scripts', 'lint.mjs')], { stdio: 'inherit', cwd: root });
+if (r.status !== 0) process.exit(r.status ?? 1);
+r = spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit', cwd: root });
 if (r.status !== 0) process.exit(r.status ?? 1);
 r = spawnSync(process.execPath, [join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', ...process.argv.slice(2)], {
   stdio: 'inherit',
