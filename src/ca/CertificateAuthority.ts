@@ -169,7 +169,9 @@ export class CertificateAuthority {
       urls: this.urls,
     });
     if (mismatches.length) {
-      const detail = `the encoded certificate for template ${p.template.name} differs from its profile: ${mismatches.join('; ')}`;
+      const detail =
+        `the encoded certificate for template ${p.template.name} ` +
+        `differs from its profile: ${mismatches.join('; ')}`;
       throw new TesseraError('CA_LINT_MISMATCH', detail);
     }
     return new PreparedCertificate(PREPARED, {
@@ -184,10 +186,14 @@ export class CertificateAuthority {
     });
   }
 
-  /** Key usage, EKU and template extensions depend only on the template: encoded once per template version and key kind. */
+  /**
+   * Key usage, EKU and template extensions depend only on the template: encoded once per template version and key kind.
+   */
   #templateExtensions(p: IssuanceProfile): Buffer[] {
     const t = p.template;
-    const key = `${t.name}|${t.majorVersion}.${t.minorVersion}|${p.keyUsage.join(',')}|${p.ekus.join(',')}|${p.applicationPolicies}|${t.oid}`;
+    const key =
+      `${t.name}|${t.majorVersion}.${t.minorVersion}|${p.keyUsage.join(',')}|` +
+      `${p.ekus.join(',')}|${p.applicationPolicies}|${t.oid}`;
     let exts = this.#perTemplate.get(key);
     if (!exts) {
       exts = [keyUsageExtension(p.keyUsage), extKeyUsageExtension(p.ekus)];

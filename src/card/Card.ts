@@ -125,6 +125,7 @@ export function findCard(mod: Pkcs11Module, sel: CardSelector, opts: { refresh?:
   throw new CardError(
     'CARD_AMBIGUOUS',
     ref,
-    `${matches.length} cards match ${describeSelector(sel)}: ${matches.map(describeCard).join(', ')}; choose one with --card-serial`,
+    `${matches.length} cards match ${describeSelector(sel)}: ` +
+      `${matches.map(describeCard).join(', ')}; choose one with --card-serial`,
   );
 }

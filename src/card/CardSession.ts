@@ -190,7 +190,8 @@ export class CardSession {
           throw new CardError(
             'CARD_PIN_LOCKED',
             this.card,
-            `the administrator key (SO PIN) of card ${describeCard(this.card)} is locked; the card must be re-initialized`,
+            `the administrator key (SO PIN) of card ${describeCard(this.card)} ` +
+              'is locked; the card must be re-initialized',
           );
         throw lockedError(this.card);
       }
@@ -535,7 +536,8 @@ export class CardSession {
       throw new CardError(
         'CARD_KEY_NOT_FOUND',
         this.card,
-        `card ${describeCard(this.card)} holds no private key for the certificate "${cert.subjectText}" (${keyText(cert.spki)}); it must be installed on the card that made the request`,
+        `card ${describeCard(this.card)} holds no private key for the certificate "${cert.subjectText}" ` +
+          `(${keyText(cert.spki)}); it must be installed on the card that made the request`,
       );
     }
     let id = key.id;

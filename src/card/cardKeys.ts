@@ -60,7 +60,10 @@ export function rsaSpki(modulus: Buffer, exponent: Buffer): Buffer {
   }).export({ format: 'der', type: 'spki' });
 }
 
-/** SPKI of an EC public key from CKA_EC_PARAMS and CKA_EC_POINT (DER OCTET STRING per PKCS#11 v2.40, raw on some modules). */
+/**
+ * SPKI of an EC public key from CKA_EC_PARAMS and CKA_EC_POINT
+ * (DER OCTET STRING per PKCS#11 v2.40, raw on some modules).
+ */
 export function ecSpki(params: Buffer, point: Buffer): Buffer {
   let q = point;
   if (q[0] === 0x04 && q.length > 2) {

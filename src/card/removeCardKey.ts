@@ -54,7 +54,8 @@ export function removeCardKey(s: CardSession, id: Buffer, o: { readonly withCert
     throw new CardError(
       'CARD_KEY_NOT_FOUND',
       s.card,
-      `card ${describeCard(s.card)} holds no key with ID ${hex}; \`tessera card list --login --card "${s.card.label}"\` shows the keys`,
+      `card ${describeCard(s.card)} holds no key with ID ${hex}; ` +
+        `\`tessera card list --login --card "${s.card.label}"\` shows the keys`,
     );
   }
   const spkis = [...privateKeys, ...publicKeys].map((h) => s.spkiOf(h)).filter((k): k is Buffer => !!k);
@@ -79,7 +80,8 @@ export function removeCardKey(s: CardSession, id: Buffer, o: { readonly withCert
     throw new CardError(
       'CARD_KEY_HAS_CERTIFICATE',
       s.card,
-      `the key with ID ${hex} on card ${describeCard(s.card)} has the certificate ${named}; nothing was removed. Add --with-certificate to remove the key and its certificate`,
+      `the key with ID ${hex} on card ${describeCard(s.card)} has the certificate ${named}; ` +
+        'nothing was removed. Add --with-certificate to remove the key and its certificate',
     );
   }
   for (const c of certificates) s.destroy(c.h);

@@ -36,7 +36,8 @@ function requireSoftHsm(mod: Pkcs11Module, what: string): void {
     throw new CardError(
       'CARD_OPERATION_UNSUPPORTED',
       undefined,
-      `${what} works on SoftHSM2 virtual cards; ${mod.info.manufacturer} (${mod.path}) cards are personalised with their own tools`,
+      `${what} works on SoftHSM2 virtual cards; ${mod.info.manufacturer} ` +
+        `(${mod.path}) cards are personalised with their own tools`,
     );
   }
 }

@@ -118,16 +118,19 @@ describe('evaluateAudit', () => {
     ]);
   });
 
-  it('ESC9 when enrollable without approval, ESC16 when only approval gates a template without the SID extension', () => {
-    const noSid: Template = { ...tpl('SmartcardLogon'), includeSid: false, enroll: ['Smartcard Users'] };
-    expect(rulesOf(facts([noSid]))).toEqual([
-      'high ESC9 template SmartcardLogon',
-      'high template-invalid template SmartcardLogon',
-    ]);
-    expect(
-      rulesOf(facts([{ ...noSid, issuance: { managerApproval: true, agentSignatures: 0, agentPolicy: null } }])),
-    ).toEqual(['high template-invalid template SmartcardLogon', 'medium ESC16 template SmartcardLogon']);
-  });
+  it(
+    'ESC9 when enrollable without approval, ESC16 when only ' + 'approval gates a template without the SID extension',
+    () => {
+      const noSid: Template = { ...tpl('SmartcardLogon'), includeSid: false, enroll: ['Smartcard Users'] };
+      expect(rulesOf(facts([noSid]))).toEqual([
+        'high ESC9 template SmartcardLogon',
+        'high template-invalid template SmartcardLogon',
+      ]);
+      expect(
+        rulesOf(facts([{ ...noSid, issuance: { managerApproval: true, agentSignatures: 0, agentPolicy: null } }])),
+      ).toEqual(['high template-invalid template SmartcardLogon', 'medium ESC16 template SmartcardLogon']);
+    },
+  );
 
   it('ESC7 is skipped, not passed, when the memberships live in LDAP', () => {
     const report = evaluateAudit(facts([], { roleMembers: null, enabledUsers: null }));

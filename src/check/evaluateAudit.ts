@@ -80,13 +80,15 @@ export function evaluateAudit(f: AuditFacts): SelfAuditReport {
   c.note(
     'ESC6',
     'not-applicable',
-    'Tessera has no such setting: request attributes never reach a certificate, and names come from the directory (docs/security.md §1.2)',
+    'Tessera has no such setting: request attributes never reach a ' +
+      'certificate, and names come from the directory (docs/security.md §1.2)',
   );
   esc7(f, c);
   c.note(
     'ESC13',
     'not-applicable',
-    'Tessera templates carry no issuance policies and the CA never writes certificatePolicies, so no policy can be linked to a group',
+    'Tessera templates carry no issuance policies and the CA never ' +
+      'writes certificatePolicies, so no policy can be linked to a group',
   );
   files(f, c);
   ldap(f, c);
@@ -139,7 +141,9 @@ function templates(f: AuditFacts, c: Collector): void {
         'template-invalid',
         object,
         `The stored definition fails validation, so Tessera refuses to start: ${t.problems.join('; ')}`,
-        `Write a valid definition over it. Tessera cannot open the data directory while it is stored, so \`tessera template set ${t.name} --file FILE\` cannot run: restore the templates table from a backup, or correct the row in the database (templates.definition) and check the result with \`tessera check\`.`,
+        'Write a valid definition over it. Tessera cannot open the data directory while it is stored, so ' +
+          `\`tessera template set ${t.name} --file FILE\` cannot run: restore the templates table from a backup, ` +
+          `or correct the row in the database (templates.definition) and check the result with \`tessera check\`.`,
       );
     }
     // Certipy's gate: enabled, someone other than the CA administrators may enroll, no approval, no RA signature.
@@ -154,8 +158,10 @@ function templates(f: AuditFacts, c: Collector): void {
           'high',
           'ESC1',
           object,
-          `Names come from the request, the EKUs allow client authentication, and ${who} may enroll without approval: any of them can get a logon certificate naming any account.`,
-          `Build names from the directory: \`tessera template set ${t.name} subjectName.source=directory san.dns=false\`, ${gateFix}.`,
+          `Names come from the request, the EKUs allow client authentication, and ${who} may ` +
+            'enroll without approval: any of them can get a logon certificate naming any account.',
+          'Build names from the directory: ' +
+            `\`tessera template set ${t.name} subjectName.source=directory san.dns=false\`, ${gateFix}.`,
         );
       }
       if (cap.anyPurpose) {
@@ -163,7 +169,9 @@ function templates(f: AuditFacts, c: Collector): void {
           'high',
           'ESC2',
           object,
-          `${cap.name} has ${emptyEkus(t.definition) ? 'no EKU' : 'the Any Purpose EKU (2.5.29.37.0)'}, so its certificates are good for client authentication, as enrollment agent certificates and anything else; ${who} may enroll without approval.`,
+          `${cap.name} has ${emptyEkus(t.definition) ? 'no EKU' : 'the Any Purpose EKU (2.5.29.37.0)'}, ` +
+            'so its certificates are good for client authentication, as enrollment agent certificates and ' +
+            `anything else; ${who} may enroll without approval.`,
           `List the purposes: \`tessera template set ${t.name} ekus=<OID,…>\`, ${gateFix}.`,
         );
       }
@@ -173,8 +181,11 @@ function templates(f: AuditFacts, c: Collector): void {
           'high',
           'ESC3',
           object,
-          `Enrollment agent certificates (Certificate Request Agent${cap.anyPurpose ? ' through Any Purpose' : ''}) are enrollable by ${agentEnrollers.join(', ')}, not only by the ${agentsGroup} role group, without approval.`,
-          `Grant Enroll to ${agentsGroup} only: \`tessera template revoke-grant ${t.name} "${agentEnrollers[0]}"\`, ${gateFix}.`,
+          'Enrollment agent certificates (Certificate Request ' +
+            `Agent${cap.anyPurpose ? ' through Any Purpose' : ''}) are enrollable by ` +
+            `${agentEnrollers.join(', ')}, not only by the ${agentsGroup} role group, without approval.`,
+          `Grant Enroll to ${agentsGroup} only: ` +
+            `\`tessera template revoke-grant ${t.name} "${agentEnrollers[0]}"\`, ${gateFix}.`,
         );
       }
       if (cap.noSecurityExtension && cap.clientAuthentication) {
@@ -182,7 +193,9 @@ function templates(f: AuditFacts, c: Collector): void {
           'high',
           'ESC9',
           object,
-          `Authentication certificates from this template leave out the KB5014754 SID extension (1.3.6.1.4.1.311.25.2), so they map by UPN only (weak mapping), and ${who} may enroll without approval.`,
+          'Authentication certificates from this template leave out the ' +
+            'KB5014754 SID extension (1.3.6.1.4.1.311.25.2), so they map by ' +
+            `UPN only (weak mapping), and ${who} may enroll without approval.`,
           `\`tessera template set ${t.name} includeSid=true\`.`,
         );
       }
@@ -191,8 +204,12 @@ function templates(f: AuditFacts, c: Collector): void {
           'medium',
           'ESC15',
           object,
-          `A schema version 1 template with names from the request, enrollable by ${who} without approval. Tessera never copies a requested Application Policies extension into a certificate (docs/security.md §1.4), so EKUwu itself does not work here; the combination is still what Certipy flags.`,
-          `Take names from the directory (\`tessera template set ${t.name} subjectName.source=directory san.dns=false\`), ${gateFix}.`,
+          'A schema version 1 template with names from the request, enrollable by ' +
+            `${who} without approval. Tessera never copies a requested Application ` +
+            'Policies extension into a certificate (docs/security.md §1.4), so EKUwu ' +
+            'itself does not work here; the combination is still what Certipy flags.',
+          'Take names from the directory ' +
+            `(\`tessera template set ${t.name} subjectName.source=directory san.dns=false\`), ${gateFix}.`,
         );
       }
       if (cap.enrolleeSuppliesSubject && cap.serverAuthentication) {
@@ -200,8 +217,10 @@ function templates(f: AuditFacts, c: Collector): void {
           'high',
           'ESC17',
           object,
-          `Server authentication certificates with DNS names from the request, enrollable by ${who} without approval: any of them can get a TLS certificate for any host name.`,
-          `Require approval: \`tessera template set ${t.name} issuance.managerApproval=true\` (a certificate manager then checks each name).`,
+          'Server authentication certificates with DNS names from the request, enrollable by ' +
+            `${who} without approval: any of them can get a TLS certificate for any host name.`,
+          `Require approval: \`tessera template set ${t.name} issuance.managerApproval=true\` ` +
+            '(a certificate manager then checks each name).',
         );
       }
     } else if (cap.enabled && cap.clientAuthentication && cap.noSecurityExtension) {
@@ -209,7 +228,9 @@ function templates(f: AuditFacts, c: Collector): void {
         'medium',
         'ESC16',
         object,
-        'Authentication certificates issued from this template (after approval or with agent signatures) leave out the KB5014754 SID extension: domain controllers in full enforcement refuse them, and weak UPN mapping applies where they do not.',
+        'Authentication certificates issued from this template (after approval or with ' +
+          'agent signatures) leave out the KB5014754 SID extension: domain controllers in ' +
+          'full enforcement refuse them, and weak UPN mapping applies where they do not.',
         `\`tessera template set ${t.name} includeSid=true\`.`,
       );
     }
@@ -218,7 +239,8 @@ function templates(f: AuditFacts, c: Collector): void {
   c.note(
     'ESC16',
     'pass',
-    `Tessera has no CA-wide list that disables extensions; the SID extension is per template and required by validation for authentication templates (${n} template(s) checked)`,
+    'Tessera has no CA-wide list that disables extensions; the SID extension is per template ' +
+      `and required by validation for authentication templates (${n} template(s) checked)`,
   );
   for (const rule of ['ESC1', 'ESC2', 'ESC9', 'ESC15', 'ESC17', 'template-invalid'])
     c.note(rule, 'pass', `${n} stored template(s) checked`);
@@ -236,13 +258,18 @@ function agentRestrictions(f: AuditFacts, c: Collector): void {
     const object = `agent restriction ${r.id}`;
     const agentBroad = r.agentKind === 'group' && isBroad(r.agent);
     const targetBroad = r.targetKind === 'group' && isBroad(r.target);
-    const fix = `\`tessera agent remove ${r.id}\`, then allow named agents for named groups and templates: \`tessera agent allow --agent GROUP --for GROUP --template TEMPLATE\`.`;
+    const fix =
+      `\`tessera agent remove ${r.id}\`, then allow named agents for named groups and ` +
+      `templates: \`tessera agent allow --agent GROUP --for GROUP --template TEMPLATE\`.`;
     if (targetBroad && r.template === '*') {
       c.add(
         agentBroad ? 'high' : 'medium',
         'ESC3',
         object,
-        `${r.agentKind} ${r.agent} may enroll every user (${r.target}) for every template — what AD CS calls "Do not restrict enrollment agents"${agentBroad ? ', and any account holding an agent certificate counts as that agent' : ''}. Privileged groups stay protected.`,
+        `${r.agentKind} ${r.agent} may enroll every user (${r.target}) for ` +
+          'every template — what AD CS calls "Do not restrict enrollment ' +
+          `agents"${agentBroad ? ', and any account holding an agent certificate counts as that agent' : ''}. ` +
+          'Privileged groups stay protected.',
         fix,
       );
     } else if (agentBroad) {
@@ -250,7 +277,8 @@ function agentRestrictions(f: AuditFacts, c: Collector): void {
         'medium',
         'ESC3',
         object,
-        `Every account that holds an enrollment agent certificate may enroll ${r.targetKind} ${r.target} for ${r.template === '*' ? 'every template' : r.template}: the rule names ${r.agent}.`,
+        `Every account that holds an enrollment agent certificate may enroll ${r.targetKind} ${r.target} ` +
+          `for ${r.template === '*' ? 'every template' : r.template}: the rule names ${r.agent}.`,
         fix,
       );
     }
@@ -259,7 +287,8 @@ function agentRestrictions(f: AuditFacts, c: Collector): void {
         'low',
         'ESC3',
         object,
-        `An explicit exception: ${r.agentKind} ${r.agent} may enroll privileged ${r.targetKind} ${r.target} (${r.template === '*' ? 'every template' : r.template}).`,
+        `An explicit exception: ${r.agentKind} ${r.agent} may enroll privileged ` +
+          `${r.targetKind} ${r.target} (${r.template === '*' ? 'every template' : r.template}).`,
         `Remove it once it is no longer needed: \`tessera agent remove ${r.id}\`.`,
       );
     }
@@ -268,8 +297,10 @@ function agentRestrictions(f: AuditFacts, c: Collector): void {
     'ESC3',
     'pass',
     f.restrictions.length
-      ? `${f.restrictions.length} enrollment agent restriction(s) checked; agent templates are enrollable only by ${f.config.roles.enrollmentAgents} or with approval`
-      : 'no enrollment agent restrictions: every enroll-on-behalf request is refused (Tessera allows nothing until a rule exists, unlike AD CS)',
+      ? `${f.restrictions.length} enrollment agent restriction(s) checked; agent templates ` +
+          `are enrollable only by ${f.config.roles.enrollmentAgents} or with approval`
+      : 'no enrollment agent restrictions: every enroll-on-behalf request is ' +
+          'refused (Tessera allows nothing until a rule exists, unlike AD CS)',
   );
 }
 
@@ -282,7 +313,8 @@ function esc4(f: AuditFacts, c: Collector): void {
       'high',
       'ESC4',
       `role caAdministrators`,
-      `The CA Administrators role is the group ${admins}: every account may change templates, grants and agent restrictions.`,
+      `The CA Administrators role is the group ${admins}: every ` +
+        'account may change templates, grants and agent restrictions.',
       'Point roles.caAdministrators in tessera.json at a dedicated group with few members.',
     );
     return;
@@ -302,8 +334,11 @@ function esc4(f: AuditFacts, c: Collector): void {
     'ESC4',
     'pass',
     members
-      ? `templates change only through validation, by the ${members.length} enabled member(s) of ${admins}${members.length ? ` (${members.map((m) => m.username).join(', ')})` : ''} or the local administrator of the data directory`
-      : `templates change only through validation, by members of ${admins} (in the LDAP directory) or the local administrator of the data directory`,
+      ? `templates change only through validation, by the ${members.length} enabled member(s) ` +
+          `of ${admins}${members.length ? ` (${members.map((m) => m.username).join(', ')})` : ''} ` +
+          'or the local administrator of the data directory'
+      : `templates change only through validation, by members of ${admins} (in ` +
+          'the LDAP directory) or the local administrator of the data directory',
   );
 }
 
@@ -316,7 +351,8 @@ function esc7(f: AuditFacts, c: Collector): void {
       'high',
       'ESC7',
       'roles',
-      `CA Administrators and Certificate Managers are the same group (${admins}): one person can both change templates and approve requests.`,
+      'CA Administrators and Certificate Managers are the same group ' +
+        `(${admins}): one person can both change templates and approve requests.`,
       'Give roles.caAdministrators and roles.certificateManagers in tessera.json different groups.',
     );
     return;
@@ -326,7 +362,8 @@ function esc7(f: AuditFacts, c: Collector): void {
       'high',
       'ESC7',
       'role certificateManagers',
-      `The Certificate Managers role is the group ${managers}: every account may approve pending requests and revoke certificates.`,
+      `The Certificate Managers role is the group ${managers}: every ` +
+        'account may approve pending requests and revoke certificates.',
       'Point roles.certificateManagers in tessera.json at a dedicated group.',
     );
   }
@@ -346,15 +383,18 @@ function esc7(f: AuditFacts, c: Collector): void {
         'high',
         'ESC7',
         `user ${m.username}`,
-        `${m.username} is in both ${admins} and ${managers}: they can make a template issue what they want and approve their own colleagues' requests for it (ManageCA + ManageCertificates).`,
-        `Keep the roles apart: \`tessera group remove-member "${managers}" ${m.username}\` (or remove them from ${admins}).`,
+        `${m.username} is in both ${admins} and ${managers}: they can make a template issue what ` +
+          "they want and approve their own colleagues' requests for it (ManageCA + ManageCertificates).",
+        `Keep the roles apart: \`tessera group remove-member "${managers}" ${m.username}\` ` +
+          `(or remove them from ${admins}).`,
       );
     } else {
       c.add(
         'low',
         'ESC7',
         `user ${m.username}`,
-        `${m.username} is disabled but in both ${admins} and ${managers}; enabling the account would give one person both roles.`,
+        `${m.username} is disabled but in both ${admins} and ${managers}; ` +
+          'enabling the account would give one person both roles.',
         `\`tessera group remove-member "${managers}" ${m.username}\`.`,
       );
     }
@@ -371,8 +411,10 @@ function files(f: AuditFacts, c: Collector): void {
       'medium',
       'root-key-online',
       f.files.rootKey,
-      "The root CA's private key is on the server's disk; whoever takes the server takes the root, and with it every certificate and CRL.",
-      `Move ${f.files.rootKey} to offline media; bring it back only for \`tessera crl publish --ca ${root?.id ?? 'root'}\` (every 180 days) and CA renewals.`,
+      "The root CA's private key is on the server's disk; whoever takes " +
+        'the server takes the root, and with it every certificate and CRL.',
+      `Move ${f.files.rootKey} to offline media; bring it back only for ` +
+        `\`tessera crl publish --ca ${root?.id ?? 'root'}\` (every 180 days) and CA renewals.`,
     );
   } else if (!root) c.note('root-key-online', 'not-applicable', 'single-tier hierarchy: the one CA signs online');
   else
@@ -388,9 +430,11 @@ function files(f: AuditFacts, c: Collector): void {
       'passphrase-file',
       'keys/passphrase',
       f.files.caKeyFiles
-        ? 'The passphrase that decrypts the CA key files sits beside them: anyone who can read the data directory has the CA keys in clear.'
+        ? 'The passphrase that decrypts the CA key files sits beside them: ' +
+            'anyone who can read the data directory has the CA keys in clear.'
         : 'The passphrase of the OCSP responder keys sits beside them (the CA keys are on PKCS#11).',
-      'Give the server TESSERA_CA_PASSPHRASE from a secret store (systemd credentials, a vault) and delete keys/passphrase, or keep the CA keys on a PKCS#11 token (`tessera init --ca-key-store pkcs11`).',
+      'Give the server TESSERA_CA_PASSPHRASE from a secret store (systemd credentials, a vault) and delete ' +
+        'keys/passphrase, or keep the CA keys on a PKCS#11 token (`tessera init --ca-key-store pkcs11`).',
     );
   } else c.note('passphrase-file', 'pass', 'no keys/passphrase: the passphrase comes from TESSERA_CA_PASSPHRASE');
 
@@ -418,8 +462,10 @@ function ldap(f: AuditFacts, c: Collector): void {
       'medium',
       'ldap-plaintext',
       'directory',
-      `The directory connection (${urls.join(', ')}) has no TLS (allowPlaintext): the service account's password and every user's password go over it in clear. Tessera allows this only for loopback addresses (tests).`,
-      'Use ldaps:// or StartTLS: remove startTls=false and allowPlaintext from the directory section (`tessera directory configure-ldap`).',
+      `The directory connection (${urls.join(', ')}) has no TLS (allowPlaintext): the service account's password ` +
+        "and every user's password go over it in clear. Tessera allows this only for loopback addresses (tests).",
+      'Use ldaps:// or StartTLS: remove startTls=false and allowPlaintext ' +
+        'from the directory section (`tessera directory configure-ldap`).',
     );
   } else
     c.note(
@@ -445,7 +491,8 @@ function httpListener(f: AuditFacts, c: Collector): void {
     c.note(
       'http-listener',
       'pass',
-      `only /pki and /ocsp answer on port ${f.config.server.httpPort}; ${h.probed.join(', ')} get a redirect to the HTTPS site without a form or a cookie`,
+      `only /pki and /ocsp answer on port ${f.config.server.httpPort}; ` +
+        `${h.probed.join(', ')} get a redirect to the HTTPS site without a form or a cookie`,
     );
 }
 
@@ -456,13 +503,18 @@ function crls(f: AuditFacts, c: Collector): void {
   for (const ca of f.cas) {
     const online = ca.id === f.config.issuingCa;
     const object = `CA ${ca.id}`;
-    const publish = `\`tessera crl publish${online ? '' : ` --ca ${ca.id}`}\`${online ? ' (the running server publishes it on schedule: is `tessera serve` running?)' : ` with ${ca.id}'s key at hand`}`;
+    const publish = `\`tessera crl publish${online ? '' : ` --ca ${ca.id}`}\`${
+      online
+        ? ' (the running server publishes it on schedule: is `tessera serve` running?)'
+        : ` with ${ca.id}'s key at hand`
+    }`;
     if (!ca.full) {
       c.add(
         'high',
         'crl-freshness',
         object,
-        `No CRL of ${ca.id} has been published: the CRL distribution point in its certificates answers 404, and relying parties that check revocation refuse them.`,
+        `No CRL of ${ca.id} has been published: the CRL distribution point in its ` +
+          'certificates answers 404, and relying parties that check revocation refuse them.',
         `${publish}.`,
       );
       continue;
@@ -473,7 +525,8 @@ function crls(f: AuditFacts, c: Collector): void {
         'high',
         'crl-freshness',
         object,
-        `The newest CRL of ${ca.id} (number ${ca.full.number}) expired at ${iso(ca.full.nextUpdate)}: relying parties that check revocation (smart card logon) refuse every certificate under it.`,
+        `The newest CRL of ${ca.id} (number ${ca.full.number}) expired at ${iso(ca.full.nextUpdate)}: ` +
+          'relying parties that check revocation (smart card logon) refuse every certificate under it.',
         `${publish}.`,
       );
     } else if (online ? left < (f.config.crl.overlapHours * HOUR) / 2 : left < ROOT_CRL_WARNING_MS) {
@@ -481,7 +534,8 @@ function crls(f: AuditFacts, c: Collector): void {
         'medium',
         'crl-freshness',
         object,
-        `The newest CRL of ${ca.id} (number ${ca.full.number}) expires at ${iso(ca.full.nextUpdate)}, in ${Math.max(1, Math.round(left / HOUR))} hour(s).`,
+        `The newest CRL of ${ca.id} (number ${ca.full.number}) expires at ` +
+          `${iso(ca.full.nextUpdate)}, in ${Math.max(1, Math.round(left / HOUR))} hour(s).`,
         `${publish}.`,
       );
     }
@@ -490,7 +544,8 @@ function crls(f: AuditFacts, c: Collector): void {
         'high',
         'crl-freshness',
         object,
-        `The newest delta CRL of ${ca.id} (number ${ca.delta.number}) expired at ${iso(ca.delta.nextUpdate)}: clients that use delta CRLs cannot check revocation.`,
+        `The newest delta CRL of ${ca.id} (number ${ca.delta.number}) expired at ` +
+          `${iso(ca.delta.nextUpdate)}: clients that use delta CRLs cannot check revocation.`,
         '`tessera crl publish --delta` (the running server publishes it on schedule: is `tessera serve` running?).',
       );
     }
@@ -519,15 +574,18 @@ function ocspSigner(f: AuditFacts, c: Collector): void {
       'high',
       'ocsp-signer',
       object,
-      `The newest OCSP responder certificate (serial ${s.serial}) expired at ${iso(s.notAfter)}: OCSP answers cannot be signed until a new one is issued, and relying parties that need OCSP fail closed.`,
-      'Start the server (`tessera serve`): it issues a new responder certificate at start and renews it half-way through its validity.',
+      `The newest OCSP responder certificate (serial ${s.serial}) expired at ${iso(s.notAfter)}: OCSP ` +
+        'answers cannot be signed until a new one is issued, and relying parties that need OCSP fail closed.',
+      'Start the server (`tessera serve`): it issues a new responder ' +
+        'certificate at start and renews it half-way through its validity.',
     );
   } else if (left < life / 4) {
     c.add(
       'medium',
       'ocsp-signer',
       object,
-      `The OCSP responder certificate (serial ${s.serial}) expires at ${iso(s.notAfter)} and has not been renewed (the server renews it half-way).`,
+      `The OCSP responder certificate (serial ${s.serial}) expires at ` +
+        `${iso(s.notAfter)} and has not been renewed (the server renews it half-way).`,
       'Check that `tessera serve` is running on a node with this data directory.',
     );
   } else c.note('ocsp-signer', 'pass', `serial ${s.serial}, valid until ${iso(s.notAfter)}`);
@@ -564,7 +622,8 @@ function caCheck(ca: CaFacts, f: AuditFacts, c: Collector, now: number, longestD
       'medium',
       'ca-validity',
       object,
-      `The issuing CA's certificate expires at ${iso(ca.notAfter)}, sooner than the ${longestDays}-day validity of the longest enabled template: new certificates are cut short at that date.`,
+      `The issuing CA's certificate expires at ${iso(ca.notAfter)}, sooner than the ${longestDays}-day ` +
+        'validity of the longest enabled template: new certificates are cut short at that date.',
       'Plan the issuing CA renewal.',
     );
   }

@@ -186,7 +186,10 @@ export interface WebSettings {
 export interface MonitoringSettings {
   /** /metrics: "none" (default: CA administrators' and auditors' credentials from everywhere) or "loopback". */
   readonly metricsWithoutCredentials?: 'none' | 'loopback';
-  /** /readyz: "loopback" (default: a local orchestrator's probe), "anyone" (a remote load balancer) or "none"; others need an account's credentials. */
+  /**
+   * /readyz: "loopback" (default: a local orchestrator's probe), "anyone" (a
+   * remote load balancer) or "none"; others need an account's credentials.
+   */
   readonly readyzWithoutCredentials?: 'none' | 'loopback' | 'anyone';
 }
 

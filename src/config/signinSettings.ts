@@ -50,7 +50,8 @@ export function signinSettingsProblems(s: SigninSettings): string[] {
     // Soft-fail is a mode, chosen by name, never a boolean someone flips by accident.
     if ('softFail' in (r as object))
       p.push(
-        'signin.revocation.softFail: not a setting — write signin.revocation.mode "soft-fail" to let an unknown revocation status through (audited as a warning)',
+        'signin.revocation.softFail: not a setting — write signin.revocation.mode ' +
+          '"soft-fail" to let an unknown revocation status through (audited as a warning)',
       );
     if (r.mode !== undefined && r.mode !== 'hard-fail' && r.mode !== 'soft-fail')
       p.push('signin.revocation.mode: hard-fail or soft-fail');

@@ -15,7 +15,8 @@ export function webSettingsProblems(w: WebSettings): string[] {
   if (typeof w !== 'object' || w === null || Array.isArray(w)) return ['web: an object'];
   if (w.cardAgentUrl !== undefined && cardAgentOrigin(w.cardAgentUrl) === null) {
     p.push(
-      'web.cardAgentUrl: an http://127.0.0.1:PORT or http://localhost:PORT address (the card agent listens on this computer only)',
+      'web.cardAgentUrl: an http://127.0.0.1:PORT or http://localhost:PORT ' +
+        'address (the card agent listens on this computer only)',
     );
   }
   if (w.templateOrder !== undefined) {

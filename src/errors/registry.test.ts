@@ -47,7 +47,10 @@ function docRows(): DocRow[] {
 /** The row to paste into docs/errors.md for a code. */
 function rowFor(code: ErrorCode): string {
   const s = errorRegistry[code];
-  return `| \`${code}\` | ${s.status} | \`${hresultText(code)}\` | ${s.disposition} | ${s.message.replace(/\|/g, '\\|')} | (when it happens) |`;
+  return (
+    `| \`${code}\` | ${s.status} | \`${hresultText(code)}\` | ${s.disposition} ` +
+    `| ${s.message.replace(/\|/g, '\\|')} | (when it happens) |`
+  );
 }
 
 describe('docs/errors.md', () => {

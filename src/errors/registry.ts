@@ -167,7 +167,8 @@ export const errorRegistry = {
     0x80094001,
     'CERTSRV_E_BAD_REQUESTSUBJECT',
     'denied',
-    'Subject names are set by the CA from the directory; the request asked for a name that does not belong to the requester.',
+    'Subject names are set by the CA from the directory; the ' +
+      'request asked for a name that does not belong to the requester.',
   ),
   NAME_INVALID: spec(
     400,
@@ -360,7 +361,8 @@ export const errorRegistry = {
     0x80090010,
     'NTE_PERM',
     'error',
-    'The key on the smart card has a certificate; it is removed only together with its certificate, when that is asked for explicitly.',
+    'The key on the smart card has a certificate; it is removed only ' +
+      'together with its certificate, when that is asked for explicitly.',
   ),
   CARD_NO_AGENT_CERTIFICATE: spec(
     404,
@@ -410,7 +412,8 @@ export const errorRegistry = {
     0x8010006c,
     'SCARD_W_CHV_BLOCKED',
     'error',
-    'The card agent stopped accepting PINs for this card after too many wrong attempts; restart the card agent to try again.',
+    'The card agent stopped accepting PINs for this card after ' +
+      'too many wrong attempts; restart the card agent to try again.',
   ),
   SERVER_UNREACHABLE: spec(
     503,
@@ -424,7 +427,8 @@ export const errorRegistry = {
     0x800b0109,
     'CERT_E_UNTRUSTEDROOT',
     'error',
-    "The certificate authority server's TLS certificate is not trusted; pass the Tessera CA certificate with --ca-cert.",
+    "The certificate authority server's TLS certificate is not " +
+      'trusted; pass the Tessera CA certificate with --ca-cert.',
   ),
 
   // --- CMC requests and enrollment agents (x509/cmc, ra/agentEvidence) ---------------------
@@ -483,14 +487,16 @@ export const errorRegistry = {
     0x80091004,
     'CRYPT_E_INVALID_MSG_TYPE',
     'denied',
-    'The CMC request carries a control that Tessera does not support; RFC 5272 §3.2.1.2 requires refusing the whole request.',
+    'The CMC request carries a control that Tessera does not ' +
+      'support; RFC 5272 §3.2.1.2 requires refusing the whole request.',
   ),
   CMC_SIGNED_DATA_INVALID: spec(
     400,
     0x80091001,
     'CRYPT_E_MSG_ERROR',
     'denied',
-    'The CMC or PKCS #7 request breaks the SignedData syntax (RFC 5652): a version or the digest algorithm list does not match what it contains.',
+    'The CMC or PKCS #7 request breaks the SignedData syntax (RFC 5652): a ' +
+      'version or the digest algorithm list does not match what it contains.',
   ),
   AGENT_SIGNATURE_INVALID: spec(
     400,
@@ -525,7 +531,8 @@ export const errorRegistry = {
     0x80094809,
     'CERTSRV_E_SIGNATURE_POLICY_REQUIRED',
     'denied',
-    'The enrollment agent certificate does not carry the application policy the certificate template requires (Certificate Request Agent).',
+    'The enrollment agent certificate does not carry the application ' +
+      'policy the certificate template requires (Certificate Request Agent).',
   ),
   AGENT_NOT_PERMITTED: spec(
     403,
@@ -539,7 +546,8 @@ export const errorRegistry = {
     0x80094011,
     'CERTSRV_E_ENROLL_DENIED',
     'denied',
-    'The target user is a member of a privileged group; enrollment agents may enroll such users only under an explicit exception that names them.',
+    'The target user is a member of a privileged group; enrollment agents ' +
+      'may enroll such users only under an explicit exception that names them.',
   ),
 
   // --- revocation: CRLs and OCSP (ca/crl, ca/ocsp, ra/publishCrl) -------------------------------
@@ -722,7 +730,8 @@ export const errorRegistry = {
     0x8009030c,
     'SEC_E_LOGON_DENIED',
     'denied',
-    'The certificate maps to an account only by its user principal name, which is a weak mapping this service does not accept.',
+    'The certificate maps to an account only by its user principal ' +
+      'name, which is a weak mapping this service does not accept.',
   ),
   SIGNIN_CERTIFICATE_MISMATCH: spec(
     403,

@@ -82,7 +82,10 @@ export class RevocationService {
     this.#log = o.log ?? NO_LOG;
   }
 
-  /** Register the exit module, publish whatever is due (the first CRLs of a new CA), load or issue the OCSP signing certificate, start the schedule. */
+  /**
+   * Register the exit module, publish whatever is due (the first CRLs of a
+   * new CA), load or issue the OCSP signing certificate, start the schedule.
+   */
   async start(): Promise<void> {
     if (this.#started) return;
     this.#started = true;

@@ -79,7 +79,8 @@ export class Pkcs11Signer implements Signer {
       if (priv.length !== 1) {
         throw new TesseraError(
           'CA_KEY_UNAVAILABLE',
-          `CA "${entry.id}": token ${describeCard(s.card)} holds ${priv.length} private keys labelled "${ref.label}" (expected exactly one)`,
+          `CA "${entry.id}": token ${describeCard(s.card)} holds ${priv.length} ` +
+            `private keys labelled "${ref.label}" (expected exactly one)`,
         );
       }
       const id = s.attr(priv[0], pkcs11js.CKA_ID);

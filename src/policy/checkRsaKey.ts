@@ -33,7 +33,8 @@ export function checkRsaKey(spki: Uint8Array, bits: number, t: Template): void {
   if (e.toString(2).length > EXPONENT_MAX_BITS) {
     throw new PolicyDenial(
       'KEY_ALGORITHM_UNSUPPORTED',
-      `the RSA public exponent is ${shown}; exponents above 2^256 − 1 are never accepted (CA/B Baseline Requirements §6.1.6, NIST SP 800-89 §5.3.3)`,
+      `the RSA public exponent is ${shown}; exponents above 2^256 − 1 are never ` +
+        'accepted (CA/B Baseline Requirements §6.1.6, NIST SP 800-89 §5.3.3)',
     );
   }
   if (rule !== 'odd') {

@@ -89,7 +89,8 @@ export function parseHostName(text: string, o: HostNameOptions): HostName {
   }
   if (/^[0-9]+$/.test(labels[labels.length - 1]))
     throw invalid(
-      'the last label is all digits, which no top-level domain is (RFC 3696 §2); an IP address is four decimal numbers',
+      'the last label is all digits, which no top-level domain ' +
+        'is (RFC 3696 §2); an IP address is four decimal numbers',
     );
   return { type: 'dns', value: name };
 }

@@ -167,19 +167,24 @@ describe('deny', () => {
     });
   });
 
-  it('denies an RSA-3072 key with a 3,070-bit public exponent with KEY_ALGORITHM_UNSUPPORTED, whatever the exponent rule', () => {
-    const { privateKey } = rsaKeyWithExponent(3072, 3070);
-    const csr = craftCsr({ key: privateKey });
-    expect(denied(verifyRequest(input({ csr })))).toMatchObject({
-      code: 'KEY_ALGORITHM_UNSUPPORTED',
-      detail:
-        'the RSA public exponent is a 3070-bit number; exponents above 2^256 − 1 are never accepted (CA/B Baseline Requirements §6.1.6, NIST SP 800-89 §5.3.3)',
-    });
-    const odd = template('SmartcardUser', {
-      keyAlgorithms: { ...smartcardUser.keyAlgorithms, rsaPublicExponent: 'odd' },
-    });
-    expect(denied(verifyRequest(input({ csr, template: odd }))).code).toBe('KEY_ALGORITHM_UNSUPPORTED');
-  });
+  it(
+    'denies an RSA-3072 key with a 3,070-bit public exponent ' +
+      'with KEY_ALGORITHM_UNSUPPORTED, whatever the exponent rule',
+    () => {
+      const { privateKey } = rsaKeyWithExponent(3072, 3070);
+      const csr = craftCsr({ key: privateKey });
+      expect(denied(verifyRequest(input({ csr })))).toMatchObject({
+        code: 'KEY_ALGORITHM_UNSUPPORTED',
+        detail:
+          'the RSA public exponent is a 3070-bit number; exponents above 2^256 − 1 are ' +
+          'never accepted (CA/B Baseline Requirements §6.1.6, NIST SP 800-89 §5.3.3)',
+      });
+      const odd = template('SmartcardUser', {
+        keyAlgorithms: { ...smartcardUser.keyAlgorithms, rsaPublicExponent: 'odd' },
+      });
+      expect(denied(verifyRequest(input({ csr, template: odd }))).code).toBe('KEY_ALGORITHM_UNSUPPORTED');
+    },
+  );
 
   it('accepts an exponent other than 65537 only when the template allows odd exponents, up to 2^256 − 1', () => {
     const odd = template('SmartcardUser', {
@@ -203,18 +208,22 @@ describe('deny', () => {
     );
   });
 
-  it("denies an RSA key above the template's maximum with KEY_ALGORITHM_UNSUPPORTED, and issues RSA 2048 with 65537", () => {
-    const { privateKey } = keyPair('rsa2048');
-    const csr = craftCsr({ key: privateKey });
-    expect(issued(verifyRequest(input({ csr }))).key).toEqual({ kind: 'rsa', bits: 2048 });
-    const small = template('SmartcardUser', { keyAlgorithms: { ...smartcardUser.keyAlgorithms, rsaMaxBits: 2048 } });
-    const rsa3072 = craftCsr({ key: generateKeyPairSync('rsa', { modulusLength: 3072 }).privateKey });
-    expect(denied(verifyRequest(input({ csr: rsa3072, template: small })))).toMatchObject({
-      code: 'KEY_ALGORITHM_UNSUPPORTED',
-      detail: 'RSA 3072 is above the maximum of 2048 bits for SmartcardUser (keyAlgorithms.rsaMaxBits)',
-    });
-    expect(issued(verifyRequest(input({ csr, template: small }))).key).toEqual({ kind: 'rsa', bits: 2048 });
-  });
+  it(
+    "denies an RSA key above the template's maximum with " +
+      'KEY_ALGORITHM_UNSUPPORTED, and issues RSA 2048 with 65537',
+    () => {
+      const { privateKey } = keyPair('rsa2048');
+      const csr = craftCsr({ key: privateKey });
+      expect(issued(verifyRequest(input({ csr }))).key).toEqual({ kind: 'rsa', bits: 2048 });
+      const small = template('SmartcardUser', { keyAlgorithms: { ...smartcardUser.keyAlgorithms, rsaMaxBits: 2048 } });
+      const rsa3072 = craftCsr({ key: generateKeyPairSync('rsa', { modulusLength: 3072 }).privateKey });
+      expect(denied(verifyRequest(input({ csr: rsa3072, template: small })))).toMatchObject({
+        code: 'KEY_ALGORITHM_UNSUPPORTED',
+        detail: 'RSA 3072 is above the maximum of 2048 bits for SmartcardUser (keyAlgorithms.rsaMaxBits)',
+      });
+      expect(issued(verifyRequest(input({ csr, template: small }))).key).toEqual({ kind: 'rsa', bits: 2048 });
+    },
+  );
 
   it('denies a curve the template does not list with KEY_NOT_ALLOWED', () => {
     const p384Only = template('SmartcardUser', {
@@ -313,7 +322,8 @@ describe('names from the directory (ESC1, ESC6, ESC9)', () => {
       { type: 'email', value: 'alice@example.com' },
     ]);
     expect(d.notes).toContain(
-      'SAN request attribute "upn=administrator@tessera.local" ignored: SmartcardUser takes names from the directory (ESC6)',
+      'SAN request attribute "upn=administrator@tessera.local" ' +
+        'ignored: SmartcardUser takes names from the directory (ESC6)',
     );
   });
 
@@ -331,7 +341,8 @@ describe('names from the directory (ESC1, ESC6, ESC9)', () => {
     expect(p.ekus).toEqual(smartcardUser.ekus);
     expect(p.applicationPolicies).toBe(false);
     expect(d.notes).toContain(
-      `requested extensions not copied into the certificate: ${OID.extKeyUsage}, ${OID.basicConstraints}, ${OID.applicationPolicies}, ${OID.certificatePolicies}`,
+      `requested extensions not copied into the certificate: ${OID.extKeyUsage}, ` +
+        `${OID.basicConstraints}, ${OID.applicationPolicies}, ${OID.certificatePolicies}`,
     );
   });
 
@@ -453,7 +464,8 @@ describe('names from the request (WebServer only)', () => {
     ).toMatchObject({
       code: 'NAME_INVALID',
       detail:
-        'SAN dNSName "bad_host!" is not a valid host name: the label "bad_host!" is not letters, digits and inner hyphens (RFC 1123 §2.1)',
+        'SAN dNSName "bad_host!" is not a valid host name: the label ' +
+        '"bad_host!" is not letters, digits and inner hyphens (RFC 1123 §2.1)',
     });
     expect(
       denied(
@@ -483,7 +495,8 @@ describe('names from the request (WebServer only)', () => {
       expect(denied(verifyRequest(input({ template: web, requester: admin, subject: admin, csr })))).toMatchObject({
         code: 'NAME_INVALID',
         detail:
-          'common name "CA Administrator" is not a valid host name: it contains spaces or control characters; a DNS name is letters, digits, hyphens and dots',
+          'common name "CA Administrator" is not a valid host name: it contains spaces ' +
+          'or control characters; a DNS name is letters, digits, hyphens and dots',
       });
       // A valid SAN does not make an invalid CN acceptable: the CN is carried in the SAN too.
       expect(denied(decide('CA Administrator', [{ type: 'dns', value: 'www.example.com' }])).code).toBe('NAME_INVALID');

@@ -65,7 +65,8 @@ function checkEnrollPermission(input: PolicyInput, t: Template): void {
   if (!mayEnroll(input.requester, t)) {
     throw new Deny(
       'ENROLL_DENIED',
-      `${input.requester.username} is in none of the groups with Enroll on ${t.name} (${t.enroll.join(', ') || 'none'})`,
+      `${input.requester.username} is in none of the groups with ` +
+        `Enroll on ${t.name} (${t.enroll.join(', ') || 'none'})`,
     );
   }
 }
@@ -77,7 +78,8 @@ function checkKey(input: PolicyInput, t: Template): void {
   else if (!t.keyAlgorithms.ecCurves.includes(key.curve)) {
     throw new Deny(
       'KEY_NOT_ALLOWED',
-      `${describeKey(key)} is not among the curves ${t.name} accepts (${t.keyAlgorithms.ecCurves.join(', ') || 'none'})`,
+      `${describeKey(key)} is not among the curves ${t.name} ` +
+        `accepts (${t.keyAlgorithms.ecCurves.join(', ') || 'none'})`,
     );
   }
 }
@@ -128,7 +130,8 @@ function checkAgentSignatures(input: PolicyInput, t: Template): void {
       'SIGNATURES_REQUIRED',
       onBehalf && withPolicy.length === 0
         ? 'enrolling on behalf of another user needs a valid enrollment agent signature'
-        : `${t.name} needs ${needed} enrollment agent signature(s) with policy ${policy}; the request has ${withPolicy.length}`,
+        : `${t.name} needs ${needed} enrollment agent signature(s) ` +
+            `with policy ${policy}; the request has ${withPolicy.length}`,
     );
   }
   const refused = withPolicy.find((s) => s.permission);

@@ -163,7 +163,8 @@ async function judge(t: Tessera, signer: RequestSigner, requiredPolicy: string):
   if (!signedByCa)
     return fail(
       'AGENT_CERT_UNTRUSTED',
-      `agent certificate ${cert.serial} names ${caCert.subject} as issuer but its signature does not verify with that CA's key`,
+      `agent certificate ${cert.serial} names ${caCert.subject} as ` +
+        "issuer but its signature does not verify with that CA's key",
     );
 
   // 2. Recorded by this CA, byte for byte.
@@ -175,7 +176,8 @@ async function judge(t: Tessera, signer: RequestSigner, requiredPolicy: string):
   if (record.status === 'revoked') {
     return fail(
       'AGENT_CERT_REVOKED',
-      `agent certificate ${cert.serial} was revoked on ${record.revokedAt?.toISOString() ?? '?'} (reason code ${record.revocationReason ?? 0})`,
+      `agent certificate ${cert.serial} was revoked on ` +
+        `${record.revokedAt?.toISOString() ?? '?'} (reason code ${record.revocationReason ?? 0})`,
     );
   }
   if (record.status !== 'issued')
@@ -185,7 +187,8 @@ async function judge(t: Tessera, signer: RequestSigner, requiredPolicy: string):
   if (now < cert.notBefore || now > cert.notAfter) {
     return fail(
       'AGENT_CERT_EXPIRED',
-      `agent certificate ${cert.serial} is valid from ${cert.notBefore.toISOString()} to ${cert.notAfter.toISOString()}`,
+      `agent certificate ${cert.serial} is valid from ` +
+        `${cert.notBefore.toISOString()} to ${cert.notAfter.toISOString()}`,
     );
   }
   // 5. Application policy / EKU (msPKI-RA-Application-Policies).
@@ -200,7 +203,8 @@ async function judge(t: Tessera, signer: RequestSigner, requiredPolicy: string):
   if (!owner)
     return fail(
       'AGENT_NOT_PERMITTED',
-      `agent certificate ${cert.serial} belongs to no directory account${record.subjectUser ? ` (${record.subjectUser} no longer exists)` : ''}`,
+      `agent certificate ${cert.serial} belongs to no directory ` +
+        `account${record.subjectUser ? ` (${record.subjectUser} no longer exists)` : ''}`,
     );
   if (!owner.enabled)
     return {

@@ -23,7 +23,10 @@ import { issueServiceCertificate } from './issueServiceCertificate.js';
 export const OCSP_SIGNING_TEMPLATE = 'TesseraOCSPSigning';
 
 export interface OcspSigningOptions {
-  /** Validity of a responder certificate (default 14 days; nocheck certificates should be short-lived, RFC 6960 §4.2.2.2.1). */
+  /**
+   * Validity of a responder certificate (default 14 days; nocheck
+   * certificates should be short-lived, RFC 6960 §4.2.2.2.1).
+   */
   readonly validityDays?: number;
   /** Roll over when less than this fraction of the validity is left (default 0.5). */
   readonly renewFraction?: number;

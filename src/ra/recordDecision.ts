@@ -280,7 +280,8 @@ async function issue(
     });
   } catch (e) {
     const err = asTesseraError(e);
-    // Storage away: nothing was changed, and the caller hears so. A lost approval race: the other manager's decision stands.
+    // Storage away: nothing was changed, and the caller hears so.
+    // A lost approval race: the other manager's decision stands.
     if (err.code === 'STORAGE_UNAVAILABLE' || err.code === 'STORAGE_FULL' || err.code === 'REQUEST_NOT_PENDING')
       throw err;
     if (!recorded) return failUnrecorded(err);

@@ -88,7 +88,8 @@ export function revocationJobs(t: Tessera, o: RevocationJobOptions = {}): Revoca
         if (!latest || latest.nextUpdate.getTime() - now < ROOT_WARNING_MS) {
           log.warn(
             { ca: ca.id, nextUpdate: latest?.nextUpdate.toISOString() ?? null },
-            `the CRL of CA "${ca.id}" ${latest ? 'expires soon' : 'was never published'}; run \`tessera crl publish --ca ${ca.id}\` where its key is`,
+            `the CRL of CA "${ca.id}" ${latest ? 'expires soon' : 'was never published'}; ` +
+              `run \`tessera crl publish --ca ${ca.id}\` where its key is`,
           );
         }
       }

@@ -29,7 +29,10 @@ export function roleSeparationConflict(config: RoleConfig, groups: readonly stri
   const managers = roles.certificateManagers;
   if (!held.has(admins.toLowerCase()) || !held.has(managers.toLowerCase())) return null;
   if (admins.toLowerCase() === managers.toLowerCase()) {
-    return `roles.caAdministrators and roles.certificateManagers are the same group (${admins}), so every member would hold both roles`;
+    return (
+      'roles.caAdministrators and roles.certificateManagers are the ' +
+      `same group (${admins}), so every member would hold both roles`
+    );
   }
   return `membership of both ${admins} and ${managers} would make one account CA Administrator and Certificate Manager`;
 }

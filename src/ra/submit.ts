@@ -94,7 +94,8 @@ export async function submit(t: Tessera, input: SubmitInput): Promise<SubmitResu
   let agent: string | null = null;
   if (attributes.requestername !== undefined)
     notes.push(
-      `RequesterName attribute "${attributes.requestername}" ignored: only a signed enrollment agent request can name a target`,
+      `RequesterName attribute "${attributes.requestername}" ignored: ` +
+        'only a signed enrollment agent request can name a target',
     );
   if (decoded.requesterName !== null) {
     if (decoded.signers.length === 0) {

@@ -121,7 +121,9 @@ export class RevocationChecker {
     private readonly skewMs: number,
   ) {}
 
-  /** Good: the source that said so. Otherwise throws SIGNIN_REVOKED, SIGNIN_OCSP_INVALID or SIGNIN_REVOCATION_UNKNOWN. */
+  /**
+   * Good: the source that said so. Otherwise throws SIGNIN_REVOKED, SIGNIN_OCSP_INVALID or SIGNIN_REVOCATION_UNKNOWN.
+   */
   async check(
     cert: ParsedCertificate,
     issuer: ParsedCertificate,
@@ -193,7 +195,8 @@ export class RevocationChecker {
     }
     throw new TesseraError(
       'SIGNIN_REVOCATION_UNKNOWN',
-      `no revocation answer for "${cert.subjectText}" (serial ${cert.serial}): ${notes.join('; ') || 'no OCSP or CRL URL'}`,
+      `no revocation answer for "${cert.subjectText}" (serial ` +
+        `${cert.serial}): ${notes.join('; ') || 'no OCSP or CRL URL'}`,
     );
   }
 
@@ -308,7 +311,8 @@ export class RevocationChecker {
           }
           throw new TesseraError(
             'SIGNIN_OCSP_INVALID',
-            `the status of the responder certificate "${responder.subjectText}" is unknown: ${sub.join('; ') || 'no CRL URL and no id-pkix-ocsp-nocheck'}`,
+            `the status of the responder certificate "${responder.subjectText}" is ` +
+              `unknown: ${sub.join('; ') || 'no CRL URL and no id-pkix-ocsp-nocheck'}`,
           );
         },
       });
@@ -325,7 +329,9 @@ export class RevocationChecker {
     if (outcome.status === 'revoked') {
       throw new TesseraError(
         'SIGNIN_REVOKED',
-        `OCSP ${url}: "${cert.subjectText}" (serial ${cert.serial}) revoked at ${outcome.revokedAt?.toISOString()}${outcome.reason !== undefined ? `, reason ${outcome.reason}` : ''} (responder: ${outcome.responder})`,
+        `OCSP ${url}: "${cert.subjectText}" (serial ${cert.serial}) revoked at ` +
+          `${outcome.revokedAt?.toISOString()}` +
+          `${outcome.reason !== undefined ? `, reason ${outcome.reason}` : ''} (responder: ${outcome.responder})`,
       );
     }
     // RFC 6960 §2.2 "unknown": the responder does not know the certificate; its CA does not vouch for it.
@@ -335,12 +341,16 @@ export class RevocationChecker {
         `OCSP ${url}: status "unknown" for "${cert.subjectText}" (serial ${cert.serial})`,
       );
     notes.push(
-      `OCSP ${url}: good (thisUpdate ${outcome.thisUpdate.toISOString()}, signed by the ${outcome.responder === 'ca' ? 'CA' : 'delegated responder'} "${outcome.responderSubject}")`,
+      `OCSP ${url}: good (thisUpdate ${outcome.thisUpdate.toISOString()}, signed by the ` +
+        `${outcome.responder === 'ca' ? 'CA' : 'delegated responder'} "${outcome.responderSubject}")`,
     );
     return true;
   }
 
-  /** A usable complete CRL (and its delta) from `url`: undefined when unusable; throws SIGNIN_REVOKED when it lists the certificate. */
+  /**
+   * A usable complete CRL (and its delta) from `url`: undefined when
+   * unusable; throws SIGNIN_REVOKED when it lists the certificate.
+   */
   async #crl(
     cert: ParsedCertificate,
     issuer: ParsedCertificate,
@@ -393,7 +403,8 @@ export class RevocationChecker {
     if (entry)
       throw new TesseraError(
         'SIGNIN_REVOKED',
-        `CRL ${url}${delta ? ' with its delta' : ''}: "${cert.subjectText}" (serial ${cert.serial}) revoked at ${entry.revokedAt.toISOString()}${entry.reason !== undefined ? `, reason ${entry.reason}` : ''}`,
+        `CRL ${url}${delta ? ' with its delta' : ''}: "${cert.subjectText}" (serial ${cert.serial}) revoked ` +
+          `at ${entry.revokedAt.toISOString()}${entry.reason !== undefined ? `, reason ${entry.reason}` : ''}`,
       );
     notes.push(
       `CRL ${url}${delta ? ' and its delta' : ''}: not listed (thisUpdate ${complete.thisUpdate.toISOString()})`,

@@ -321,12 +321,14 @@ export class SmartCardValidator {
       pass('path', path.map((c) => c.subjectText).join(' → '));
 
       current = 'authenticationCa';
-      // NTAuth: "the issuing CA must be in the NTAuthCertificates store" (KB281245), not merely chain to a trusted root.
+      // NTAuth: "the issuing CA must be in the NTAuthCertificates
+      // store" (KB281245), not merely chain to a trusted root.
       const issuing = path[1];
       if (!this.#trust.authenticationCas.some((c) => sameCa(c, issuing))) {
         throw new TesseraError(
           'SIGNIN_CA_NOT_TRUSTED_FOR_LOGON',
-          `"${issuing.subjectText}" chains to the trusted root "${path[path.length - 1].subjectText}" but is not in the authentication trust list`,
+          `"${issuing.subjectText}" chains to the trusted root ` +
+            `"${path[path.length - 1].subjectText}" but is not in the authentication trust list`,
         );
       }
       pass('authenticationCa', issuing.subjectText);
@@ -335,7 +337,8 @@ export class SmartCardValidator {
         signatures:
           'every signature in the path verified (SHA-256 or stronger; RSA ≥ 2048 bits or ECDSA on a named curve)',
         constraints:
-          'RFC 5280 §6.1: every CA has cA TRUE, keyCertSign and room in its path length; name constraints, certificate policies and critical extensions satisfied',
+          'RFC 5280 §6.1: every CA has cA TRUE, keyCertSign and room in its path length; ' +
+          'name constraints, certificate policies and critical extensions satisfied',
         validity: `valid until ${leaf.notAfter.toISOString()}`,
       };
       for (const stage of ['signatures', 'constraints', 'validity'] as const) {
@@ -377,7 +380,8 @@ export class SmartCardValidator {
           // Soft-fail lets through only "no answer" — never a revocation or an untrustworthy answer.
           if (!(this.#softFail && e instanceof TesseraError && e.code === 'SIGNIN_REVOCATION_UNKNOWN')) throw e;
           warnings.push(
-            `revocation status of "${path[i].subjectText}" (serial ${path[i].serial}) unknown, allowed by soft-fail: ${e.detail}`,
+            `revocation status of "${path[i].subjectText}" (serial ` +
+              `${path[i].serial}) unknown, allowed by soft-fail: ${e.detail}`,
           );
           notes.push(`${path[i].subjectText}: UNKNOWN (soft-fail)`);
         }

@@ -49,7 +49,9 @@ function fresh(crl: ParsedCrl, ctx: CrlStatusContext): string | undefined {
   return undefined;
 }
 
-/** §6.3.3 (b): whether `crl` is in scope for `cert` through distribution point `dp` (undefined dp: the default point). */
+/**
+ * §6.3.3 (b): whether `crl` is in scope for `cert` through distribution point `dp` (undefined dp: the default point).
+ */
 function inScope(crl: ParsedCrl, cert: ParsedCertificate, dp: DistributionPoint | undefined): boolean {
   // (b)(1)
   if (dp?.crlIssuers) {
@@ -106,7 +108,8 @@ export async function crlStatus(
       // A CRL issuer whose own certificate is covered by the CRL it signs (PKITS 4.14.30): its
       // path was validated by the caller; nothing further up can vouch for it.
       if (self) return c;
-      // The certificate's own issuer is on the validated path (its status is checked with the path); the anchor is trusted.
+      // The certificate's own issuer is on the validated path (its
+      // status is checked with the path); the anchor is trusted.
       if (c === issuer || sameCa(c, ctx.anchor)) return c;
       if (stack.length >= MAX_NESTING) continue;
       const p = await validatePath(c, { anchors: [ctx.anchor], intermediates: ctx.bag, time: ctx.time, algorithms });
@@ -179,7 +182,10 @@ export async function crlStatus(
           status: 'revoked',
           revokedAt: entry.revokedAt,
           ...(entry.reason !== undefined ? { reason: entry.reason } : {}),
-          note: `revoked at ${entry.revokedAt.toISOString()}${entry.reason !== undefined ? `, reason ${entry.reason}` : ''}${delta?.entriesByIssuer.has(key) ? ' (delta CRL)' : ''}`,
+          note:
+            `revoked at ${entry.revokedAt.toISOString()}` +
+            `${entry.reason !== undefined ? `, reason ${entry.reason}` : ''}` +
+            `${delta?.entriesByIssuer.has(key) ? ' (delta CRL)' : ''}`,
         };
       }
       reasonsMask |= interim;
@@ -188,7 +194,9 @@ export async function crlStatus(
   if (reasonsMask !== ALL_REASONS)
     return {
       status: 'unknown',
-      note: `no usable CRL covers every reason for "${cert.subjectText}" (serial ${cert.serial})${notes.length ? `: ${[...new Set(notes)].join('; ')}` : ''}`,
+      note:
+        `no usable CRL covers every reason for "${cert.subjectText}" (serial ` +
+        `${cert.serial})${notes.length ? `: ${[...new Set(notes)].join('; ')}` : ''}`,
     };
   return {
     status: 'good',

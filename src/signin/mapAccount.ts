@@ -52,7 +52,8 @@ export function parseAltSecurityIdentity(username: string, text: string): Explic
   }
   if (/^X509:(<I>.*<S>|<S>|<RFC822>)/i.test(t))
     throw new Error(
-      `"${text}": issuer+subject, subject and RFC822 mappings are weak (KB5014754, ESC14); use X509:<I>…<SR>… or X509:<SKI>…`,
+      `"${text}": issuer+subject, subject and RFC822 mappings are weak ` +
+        '(KB5014754, ESC14); use X509:<I>…<SR>… or X509:<SKI>…',
     );
   throw new Error(`"${text}" is not X509:<I>issuer<SR>serial or X509:<SKI>ski`);
 }
@@ -148,12 +149,14 @@ export async function mapAccount(
       if (upnAccount)
         throw new TesseraError(
           'SIGNIN_CERTIFICATE_MISMATCH',
-          `the certificate's SID ${sid} belongs to no account, but its UPN ${upn} names ${upnAccount.username} (SID ${upnAccount.sid ?? 'none'})`,
+          `the certificate's SID ${sid} belongs to no account, but its UPN ` +
+            `${upn} names ${upnAccount.username} (SID ${upnAccount.sid ?? 'none'})`,
         );
       if (explicitAccount)
         throw new TesseraError(
           'SIGNIN_CERTIFICATE_MISMATCH',
-          `the certificate's SID ${sid} belongs to no account, but ${explicitText} maps it to ${explicitAccount.username}`,
+          `the certificate's SID ${sid} belongs to no account, but ` +
+            `${explicitText} maps it to ${explicitAccount.username}`,
         );
       throw new TesseraError(
         'SIGNIN_NOT_MAPPED',
@@ -163,13 +166,15 @@ export async function mapAccount(
     if (upn && upnAccount && !same(upnAccount, sidAccount)) {
       throw new TesseraError(
         'SIGNIN_CERTIFICATE_MISMATCH',
-        `the certificate's UPN ${upn} names ${upnAccount.username} (SID ${upnAccount.sid ?? 'none'}) but its SID ${sid} is ${sidAccount.username}'s (KDC_ERR_CERTIFICATE_MISMATCH)`,
+        `the certificate's UPN ${upn} names ${upnAccount.username} (SID ${upnAccount.sid ?? 'none'}) ` +
+          `but its SID ${sid} is ${sidAccount.username}'s (KDC_ERR_CERTIFICATE_MISMATCH)`,
       );
     }
     if (explicitAccount && !same(explicitAccount, sidAccount))
       throw new TesseraError(
         'SIGNIN_CERTIFICATE_MISMATCH',
-        `${explicitText} maps the certificate to ${explicitAccount.username} but its SID ${sid} is ${sidAccount.username}'s`,
+        `${explicitText} maps the certificate to ${explicitAccount.username} ` +
+          `but its SID ${sid} is ${sidAccount.username}'s`,
       );
     return { account: sidAccount, kind: sidKind, strength: 'strong', ...base };
   }
@@ -177,7 +182,8 @@ export async function mapAccount(
     if (upn && upnAccount && !same(upnAccount, explicitAccount))
       throw new TesseraError(
         'SIGNIN_CERTIFICATE_MISMATCH',
-        `${explicitText} maps the certificate to ${explicitAccount.username} but its UPN ${upn} names ${upnAccount.username}`,
+        `${explicitText} maps the certificate to ${explicitAccount.username} ` +
+          `but its UPN ${upn} names ${upnAccount.username}`,
       );
     return { account: explicitAccount, kind: explicitKind!, strength: 'strong', ...base, explicit: explicitText! };
   }
@@ -191,7 +197,8 @@ export async function mapAccount(
     if (!policy.allowWeakUpn)
       throw new TesseraError(
         'SIGNIN_WEAK_MAPPING',
-        `only the UPN ${upn} links the certificate to ${upnAccount.username}; no SID extension, SID URI or explicit mapping`,
+        `only the UPN ${upn} links the certificate to ${upnAccount.username}; ` +
+          'no SID extension, SID URI or explicit mapping',
       );
     return { account: upnAccount, kind: 'upn', strength: 'weak', ...base };
   }
@@ -213,7 +220,8 @@ export function checkAccount(leaf: ParsedCertificate, account: DirectoryUser, cr
   if (leaf.notBefore.getTime() + creationToleranceMs < account.createdAt.getTime()) {
     throw new TesseraError(
       'SIGNIN_CERT_PREDATES_ACCOUNT',
-      `the certificate (notBefore ${leaf.notBefore.toISOString()}) predates the account ${account.username} (created ${account.createdAt.toISOString()})`,
+      `the certificate (notBefore ${leaf.notBefore.toISOString()}) predates the ` +
+        `account ${account.username} (created ${account.createdAt.toISOString()})`,
     );
   }
 }

@@ -112,7 +112,8 @@ export async function checkOcspResponse(
     const issuedBy = await verifyWith(delegated.signatureAlgorithm, delegated.tbs, delegated.signature, issuer.spki);
     if (!issuedBy.ok)
       invalid(
-        `the responder certificate "${delegated.subjectText}" does not verify with the key of "${issuer.subjectText}": ${issuedBy.reason}`,
+        `the responder certificate "${delegated.subjectText}" does not ` +
+          `verify with the key of "${issuer.subjectText}": ${issuedBy.reason}`,
       );
     // "contains a unique value for the extendedKeyUsage extension ... id-kp-OCSPSigning".
     if (!delegated.extKeyUsage?.includes(OID.OCSPSigning))

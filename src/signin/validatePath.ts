@@ -272,7 +272,9 @@ export async function validatePath(leafInput: CertInput, options: ValidatePathOp
     return {
       ok: false,
       code: 'SIGNIN_CHAIN_UNTRUSTED',
-      detail: `path building gave up after ${work.signatures} signature checks and ${visits} candidate issuers: too many candidates`,
+      detail:
+        `path building gave up after ${work.signatures} signature ` +
+        `checks and ${visits} candidate issuers: too many candidates`,
       stage: 'path',
       work,
     };

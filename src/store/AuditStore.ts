@@ -231,7 +231,10 @@ export class AuditStore {
           records,
           problem: {
             seq: records + 1,
-            reason: `the log ends at record ${records} but its head says ${head.seq}: records were removed from the end`,
+            reason:
+              `the log ends at record ${records} ` +
+              `but its head says ${head.seq}: ` +
+              'records were removed from the end',
           },
         };
       }

@@ -281,7 +281,8 @@ export class CrlStore {
     for (;;) {
       const r = await sql<ChangedRow>`
         select c.serial, c.status, c.revoked_at, c.revocation_reason,
-          (select rc.at from revocation_changes rc where rc.serial = c.serial and rc.version > ${sinceVersion} order by rc.version desc limit 1) as change_at
+          (select rc.at from revocation_changes rc where rc.serial = c.serial and rc.version > ${sinceVersion} order \
+by rc.version desc limit 1) as change_at
         from certificates c
         where c.serial in (select serial from revocation_changes where ca_id = ${caId} and version > ${sinceVersion})
           and c.serial > ${after}

@@ -73,7 +73,8 @@ export class SigninFailureStore {
       .values({ username_key: usernameKey, address, failures: 1, last_failure_at: t })
       .onConflict((oc) =>
         oc.columns(['username_key', 'address']).doUpdateSet({
-          failures: sql<number>`case when signin_failures.last_failure_at < ${forgetBefore.getTime()} then 1 else signin_failures.failures + 1 end`,
+          failures: sql<number>`case when signin_failures.last_failure_at \
+< ${forgetBefore.getTime()} then 1 else signin_failures.failures + 1 end`,
           last_failure_at: t,
         }),
       )

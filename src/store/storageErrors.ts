@@ -45,9 +45,17 @@ export function classifyStorageError(e: unknown, context = ''): unknown {
     code === 'SQLITE_CORRUPT' ||
     PG_UNAVAILABLE.test(code) ||
     ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'].includes(code) ||
-    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|database connection is not open|the database system is (shutting down|starting up)|terminating connection/i.test(
-      msg,
-    )
+    new RegExp(
+      [
+        'Connection terminated',
+        'timeout exceeded when trying to connect',
+        'Client has encountered a connection error',
+        'database connection is not open',
+        'the database system is (shutting down|starting up)',
+        'terminating connection',
+      ].join('|'),
+      'i',
+    ).test(msg)
   ) {
     return new TesseraError('STORAGE_UNAVAILABLE', detail, { cause: e });
   }

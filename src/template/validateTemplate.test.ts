@@ -169,22 +169,26 @@ describe('ESC rules', () => {
     expect(refusal(ka({ rsaMinBits: null, rsaMaxBits: 4096 }))).toBe('');
   });
 
-  it('reads a definition stored before the upper bound, the exponent rule and the wildcard flag existed with their defaults', () => {
-    const { rsaMaxBits: _max, rsaPublicExponent: _e, ...oldKeys } = webServer.keyAlgorithms;
-    const { dnsWildcard: _w, ...oldSan } = webServer.san;
-    const stored = { ...webServer, keyAlgorithms: oldKeys, san: oldSan };
-    expect(templateProblems(stored as Template)).toEqual([]);
-    const t = validateTemplate(stored);
-    expect(t.keyAlgorithms).toEqual({
-      rsaMinBits: 2048,
-      rsaMaxBits: 8192,
-      rsaPublicExponent: '65537',
-      ecCurves: ['P-256', 'P-384'],
-    });
-    expect(Object.keys(t.keyAlgorithms)).toEqual(['rsaMinBits', 'rsaMaxBits', 'rsaPublicExponent', 'ecCurves']);
-    expect(t.san).toEqual({ upn: false, email: false, dns: true, dnsWildcard: false, sidUri: false });
-    expect(stored.keyAlgorithms).toEqual(oldKeys);
-  });
+  it(
+    'reads a definition stored before the upper bound, the exponent ' +
+      'rule and the wildcard flag existed with their defaults',
+    () => {
+      const { rsaMaxBits: _max, rsaPublicExponent: _e, ...oldKeys } = webServer.keyAlgorithms;
+      const { dnsWildcard: _w, ...oldSan } = webServer.san;
+      const stored = { ...webServer, keyAlgorithms: oldKeys, san: oldSan };
+      expect(templateProblems(stored as Template)).toEqual([]);
+      const t = validateTemplate(stored);
+      expect(t.keyAlgorithms).toEqual({
+        rsaMinBits: 2048,
+        rsaMaxBits: 8192,
+        rsaPublicExponent: '65537',
+        ecCurves: ['P-256', 'P-384'],
+      });
+      expect(Object.keys(t.keyAlgorithms)).toEqual(['rsaMinBits', 'rsaMaxBits', 'rsaPublicExponent', 'ecCurves']);
+      expect(t.san).toEqual({ upn: false, email: false, dns: true, dnsWildcard: false, sidUri: false });
+      expect(stored.keyAlgorithms).toEqual(oldKeys);
+    },
+  );
 
   it('refuses agent signatures without the application policy they need', () => {
     expect(

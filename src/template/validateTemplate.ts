@@ -91,7 +91,8 @@ export function templateProblems(definition: Template): string[] {
       p.push('keyAlgorithms.rsaMaxBits: at least keyAlgorithms.rsaMinBits');
     if (!RSA_PUBLIC_EXPONENT_RULES.includes(ka.rsaPublicExponent))
       p.push(
-        `keyAlgorithms.rsaPublicExponent: "65537" (only F4, the default) or "odd" (any odd exponent from 3 to 2^256 − 1)`,
+        'keyAlgorithms.rsaPublicExponent: "65537" (only F4, the ' +
+          'default) or "odd" (any odd exponent from 3 to 2^256 − 1)',
       );
     for (const c of ka.ecCurves ?? [])
       if (!CURVES.includes(c)) p.push(`keyAlgorithms.ecCurves: ${c} is not one of ${CURVES.join(', ')}`);
@@ -127,7 +128,8 @@ export function templateProblems(definition: Template): string[] {
   // ESC9 / ESC16 / KB5014754: every certificate that can authenticate a user carries the SID.
   if (auth && !t.includeSid)
     p.push(
-      'includeSid: templates with Client Authentication or Smart Card Logon must include the SID extension (KB5014754, ESC9)',
+      'includeSid: templates with Client Authentication or Smart ' +
+        'Card Logon must include the SID extension (KB5014754, ESC9)',
     );
   if (ekus.has(OID.smartcardLogon) && !t.san?.upn)
     p.push('san.upn: Smart Card Logon certificates carry the UPN (learn.microsoft.com ff404293)');

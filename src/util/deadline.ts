@@ -3,7 +3,9 @@ export class DeadlineError extends Error {
   readonly code = 'ETIMEDOUT';
 }
 
-/** Settle like `p`, or reject with a DeadlineError after `ms` (calling `onTimeout` first, e.g. to drop a connection). */
+/**
+ * Settle like `p`, or reject with a DeadlineError after `ms` (calling `onTimeout` first, e.g. to drop a connection).
+ */
 export function deadline<T>(p: Promise<T>, ms: number, what: string, onTimeout: () => void = () => {}): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {

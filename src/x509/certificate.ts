@@ -3,7 +3,8 @@
  * certificate — the relying party (signin/), CMC signer matching, the CA's own and issued
  * certificates, and the CA's lint of the TBS it is about to sign — reads it here.
  *
- *   Certificate ::= SEQUENCE { tbsCertificate TBSCertificate, signatureAlgorithm AlgorithmIdentifier, signatureValue BIT STRING }
+ *   Certificate ::= SEQUENCE { tbsCertificate TBSCertificate, signatureAlgorithm AlgorithmIdentifier,
+ *       signatureValue BIT STRING }
  *   TBSCertificate ::= SEQUENCE { version [0] EXPLICIT Version DEFAULT v1, serialNumber CertificateSerialNumber,
  *       signature AlgorithmIdentifier, issuer Name, validity Validity, subject Name,
  *       subjectPublicKeyInfo SubjectPublicKeyInfo, issuerUniqueID [1] IMPLICIT OPTIONAL,
@@ -70,7 +71,9 @@ export interface TbsCertificate {
   readonly subjectText: string;
   /** The subject's attributes in sequence order (x509/name.ts). */
   readonly subjectAttributes: readonly NameAttribute[];
-  /** The issuer Name in X.500 sequence order, as Windows writes it in altSecurityIdentities (`DC=com,DC=contoso,CN=CA`). */
+  /**
+   * The issuer Name in X.500 sequence order, as Windows writes it in altSecurityIdentities (`DC=com,DC=contoso,CN=CA`).
+   */
   readonly issuerWindowsText: string;
   readonly notBefore: Date;
   readonly notAfter: Date;

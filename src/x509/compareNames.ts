@@ -57,7 +57,9 @@ function decodeString(c: Buffer, tag: number): string | undefined {
   return c.toString('latin1');
 }
 
-/** RFC 4518 §2 string preparation, as far as matching needs it: map, normalise (NFKC), fold case, insignificant space. */
+/**
+ * RFC 4518 §2 string preparation, as far as matching needs it: map, normalise (NFKC), fold case, insignificant space.
+ */
 export function prepareString(s: string): string {
   // §2.2 Map: soft hyphen, zero-width characters and controls map to nothing; other spaces to SPACE.
   // The combining marks (U+034F COMBINING GRAPHEME JOINER, the variation selectors U+180B-180D and

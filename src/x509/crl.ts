@@ -299,11 +299,16 @@ export interface ParsedCrl {
     /** The DER of the extension value: two CRLs have the same scope when these are equal (§5.2.4). */
     readonly der: Buffer;
   };
-  /** Serial (unsigned hex, no leading zero octets) → entry, for the entries about the CRL issuer's own certificates. */
+  /**
+   * Serial (unsigned hex, no leading zero octets) → entry, for the entries about the CRL issuer's own certificates.
+   */
   readonly entries: ReadonlyMap<string, CrlEntry>;
   /** RFC 5280 §7.1 key of the issuer Name. */
   readonly issuerKey: string;
-  /** Every entry as `${certificate issuer key}|${serial}` → entry (§5.3.3: certificateIssuer carries over to the entries that follow). */
+  /**
+   * Every entry as `${certificate issuer key}|${serial}` → entry
+   * (§5.3.3: certificateIssuer carries over to the entries that follow).
+   */
   readonly entriesByIssuer: ReadonlyMap<string, CrlEntry>;
   /** Some entry names another certificate issuer (an indirect CRL, §5.3.3). */
   readonly hasIndirectEntries: boolean;

@@ -112,11 +112,14 @@ describe('CrlEncoder', () => {
     expect(AsnConvert.parse(der, CertificateList).tbsCertList.revokedCertificates).toBeUndefined();
   });
 
-  it('refuses serials that are not 1–20 octets of hex, reasons that are not CRLReasons, and fractional seconds', () => {
-    const enc = new CrlEncoder(fields);
-    expect(() => enc.add('ab'.repeat(21), 0, null)).toThrow();
-    expect(() => enc.add('zz', 0, null)).toThrow();
-    expect(() => enc.add('01', 0, 7)).toThrow();
-    expect(() => new CrlEncoder({ ...fields, thisUpdate: new Date(1500) })).toThrow();
-  });
+  it(
+    'refuses serials that are not 1–20 octets of hex, ' + 'reasons that are not CRLReasons, and fractional seconds',
+    () => {
+      const enc = new CrlEncoder(fields);
+      expect(() => enc.add('ab'.repeat(21), 0, null)).toThrow();
+      expect(() => enc.add('zz', 0, null)).toThrow();
+      expect(() => enc.add('01', 0, 7)).toThrow();
+      expect(() => new CrlEncoder({ ...fields, thisUpdate: new Date(1500) })).toThrow();
+    },
+  );
 });

@@ -266,21 +266,25 @@ describe('DER reader', () => {
     expect(performance.now() - t0).toBeLessThan(50);
   });
 
-  it('rejects 10,000 nested SEQUENCEs fast with REQUEST_TOO_DEEP and no RangeError (node-forge CVE-2025-66031, asn1js #131)', () => {
-    let der: Buffer = Buffer.from([0x30, 0x00]);
-    for (let i = 1; i < 10_000; i++) der = seq(der);
-    const t0 = performance.now();
-    let err: unknown;
-    try {
-      checkDer(der);
-    } catch (e) {
-      err = e;
-    }
-    expect(performance.now() - t0).toBeLessThan(50);
-    expect(err).toBeInstanceOf(TesseraError);
-    expect((err as TesseraError).code).toBe('REQUEST_TOO_DEEP');
-    expect((err as TesseraError).detail).toMatch(/deeper than 32/);
-  });
+  it(
+    'rejects 10,000 nested SEQUENCEs fast with REQUEST_TOO_DEEP ' +
+      'and no RangeError (node-forge CVE-2025-66031, asn1js #131)',
+    () => {
+      let der: Buffer = Buffer.from([0x30, 0x00]);
+      for (let i = 1; i < 10_000; i++) der = seq(der);
+      const t0 = performance.now();
+      let err: unknown;
+      try {
+        checkDer(der);
+      } catch (e) {
+        err = e;
+      }
+      expect(performance.now() - t0).toBeLessThan(50);
+      expect(err).toBeInstanceOf(TesseraError);
+      expect((err as TesseraError).code).toBe('REQUEST_TOO_DEEP');
+      expect((err as TesseraError).detail).toMatch(/deeper than 32/);
+    },
+  );
 
   it('accepts nesting up to the limit and rejects one level more', () => {
     const nest = (levels: number) => {

@@ -183,22 +183,28 @@ describe('extension encoders against @peculiar/asn1-x509', () => {
     ).toEqual(ser(lib));
   });
 
-  it('SID security extension: one otherName 1.3.6.1.4.1.311.25.2.1 holding the SID text (MS-WCCE §2.2.2.7.7.4)', () => {
-    const sid = 'S-1-5-21-1004336348-1177238915-682003330-1105';
-    const lib = new GeneralNames([
-      new GeneralName({
-        otherName: new OtherName({ typeId: OID.ntdsObjectSid, value: ab(octets(Buffer.from(sid, 'ascii'))) }),
-      }),
-    ]);
-    expect(sidExtension(sid)).toEqual(libExt(OID.ntdsCaSecurityExt, false, lib));
-    const value = ser(lib);
-    expect(decodeSidExtensionValue(value)).toBe(sid);
-  });
+  it(
+    'SID security extension: one otherName 1.3.6.1.4.1.311.25.2.1 ' + 'holding the SID text (MS-WCCE §2.2.2.7.7.4)',
+    () => {
+      const sid = 'S-1-5-21-1004336348-1177238915-682003330-1105';
+      const lib = new GeneralNames([
+        new GeneralName({
+          otherName: new OtherName({ typeId: OID.ntdsObjectSid, value: ab(octets(Buffer.from(sid, 'ascii'))) }),
+        }),
+      ]);
+      expect(sidExtension(sid)).toEqual(libExt(OID.ntdsCaSecurityExt, false, lib));
+      const value = ser(lib);
+      expect(decodeSidExtensionValue(value)).toBe(sid);
+    },
+  );
 
-  it('v1 template name extension is a BMPString, identical to @peculiar/asn1-x509-microsoft EnrollCertTypeChoice', () => {
-    const lib = new EnrollCertTypeChoice({ name: new DirectoryString({ bmpString: 'SmartcardUser' }) });
-    expect(templateNameExtension('SmartcardUser')).toEqual(libExt(OID.certificateTemplateName, false, lib));
-  });
+  it(
+    'v1 template name extension is a BMPString, identical ' + 'to @peculiar/asn1-x509-microsoft EnrollCertTypeChoice',
+    () => {
+      const lib = new EnrollCertTypeChoice({ name: new DirectoryString({ bmpString: 'SmartcardUser' }) });
+      expect(templateNameExtension('SmartcardUser')).toEqual(libExt(OID.certificateTemplateName, false, lib));
+    },
+  );
 
   it('v2 template information extension { templateID, major, minor }', () => {
     const lib = new CertificateTemplate({

@@ -13,36 +13,40 @@ const rdn = (type: string, value: AttributeValue) =>
   new RelativeDistinguishedName([new AttributeTypeAndValue({ type, value })]);
 
 describe('encodeName', () => {
-  it('writes a directory DN as @peculiar/asn1-x509 does: UTF8String values, IA5String DC and e-mail, PrintableString C', () => {
-    const attrs: NameAttribute[] = [
-      { type: 'DC', value: 'local' },
-      { type: 'DC', value: 'tessera' },
-      { type: 'CN', value: 'Users' },
-      { type: 'CN', value: 'Zoë Ångström, Jr.' },
-      { type: 'C', value: 'DE' },
-      { type: 'O', value: 'Tessera Tests' },
-      { type: 'OU', value: 'PKI' },
-      { type: 'serialNumber', value: '12345' },
-      { type: 'E', value: 'zoe@example.com' },
-      { type: '2.5.4.97', value: 'VATDE-123' },
-    ];
-    const lib = new Name([
-      rdn(OID.domainComponent, new AttributeValue({ ia5String: 'local' })),
-      rdn(OID.domainComponent, new AttributeValue({ ia5String: 'tessera' })),
-      rdn(OID.commonName, new AttributeValue({ utf8String: 'Users' })),
-      rdn(OID.commonName, new AttributeValue({ utf8String: 'Zoë Ångström, Jr.' })),
-      rdn(OID.countryName, new AttributeValue({ printableString: 'DE' })),
-      rdn(OID.organizationName, new AttributeValue({ utf8String: 'Tessera Tests' })),
-      rdn(OID.organizationalUnitName, new AttributeValue({ utf8String: 'PKI' })),
-      rdn(OID.serialNumber, new AttributeValue({ printableString: '12345' })),
-      rdn(OID.emailAddress, new AttributeValue({ ia5String: 'zoe@example.com' })),
-      rdn('2.5.4.97', new AttributeValue({ utf8String: 'VATDE-123' })),
-    ]);
-    const ours = encodeName(attrs);
-    expect(ours).toEqual(Buffer.from(AsnConvert.serialize(lib)));
-    // And the library re-serialises what it parses from ours unchanged.
-    expect(Buffer.from(AsnConvert.serialize(AsnConvert.parse(ours, Name)))).toEqual(ours);
-  });
+  it(
+    'writes a directory DN as @peculiar/asn1-x509 does: ' +
+      'UTF8String values, IA5String DC and e-mail, PrintableString C',
+    () => {
+      const attrs: NameAttribute[] = [
+        { type: 'DC', value: 'local' },
+        { type: 'DC', value: 'tessera' },
+        { type: 'CN', value: 'Users' },
+        { type: 'CN', value: 'Zoë Ångström, Jr.' },
+        { type: 'C', value: 'DE' },
+        { type: 'O', value: 'Tessera Tests' },
+        { type: 'OU', value: 'PKI' },
+        { type: 'serialNumber', value: '12345' },
+        { type: 'E', value: 'zoe@example.com' },
+        { type: '2.5.4.97', value: 'VATDE-123' },
+      ];
+      const lib = new Name([
+        rdn(OID.domainComponent, new AttributeValue({ ia5String: 'local' })),
+        rdn(OID.domainComponent, new AttributeValue({ ia5String: 'tessera' })),
+        rdn(OID.commonName, new AttributeValue({ utf8String: 'Users' })),
+        rdn(OID.commonName, new AttributeValue({ utf8String: 'Zoë Ångström, Jr.' })),
+        rdn(OID.countryName, new AttributeValue({ printableString: 'DE' })),
+        rdn(OID.organizationName, new AttributeValue({ utf8String: 'Tessera Tests' })),
+        rdn(OID.organizationalUnitName, new AttributeValue({ utf8String: 'PKI' })),
+        rdn(OID.serialNumber, new AttributeValue({ printableString: '12345' })),
+        rdn(OID.emailAddress, new AttributeValue({ ia5String: 'zoe@example.com' })),
+        rdn('2.5.4.97', new AttributeValue({ utf8String: 'VATDE-123' })),
+      ]);
+      const ours = encodeName(attrs);
+      expect(ours).toEqual(Buffer.from(AsnConvert.serialize(lib)));
+      // And the library re-serialises what it parses from ours unchanged.
+      expect(Buffer.from(AsnConvert.serialize(AsnConvert.parse(ours, Name)))).toEqual(ours);
+    },
+  );
 
   it('writes the empty name as an empty SEQUENCE', () => {
     expect(encodeName([])).toEqual(EMPTY_NAME);

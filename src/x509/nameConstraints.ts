@@ -194,7 +194,10 @@ export function subjectNames(subject: Uint8Array, san: Uint8Array | undefined): 
 
 const lower = (s: string) => s.toLowerCase();
 
-/** dNSName (§4.2.1.10): "Any DNS name that can be constructed by simply adding zero or more labels to the left-hand side". */
+/**
+ * dNSName (§4.2.1.10): "Any DNS name that can be constructed
+ * by simply adding zero or more labels to the left-hand side".
+ */
 function dnsWithin(name: string, base: string): boolean {
   const n = lower(name).replace(/\.$/, '');
   const b = lower(base).replace(/\.$/, '');
@@ -276,7 +279,10 @@ function describe(n: SubjectName): string {
     case 'unsupported':
       return `a name of form ${n.key}`;
     default:
-      return `${n.form === 'email' ? 'rfc822Name' : n.form === 'dns' ? 'dNSName' : n.form === 'uri' ? 'URI' : 'UPN'} ${n.value}`;
+      return (
+        `${n.form === 'email' ? 'rfc822Name' : n.form === 'dns' ? 'dNSName' : n.form === 'uri' ? 'URI' : 'UPN'} ` +
+        `${n.value}`
+      );
   }
 }
 

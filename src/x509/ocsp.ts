@@ -22,7 +22,8 @@
  *   SingleResponse ::= SEQUENCE { certID CertID, certStatus CertStatus, thisUpdate GeneralizedTime,
  *                                 nextUpdate [0] EXPLICIT GeneralizedTime OPTIONAL,
  *                                 singleExtensions [1] EXPLICIT Extensions OPTIONAL }
- *   CertStatus ::= CHOICE { good [0] IMPLICIT NULL, revoked [1] IMPLICIT RevokedInfo, unknown [2] IMPLICIT UnknownInfo }
+ *   CertStatus ::= CHOICE { good [0] IMPLICIT NULL, revoked [1] IMPLICIT RevokedInfo,
+ *                           unknown [2] IMPLICIT UnknownInfo }
  *   RevokedInfo ::= SEQUENCE { revocationTime GeneralizedTime, revocationReason [0] EXPLICIT CRLReason OPTIONAL }
  *
  * Encoders are the lean DER writer (der.ts): the responder's pre-signed answers are its hot

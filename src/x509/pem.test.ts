@@ -37,7 +37,11 @@ describe('decodeRequestBytes', () => {
   });
 
   it('drops RFC 1421 headers inside the PEM block', () => {
-    const pem = `-----BEGIN CERTIFICATE REQUEST-----\nProc-Type: 4,ENCRYPTED\n${b64}\n-----END CERTIFICATE REQUEST-----\n`;
+    const pem =
+      '-----BEGIN CERTIFICATE REQUEST-----\n' +
+      'Proc-Type: 4,ENCRYPTED\n' +
+      `${b64}\n` +
+      '-----END CERTIFICATE REQUEST-----\n';
     expect(decodeRequestBytes(pem)).toEqual(der);
   });
 

@@ -46,17 +46,20 @@ describe('CSR signatures checked off the event loop', () => {
     expect(await outcome(() => decodeRequestAsync(d))).toBe(await outcome(() => decodeRequest(d)));
   });
 
-  it('reports the signature, not a crash, for an EC key with an RSA signature algorithm (and the reverse)', async () => {
-    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    for (const [key, alg] of [
-      [ec, signatureAlgorithmDer('rsa-pkcs1', 'sha256')],
-      [rsa, signatureAlgorithmDer('ecdsa', 'sha256')],
-    ] as const) {
-      const d = craftCsr({ key: key.privateKey, sigAlg: alg });
-      expect(await outcome(() => parseCsrAsync(d))).toBe(await outcome(() => parseCsr(d)));
-    }
-  });
+  it(
+    'reports the signature, not a crash, for an EC key ' + 'with an RSA signature algorithm (and the reverse)',
+    async () => {
+      const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      for (const [key, alg] of [
+        [ec, signatureAlgorithmDer('rsa-pkcs1', 'sha256')],
+        [rsa, signatureAlgorithmDer('ecdsa', 'sha256')],
+      ] as const) {
+        const d = craftCsr({ key: key.privateKey, sigAlg: alg });
+        expect(await outcome(() => parseCsrAsync(d))).toBe(await outcome(() => parseCsr(d)));
+      }
+    },
+  );
 
   it('checks many at once and keeps each answer with its request', async () => {
     const good = der(opensslCsr('P-256').csr);

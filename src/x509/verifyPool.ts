@@ -50,7 +50,8 @@ parentPort.on('message', (jobs) => {
     try {
       ok = j.pssSaltLength === undefined
         ? verify(j.hash, j.data, key, j.signature)
-        : verify(j.hash, j.data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: j.pssSaltLength }, j.signature);
+        : verify(j.hash, j.data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: j.pssSaltLength }, \
+j.signature);
     } catch {
       ok = false;
     }

@@ -116,7 +116,10 @@ export class OcspResponder {
   readonly #issuers = new Map<string, string>();
   readonly #entries = new Map<string, Entry>();
   readonly #bySerial = new Map<string, Set<string>>();
-  /** serial → (version of its last change, when seen): guards against caching an answer read before a change that was already processed. */
+  /**
+   * serial → (version of its last change, when seen): guards against
+   * caching an answer read before a change that was already processed.
+   */
   readonly #recentChanges = new Map<string, { version: number; at: number }>();
   #seenVersion = -1;
   #checkStartedAt = 0;
@@ -295,7 +298,10 @@ export class OcspResponder {
       );
   }
 
-  /** Drop cached answers for a serial with no change recorded (a certificate was just issued: a cached "unknown" is wrong now). */
+  /**
+   * Drop cached answers for a serial with no change recorded (a
+   * certificate was just issued: a cached "unknown" is wrong now).
+   */
   forget(serial: string): void {
     for (const k of this.#bySerial.get(serial) ?? []) {
       const e = this.#entries.get(k);

@@ -349,7 +349,8 @@ export class CardAgent {
       throw new CardError(
         'CARD_AGENT_PIN_THROTTLED',
         s.card,
-        `${this.#limit} wrong PINs in a row for card ${describeCard(s.card)} through this agent; the agent no longer passes PINs for it to the card until it is restarted`,
+        `${this.#limit} wrong PINs in a row for card ${describeCard(s.card)} through this ` +
+          'agent; the agent no longer passes PINs for it to the card until it is restarted',
       );
     }
     try {

@@ -67,7 +67,8 @@ export function findCardByLabelOrSerial(mod: Pkcs11Module, name: string, option 
     throw new CardError(
       'CARD_AMBIGUOUS',
       { label: name, serial: '' },
-      `${byLabel.length} cards are labelled "${name}": ${byLabel.map(describeCard).join(', ')}; give the serial number instead (${option} ${byLabel[0].serial})`,
+      `${byLabel.length} cards are labelled "${name}": ${byLabel.map(describeCard).join(', ')}; ` +
+        `give the serial number instead (${option} ${byLabel[0].serial})`,
     );
   }
   const bySerial = cards.filter((c) => c.serial.toLowerCase() === name.toLowerCase());
@@ -163,11 +164,19 @@ function chooseOnCard(s: CardSession, card: CardRef, now: Date): Chosen {
     .sort((a, b) => b.cert.notBefore.getTime() - a.cert.notBefore.getTime());
   if (valid.length) return valid[0];
   const what = agents.length
-    ? `only enrollment agent certificates that are expired or not yet valid (${agents.map((a) => `serial ${a.cert.serial}, valid ${a.cert.notBefore.toISOString()} to ${a.cert.notAfter.toISOString()}`).join('; ')})`
-    : `no enrollment agent certificate (Certificate Request Agent, ${OID.certificateRequestAgent}) with its private key among its ${certificates} certificate(s)`;
+    ? 'only enrollment agent certificates that are expired or not yet valid ' +
+      `(${agents
+        .map(
+          (a) => `serial ${a.cert.serial}, valid ${a.cert.notBefore.toISOString()} to ${a.cert.notAfter.toISOString()}`,
+        )
+        .join('; ')})`
+    : `no enrollment agent certificate (Certificate Request Agent, ${OID.certificateRequestAgent}) ` +
+      `with its private key among its ${certificates} certificate(s)`;
   throw new CardError(
     'CARD_NO_AGENT_CERTIFICATE',
     card,
-    `card ${describeCard(card)} holds ${what}; enroll one onto it with \`tessera enroll --template EnrollmentAgent --card "${card.label}"\`, or name the certificate with --agent-cert`,
+    `card ${describeCard(card)} holds ${what}; enroll one onto it with ` +
+      `\`tessera enroll --template EnrollmentAgent --card "${card.label}"\`, ` +
+      'or name the certificate with --agent-cert',
   );
 }

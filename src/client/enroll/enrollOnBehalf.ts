@@ -88,7 +88,8 @@ function loadKey(data: Buffer, path: string): KeyObject {
   if (data.toString('latin1').includes('ENCRYPTED'))
     throw new TesseraError(
       'INPUT_INVALID',
-      `--agent-key ${path}: encrypted keys are not supported yet; use an unencrypted PKCS #8 PEM file with restricted permissions`,
+      `--agent-key ${path}: encrypted keys are not supported yet; use ` +
+        'an unencrypted PKCS #8 PEM file with restricted permissions',
     );
   try {
     return createPrivateKey(
@@ -193,7 +194,8 @@ export async function enrollOnBehalf(i: OnBehalfInput): Promise<OnBehalfResult> 
     if (i.targetCard && findCard(module, i.targetCard.selector).serial === agentCard.serial) {
       throw new TesseraError(
         'INPUT_INVALID',
-        `--card and --agent-card name the same card ${describeCard(agentCard)}: the new key belongs on the target user's card`,
+        `--card and --agent-card name the same card ${describeCard(agentCard)}: ` +
+          "the new key belongs on the target user's card",
       );
     }
   } else if (module && i.targetCard) findCard(module, i.targetCard.selector);

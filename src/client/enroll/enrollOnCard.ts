@@ -176,7 +176,8 @@ export async function enrollOnCard(i: EnrollOnCardInput): Promise<EnrollOnCardRe
       throw new CardError(
         err.code,
         base.card,
-        `${err.detail ?? err.message}; the certificate was issued (request ${r.requestId}, serial ${r.serial ?? '?'}): install it with \`tessera enroll --retrieve ${r.requestId}\` once the card is back`,
+        `${err.detail ?? err.message}; the certificate was issued (request ${r.requestId}, serial ` +
+          `${r.serial ?? '?'}): install it with \`tessera enroll --retrieve ${r.requestId}\` once the card is back`,
         null,
         { cause: e },
       );

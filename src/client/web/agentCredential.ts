@@ -92,12 +92,14 @@ export async function loadAgentCredential(
   }
   if (!info.requestAgent)
     throw new AgentCredentialError(
-      `The certificate of ${info.subject} in this file is not an enrollment agent certificate (it lacks Certificate Request Agent, ${CERTIFICATE_REQUEST_AGENT}). Request an Enrollment Agent certificate first.`,
+      `The certificate of ${info.subject} in this file is not an enrollment agent certificate (it lacks ` +
+        `Certificate Request Agent, ${CERTIFICATE_REQUEST_AGENT}). Request an Enrollment Agent certificate first.`,
       'fileAgentPfx',
     );
   if (now > info.notAfter)
     throw new AgentCredentialError(
-      `Your enrollment agent certificate expired on ${info.notAfter.toLocaleDateString()}. Request a new Enrollment Agent certificate.`,
+      'Your enrollment agent certificate expired on ' +
+        `${info.notAfter.toLocaleDateString()}. Request a new Enrollment Agent certificate.`,
       'fileAgentPfx',
     );
   if (now < info.notBefore)

@@ -27,7 +27,10 @@ export interface AgentCard {
     readonly sha256?: string | null;
     readonly enrollmentAgent?: boolean;
   }[];
-  /** Public key objects: CKA_ID (hex), SHA-256 of the SubjectPublicKeyInfo, whether a certificate on the card belongs to the key. */
+  /**
+   * Public key objects: CKA_ID (hex), SHA-256 of the SubjectPublicKeyInfo,
+   * whether a certificate on the card belongs to the key.
+   */
   readonly keys?: readonly {
     readonly id: string;
     readonly label: string;
@@ -139,11 +142,17 @@ export function parseAgentUrl(text: string): URL | null {
 }
 
 export function notRunningMessage(url: string, origin: string): string {
-  return `No card agent answered at ${url}. Start the Tessera card agent: tessera card-agent --allow-origin ${origin} (if it runs on another port, enter its address under "Card agent" and choose "Find cards").`;
+  return (
+    `No card agent answered at ${url}. Start the Tessera card agent: tessera card-agent --allow-origin ` +
+    `${origin} (if it runs on another port, enter its address under "Card agent" and choose "Find cards").`
+  );
 }
 
 export function originRefusedMessage(url: string, origin: string): string {
-  return `The card agent at ${url} answered but refused this site (${origin}): it was started for other sites only. Start it again with this site among its origins: tessera card-agent --allow-origin ${origin}`;
+  return (
+    `The card agent at ${url} answered but refused this site (${origin}): it was started for other sites ` +
+    `only. Start it again with this site among its origins: tessera card-agent --allow-origin ${origin}`
+  );
 }
 
 export class CardAgentClient {
@@ -227,7 +236,8 @@ export class CardAgentClient {
     if (s.apiVersion !== 1)
       throw new CardAgentError(
         'AGENT_VERSION',
-        `The card agent at ${this.#base} speaks API version ${s.apiVersion}; this page needs version 1. Update Tessera on this computer.`,
+        `The card agent at ${this.#base} speaks API version ${s.apiVersion}; ` +
+          'this page needs version 1. Update Tessera on this computer.',
         'tbAgentUrl',
       );
     return s;

@@ -40,7 +40,8 @@ describe('what Submit says when no usable card is chosen', () => {
       message: error.message,
     });
     expect(error.message).toBe(
-      `No card agent answered at ${URL}. Start the Tessera card agent: tessera card-agent --allow-origin ${SITE} (if it runs on another port, enter its address under "Card agent" and choose "Find cards").`,
+      `No card agent answered at ${URL}. Start the Tessera card agent: tessera card-agent --allow-origin ` +
+        `${SITE} (if it runs on another port, enter its address under "Card agent" and choose "Find cards").`,
     );
   });
 
@@ -49,7 +50,8 @@ describe('what Submit says when no usable card is chosen', () => {
     const p = cardChoiceProblem({ url: URL, error }, '');
     expect(p).toMatchObject({ code: 'CARD_AGENT_ORIGIN_REFUSED', field: 'tbAgentUrl' });
     expect(p!.message).toBe(
-      `The card agent at ${URL} answered but refused this site (${SITE}): it was started for other sites only. Start it again with this site among its origins: tessera card-agent --allow-origin ${SITE}`,
+      `The card agent at ${URL} answered but refused this site (${SITE}): it was started for other sites ` +
+        `only. Start it again with this site among its origins: tessera card-agent --allow-origin ${SITE}`,
     );
   });
 
@@ -59,7 +61,9 @@ describe('what Submit says when no usable card is chosen', () => {
     expect(p).toEqual({
       code: 'CARD_NOT_FOUND',
       field: 'lbCard',
-      message: `The card agent at ${URL} is running, but no smart card is present. Insert the smart card, then choose "Find cards".`,
+      message:
+        `The card agent at ${URL} is running, but no smart card is ` +
+        'present. Insert the smart card, then choose "Find cards".',
     });
     expect(p!.message).not.toContain('Refresh');
   });
@@ -69,7 +73,8 @@ describe('what Submit says when no usable card is chosen', () => {
       code: 'CARD_PIN_LOCKED',
       field: 'lbCard',
       message:
-        'The PIN of the smart card "Locked VSC" (serial bb02) is locked: it was entered wrongly too many times. Unblock it with: tessera card unblock --card "Locked VSC", then choose "Find cards".',
+        'The PIN of the smart card "Locked VSC" (serial bb02) is locked: it was entered wrongly too many ' +
+        'times. Unblock it with: tessera card unblock --card "Locked VSC", then choose "Find cards".',
     });
   });
 
@@ -101,11 +106,15 @@ describe('which card the list selects', () => {
     expect(cardToSelect([], '')).toBe('');
   });
 
-  it("the enrollment station: nothing by itself — not the agent's own card, not any card — but keeps what the agent picked", () => {
-    expect(cardToSelect([agentCard, bob], '', { station: true })).toBe('');
-    expect(cardToSelect([bob], '', { station: true })).toBe('');
-    expect(cardToSelect([agentCard, bob], 'dd04', { station: true })).toBe('dd04');
-  });
+  it(
+    "the enrollment station: nothing by itself — not the agent's " +
+      'own card, not any card — but keeps what the agent picked',
+    () => {
+      expect(cardToSelect([agentCard, bob], '', { station: true })).toBe('');
+      expect(cardToSelect([bob], '', { station: true })).toBe('');
+      expect(cardToSelect([agentCard, bob], 'dd04', { station: true })).toBe('dd04');
+    },
+  );
 
   it('the list marks a card holding an Enrollment Agent certificate', () => {
     expect(describeAgentCard(agentCard)).toBe('Helpdesk VSC (serial cc03) — holds an Enrollment Agent certificate');

@@ -21,11 +21,17 @@ export interface CardChoiceProblem {
 }
 
 export function noCardMessage(url: string): string {
-  return `The card agent at ${url} is running, but no smart card is present. Insert the smart card, then choose "${FIND_CARDS}".`;
+  return (
+    `The card agent at ${url} is running, but no smart card is ` +
+    `present. Insert the smart card, then choose "${FIND_CARDS}".`
+  );
 }
 
 export function lockedCardMessage(c: { readonly label: string; readonly serial: string }): string {
-  return `The PIN of the smart card "${c.label}" (serial ${c.serial}) is locked: it was entered wrongly too many times. Unblock it with: tessera card unblock --card "${c.label}", then choose "${FIND_CARDS}".`;
+  return (
+    `The PIN of the smart card "${c.label}" (serial ${c.serial}) is locked: it was entered wrongly too ` +
+    `many times. Unblock it with: tessera card unblock --card "${c.label}", then choose "${FIND_CARDS}".`
+  );
 }
 
 /**
@@ -69,7 +75,8 @@ export function cardChoiceProblem(
           code: 'CARD_NOT_CHOSEN',
           field: 'lbCard',
           message:
-            "Choose the user's smart card in the list. A card marked \"holds an Enrollment Agent certificate\" is an enrollment agent's own card, not the user's.",
+            'Choose the user\'s smart card in the list. A card marked "holds an Enrollment ' +
+            "Agent certificate\" is an enrollment agent's own card, not the user's.",
         }
       : { code: 'CARD_NOT_CHOSEN', field: 'lbCard', message: 'Choose your smart card in the list.' };
   }

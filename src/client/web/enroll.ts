@@ -278,7 +278,8 @@ export function readChoices(o: { station?: boolean } = {}): RequestChoices {
   if (template.agentSignatures > 0 && !o.station) throw new PageError(agentTemplateMessage(template), 'lbCertTemplate');
   if (radioValue('rbKeyGen') === '1')
     throw new PageError(
-      'Tessera always creates a new key set for a request: the card agent does not sign requests with a key already on the card. Choose "Create new key set".',
+      'Tessera always creates a new key set for a request: the card agent does not ' +
+        'sign requests with a key already on the card. Choose "Create new key set".',
       'rbKeyGen',
     );
 
@@ -294,7 +295,8 @@ export function readChoices(o: { station?: boolean } = {}): RequestChoices {
   const keyUsage = (radioValue('rbKeyUsage') ?? keyUsageFor(template)) as KeyUsageChoice;
   if (keyUsage !== keyUsageFor(template)) {
     throw new PageError(
-      `The ${template.display} template fixes the key usage to ${{ '0': 'Exchange', '1': 'Signature', '2': 'Both' }[keyUsageFor(template)]}.`,
+      `The ${template.display} template fixes the key usage to ` +
+        `${{ '0': 'Exchange', '1': 'Signature', '2': 'Both' }[keyUsageFor(template)]}.`,
       'rbKeyUsage',
     );
   }

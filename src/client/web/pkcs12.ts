@@ -160,7 +160,8 @@ function describeBag(bag: pkijs.SafeBag): BagEntry {
 const PBES2 = '1.2.840.113549.1.5.13';
 const ENCRYPTED_DATA = '1.2.840.113549.1.7.6';
 const LEGACY_MESSAGE =
-  'This PKCS#12 file uses legacy encryption (RC2 or 3DES), which browsers cannot open. Export it again with AES, for example with OpenSSL 3: openssl pkcs12 -export (without -legacy).';
+  'This PKCS#12 file uses legacy encryption (RC2 or 3DES), which browsers cannot open. Export ' +
+  'it again with AES, for example with OpenSSL 3: openssl pkcs12 -export (without -legacy).';
 
 /**
  * Whether an EncryptedData of the file uses something other than PBES2. Parsed from a

@@ -64,10 +64,14 @@ describe('template options', () => {
     expect(agentOnly.agentSignatures).toBe(1);
   });
 
-  it('locks key usage to the key spec (0 Exchange, 1 Signature, 2 Both) and maps it to AT_KEYEXCHANGE / AT_SIGNATURE', () => {
-    expect([keyUsageFor(smartcardUser), keyUsageFor(ecOnly), keyUsageFor(agentOnly)]).toEqual(['0', '1', '2']);
-    expect([keySpecNumber('0'), keySpecNumber('1'), keySpecNumber('2')]).toEqual([1, 2, 1]);
-  });
+  it(
+    'locks key usage to the key spec (0 Exchange, 1 Signature, 2 ' +
+      'Both) and maps it to AT_KEYEXCHANGE / AT_SIGNATURE',
+    () => {
+      expect([keyUsageFor(smartcardUser), keyUsageFor(ecOnly), keyUsageFor(agentOnly)]).toEqual(['0', '1', '2']);
+      expect([keySpecNumber('0'), keySpecNumber('1'), keySpecNumber('2')]).toEqual([1, 2, 1]);
+    },
+  );
 
   it('offers 2048 bits, or the template minimum when larger', () => {
     expect(defaultKeySize(smartcardUser)).toBe(2048);
@@ -108,7 +112,8 @@ describe('CertAttrib and FriendlyType', () => {
     expect(
       buildCertAttrib('SmartcardUser', (typed as { lines: string[] }).lines, 'Mozilla/5.0 Test\r\nInjected:1'),
     ).toBe(
-      'CertificateTemplate:SmartcardUser\r\nExtra:1\r\nOther:two words\r\nThird:3\r\nUserAgent:Mozilla/5.0 Test  Injected:1\r\n',
+      'CertificateTemplate:SmartcardUser\r\nExtra:1\r\nOther:two words\r\n' +
+        'Third:3\r\nUserAgent:Mozilla/5.0 Test  Injected:1\r\n',
     );
     expect(buildCertAttrib('User', [], 'UA')).toBe('CertificateTemplate:User\r\nUserAgent:UA\r\n');
   });

@@ -86,7 +86,8 @@ export function checkKeyChoice(t: TemplateInfo, alg: KeyAlg, keySize: number): K
     return {
       field: 'lbKeyAlg',
       message: allowed.length
-        ? `The ${t.display} template does not allow ${alg === 'rsa' ? 'RSA' : `ECDSA ${alg}`} keys. Choose ${allowed.join(' or ')}.`
+        ? `The ${t.display} template does not allow ` +
+          `${alg === 'rsa' ? 'RSA' : `ECDSA ${alg}`} keys. Choose ${allowed.join(' or ')}.`
         : `The ${t.display} template allows no key algorithm this page can create.`,
     };
   }
@@ -108,5 +109,13 @@ export function checkKeyChoice(t: TemplateInfo, alg: KeyAlg, keySize: number): K
 
 /** The explanation shown for a template that needs enrollment agent signatures (AD CS forces "save request" for it). */
 export function agentTemplateMessage(t: TemplateInfo): string {
-  return `The ${t.display} template needs ${t.agentSignatures === 1 ? 'the signature of an enrollment agent' : `${t.agentSignatures} enrollment agent signatures`}. You cannot request it for yourself here: ask an enrollment agent to enroll you at the Smart Card Enrollment Station (certsces.asp).`;
+  return (
+    `The ${t.display} template needs ${
+      t.agentSignatures === 1
+        ? 'the signature of an enrollment agent'
+        : `${t.agentSignatures} enrollment agent signatures`
+    }. ` +
+    'You cannot request it for yourself here: ask an enrollment agent to enroll you ' +
+    'at the Smart Card Enrollment Station (certsces.asp).'
+  );
 }

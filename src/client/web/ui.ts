@@ -109,7 +109,8 @@ export function showFailure(e: unknown, doing: string): void {
   console.error(e);
   const name = e instanceof DOMException ? ` (${e.name})` : '';
   setStatus(
-    `Something went wrong while ${doing}${name}. Reload the page and try again; if it happens again, contact your administrator.`,
+    `Something went wrong while ${doing}${name}. Reload the page ` +
+      'and try again; if it happens again, contact your administrator.',
     'error',
   );
 }

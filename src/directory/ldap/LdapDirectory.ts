@@ -234,7 +234,8 @@ export class LdapDirectory implements Directory {
     if (groups.length > 1) {
       throw new TesseraError(
         'INPUT_INVALID',
-        `the group name "${name}" is held by several groups (${groups.map((g) => g.dn).join('; ')}); name the group by its DN`,
+        `the group name "${name}" is held by several groups ` +
+          `(${groups.map((g) => g.dn).join('; ')}); name the group by its DN`,
       );
     }
     return groups.length === 1;

@@ -43,7 +43,8 @@ describe('equality filters', () => {
     const sid = encodeSid('S-1-5-21-3332504370-1206983947-1165150453-1109');
     expect(ber(eq('objectSid', sid)).includes(sid)).toBe(true);
     expect(eq('objectSid', sid).toString()).toBe(
-      '(objectSid=\\01\\05\\00\\00\\00\\00\\00\\05\\15\\00\\00\\00\\32\\fb\\a1\\c6\\0b\\1d\\f1\\47\\f5\\c8\\72\\45\\55\\04\\00\\00)',
+      '(objectSid=\\01\\05\\00\\00\\00\\00\\00\\05\\15\\00\\00\\00' +
+        '\\32\\fb\\a1\\c6\\0b\\1d\\f1\\47\\f5\\c8\\72\\45\\55\\04\\00\\00)',
     );
   });
 });
@@ -62,7 +63,9 @@ describe('LDAP_MATCHING_RULE_IN_CHAIN (1.2.840.113556.1.4.1941)', () => {
       'CN=Domain Users,CN=Users,DC=cascade,DC=local',
     ]);
     expect(f.toString()).toBe(
-      '(&(objectClass=group)(|(member:1.2.840.113556.1.4.1941:=CN=Ryan Thompson,OU=Users,OU=UK,DC=cascade,DC=local)(member:1.2.840.113556.1.4.1941:=CN=Domain Users,CN=Users,DC=cascade,DC=local)))',
+      '(&(objectClass=group)(|' +
+        '(member:1.2.840.113556.1.4.1941:=CN=Ryan Thompson,OU=Users,OU=UK,DC=cascade,DC=local)' +
+        '(member:1.2.840.113556.1.4.1941:=CN=Domain Users,CN=Users,DC=cascade,DC=local)))',
     );
     // [9] extensibleMatch with matchingRule [1], type [2], matchValue [3].
     const encoded = ber(f);
@@ -98,7 +101,8 @@ describe('one level of the nesting walk', () => {
       'cn=R&D\\2C Lab (EU),ou=Groups,dc=x',
     ]);
     expect(f.toString()).toBe(
-      '(&(objectClass=groupOfNames)(|(member=cn=Help Desk,ou=Groups,dc=x)(member=cn=R&D\\5c2C Lab \\28EU\\29,ou=Groups,dc=x)))',
+      '(&(objectClass=groupOfNames)(|(member=cn=Help Desk,ou=Groups,dc=x)' +
+        '(member=cn=R&D\\5c2C Lab \\28EU\\29,ou=Groups,dc=x)))',
     );
   });
 });

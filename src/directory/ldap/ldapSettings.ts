@@ -205,7 +205,8 @@ export function ldapSettingsProblems(s: LdapSettings, at = 'directory'): string[
     // RFC 4513 §5.1.2 / §6.3.3: a simple bind sends the password as it is; without TLS anyone on the path reads it.
     if (s.allowPlaintext !== true)
       p.push(
-        `${at}.startTls: false sends passwords in clear text; use ldaps:// or StartTLS (allowPlaintext exists only for tests on a loopback address)`,
+        `${at}.startTls: false sends passwords in clear text; use ldaps:// or ` +
+          'StartTLS (allowPlaintext exists only for tests on a loopback address)',
       );
     else {
       const remote = urls.filter((u) => {

@@ -76,7 +76,8 @@ describe('Active Directory mapping', () => {
   });
 
   it('treats an accountExpires in the past as disabled, 0 and 2^63-1 as never', () => {
-    expect(mapAccount({ ...thompson, accountExpires: '132223104000000000' }, AD, NOW)!.user.enabled).toBe(false); // 2020-01-01
+    // 2020-01-01
+    expect(mapAccount({ ...thompson, accountExpires: '132223104000000000' }, AD, NOW)!.user.enabled).toBe(false);
     expect(mapAccount({ ...thompson, accountExpires: '0' }, AD, NOW)!.user.enabled).toBe(true);
     expect(mapAccount({ ...thompson, accountExpires: '139816224000000000' }, AD, NOW)!.user.enabled).toBe(true); // 2044
   });

@@ -35,7 +35,8 @@ export async function openLdapDirectory(config: Config, opts: OpenLdapOptions = 
   if (!bindPassword)
     throw new TesseraError(
       'CONFIG_INVALID',
-      `directory.bindPasswordEnv: the environment variable ${settings.bindPasswordEnv} (the LDAP service account password) is not set`,
+      'directory.bindPasswordEnv: the environment variable ' +
+        `${settings.bindPasswordEnv} (the LDAP service account password) is not set`,
     );
   let ca: Buffer | undefined;
   if (settings.caFile) {

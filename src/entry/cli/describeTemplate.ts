@@ -18,7 +18,15 @@ export function describeTemplate(t: Template): [string, unknown][] {
   const subject =
     sn.source === 'request'
       ? `supplied in the request (${sn.format}), checked by a certificate manager`
-      : `from the directory: ${sn.format === 'fullDn' ? 'fully distinguished name' : sn.format === 'commonName' ? 'common name' : 'none (SAN only)'}${sn.includeEmail ? ' + e-mail' : ''}`;
+      : 'from the directory: ' +
+        `${
+          sn.format === 'fullDn'
+            ? 'fully distinguished name'
+            : sn.format === 'commonName'
+              ? 'common name'
+              : 'none (SAN only)'
+        }` +
+        `${sn.includeEmail ? ' + e-mail' : ''}`;
   const san = [
     ...(t.san.upn ? ['UPN (otherName 1.3.6.1.4.1.311.20.2.3)'] : []),
     ...(t.san.email ? ['e-mail (rfc822Name)'] : []),

@@ -19,7 +19,10 @@ import { problemErrorHandler } from './problem.js';
 import { publicRoutes } from './publicRoutes.js';
 
 export interface Limits {
-  /** Failed sign-ins per user and client address before each further attempt waits, 1 s doubling up to 15 min (per address, all users: ten times this); docs/authentication.md. 0: off. */
+  /**
+   * Failed sign-ins per user and client address before each further attempt waits, 1 s doubling
+   * up to 15 min (per address, all users: ten times this); docs/authentication.md. 0: off.
+   */
   readonly authFailures?: number;
   /** Enrollment requests per user per minute. 0: off. */
   readonly enrollPerMinutePerUser?: number;

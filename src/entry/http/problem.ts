@@ -11,7 +11,10 @@ import { fromFastifyError, problemOf, statusOf, type ProblemOptions } from './pr
 
 export { problemOf, statusOf, type Problem, type ProblemOptions } from './problemDocument.js';
 
-/** Anything a handler threw as a registry error: Fastify's request errors, a full disk, the rest INTERNAL (the store throws registry errors itself). */
+/**
+ * Anything a handler threw as a registry error: Fastify's request errors, a
+ * full disk, the rest INTERNAL (the store throws registry errors itself).
+ */
 export function toTesseraError(e: unknown): TesseraError {
   return fromFastifyError(e) ?? asTesseraError(e);
 }

@@ -60,7 +60,8 @@ export async function startServer(t: Tessera, o: ServeOptions = {}): Promise<Run
   } catch {
     throw new TesseraError(
       'CONFIG_INVALID',
-      `no TLS certificate at ${t.paths.tlsCert}; run \`tessera init\` (it issues one) or place a PEM certificate and key there`,
+      `no TLS certificate at ${t.paths.tlsCert}; run \`tessera init\` ` +
+        '(it issues one) or place a PEM certificate and key there',
     );
   }
   // A crash may have left requests half-issued: record them as failed. On PostgreSQL other
@@ -152,7 +153,8 @@ async function listen(app: FastifyInstance, host: string, port: number): Promise
     if (code === 'EADDRINUSE')
       throw new TesseraError(
         'CONFIG_INVALID',
-        `port ${port} on ${host} is already in use; stop the other server or choose another port (--port / --http-port)`,
+        `port ${port} on ${host} is already in use; stop the other ` +
+          'server or choose another port (--port / --http-port)',
       );
     if (code === 'EACCES')
       throw new TesseraError(

@@ -84,7 +84,8 @@ export async function allowAgent(t: Tessera, actor: Actor, input: AllowAgentInpu
     if (!privileged.some((g) => eq(g.name, target.name))) {
       throw new TesseraError(
         'INPUT_INVALID',
-        `--allow-privileged needs --for to name a user or a privileged group (${privileged.map((g) => g.name).join(', ')}), not "${target.name}"`,
+        '--allow-privileged needs --for to name a user or a privileged group ' +
+          `(${privileged.map((g) => g.name).join(', ')}), not "${target.name}"`,
       );
     }
   }
@@ -242,6 +243,8 @@ export function evaluateRestrictions(
   return {
     ok: false,
     code: 'PRIVILEGED_TARGET',
-    detail: `${target.username} is in privileged group(s) ${targetPrivileged.join(', ')}; no rule with --allow-privileged names them for agent ${agent.username}`,
+    detail:
+      `${target.username} is in privileged group(s) ${targetPrivileged.join(', ')}; ` +
+      `no rule with --allow-privileged names them for agent ${agent.username}`,
   };
 }

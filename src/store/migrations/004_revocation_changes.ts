@@ -60,10 +60,12 @@ export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
 DECLARE v bigint;
 BEGIN
   IF (OLD.status = 'revoked') IS DISTINCT FROM (NEW.status = 'revoked')
-     OR (NEW.status = 'revoked' AND (OLD.revocation_reason IS DISTINCT FROM NEW.revocation_reason OR OLD.revoked_at IS DISTINCT FROM NEW.revoked_at)) THEN
+     OR (NEW.status = 'revoked' AND (OLD.revocation_reason IS DISTINCT FROM NEW.revocation_reason OR OLD.revoked_at IS \
+DISTINCT FROM NEW.revoked_at)) THEN
     UPDATE revocation_version SET version = version + 1 WHERE id = 1 RETURNING version INTO v;
     INSERT INTO revocation_changes (version, ca_id, serial, revoked, reason, at)
-      VALUES (v, NEW.ca_id, NEW.serial, CASE WHEN NEW.status = 'revoked' THEN 1 ELSE 0 END, NEW.revocation_reason, COALESCE(NEW.revoked_at, OLD.revoked_at, 0));
+      VALUES (v, NEW.ca_id, NEW.serial, CASE WHEN NEW.status = 'revoked' THEN 1 ELSE 0 END, NEW.revocation_reason, \
+COALESCE(NEW.revoked_at, OLD.revoked_at, 0));
   END IF;
   RETURN NEW;
 END $$`,
@@ -71,19 +73,23 @@ END $$`,
       .execute(db);
     await sql
       .raw(
-        `CREATE TRIGGER certificates_revocation_change AFTER UPDATE ON certificates FOR EACH ROW EXECUTE FUNCTION tessera_revocation_change()`,
+        'CREATE TRIGGER certificates_revocation_change AFTER UPDATE ON ' +
+          'certificates FOR EACH ROW EXECUTE FUNCTION tessera_revocation_change()',
       )
       .execute(db);
   } else {
     await sql
       .raw(
-        `CREATE TRIGGER certificates_revocation_change AFTER UPDATE OF status, revoked_at, revocation_reason ON certificates
+        `CREATE TRIGGER certificates_revocation_change AFTER UPDATE OF status, revoked_at, revocation_reason ON \
+certificates
 WHEN (OLD.status = 'revoked') IS NOT (NEW.status = 'revoked')
-  OR (NEW.status = 'revoked' AND (OLD.revocation_reason IS NOT NEW.revocation_reason OR OLD.revoked_at IS NOT NEW.revoked_at))
+  OR (NEW.status = 'revoked' AND (OLD.revocation_reason IS NOT NEW.revocation_reason OR OLD.revoked_at IS NOT \
+NEW.revoked_at))
 BEGIN
   UPDATE revocation_version SET version = version + 1 WHERE id = 1;
   INSERT INTO revocation_changes (version, ca_id, serial, revoked, reason, at)
-    SELECT version, NEW.ca_id, NEW.serial, NEW.status = 'revoked', NEW.revocation_reason, COALESCE(NEW.revoked_at, OLD.revoked_at, 0)
+    SELECT version, NEW.ca_id, NEW.serial, NEW.status = 'revoked', NEW.revocation_reason, COALESCE(NEW.revoked_at, \
+OLD.revoked_at, 0)
     FROM revocation_version WHERE id = 1;
 END`,
       )

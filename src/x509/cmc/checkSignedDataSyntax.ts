@@ -62,7 +62,9 @@ export function checkSignedDataSyntax(der: Uint8Array, signedData: Tlv): void {
     // MUST be 1. If the SignerIdentifier is subjectKeyIdentifier, then the version MUST be 3."
     if (version !== expected)
       throw invalid(
-        `${where}: version is ${version}, but a SignerInfo whose sid is ${expected === '3' ? 'a subjectKeyIdentifier' : 'an issuerAndSerialNumber'} has version ${expected} (RFC 5652 §5.3)`,
+        `${where}: version is ${version}, but a SignerInfo whose sid is ` +
+          `${expected === '3' ? 'a subjectKeyIdentifier' : 'an issuerAndSerialNumber'} ` +
+          `has version ${expected} (RFC 5652 §5.3)`,
       );
     if (expected === '3') anySignerV3 = true;
     const digest = digestAlgorithmOid(der, digestAlg, `${where} digestAlgorithm`);

@@ -154,7 +154,8 @@ export function checkSigners(sc: SignedContent, requestSpki: Buffer, requestKeyI
     if (!pop && !cert) {
       throw new TesseraError(
         'CMC_SIGNER_UNKNOWN',
-        `SignerInfo ${index + 1} names ${ski ? 'a subject key identifier' : 'an issuer and serial number'} that matches neither the request key nor a certificate in the request`,
+        `SignerInfo ${index + 1} names ${ski ? 'a subject key identifier' : 'an issuer and serial number'} ` +
+          'that matches neither the request key nor a certificate in the request',
       );
     }
     const spki = pop ? requestSpki : cert!.spki;

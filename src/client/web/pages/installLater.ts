@@ -67,7 +67,8 @@ export async function initInstallLater(): Promise<void> {
     // Most people have no card agent: this is information, not an error.
     const why = e instanceof CardAgentError ? ` ${e.message}` : '';
     setStatus(
-      `Certificates whose key is on a smart card can be installed onto the card from this page while the card agent runs.${why}`,
+      'Certificates whose key is on a smart card can be installed ' +
+        `onto the card from this page while the card agent runs.${why}`,
       'info',
     );
     document.body.dataset.ready = 'true';
@@ -99,7 +100,8 @@ export async function initInstallLater(): Promise<void> {
     const section = byId('installLater');
     if (section) section.hidden = false;
     setStatus(
-      `${offered === 1 ? 'A certificate was' : `${offered} certificates were`} issued for a key on your smart card but never installed. Enter the card PIN and choose "Install this certificate".`,
+      `${offered === 1 ? 'A certificate was' : `${offered} certificates were`} issued for a key on ` +
+        'your smart card but never installed. Enter the card PIN and choose "Install this certificate".',
       'info',
     );
   }
@@ -159,7 +161,8 @@ async function install(
     }
     cell.textContent = `Installed on "${done.card.label}"`;
     setStatus(
-      `Installed the certificate of request ${r.requestId} on the smart card "${done.card.label}" (serial ${done.card.serial}) as "${done.label}", next to its key (ID ${done.id}).`,
+      `Installed the certificate of request ${r.requestId} on the smart card "${done.card.label}" ` +
+        `(serial ${done.card.serial}) as "${done.label}", next to its key (ID ${done.id}).`,
       'success',
     );
     document.body.dataset.installed = String(r.requestId);

@@ -161,7 +161,8 @@ export async function initIssued(): Promise<void> {
   if (typeof indexedDB === 'undefined' && !info.thumbprint.startsWith('card:')) {
     button.disabled = true;
     setStatus(
-      'This browser cannot reach the key it kept for this request (IndexedDB is switched off). Use the download links instead.',
+      'This browser cannot reach the key it kept for this request ' +
+        '(IndexedDB is switched off). Use the download links instead.',
       'error',
     );
     return;
@@ -184,7 +185,8 @@ export async function initIssued(): Promise<void> {
     showInstallPart('none');
     button.disabled = true;
     setStatus(
-      `The key this browser kept for ${reqText} does not belong to the issued certificate, so nothing was installed. Use the download links instead.`,
+      `The key this browser kept for ${reqText} does not belong to the issued ` +
+        'certificate, so nothing was installed. Use the download links instead.',
       'error',
     );
     return;
@@ -202,7 +204,8 @@ export async function initIssued(): Promise<void> {
     const label = record?.provider === 'card' ? record.card.label : serial;
     const forWhom = record?.target ? ` (${record.target}'s card)` : '';
     setStatus(
-      `The key for ${reqText} is on the smart card "${label}"${forWhom}. Insert the card, enter its PIN and choose Install to write the certificate onto it.`,
+      `The key for ${reqText} is on the smart card "${label}"${forWhom}. Insert ` +
+        'the card, enter its PIN and choose Install to write the certificate onto it.',
       'info',
     );
     button.addEventListener(
@@ -220,7 +223,8 @@ export async function initIssued(): Promise<void> {
     showInstallPart('none');
     button.disabled = true;
     setStatus(
-      `This browser does not hold the private key for ${reqText}. Install the certificate from the browser where you made the request, or use the download links.`,
+      `This browser does not hold the private key for ${reqText}. Install the certificate ` +
+        'from the browser where you made the request, or use the download links.',
       'error',
     );
     document.body.dataset.ready = 'true';
@@ -230,7 +234,8 @@ export async function initIssued(): Promise<void> {
   showInstallPart('browser');
   if (record.target)
     setStatus(
-      `This certificate was issued for ${record.target}. Choose a password, save the file, and give the file and the password to ${record.target} separately.`,
+      `This certificate was issued for ${record.target}. Choose a password, save ` +
+        `the file, and give the file and the password to ${record.target} separately.`,
       'info',
     );
   button.addEventListener(
@@ -291,12 +296,14 @@ async function installPkcs12(
       }
       keepDisabled = true;
       setStatus(
-        `Saved ${name}. Open it to install the certificate and its key (you will need the password). The key was not marked exportable, so this browser no longer keeps it.`,
+        `Saved ${name}. Open it to install the certificate and its key (you will need the ` +
+          'password). The key was not marked exportable, so this browser no longer keeps it.',
         'success',
       );
     } else {
       setStatus(
-        `Saved ${name}. Open it to install the certificate and its key (you will need the password). The key is marked exportable, so you can save the file again from this page.`,
+        `Saved ${name}. Open it to install the certificate and its key (you will need the ` +
+          'password). The key is marked exportable, so you can save the file again from this page.',
         'success',
       );
     }
@@ -353,7 +360,8 @@ async function installOnCard(
     setStatus(
       r.alreadyPresent
         ? `The certificate was already on the smart card "${r.card.label}" (serial ${r.card.serial}) as "${r.label}".`
-        : `Installed on the smart card "${r.card.label}" (serial ${r.card.serial}) as "${r.label}", next to its key (ID ${r.id}).`,
+        : `Installed on the smart card "${r.card.label}" (serial ` +
+            `${r.card.serial}) as "${r.label}", next to its key (ID ${r.id}).`,
       'success',
     );
     document.body.dataset.installed = 'card';
@@ -382,8 +390,10 @@ export async function initPending(): Promise<void> {
     if (record) {
       setStatus(
         record.provider === 'card'
-          ? `The key for request ${info.requestId} is on the smart card "${record.card.label}". When the certificate is issued, check its status from this browser to install it on the card.`
-          : `This browser keeps the key for request ${info.requestId}. When the certificate is issued, check its status from this browser to install it.`,
+          ? `The key for request ${info.requestId} is on the smart card "${record.card.label}". When ` +
+              'the certificate is issued, check its status from this browser to install it on the card.'
+          : `This browser keeps the key for request ${info.requestId}. When the ` +
+              'certificate is issued, check its status from this browser to install it.',
         'info',
       );
     }
@@ -404,7 +414,8 @@ export async function initRefused(): Promise<void> {
     else if (record?.provider === 'card') {
       await store.delete(record.handle);
       setStatus(
-        `The key created on the smart card "${record.card.label}" for this request is no longer needed (key ID ${record.keyId}); remove it with the card tools if you wish.`,
+        `The key created on the smart card "${record.card.label}" for this request is no ` +
+          `longer needed (key ID ${record.keyId}); remove it with the card tools if you wish.`,
         'info',
       );
     }

@@ -43,7 +43,9 @@ export function register(program: Command, ctx: CliContext): void {
         });
         ctx.out.result(
           rule,
-          `Rule ${rule.id}: ${rule.agentKind} ${rule.agent} may enroll ${rule.targetKind} ${rule.target} for ${rule.template === '*' ? 'every template' : rule.template}${rule.allowPrivileged ? ' (privileged exception)' : ''}`,
+          `Rule ${rule.id}: ${rule.agentKind} ${rule.agent} may enroll ${rule.targetKind} ` +
+            `${rule.target} for ${rule.template === '*' ? 'every template' : rule.template}` +
+            `${rule.allowPrivileged ? ' (privileged exception)' : ''}`,
         );
       }),
     );
@@ -70,7 +72,8 @@ export function register(program: Command, ctx: CliContext): void {
         ]);
         ctx.out.line();
         ctx.out.line(
-          `Privileged groups (never enrolled on behalf without an exception): ${privilegedGroups.map((g) => (g.source === 'role' ? `${g.name} (role)` : g.name)).join(', ')}`,
+          'Privileged groups (never enrolled on behalf without an exception): ' +
+            `${privilegedGroups.map((g) => (g.source === 'role' ? `${g.name} (role)` : g.name)).join(', ')}`,
         );
       }),
     );

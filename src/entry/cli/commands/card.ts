@@ -62,7 +62,8 @@ export function register(program: Command, ctx: CliContext): void {
 
   cardOptions(card.command('create'), { card: false })
     .description(
-      'create a virtual smart card (a SoftHSM2 token); user PIN 12345678 unless given, administrator key (SO PIN) random unless given',
+      'create a virtual smart card (a SoftHSM2 token); user PIN 12345678 ' +
+        'unless given, administrator key (SO PIN) random unless given',
     )
     .requiredOption('--label <label>', 'card name, e.g. "Alice VSC" (at most 32 bytes)')
     .option('--pin <pin>', 'user PIN on the command line (visible to other users: prefer --pin-stdin)')
@@ -82,7 +83,11 @@ export function register(program: Command, ctx: CliContext): void {
         const usesDefault = pin === DEFAULT_USER_PIN;
         if (usesDefault) {
           warn(
-            `the card's user PIN is the well-known default ${DEFAULT_USER_PIN}; ${o.forcePinChange ? 'it must be changed before first use' : 'change it with `tessera card change-pin`, or create the card with --force-pin-change'}`,
+            `the card's user PIN is the well-known default ${DEFAULT_USER_PIN}; ${
+              o.forcePinChange
+                ? 'it must be changed before first use'
+                : 'change it with `tessera card change-pin`, or create the card with --force-pin-change'
+            }`,
           );
         }
         const info = await withModule(o.module, (m) =>
@@ -101,7 +106,8 @@ export function register(program: Command, ctx: CliContext): void {
             if (generatedSo) {
               ctx.out.line(`Administrator key (SO PIN): ${soPin}`);
               ctx.out.line(
-                '  It is shown once. Keep it safe: it unblocks and resets the user PIN (tessera card unblock) and deletes the card.',
+                '  It is shown once. Keep it safe: it unblocks and resets ' +
+                  'the user PIN (tessera card unblock) and deletes the card.',
               );
             }
           },
@@ -111,7 +117,8 @@ export function register(program: Command, ctx: CliContext): void {
 
   cardOptions(card.command('list'))
     .description(
-      'slots, cards, keys and certificates (labels and CKA_IDs); private keys are listed after a PIN login with --login',
+      'slots, cards, keys and certificates (labels and CKA_IDs); ' +
+        'private keys are listed after a PIN login with --login',
     )
     .option('--login', 'log in with the PIN to list private keys too (needs --card or a single card)')
     .option('--pin-stdin', 'with --login: read the PIN from standard input')
@@ -156,7 +163,8 @@ export function register(program: Command, ctx: CliContext): void {
             ctx.out.line(`Module: ${m.info.path} (${m.info.manufacturer} ${m.info.version}, ${m.info.description})`);
             if (!rows.length)
               ctx.out.line(
-                'No card is present. Insert a smart card, or create a virtual card with `tessera card create --label NAME`.',
+                'No card is present. Insert a smart card, or create a ' +
+                  'virtual card with `tessera card create --label NAME`.',
               );
             for (const { card: c, objects } of rows) {
               const pinNote = c.pin.locked
@@ -167,7 +175,8 @@ export function register(program: Command, ctx: CliContext): void {
                     ? ' PIN must be changed'
                     : '';
               ctx.out.line(
-                `Card ${describeCard(c)} in slot 0x${c.slot.readBigUInt64LE().toString(16)} (${c.slotDescription}); ${c.manufacturer} ${c.model}${pinNote}`,
+                `Card ${describeCard(c)} in slot 0x${c.slot.readBigUInt64LE().toString(16)} ` +
+                  `(${c.slotDescription}); ${c.manufacturer} ${c.model}${pinNote}`,
               );
               if (!objects.length) ctx.out.line('  (no public objects)');
               for (const ob of objects) {
@@ -184,7 +193,9 @@ export function register(program: Command, ctx: CliContext): void {
                     ? `${ob.subject ?? ''}${ob.notAfter ? `, until ${ob.notAfter.toISOString().slice(0, 10)}` : ''}`
                     : (ob.key ?? '');
                 const access = ob.access
-                  ? ` [${ob.access.sensitive ? 'sensitive' : 'NOT sensitive'}, ${ob.access.extractable ? 'EXTRACTABLE' : 'not extractable'}${ob.access.local ? ', generated on the card' : ''}]`
+                  ? ` [${ob.access.sensitive ? 'sensitive' : 'NOT sensitive'}, ` +
+                    `${ob.access.extractable ? 'EXTRACTABLE' : 'not extractable'}` +
+                    `${ob.access.local ? ', generated on the card' : ''}]`
                   : '';
                 const orphan = ob.orphan ? '  ORPHAN: no certificate on the card' : '';
                 ctx.out.line(`  ${what}  id=${ob.id || '-'}  label="${ob.label}"  ${extra}${access}${orphan}`);
@@ -195,7 +206,9 @@ export function register(program: Command, ctx: CliContext): void {
               ];
               if (orphans.length) {
                 ctx.out.line(
-                  `  ${orphans.length} orphan key(s): install the certificate from "Pending / issued requests" on the enrollment site, or remove with: tessera card remove-key --card "${c.label}" --id ${orphans[0]}${orphans.length > 1 ? ' (or --orphans for all)' : ''}`,
+                  `  ${orphans.length} orphan key(s): install the certificate from "Pending / issued ` +
+                    'requests" on the enrollment site, or remove with: tessera card remove-key --card ' +
+                    `"${c.label}" --id ${orphans[0]}${orphans.length > 1 ? ' (or --orphans for all)' : ''}`,
                 );
               } else if (!o.login && objects.some((ob) => ob.orphan)) {
                 ctx.out.line(
@@ -255,7 +268,8 @@ export function register(program: Command, ctx: CliContext): void {
 
   onCard(
     'unblock',
-    'set a new user PIN with the administrator key (SO PIN), which also ends a lockout (standard input: administrator key, new PIN)',
+    'set a new user PIN with the administrator key (SO PIN), which ' +
+      'also ends a lockout (standard input: administrator key, new PIN)',
     'read the administrator key and the new PIN from standard input, one per line',
     async (m, c, secrets, o) => {
       const soPin = await secrets.get(`administrator key (SO PIN) for card ${describeCard(c)}`, !!o.pinStdin);
@@ -273,7 +287,8 @@ export function register(program: Command, ctx: CliContext): void {
 
   cardOptions(card.command('remove-key'))
     .description(
-      'remove a key pair from a card after a PIN login: one key by CKA_ID, or every orphan key (no certificate on the card); a key with a certificate only with --with-certificate',
+      'remove a key pair from a card after a PIN login: one key by CKA_ID, or every orphan ' +
+        'key (no certificate on the card); a key with a certificate only with --with-certificate',
     )
     .option('--id <hex>', "the key's CKA_ID, as `tessera card list --login` shows it")
     .option('--orphans', 'every private key that has no certificate on the card')
@@ -314,7 +329,10 @@ export function register(program: Command, ctx: CliContext): void {
           if (!removed.length) ctx.out.line(`No orphan key on card ${describeCard(c)}`);
           for (const r of removed) {
             ctx.out.line(
-              `Removed key ${r.id} from card ${describeCard(c)} (${r.privateKeys} private, ${r.publicKeys} public key object(s)${r.certificates.length ? `; certificate ${r.certificates.map((l) => `"${l}"`).join(', ')}` : ''})`,
+              `Removed key ${r.id} from card ${describeCard(c)} ` +
+                `(${r.privateKeys} private, ${r.publicKeys} public key object(s)${
+                  r.certificates.length ? `; certificate ${r.certificates.map((l) => `"${l}"`).join(', ')}` : ''
+                })`,
             );
           }
         });

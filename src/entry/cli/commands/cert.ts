@@ -166,7 +166,8 @@ export function register(program: Command, ctx: CliContext): void {
   cert
     .command('revoke')
     .description(
-      'revoke a certificate (certificate managers; a user may revoke their own for keyCompromise, superseded, cessationOfOperation)',
+      'revoke a certificate (certificate managers; a user may revoke ' +
+        'their own for keyCompromise, superseded, cessationOfOperation)',
     )
     .argument('<serial>', 'serial number in hex', parseSerial)
     .addOption(

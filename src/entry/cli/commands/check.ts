@@ -23,11 +23,13 @@ export function register(program: Command, ctx: CliContext): void {
   program
     .command('check')
     .description(
-      'self-audit: the Certipy find predicates (ESC1/2/3/4/6/7/9/13/15/16/17) and Tessera checks against this data directory; exit status 1 on a high-severity finding',
+      'self-audit: the Certipy find predicates (ESC1/2/3/4/6/7/9/13/15/16/17) and Tessera ' +
+        'checks against this data directory; exit status 1 on a high-severity finding',
     )
     .option(
       '--at <time>',
-      'judge CRLs, the OCSP signer and CA certificates as of this time (ISO 8601; default now), e.g. to see what expires within a month',
+      'judge CRLs, the OCSP signer and CA certificates as of this time ' +
+        '(ISO 8601; default now), e.g. to see what expires within a month',
     )
     .option('--all', 'also list every rule with its status (pass, not applicable, skipped) and why')
     .action(async (o) => {
@@ -40,7 +42,8 @@ export function register(program: Command, ctx: CliContext): void {
       const s = report.summary;
       ctx.out.result(report, () => {
         ctx.out.line(
-          `Self-audit of ${ctx.dataDir} at ${report.at.toISOString().replace(/\.\d{3}Z$/, 'Z')}: ${s.high} high, ${s.medium} medium, ${s.low} low, ${s.info} info`,
+          `Self-audit of ${ctx.dataDir} at ${report.at.toISOString().replace(/\.\d{3}Z$/, 'Z')}: ` +
+            `${s.high} high, ${s.medium} medium, ${s.low} low, ${s.info} info`,
         );
         ctx.out.line();
         if (report.findings.length) {

@@ -54,7 +54,8 @@ export function register(program: Command, ctx: CliContext): void {
         };
         ctx.out.result(
           value,
-          `Published ${c.kind} CRL ${c.number}${c.baseNumber ? ` (base ${c.baseNumber})` : ''} of ${c.caId}: ${c.entries} entries, next update ${c.nextUpdate.toISOString()}`,
+          `Published ${c.kind} CRL ${c.number}${c.baseNumber ? ` (base ${c.baseNumber})` : ''} ` +
+            `of ${c.caId}: ${c.entries} entries, next update ${c.nextUpdate.toISOString()}`,
         );
       }),
     );

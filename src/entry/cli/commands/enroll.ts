@@ -21,7 +21,8 @@ import { cardOptions, selectorOf, withModule, withSecrets } from './card.js';
 export function register(program: Command, ctx: CliContext): void {
   cardOptions(program.command('enroll'))
     .description(
-      'enroll for a certificate with a key generated on a smart card, and install it on the card (standard input: password, then PIN)',
+      'enroll for a certificate with a key generated on a smart card, ' +
+        'and install it on the card (standard input: password, then PIN)',
     )
     .requiredOption('--server <url>', 'the Tessera site, e.g. https://ca.example.com:8443')
     .requiredOption('--user <name>', 'your user name at the CA')
@@ -101,11 +102,13 @@ function report(ctx: CliContext, r: EnrollOnCardResult): void {
       ctx.out.line(`Request ${r.requestId}: ${r.disposition} — ${r.message}`);
       if (r.certificate) {
         ctx.out.line(
-          `Installed certificate ${r.serial ?? ''} on card ${describeCard(r.card)} as "${r.certificate.label}" (CKA_ID ${r.certificate.id})`,
+          `Installed certificate ${r.serial ?? ''} on card ${describeCard(r.card)} ` +
+            `as "${r.certificate.label}" (CKA_ID ${r.certificate.id})`,
         );
       } else if (r.disposition === 'pending') {
         ctx.out.line(
-          `The key stays on card ${describeCard(r.card)}. Once a certificate manager approves, install the certificate with:`,
+          `The key stays on card ${describeCard(r.card)}. Once a ` +
+            'certificate manager approves, install the certificate with:',
         );
         ctx.out.line(`  tessera enroll --retrieve ${r.requestId} --server … --user … --card "${r.card.label}"`);
       }

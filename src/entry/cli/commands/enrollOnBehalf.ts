@@ -46,7 +46,9 @@ export function register(program: Command, ctx: CliContext): void {
   program
     .command('enroll-on-behalf')
     .description(
-      "as an enrollment agent, request a certificate for another user: a CMC request co-signed with the agent's key, from a key file or on the agent's own card (standard input: password, agent card PIN, target card PIN)",
+      'as an enrollment agent, request a certificate for another user: a CMC ' +
+        "request co-signed with the agent's key, from a key file or on the agent's " +
+        'own card (standard input: password, agent card PIN, target card PIN)',
     )
     .requiredOption('--server <url>', 'the Tessera site, e.g. https://ca.example.com:8443')
     .requiredOption('--user <name>', "the agent's user name at the CA")
@@ -178,16 +180,19 @@ function report(
   ctx.out.result({ ...r, for: target, template, certificateFile }, () => {
     ctx.out.line(`Request ${r.requestId} for ${target}: ${r.disposition} — ${r.message}`);
     ctx.out.line(
-      `Signed as enrollment agent with certificate ${r.agent.certificateSerial}${r.agent.card ? ` on card ${describeCard(r.agent.card)}` : ''}`,
+      `Signed as enrollment agent with certificate ${r.agent.certificateSerial}` +
+        `${r.agent.card ? ` on card ${describeCard(r.agent.card)}` : ''}`,
     );
     if (r.card) {
       if (r.installed)
         ctx.out.line(
-          `Installed certificate ${r.serial ?? ''} on card ${describeCard(r.card)} as "${r.installed.label}" (CKA_ID ${r.installed.id})`,
+          `Installed certificate ${r.serial ?? ''} on card ${describeCard(r.card)} ` +
+            `as "${r.installed.label}" (CKA_ID ${r.installed.id})`,
         );
       else if (r.disposition === 'pending') {
         ctx.out.line(
-          `The key stays on card ${describeCard(r.card)}. Once a certificate manager approves, install the certificate with:`,
+          `The key stays on card ${describeCard(r.card)}. Once a ` +
+            'certificate manager approves, install the certificate with:',
         );
         ctx.out.line(
           `  tessera enroll --retrieve ${r.requestId} --server … --user ${agentUser} --card "${r.card.label}"`,

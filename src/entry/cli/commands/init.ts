@@ -82,7 +82,8 @@ export function register(program: Command, ctx: CliContext): void {
           ctx.out.line(`  CA certificates: ${r.dataDir}/certs/`);
           if (!o.singleTier)
             ctx.out.line(
-              '  The root CA key (keys/root.key.pem) is only needed to sign CA certificates and the root CRL; keep it offline.',
+              '  The root CA key (keys/root.key.pem) is only needed to ' +
+                'sign CA certificates and the root CRL; keep it offline.',
             );
         },
       );

@@ -35,7 +35,8 @@ function serveOptions(program: Command): Command {
       // Benchmarks and trusted automation (bench/README.md): the defaults suit people, not load tests.
       .option(
         '--enroll-rate-limit <n>',
-        'enrollment requests per user per minute (per client address: ten times this); 0 turns both limits off (default 120)',
+        'enrollment requests per user per minute (per client address: ' +
+          'ten times this); 0 turns both limits off (default 120)',
         nonNegativeInteger,
       )
       .option('--quiet', 'no request log')
@@ -93,12 +94,15 @@ export function register(program: Command, ctx: CliContext): void {
       process.stdout.write(`\nDemo accounts (shown once; also in ${paths.demoCredentials}, mode 0600):\n`);
       for (const a of accounts) process.stdout.write(`  ${a.username.padEnd(8)} ${a.password}   ${a.role}\n`);
       process.stdout.write(
-        '\nEnroll on behalf works out of the box: agent may enroll members of Smartcard Users (alice, bob) for Smartcard User and Smartcard Logon\n' +
-          '  (Enrollment Agents have Enroll on both templates, and an enrollment agent restriction allows them; see `tessera agent list`).\n',
+        '\nEnroll on behalf works out of the box: agent may enroll members of ' +
+          'Smartcard Users (alice, bob) for Smartcard User and Smartcard Logon\n' +
+          '  (Enrollment Agents have Enroll on both templates, and an enrollment ' +
+          'agent restriction allows them; see `tessera agent list`).\n',
       );
     } else {
       process.stdout.write(
-        `Using the existing data directory ${paths.dir}${existsSync(paths.demoCredentials) ? ` (demo passwords in ${paths.demoCredentials})` : ''}\n`,
+        `Using the existing data directory ${paths.dir}` +
+          `${existsSync(paths.demoCredentials) ? ` (demo passwords in ${paths.demoCredentials})` : ''}\n`,
       );
     }
     await serve(
@@ -108,10 +112,14 @@ export function register(program: Command, ctx: CliContext): void {
         // One write: whoever reads the output (a terminal, a supervisor's log, a test waiting
         // for "Open https://") gets the closing lines together, not in pieces.
         process.stdout.write(
-          `To trust it, import the root CA certificate ${t.paths.caCert(t.chain().length > 1 ? 'root' : t.config.issuingCa)}\n` +
-            `  (or download it from ${url}/certsrv/certcarc.asp) into your browser or system trust store and compare the fingerprint.\n` +
+          'To trust it, import the root CA certificate ' +
+            `${t.paths.caCert(t.chain().length > 1 ? 'root' : t.config.issuingCa)}\n` +
+            `  (or download it from ${url}/certsrv/certcarc.asp) into your ` +
+            `browser or system trust store and compare the fingerprint.\n` +
             `Open ${url}/certsrv/ and sign in as alice to enroll for a Smartcard User certificate.\n` +
-            `Sign in as agent to enroll alice or bob for Smartcard User or Smartcard Logon at ${url}/certsrv/certsces.asp (first request an Enrollment Agent certificate on the advanced request page).\n\n`,
+            'Sign in as agent to enroll alice or bob for Smartcard User or ' +
+            `Smartcard Logon at ${url}/certsrv/certsces.asp (first request an ` +
+            `Enrollment Agent certificate on the advanced request page).\n\n`,
         );
         // The demo shows the whole story: enroll, then sign in with the card (8444 unless --signin-port).
       },

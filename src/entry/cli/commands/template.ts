@@ -160,7 +160,8 @@ export function register(program: Command, ctx: CliContext): void {
           const saved = await setTemplateGrant(t, await ctx.actor(), templateName, group, grant);
           ctx.out.result(
             { name: saved.name, enroll: saved.enroll },
-            `${saved.name}: Enroll ${grant ? 'granted to' : 'revoked from'} ${group}; Enroll: ${saved.enroll.join(', ') || '(nobody)'}`,
+            `${saved.name}: Enroll ${grant ? 'granted to' : 'revoked from'} ` +
+              `${group}; Enroll: ${saved.enroll.join(', ') || '(nobody)'}`,
           );
         }),
       );

@@ -10,9 +10,14 @@ export const OPENAPI_INFO = {
       title: 'Tessera REST API',
       version: '1',
       description:
-        'Certificate enrollment and administration. Authenticate with HTTP Basic (directory credentials) over TLS, or with a client certificate issued by Tessera. Errors are RFC 9457 problem details with a stable `code` (docs/errors.md). ' +
-        'State-changing requests (POST, PUT, PATCH, DELETE) send `Content-Type: application/json` (POST /api/v1/requests/raw: application/pkcs10, application/pkcs7-mime or application/x-pem-file), or no Content-Type without a body; any other type, HTML forms included, is 415 UNSUPPORTED_MEDIA_TYPE. ' +
-        'A state-changing request a browser marks as cross-site (Sec-Fetch-Site other than same-origin/none, or else an Origin other than this site) is 403 CROSS_SITE_REFUSED, whatever the credentials.',
+        'Certificate enrollment and administration. Authenticate with HTTP Basic ' +
+        '(directory credentials) over TLS, or with a client certificate issued by Tessera. ' +
+        'Errors are RFC 9457 problem details with a stable `code` (docs/errors.md). ' +
+        'State-changing requests (POST, PUT, PATCH, DELETE) send `Content-Type: application/json` (POST ' +
+        '/api/v1/requests/raw: application/pkcs10, application/pkcs7-mime or application/x-pem-file), or no ' +
+        'Content-Type without a body; any other type, HTML forms included, is 415 UNSUPPORTED_MEDIA_TYPE. ' +
+        'A state-changing request a browser marks as cross-site (Sec-Fetch-Site other than same-origin/none, ' +
+        'or else an Origin other than this site) is 403 CROSS_SITE_REFUSED, whatever the credentials.',
     },
     components: {
       securitySchemes: {
@@ -43,7 +48,8 @@ export const ROUTE_DOCS: Record<string, { summary: string; tag: string; access: 
   },
   'POST /api/v1/requests/raw': {
     summary:
-      'Submit a request as application/pkcs10 (DER), application/pkcs7-mime (CMC) or application/x-pem-file; ?template=',
+      'Submit a request as application/pkcs10 (DER), ' +
+      'application/pkcs7-mime (CMC) or application/x-pem-file; ?template=',
     tag: 'requests',
     access: 'any user with Enroll on the template',
   },

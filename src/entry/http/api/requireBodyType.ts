@@ -48,6 +48,7 @@ export function requireBodyType(req: FastifyRequest, accepted: readonly string[]
   if (!accepted.includes(type))
     throw new TesseraError(
       'UNSUPPORTED_MEDIA_TYPE',
-      `${req.method} ${req.url.split('?')[0]} accepts ${accepted.join(', ')}, not ${type.slice(0, 100) || 'an empty Content-Type'}`,
+      `${req.method} ${req.url.split('?')[0]} accepts ${accepted.join(', ')}, ` +
+        `not ${type.slice(0, 100) || 'an empty Content-Type'}`,
     );
 }

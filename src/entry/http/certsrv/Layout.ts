@@ -33,7 +33,9 @@ export function layout(ctx: PageContext, page: Page): string {
     ctx.roles.includes('certificateManagers') ? html`<a href="manage.asp">Manage requests</a>` : '',
   ];
   const signed = ctx.user
-    ? html`<form class="signout" method="post" action="/certsrv/signout"><input type="hidden" name="csrf" value="${ctx.csrf ?? ''}"><span>${ctx.user.displayName} (${ctx.user.username})</span> <button type="submit">Sign out</button></form>`
+    ? html`<form class="signout" method="post" action="/certsrv/signout">\
+<input type="hidden" name="csrf" value="${ctx.csrf ?? ''}"><span>\
+${ctx.user.displayName} (${ctx.user.username})</span> <button type="submit">Sign out</button></form>`
     : '';
   return `<!DOCTYPE html>
 <html lang="en">
@@ -48,7 +50,8 @@ ${page.bundle ? raw('<script type="module" src="/certsrv/static/enroll.js"></scr
 <body data-page="${page.id}">
 <a class="skip" href="#main">Skip to content</a>
 <header class="banner">
-<div class="ca"><span class="product">Tessera Certificate Services</span> — <span class="ca-name">${html`${ctx.caName}`}</span></div>
+<div class="ca"><span class="product">Tessera Certificate Services</span> — <span class="ca-name">\
+${html`${ctx.caName}`}</span></div>
 ${signed}
 </header>
 ${ctx.user ? html`<nav aria-label="Main">${nav}</nav>` : ''}

@@ -96,7 +96,8 @@ export async function certsrvRoutes(app: FastifyInstance, ctx: CertsrvContext): 
       .code(statusOf('AUTH_REQUIRED'))
       .type('text/html; charset=utf-8')
       .send(
-        '<!DOCTYPE html><title>401 Unauthorized</title><p>Sign in at <a href="/certsrv/signin">/certsrv/signin</a>, or send HTTP Basic credentials.</p>',
+        '<!DOCTYPE html><title>401 Unauthorized</title><p>Sign in at <a ' +
+          'href="/certsrv/signin">/certsrv/signin</a>, or send HTTP Basic credentials.</p>',
       );
   });
 

@@ -1,4 +1,6 @@
-/** An issued certificate as "Pending / issued requests" lists it: the facts the page script matches against card keys. */
+/**
+ * An issued certificate as "Pending / issued requests" lists it: the facts the page script matches against card keys.
+ */
 import { createHash } from 'node:crypto';
 import { readCaCertificate } from '../../../ca/CaCertificate.js';
 import type { IssuedEntry } from './pages/pendingList.js';

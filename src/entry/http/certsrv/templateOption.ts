@@ -58,5 +58,12 @@ export function templateOption(t: Template, o: { selected?: boolean; disableAgen
   const needsAgent = t.issuance.agentSignatures > 0;
   const disabled = o.disableAgentTemplates && needsAgent;
   const label = disabled ? `${t.displayName} (needs an enrollment agent signature)` : t.displayName;
-  return html`<option value="${templateOptionValue(t)}" data-name="${t.name}" data-display="${t.displayName}" data-key-spec="${t.keySpec}" data-rsa-min="${t.keyAlgorithms.rsaMinBits ?? ''}" data-ec-curves="${t.keyAlgorithms.ecCurves.join(',')}" data-agent-signatures="${t.issuance.agentSignatures}" data-manager-approval="${t.issuance.managerApproval ? '1' : '0'}" data-template-oid="${t.schemaVersion === 2 ? (t.oid ?? '') : ''}" data-major="${t.schemaVersion === 2 ? t.majorVersion : ''}" data-minor="${t.schemaVersion === 2 ? t.minorVersion : ''}"${o.selected ? html` selected` : ''}${disabled ? html` disabled` : ''}>${label}</option>`;
+  return html`<option value="${templateOptionValue(t)}" data-name="${t.name}" data-display="${t.displayName}" \
+data-key-spec="${t.keySpec}" data-rsa-min="${t.keyAlgorithms.rsaMinBits ?? ''}" \
+data-ec-curves="${t.keyAlgorithms.ecCurves.join(',')}" data-agent-signatures="${t.issuance.agentSignatures}" \
+data-manager-approval="${t.issuance.managerApproval ? '1' : '0'}" \
+data-template-oid="${t.schemaVersion === 2 ? (t.oid ?? '') : ''}" \
+data-major="${t.schemaVersion === 2 ? t.majorVersion : ''}" \
+data-minor="${t.schemaVersion === 2 ? t.minorVersion : ''}"${o.selected ? html` selected` : ''}\
+${disabled ? html` disabled` : ''}>${label}</option>`;
 }

@@ -60,12 +60,18 @@ export function signinJson(v: SigninView): Record<string, unknown> {
   };
 }
 
-const STATUS_TEXT: Record<Check['status'], string> = { passed: '✔ passed', failed: '✘ failed', 'not run': '– not run' };
+const STATUS_TEXT: Record<Check['status'], string> = {
+  passed: '✔ passed',
+  failed: '✘ failed',
+  'not run': '– not run',
+};
 
 function checkRows(checks: readonly Check[]): SafeHtml[] {
   return checks.map(
     (c) =>
-      html`<tr data-check="${c.id}" data-status="${c.status}"><td>${c.title}</td><td class="${c.status === 'failed' ? 'error' : c.status === 'passed' ? 'notice' : 'hint'}">${STATUS_TEXT[c.status]}</td><td>${c.summary}${c.code ? html` <code>${c.code}</code>` : ''}</td></tr>`,
+      html`<tr data-check="${c.id}" data-status="${c.status}"><td>${c.title}</td>\
+<td class="${c.status === 'failed' ? 'error' : c.status === 'passed' ? 'notice' : 'hint'}">${STATUS_TEXT[c.status]}\
+</td><td>${c.summary}${c.code ? html` <code>${c.code}</code>` : ''}</td></tr>`,
   );
 }
 
@@ -73,18 +79,26 @@ export function signinPage(v: SigninView): Page {
   const d = v.decision;
   const site = `${v.siteUrl.replace(/\/+$/, '')}/certsrv/`;
   const table = html`<h2>Checks</h2>
-<table class="checks"><thead><tr><th scope="col">Check</th><th scope="col">Result</th><th scope="col">Details</th></tr></thead>
+<table class="checks"><thead><tr><th scope="col">Check</th><th scope="col">Result</th><th scope="col">Details</th></tr>\
+</thead>
 <tbody>${checkRows(d.checks)}</tbody></table>`;
   const cert = d.certificate
     ? html`<h2>Your certificate</h2>
-<dl class="details"><dt>Subject</dt><dd>${d.certificate.subject}</dd><dt>Issuer</dt><dd>${d.certificate.issuer}</dd><dt>Serial number</dt><dd>${d.certificate.serial}</dd><dt>Valid</dt><dd>${d.certificate.notBefore} to ${d.certificate.notAfter}</dd><dt>SHA-256 fingerprint</dt><dd>${d.certificate.fingerprint}</dd></dl>`
+<dl class="details"><dt>Subject</dt><dd>${d.certificate.subject}</dd><dt>Issuer</dt><dd>${d.certificate.issuer}</dd>\
+<dt>Serial number</dt><dd>${d.certificate.serial}</dd><dt>Valid</dt><dd>\
+${d.certificate.notBefore} to ${d.certificate.notAfter}</dd><dt>SHA-256 fingerprint</dt><dd>\
+${d.certificate.fingerprint}</dd></dl>`
     : '';
   if (d.ok) {
     return {
       id: 'smartcard-signin',
       title: 'Test my smart card',
-      body: html`<p class="notice" role="status" id="signedIn">You are signed in as <strong>${d.account.displayName}</strong> (<span id="username">${d.account.username}</span>).</p>
-<dl class="details"><dt>User principal name</dt><dd>${d.account.upn ?? '—'}</dd><dt>Security identifier (SID)</dt><dd>${d.account.sid ?? '—'}</dd><dt>Mapping</dt><dd>${d.mapping.strength === 'strong' ? 'Strong' : 'Weak'} — ${mappingText(d.mapping)}</dd>${v.sessionExpires ? html`<dt>Session</dt><dd>until ${v.sessionExpires.toISOString()}</dd>` : ''}</dl>
+      body: html`<p class="notice" role="status" id="signedIn">You are signed in as <strong>${d.account.displayName}\
+</strong> (<span id="username">${d.account.username}</span>).</p>
+<dl class="details"><dt>User principal name</dt><dd>${d.account.upn ?? '—'}</dd><dt>Security identifier (SID)</dt>\
+<dd>${d.account.sid ?? '—'}</dd><dt>Mapping</dt><dd>${d.mapping.strength === 'strong' ? 'Strong' : 'Weak'} — \
+${mappingText(d.mapping)}</dd>\
+${v.sessionExpires ? html`<dt>Session</dt><dd>until ${v.sessionExpires.toISOString()}</dd>` : ''}</dl>
 <p><a href="${site}">Continue to the enrollment site</a> — you are signed in there too.</p>
 ${cert}
 ${table}`,
@@ -96,8 +110,18 @@ ${table}`,
     id: 'smartcard-signin',
     title: 'Test my smart card',
     body: html`<p class="error" role="alert" id="refused">${errorRegistry.SIGNIN_REFUSED.message}</p>
-${failed ? html`<p>The check that failed: <strong>${failed.title}</strong> — ${failed.summary} <code>${failed.code}</code></p>` : ''}
-${missing ? html`<p class="hint">Insert your smart card, reload this page and choose the card's certificate when the browser asks for one.</p>` : ''}
+${
+  failed
+    ? html`<p>The check that failed: <strong>${failed.title}</strong> — ${failed.summary} <code>${failed.code}</code>\
+</p>`
+    : ''
+}
+${
+  missing
+    ? html`<p class="hint">Insert your smart card, reload this page and choose the card's certificate when the browser \
+asks for one.</p>`
+    : ''
+}
 ${cert}
 ${table}
 <p><a href="${site}">Go to the enrollment site</a> to request a smart card certificate.</p>`,

@@ -64,7 +64,9 @@ export interface SigninServerOptions {
   /** For the validator built from tessera.json: its clock and fetcher. */
   readonly now?: () => Date;
   readonly fetch?: RevocationFetcher;
-  /** Attempts per minute per client address and per certificate (default: tessera.json signin, else 60 and 20; 0: off). */
+  /**
+   * Attempts per minute per client address and per certificate (default: tessera.json signin, else 60 and 20; 0: off).
+   */
   readonly limits?: { readonly perAddress?: number; readonly perCertificate?: number };
   /** TLS key and certificate (default: the site's, tls/server.key and tls/server.pem). */
   readonly tls?: { readonly key: Buffer | string; readonly cert: Buffer | string };

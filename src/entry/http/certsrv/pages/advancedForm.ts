@@ -26,9 +26,11 @@ export function submittedDataForm(csrf: string) {
 export function cardFieldset(agentUrl: string = DEFAULT_CARD_AGENT_URL) {
   return html`<fieldset id="cardOptions" hidden>
 <legend>Smart card</legend>
-<p class="hint">The card is reached through the Tessera card agent on this computer (<code>tessera card-agent --allow-origin &lt;this site&gt;</code>). Your PIN is sent only to the agent, never to the CA.</p>
+<p class="hint">The card is reached through the Tessera card agent on this computer (<code>tessera card-agent \
+--allow-origin &lt;this site&gt;</code>). Your PIN is sent only to the agent, never to the CA.</p>
 <label for="tbAgentUrl">Card agent</label> <input id="tbAgentUrl" name="tbAgentUrl" value="${agentUrl}" size="30">
-<label for="lbCard">Card</label> <select id="lbCard" name="lbCard"><option value="">(no card found yet)</option></select>
+<label for="lbCard">Card</label> <select id="lbCard" name="lbCard"><option value="">(no card found yet)</option>\
+</select>
 <button type="button" id="btnRefreshCards">Find cards</button>
 <label for="tbPin">PIN</label> <input id="tbPin" name="tbPin" type="password" autocomplete="off" inputmode="numeric">
 </fieldset>`;
@@ -42,21 +44,25 @@ export function hashSelect() {
 <option value="sha384">sha384</option>
 <option value="sha512">sha512</option>
 </select>
-<p class="hint" id="hashNote">Only used to sign the request. The CA signs every certificate with SHA-256 or stronger; SHA-1 is accepted as proof of possession only.</p>`;
+<p class="hint" id="hashNote">Only used to sign the request. The CA signs every certificate with SHA-256 or stronger; \
+SHA-1 is accepted as proof of possession only.</p>`;
 }
 
 /** The key algorithm list and the RSA key size: the page script reads both to generate the key. */
 export function keyAlgorithmSelect() {
   return html`<label for="lbKeyAlg">Key algorithm</label>
-<select id="lbKeyAlg" name="lbKeyAlg"><option value="rsa" selected>RSA</option><option value="P-256">ECDSA P-256</option><option value="P-384">ECDSA P-384</option></select>`;
+<select id="lbKeyAlg" name="lbKeyAlg"><option value="rsa" selected>RSA</option>\
+<option value="P-256">ECDSA P-256</option><option value="P-384">ECDSA P-384</option></select>`;
 }
 
 export function keySizeInput() {
-  return html`<label for="tbKeySize">Key size</label> <input id="tbKeySize" name="tbKeySize" type="number" value="2048" min="2048" max="16384" step="1024">`;
+  return html`<label for="tbKeySize">Key size</label> <input id="tbKeySize" name="tbKeySize" type="number" \
+value="2048" min="2048" max="16384" step="1024">`;
 }
 
 export function friendlyNameInput() {
-  return html`<label for="tbFriendlyName">Friendly name</label> <input id="tbFriendlyName" name="tbFriendlyName" maxlength="128">`;
+  return html`<label for="tbFriendlyName">Friendly name</label> \
+<input id="tbFriendlyName" name="tbFriendlyName" maxlength="128">`;
 }
 
 /** The request attributes box (certreq -attrib lines), read by the page script or posted as taAttrib. */
@@ -90,20 +96,31 @@ export function advancedFormPage(o: {
     id: 'request-advanced',
     title: 'Advanced Certificate Request',
     bundle: true,
-    body: html`<noscript><p class="error">Creating a key needs JavaScript in this browser. Without it you can still <a href="certrqxt.asp">submit a request made elsewhere</a> (for example with <code>tessera enroll</code> or certreq).</p></noscript>
+    body: html`<noscript><p class="error">Creating a key needs JavaScript in this browser. Without it you can still \
+<a href="certrqxt.asp">submit a request made elsewhere</a> (for example with <code>tessera enroll</code> or \
+certreq).</p></noscript>
 <form id="advanced" name="advanced" novalidate>
 <fieldset>
 <legend>Certificate Template</legend>
 <label for="lbCertTemplate">Certificate template</label>
 <select id="lbCertTemplate" name="lbCertTemplate">${templateOptions(options)}</select>
-${agentOnly.length ? html`<p class="hint" id="agentNote">${agentOnly.map((t) => t.displayName).join(', ')} ${agentOnly.length > 1 ? 'need' : 'needs'} an enrollment agent's signature, so ${agentOnly.length > 1 ? 'they cannot' : 'it cannot'} be requested here: ask your help desk to enroll you at the <a href="certsces.asp">enrollment station</a>, or use <code>tessera enroll-on-behalf</code>.</p>` : ''}
+${
+  agentOnly.length
+    ? html`<p class="hint" id="agentNote">${agentOnly.map((t) => t.displayName).join(', ')} \
+${agentOnly.length > 1 ? 'need' : 'needs'} an enrollment agent's signature, so \
+${agentOnly.length > 1 ? 'they cannot' : 'it cannot'} be requested here: ask your help desk to enroll you at the \
+<a href="certsces.asp">enrollment station</a>, or use <code>tessera enroll-on-behalf</code>.</p>`
+    : ''
+}
 </fieldset>
 <fieldset>
 <legend>Key Options</legend>
 <div role="radiogroup" aria-label="Key set">
 <input type="radio" id="rbKeyGen0" name="rbKeyGen" value="0" checked> <label for="rbKeyGen0">Create new key set</label>
-<input type="radio" id="rbKeyGen1" name="rbKeyGen" value="1" disabled aria-describedby="keyGenNote"> <label for="rbKeyGen1">Use existing key set</label>
-<p class="hint" id="keyGenNote">Each request gets a new key: reusing a key already on a card is not offered, so a lost or revoked certificate never keeps its key alive.</p>
+<input type="radio" id="rbKeyGen1" name="rbKeyGen" value="1" disabled aria-describedby="keyGenNote"> \
+<label for="rbKeyGen1">Use existing key set</label>
+<p class="hint" id="keyGenNote">Each request gets a new key: reusing a key already on a card is not offered, so a lost \
+or revoked certificate never keeps its key alive.</p>
 </div>
 <label for="lbCSP">Key provider (CSP)</label>
 <select id="lbCSP" name="lbCSP">
@@ -120,17 +137,22 @@ ${keyAlgorithmSelect()}
 </div>
 ${keySizeInput()}
 <div role="radiogroup" aria-label="Key container name">
-<input type="radio" id="rbGenContName0" name="rbGenContName" value="0" checked> <label for="rbGenContName0">Automatic key container name</label>
-<input type="radio" id="rbGenContName1" name="rbGenContName" value="1"> <label for="rbGenContName1">User specified key container name</label>
-<label for="tbContainerName" class="sr-only">Container name</label> <input id="tbContainerName" name="tbContainerName" maxlength="64">
+<input type="radio" id="rbGenContName0" name="rbGenContName" value="0" checked> <label for="rbGenContName0">Automatic \
+key container name</label>
+<input type="radio" id="rbGenContName1" name="rbGenContName" value="1"> <label for="rbGenContName1">User specified key \
+container name</label>
+<label for="tbContainerName" class="sr-only">Container name</label> \
+<input id="tbContainerName" name="tbContainerName" maxlength="64">
 </div>
-<input type="checkbox" id="cbMarkKeyExportable" name="cbMarkKeyExportable"> <label for="cbMarkKeyExportable">Mark key as exportable (browser keys only: keep it in this browser after installing)</label>
+<input type="checkbox" id="cbMarkKeyExportable" name="cbMarkKeyExportable"> <label for="cbMarkKeyExportable">Mark key \
+as exportable (browser keys only: keep it in this browser after installing)</label>
 </fieldset>
 <fieldset>
 <legend>Additional Options</legend>
 <div role="radiogroup" aria-label="Request format">
 <span class="label">Request format</span>
-<input type="radio" id="rbRequestFormat0" name="rbRequestFormat" value="0" checked> <label for="rbRequestFormat0">CMC</label>
+<input type="radio" id="rbRequestFormat0" name="rbRequestFormat" value="0" checked> \
+<label for="rbRequestFormat0">CMC</label>
 <input type="radio" id="rbRequestFormat1" name="rbRequestFormat" value="1"> <label for="rbRequestFormat1">PKCS10</label>
 </div>
 ${hashSelect()}

@@ -58,7 +58,8 @@ function resultBlock(
   thumbprint: string,
   content: SafeHtml,
 ): SafeHtml {
-  return html`<div id="result" data-req-id="${requestId}" data-thumbprint="${thumbprint}" data-disposition="${disposition}">
+  return html`<div id="result" data-req-id="${requestId}" data-thumbprint="${thumbprint}" \
+data-disposition="${disposition}">
 ${content}
 </div>`;
 }
@@ -72,25 +73,36 @@ export function issuedPage(v: IssuedView): Page {
     templateName: v.templateName,
     ...(v.fullResponse ? { fullResponse: v.fullResponse.toString('base64') } : {}),
   }).replace(/</g, '\\u003c');
-  const browserInstall = html`<div id="installBrowser"><p>Your key never left this browser. Installing saves it with the certificate and the CA chain in a password-protected PKCS #12 file (.p12), which you can import into your operating system, browser or smart card tools.</p>
-<label for="tbPfxPassword">Password for the file</label> <input id="tbPfxPassword" type="password" autocomplete="new-password" minlength="8">
-<label for="tbPfxPassword2">Password again</label> <input id="tbPfxPassword2" type="password" autocomplete="new-password" minlength="8">
+  const browserInstall = html`<div id="installBrowser"><p>Your key never left this browser. Installing saves it with \
+the certificate and the CA chain in a password-protected PKCS #12 file (.p12), which you can import into your \
+operating system, browser or smart card tools.</p>
+<label for="tbPfxPassword">Password for the file</label> <input id="tbPfxPassword" type="password" \
+autocomplete="new-password" minlength="8">
+<label for="tbPfxPassword2">Password again</label> <input id="tbPfxPassword2" type="password" \
+autocomplete="new-password" minlength="8">
 </div>`;
-  const cardInstall = html`<div id="installCard"><p>The certificate is written to your smart card next to its key. Enter the card PIN; it is sent only to the card agent on this computer.</p>
+  const cardInstall = html`<div id="installCard"><p>The certificate is written to your smart card next to its key. \
+Enter the card PIN; it is sent only to the card agent on this computer.</p>
 <label for="tbPin">PIN</label> <input id="tbPin" type="password" autocomplete="off" inputmode="numeric">
-<label for="tbAgentUrl">Card agent</label> <input id="tbAgentUrl" value="${v.agentUrl ?? DEFAULT_CARD_AGENT_URL}" size="30"></div>`;
+<label for="tbAgentUrl">Card agent</label> <input id="tbAgentUrl" value="${v.agentUrl ?? DEFAULT_CARD_AGENT_URL}" \
+size="30"></div>`;
   // A request checked later (chkpnd) does not say where its key is; the page script knows
   // from what it stored, and shows the part that applies.
   const installUi = v.install
-    ? html`<section id="install" aria-labelledby="installTitle" data-key="${v.keyLocation}"><h2 id="installTitle">Install this certificate</h2>
+    ? html`<section id="install" aria-labelledby="installTitle" data-key="${v.keyLocation}">\
+<h2 id="installTitle">Install this certificate</h2>
 ${v.keyLocation !== 'card' ? browserInstall : ''}${v.keyLocation !== 'browser' ? cardInstall : ''}
 <p><button type="button" id="btnInstall">Install this certificate</button></p></section>`
     : '';
   // The download lines are raw so their shape is exact; the id is our own integer.
   const downloads = raw(
-    `<form name="UIForm" class="downloads"><p><input type="radio" id="rbDerEnc" name="rbEncoding" checked> <label for="rbDerEnc">DER encoded</label> or <input type="radio" id="rbB64Enc" name="rbEncoding"> <label for="rbB64Enc">Base 64 encoded</label></p>\n` +
-      `<p><span id=dlCert>Download certificate: </span><a href="certnew.cer?ReqID=${id}&amp;Enc=bin">DER Encoded</a> or <a href="certnew.cer?ReqID=${id}&amp;Enc=b64">Base 64 encoded</a><br>\n` +
-      `<span id=dlChain>Download certificate chain: </span><a href="certnew.p7b?ReqID=${id}&amp;Enc=bin">DER Encoded</a> or <a href="certnew.p7b?ReqID=${id}&amp;Enc=b64">Base 64 encoded</a></p></form>\n`,
+    '<form name="UIForm" class="downloads"><p><input type="radio" id="rbDerEnc" ' +
+      'name="rbEncoding" checked> <label for="rbDerEnc">DER encoded</label> or <input type="radio" ' +
+      `id="rbB64Enc" name="rbEncoding"> <label for="rbB64Enc">Base 64 encoded</label></p>\n` +
+      `<p><span id=dlCert>Download certificate: </span><a href="certnew.cer?ReqID=${id}&amp;Enc=bin">DER ` +
+      `Encoded</a> or <a href="certnew.cer?ReqID=${id}&amp;Enc=b64">Base 64 encoded</a><br>\n` +
+      `<span id=dlChain>Download certificate chain: </span><a href="certnew.p7b?ReqID=${id}&amp;Enc=bin">DER ` +
+      `Encoded</a> or <a href="certnew.p7b?ReqID=${id}&amp;Enc=b64">Base 64 encoded</a></p></form>\n`,
   );
   return {
     id: 'result-issued',
@@ -101,10 +113,16 @@ ${v.keyLocation !== 'card' ? browserInstall : ''}${v.keyLocation !== 'browser' ?
       'issued',
       id,
       v.thumbprint,
-      html`<p id="locInfo">${v.onBehalfOf ? `The certificate you requested on behalf of ${v.onBehalfOf} was issued.` : 'The certificate you requested was issued to you.'}</p>
+      html`<p id="locInfo">${
+        v.onBehalfOf
+          ? `The certificate you requested on behalf of ${v.onBehalfOf} was issued.`
+          : 'The certificate you requested was issued to you.'
+      }</p>
 ${installUi}
 ${downloads}
-<p class="hint">If this CA is not trusted yet, <a href="certnew.cer?ReqID=CACert&amp;Renewal=0&amp;Mode=inst&amp;Enc=b64">install the CA certificate</a> (compare its fingerprint with the one your administrator published).</p>`,
+<p class="hint">If this CA is not trusted yet, <a \
+href="certnew.cer?ReqID=CACert&amp;Renewal=0&amp;Mode=inst&amp;Enc=b64">install the CA certificate</a> (compare its \
+fingerprint with the one your administrator published).</p>`,
     )}
 <script type="application/json" id="issuedData">${raw(data)}</script>`,
   };
@@ -119,9 +137,16 @@ export function pendingPage(o: { requestId: number; thumbprint: string; stillPen
       'pending',
       o.requestId,
       o.thumbprint,
-      html`<p id="locInfoNewReq">${o.stillPending ? 'Your certificate request is still pending. You must wait for an administrator to issue the certificate you requested.' : 'Your certificate request has been received. However, you must wait for an administrator to issue the certificate you requested.'}</p>
+      html`<p id="locInfoNewReq">${
+        o.stillPending
+          ? 'Your certificate request is still pending. You must wait ' +
+            'for an administrator to issue the certificate you requested.'
+          : 'Your certificate request has been received. However, you must ' +
+            'wait for an administrator to issue the certificate you requested.'
+      }</p>
 <p id="locInfoReqID">Your Request Id is ${o.requestId}.</p>
-<p>Come back to <a href="certckpn.asp">View the status of a pending certificate request</a> with this browser within 10 days to install the certificate once it is issued: the key stays in this browser (or on your card) until then.</p>`,
+<p>Come back to <a href="certckpn.asp">View the status of a pending certificate request</a> with this browser within \
+10 days to install the certificate once it is issued: the key stays in this browser (or on your card) until then.</p>`,
     ),
   };
 }
@@ -136,7 +161,9 @@ export function deniedPage(o: { requestId: number; message: string; revoked?: bo
       'denied',
       o.requestId,
       o.thumbprint ?? '',
-      html`<p id="locDenied">${o.revoked ? 'Your certificate was issued, and then revoked.' : 'Your certificate request was denied.'}</p>
+      html`<p id="locDenied">${
+        o.revoked ? 'Your certificate was issued, and then revoked.' : 'Your certificate request was denied.'
+      }</p>
 <p id="locInfoReqIDandReason">Your Request Id is ${o.requestId}. The disposition message is "${o.message}".</p>
 <p id="locContactAdmin">Contact your administrator for further information.</p>`,
     ),
@@ -183,7 +210,11 @@ export function errorPage(v: ErrorView): Page {
       v.thumbprint ?? '',
       html`<p id="locInfo">${intro}</p>
 <dl class="details">
-${item('locReqModeLabel', 'Request Mode:', modeText)}${v.requestId !== undefined ? item('locReqIdLabel', 'Request Id:', String(v.requestId)) : ''}${item('locDispMsgLabel', 'Disposition message:', v.dispositionMessage)}${item('locResultLabel', 'Result:', resultText(v.code))}${item('locLastStatusLabel', 'LastStatus:', resultText(v.code))}</dl>
+${item('locReqModeLabel', 'Request Mode:', modeText)}\
+${v.requestId !== undefined ? item('locReqIdLabel', 'Request Id:', String(v.requestId)) : ''}\
+${item('locDispMsgLabel', 'Disposition message:', v.dispositionMessage)}\
+${item('locResultLabel', 'Result:', resultText(v.code))}\
+${item('locLastStatusLabel', 'LastStatus:', resultText(v.code))}</dl>
 ${v.hint ? html`<p class="hint">${v.hint}</p>` : ''}
 <p><a href="/certsrv/">Home</a></p>`,
     ),
