@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../config/Config.js';
+import { DEFAULT_CRL, DEFAULT_ROLES } from '../setup/initDataDir.js';
 import { BUILTIN_TEMPLATES } from '../template/builtinTemplates.js';
 import type { Template } from '../template/Template.js';
 import { templateProblems } from '../template/validateTemplate.js';
@@ -22,15 +23,10 @@ const config = {
   siteUrl: 'https://ca.test:8443',
   cas: [{ id: 'issuing', role: 'issuing', keyStore: 'file' }],
   issuingCa: 'issuing',
-  roles: {
-    caAdministrators: 'CA Administrators',
-    certificateManagers: 'Certificate Managers',
-    auditors: 'Auditors',
-    enrollmentAgents: 'Enrollment Agents',
-  },
+  roles: DEFAULT_ROLES,
   directory: { type: 'embedded' },
   server: { host: '0.0.0.0', port: 8443, httpPort: 0, hostnames: ['ca.test'] },
-  crl: { validityHours: 168, overlapHours: 24, deltaValidityHours: 24 },
+  crl: DEFAULT_CRL,
 } as const satisfies Config;
 
 const tpl = (name: string) => BUILTIN_TEMPLATES.find((t) => t.name === name)!;

@@ -37,6 +37,27 @@ type RequestBase = Pick<
   'submittedAt' | 'requester' | 'requestSha256' | 'source' | 'subjectUser' | 'agent' | 'template' | 'attributes'
 >;
 
+/** The result of a request that was stored without a certificate: denied or pending. */
+function withoutCertificate(
+  requestId: number,
+  disposition: 'denied' | 'pending',
+  code: ErrorCode | null,
+  message: string,
+  r: Pick<SubmitResult, 'template' | 'notes' | 'subjectUser'>,
+): SubmitResult {
+  return {
+    requestId,
+    disposition,
+    code,
+    message,
+    serial: null,
+    certificate: null,
+    template: r.template,
+    notes: r.notes,
+    subjectUser: r.subjectUser,
+  };
+}
+
 /** The public disposition message for a denial; the template name is the requester's own input. */
 export function denialMessage(code: ErrorCode, detail: string | undefined): string {
   const m = errorRegistry[code].message;
@@ -67,17 +88,11 @@ export async function recordFailure(
     return id;
   });
   t.exits.emit({ kind: 'denied', requestId: id, template: req.template, code: req.code! });
-  return {
-    requestId: id,
-    disposition: 'denied',
-    code: req.code as ErrorCode,
-    message: req.message,
-    serial: null,
-    certificate: null,
+  return withoutCertificate(id, 'denied', req.code as ErrorCode, req.message, {
     template: req.template,
     notes: [],
     subjectUser: req.subjectUser,
-  };
+  });
 }
 
 /**
@@ -135,17 +150,7 @@ export async function recordDecision(
       return id;
     });
     t.exits.emit({ kind: 'denied', requestId: id, template: base.template, code: decision.code });
-    return {
-      requestId: id,
-      disposition: 'denied',
-      code: decision.code,
-      message,
-      serial: null,
-      certificate: null,
-      template: base.template,
-      notes: decision.notes,
-      subjectUser: base.subjectUser,
-    };
+    return withoutCertificate(id, 'denied', decision.code, message, { ...base, notes: decision.notes });
   }
 
   if (decision.kind === 'pend') {
@@ -164,17 +169,7 @@ export async function recordDecision(
       return id;
     });
     t.exits.emit({ kind: 'pending', requestId: id, template: base.template });
-    return {
-      requestId: id,
-      disposition: 'pending',
-      code: null,
-      message,
-      serial: null,
-      certificate: null,
-      template: base.template,
-      notes: decision.notes,
-      subjectUser: base.subjectUser,
-    };
+    return withoutCertificate(id, 'pending', null, message, { ...base, notes: decision.notes });
   }
 
   // Held, so that a graceful shutdown lets it finish instead of leaving its serial reserved.

@@ -77,6 +77,21 @@ export const DEFAULT_GROUPS: readonly [string, string][] = [
   ['Enrollment Agents', 'Enroll on behalf of other users'],
 ];
 
+/** The role groups a new configuration names (the groups DEFAULT_GROUPS creates). */
+export const DEFAULT_ROLES = {
+  caAdministrators: 'CA Administrators',
+  certificateManagers: 'Certificate Managers',
+  auditors: 'Auditors',
+  enrollmentAgents: 'Enrollment Agents',
+} as const satisfies Config['roles'];
+
+/** CRL timing a new configuration starts with, in hours. */
+export const DEFAULT_CRL = {
+  validityHours: 168,
+  overlapHours: 24,
+  deltaValidityHours: 24,
+} as const satisfies Config['crl'];
+
 export async function initDataDir(o: InitOptions): Promise<InitResult> {
   const paths = dataPaths(o.dataDir);
   if (existsSync(paths.config))
@@ -139,15 +154,10 @@ export async function initDataDir(o: InitOptions): Promise<InitResult> {
     siteUrl: `https://${hostnames[0]}:${port}`,
     cas: o.singleTier ? [caEntry('issuing', 'issuing')] : [caEntry('root', 'root'), caEntry('issuing', 'issuing')],
     issuingCa: 'issuing',
-    roles: {
-      caAdministrators: 'CA Administrators',
-      certificateManagers: 'Certificate Managers',
-      auditors: 'Auditors',
-      enrollmentAgents: 'Enrollment Agents',
-    },
+    roles: DEFAULT_ROLES,
     directory: { type: 'embedded' },
     server: { host: '0.0.0.0', port, httpPort, hostnames },
-    crl: { validityHours: 168, overlapHours: 24, deltaValidityHours: 24 },
+    crl: DEFAULT_CRL,
     ...(o.web ? { web: o.web } : {}),
   };
   const passphrase = await createPassphrase(paths.passphrase);

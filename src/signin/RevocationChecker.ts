@@ -214,12 +214,8 @@ export class RevocationChecker {
     return out;
   }
 
-  /** A CRL by URL, parsed but not yet judged (crlStatus.ts decides its scope and signer); cached like the others. */
-  async #fetchCrl(url: string): Promise<ParsedCrl> {
-    const now = this.now().getTime();
-    const key = `raw|${url}`;
-    const hit = this.#cache.get(key);
-    if (hit && hit.expires > now) return hit.crl;
+  /** GET one CRL over HTTP and parse it; anything but 200 is an error. */
+  async #download(url: string): Promise<ParsedCrl> {
     const res = await this.fetch({
       url,
       method: 'GET',
@@ -228,7 +224,16 @@ export class RevocationChecker {
       timeoutMs: this.policy.timeoutMs,
     });
     if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
-    const crl = parseCrl(res.body);
+    return parseCrl(res.body);
+  }
+
+  /** A CRL by URL, parsed but not yet judged (crlStatus.ts decides its scope and signer); cached like the others. */
+  async #fetchCrl(url: string): Promise<ParsedCrl> {
+    const now = this.now().getTime();
+    const key = `raw|${url}`;
+    const hit = this.#cache.get(key);
+    if (hit && hit.expires > now) return hit.crl;
+    const crl = await this.#download(url);
     if (this.policy.crlCacheMs > 0 && crl.nextUpdate) {
       if (this.#cache.size > 256) this.#cache.clear();
       this.#cache.set(key, { crl, expires: Math.min(now + this.policy.crlCacheMs, crl.nextUpdate.getTime()) });
@@ -423,17 +428,7 @@ export class RevocationChecker {
     const hit = this.#cache.get(key);
     let crl: ParsedCrl;
     if (hit && hit.expires > now.getTime()) crl = hit.crl;
-    else {
-      const res = await this.fetch({
-        url,
-        method: 'GET',
-        accept: 'application/pkix-crl',
-        maxBytes: this.policy.maxCrlBytes,
-        timeoutMs: this.policy.timeoutMs,
-      });
-      if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
-      crl = parseCrl(res.body);
-    }
+    else crl = await this.#download(url);
     // Checked on every use: the cache holds bytes, the decision is made against now.
     await checkCrl(crl, cert, issuer, url, { now, skewMs: this.skewMs, maxAgeMs: this.policy.crlMaxAgeMs }, kind);
     if (!hit || hit.crl !== crl) {

@@ -157,27 +157,18 @@ export class CrlStore {
     return r?.n === null || r?.n === undefined ? 0 : Number(r.n);
   }
 
+  /** One CA's CRLs of a kind, highest number first; callers pick the columns. */
+  #newestFirst(caId: string, kind: CrlKind) {
+    return this.db.selectFrom('crls').where('ca_id', '=', caId).where('kind', '=', kind).orderBy('number', 'desc');
+  }
+
   async latest(caId: string, kind: CrlKind): Promise<CrlRecord | undefined> {
-    const r = await this.db
-      .selectFrom('crls')
-      .select(META_COLUMNS)
-      .where('ca_id', '=', caId)
-      .where('kind', '=', kind)
-      .orderBy('number', 'desc')
-      .limit(1)
-      .executeTakeFirst();
+    const r = await this.#newestFirst(caId, kind).select(META_COLUMNS).limit(1).executeTakeFirst();
     return r && toRecord(r as MetaRow);
   }
 
   async latestNumber(caId: string, kind: CrlKind): Promise<number | undefined> {
-    const r = await this.db
-      .selectFrom('crls')
-      .select('number')
-      .where('ca_id', '=', caId)
-      .where('kind', '=', kind)
-      .orderBy('number', 'desc')
-      .limit(1)
-      .executeTakeFirst();
+    const r = await this.#newestFirst(caId, kind).select('number').limit(1).executeTakeFirst();
     return r ? Number(r.number) : undefined;
   }
 
@@ -216,15 +207,7 @@ export class CrlStore {
 
   /** Keep the newest `keep` CRLs of a kind; the newest row keeps the number sequence. */
   async prune(caId: string, kind: CrlKind, keep: number): Promise<void> {
-    const cut = await this.db
-      .selectFrom('crls')
-      .select('number')
-      .where('ca_id', '=', caId)
-      .where('kind', '=', kind)
-      .orderBy('number', 'desc')
-      .offset(keep)
-      .limit(1)
-      .executeTakeFirst();
+    const cut = await this.#newestFirst(caId, kind).select('number').offset(keep).limit(1).executeTakeFirst();
     if (cut)
       await this.db
         .deleteFrom('crls')

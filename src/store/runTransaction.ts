@@ -12,18 +12,10 @@ export async function runTransaction<T>(
   fn: (db: Kysely<Database>) => Promise<T>,
 ): Promise<T> {
   await sql.raw(begin).execute(conn);
-  let result: T;
   try {
-    result = await fn(conn);
-  } catch (e) {
-    await sql
-      .raw('ROLLBACK')
-      .execute(conn)
-      .catch(() => {});
-    throw e;
-  }
-  try {
+    const result = await fn(conn);
     await sql.raw('COMMIT').execute(conn);
+    return result;
   } catch (e) {
     await sql
       .raw('ROLLBACK')
@@ -31,5 +23,4 @@ export async function runTransaction<T>(
       .catch(() => {});
     throw e;
   }
-  return result;
 }

@@ -14,6 +14,7 @@ import { AlgorithmIdentifier, Attribute, Extension, Extensions, Name, SubjectPub
 import { EnrollCertTypeChoice } from '@peculiar/asn1-x509-microsoft';
 import { DirectoryString } from '@peculiar/asn1-x509';
 import { derHeader } from './derLength.js';
+import type { ClientInfo } from './clientInfo.js';
 
 export type RequestHash = 'SHA-1' | 'SHA-256' | 'SHA-384' | 'SHA-512';
 
@@ -33,12 +34,7 @@ export interface CsrOptions {
   /** AT_KEYEXCHANGE (1) or AT_SIGNATURE (2), with the provider name, as attribute 1.3.6.1.4.1.311.13.2.2. */
   readonly csp?: { readonly keySpec: 1 | 2; readonly provider: string };
   readonly osVersion?: string;
-  readonly clientInfo?: {
-    readonly clientId: number;
-    readonly machine: string;
-    readonly user: string;
-    readonly process: string;
-  };
+  readonly clientInfo?: ClientInfo;
 }
 
 const SIG_OIDS: Record<'rsa' | 'ec', Record<RequestHash, string>> = {

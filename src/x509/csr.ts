@@ -9,6 +9,7 @@
  * believed.
  */
 import { TesseraError } from '../errors/TesseraError.js';
+import type { ClientInfo } from './clientInfo.js';
 import { checkDer, children, read, readTlv, TAG, type Tlv } from './der.js';
 import { decodeName, formatName, type NameAttribute } from './name.js';
 import { OID } from './oids.js';
@@ -40,12 +41,7 @@ export interface MicrosoftRequestInfo {
   readonly nameValuePairs: readonly (readonly [string, string])[];
   readonly csp?: { readonly keySpec: number; readonly provider: string };
   readonly osVersion?: string;
-  readonly clientInfo?: {
-    readonly clientId: number;
-    readonly machine: string;
-    readonly user: string;
-    readonly process: string;
-  };
+  readonly clientInfo?: ClientInfo;
   /** From the 1.3.6.1.4.1.311.20.2 (v1 name) or 1.3.6.1.4.1.311.21.7 (v2) extension. */
   readonly templateName?: string;
   readonly templateOid?: string;

@@ -131,33 +131,29 @@ export function bmp(s: string): Buffer {
 
 const pad2 = (n: number) => (n < 10 ? '0' : '') + n;
 
+/** MMDDHHMMSSZ in UTC: what UTCTime and GeneralizedTime share after the year (RFC 5280 §4.1.2.5). */
+const monthToSecond = (d: Date) =>
+  pad2(d.getUTCMonth() + 1) +
+  pad2(d.getUTCDate()) +
+  pad2(d.getUTCHours()) +
+  pad2(d.getUTCMinutes()) +
+  pad2(d.getUTCSeconds()) +
+  'Z';
+
 /**
  * RFC 5280 §4.1.2.5: UTCTime for dates through 2049, GeneralizedTime from 2050, always
  * in Zulu with seconds and never with fractional seconds (§4.1.2.5.2).
  */
 export function time(d: Date): Buffer {
   const y = d.getUTCFullYear();
-  const rest =
-    pad2(d.getUTCMonth() + 1) +
-    pad2(d.getUTCDate()) +
-    pad2(d.getUTCHours()) +
-    pad2(d.getUTCMinutes()) +
-    pad2(d.getUTCSeconds()) +
-    'Z';
+  const rest = monthToSecond(d);
   if (y >= 1950 && y < 2050) return tlv(TAG.UTCTime, Buffer.from(pad2(y % 100) + rest, 'ascii'));
   return generalizedTime(d);
 }
 
 /** GeneralizedTime without fractions (RFC 5280 §4.1.2.5.2, RFC 6960 uses the same). */
 export function generalizedTime(d: Date): Buffer {
-  const s =
-    String(d.getUTCFullYear()).padStart(4, '0') +
-    pad2(d.getUTCMonth() + 1) +
-    pad2(d.getUTCDate()) +
-    pad2(d.getUTCHours()) +
-    pad2(d.getUTCMinutes()) +
-    pad2(d.getUTCSeconds()) +
-    'Z';
+  const s = String(d.getUTCFullYear()).padStart(4, '0') + monthToSecond(d);
   return tlv(TAG.GeneralizedTime, Buffer.from(s, 'ascii'));
 }
 

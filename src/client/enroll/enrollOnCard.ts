@@ -152,15 +152,7 @@ export async function enrollOnCard(i: EnrollOnCardInput): Promise<EnrollOnCardRe
       throw e;
     }
     const submit = performance.now() - t0;
-    const base = {
-      requestId: r.requestId,
-      disposition: r.disposition,
-      message: r.message,
-      serial: r.serial,
-      card: { label: card.label, serial: card.serial },
-      keyId: key.id.toString('hex'),
-      container,
-    };
+    const base = resultBase(r, card, key.id.toString('hex'), container);
     if (r.disposition === 'pending') return { ...base, timings: { keygen, sign: signMs, submit } };
     if (r.disposition !== 'issued' || !r.certificate) {
       if (s.present()) s.destroyById(key.id);
@@ -203,16 +195,7 @@ export interface RetrieveOnCardInput extends EnrollTarget {
 export async function retrieveOnCard(i: RetrieveOnCardInput): Promise<EnrollOnCardResult> {
   const r = await i.client.get(i.requestId);
   const card = findCard(i.module, i.card);
-  const base = {
-    requestId: r.requestId,
-    disposition: r.disposition,
-    message: r.message,
-    serial: r.serial,
-    card: { label: card.label, serial: card.serial },
-    keyId: '',
-    container: '',
-    timings: { keygen: 0, sign: 0, submit: 0 },
-  };
+  const base = { ...resultBase(r, card, '', ''), timings: { keygen: 0, sign: 0, submit: 0 } };
   if (r.disposition === 'pending') return base;
   if (r.disposition !== 'issued' || !r.certificate) throw notIssued(r, base.card);
   const s = CardSession.open(i.module, card);
@@ -232,6 +215,19 @@ export async function retrieveOnCard(i: RetrieveOnCardInput): Promise<EnrollOnCa
 }
 
 /** A request that ended other than issued: the server's code when it sent one. */
+/** The fields every EnrollOnCardResult starts with: the server's answer and where the key is. */
+function resultBase(r: EnrollResponse, card: CardRef, keyId: string, container: string) {
+  return {
+    requestId: r.requestId,
+    disposition: r.disposition,
+    message: r.message,
+    serial: r.serial,
+    card: { label: card.label, serial: card.serial },
+    keyId,
+    container,
+  };
+}
+
 function notIssued(r: EnrollResponse, card: CardRef): CardError {
   const code = r.code && isErrorCode(r.code) ? r.code : r.disposition === 'denied' ? 'DENIED_BY_MANAGER' : 'INTERNAL';
   return new CardError(code, card, `request ${r.requestId} is ${r.disposition}: ${r.message}`);

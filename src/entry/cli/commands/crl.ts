@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { createHash } from 'node:crypto';
 import { TesseraError } from '../../../errors/TesseraError.js';
-import { currentCrl } from '../../../ra/currentCrl.js';
+import { currentCrl, type CurrentCrl } from '../../../ra/currentCrl.js';
 import { publishCrl } from '../../../ra/publishCrl.js';
 import { toPem } from '../../../x509/pem.js';
 import { parseLimit } from '../argParsers.js';
@@ -19,6 +19,20 @@ function parseHours(v: string): number {
   if (!Number.isFinite(n) || n <= 0 || n > 24 * 3660)
     throw new TesseraError('INPUT_INVALID', `--validity-hours: a positive number of hours, not "${v}"`);
   return n;
+}
+
+/** The JSON fields `crl publish` and `crl show` both report, in this order. */
+function crlSummary(c: Omit<CurrentCrl, 'etag'>) {
+  return {
+    ca: c.caId,
+    kind: c.kind,
+    number: c.number,
+    baseNumber: c.baseNumber,
+    thisUpdate: c.thisUpdate,
+    nextUpdate: c.nextUpdate,
+    entries: c.entries,
+    bytes: c.der.length,
+  };
 }
 
 export function register(program: Command, ctx: CliContext): void {
@@ -42,16 +56,7 @@ export function register(program: Command, ctx: CliContext): void {
           validityHours: o.validityHours,
           actor: await ctx.actor(),
         });
-        const value = {
-          ca: c.caId,
-          kind: c.kind,
-          number: c.number,
-          baseNumber: c.baseNumber,
-          thisUpdate: c.thisUpdate,
-          nextUpdate: c.nextUpdate,
-          entries: c.entries,
-          bytes: c.der.length,
-        };
+        const value = crlSummary(c);
         ctx.out.result(
           value,
           `Published ${c.kind} CRL ${c.number}${c.baseNumber ? ` (base ${c.baseNumber})` : ''} ` +
@@ -88,14 +93,7 @@ export function register(program: Command, ctx: CliContext): void {
             ...optionalField('Written to', o.out),
           ],
           {
-            ca: c.caId,
-            kind: c.kind,
-            number: c.number,
-            baseNumber: c.baseNumber,
-            thisUpdate: c.thisUpdate,
-            nextUpdate: c.nextUpdate,
-            entries: c.entries,
-            bytes: c.der.length,
+            ...crlSummary(c),
             url,
             out: o.out ?? null,
           },

@@ -55,3 +55,19 @@ export function prefers(req: FastifyRequest, ...types: string[]): string | undef
   }
   return undefined;
 }
+
+/** Route options for a body that is absent, null or `{ "reason": "…" }` with at most `maxLength` characters. */
+export function optionalReasonBody(maxLength: number) {
+  return {
+    schema: {
+      body: {
+        type: ['object', 'null'],
+        properties: { reason: { type: 'string', maxLength } },
+        additionalProperties: false,
+      },
+    },
+  };
+}
+
+/** The reason of a body that optionalReasonBody checked. */
+export const reasonOf = (req: FastifyRequest): string | undefined => ((req.body ?? {}) as { reason?: string }).reason;

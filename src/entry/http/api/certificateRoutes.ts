@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { listCertificates, readCertificate } from '../../../ra/readCertificates.js';
 import { parseReason, release, revoke } from '../../../ra/revoke.js';
-import { parseSerial, prefers, requirePrincipal, type ApiContext } from './ApiContext.js';
+import { parseSerial, prefers, optionalReasonBody, reasonOf, requirePrincipal, type ApiContext } from './ApiContext.js';
 import { certificateView, pem } from './views.js';
 
 export async function certificateRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
@@ -26,25 +26,12 @@ export async function certificateRoutes(app: FastifyInstance, ctx: ApiContext): 
     return certificateView(c);
   });
 
-  app.post(
-    '/certificates/:serial/revoke',
-    {
-      schema: {
-        body: {
-          type: ['object', 'null'],
-          properties: { reason: { type: 'string', maxLength: 40 } },
-          additionalProperties: false,
-        },
-      },
-    },
-    async (req) => {
-      const p = requirePrincipal(req);
-      const serial = parseSerial((req.params as { serial: string }).serial);
-      const body = (req.body ?? {}) as { reason?: string };
-      const r = await revoke(t, p.actor, serial, parseReason(body.reason));
-      return { serial: r.serial, status: 'revoked', reason: r.reason, revokedAt: r.revokedAt.toISOString() };
-    },
-  );
+  app.post('/certificates/:serial/revoke', optionalReasonBody(40), async (req) => {
+    const p = requirePrincipal(req);
+    const serial = parseSerial((req.params as { serial: string }).serial);
+    const r = await revoke(t, p.actor, serial, parseReason(reasonOf(req)));
+    return { serial: r.serial, status: 'revoked', reason: r.reason, revokedAt: r.revokedAt.toISOString() };
+  });
 
   app.post('/certificates/:serial/release', async (req) => {
     const p = requirePrincipal(req);

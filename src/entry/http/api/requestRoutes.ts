@@ -12,7 +12,15 @@ import type { Disposition } from '../../../store/records.js';
 import type { RequestOutcome } from '../../../ca/buildCmcResponse.js';
 import { fullResponse } from '../../../ra/fullResponse.js';
 import { sendProblem } from '../problem.js';
-import { checkEnrollRate, parseId, prefers, requirePrincipal, type ApiContext } from './ApiContext.js';
+import {
+  checkEnrollRate,
+  parseId,
+  prefers,
+  optionalReasonBody,
+  reasonOf,
+  requirePrincipal,
+  type ApiContext,
+} from './ApiContext.js';
 import { RAW_REQUEST_BODY } from './requireBodyType.js';
 import { requestView, submitView } from './views.js';
 
@@ -142,22 +150,9 @@ export async function requestRoutes(app: FastifyInstance, ctx: ApiContext): Prom
     return sendProblem(reply, err, { requestId: r.requestId, disposition: r.disposition, detail: r.message });
   });
 
-  app.post(
-    '/requests/:id/deny',
-    {
-      schema: {
-        body: {
-          type: ['object', 'null'],
-          properties: { reason: { type: 'string', maxLength: 500 } },
-          additionalProperties: false,
-        },
-      },
-    },
-    async (req) => {
-      const p = requirePrincipal(req);
-      const body = (req.body ?? {}) as { reason?: string };
-      const r = await denyRequest(t, p.actor, parseId((req.params as { id: string }).id), body.reason);
-      return { requestId: r.requestId, disposition: 'denied', message: r.message };
-    },
-  );
+  app.post('/requests/:id/deny', optionalReasonBody(500), async (req) => {
+    const p = requirePrincipal(req);
+    const r = await denyRequest(t, p.actor, parseId((req.params as { id: string }).id), reasonOf(req));
+    return { requestId: r.requestId, disposition: 'denied', message: r.message };
+  });
 }

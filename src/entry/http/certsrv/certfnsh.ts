@@ -12,6 +12,7 @@ import { retrieveIfVisible } from '../../../ra/retrieve.js';
 import { submit } from '../../../ra/submit.js';
 import { requirePrincipal } from '../api/ApiContext.js';
 import { sendPage, type CertsrvContext } from './CertsrvContext.js';
+import type { Page } from './Layout.js';
 import { certsrvDispositionMessage } from './dispositionMessage.js';
 import type { Params } from './params.js';
 import { deniedPage, errorPage, issuedPage, pendingPage } from './pages/results.js';
@@ -78,14 +79,19 @@ export async function certfnsh(
   );
 }
 
-async function newRequest(
-  ctx: CertsrvContext,
-  req: FastifyRequest,
-  reply: FastifyReply,
-  p: Params,
-): Promise<FastifyReply> {
-  const principal = requirePrincipal(req);
-  const t = ctx.tessera;
+type Step = (ctx: CertsrvContext, req: FastifyRequest, reply: FastifyReply, p: Params) => Promise<FastifyReply>;
+
+/** What both modes start from: the signed-in principal, the CA, and a page sender for this exchange. */
+function begin(ctx: CertsrvContext, req: FastifyRequest, reply: FastifyReply) {
+  return {
+    principal: requirePrincipal(req),
+    t: ctx.tessera,
+    send: (page: Page) => sendPage(ctx, req, reply, page),
+  };
+}
+
+const newRequest: Step = async (ctx, req, reply, p) => {
+  const { principal, t, send } = begin(ctx, req, reply);
   const saveCert = (p.get('savecert') ?? 'yes').toLowerCase() === 'no' ? 'no' : 'yes';
   const thumbprint = p.get('thumbprint') ?? '';
   if (!THUMBPRINT.test(thumbprint)) throw new TesseraError('INPUT_INVALID', 'ThumbPrint is not a key handle');
@@ -100,10 +106,7 @@ async function newRequest(
   if (r.disposition === 'issued') {
     // SaveCert=no is AD CS's install flow, which hands the page the CMC full response.
     const response = saveCert === 'no' ? await fullResponse(t, r) : undefined;
-    return sendPage(
-      ctx,
-      req,
-      reply,
+    return send(
       issuedPage({
         requestId: r.requestId,
         thumbprint,
@@ -125,71 +128,42 @@ async function newRequest(
   if (r.disposition === 'pending') {
     const entries = pendingEntries(req).filter((e) => e.id !== r.requestId);
     setRequestsCookie(reply, [...entries, { id: r.requestId, targetStoreFlags, saveCert, friendlyType }]);
-    return sendPage(ctx, req, reply, pendingPage({ requestId: r.requestId, thumbprint, stillPending: false }));
+    return send(pendingPage({ requestId: r.requestId, thumbprint, stillPending: false }));
   }
   const code = (r.code ?? 'INTERNAL') as ErrorCode;
   if (r.disposition === 'denied')
-    return sendPage(
-      ctx,
-      req,
-      reply,
+    return send(
       deniedPage({ requestId: r.requestId, message: certsrvDispositionMessage(code, r.message), thumbprint }),
     );
-  return sendPage(
-    ctx,
-    req,
-    reply,
-    errorPage({ mode: 'newreq', requestId: r.requestId, dispositionMessage: r.message, code, thumbprint }),
-  );
-}
+  return send(errorPage({ mode: 'newreq', requestId: r.requestId, dispositionMessage: r.message, code, thumbprint }));
+};
 
-async function checkPending(
-  ctx: CertsrvContext,
-  req: FastifyRequest,
-  reply: FastifyReply,
-  p: Params,
-): Promise<FastifyReply> {
-  const principal = requirePrincipal(req);
-  const t = ctx.tessera;
+const checkPending: Step = async (ctx, req, reply, p) => {
+  const { principal, t, send } = begin(ctx, req, reply);
   const idText = p.get('reqid') ?? '';
-  if (!/^\d{1,15}$/.test(idText))
-    return sendPage(
-      ctx,
-      req,
-      reply,
+  const notFound = (requestId?: number) =>
+    send(
       errorPage({
         mode: 'chkpnd',
+        requestId,
         dispositionMessage: 'The requested property value is empty.',
         code: 'REQUEST_NOT_FOUND',
       }),
     );
+  if (!/^\d{1,15}$/.test(idText)) return notFound();
   const id = Number(idText);
   const entry = pendingEntries(req).find((e) => e.id === id);
   const found = await retrieveIfVisible(t, principal.actor, id);
-  if (!found)
-    return sendPage(
-      ctx,
-      req,
-      reply,
-      errorPage({
-        mode: 'chkpnd',
-        requestId: id,
-        dispositionMessage: 'The requested property value is empty.',
-        code: 'REQUEST_NOT_FOUND',
-      }),
-    );
+  if (!found) return notFound(id);
   const { request, certificate } = found;
   if (request.disposition === 'pending' || request.disposition === 'issuing') {
-    return sendPage(ctx, req, reply, pendingPage({ requestId: id, thumbprint: '', stillPending: true }));
+    return send(pendingPage({ requestId: id, thumbprint: '', stillPending: true }));
   }
   if ((request.disposition === 'issued' || request.disposition === 'revoked') && certificate?.der) {
     if (request.disposition === 'revoked')
-      return sendPage(ctx, req, reply, deniedPage({ requestId: id, message: request.message, revoked: true }));
+      return send(deniedPage({ requestId: id, message: request.message, revoked: true }));
     const saveCert = (p.get('savecert') ?? entry?.saveCert ?? 'yes').toLowerCase() === 'no';
-    return sendPage(
-      ctx,
-      req,
-      reply,
+    return send(
       issuedPage({
         requestId: id,
         thumbprint: '',
@@ -209,16 +183,8 @@ async function checkPending(
     pendingEntries(req).filter((e) => e.id !== id),
   );
   if (request.disposition === 'denied')
-    return sendPage(
-      ctx,
-      req,
-      reply,
-      deniedPage({ requestId: id, message: certsrvDispositionMessage(request.code, request.message) }),
-    );
-  return sendPage(
-    ctx,
-    req,
-    reply,
+    return send(deniedPage({ requestId: id, message: certsrvDispositionMessage(request.code, request.message) }));
+  return send(
     errorPage({
       mode: 'chkpnd',
       requestId: id,
@@ -226,4 +192,4 @@ async function checkPending(
       code: (request.code ?? 'INTERNAL') as ErrorCode,
     }),
   );
-}
+};
