@@ -154,13 +154,15 @@ describe('policy extensions', () => {
   });
 
   it('policyMappings, policyConstraints with either field, inhibitAnyPolicy', () => {
-    const pm = new PolicyMappings([new PolicyMapping({ issuerDomainPolicy: '1.2.3', subjectDomainPolicy: '1.2.4' })]);
+    const pm = new PolicyMappings([
+      Object.assign(new PolicyMapping(), { issuerDomainPolicy: '1.2.3', subjectDomainPolicy: '1.2.4' }),
+    ]);
     expect(decodePolicyMappings(der(pm))).toEqual([{ issuerDomainPolicy: '1.2.3', subjectDomainPolicy: '1.2.4' }]);
     // Hand-encoded: asn1-x509 2.x writes a SkipCerts of 0 with no content octets (80 00), which is not DER.
     expect(decodePolicyConstraints(seq(tlv(0x80, Buffer.from([0]))))).toEqual({ requireExplicitPolicy: 0 });
-    expect(errorOf(() => decodePolicyConstraints(der(new PolicyConstraints({ requireExplicitPolicy: 0 }))))).toMatch(
-      /requireExplicitPolicy is empty/,
-    );
+    expect(
+      errorOf(() => decodePolicyConstraints(der(Object.assign(new PolicyConstraints(), { requireExplicitPolicy: 0 })))),
+    ).toMatch(/requireExplicitPolicy is empty/);
     expect(decodePolicyConstraints(seq(tlv(0x81, Buffer.from([2]))))).toEqual({ inhibitPolicyMapping: 2 });
     expect(decodePolicyConstraints(seq(tlv(0x80, Buffer.from([1])), tlv(0x81, Buffer.from([3]))))).toEqual({
       requireExplicitPolicy: 1,

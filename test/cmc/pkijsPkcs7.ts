@@ -34,7 +34,7 @@ export async function pkcs7OnBehalf(o: {
    */
   ber?: boolean;
 }): Promise<Buffer> {
-  const cert = pkijs.Certificate.fromBER(o.agentCertificate);
+  const cert = pkijs.Certificate.fromBER(Uint8Array.from(o.agentCertificate));
   const isEc = o.agentKey.asymmetricKeyType === 'ec';
   const alg = isEc ? { name: 'ECDSA', namedCurve: 'P-256' } : { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
   const pkcs8 = o.agentKey.export({ type: 'pkcs8', format: 'der' });

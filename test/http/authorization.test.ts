@@ -32,7 +32,9 @@ interface Case {
   /** The refusal status for authenticated callers not allowed (anonymous always gets 401, unless public). */
   readonly refusal?: 403 | 404;
   readonly public?: boolean;
-  readonly call: (headers: Record<string, string>) => Promise<{ statusCode: number; body: string }>;
+  readonly call: (
+    headers: Record<string, string>,
+  ) => Promise<{ statusCode: number; body: string; headers: Record<string, unknown> }>;
 }
 
 let ca: TestCa;

@@ -107,12 +107,13 @@ describe('REST API: a cross-site form with the browser’s cached Basic credenti
         payload: form({ username: 'carol' }),
       });
     // A browser without Fetch Metadata sends only Origin; a sandboxed frame sends Origin: null.
-    for (const h of [
+    const refused: Record<string, string>[] = [
       { origin: 'https://evil.example' },
       { origin: 'null' },
       { 'sec-fetch-site': 'cross-site' },
       { 'sec-fetch-site': 'same-site', origin: 'https://other.tessera.test' },
-    ]) {
+    ];
+    for (const h of refused) {
       const res = await add({ ...basic('admin'), ...h });
       expect(res.statusCode, JSON.stringify(h)).toBe(403);
       expect(res.json().code).toBe('CROSS_SITE_REFUSED');
