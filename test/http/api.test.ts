@@ -434,3 +434,32 @@ describe('remembered password checks', () => {
     expect((await me('a brand new password')).statusCode).toBe(200);
   });
 });
+
+describe('GET /api/v1/requests (ra/listRequests.ts)', () => {
+  const list = (user: string, query = '') =>
+    app.inject({ method: 'GET', url: `/api/v1/requests${query}`, headers: basic(user) });
+  type Listed = { requestId: number; requester: string; disposition: string };
+
+  it('lists a user only the requests they submitted, and a certificate manager every one', async () => {
+    const { requestId } = (await post({ csr: opensslCsr('P-256').csr, template: 'SmartcardApproval' })).json();
+    const mine: Listed[] = (await list('alice')).json().requests;
+    expect(mine.map((r) => r.requestId)).toContain(requestId);
+    expect(mine.every((r) => r.requester === 'alice')).toBe(true);
+    const carols: Listed[] = (await list('carol')).json().requests;
+    expect(carols.map((r) => r.requestId)).not.toContain(requestId);
+    expect(carols.every((r) => r.requester === 'carol')).toBe(true);
+    const all: Listed[] = (await list('manager', '?disposition=pending')).json().requests;
+    expect(all.map((r) => r.requestId)).toContain(requestId);
+    expect(all.every((r) => r.disposition === 'pending')).toBe(true);
+  });
+
+  it('pages with before= and refuses an unknown disposition with INPUT_INVALID', async () => {
+    const first: Listed[] = (await list('alice', '?limit=1')).json().requests;
+    expect(first).toHaveLength(1);
+    const next: Listed[] = (await list('alice', `?before=${first[0].requestId}`)).json().requests;
+    expect(next.every((r) => r.requestId < first[0].requestId)).toBe(true);
+    const bad = await list('alice', '?disposition=approved');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().code).toBe('INPUT_INVALID');
+  });
+});

@@ -3,12 +3,12 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { TesseraError } from '../../../errors/TesseraError.js';
-import { canSeeAll, retrieve } from '../../../ra/retrieve.js';
+import { listRequests } from '../../../ra/listRequests.js';
+import { retrieve } from '../../../ra/retrieve.js';
 import { denyRequest } from '../../../ra/denyRequest.js';
 import { resubmit } from '../../../ra/resubmit.js';
 import { submit } from '../../../ra/submit.js';
 import type { SubmitResult } from '../../../ra/recordDecision.js';
-import type { Disposition } from '../../../store/records.js';
 import type { RequestOutcome } from '../../../ca/buildCmcResponse.js';
 import { fullResponse } from '../../../ra/fullResponse.js';
 import { sendProblem } from '../problem.js';
@@ -113,17 +113,9 @@ export async function requestRoutes(app: FastifyInstance, ctx: ApiContext): Prom
   app.get('/requests', async (req) => {
     const p = requirePrincipal(req);
     const q = req.query as { disposition?: string; limit?: string; before?: string };
-    const all = canSeeAll(t, p.actor);
-    const dispositions = ['issuing', 'issued', 'pending', 'denied', 'failed', 'revoked'];
-    if (q.disposition && !dispositions.includes(q.disposition))
-      throw new TesseraError('INPUT_INVALID', `disposition: one of ${dispositions.join(', ')}`);
     const limit = Math.min(Math.max(Number(q.limit ?? 100) || 100, 1), 1000);
-    const rows = await t.store.requests.list({
-      disposition: q.disposition as Disposition | undefined,
-      requester: all ? undefined : p.actor.user.username,
-      limit,
-      beforeId: q.before ? parseId(q.before) : undefined,
-    });
+    const beforeId = q.before ? parseId(q.before) : undefined;
+    const rows = await listRequests(t, p.actor, { disposition: q.disposition, limit, beforeId });
     return { requests: rows.map((r) => requestView(r, undefined, ctx.chainPem)) };
   });
 
